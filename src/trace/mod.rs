@@ -1,0 +1,332 @@
+//! Per-exit traces: what every exit of a multi-exit network said about every sample.
+//!
+//! A trace is read either as a stream of [`Sample`]s (CSV and JSON Lines, memory independent of
+//! the trace length) or into a compact in-memory [`Trace`] for replay. Formats are described in
+//! the README and in SPEC section 4.
+
+mod column;
+mod csv;
+mod error;
+mod jsonl;
+mod npz;
+pub mod synth;
+
+pub use self::column::{Column, ColumnBuilder};
+pub use self::csv::{write_csv, CsvSamples};
+pub use self::error::{Location, TraceError};
+pub use self::jsonl::{write_jsonl, JsonlSamples};
+pub use self::npz::read_npz;
+
+use std::path::{Path, PathBuf};
+
+/// Largest class index a trace may hold; classes are stored as `u16` and `u16::MAX` marks a
+/// missing label.
+pub const MAX_CLASS: u32 = u16::MAX as u32 - 1;
+const UNLABELED: u16 = u16::MAX;
+
+/// One sample as read from a stream: confidence and prediction of every exit, its label if known
+/// and the measured cost of reaching every exit from the previous one if the trace carries it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    pub conf: Vec<f64>,
+    pub pred: Vec<u32>,
+    pub label: Option<u32>,
+    pub cost: Option<Vec<f64>>,
+}
+
+/// The on-disk formats a trace can come in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TraceFormat {
+    Csv,
+    Jsonl,
+    Npz,
+}
+
+impl TraceFormat {
+    /// The format implied by a file's extension (`.csv`, `.jsonl`/`.ndjson`, `.npz`, optionally
+    /// followed by `.gz` for the text formats).
+    pub fn from_path(path: &Path) -> Result<Self, TraceError> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        let name = name.strip_suffix(".gz").unwrap_or(&name);
+        if name.ends_with(".csv") {
+            Ok(Self::Csv)
+        } else if name.ends_with(".jsonl") || name.ends_with(".ndjson") {
+            Ok(Self::Jsonl)
+        } else if name.ends_with(".npz") {
+            Ok(Self::Npz)
+        } else {
+            Err(TraceError::file(
+                path,
+                "unknown trace format: expected a .csv, .jsonl or .npz file",
+            ))
+        }
+    }
+}
+
+/// A stream of samples from a text trace (CSV or JSON Lines). Samples are validated one by one;
+/// the stream also checks that every row has the same number of exits.
+pub type SampleStream = Box<dyn Iterator<Item = Result<Sample, TraceError>> + Send>;
+
+/// Opens a CSV or JSON Lines trace as a stream of samples (`-` reads JSON Lines from stdin).
+pub fn open_stream(path: &Path) -> Result<SampleStream, TraceError> {
+    if path.as_os_str() == "-" {
+        let stdin = std::io::BufReader::new(std::io::stdin());
+        return Ok(Box::new(JsonlSamples::new(stdin, PathBuf::from("<stdin>"))));
+    }
+    match TraceFormat::from_path(path)? {
+        TraceFormat::Csv => Ok(Box::new(CsvSamples::open(path)?)),
+        TraceFormat::Jsonl => Ok(Box::new(JsonlSamples::open(path)?)),
+        TraceFormat::Npz => Err(TraceError::file(
+            path,
+            "an .npz trace cannot be streamed; load it for replay instead",
+        )),
+    }
+}
+
+/// Loads a whole trace, in any supported format, into memory for replay.
+pub fn load(path: &Path) -> Result<Trace, TraceError> {
+    if path.as_os_str() != "-" && TraceFormat::from_path(path)? == TraceFormat::Npz {
+        return read_npz(path);
+    }
+    let stream = open_stream(path)?;
+    let mut builder = TraceBuilder::new(path);
+    for sample in stream {
+        builder.push(sample?);
+    }
+    builder.finish()
+}
+
+/// Loads several traces and concatenates them in order (for example to build a shifting
+/// stream from real data). All must have the same number of exits.
+pub fn load_concatenated(paths: &[PathBuf]) -> Result<Trace, TraceError> {
+    let mut traces = paths.iter().map(|p| load(p));
+    let mut first = match traces.next() {
+        Some(t) => t?,
+        None => return Err(TraceError::file(Path::new("<none>"), "no trace given")),
+    };
+    for next in traces {
+        first.append(next?)?;
+    }
+    Ok(first)
+}
+
+/// A replayable trace held compactly in memory: confidences and costs as `f32` whenever that is
+/// lossless (see [`Column`]), classes as `u16`. Rows are samples, stored row-major by exit.
+#[derive(Debug, Clone)]
+pub struct Trace {
+    source: PathBuf,
+    exits: usize,
+    classes: usize,
+    conf: Column,
+    pred: Vec<u16>,
+    labels: Option<Vec<u16>>,
+    cost: Option<Column>,
+}
+
+impl Trace {
+    /// Where the trace was read from (for messages and reports).
+    pub fn source(&self) -> &Path {
+        &self.source
+    }
+    /// Number of samples `N`.
+    pub fn samples(&self) -> usize {
+        self.pred.len() / self.exits
+    }
+    /// Number of exits `L` (exit `L` is the final layer).
+    pub fn exits(&self) -> usize {
+        self.exits
+    }
+    /// Number of classes: one more than the largest class seen (or the width of `probs`).
+    pub fn classes(&self) -> usize {
+        self.classes
+    }
+    /// Whether any sample carries a label.
+    pub fn is_labeled(&self) -> bool {
+        self.labels.is_some()
+    }
+    /// Whether the trace carries measured per-exit costs.
+    pub fn has_costs(&self) -> bool {
+        self.cost.is_some()
+    }
+    /// Confidence of 0-based exit `exit` on sample `sample`.
+    #[inline]
+    pub fn conf(&self, sample: usize, exit: usize) -> f64 {
+        self.conf.get(sample * self.exits + exit)
+    }
+    /// Predicted class of 0-based exit `exit` on sample `sample`.
+    #[inline]
+    pub fn pred(&self, sample: usize, exit: usize) -> u32 {
+        u32::from(self.pred[sample * self.exits + exit])
+    }
+    /// The label of `sample`, if known.
+    #[inline]
+    pub fn label(&self, sample: usize) -> Option<u32> {
+        let label = *self.labels.as_ref()?.get(sample)?;
+        (label != UNLABELED).then_some(u32::from(label))
+    }
+    /// Measured cost of going from exit `exit - 1` to 0-based exit `exit` on `sample`, if the
+    /// trace carries costs.
+    #[inline]
+    pub fn cost(&self, sample: usize, exit: usize) -> Option<f64> {
+        self.cost
+            .as_ref()
+            .map(|c| c.get(sample * self.exits + exit))
+    }
+    /// Copies the confidences of `sample` into `out` (length `L`).
+    #[inline]
+    pub fn conf_row(&self, sample: usize, out: &mut [f64]) {
+        self.conf.copy_range(sample * self.exits, out);
+    }
+    /// Whether the confidences are held as `f32` (true for traces dumped from float32 models).
+    pub fn is_compact(&self) -> bool {
+        matches!(self.conf, Column::F32(_))
+    }
+    /// Approximate bytes of memory held by the trace's arrays.
+    pub fn heap_bytes(&self) -> usize {
+        self.conf.heap_bytes()
+            + self.pred.len() * 2
+            + self.labels.as_ref().map_or(0, |l| l.len() * 2)
+            + self.cost.as_ref().map_or(0, Column::heap_bytes)
+    }
+    /// One sample back as a [`Sample`] (for writers and for streaming a replayed trace).
+    pub fn sample(&self, s: usize) -> Sample {
+        Sample {
+            conf: (0..self.exits).map(|k| self.conf(s, k)).collect(),
+            pred: (0..self.exits).map(|k| self.pred(s, k)).collect(),
+            label: self.label(s),
+            cost: self
+                .cost
+                .as_ref()
+                .map(|_| (0..self.exits).map(|k| self.cost(s, k).unwrap_or(0.0)).collect()),
+        }
+    }
+
+    /// Appends the samples of `other` (which must have the same exits) after this trace's.
+    pub fn append(&mut self, other: Trace) -> Result<(), TraceError> {
+        if other.exits != self.exits {
+            return Err(TraceError::file(
+                &other.source,
+                format!(
+                    "has {} exits but {} has {}; concatenated traces must agree",
+                    other.exits,
+                    self.source.display(),
+                    self.exits
+                ),
+            ));
+        }
+        if self.cost.is_some() != other.cost.is_some() {
+            return Err(TraceError::file(
+                &other.source,
+                "concatenated traces must all carry cost_k columns, or none",
+            ));
+        }
+        let (n_self, n_other) = (self.samples(), other.samples());
+        self.conf.extend(other.conf);
+        self.pred.extend(other.pred);
+        self.labels = match (self.labels.take(), other.labels) {
+            (None, None) => None,
+            (a, b) => {
+                let mut l = a.unwrap_or_else(|| vec![UNLABELED; n_self]);
+                l.extend(b.unwrap_or_else(|| vec![UNLABELED; n_other]));
+                Some(l)
+            }
+        };
+        if let (Some(c), Some(o)) = (self.cost.as_mut(), other.cost) {
+            c.extend(o);
+        }
+        self.classes = self.classes.max(other.classes);
+        Ok(())
+    }
+}
+
+/// Builds a [`Trace`] sample by sample, checking what a per-sample reader cannot: that every
+/// sample has the same exits and either always or never carries costs.
+#[derive(Debug)]
+pub struct TraceBuilder {
+    source: PathBuf,
+    exits: Option<usize>,
+    classes: u32,
+    conf: ColumnBuilder,
+    pred: Vec<u16>,
+    labels: Vec<u16>,
+    any_label: bool,
+    cost: Option<ColumnBuilder>,
+}
+
+impl TraceBuilder {
+    pub fn new(source: &Path) -> Self {
+        Self {
+            source: source.to_path_buf(),
+            exits: None,
+            classes: 0,
+            conf: ColumnBuilder::default(),
+            pred: Vec::new(),
+            labels: Vec::new(),
+            any_label: false,
+            cost: None,
+        }
+    }
+
+    /// Declares the number of classes up front (for example the width of a `probs` array).
+    pub fn with_classes(mut self, classes: usize) -> Self {
+        self.classes = classes as u32;
+        self
+    }
+
+    /// Appends one sample. Readers validate values and consistency before pushing, so this only
+    /// asserts the invariants they guarantee.
+    pub fn push(&mut self, sample: Sample) {
+        let exits = *self.exits.get_or_insert(sample.conf.len());
+        debug_assert_eq!(sample.conf.len(), exits);
+        debug_assert_eq!(sample.pred.len(), exits);
+        for &c in &sample.conf {
+            self.conf.push(c);
+        }
+        for &p in &sample.pred {
+            self.classes = self.classes.max(p + 1);
+            self.pred.push(p as u16);
+        }
+        match sample.label {
+            Some(l) => {
+                self.classes = self.classes.max(l + 1);
+                self.any_label = true;
+                self.labels.push(l as u16);
+            }
+            None => self.labels.push(UNLABELED),
+        }
+        if let Some(cost) = sample.cost {
+            let col = self.cost.get_or_insert_with(ColumnBuilder::default);
+            for c in cost {
+                col.push(c);
+            }
+        }
+    }
+
+    /// Number of samples pushed so far.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    pub fn finish(self) -> Result<Trace, TraceError> {
+        let exits = match self.exits {
+            Some(e) if !self.labels.is_empty() => e,
+            _ => return Err(TraceError::file(&self.source, "the trace holds no samples")),
+        };
+        Ok(Trace {
+            source: self.source,
+            exits,
+            classes: self.classes as usize,
+            conf: self.conf.finish(),
+            pred: self.pred,
+            labels: self.any_label.then_some(self.labels),
+            cost: self.cost.map(ColumnBuilder::finish),
+        })
+    }
+}

@@ -1,0 +1,1 @@
+//! Seeded synthetic traces. Stub: to be implemented.
