@@ -1,4 +1,20 @@
 //! splitee: learn online, without labels, where to split an early-exit network between an edge
 //! device and the cloud, and when a sample may exit on the device.
+//!
+//! The pieces, in the order data flows through them: [`trace`] reads per-exit traces, [`cost`]
+//! and [`reward`] turn a trace row into label-free rewards under an observation model,
+//! [`policy`] decides, [`sim`] replays traces through policies, [`stats`] and [`report`]
+//! summarise, [`config`] validates settings and [`experiment`] ties them together for the CLI.
 
+pub mod config;
+pub mod cost;
+pub mod error;
+pub mod experiment;
+pub mod policy;
+pub mod report;
+pub mod reward;
+pub mod sim;
+pub mod stats;
 pub mod trace;
+
+pub use error::{Error, Result};

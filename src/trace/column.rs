@@ -35,6 +35,15 @@ impl Column {
         }
     }
 
+    /// Hints the CPU to fetch the value at `i` (see [`super::prefetch_slot`]).
+    #[inline]
+    pub fn prefetch(&self, i: usize) {
+        match self {
+            Column::F32(v) => super::prefetch_slot(v, i),
+            Column::F64(v) => super::prefetch_slot(v, i),
+        }
+    }
+
     pub fn len(&self) -> usize {
         match self {
             Column::F32(v) => v.len(),

@@ -1,29 +1,366 @@
-//! Canonical wide CSV traces (SPEC section 4). Stub: to be implemented.
-use super::{Sample, TraceError};
+//! Canonical wide CSV traces (SPEC section 4).
+//!
+//! A header is required and columns are found by name, in any order: `label` (optional; an empty
+//! cell is an unlabeled sample), and for every exit `k = 1..L` the columns `conf_k` and `pred_k`,
+//! plus `cost_k` for all exits or none. Other columns (a sample id, say) are ignored. Lines
+//! starting with `#` are comments. A `.gz` suffix means the file is gzip-compressed.
+
+use super::validate::{open_maybe_gzipped, RawSample, SampleValidator};
+use super::{Location, Sample, TraceError};
+use std::collections::BTreeMap;
+use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-/// Streams samples from a canonical CSV trace.
+/// Streams samples from a canonical CSV trace, one record at a time (memory does not depend on
+/// the trace length). Stops after the first error.
 pub struct CsvSamples {
-    _path: PathBuf,
+    reader: ::csv::Reader<Box<dyn Read + Send>>,
+    layout: Layout,
+    validator: SampleValidator,
+    record: ::csv::StringRecord,
+    failed: bool,
+}
+
+/// Where each field of a sample sits in a record.
+#[derive(Debug)]
+struct Layout {
+    label: Option<usize>,
+    conf: Vec<usize>,
+    pred: Vec<usize>,
+    cost: Option<Vec<usize>>,
 }
 
 impl CsvSamples {
+    /// Opens a `.csv` or `.csv.gz` file and reads its header.
     pub fn open(path: &Path) -> Result<Self, TraceError> {
-        Err(TraceError::file(path, "CSV reading is not implemented yet"))
+        Self::new(open_maybe_gzipped(path)?, path.to_path_buf())
+    }
+
+    /// Reads a CSV trace from `input`, naming it `path` in messages. Fails if the header is
+    /// missing or does not describe a trace.
+    pub fn new(input: impl Read + Send + 'static, path: PathBuf) -> Result<Self, TraceError> {
+        let mut reader = ::csv::ReaderBuilder::new()
+            .comment(Some(b'#'))
+            .trim(::csv::Trim::All)
+            .from_reader(Box::new(input) as Box<dyn Read + Send>);
+        let header = reader.headers().map_err(|e| csv_error(&path, e))?.clone();
+        let header_line = header.position().map_or(1, ::csv::Position::line);
+        let layout = Layout::from_header(&header).map_err(|(column, message)| {
+            TraceError::at(
+                &path,
+                Location::Line(header_line),
+                column.as_deref(),
+                message,
+            )
+        })?;
+        Ok(Self {
+            reader,
+            layout,
+            validator: SampleValidator::new(&path),
+            record: ::csv::StringRecord::new(),
+            failed: false,
+        })
+    }
+
+    fn parse_record(&self, line: u64) -> Result<RawSample, TraceError> {
+        let cell = |index: usize| self.record.get(index).unwrap_or_default();
+        let number = |index: usize, column: String| {
+            parse_number(cell(index)).map_err(|message| {
+                TraceError::at(
+                    self.validator.path(),
+                    Location::Line(line),
+                    Some(&column),
+                    message,
+                )
+            })
+        };
+        let numbers = |indices: &[usize], prefix: &str| {
+            indices
+                .iter()
+                .enumerate()
+                .map(|(k, &index)| number(index, format!("{prefix}_{}", k + 1)))
+                .collect::<Result<Vec<f64>, TraceError>>()
+        };
+        let label = match self.layout.label {
+            Some(index) if !cell(index).is_empty() => Some(number(index, "label".into())?),
+            _ => None,
+        };
+        Ok(RawSample {
+            conf: numbers(&self.layout.conf, "conf")?,
+            pred: numbers(&self.layout.pred, "pred")?,
+            label,
+            cost: match &self.layout.cost {
+                Some(indices) => Some(numbers(indices, "cost")?),
+                None => None,
+            },
+        })
+    }
+
+    fn next_sample(&mut self) -> Option<Result<Sample, TraceError>> {
+        match self.reader.read_record(&mut self.record) {
+            Ok(false) => None,
+            Ok(true) => {
+                let line = self.record.position().map_or(0, ::csv::Position::line);
+                let sample = self
+                    .parse_record(line)
+                    .and_then(|raw| self.validator.validate(raw, Location::Line(line)));
+                Some(sample)
+            }
+            Err(e) => Some(Err(csv_error(self.validator.path(), e))),
+        }
     }
 }
 
 impl Iterator for CsvSamples {
     type Item = Result<Sample, TraceError>;
+
     fn next(&mut self) -> Option<Self::Item> {
-        None
+        if self.failed {
+            return None;
+        }
+        let item = self.next_sample();
+        self.failed = matches!(item, Some(Err(_)));
+        item
     }
 }
 
-/// Writes samples as a canonical CSV trace.
-pub fn write_csv<W: std::io::Write>(
-    _out: W,
-    _samples: impl IntoIterator<Item = Sample>,
+/// The kind of a recognised column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Field {
+    Conf,
+    Pred,
+    Cost,
+}
+
+impl Field {
+    fn prefix(self) -> &'static str {
+        match self {
+            Field::Conf => "conf",
+            Field::Pred => "pred",
+            Field::Cost => "cost",
+        }
+    }
+}
+
+type HeaderProblem = (Option<String>, String);
+
+impl Layout {
+    fn from_header(header: &::csv::StringRecord) -> Result<Self, HeaderProblem> {
+        if header.iter().all(str::is_empty) {
+            return Err((None, "the file is empty: a header line is required".into()));
+        }
+        let mut label = None;
+        // (field, exit) -> column index; a BTreeMap so exits come out in order.
+        let mut columns: BTreeMap<(Field, usize), usize> = BTreeMap::new();
+        for (index, name) in header.iter().enumerate() {
+            let key = if name == "label" {
+                if label.replace(index).is_some() {
+                    return Err(duplicate(name));
+                }
+                continue;
+            } else if let Some(key) = per_exit_column(name)? {
+                key
+            } else {
+                continue; // not a trace column: ignored
+            };
+            if columns.insert(key, index).is_some() {
+                return Err(duplicate(name));
+            }
+        }
+        let exits_of = |field: Field| -> Vec<usize> {
+            columns
+                .keys()
+                .filter(|(f, _)| *f == field)
+                .map(|&(_, k)| k)
+                .collect()
+        };
+        let conf_exits = exits_of(Field::Conf);
+        let Some(&exits) = conf_exits.last() else {
+            return Err((
+                None,
+                "no conf_k columns: a trace needs conf_k and pred_k for every exit k = 1..L".into(),
+            ));
+        };
+        let has_costs = !exits_of(Field::Cost).is_empty();
+        for field in [Field::Conf, Field::Pred, Field::Cost] {
+            if field == Field::Cost && !has_costs {
+                continue;
+            }
+            for k in 1..=exits {
+                if !columns.contains_key(&(field, k)) {
+                    let column = format!("{}_{k}", field.prefix());
+                    let reason = match field {
+                        Field::Conf => format!("the header has conf columns up to conf_{exits}"),
+                        Field::Pred => format!("conf_{k} is present"),
+                        Field::Cost => {
+                            "cost_k columns must be given for every exit or none".to_string()
+                        }
+                    };
+                    return Err((Some(column.clone()), format!("missing ({reason})")));
+                }
+            }
+            if let Some(&beyond) = exits_of(field).iter().find(|&&k| k > exits) {
+                let column = format!("{}_{beyond}", field.prefix());
+                let message = format!("has no matching conf_{beyond} (the last exit is {exits})");
+                return Err((Some(column), message));
+            }
+        }
+        let indices =
+            |field: Field| -> Vec<usize> { (1..=exits).map(|k| columns[&(field, k)]).collect() };
+        Ok(Layout {
+            label,
+            conf: indices(Field::Conf),
+            pred: indices(Field::Pred),
+            cost: has_costs.then(|| indices(Field::Cost)),
+        })
+    }
+}
+
+/// Recognises `conf_k`, `pred_k` and `cost_k`; any other name is not a trace column.
+fn per_exit_column(name: &str) -> Result<Option<(Field, usize)>, HeaderProblem> {
+    let Some((prefix, exit)) = name.split_once('_') else {
+        return Ok(None);
+    };
+    let field = match prefix {
+        "conf" => Field::Conf,
+        "pred" => Field::Pred,
+        "cost" => Field::Cost,
+        _ => return Ok(None),
+    };
+    match exit.parse::<usize>() {
+        Ok(k) if k >= 1 => Ok(Some((field, k))),
+        _ => Err((
+            Some(name.to_string()),
+            "is not a valid exit column: exits are numbered 1, 2, ...".into(),
+        )),
+    }
+}
+
+fn duplicate(name: &str) -> HeaderProblem {
+    (
+        Some(name.to_string()),
+        "appears more than once in the header".into(),
+    )
+}
+
+fn parse_number(cell: &str) -> Result<f64, String> {
+    if cell.is_empty() {
+        return Err("empty cell".into());
+    }
+    // Rust's parser is exact, so values written by `write_csv` (or by NumPy) read back bit for bit.
+    cell.parse::<f64>()
+        .map_err(|_| format!("{cell:?} is not a number"))
+}
+
+fn csv_error(path: &Path, error: ::csv::Error) -> TraceError {
+    let line = |pos: &Option<::csv::Position>| {
+        Location::Line(pos.as_ref().map_or(0, ::csv::Position::line))
+    };
+    match error.kind() {
+        ::csv::ErrorKind::Io(e) => TraceError::io(path, e),
+        ::csv::ErrorKind::UnequalLengths {
+            pos,
+            expected_len,
+            len,
+        } => TraceError::at(
+            path,
+            line(pos),
+            None,
+            format!("has {len} fields but the header has {expected_len}"),
+        ),
+        ::csv::ErrorKind::Utf8 { pos, err } => TraceError::at(
+            path,
+            line(pos),
+            None,
+            format!("field {} is not valid UTF-8", err.field() + 1),
+        ),
+        _ => TraceError::file(path, error.to_string()),
+    }
+}
+
+/// Writes samples as a canonical CSV trace. The layout comes from the first sample: its number of
+/// exits, and `cost_k` columns if it carries costs. A `label` column is always written (an empty
+/// cell for an unlabeled sample), because a stream cannot know whether a later sample is labeled.
+/// Values use Rust's shortest round-trip formatting, so reading the file back gives exactly the
+/// same samples. Fails with `InvalidInput` if a sample's layout differs from the first one's.
+pub fn write_csv<W: Write>(
+    out: W,
+    samples: impl IntoIterator<Item = Sample>,
 ) -> std::io::Result<()> {
-    Ok(())
+    let mut out = BufWriter::new(out);
+    let mut first_layout = None;
+    for sample in samples {
+        let layout = SampleLayout::of(&sample)?;
+        match first_layout {
+            None => {
+                write_header(&mut out, layout)?;
+                first_layout = Some(layout);
+            }
+            Some(first) if first != layout => {
+                return Err(invalid_input(format!(
+                    "cannot write a sample with {layout} after samples with {first}"
+                )))
+            }
+            Some(_) => {}
+        }
+        if let Some(label) = sample.label {
+            write!(out, "{label}")?;
+        }
+        for k in 0..layout.exits {
+            write!(out, ",{},{}", sample.conf[k], sample.pred[k])?;
+            if let Some(cost) = &sample.cost {
+                write!(out, ",{}", cost[k])?;
+            }
+        }
+        writeln!(out)?;
+    }
+    out.flush()
+}
+
+/// The columns a sample needs: its exits and whether it carries costs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct SampleLayout {
+    exits: usize,
+    has_costs: bool,
+}
+
+impl SampleLayout {
+    /// The layout of `sample`, or `InvalidInput` if its vectors disagree in length (indexing them
+    /// by exit is then safe).
+    fn of(sample: &Sample) -> std::io::Result<Self> {
+        let exits = sample.conf.len();
+        let cost_len = sample.cost.as_ref().map_or(exits, Vec::len);
+        if sample.pred.len() != exits || cost_len != exits {
+            return Err(invalid_input(format!(
+                "cannot write a sample with {exits} confidences, {} predictions and {cost_len} costs",
+                sample.pred.len()
+            )));
+        }
+        Ok(Self {
+            exits,
+            has_costs: sample.cost.is_some(),
+        })
+    }
+}
+
+impl std::fmt::Display for SampleLayout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let costs = if self.has_costs { "with" } else { "without" };
+        write!(f, "{} exits {costs} costs", self.exits)
+    }
+}
+
+fn write_header(out: &mut impl Write, layout: SampleLayout) -> std::io::Result<()> {
+    write!(out, "label")?;
+    for k in 1..=layout.exits {
+        write!(out, ",conf_{k},pred_{k}")?;
+        if layout.has_costs {
+            write!(out, ",cost_{k}")?;
+        }
+    }
+    writeln!(out)
+}
+
+fn invalid_input(message: String) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidInput, message)
 }

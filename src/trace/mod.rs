@@ -9,13 +9,16 @@ mod csv;
 mod error;
 mod jsonl;
 mod npz;
+mod stats;
 pub mod synth;
+mod validate;
 
 pub use self::column::{Column, ColumnBuilder};
 pub use self::csv::{write_csv, CsvSamples};
 pub use self::error::{Location, TraceError};
 pub use self::jsonl::{write_jsonl, JsonlSamples};
 pub use self::npz::read_npz;
+pub use self::stats::{ExitStats, TraceStats};
 
 use std::path::{Path, PathBuf};
 
@@ -94,6 +97,18 @@ pub fn load(path: &Path) -> Result<Trace, TraceError> {
     let stream = open_stream(path)?;
     let mut builder = TraceBuilder::new(path);
     for sample in stream {
+        builder.push(sample?);
+    }
+    builder.finish()
+}
+
+/// The trace `splitee run` uses when none is given: a synthetic 12-exit trace built into the
+/// binary (`datasets/synthetic-sst2like-12exit.csv`; see `datasets/README.md`).
+pub fn embedded_default() -> Result<Trace, TraceError> {
+    const CSV: &[u8] = include_bytes!("../../datasets/synthetic-sst2like-12exit.csv");
+    let name = PathBuf::from("datasets/synthetic-sst2like-12exit.csv");
+    let mut builder = TraceBuilder::new(&name);
+    for sample in CsvSamples::new(CSV, name.clone())? {
         builder.push(sample?);
     }
     builder.finish()
@@ -180,6 +195,13 @@ impl Trace {
     pub fn conf_row(&self, sample: usize, out: &mut [f64]) {
         self.conf.copy_range(sample * self.exits, out);
     }
+    /// Hints the CPU to fetch `sample`'s confidences and predictions before they are read.
+    #[inline]
+    pub fn prefetch(&self, sample: usize) {
+        let start = sample * self.exits;
+        self.conf.prefetch(start);
+        prefetch_slot(&self.pred, start);
+    }
     /// Whether the confidences are held as `f32` (true for traces dumped from float32 models).
     pub fn is_compact(&self) -> bool {
         matches!(self.conf, Column::F32(_))
@@ -197,10 +219,11 @@ impl Trace {
             conf: (0..self.exits).map(|k| self.conf(s, k)).collect(),
             pred: (0..self.exits).map(|k| self.pred(s, k)).collect(),
             label: self.label(s),
-            cost: self
-                .cost
-                .as_ref()
-                .map(|_| (0..self.exits).map(|k| self.cost(s, k).unwrap_or(0.0)).collect()),
+            cost: self.cost.as_ref().map(|_| {
+                (0..self.exits)
+                    .map(|k| self.cost(s, k).unwrap_or(0.0))
+                    .collect()
+            }),
         }
     }
 
@@ -240,6 +263,23 @@ impl Trace {
         self.classes = self.classes.max(other.classes);
         Ok(())
     }
+}
+
+/// Hints the CPU to bring `values[index]` into cache; a no-op off x86_64 or out of bounds.
+#[inline]
+pub(crate) fn prefetch_slot<T>(values: &[T], index: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(v) = values.get(index) {
+        // SAFETY: prefetching is only a hint; the pointer comes from a live reference and is
+        // never dereferenced.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                (v as *const T).cast::<i8>(),
+            );
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (values, index);
 }
 
 /// Builds a [`Trace`] sample by sample, checking what a per-sample reader cannot: that every

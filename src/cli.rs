@@ -1,0 +1,161 @@
+//! Command-line flags, defined once; `main` turns them into library calls.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use splitee::config::{CompatCost, CompatName, CostModelName, Overrides};
+use splitee::policy::PolicySpec;
+use splitee::reward::Observation;
+use splitee::sim::Order;
+use std::path::PathBuf;
+
+const EXAMPLES: &str = "\
+Examples:
+  splitee run                                   compare policies on the embedded default trace
+  splitee run --trace ../shared/data/traces/sst2-bert12.csv --alpha 0.7 --offload-cost 0.3
+  splitee run --trace t.csv --policy splitee --policy splitee-s:oracle --runs 20 --json
+  splitee run --trace t.csv --order given --runs 1 --compat splitee-2023 --decisions d.jsonl
+  splitee run --trace cifar.csv --cost-model measured --mu 0.01 --offload-cost 0.2
+  splitee run --config experiments/splitee-sst2.toml --out results/sst2
+  splitee inspect --trace ../shared/data/traces/cifar10-mobilenet2.csv
+  splitee synth --samples 100000 --exits 12 --classes 2 --seed 7 --out synth.csv";
+
+/// Learn online, without labels, where to split an early-exit network between an edge device
+/// and the cloud, and when a sample may exit on the device.
+#[derive(Debug, Parser)]
+#[command(name = "splitee", version, about, after_help = EXAMPLES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Replay traces through policies; report accuracy, cost, offloading and regret.
+    Run(RunArgs),
+    /// Summarise a trace: exits, classes, per-exit accuracy, confidence and costs.
+    Inspect(InspectArgs),
+    /// Write a seeded synthetic trace whose confidence and accuracy rise with depth.
+    Synth(SynthArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Trace file (.csv, .jsonl, .npz); repeat to replay several in order. Default: the
+    /// embedded synthetic trace.
+    #[arg(long = "trace", value_name = "PATH")]
+    pub traces: Vec<PathBuf>,
+    /// TOML config with [trace], [cost], [policy] and [run] sections; flags override it.
+    #[arg(long, value_name = "FILE.toml")]
+    pub config: Option<PathBuf>,
+    /// Policy to run; repeat for several. One of: splitee, splitee-s, splitee-s:strict,
+    /// splitee-s:oracle, final-exit, device-ee, random, random-run, fixed:K, best-fixed.
+    #[arg(long = "policy", value_name = "NAME")]
+    pub policies: Vec<PolicySpec>,
+    /// Exit threshold: a sample exits at the split when C_k >= alpha. Default 0.7.
+    #[arg(long, value_name = "A")]
+    pub alpha: Option<f64>,
+    /// Processing cost per layer of the linear cost model. Default 0.1.
+    #[arg(long, value_name = "L")]
+    pub lambda: Option<f64>,
+    /// Constant offloading cost o. Default 0.5.
+    #[arg(long = "offload-cost", value_name = "O")]
+    pub offload_cost: Option<f64>,
+    /// Weight of cost against confidence in the reward. Default 1.
+    #[arg(long, value_name = "M")]
+    pub mu: Option<f64>,
+    /// Processing-cost model. Default linear.
+    #[arg(long = "cost-model", value_enum, value_name = "MODEL")]
+    pub cost_model: Option<CostModelName>,
+    /// UCB exploration constant c. Default 1.
+    #[arg(long = "ucb-c", value_name = "C")]
+    pub ucb_c: Option<f64>,
+    /// Independent runs. Default 20.
+    #[arg(long, value_name = "R")]
+    pub runs: Option<usize>,
+    /// Seed of the permutations and of random policies. Default 0.
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// Sample order in each run. Default shuffle.
+    #[arg(long, value_enum)]
+    pub order: Option<Order>,
+    /// What side updates may read. Default strict.
+    #[arg(long, value_enum)]
+    pub observation: Option<Observation>,
+    /// Reproduce published code decision for decision.
+    #[arg(long, value_enum)]
+    pub compat: Option<CompatName>,
+    /// Reported cost in compatibility mode. Default published.
+    #[arg(long = "compat-cost", value_enum)]
+    pub compat_cost: Option<CompatCost>,
+    /// Write every decision as JSON Lines.
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub decisions: Option<PathBuf>,
+    /// Write results.json and results.md into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print the results as one JSON document instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl RunArgs {
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            traces: self.traces.clone(),
+            policies: self.policies.clone(),
+            alpha: self.alpha,
+            lambda: self.lambda,
+            offload: self.offload_cost,
+            mu: self.mu,
+            cost_model: self.cost_model,
+            ucb_c: self.ucb_c,
+            runs: self.runs,
+            seed: self.seed,
+            order: self.order,
+            observation: self.observation,
+            compat: self.compat,
+            compat_cost: self.compat_cost,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// Trace file (.csv, .jsonl, .npz).
+    #[arg(long, value_name = "PATH")]
+    pub trace: PathBuf,
+    /// Thresholds at which to report the fraction of samples with C_k >= alpha.
+    #[arg(long = "alpha", value_name = "A", value_delimiter = ',',
+          default_values_t = [0.5, 0.6, 0.7, 0.8, 0.9])]
+    pub alphas: Vec<f64>,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SynthFormat {
+    Csv,
+    Jsonl,
+}
+
+#[derive(Debug, Args)]
+pub struct SynthArgs {
+    /// Number of samples.
+    #[arg(long, default_value_t = 10_000)]
+    pub samples: usize,
+    /// Number of exits (the last is the final layer).
+    #[arg(long, default_value_t = 12)]
+    pub exits: usize,
+    /// Number of classes.
+    #[arg(long, default_value_t = 2)]
+    pub classes: usize,
+    /// Seed; the same seed gives the same trace.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output file (format from its extension); standard output when absent.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Output format; defaults to the extension of --out, or csv.
+    #[arg(long, value_enum)]
+    pub format: Option<SynthFormat>,
+}

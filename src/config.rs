@@ -1,0 +1,445 @@
+//! Run settings: a TOML config file and command-line overrides, validated into [`RunSettings`]
+//! before anything runs. Every error names where the bad value came from: the file, line and
+//! key, or the flag.
+
+use crate::cost::{CostModel, OffloadCost, ProcessingCost};
+use crate::policy::PolicySpec;
+use crate::reward::Observation;
+use crate::sim::{Compat, Order, SimOptions};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// Where a setting came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A command-line flag, e.g. `--alpha`.
+    Flag(&'static str),
+    /// A key of a config file.
+    Config {
+        path: PathBuf,
+        line: usize,
+        key: &'static str,
+    },
+    /// The built-in default.
+    Default(&'static str),
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Flag(flag) => f.write_str(flag),
+            Origin::Config { path, line, key } => {
+                write!(f, "{}: line {line}: {key}", path.display())
+            }
+            Origin::Default(key) => write!(f, "default {key}"),
+        }
+    }
+}
+
+/// An invalid setting, or a config file that cannot be read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{origin}: {message}")]
+    Invalid { origin: Origin, message: String },
+    #[error("{}: {message}", path.display())]
+    File { path: PathBuf, message: String },
+}
+
+/// The config file's layout: `[trace]`, `[cost]`, `[policy]`, `[run]`. Unknown keys are errors.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(default)]
+    trace: TraceSection,
+    #[serde(default)]
+    cost: CostSection,
+    #[serde(default)]
+    policy: PolicySection,
+    #[serde(default)]
+    run: RunSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TraceSection {
+    /// One trace, or several replayed one after the other.
+    paths: Option<Spanned<Vec<PathBuf>>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CostSection {
+    model: Option<Spanned<CostModelName>>,
+    lambda: Option<Spanned<f64>>,
+    depths: Option<Spanned<Vec<f64>>>,
+    table: Option<Spanned<Vec<f64>>>,
+    offload: Option<Spanned<OffloadCost>>,
+    mu: Option<Spanned<f64>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicySection {
+    names: Option<Spanned<Vec<PolicySpec>>>,
+    alpha: Option<Spanned<f64>>,
+    ucb_c: Option<Spanned<f64>>,
+    observation: Option<Spanned<Observation>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunSection {
+    runs: Option<Spanned<usize>>,
+    seed: Option<Spanned<u64>>,
+    order: Option<Spanned<Order>>,
+    compat: Option<Spanned<CompatName>>,
+    compat_cost: Option<Spanned<CompatCost>>,
+}
+
+/// Processing-cost models by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum CostModelName {
+    /// `lambda * depth_k`.
+    Linear,
+    /// A per-exit table (`cost.table` in the config).
+    Table,
+    /// The trace's `cost_k` columns, summed up to the split (scaled by `mu`).
+    Measured,
+}
+
+/// Published code that compatibility mode reproduces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+pub enum CompatName {
+    #[serde(rename = "splitee-2023")]
+    #[value(name = "splitee-2023")]
+    SplitEe2023,
+}
+
+/// Reported-cost formula in compatibility mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum CompatCost {
+    /// As each published script reports it: SplitEE `lambda + 0.8*lambda*i`, SplitEE-S
+    /// `lambda*(i+1)`.
+    #[default]
+    Published,
+    /// `lambda*(i+1)` for every policy.
+    Linear,
+}
+
+/// Values given on the command line; `None` leaves the config's or the default value.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub traces: Vec<PathBuf>,
+    pub policies: Vec<PolicySpec>,
+    pub alpha: Option<f64>,
+    pub lambda: Option<f64>,
+    pub offload: Option<f64>,
+    pub mu: Option<f64>,
+    pub cost_model: Option<CostModelName>,
+    pub ucb_c: Option<f64>,
+    pub runs: Option<usize>,
+    pub seed: Option<u64>,
+    pub order: Option<Order>,
+    pub observation: Option<Observation>,
+    pub compat: Option<CompatName>,
+    pub compat_cost: Option<CompatCost>,
+}
+
+/// Validated settings of `splitee run`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSettings {
+    /// Traces replayed one after the other; empty means the embedded default trace.
+    pub traces: Vec<PathBuf>,
+    pub policies: Vec<PolicySpec>,
+    pub alpha: f64,
+    pub cost: CostModel,
+    pub sim: SimOptions,
+}
+
+/// The policies compared when none is named.
+pub const DEFAULT_POLICIES: [PolicySpec; 5] = [
+    PolicySpec::SplitEe,
+    PolicySpec::SplitEeS(None),
+    PolicySpec::FinalExit,
+    PolicySpec::DeviceEe,
+    PolicySpec::Random,
+];
+
+/// A value with its origin, chosen from a flag, then the config, then a default.
+struct Setting<T> {
+    value: T,
+    origin: Origin,
+}
+
+/// Reads config files and picks each setting's source.
+struct Layers<'a> {
+    path: PathBuf,
+    text: &'a str,
+}
+
+impl Layers<'_> {
+    fn line_of(&self, offset: usize) -> usize {
+        self.text[..offset.min(self.text.len())]
+            .matches('\n')
+            .count()
+            + 1
+    }
+
+    fn pick<T: Clone>(
+        &self,
+        flag: (&'static str, Option<T>),
+        config: (&'static str, &Option<Spanned<T>>),
+        default: T,
+    ) -> Setting<T> {
+        if let Some(value) = flag.1 {
+            return Setting {
+                value,
+                origin: Origin::Flag(flag.0),
+            };
+        }
+        match config.1 {
+            Some(spanned) => Setting {
+                value: spanned.get_ref().clone(),
+                origin: Origin::Config {
+                    path: self.path.clone(),
+                    line: self.line_of(spanned.span().start),
+                    key: config.0,
+                },
+            },
+            None => Setting {
+                value: default,
+                origin: Origin::Default(config.0),
+            },
+        }
+    }
+}
+
+impl Layers<'_> {
+    /// A setting that has no flag.
+    fn from_config<T: Clone>(
+        &self,
+        key: &'static str,
+        config: &Option<Spanned<T>>,
+        default: T,
+    ) -> Setting<T> {
+        self.pick(("", None), (key, config), default)
+    }
+}
+
+fn invalid(origin: &Origin, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        origin: origin.clone(),
+        message: message.into(),
+    }
+}
+
+impl RunSettings {
+    /// Reads `config` (if any), applies `overrides` and validates the result.
+    pub fn resolve(config: Option<&Path>, overrides: Overrides) -> Result<Self, ConfigError> {
+        let (path, text) = match config {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| ConfigError::File {
+                    path: p.to_path_buf(),
+                    message: format!("cannot read config: {e}"),
+                })?;
+                (p.to_path_buf(), text)
+            }
+            None => (PathBuf::from("<no config>"), String::new()),
+        };
+        let layers = Layers {
+            path: path.clone(),
+            text: &text,
+        };
+        let file: ConfigFile = toml::from_str(&text).map_err(|e| {
+            let line = e.span().map(|s| layers.line_of(s.start));
+            ConfigError::File {
+                path: path.clone(),
+                message: match line {
+                    Some(line) => format!("line {line}: {}", e.message().trim()),
+                    None => e.message().trim().to_owned(),
+                },
+            }
+        })?;
+        Self::from_layers(&layers, file, overrides)
+    }
+
+    fn from_layers(
+        layers: &Layers<'_>,
+        file: ConfigFile,
+        o: Overrides,
+    ) -> Result<Self, ConfigError> {
+        let cost = Self::cost_model(layers, &file.cost, &o)?;
+        // Trace paths in a config are relative to the config file's folder.
+        let base = layers.path.parent().unwrap_or(Path::new(""));
+        let traces = if o.traces.is_empty() {
+            file.trace
+                .paths
+                .map(|p| p.into_inner().iter().map(|t| base.join(t)).collect())
+                .unwrap_or_default()
+        } else {
+            o.traces
+        };
+
+        let policies = layers.pick(
+            ("--policy", (!o.policies.is_empty()).then_some(o.policies)),
+            ("policy.names", &file.policy.names),
+            DEFAULT_POLICIES.to_vec(),
+        );
+        if policies.value.is_empty() {
+            return Err(invalid(&policies.origin, "name at least one policy"));
+        }
+
+        let alpha = layers.pick(
+            ("--alpha", o.alpha),
+            ("policy.alpha", &file.policy.alpha),
+            0.7,
+        );
+        if !(alpha.value > 0.0 && alpha.value <= 1.0) {
+            return Err(invalid(
+                &alpha.origin,
+                format!("alpha must be in (0, 1], got {}", alpha.value),
+            ));
+        }
+        let ucb_c = layers.pick(
+            ("--ucb-c", o.ucb_c),
+            ("policy.ucb_c", &file.policy.ucb_c),
+            1.0,
+        );
+        if !(ucb_c.value.is_finite() && ucb_c.value >= 0.0) {
+            return Err(invalid(
+                &ucb_c.origin,
+                format!(
+                    "the UCB constant must be finite and >= 0, got {}",
+                    ucb_c.value
+                ),
+            ));
+        }
+
+        let runs = layers.pick(("--runs", o.runs), ("run.runs", &file.run.runs), 20);
+        if runs.value == 0 {
+            return Err(invalid(&runs.origin, "runs must be at least 1"));
+        }
+        let seed = layers.pick(("--seed", o.seed), ("run.seed", &file.run.seed), 0);
+        let order = layers.pick(
+            ("--order", o.order),
+            ("run.order", &file.run.order),
+            Order::Shuffle,
+        );
+        let compat = o
+            .compat
+            .or_else(|| file.run.compat.as_ref().map(|s| *s.get_ref()));
+        let compat_cost = layers.pick(
+            ("--compat-cost", o.compat_cost),
+            ("run.compat_cost", &file.run.compat_cost),
+            CompatCost::Published,
+        );
+        let observation = layers.pick(
+            ("--observation", o.observation),
+            ("policy.observation", &file.policy.observation),
+            Observation::Strict,
+        );
+        let compat = match compat {
+            Some(CompatName::SplitEe2023) => {
+                if matches!(observation.origin, Origin::Flag(_) | Origin::Config { .. })
+                    && observation.value == Observation::Strict
+                {
+                    return Err(invalid(
+                        &observation.origin,
+                        "compatibility mode splitee-2023 reads C_L on every side update \
+                         (oracle observation); drop the strict setting",
+                    ));
+                }
+                let lambda = cost.linear_lambda();
+                if compat_cost.value == CompatCost::Published && lambda.is_none() {
+                    return Err(invalid(
+                        &compat_cost.origin,
+                        "the published SplitEE cost formula needs the linear cost model; \
+                         use compat_cost = \"linear\" or cost.model = \"linear\"",
+                    ));
+                }
+                Some(Compat::SplitEe2023 {
+                    script_cost: compat_cost.value == CompatCost::Published,
+                })
+            }
+            None => None,
+        };
+
+        Ok(Self {
+            traces,
+            policies: policies.value,
+            alpha: alpha.value,
+            cost,
+            sim: SimOptions {
+                runs: runs.value,
+                seed: seed.value,
+                order: order.value,
+                observation: observation.value,
+                ucb_c: ucb_c.value,
+                compat,
+                ..SimOptions::default()
+            },
+        })
+    }
+
+    fn cost_model(
+        layers: &Layers<'_>,
+        section: &CostSection,
+        o: &Overrides,
+    ) -> Result<CostModel, ConfigError> {
+        let model = layers.pick(
+            ("--cost-model", o.cost_model),
+            ("cost.model", &section.model),
+            CostModelName::Linear,
+        );
+        let lambda = layers.pick(
+            ("--lambda", o.lambda),
+            ("cost.lambda", &section.lambda),
+            0.1,
+        );
+        let offload = layers.pick(
+            ("--offload-cost", o.offload.map(OffloadCost::Constant)),
+            ("cost.offload", &section.offload),
+            OffloadCost::Constant(0.5),
+        );
+        let mu = layers.pick(("--mu", o.mu), ("cost.mu", &section.mu), 1.0);
+        let depths = layers.from_config("cost.depths", &section.depths, Vec::new());
+        let table = layers.from_config("cost.table", &section.table, Vec::new());
+
+        let processing = match model.value {
+            CostModelName::Linear => ProcessingCost::Linear {
+                lambda: lambda.value,
+                depths: (!depths.value.is_empty()).then_some(depths.value),
+            },
+            CostModelName::Table => {
+                if table.value.is_empty() {
+                    return Err(invalid(
+                        &model.origin,
+                        "the table cost model needs cost.table = [one cost per exit]",
+                    ));
+                }
+                ProcessingCost::Table { table: table.value }
+            }
+            CostModelName::Measured => ProcessingCost::Measured,
+        };
+        let cost = CostModel {
+            processing,
+            offload: offload.value,
+            mu: mu.value,
+        };
+        cost.validate().map_err(|e| {
+            let origin = match e.key {
+                "cost.lambda" => &lambda.origin,
+                "cost.offload" => &offload.origin,
+                "cost.mu" => &mu.origin,
+                "cost.depths" => &depths.origin,
+                _ => &table.origin,
+            };
+            invalid(origin, e.message)
+        })?;
+        Ok(cost)
+    }
+}

@@ -1,0 +1,266 @@
+//! Cost models (SPEC section 2): what running up to a split costs the device, what offloading
+//! from it costs, and how much cost weighs against confidence.
+
+use crate::trace::Trace;
+use serde::{Deserialize, Serialize};
+
+/// Device processing cost `proc(k)` of running up to exit `k`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "model", rename_all = "lowercase")]
+pub enum ProcessingCost {
+    /// `proc(k) = lambda * depth_k`; depths default to `1..=L` (SplitEE: `lambda = 0.1`).
+    Linear {
+        lambda: f64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        depths: Option<Vec<f64>>,
+    },
+    /// `proc(k)` given per exit.
+    Table { table: Vec<f64> },
+    /// Per-sample measured costs carried by the trace (`cost_k`), summed up to the split.
+    Measured,
+}
+
+/// Offloading cost `off(k)` when splitting after exit `k`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum OffloadCost {
+    /// The same `o` at every split (SplitEE sweeps `o = 0.10 ..= 0.60`).
+    Constant(f64),
+    /// One value per split `k = 1..L-1` (offloading from the final exit never happens).
+    PerSplit(Vec<f64>),
+}
+
+/// How the cost of a decision is reported (the reward always uses `proc + off`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReportedCost {
+    /// `proc(k)`, plus `off(k)` when offloaded: the same formula as the reward's cost part.
+    Standard,
+    /// The published SplitEE script's `lambda + 0.8 * lambda * i (+ o)` for 0-based arm `i`
+    /// (linear model only).
+    SplitEe2023Script,
+}
+
+/// A validated cost model, not yet tied to a trace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CostModel {
+    pub processing: ProcessingCost,
+    pub offload: OffloadCost,
+    /// Weight of cost against confidence in the reward.
+    pub mu: f64,
+}
+
+/// A cost model that cannot be used with a trace or is invalid in itself; the message names the
+/// config key.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{key}: {message}")]
+pub struct CostError {
+    pub key: &'static str,
+    pub message: String,
+}
+
+fn cost_error(key: &'static str, message: impl Into<String>) -> CostError {
+    CostError {
+        key,
+        message: message.into(),
+    }
+}
+
+fn check_non_negative(key: &'static str, values: &[f64]) -> Result<(), CostError> {
+    match values.iter().position(|v| !v.is_finite() || *v < 0.0) {
+        Some(i) => Err(cost_error(
+            key,
+            format!(
+                "entry {} is {}; costs must be finite and >= 0",
+                i + 1,
+                values[i]
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+impl CostModel {
+    /// The SplitEE setting: `proc(k) = lambda * k`, constant offload `o`, `mu = 1`.
+    pub fn linear(lambda: f64, offload: f64) -> Self {
+        Self {
+            processing: ProcessingCost::Linear {
+                lambda,
+                depths: None,
+            },
+            offload: OffloadCost::Constant(offload),
+            mu: 1.0,
+        }
+    }
+
+    /// Checks values that do not depend on a trace.
+    pub fn validate(&self) -> Result<(), CostError> {
+        check_non_negative("cost.mu", &[self.mu])?;
+        match &self.processing {
+            ProcessingCost::Linear { lambda, depths } => {
+                check_non_negative("cost.lambda", &[*lambda])?;
+                if let Some(d) = depths {
+                    check_non_negative("cost.depths", d)?;
+                }
+            }
+            ProcessingCost::Table { table } => check_non_negative("cost.table", table)?,
+            ProcessingCost::Measured => {}
+        }
+        match &self.offload {
+            OffloadCost::Constant(o) => check_non_negative("cost.offload", &[*o]),
+            OffloadCost::PerSplit(v) => check_non_negative("cost.offload", v),
+        }
+    }
+
+    /// Ties the model to a trace's exits, checking lengths and that measured costs exist.
+    pub fn resolve(&self, trace: &Trace) -> Result<ResolvedCosts, CostError> {
+        self.validate()?;
+        let exits = trace.exits();
+        let fixed_processing = match &self.processing {
+            ProcessingCost::Linear { lambda, depths } => {
+                let depths = match depths {
+                    Some(d) if d.len() != exits => {
+                        return Err(cost_error(
+                            "cost.depths",
+                            format!("has {} entries but the trace has {exits} exits", d.len()),
+                        ))
+                    }
+                    Some(d) => d.clone(),
+                    None => (1..=exits).map(|k| k as f64).collect(),
+                };
+                Some(depths.iter().map(|d| lambda * d).collect())
+            }
+            ProcessingCost::Table { table } => {
+                if table.len() != exits {
+                    return Err(cost_error(
+                        "cost.table",
+                        format!(
+                            "has {} entries but the trace has {exits} exits",
+                            table.len()
+                        ),
+                    ));
+                }
+                Some(table.clone())
+            }
+            ProcessingCost::Measured => {
+                if !trace.has_costs() {
+                    return Err(cost_error(
+                        "cost.model",
+                        format!(
+                            "\"measured\" needs cost_k columns, which {} does not have",
+                            trace.source().display()
+                        ),
+                    ));
+                }
+                None
+            }
+        };
+        let offload = match &self.offload {
+            OffloadCost::Constant(o) => vec![*o; exits],
+            OffloadCost::PerSplit(v) => {
+                if v.len() != exits - 1 {
+                    return Err(cost_error(
+                        "cost.offload",
+                        format!(
+                            "has {} entries; a per-split offload cost needs one per split 1..{} \
+                             ({} values)",
+                            v.len(),
+                            exits - 1,
+                            exits - 1
+                        ),
+                    ));
+                }
+                let mut v = v.clone();
+                v.push(0.0); // the final exit never offloads
+                v
+            }
+        };
+        Ok(ResolvedCosts {
+            fixed_processing,
+            offload,
+            mu: self.mu,
+        })
+    }
+
+    /// The linear model's `lambda`, if this is one (needed by the published script's cost).
+    pub fn linear_lambda(&self) -> Option<f64> {
+        match self.processing {
+            ProcessingCost::Linear { lambda, .. } => Some(lambda),
+            _ => None,
+        }
+    }
+}
+
+/// Cost numbers for one trace, ready for the hot loop.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolvedCosts {
+    /// `proc(k)` per 0-based exit when it does not depend on the sample.
+    fixed_processing: Option<Vec<f64>>,
+    /// `off(k)` per 0-based exit (0 for the final exit).
+    offload: Vec<f64>,
+    mu: f64,
+}
+
+impl ResolvedCosts {
+    /// Fills `out[k] = proc(k)` for `sample`: fixed per exit, or the sample's measured costs
+    /// summed up to each exit.
+    #[inline]
+    pub fn processing_into(&self, trace: &Trace, sample: usize, out: &mut [f64]) {
+        match &self.fixed_processing {
+            Some(fixed) => out.copy_from_slice(fixed),
+            None => {
+                let mut total = 0.0;
+                for (k, o) in out.iter_mut().enumerate() {
+                    total += trace.cost(sample, k).unwrap_or(0.0);
+                    *o = total;
+                }
+            }
+        }
+    }
+
+    /// Whether `proc(k)` is the same for every sample (so it need not be refilled per sample).
+    pub fn is_fixed(&self) -> bool {
+        self.fixed_processing.is_some()
+    }
+
+    #[inline]
+    pub fn offload(&self, exit: usize) -> f64 {
+        self.offload[exit]
+    }
+
+    #[inline]
+    pub fn mu(&self) -> f64 {
+        self.mu
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_negative_values_naming_the_key() {
+        let mut m = CostModel::linear(0.1, -0.3);
+        assert_eq!(
+            m.validate().unwrap_err().to_string(),
+            "cost.offload: entry 1 is -0.3; costs must be finite and >= 0"
+        );
+        m = CostModel::linear(-1.0, 0.3);
+        assert_eq!(m.validate().unwrap_err().key, "cost.lambda");
+        m = CostModel::linear(0.1, 0.3);
+        m.mu = f64::NAN;
+        assert_eq!(m.validate().unwrap_err().key, "cost.mu");
+    }
+
+    #[test]
+    fn offload_cost_reads_scalar_or_list() {
+        #[derive(Deserialize)]
+        struct W {
+            offload: OffloadCost,
+        }
+        let scalar: W = toml::from_str("offload = 0.5").unwrap();
+        assert_eq!(scalar.offload, OffloadCost::Constant(0.5));
+        let list: W = toml::from_str("offload = [0.1, 0.2]").unwrap();
+        assert_eq!(list.offload, OffloadCost::PerSplit(vec![0.1, 0.2]));
+    }
+}

@@ -1,0 +1,351 @@
+//! Reports: simulation results summarised over runs, and exporters that render them (JSON for
+//! tools, a terminal table, Markdown for committed results).
+
+use crate::config::RunSettings;
+use crate::sim::{Compat, RunMetrics, SimResult};
+use crate::stats::{argmax_first, mode, Estimate};
+use crate::trace::Trace;
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// Everything `splitee run` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub tool: ToolInfo,
+    pub trace: TraceInfo,
+    pub settings: SettingsInfo,
+    /// 1-based best fixed arm in hindsight.
+    pub best_arm: usize,
+    /// Mean reward of every fixed arm over the samples (arm 1 first).
+    pub arm_mean_rewards: Vec<f64>,
+    pub results: Vec<PolicyResult>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ToolInfo {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TraceInfo {
+    pub paths: Vec<String>,
+    pub samples: usize,
+    pub exits: usize,
+    pub classes: usize,
+    pub labeled: bool,
+    pub measured_costs: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SettingsInfo {
+    pub alpha: f64,
+    pub cost: crate::cost::CostModel,
+    pub runs: usize,
+    pub seed: u64,
+    pub order: crate::sim::Order,
+    pub observation: crate::reward::Observation,
+    pub ucb_c: f64,
+    pub compat: Option<Compat>,
+}
+
+/// One policy's results over all runs. Arms are 1-based.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyResult {
+    pub policy: String,
+    pub runs: usize,
+    /// Fraction of labeled decisions answered correctly; `None` on an unlabeled trace.
+    pub accuracy: Option<Estimate>,
+    pub cost_per_sample: Estimate,
+    pub total_cost: Estimate,
+    pub offload_fraction: Estimate,
+    /// `1 - cost / cost of the final exit on every sample`.
+    pub cost_reduction: Estimate,
+    pub reward_per_sample: Estimate,
+    pub cumulative_regret: Estimate,
+    pub pseudo_regret: Option<Estimate>,
+    pub best_arm: usize,
+    /// The arm played most in the second half of the stream, most frequent over runs.
+    pub learned_arm: usize,
+    /// Compatibility mode: the published "optimum arm", argmax of the reward sums averaged
+    /// over runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub optimum_arm: Option<usize>,
+    /// Mean decisions per arm.
+    pub arm_counts: Vec<f64>,
+    pub regret_curve: Curve,
+}
+
+/// Cumulative regret sampled at steps `t` (1-based), mean and 95% half-width over runs.
+#[derive(Debug, Clone, Serialize)]
+pub struct Curve {
+    pub t: Vec<usize>,
+    pub mean: Vec<f64>,
+    pub ci95: Vec<Option<f64>>,
+}
+
+fn estimate(runs: &[RunMetrics], metric: impl Fn(&RunMetrics) -> f64) -> Estimate {
+    Estimate::from_values(&runs.iter().map(metric).collect::<Vec<_>>())
+}
+
+impl PolicyResult {
+    fn summarise(policy: String, runs: &[RunMetrics], sim: &SimResult) -> Self {
+        let exits = sim.arm_means.len();
+        let labeled = runs.iter().all(|m| m.labeled > 0);
+        let n_runs = runs.len() as f64;
+        let optimum_arm = runs[0].reward_sums.as_ref().map(|_| {
+            let mean_sums = (0..exits).map(|k| {
+                runs.iter()
+                    .map(|m| m.reward_sums.as_ref().map_or(0.0, |s| s[k]))
+                    .sum::<f64>()
+                    / n_runs
+            });
+            argmax_first(mean_sums) + 1
+        });
+        let curve_runs: Vec<Estimate> = (0..sim.curve_steps.len())
+            .map(|i| estimate(runs, |m| m.regret_curve[i]))
+            .collect();
+        Self {
+            policy,
+            runs: runs.len(),
+            accuracy: labeled.then(|| estimate(runs, |m| m.correct as f64 / m.labeled as f64)),
+            cost_per_sample: estimate(runs, |m| m.total_cost / m.decisions as f64),
+            total_cost: estimate(runs, |m| m.total_cost),
+            offload_fraction: estimate(runs, |m| m.offloads as f64 / m.decisions as f64),
+            cost_reduction: estimate(runs, |m| 1.0 - m.total_cost / sim.final_exit_cost),
+            reward_per_sample: estimate(runs, |m| m.total_reward / m.decisions as f64),
+            cumulative_regret: estimate(runs, |m| m.regret),
+            pseudo_regret: runs
+                .iter()
+                .all(|m| m.pseudo_regret.is_some())
+                .then(|| estimate(runs, |m| m.pseudo_regret.unwrap_or(0.0))),
+            best_arm: sim.best_arm + 1,
+            learned_arm: mode(
+                runs.iter()
+                    .map(|m| argmax_first(m.late_arm_counts.iter().map(|&c| c as f64))),
+                exits,
+            ) + 1,
+            optimum_arm,
+            arm_counts: (0..exits)
+                .map(|k| runs.iter().map(|m| m.arm_counts[k] as f64).sum::<f64>() / n_runs)
+                .collect(),
+            regret_curve: Curve {
+                t: sim.curve_steps.clone(),
+                mean: curve_runs.iter().map(|e| e.mean).collect(),
+                ci95: curve_runs.iter().map(|e| e.ci95).collect(),
+            },
+        }
+    }
+}
+
+impl Report {
+    pub fn new(trace: &Trace, paths: Vec<String>, settings: &RunSettings, sim: &SimResult) -> Self {
+        Self {
+            tool: ToolInfo {
+                name: env!("CARGO_PKG_NAME"),
+                version: env!("CARGO_PKG_VERSION"),
+            },
+            trace: TraceInfo {
+                paths,
+                samples: trace.samples(),
+                exits: trace.exits(),
+                classes: trace.classes(),
+                labeled: trace.is_labeled(),
+                measured_costs: trace.has_costs(),
+            },
+            settings: SettingsInfo {
+                alpha: settings.alpha,
+                cost: settings.cost.clone(),
+                runs: settings.sim.runs,
+                seed: settings.sim.seed,
+                order: settings.sim.order,
+                observation: settings.sim.observation,
+                ucb_c: settings.sim.ucb_c,
+                compat: settings.sim.compat,
+            },
+            best_arm: sim.best_arm + 1,
+            arm_mean_rewards: sim.arm_means.clone(),
+            results: sim
+                .policies
+                .iter()
+                .zip(&sim.runs)
+                .map(|(p, runs)| PolicyResult::summarise(p.to_string(), runs, sim))
+                .collect(),
+        }
+    }
+}
+
+/// Renders a report in one format.
+pub trait Exporter {
+    /// File extension of the format, without the dot.
+    fn extension(&self) -> &'static str;
+    fn render(&self, report: &Report) -> String;
+}
+
+/// The full report as one JSON document (SPEC section 5).
+pub struct Json;
+
+impl Exporter for Json {
+    fn extension(&self) -> &'static str {
+        "json"
+    }
+    fn render(&self, report: &Report) -> String {
+        let mut s = serde_json::to_string_pretty(report).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+}
+
+/// An aligned plain-text table for the terminal.
+pub struct Table;
+
+/// A Markdown table, for committed results and READMEs.
+pub struct Markdown;
+
+/// `mean ± ci95` with `digits` decimals; just the mean for a single run.
+fn with_interval(e: &Estimate, scale: f64, digits: usize) -> String {
+    match e.ci95 {
+        Some(h) => format!("{:.*} ± {:.*}", digits, e.mean * scale, digits, h * scale),
+        None => format!("{:.*}", digits, e.mean * scale),
+    }
+}
+
+const COLUMNS: [&str; 7] = [
+    "policy",
+    "accuracy %",
+    "cost/sample",
+    "vs final",
+    "offload %",
+    "regret",
+    "learned arm",
+];
+
+fn rows(report: &Report) -> Vec<[String; 7]> {
+    report
+        .results
+        .iter()
+        .map(|r| {
+            [
+                r.policy.clone(),
+                r.accuracy
+                    .map_or_else(|| "-".to_owned(), |a| with_interval(&a, 100.0, 2)),
+                with_interval(&r.cost_per_sample, 1.0, 3),
+                format!("{:+.1}%", -100.0 * r.cost_reduction.mean),
+                with_interval(&r.offload_fraction, 100.0, 1),
+                with_interval(&r.cumulative_regret, 1.0, 1),
+                r.learned_arm.to_string(),
+            ]
+        })
+        .collect()
+}
+
+fn header_line(report: &Report) -> String {
+    let t = &report.trace;
+    format!(
+        "{} samples, {} exits, alpha = {}, best fixed arm {} (mean reward {:.4}), {} run{}",
+        t.samples,
+        t.exits,
+        report.settings.alpha,
+        report.best_arm,
+        report.arm_mean_rewards[report.best_arm - 1],
+        report.settings.runs,
+        if report.settings.runs == 1 { "" } else { "s" },
+    )
+}
+
+impl Exporter for Table {
+    fn extension(&self) -> &'static str {
+        "txt"
+    }
+    fn render(&self, report: &Report) -> String {
+        let rows = rows(report);
+        let widths: Vec<usize> = (0..COLUMNS.len())
+            .map(|c| {
+                rows.iter()
+                    .map(|r| r[c].chars().count())
+                    .chain([COLUMNS[c].len()])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let mut out = format!(
+            "{}\n{}\n",
+            report.trace.paths.join(" + "),
+            header_line(report)
+        );
+        let line = |cells: Vec<&str>| {
+            cells
+                .iter()
+                .zip(&widths)
+                .enumerate()
+                .map(|(i, (c, w))| {
+                    let pad = w - c.chars().count();
+                    if i == 0 {
+                        format!("{c}{}", " ".repeat(pad))
+                    } else {
+                        format!("{}{c}", " ".repeat(pad))
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("  ")
+        };
+        out += &line(COLUMNS.to_vec());
+        out.push('\n');
+        for r in &rows {
+            out += &line(r.iter().map(String::as_str).collect());
+            out.push('\n');
+        }
+        out
+    }
+}
+
+impl Exporter for Markdown {
+    fn extension(&self) -> &'static str {
+        "md"
+    }
+    fn render(&self, report: &Report) -> String {
+        let mut out = format!(
+            "`{}`: {}\n\n| {} |\n|{}|\n",
+            report.trace.paths.join(" + "),
+            header_line(report),
+            COLUMNS.join(" | "),
+            ["---"; 7].join("|")
+        );
+        for r in rows(report) {
+            let _ = writeln!(out, "| {} |", r.join(" | "));
+        }
+        out
+    }
+}
+
+/// Writes `contents` to `path` atomically: a temporary file in the same folder, then a rename,
+/// so a reader never sees a half-written file.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    write_atomic_with(path, |w| w.write_all(contents))
+}
+
+/// Like [`write_atomic`], streaming the contents through `write`.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map_or_else(|| "output".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        write(&mut file)?;
+        file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}

@@ -1,0 +1,389 @@
+//! The simulator: replays a trace through policies over seeded runs and measures accuracy, cost,
+//! offloading and regret.
+//!
+//! Every run of every policy sees the same permutation (common random numbers), and each
+//! (run, policy) is computed sequentially from its own seeds, so results are identical whatever
+//! the number of threads.
+
+use crate::cost::ReportedCost;
+use crate::policy::{PolicySpec, RunContext};
+use crate::reward::{Action, Feedback, Observation, RewardModel, SampleRow};
+use crate::trace::Trace;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The order in which a run visits the samples.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Order {
+    /// A seeded random permutation per run.
+    #[default]
+    Shuffle,
+    /// The trace's own order in every run.
+    Given,
+}
+
+/// Compatibility with published code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Compat {
+    /// The SplitEE scripts (AIMLSystems 2023), SPEC section 2. `script_cost` charges SplitEE the
+    /// published script's `lambda + 0.8*lambda*i` (SplitEE-S and baselines keep `lambda*(i+1)`).
+    #[serde(rename = "splitee-2023")]
+    SplitEe2023 { script_cost: bool },
+}
+
+/// Validated settings of a simulation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimOptions {
+    pub runs: usize,
+    pub seed: u64,
+    pub order: Order,
+    pub observation: Observation,
+    pub ucb_c: f64,
+    pub compat: Option<Compat>,
+    /// Keep every decision (for `--decisions`).
+    pub record_decisions: bool,
+    /// Points on the cumulative-regret curve kept per run.
+    pub curve_points: usize,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        Self {
+            runs: 20,
+            seed: 0,
+            order: Order::Shuffle,
+            observation: Observation::Strict,
+            ucb_c: 1.0,
+            compat: None,
+            record_decisions: false,
+            curve_points: 200,
+        }
+    }
+}
+
+/// A simulation that cannot run as configured.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SimError {
+    #[error("{0}")]
+    Policy(String),
+    #[error(
+        "compatibility mode scores every arm once on the first {exits} samples, but the trace \
+         has only {samples}"
+    )]
+    TooShortForCompat { samples: usize, exits: usize },
+}
+
+/// One decision, as written by `--decisions`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Decision {
+    pub policy: PolicySpec,
+    pub run: usize,
+    pub t: usize,
+    pub sample: usize,
+    /// 1-based arm.
+    pub arm: usize,
+    pub offloaded: bool,
+    pub reward: f64,
+    pub cost: f64,
+    pub prediction: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub correct: Option<bool>,
+}
+
+/// What one run of one policy measured.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunMetrics {
+    pub decisions: usize,
+    pub labeled: usize,
+    pub correct: usize,
+    pub total_cost: f64,
+    pub total_reward: f64,
+    pub offloads: usize,
+    /// Decisions per 0-based arm.
+    pub arm_counts: Vec<u64>,
+    /// Decisions per arm in the second half of the stream.
+    pub late_arm_counts: Vec<u64>,
+    /// Cumulative same-sample regret against the best fixed arm at the end of the run.
+    pub regret: f64,
+    /// `sum_t (mean(best) - mean(a_t))` over the arms' mean rewards; `None` for actions that
+    /// are not split arms (device-only early exit).
+    pub pseudo_regret: Option<f64>,
+    /// Cumulative regret at the steps of [`SimResult::curve_steps`].
+    pub regret_curve: Vec<f64>,
+    /// The policy's per-arm reward sums at the end, if it keeps them.
+    pub reward_sums: Option<Vec<f64>>,
+    /// Every decision, when recording was asked for.
+    pub log: Vec<Decision>,
+}
+
+/// Everything a simulation produced: per policy, one [`RunMetrics`] per run.
+#[derive(Debug, Clone)]
+pub struct SimResult {
+    pub policies: Vec<PolicySpec>,
+    /// `runs[p][r]`: policy `p`, run `r`.
+    pub runs: Vec<Vec<RunMetrics>>,
+    /// 0-based best fixed arm in hindsight (highest mean reward over the samples).
+    pub best_arm: usize,
+    /// Mean reward of every arm over the samples.
+    pub arm_means: Vec<f64>,
+    /// Total cost of running every sample to the final exit.
+    pub final_exit_cost: f64,
+    /// The 1-based steps at which regret curves are sampled.
+    pub curve_steps: Vec<usize>,
+}
+
+/// Mean reward of every split arm over the whole trace, and the final-exit cost.
+fn arm_means_and_final_cost(trace: &Trace, model: &RewardModel) -> (Vec<f64>, f64) {
+    let exits = trace.exits();
+    let mut row = SampleRow::new(trace, model.costs());
+    let mut sums = vec![0.0; exits];
+    let mut final_cost = 0.0;
+    let standard = model.with_reported(ReportedCost::Standard);
+    for s in 0..trace.samples() {
+        row.load(trace, model.costs(), s);
+        for (k, sum) in sums.iter_mut().enumerate() {
+            *sum += model.reward(&row, k);
+        }
+        final_cost += standard.play(&row, Action::Split(exits - 1)).cost;
+    }
+    let n = trace.samples() as f64;
+    (sums.iter().map(|s| s / n).collect(), final_cost)
+}
+
+/// A seed for stream `stream` of run `run` derived from the user's seed (SplitMix64 finaliser,
+/// so neighbouring seeds give unrelated streams).
+pub fn derive_seed(seed: u64, run: usize, stream: u64) -> u64 {
+    let mut z = seed
+        .wrapping_add((run as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
+        .wrapping_add(stream.wrapping_mul(0xD1B5_4A32_D192_ED03));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A stable small number per policy name, so adding a policy does not change another's seeds.
+fn policy_stream(spec: &PolicySpec) -> u64 {
+    spec.to_string()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+}
+
+/// The visiting order of run `run`.
+fn permutation(samples: usize, opts: &SimOptions, run: usize) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..samples as u32).collect();
+    if opts.order == Order::Shuffle {
+        order.shuffle(&mut ChaCha8Rng::seed_from_u64(derive_seed(
+            opts.seed, run, 0,
+        )));
+    }
+    order
+}
+
+/// The 1-based steps at which regret is sampled: `points` evenly spaced, ending at `samples`.
+fn curve_steps(samples: usize, points: usize) -> Vec<usize> {
+    let points = points.clamp(1, samples);
+    let mut steps: Vec<usize> = (1..=points).map(|i| i * samples / points).collect();
+    steps.dedup();
+    steps
+}
+
+/// Replays `trace` through every policy for `opts.runs` runs. `progress` is called with the
+/// number of decisions each finished (run, policy) made.
+pub fn simulate(
+    trace: &Trace,
+    model: &RewardModel,
+    policies: &[PolicySpec],
+    opts: &SimOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<SimResult, SimError> {
+    for p in policies {
+        p.validate(trace.exits()).map_err(SimError::Policy)?;
+    }
+    if opts.compat.is_some() && trace.samples() < trace.exits() {
+        return Err(SimError::TooShortForCompat {
+            samples: trace.samples(),
+            exits: trace.exits(),
+        });
+    }
+    let (arm_means, final_exit_cost) = arm_means_and_final_cost(trace, model);
+    let best_arm = crate::stats::argmax_first(arm_means.iter().copied());
+    let steps = curve_steps(trace.samples(), opts.curve_points);
+
+    let per_run: Vec<Vec<RunMetrics>> = (0..opts.runs)
+        .into_par_iter()
+        .map(|run| {
+            let order = permutation(trace.samples(), opts, run);
+            policies
+                .iter()
+                .map(|spec| {
+                    let replay = Replay {
+                        trace,
+                        model,
+                        spec: *spec,
+                        opts,
+                        run,
+                        order: &order,
+                        best_arm,
+                        arm_means: &arm_means,
+                        curve_steps: &steps,
+                    };
+                    let metrics = replay.run();
+                    progress(metrics.decisions as u64);
+                    metrics
+                })
+                .collect()
+        })
+        .collect();
+
+    // Transpose to per policy.
+    let mut runs: Vec<Vec<RunMetrics>> = policies.iter().map(|_| Vec::new()).collect();
+    for run in per_run {
+        for (p, m) in run.into_iter().enumerate() {
+            runs[p].push(m);
+        }
+    }
+    Ok(SimResult {
+        policies: policies.to_vec(),
+        runs,
+        best_arm,
+        arm_means,
+        final_exit_cost,
+        curve_steps: steps,
+    })
+}
+
+/// One run of one policy.
+struct Replay<'a> {
+    trace: &'a Trace,
+    model: &'a RewardModel,
+    spec: PolicySpec,
+    opts: &'a SimOptions,
+    run: usize,
+    order: &'a [u32],
+    best_arm: usize,
+    arm_means: &'a [f64],
+    curve_steps: &'a [usize],
+}
+
+impl Replay<'_> {
+    fn run(&self) -> RunMetrics {
+        let trace = self.trace;
+        let exits = trace.exits();
+        let compat = self.opts.compat.filter(|_| self.spec.is_bandit());
+        // The published SplitEE-S reads C_L on every side update; compat mode does too.
+        let observation = match compat {
+            Some(_) => Observation::Oracle,
+            None => self.spec.observation(self.opts.observation),
+        };
+        let script_cost = matches!(compat, Some(Compat::SplitEe2023 { script_cost: true }))
+            && self.spec == PolicySpec::SplitEe;
+        let scripted;
+        let model = if script_cost {
+            scripted = self.model.with_reported(ReportedCost::SplitEe2023Script);
+            &scripted
+        } else {
+            self.model
+        };
+        let ctx = RunContext {
+            exits,
+            best_arm: self.best_arm,
+            seed: derive_seed(self.opts.seed, self.run, policy_stream(&self.spec)),
+            ucb_c: self.opts.ucb_c,
+        };
+        let mut policy = self.spec.build(&ctx);
+        let mut row = SampleRow::new(trace, model.costs());
+
+        if compat.is_some() {
+            for (arm, &s) in self.order[..exits].iter().enumerate() {
+                row.load(trace, model.costs(), s as usize);
+                policy.prime(arm, model.reward(&row, arm));
+            }
+        }
+
+        let n = self.order.len();
+        let half = n / 2;
+        let mut m = RunMetrics {
+            decisions: n,
+            labeled: 0,
+            correct: 0,
+            total_cost: 0.0,
+            total_reward: 0.0,
+            offloads: 0,
+            arm_counts: vec![0; exits],
+            late_arm_counts: vec![0; exits],
+            regret: 0.0,
+            pseudo_regret: None,
+            regret_curve: Vec::with_capacity(self.curve_steps.len()),
+            reward_sums: None,
+            log: Vec::new(),
+        };
+        let mut best_total = 0.0;
+        let mut next_point = 0;
+        for (t, &s) in self.order.iter().enumerate() {
+            let s = s as usize;
+            if let Some(&ahead) = self.order.get(t + PREFETCH_DISTANCE) {
+                trace.prefetch(ahead as usize);
+            }
+            row.load(trace, model.costs(), s);
+            let action = policy.choose(t);
+            let outcome = model.play(&row, action);
+            policy.observe(&Feedback::new(t, &outcome, &row, model, observation));
+
+            m.arm_counts[outcome.arm] += 1;
+            if t >= half {
+                m.late_arm_counts[outcome.arm] += 1;
+            }
+            m.total_cost += outcome.cost;
+            m.total_reward += outcome.reward;
+            m.offloads += usize::from(outcome.offloaded);
+            let prediction = trace.pred(s, outcome.answered_by);
+            let correct = trace.label(s).map(|y| y == prediction);
+            if let Some(c) = correct {
+                m.labeled += 1;
+                m.correct += usize::from(c);
+            }
+            best_total += model.reward(&row, self.best_arm);
+            if self.curve_steps.get(next_point) == Some(&(t + 1)) {
+                m.regret_curve.push(best_total - m.total_reward);
+                next_point += 1;
+            }
+            if self.opts.record_decisions {
+                m.log.push(Decision {
+                    policy: self.spec,
+                    run: self.run,
+                    t,
+                    sample: s,
+                    arm: outcome.arm + 1,
+                    offloaded: outcome.offloaded,
+                    reward: outcome.reward,
+                    cost: outcome.cost,
+                    prediction,
+                    correct,
+                });
+            }
+        }
+        m.regret = best_total - m.total_reward;
+        if self.spec != PolicySpec::DeviceEe {
+            let best_mean = self.arm_means[self.best_arm];
+            m.pseudo_regret = Some(
+                m.arm_counts
+                    .iter()
+                    .zip(self.arm_means)
+                    .map(|(&c, &mean)| c as f64 * (best_mean - mean))
+                    .sum(),
+            );
+        }
+        m.reward_sums = policy.reward_sums().map(|(sums, _)| sums.to_vec());
+        m
+    }
+}
+
+/// How many steps ahead the next sample's row is prefetched: shuffled replay reads rows at
+/// random, and each would otherwise be a cache miss on the critical path.
+const PREFETCH_DISTANCE: usize = 8;

@@ -1,0 +1,291 @@
+//! What every trace reader shares: opening a possibly gzipped file, and the one per-sample check.
+//!
+//! Readers only parse: they turn a line or row into a [`RawSample`] whose classes are still plain
+//! numbers (a CSV cell `1.5`, a JSON `-1`, an `int64` from NumPy) and hand it to
+//! [`SampleValidator::validate`], which checks every value and the consistency between samples.
+//! Errors name columns the way the CSV format would (`conf_3`, `pred_3`, `cost_3`, `label`,
+//! 1-based), whatever the input format, so messages look alike everywhere.
+
+use super::{Location, Sample, TraceError, MAX_CLASS};
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+/// Opens a text trace for reading, decompressing it if its name ends in `.gz`.
+pub(crate) fn open_maybe_gzipped(path: &Path) -> Result<Box<dyn Read + Send>, TraceError> {
+    let file = File::open(path).map_err(|e| TraceError::io(path, &e))?;
+    let gzipped = path
+        .extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("gz"));
+    Ok(if gzipped {
+        // Multi-member, so files made with `cat a.gz b.gz` read whole.
+        Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file)))
+    } else {
+        Box::new(file)
+    })
+}
+
+/// One sample as parsed, before validation. Class values are `f64` so that every format can hand
+/// over what it read (including non-integers and negatives) and get the same message for it; any
+/// class index that fits in the valid range is exact in `f64`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RawSample {
+    pub conf: Vec<f64>,
+    pub pred: Vec<f64>,
+    pub label: Option<f64>,
+    pub cost: Option<Vec<f64>>,
+}
+
+/// What the first sample fixed for all the others.
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    exits: usize,
+    has_costs: bool,
+}
+
+/// Validates samples one by one and remembers what the first sample fixed (its number of exits
+/// and whether it carries costs), so later samples that disagree are reported.
+#[derive(Debug)]
+pub(crate) struct SampleValidator {
+    path: PathBuf,
+    /// A declared number of classes (the width of a `probs` array), tighter than `MAX_CLASS`.
+    classes: Option<u32>,
+    shape: Option<Shape>,
+}
+
+#[derive(Clone, Copy)]
+enum ClassKind {
+    Label,
+    Prediction,
+}
+
+impl ClassKind {
+    fn noun(self) -> &'static str {
+        match self {
+            ClassKind::Label => "label",
+            ClassKind::Prediction => "predicted class",
+        }
+    }
+}
+
+impl SampleValidator {
+    pub fn new(path: &Path) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            classes: None,
+            shape: None,
+        }
+    }
+
+    /// Requires every class to be below `classes` (for traces whose class count is known).
+    pub fn with_classes(mut self, classes: u32) -> Self {
+        self.classes = Some(classes);
+        self
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Checks one sample read at `at` and converts its classes to integers.
+    pub fn validate(&mut self, raw: RawSample, at: Location) -> Result<Sample, TraceError> {
+        let error =
+            |column: Option<&str>, message: String| TraceError::at(&self.path, at, column, message);
+        let exits = raw.conf.len();
+        if exits == 0 {
+            return Err(error(Some("conf"), "has no exits".into()));
+        }
+        if raw.pred.len() != exits {
+            let message = format!("has {} values but conf has {exits}", raw.pred.len());
+            return Err(error(Some("pred"), message));
+        }
+        if let Some(cost) = &raw.cost {
+            if cost.len() != exits {
+                let message = format!("has {} values but conf has {exits}", cost.len());
+                return Err(error(Some("cost"), message));
+            }
+        }
+        let shape = Shape {
+            exits,
+            has_costs: raw.cost.is_some(),
+        };
+        let expected = *self.shape.get_or_insert(shape);
+        if shape.exits != expected.exits {
+            let message = format!(
+                "has {} exits but earlier rows have {}",
+                shape.exits, expected.exits
+            );
+            return Err(error(None, message));
+        }
+        if shape.has_costs != expected.has_costs {
+            let message = if expected.has_costs {
+                "has no costs but earlier rows have them"
+            } else {
+                "has costs but earlier rows do not"
+            };
+            return Err(error(Some("cost"), message.into()));
+        }
+
+        for (k, &c) in raw.conf.iter().enumerate() {
+            check_confidence(c).map_err(|m| error(Some(&format!("conf_{}", k + 1)), m))?;
+        }
+        let mut pred = Vec::with_capacity(exits);
+        for (k, &p) in raw.pred.iter().enumerate() {
+            let class = self
+                .check_class(p, ClassKind::Prediction)
+                .map_err(|m| error(Some(&format!("pred_{}", k + 1)), m))?;
+            pred.push(class);
+        }
+        let label = match raw.label {
+            Some(l) => Some(
+                self.check_class(l, ClassKind::Label)
+                    .map_err(|m| error(Some("label"), m))?,
+            ),
+            None => None,
+        };
+        if let Some(cost) = &raw.cost {
+            for (k, &c) in cost.iter().enumerate() {
+                check_cost(c).map_err(|m| error(Some(&format!("cost_{}", k + 1)), m))?;
+            }
+        }
+        Ok(Sample {
+            conf: raw.conf,
+            pred,
+            label,
+            cost: raw.cost,
+        })
+    }
+
+    fn check_class(&self, value: f64, kind: ClassKind) -> Result<u32, String> {
+        let noun = kind.noun();
+        if value.is_nan() {
+            return Err(format!("{noun} is NaN"));
+        }
+        if value.fract() != 0.0 || value.is_infinite() {
+            return Err(format!("{noun} {value} is not an integer"));
+        }
+        if value < 0.0 {
+            return Err(format!("{noun} {value} is negative"));
+        }
+        match self.classes {
+            Some(classes) if value >= f64::from(classes) => Err(format!(
+                "{noun} {value} is out of range: the trace has {classes} classes (0..={})",
+                classes.saturating_sub(1)
+            )),
+            _ if value > f64::from(MAX_CLASS) => Err(format!(
+                "{noun} {value} is out of range: classes must be at most {MAX_CLASS}"
+            )),
+            // Exact: the value is a non-negative integer no larger than MAX_CLASS.
+            _ => Ok(value as u32),
+        }
+    }
+}
+
+fn check_confidence(value: f64) -> Result<(), String> {
+    if value.is_nan() {
+        Err("confidence is NaN".into())
+    } else if !(0.0..=1.0).contains(&value) {
+        Err(format!("confidence {value} is outside [0, 1]"))
+    } else {
+        Ok(())
+    }
+}
+
+fn check_cost(value: f64) -> Result<(), String> {
+    if value.is_nan() {
+        Err("cost is NaN".into())
+    } else if value.is_infinite() {
+        Err(format!("cost {value} is not finite"))
+    } else if value < 0.0 {
+        Err(format!("cost {value} is negative"))
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(conf: &[f64], pred: &[f64]) -> RawSample {
+        RawSample {
+            conf: conf.to_vec(),
+            pred: pred.to_vec(),
+            label: Some(1.0),
+            cost: None,
+        }
+    }
+
+    fn message(result: Result<Sample, TraceError>) -> String {
+        result.expect_err("should be rejected").to_string()
+    }
+
+    #[test]
+    fn accepts_a_valid_sample_and_converts_classes() {
+        let mut v = SampleValidator::new(Path::new("t.csv"));
+        let sample = v.validate(raw(&[0.5, 1.0], &[1.0, 0.0]), Location::Line(2));
+        assert_eq!(
+            sample.unwrap(),
+            Sample {
+                conf: vec![0.5, 1.0],
+                pred: vec![1, 0],
+                label: Some(1),
+                cost: None
+            }
+        );
+    }
+
+    #[test]
+    fn names_file_location_and_column() {
+        let mut v = SampleValidator::new(Path::new("t.jsonl"));
+        let m = message(v.validate(raw(&[0.5, 1.3], &[1.0, 0.0]), Location::Line(4)));
+        assert_eq!(
+            m,
+            "t.jsonl: line 4: column conf_2: confidence 1.3 is outside [0, 1]"
+        );
+        let m = message(v.validate(raw(&[f64::NAN, 0.5], &[1.0, 0.0]), Location::Row(0)));
+        assert_eq!(m, "t.jsonl: row 0: column conf_1: confidence is NaN");
+    }
+
+    #[test]
+    fn classes_must_be_small_non_negative_integers() {
+        let mut v = SampleValidator::new(Path::new("t"));
+        for (pred, expected) in [
+            (1.5, "pred_1: predicted class 1.5 is not an integer"),
+            (-2.0, "pred_1: predicted class -2 is negative"),
+            (65535.0, "predicted class 65535 is out of range"),
+            (f64::INFINITY, "predicted class inf is not an integer"),
+        ] {
+            let m = message(v.validate(raw(&[0.5], &[pred]), Location::Line(2)));
+            assert!(m.contains(expected), "{m}");
+        }
+        let mut v = SampleValidator::new(Path::new("t")).with_classes(3);
+        let m = message(v.validate(raw(&[0.5], &[3.0]), Location::Row(7)));
+        assert!(m.contains("the trace has 3 classes (0..=2)"), "{m}");
+    }
+
+    #[test]
+    fn later_samples_must_match_the_first() {
+        let mut v = SampleValidator::new(Path::new("t"));
+        v.validate(raw(&[0.5, 0.5], &[1.0, 1.0]), Location::Line(1))
+            .unwrap();
+        let m = message(v.validate(raw(&[0.5], &[1.0]), Location::Line(2)));
+        assert_eq!(m, "t: line 2: has 1 exits but earlier rows have 2");
+        let mut with_cost = raw(&[0.5, 0.5], &[1.0, 1.0]);
+        with_cost.cost = Some(vec![1.0, 2.0]);
+        let m = message(v.validate(with_cost, Location::Line(3)));
+        assert!(
+            m.ends_with("column cost: has costs but earlier rows do not"),
+            "{m}"
+        );
+    }
+
+    #[test]
+    fn costs_must_be_finite_and_non_negative() {
+        let mut v = SampleValidator::new(Path::new("t"));
+        let mut s = raw(&[0.5, 0.5], &[1.0, 1.0]);
+        s.cost = Some(vec![1.0, -0.5]);
+        let m = message(v.validate(s, Location::Line(2)));
+        assert!(m.ends_with("column cost_2: cost -0.5 is negative"), "{m}");
+    }
+}
