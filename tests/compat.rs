@@ -1,0 +1,159 @@
+//! Compatibility mode `splitee-2023` against SPEC section 8 and the published scripts' own
+//! decisions, through the command line as a user runs it.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn manifest() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn shared_dir() -> PathBuf {
+    std::env::var_os("SPLITEE_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| manifest().join("../shared"))
+}
+
+struct CompatRun {
+    arms: Vec<u64>,
+    result: Value,
+}
+
+/// Runs one policy in compatibility mode, given order, one run; returns the 1-based arms played
+/// and the JSON result.
+fn compat_run(trace: &Path, policy: &str, alpha: f64, lambda: f64, offload: f64) -> CompatRun {
+    let dir = tempfile::tempdir().unwrap();
+    let decisions = dir.path().join("decisions.jsonl");
+    let out = Command::cargo_bin("splitee")
+        .unwrap()
+        .args([
+            "run",
+            "--order",
+            "given",
+            "--runs",
+            "1",
+            "--compat",
+            "splitee-2023",
+            "--json",
+        ])
+        .arg("--trace")
+        .arg(trace)
+        .args(["--policy", policy])
+        .args(["--alpha", &alpha.to_string()])
+        .args(["--lambda", &lambda.to_string()])
+        .args(["--offload-cost", &offload.to_string()])
+        .arg("--decisions")
+        .arg(&decisions)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let lines = std::fs::read_to_string(&decisions).unwrap();
+    let arms = lines
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["arm"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    CompatRun {
+        arms,
+        result: report["results"][0].clone(),
+    }
+}
+
+fn mean(v: &Value) -> f64 {
+    v["mean"].as_f64().unwrap()
+}
+
+fn to_1_based(arms_0: &str) -> Vec<u64> {
+    arms_0
+        .split(',')
+        .map(|a| a.parse::<u64>().unwrap() + 1)
+        .collect()
+}
+
+#[test]
+fn golden_vectors_splitee_s() {
+    let trace = manifest().join("tests/fixtures/golden-spec8.csv");
+    let run = compat_run(&trace, "splitee-s", 0.7, 0.1, 0.3);
+    assert_eq!(
+        run.arms,
+        to_1_based("4,4,8,5,6,11,0,0,1,2,2,4,2,2,4,4,10,11,0,0,0,0,1,5,4,5,1,1,1,2")
+    );
+    let r = &run.result;
+    assert!((mean(&r["total_cost"]) - 16.30).abs() < 1e-9);
+    assert!((mean(&r["offload_fraction"]) * 30.0 - 11.0).abs() < 1e-9);
+    assert!((mean(&r["accuracy"]) * 30.0 - 13.0).abs() < 1e-9);
+    assert_eq!(r["optimum_arm"], 1);
+}
+
+#[test]
+fn golden_vectors_splitee() {
+    let trace = manifest().join("tests/fixtures/golden-spec8.csv");
+    let run = compat_run(&trace, "splitee", 0.7, 0.1, 0.3);
+    assert_eq!(
+        run.arms,
+        to_1_based("4,3,2,0,1,8,7,6,5,2,3,0,1,4,1,0,2,3,11,10,5,2,6,3,4,0,7,1,0,1")
+    );
+    let r = &run.result;
+    assert!((mean(&r["total_cost"]) - 13.26).abs() < 1e-9);
+    assert!((mean(&r["offload_fraction"]) * 30.0 - 7.0).abs() < 1e-9);
+    assert!((mean(&r["accuracy"]) * 30.0 - 12.0).abs() < 1e-9);
+    assert_eq!(r["optimum_arm"], 1);
+}
+
+/// Every case recorded from the published scripts: same arm at every step, same totals.
+#[test]
+fn decisions_match_the_published_scripts() {
+    let fixture: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            manifest().join("tests/fixtures/compat/published-splitee2023.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let mut checked = 0;
+    for case in fixture["cases"].as_array().unwrap() {
+        let name = case["trace"].as_str().unwrap();
+        let trace = if name.starts_with("sst2") {
+            let p = shared_dir().join("data/traces").join(name);
+            if !p.exists() {
+                eprintln!("skipping {name}: shared data not found at {}", p.display());
+                continue;
+            }
+            p
+        } else {
+            manifest().join("tests/fixtures").join(name)
+        };
+        let f = |k: &str| case[k].as_f64().unwrap();
+        let policy = case["policy"].as_str().unwrap();
+        let run = compat_run(&trace, policy, f("alpha"), f("lambda"), f("offload"));
+        let expected: Vec<u64> = case["arms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_u64().unwrap())
+            .collect();
+        let first_difference = run.arms.iter().zip(&expected).position(|(a, b)| a != b);
+        assert_eq!(first_difference, None, "{name} {policy}: arms differ");
+        assert_eq!(run.arms.len(), expected.len());
+        let r = &run.result;
+        let n = expected.len() as f64;
+        assert!(
+            (mean(&r["total_cost"]) - f("total_cost")).abs() < 1e-9,
+            "{name} {policy}"
+        );
+        assert!((mean(&r["offload_fraction"]) * n - f("offloads")).abs() < 1e-9);
+        assert!((mean(&r["accuracy"]) - f("accuracy")).abs() < 1e-12);
+        assert_eq!(r["optimum_arm"], case["optimum_arm"]);
+        checked += 1;
+    }
+    assert!(checked >= 2, "the synthetic cases always run");
+}
