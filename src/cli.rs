@@ -35,6 +35,27 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Write a seeded synthetic trace whose confidence and accuracy rise with depth.
     Synth(SynthArgs),
+    /// Measure replay speed (decisions per second on one thread) and peak memory.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Samples of the synthetic trace.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub samples: usize,
+    /// Exits of the synthetic trace.
+    #[arg(long, default_value_t = 12)]
+    pub exits: usize,
+    /// Policy to replay.
+    #[arg(long, default_value = "splitee-s")]
+    pub policy: PolicySpec,
+    /// Timed repetitions (each a different permutation).
+    #[arg(long, default_value_t = 5)]
+    pub repetitions: usize,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -220,7 +220,7 @@ impl Layers<'_> {
 
 impl Layers<'_> {
     /// A setting that has no flag.
-    fn from_config<T: Clone>(
+    fn config_only<T: Clone>(
         &self,
         key: &'static str,
         config: &Option<Spanned<T>>,
@@ -406,8 +406,8 @@ impl RunSettings {
             OffloadCost::Constant(0.5),
         );
         let mu = layers.pick(("--mu", o.mu), ("cost.mu", &section.mu), 1.0);
-        let depths = layers.from_config("cost.depths", &section.depths, Vec::new());
-        let table = layers.from_config("cost.table", &section.table, Vec::new());
+        let depths = layers.config_only("cost.depths", &section.depths, Vec::new());
+        let table = layers.config_only("cost.table", &section.table, Vec::new());
 
         let processing = match model.value {
             CostModelName::Linear => ProcessingCost::Linear {

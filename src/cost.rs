@@ -156,7 +156,11 @@ impl CostModel {
             }
         };
         let offload = match &self.offload {
-            OffloadCost::Constant(o) => vec![*o; exits],
+            OffloadCost::Constant(o) => {
+                let mut v = vec![*o; exits];
+                v[exits - 1] = 0.0; // the final exit never offloads
+                v
+            }
             OffloadCost::PerSplit(v) => {
                 if v.len() != exits - 1 {
                     return Err(cost_error(
@@ -177,6 +181,7 @@ impl CostModel {
         };
         Ok(ResolvedCosts {
             fixed_processing,
+            weighted_offload: offload.iter().map(|o| self.mu * o).collect(),
             offload,
             mu: self.mu,
         })
@@ -198,6 +203,8 @@ pub struct ResolvedCosts {
     fixed_processing: Option<Vec<f64>>,
     /// `off(k)` per 0-based exit (0 for the final exit).
     offload: Vec<f64>,
+    /// `mu * off(k)`, as the reward uses it.
+    weighted_offload: Vec<f64>,
     mu: f64,
 }
 
@@ -226,6 +233,12 @@ impl ResolvedCosts {
     #[inline]
     pub fn offload(&self, exit: usize) -> f64 {
         self.offload[exit]
+    }
+
+    /// `mu * off(k)` per 0-based exit (0 for the final exit).
+    #[inline]
+    pub fn weighted_offload(&self) -> &[f64] {
+        &self.weighted_offload
     }
 
     #[inline]

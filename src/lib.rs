@@ -6,6 +6,7 @@
 //! [`policy`] decides, [`sim`] replays traces through policies, [`stats`] and [`report`]
 //! summarise, [`config`] validates settings and [`experiment`] ties them together for the CLI.
 
+pub mod bench;
 pub mod config;
 pub mod cost;
 pub mod error;

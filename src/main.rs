@@ -5,7 +5,7 @@ mod cli;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use cli::{Cli, Command, InspectArgs, RunArgs, SynthArgs, SynthFormat};
+use cli::{BenchArgs, Cli, Command, InspectArgs, RunArgs, SynthArgs, SynthFormat};
 use indicatif::{ProgressBar, ProgressStyle};
 use splitee::config::RunSettings;
 use splitee::experiment::{load_traces, run_on, write_decisions, write_outputs};
@@ -36,6 +36,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(&args),
         Command::Inspect(args) => inspect(&args),
         Command::Synth(args) => synth(&args),
+        Command::Bench(args) => bench(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -118,6 +119,22 @@ fn synth(args: &SynthArgs) -> Result<()> {
                 other => other.context("cannot write to standard output")?,
             }
         }
+    }
+    Ok(())
+}
+
+fn bench(args: &BenchArgs) -> Result<()> {
+    let result = splitee::bench::replay(&splitee::bench::ReplayBench {
+        samples: args.samples,
+        exits: args.exits,
+        policy: args.policy,
+        repetitions: args.repetitions.max(1),
+        seed: 1,
+    })?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&result)?);
+    } else {
+        print!("{result}");
     }
     Ok(())
 }

@@ -103,12 +103,26 @@ impl RewardModel {
     /// Reward of splitting after 0-based exit `k` on `row`.
     #[inline]
     pub fn reward(&self, row: &SampleRow, k: usize) -> f64 {
-        let mu = self.costs.mu();
         let last = row.conf.len() - 1;
-        if k < last && row.conf[k] < self.alpha {
-            row.conf[last] - mu * self.costs.offload(k) - mu * row.processing[k]
+        // Selecting instead of branching: whether a sample exits is data-dependent and would be
+        // mispredicted about half the time. At the final exit `mu*off = 0`, so `C_L - 0 = C_L`.
+        let confidence = if row.conf[k] < self.alpha {
+            row.conf[last] - self.costs.weighted_offload()[k]
         } else {
-            row.conf[k] - mu * row.processing[k]
+            row.conf[k]
+        };
+        confidence - row.weighted_processing[k]
+    }
+
+    /// The reward of every arm on `row`, into `out`.
+    #[inline]
+    pub fn rewards_into(&self, row: &SampleRow, out: &mut [f64]) {
+        let last = row.conf[row.conf.len() - 1];
+        let offload = self.costs.weighted_offload();
+        for (k, r) in out.iter_mut().enumerate() {
+            let c = row.conf[k];
+            let confidence = if c < self.alpha { last - offload[k] } else { c };
+            *r = confidence - row.weighted_processing[k];
         }
     }
 
@@ -166,7 +180,10 @@ impl RewardModel {
 pub struct SampleRow {
     pub sample: usize,
     pub conf: Vec<f64>,
+    /// `proc(k)`, as reported.
     pub processing: Vec<f64>,
+    /// `mu * proc(k)`, as the reward uses it.
+    pub weighted_processing: Vec<f64>,
 }
 
 impl SampleRow {
@@ -177,9 +194,17 @@ impl SampleRow {
             sample: 0,
             conf: vec![0.0; trace.exits()],
             processing: vec![0.0; trace.exits()],
+            weighted_processing: vec![0.0; trace.exits()],
         };
-        costs.processing_into(trace, 0, &mut row.processing);
+        row.fill_processing(trace, costs, 0);
         row
+    }
+
+    fn fill_processing(&mut self, trace: &Trace, costs: &ResolvedCosts, sample: usize) {
+        costs.processing_into(trace, sample, &mut self.processing);
+        for (w, p) in self.weighted_processing.iter_mut().zip(&self.processing) {
+            *w = costs.mu() * p;
+        }
     }
 
     /// Loads `sample` of `trace`; processing costs are refilled only when they vary by sample.
@@ -188,7 +213,7 @@ impl SampleRow {
         self.sample = sample;
         trace.conf_row(sample, &mut self.conf);
         if !costs.is_fixed() {
-            costs.processing_into(trace, sample, &mut self.processing);
+            self.fill_processing(trace, costs, sample);
         }
     }
 }

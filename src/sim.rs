@@ -7,7 +7,7 @@
 
 use crate::cost::ReportedCost;
 use crate::policy::{PolicySpec, RunContext};
-use crate::reward::{Action, Feedback, Observation, RewardModel, SampleRow};
+use crate::reward::{Feedback, Observation, RewardModel, SampleRow};
 use crate::trace::Trace;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -140,15 +140,16 @@ pub struct SimResult {
 fn arm_means_and_final_cost(trace: &Trace, model: &RewardModel) -> (Vec<f64>, f64) {
     let exits = trace.exits();
     let mut row = SampleRow::new(trace, model.costs());
+    let mut rewards = vec![0.0; exits];
     let mut sums = vec![0.0; exits];
     let mut final_cost = 0.0;
-    let standard = model.with_reported(ReportedCost::Standard);
     for s in 0..trace.samples() {
         row.load(trace, model.costs(), s);
-        for (k, sum) in sums.iter_mut().enumerate() {
-            *sum += model.reward(&row, k);
+        model.rewards_into(&row, &mut rewards);
+        for (sum, r) in sums.iter_mut().zip(&rewards) {
+            *sum += r;
         }
-        final_cost += standard.play(&row, Action::Split(exits - 1)).cost;
+        final_cost += row.processing[exits - 1];
     }
     let n = trace.samples() as f64;
     (sums.iter().map(|s| s / n).collect(), final_cost)
@@ -386,4 +387,4 @@ impl Replay<'_> {
 
 /// How many steps ahead the next sample's row is prefetched: shuffled replay reads rows at
 /// random, and each would otherwise be a cache miss on the critical path.
-const PREFETCH_DISTANCE: usize = 8;
+const PREFETCH_DISTANCE: usize = 16;

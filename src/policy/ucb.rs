@@ -14,13 +14,27 @@ pub enum SideInformation {
 
 /// UCB1 with index `S_k/N_k + c*sqrt(ln(t+1)/N_k)` at 0-based step `t`; unplayed arms come
 /// first, and ties go to the lowest arm (as in the published code).
+///
+/// The argmax is exactly that of the published formula, but computed cheaply: a fast index
+/// `mean_k + c*sqrt(ln(t+1))*rsqrt_k` from cached per-arm values differs from the exact one by a
+/// few ulps, so only arms whose fast index is within a safe margin of the best are evaluated
+/// with the exact formula (usually one).
 #[derive(Debug, Clone)]
 pub struct Ucb {
     c: f64,
     side: SideInformation,
     sums: Vec<f64>,
     counts: Vec<u64>,
+    /// `S_k / N_k`, refreshed when arm `k` is updated (so identical to computing it on demand).
+    means: Vec<f64>,
+    /// `1 / sqrt(N_k)`.
+    rsqrt: Vec<f64>,
+    /// Arms with no observation yet: played first, lowest first.
+    unplayed: usize,
 }
+
+/// Relative bound on the fast index's error, with a wide safety factor (~ 45 ulps).
+const FAST_INDEX_MARGIN: f64 = 1e-14;
 
 impl Ucb {
     pub fn new(arms: usize, c: f64, side: SideInformation) -> Self {
@@ -29,6 +43,9 @@ impl Ucb {
             side,
             sums: vec![0.0; arms],
             counts: vec![0; arms],
+            means: vec![0.0; arms],
+            rsqrt: vec![0.0; arms],
+            unplayed: arms,
         }
     }
 
@@ -36,23 +53,45 @@ impl Ucb {
     fn record(&mut self, arm: usize, reward: f64) {
         self.sums[arm] += reward;
         self.counts[arm] += 1;
+        let n = self.counts[arm] as f64;
+        if n == 1.0 {
+            self.unplayed -= 1;
+        }
+        self.means[arm] = self.sums[arm] / n;
+        self.rsqrt[arm] = 1.0 / n.sqrt();
     }
 
-    /// The arm with the highest index at step `t`.
+    /// The published index of `arm` at step `t`, evaluated exactly as the published code does.
+    #[inline]
+    fn exact_index(&self, arm: usize, log_t: f64) -> f64 {
+        let n = self.counts[arm] as f64;
+        self.sums[arm] / n + self.c * (log_t / n).sqrt()
+    }
+
+    /// The arm with the highest exact index at step `t`, the lowest on ties.
     #[inline]
     fn best_index(&self, t: usize) -> usize {
+        if self.unplayed > 0 {
+            return self.counts.iter().position(|&n| n == 0).unwrap_or(0);
+        }
         let log_t = ((t + 1) as f64).ln();
+        let scale = self.c * log_t.sqrt();
+        let fast = |k: usize| self.means[k] + scale * self.rsqrt[k];
+        let mut top = f64::NEG_INFINITY;
+        for k in 0..self.means.len() {
+            top = top.max(fast(k));
+        }
+        // Every exact maximiser has a fast index within 2x the error bound of `top`.
+        let margin = 2.0 * FAST_INDEX_MARGIN * (1.0 + top.abs() + scale);
         let mut best = 0;
         let mut best_index = f64::NEG_INFINITY;
-        for (arm, (&sum, &count)) in self.sums.iter().zip(&self.counts).enumerate() {
-            if count == 0 {
-                return arm;
-            }
-            let n = count as f64;
-            let index = sum / n + self.c * (log_t / n).sqrt();
-            if index > best_index {
-                best = arm;
-                best_index = index;
+        for k in 0..self.means.len() {
+            if fast(k) >= top - margin {
+                let index = self.exact_index(k, log_t);
+                if index > best_index {
+                    best = k;
+                    best_index = index;
+                }
             }
         }
         best
@@ -82,5 +121,55 @@ impl Policy for Ucb {
 
     fn reward_sums(&self) -> Option<(&[f64], &[u64])> {
         Some((&self.sums, &self.counts))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The published argmax: every index evaluated exactly, strict `>` (ties to the lowest).
+    fn reference_argmax(ucb: &Ucb, t: usize) -> usize {
+        let log_t = ((t + 1) as f64).ln();
+        let mut best = 0;
+        let mut best_index = f64::NEG_INFINITY;
+        for k in 0..ucb.counts.len() {
+            let index = ucb.exact_index(k, log_t);
+            if index > best_index {
+                best = k;
+                best_index = index;
+            }
+        }
+        best
+    }
+
+    proptest! {
+        /// The fast argmax equals the exact published one, including on near-ties created by
+        /// rewards on a coarse grid.
+        #[test]
+        fn fast_argmax_is_the_exact_argmax(
+            rewards in proptest::collection::vec((0usize..6, 0u8..8), 6..400),
+            c in prop_oneof![Just(1.0), 0.0f64..3.0],
+        ) {
+            let mut ucb = Ucb::new(6, c, SideInformation::None);
+            for arm in 0..6 {
+                ucb.prime(arm, 0.1 * f64::from(arm as u8 % 3));
+            }
+            for (t, (arm, r)) in rewards.into_iter().enumerate() {
+                prop_assert_eq!(ucb.best_index(t), reference_argmax(&ucb, t));
+                ucb.record(arm, f64::from(r) / 8.0 - 0.3);
+            }
+        }
+    }
+
+    #[test]
+    fn unplayed_arms_come_first_in_order() {
+        let mut ucb = Ucb::new(3, 1.0, SideInformation::None);
+        assert_eq!(ucb.best_index(0), 0);
+        ucb.record(0, 1.0);
+        assert_eq!(ucb.best_index(1), 1);
+        ucb.record(2, 1.0);
+        assert_eq!(ucb.best_index(2), 1);
     }
 }

@@ -7,14 +7,16 @@
 
 use super::validate::{open_maybe_gzipped, RawSample, SampleValidator};
 use super::{Location, Sample, TraceError};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 /// Streams samples from a canonical CSV trace, one record at a time (memory does not depend on
 /// the trace length). Stops after the first error.
 pub struct CsvSamples {
-    reader: ::csv::Reader<Box<dyn Read + Send>>,
+    reader: ::csv::Reader<LineCountingReader>,
+    line_breaks: LineBreaks,
     layout: Layout,
     validator: SampleValidator,
     record: ::csv::StringRecord,
@@ -39,12 +41,17 @@ impl CsvSamples {
     /// Reads a CSV trace from `input`, naming it `path` in messages. Fails if the header is
     /// missing or does not describe a trace.
     pub fn new(input: impl Read + Send + 'static, path: PathBuf) -> Result<Self, TraceError> {
+        let line_breaks = LineBreaks::default();
         let mut reader = ::csv::ReaderBuilder::new()
             .comment(Some(b'#'))
             .trim(::csv::Trim::All)
-            .from_reader(Box::new(input) as Box<dyn Read + Send>);
-        let header = reader.headers().map_err(|e| csv_error(&path, e))?.clone();
-        let header_line = header.position().map_or(1, ::csv::Position::line);
+            .from_reader(LineCountingReader {
+                inner: Box::new(input),
+                line_breaks: line_breaks.clone(),
+            });
+        let header = reader.headers().cloned();
+        let header_line = line_breaks.line_ending_at(reader.position().byte());
+        let header = header.map_err(|e| csv_error(&path, Location::Line(header_line), e))?;
         let layout = Layout::from_header(&header).map_err(|(column, message)| {
             TraceError::at(
                 &path,
@@ -55,6 +62,7 @@ impl CsvSamples {
         })?;
         Ok(Self {
             reader,
+            line_breaks,
             layout,
             validator: SampleValidator::new(&path),
             record: ::csv::StringRecord::new(),
@@ -64,8 +72,10 @@ impl CsvSamples {
 
     fn parse_record(&self, line: u64) -> Result<RawSample, TraceError> {
         let cell = |index: usize| self.record.get(index).unwrap_or_default();
-        let number = |index: usize, column: String| {
+        // The column name is only formatted for a message: this runs for every cell.
+        let number = |index: usize, prefix: &str, exit: Option<usize>| {
             parse_number(cell(index)).map_err(|message| {
+                let column = exit.map_or_else(|| prefix.to_string(), |k| format!("{prefix}_{k}"));
                 TraceError::at(
                     self.validator.path(),
                     Location::Line(line),
@@ -78,11 +88,11 @@ impl CsvSamples {
             indices
                 .iter()
                 .enumerate()
-                .map(|(k, &index)| number(index, format!("{prefix}_{}", k + 1)))
+                .map(|(k, &index)| number(index, prefix, Some(k + 1)))
                 .collect::<Result<Vec<f64>, TraceError>>()
         };
         let label = match self.layout.label {
-            Some(index) if !cell(index).is_empty() => Some(number(index, "label".into())?),
+            Some(index) if !cell(index).is_empty() => Some(number(index, "label", None)?),
             _ => None,
         };
         Ok(RawSample {
@@ -97,16 +107,21 @@ impl CsvSamples {
     }
 
     fn next_sample(&mut self) -> Option<Result<Sample, TraceError>> {
-        match self.reader.read_record(&mut self.record) {
+        let read = self.reader.read_record(&mut self.record);
+        let line = self
+            .line_breaks
+            .line_ending_at(self.reader.position().byte());
+        match read {
             Ok(false) => None,
-            Ok(true) => {
-                let line = self.record.position().map_or(0, ::csv::Position::line);
-                let sample = self
-                    .parse_record(line)
-                    .and_then(|raw| self.validator.validate(raw, Location::Line(line)));
-                Some(sample)
-            }
-            Err(e) => Some(Err(csv_error(self.validator.path(), e))),
+            Ok(true) => Some(
+                self.parse_record(line)
+                    .and_then(|raw| self.validator.validate(raw, Location::Line(line))),
+            ),
+            Err(e) => Some(Err(csv_error(
+                self.validator.path(),
+                Location::Line(line),
+                e,
+            ))),
         }
     }
 }
@@ -153,17 +168,14 @@ impl Layout {
         // (field, exit) -> column index; a BTreeMap so exits come out in order.
         let mut columns: BTreeMap<(Field, usize), usize> = BTreeMap::new();
         for (index, name) in header.iter().enumerate() {
-            let key = if name == "label" {
-                if label.replace(index).is_some() {
-                    return Err(duplicate(name));
-                }
-                continue;
+            let seen_before = if name == "label" {
+                label.replace(index).is_some()
             } else if let Some(key) = per_exit_column(name)? {
-                key
+                columns.insert(key, index).is_some()
             } else {
-                continue; // not a trace column: ignored
+                false // not a trace column: ignored
             };
-            if columns.insert(key, index).is_some() {
+            if seen_before {
                 return Err(duplicate(name));
             }
         }
@@ -196,7 +208,7 @@ impl Layout {
                             "cost_k columns must be given for every exit or none".to_string()
                         }
                     };
-                    return Err((Some(column.clone()), format!("missing ({reason})")));
+                    return Err((Some(column), format!("missing ({reason})")));
                 }
             }
             if let Some(&beyond) = exits_of(field).iter().find(|&&k| k > exits) {
@@ -252,29 +264,81 @@ fn parse_number(cell: &str) -> Result<f64, String> {
         .map_err(|_| format!("{cell:?} is not a number"))
 }
 
-fn csv_error(path: &Path, error: ::csv::Error) -> TraceError {
-    let line = |pos: &Option<::csv::Position>| {
-        Location::Line(pos.as_ref().map_or(0, ::csv::Position::line))
-    };
+/// A parser error as a trace error at `line`, the line where the parser stopped.
+fn csv_error(path: &Path, line: Location, error: ::csv::Error) -> TraceError {
     match error.kind() {
         ::csv::ErrorKind::Io(e) => TraceError::io(path, e),
         ::csv::ErrorKind::UnequalLengths {
-            pos,
-            expected_len,
-            len,
+            expected_len, len, ..
         } => TraceError::at(
             path,
-            line(pos),
+            line,
             None,
             format!("has {len} fields but the header has {expected_len}"),
         ),
-        ::csv::ErrorKind::Utf8 { pos, err } => TraceError::at(
+        ::csv::ErrorKind::Utf8 { err, .. } => TraceError::at(
             path,
-            line(pos),
+            line,
             None,
             format!("field {} is not valid UTF-8", err.field() + 1),
         ),
-        _ => TraceError::file(path, error.to_string()),
+        _ => TraceError::at(path, line, None, error.to_string()),
+    }
+}
+
+/// Where the line breaks of the input are, so that records can be given their file line:
+/// `csv::Position::line` does not count comment or blank lines. The input is wrapped in a
+/// [`LineCountingReader`] that logs its line breaks; the parser reads ahead of the record it
+/// returns, so breaks stay logged until a record has passed them (at most a buffer's worth).
+#[derive(Clone, Default)]
+struct LineBreaks(Arc<Mutex<LineBreakLog>>);
+
+#[derive(Default)]
+struct LineBreakLog {
+    bytes_read: u64,
+    /// Offsets of the line breaks read but not yet passed, in order.
+    ahead: VecDeque<u64>,
+    passed: u64,
+}
+
+impl LineBreaks {
+    fn log(&self) -> MutexGuard<'_, LineBreakLog> {
+        // A panic elsewhere cannot leave the log inconsistent, so poisoning is ignored.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The 1-based line of a record that ends at byte `end` (just past its terminator, or past
+    /// its `\r` for `\r\n`). Queries must come in increasing order of `end`.
+    fn line_ending_at(&self, end: u64) -> u64 {
+        let mut log = self.log();
+        let last_byte = end.saturating_sub(1);
+        while log.ahead.front().is_some_and(|&offset| offset < last_byte) {
+            log.ahead.pop_front();
+            log.passed += 1;
+        }
+        log.passed + 1
+    }
+}
+
+/// Passes the input through to the parser, logging where its line breaks are.
+struct LineCountingReader {
+    inner: Box<dyn Read + Send>,
+    line_breaks: LineBreaks,
+}
+
+impl Read for LineCountingReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut log = self.line_breaks.log();
+        let start = log.bytes_read;
+        let breaks = buf[..n]
+            .iter()
+            .enumerate()
+            .filter(|&(_, &b)| b == b'\n')
+            .map(|(i, _)| start + i as u64);
+        log.ahead.extend(breaks);
+        log.bytes_read += n as u64;
+        Ok(n)
     }
 }
 
@@ -282,7 +346,8 @@ fn csv_error(path: &Path, error: ::csv::Error) -> TraceError {
 /// exits, and `cost_k` columns if it carries costs. A `label` column is always written (an empty
 /// cell for an unlabeled sample), because a stream cannot know whether a later sample is labeled.
 /// Values use Rust's shortest round-trip formatting, so reading the file back gives exactly the
-/// same samples. Fails with `InvalidInput` if a sample's layout differs from the first one's.
+/// same samples. Writes nothing at all for no samples. Fails with `InvalidInput` if a sample's
+/// layout differs from the first one's.
 pub fn write_csv<W: Write>(
     out: W,
     samples: impl IntoIterator<Item = Sample>,

@@ -256,7 +256,10 @@ mod exact {
                 label: None,
                 cost: None,
             };
-            assert_ne!(raw.conf[0], exact, "serde_json is exact now: this module can go");
+            assert_ne!(
+                raw.conf[0], exact,
+                "serde_json is exact now: this module can go"
+            );
             reparse_floats(line.as_bytes(), &mut raw);
             assert_eq!(raw.conf, vec![exact]);
         }

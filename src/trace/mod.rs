@@ -198,9 +198,15 @@ impl Trace {
     /// Hints the CPU to fetch `sample`'s confidences and predictions before they are read.
     #[inline]
     pub fn prefetch(&self, sample: usize) {
-        let start = sample * self.exits;
+        // A row may straddle two cache lines: touch both ends.
+        let (start, end) = (sample * self.exits, (sample + 1) * self.exits - 1);
         self.conf.prefetch(start);
+        self.conf.prefetch(end);
         prefetch_slot(&self.pred, start);
+        prefetch_slot(&self.pred, end);
+        if let Some(labels) = &self.labels {
+            prefetch_slot(labels, sample);
+        }
     }
     /// Whether the confidences are held as `f32` (true for traces dumped from float32 models).
     pub fn is_compact(&self) -> bool {

@@ -6,103 +6,49 @@
 //! unlabeled) and `cost` float `[N, L]`. Floats may be `f32` or `f64`, integers any width.
 
 use super::validate::{RawSample, SampleValidator};
-use super::{Location, Trace, TraceBuilder, TraceError};
+use super::{Location, Trace, TraceBuilder, TraceError, MAX_CLASS};
 use ndarray::{ArrayD, Axis, IxDyn, OwnedRepr};
 use ndarray_npy::{NpzReader, ReadNpyError, ReadNpzError};
 use std::fs::File;
 use std::path::Path;
 
-type Npz = NpzReader<File>;
-
 /// Reads a whole `.npz` trace into memory, validating every value.
 pub fn read_npz(path: &Path) -> Result<Trace, TraceError> {
-    let file = File::open(path).map_err(|e| TraceError::io(path, &e))?;
-    let mut npz = NpzReader::new(file)
-        .map_err(|e| TraceError::file(path, format!("not a readable .npz archive: {e}")))?;
-    let names = npz
-        .names()
-        .map_err(|e| TraceError::file(path, format!("not a readable .npz archive: {e}")))?;
-    let has = |name: &str| names.iter().any(|n| n == name);
-    let mut arrays = Arrays {
-        npz: &mut npz,
-        path,
-    };
-
-    let (conf, pred, classes) = match (has("probs"), has("conf")) {
-        (true, true) => {
-            return Err(TraceError::file(
-                path,
-                "has both probs and conf arrays; give one or the other",
-            ))
-        }
-        (true, false) => {
-            let probs = arrays.floats("probs")?;
-            let (conf, pred) = split_probs(path, &probs)?;
-            (conf, pred, Some(probs.shape()[2]))
-        }
-        (false, true) if has("pred") => (arrays.floats("conf")?, arrays.ints("pred")?, None),
-        (false, true) => return Err(TraceError::file(path, "array pred is missing")),
-        (false, false) => {
-            return Err(TraceError::file(
-                path,
-                format!(
-                    "has neither a conf nor a probs array (arrays: {})",
-                    names.join(", ")
-                ),
-            ))
-        }
-    };
-    let samples = match conf.shape() {
-        &[n, l] if l > 0 => n,
-        shape => return Err(TraceError::file(
-            path,
-            format!(
-                "array conf has shape {shape:?}; expected [samples, exits] with at least one exit"
-            ),
-        )),
-    };
-    let label = if has("label") {
-        Some(arrays.ints("label")?)
-    } else {
-        None
-    };
-    let cost = if has("cost") {
-        Some(arrays.floats("cost")?)
-    } else {
-        None
-    };
+    let mut arrays = Arrays::open(path)?;
+    let ConfAndPred {
+        conf,
+        pred,
+        classes,
+    } = arrays.conf_and_pred()?;
     // The array that fixed N and L, for messages.
     let reference = if classes.is_some() { "probs" } else { "conf" };
-    let per_exit = [("pred", Some(&pred)), ("cost", cost.as_ref())];
-    for (name, array) in per_exit {
-        if let Some(array) = array {
-            if array.shape() != conf.shape() {
-                return Err(shape_mismatch(
-                    path,
-                    name,
-                    array.shape(),
-                    conf.shape(),
-                    reference,
-                ));
-            }
+    let samples = match conf.shape() {
+        &[n, exits] if exits > 0 => n,
+        shape => {
+            let message = format!("array {reference} has shape {shape:?}: no exits");
+            return Err(TraceError::file(path, message));
         }
-    }
-    if let Some(label) = &label {
-        if label.shape() != [samples] {
-            return Err(shape_mismatch(
-                path,
-                "label",
-                label.shape(),
-                &[samples],
-                reference,
-            ));
+    };
+    let label = arrays.optional("label", Arrays::ints)?;
+    let cost = arrays.optional("cost", Arrays::floats)?;
+    let expected_shapes = [
+        ("pred", Some(&pred), conf.shape()),
+        ("cost", cost.as_ref(), conf.shape()),
+        ("label", label.as_ref(), &[samples]),
+    ];
+    for (name, array, expected) in expected_shapes {
+        if let Some(array) = array.filter(|a| a.shape() != expected) {
+            let message = format!(
+                "array {name} has shape {:?}; expected {expected:?} to match {reference}",
+                array.shape()
+            );
+            return Err(TraceError::file(path, message));
         }
     }
 
     let mut validator = SampleValidator::new(path);
     let mut builder = TraceBuilder::new(path);
     if let Some(k) = classes {
-        let k = u32::try_from(k).unwrap_or(u32::MAX);
         validator = validator.with_classes(k);
         builder = builder.with_classes(k as usize);
     }
@@ -121,9 +67,17 @@ pub fn read_npz(path: &Path) -> Result<Trace, TraceError> {
     builder.finish()
 }
 
-/// Reads named arrays, accepting any of the dtypes a float or integer array may have.
+/// `conf` and `pred` `[N, L]`, and the class count if the archive fixes it (`probs`).
+struct ConfAndPred {
+    conf: ArrayD<f64>,
+    pred: ArrayD<f64>,
+    classes: Option<u32>,
+}
+
+/// The arrays of an archive, read by name as `f64` whatever their float or integer dtype.
 struct Arrays<'a> {
-    npz: &'a mut Npz,
+    npz: NpzReader<File>,
+    names: Vec<String>,
     path: &'a Path,
 }
 
@@ -145,7 +99,55 @@ macro_rules! read_first_matching {
     }};
 }
 
-impl Arrays<'_> {
+impl<'a> Arrays<'a> {
+    fn open(path: &'a Path) -> Result<Self, TraceError> {
+        let unreadable =
+            |e: ReadNpzError| TraceError::file(path, format!("not a readable .npz archive: {e}"));
+        let file = File::open(path).map_err(|e| TraceError::io(path, &e))?;
+        let mut npz = NpzReader::new(file).map_err(unreadable)?;
+        let names = npz.names().map_err(unreadable)?;
+        Ok(Self { npz, names, path })
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.names.iter().any(|n| n == name)
+    }
+
+    /// `conf` and `pred` as given or derived from `probs`, and the class count `probs` implies.
+    fn conf_and_pred(&mut self) -> Result<ConfAndPred, TraceError> {
+        let fail = |message: String| Err(TraceError::file(self.path, message));
+        match (self.has("probs"), self.has("conf"), self.has("pred")) {
+            (true, true, _) => fail("has both probs and conf arrays; give one or the other".into()),
+            (true, false, _) => {
+                let probs = self.floats("probs")?;
+                split_probs(self.path, &probs)
+            }
+            (false, true, true) => Ok(ConfAndPred {
+                conf: self.floats("conf")?,
+                pred: self.ints("pred")?,
+                classes: None,
+            }),
+            (false, true, false) => fail("array pred is missing".into()),
+            (false, false, _) => fail(format!(
+                "has neither a conf nor a probs array (arrays: {})",
+                self.names.join(", ")
+            )),
+        }
+    }
+
+    /// The array `name` read with `read`, or `None` if the archive has no such array.
+    fn optional(
+        &mut self,
+        name: &str,
+        read: fn(&mut Self, &str) -> Result<ArrayD<f64>, TraceError>,
+    ) -> Result<Option<ArrayD<f64>>, TraceError> {
+        if self.has(name) {
+            read(self, name).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
     fn floats(&mut self, name: &str) -> Result<ArrayD<f64>, TraceError> {
         read_first_matching!(self, name, "floats (float32 or float64)", f64, f32)
     }
@@ -155,35 +157,37 @@ impl Arrays<'_> {
     }
 }
 
-/// Confidence (largest probability) and prediction (its first index) of every sample and exit.
-/// A NaN probability makes the confidence NaN so the validator reports it.
-fn split_probs(path: &Path, probs: &ArrayD<f64>) -> Result<(ArrayD<f64>, ArrayD<f64>), TraceError> {
+/// Confidence (largest probability) and prediction (its first index) of every sample and exit,
+/// and the number of classes of a `probs` array. A NaN probability makes the confidence NaN so the validator
+/// reports it.
+fn split_probs(path: &Path, probs: &ArrayD<f64>) -> Result<ConfAndPred, TraceError> {
     let &[samples, exits, classes] = probs.shape() else {
-        return Err(TraceError::file(
-            path,
-            format!(
-                "array probs has shape {:?}; expected [samples, exits, classes]",
-                probs.shape()
-            ),
-        ));
+        let message = format!(
+            "array probs has shape {:?}; expected [samples, exits, classes]",
+            probs.shape()
+        );
+        return Err(TraceError::file(path, message));
     };
-    if classes == 0 {
-        return Err(TraceError::file(
-            path,
-            "array probs has no classes (its last axis is empty)",
-        ));
+    let max_classes = MAX_CLASS as usize + 1;
+    if !(1..=max_classes).contains(&classes) {
+        let message = format!("array probs has {classes} classes; expected 1 to {max_classes}");
+        return Err(TraceError::file(path, message));
     }
     let mut conf = ArrayD::zeros(IxDyn(&[samples, exits]));
     let mut pred = ArrayD::zeros(IxDyn(&[samples, exits]));
-    for i in 0..samples {
-        let sample = probs.index_axis(Axis(0), i);
+    for (i, sample) in probs.outer_iter().enumerate() {
         for (k, exit_probs) in sample.outer_iter().enumerate() {
             let (best, best_prob) = first_max(exit_probs.iter().copied());
             conf[[i, k]] = best_prob;
             pred[[i, k]] = best as f64;
         }
     }
-    Ok((conf, pred))
+    Ok(ConfAndPred {
+        conf,
+        pred,
+        // Lossless: checked against MAX_CLASS + 1 above.
+        classes: Some(classes as u32),
+    })
 }
 
 /// Index and value of the first largest value; the value is NaN if any value is.
@@ -199,17 +203,4 @@ fn first_max(values: impl Iterator<Item = f64>) -> (usize, f64) {
                 (best, max)
             }
         })
-}
-
-fn shape_mismatch(
-    path: &Path,
-    name: &str,
-    shape: &[usize],
-    expected: &[usize],
-    reference: &str,
-) -> TraceError {
-    TraceError::file(
-        path,
-        format!("array {name} has shape {shape:?}; expected {expected:?} to match {reference}"),
-    )
 }

@@ -1,0 +1,123 @@
+//! Built-in benchmarks (`splitee bench`): replay throughput on a synthetic trace, measured on
+//! one thread over repetitions, with the peak memory of the process.
+
+use crate::config::RunSettings;
+use crate::cost::CostModel;
+use crate::error::Result;
+use crate::experiment::run_on;
+use crate::policy::PolicySpec;
+use crate::sim::SimOptions;
+use crate::stats::Estimate;
+use crate::trace::synth::SynthParams;
+use serde::Serialize;
+use std::time::Instant;
+
+/// What to replay and how often.
+#[derive(Debug, Clone)]
+pub struct ReplayBench {
+    pub samples: usize,
+    pub exits: usize,
+    pub policy: PolicySpec,
+    pub repetitions: usize,
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ReplayBenchResult {
+    pub policy: String,
+    pub samples: usize,
+    pub exits: usize,
+    pub repetitions: usize,
+    /// Decisions per second on one thread, mean and 95% interval over repetitions.
+    pub decisions_per_second: Estimate,
+    /// Seconds to build the synthetic trace (not part of the replay figure).
+    pub generate_seconds: f64,
+    pub trace_bytes: usize,
+    /// Peak resident memory of the whole process (Linux `VmHWM`), if known.
+    pub peak_rss_bytes: Option<u64>,
+}
+
+impl std::fmt::Display for ReplayBenchResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let d = self.decisions_per_second;
+        writeln!(
+            f,
+            "replay {}: {} samples x {} exits, {} repetitions, 1 thread",
+            self.policy, self.samples, self.exits, self.repetitions
+        )?;
+        writeln!(
+            f,
+            "  {:.2} M decisions/s (95% interval ± {:.2})",
+            d.mean / 1e6,
+            d.ci95.unwrap_or(f64::NAN) / 1e6
+        )?;
+        let mb = |b: f64| b / 1e6;
+        match self.peak_rss_bytes {
+            Some(p) => writeln!(
+                f,
+                "  peak memory {:.1} MB (trace arrays {:.1} MB)",
+                mb(p as f64),
+                mb(self.trace_bytes as f64)
+            ),
+            None => writeln!(f, "  peak memory unknown on this platform"),
+        }
+    }
+}
+
+/// Peak resident set size of this process, from `/proc/self/status` (Linux only).
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Replays a fresh synthetic trace `repetitions` times (each a different permutation) through
+/// one policy on a single thread, timing each full `simulate` call.
+pub fn replay(bench: &ReplayBench) -> Result<ReplayBenchResult> {
+    let started = Instant::now();
+    let trace = SynthParams {
+        samples: bench.samples,
+        exits: bench.exits,
+        classes: 2,
+        seed: bench.seed,
+    }
+    .trace()?;
+    let generate_seconds = started.elapsed().as_secs_f64();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .expect("a one-thread pool can always be built");
+    let mut rates = Vec::with_capacity(bench.repetitions);
+    for rep in 0..bench.repetitions {
+        let settings = RunSettings {
+            traces: Vec::new(),
+            policies: vec![bench.policy],
+            alpha: 0.7,
+            cost: CostModel::linear(0.1, 0.5),
+            sim: SimOptions {
+                runs: 1,
+                seed: bench.seed.wrapping_add(rep as u64),
+                order: if std::env::var_os("SPLITEE_BENCH_GIVEN").is_some() {
+                    crate::sim::Order::Given
+                } else {
+                    crate::sim::Order::Shuffle
+                },
+                ..SimOptions::default()
+            },
+        };
+        let start = Instant::now();
+        pool.install(|| run_on(&trace, vec![], &settings, &|_| {}))?;
+        rates.push(bench.samples as f64 / start.elapsed().as_secs_f64());
+    }
+    Ok(ReplayBenchResult {
+        policy: bench.policy.to_string(),
+        samples: bench.samples,
+        exits: bench.exits,
+        repetitions: bench.repetitions,
+        decisions_per_second: Estimate::from_values(&rates),
+        generate_seconds,
+        trace_bytes: trace.heap_bytes(),
+        peak_rss_bytes: peak_rss_bytes(),
+    })
+}
