@@ -69,14 +69,12 @@ impl<R: BufRead> JsonlSamples<R> {
             };
             TraceError::at(self.validator.path(), at, None, message)
         })?;
-        let mut raw = RawSample {
+        Ok(RawSample {
             conf: parsed.conf,
             pred: parsed.pred,
             label: parsed.label,
             cost: parsed.cost,
-        };
-        exact::reparse_floats(&self.line, &mut raw);
-        Ok(raw)
+        })
     }
 }
 
@@ -147,121 +145,14 @@ pub fn write_jsonl<W: Write>(
     out.flush()
 }
 
-/// Exact floats for `conf` and `cost`.
-///
-/// Without its `float_roundtrip` feature (not enabled in this crate) serde_json may round a
-/// 17-digit decimal to a neighbouring `f64`: about one value in ten written with the shortest
-/// round-trip formatting came back different, which would make a JSON Lines trace replay
-/// differently from the same trace in CSV and cost `f32` traces their compact storage. Once
-/// serde_json has accepted a line, its `conf` and `cost` number tokens are parsed again here with
-/// the standard library's exact parser.
-mod exact {
-    use super::RawSample;
-
-    /// Replaces `raw.conf` and `raw.cost` with exact parses of their tokens in `line`, which
-    /// serde_json has already accepted as a valid sample.
-    pub(super) fn reparse_floats(line: &[u8], raw: &mut RawSample) {
-        let (conf, cost) = collect_numbers(line);
-        if conf.len() == raw.conf.len() {
-            raw.conf = conf;
-        }
-        if let Some(raw_cost) = &mut raw.cost {
-            if cost.len() == raw_cost.len() {
-                *raw_cost = cost;
-            }
-        }
-    }
-
-    /// The numbers under the top-level keys `conf` and `cost`, in order. A small scanner suffices
-    /// because the line is known to be a valid sample object: strings occur only as keys.
-    fn collect_numbers(line: &[u8]) -> (Vec<f64>, Vec<f64>) {
-        let (mut conf, mut cost) = (Vec::new(), Vec::new());
-        let mut target: Option<&mut Vec<f64>> = None;
-        let mut depth = 0usize;
-        let mut i = 0;
-        while i < line.len() {
-            match line[i] {
-                b'{' | b'[' => depth += 1,
-                b'}' | b']' => depth = depth.saturating_sub(1),
-                b'"' => {
-                    let end = string_end(line, i);
-                    if depth == 1 {
-                        // Decoded by serde_json so that escaped keys (`"co\u006ef"`) are recognised.
-                        let key = serde_json::from_slice::<String>(&line[i..end]).ok();
-                        target = match key.as_deref() {
-                            Some("conf") => Some(&mut conf),
-                            Some("cost") => Some(&mut cost),
-                            _ => None,
-                        };
-                    }
-                    i = end;
-                    continue;
-                }
-                b'-' | b'0'..=b'9' => {
-                    let end = line[i..]
-                        .iter()
-                        .position(|b| !matches!(b, b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'))
-                        .map_or(line.len(), |n| i + n);
-                    let value = std::str::from_utf8(&line[i..end])
-                        .ok()
-                        .and_then(|text| text.parse::<f64>().ok());
-                    if let (Some(values), Some(value)) = (target.as_deref_mut(), value) {
-                        values.push(value);
-                    }
-                    i = end;
-                    continue;
-                }
-                _ => {}
-            }
-            i += 1;
-        }
-        (conf, cost)
-    }
-
-    /// The index just past the string that starts at `start` (a `"`), skipping escapes.
-    fn string_end(line: &[u8], start: usize) -> usize {
-        let mut i = start + 1;
-        while i < line.len() {
-            match line[i] {
-                b'\\' => i += 2,
-                b'"' => return i + 1,
-                _ => i += 1,
-            }
-        }
-        line.len()
-    }
-
-    #[cfg(test)]
-    mod tests {
-        use super::*;
-
-        #[test]
-        fn collects_conf_and_cost_in_order_whatever_the_key_order() {
-            let line = br#"{"cost":[1.5,2e-3],"pred":[1,0],"label":null,"co\u006ef":[0.25,-0.0]}"#;
-            let (conf, cost) = collect_numbers(line);
-            assert_eq!(conf, vec![0.25, -0.0]);
-            assert_eq!(cost, vec![1.5, 0.002]);
-        }
-
-        #[test]
-        fn seventeen_digit_values_are_exact() {
-            // An f32 value that serde_json alone reads as 0.23135769367218015.
-            let text = "0.23135769367218018";
-            let exact: f64 = text.parse().unwrap();
-            assert_eq!(f64::from(exact as f32), exact);
-            let line = format!(r#"{{"conf":[{text}],"pred":[1]}}"#);
-            let mut raw = RawSample {
-                conf: vec![serde_json::from_str::<f64>(text).unwrap()],
-                pred: vec![1.0],
-                label: None,
-                cost: None,
-            };
-            assert_ne!(
-                raw.conf[0], exact,
-                "serde_json is exact now: this module can go"
-            );
-            reparse_floats(line.as_bytes(), &mut raw);
-            assert_eq!(raw.conf, vec![exact]);
-        }
+#[cfg(test)]
+mod tests {
+    /// Shortest round-trip decimals come back exactly (serde_json's `float_roundtrip`), so a
+    /// JSON Lines trace replays exactly like the same trace in CSV.
+    #[test]
+    fn seventeen_digit_values_are_exact() {
+        let text = "0.23135769367218018";
+        let exact: f64 = text.parse().unwrap();
+        assert_eq!(serde_json::from_str::<f64>(text).unwrap(), exact);
     }
 }

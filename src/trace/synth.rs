@@ -5,25 +5,29 @@
 //! Exits `k = 1..L` sit at relative depth `x_k = (k - 1) / (L - 1)` (0 at the first exit, 1 at
 //! the final one). Every sample draws, from a ChaCha8 stream seeded with `seed`:
 //!
-//! - a label `y`, uniform over the `K` classes;
-//! - a latent difficulty `d ~ U(0, 1)`, shared by all its exits, so exits agree more often than
-//!   independent ones would (an easy sample tends to be right everywhere).
+//! - a label `y`, uniform over the `K` classes, and a wrong class `w != y` that all its wrong
+//!   exits predict (networks tend to repeat the same mistake);
+//! - an ease `e ~ U(-1/2, 1/2)`, shared by all its exits (an easy sample is confident
+//!   everywhere);
+//! - a shared uniform `u ~ U(0, 1)` that decides correctness at most exits, so exits agree far
+//!   more often than independent ones would.
 //!
 //! Then, at every exit `k`:
 //!
-//! - **correctness**: the exit is right with probability
-//!   `clamp(a_k + SPREAD * (1/2 - d), 0, 1)`, where `a_k = A_FIRST + (A_LAST - A_FIRST) * sqrt(x_k)`
-//!   rises quickly over the first exits and then flattens, as in real early-exit networks. A wrong
-//!   exit predicts a class other than `y`, uniformly.
-//! - **confidence**: a certainty `t = clamp(t_k + b - D * (d - 1/2) + N * (v - 1/2), 0, 1)` with
-//!   `t_k = T_FIRST + (T_LAST - T_FIRST) * sqrt(x_k)`, a bonus `b` that is positive when the exit
-//!   is right and negative when it is wrong, and fresh noise `v ~ U(0, 1)`; the confidence is
-//!   `C_k = 1/K + (1 - 1/K) * t`, so it lies in `[1/K, 1]` like a max-softmax probability, and is
-//!   rounded to `f32` so a synthetic trace is stored compactly like a real float32 dump.
+//! - **confidence**: a certainty `t = clamp(t_k + D * e + N * (v - 1/2), 0, 1)` with the depth
+//!   profile `t_k = T_FIRST + (T_LAST - T_FIRST) * sqrt(x_k)` (rising quickly over the first exits,
+//!   then flattening, as in real early-exit networks) and fresh noise `v ~ U(0, 1)`. The
+//!   confidence `C_k = 1/K + (1 - 1/K) * t` lies in `[1/K, 1]` like a max-softmax probability and
+//!   is rounded to `f32`, so a synthetic trace is stored compactly like a real float32 dump.
+//! - **correctness**: the exit is right when `u_k < C_k^GAMMA`, where `u_k` is the shared `u`
+//!   with probability `SHARED` and a fresh uniform otherwise. `u_k` is uniform either way, so
+//!   `P(right | C_k) = C_k^GAMMA`: confidence ranks reliability and, as on the real SST-2 trace,
+//!   somewhat understates it (`GAMMA < 1`), while a confident early exit stays less reliable than
+//!   the final exit (device-only early exit loses accuracy, as on real traces).
 //!
-//! With the constants below and `K = 2`, `L = 12`, per-exit accuracy rises from about 0.55 to about
-//! 0.90 and mean confidence from about 0.6 to about 0.9, close to the real SST-2 BERT trace
-//! (`sst2-bert12.csv`). Samples carry labels and no measured costs.
+//! With the constants below and `K = 2`, `L = 12`, mean confidence rises from about 0.6 at exit 1
+//! to about 0.86 at the final exit and accuracy from about 0.7 to about 0.9, close to the real
+//! SST-2 BERT trace (`sst2-bert12.csv`). Samples carry labels and no measured costs.
 //!
 //! Generation streams: memory does not depend on the number of samples, and the only allocations
 //! are the vectors of each [`Sample`].
@@ -33,20 +37,16 @@ use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::path::Path;
 
-/// Accuracy of the first and of the final exit on a sample of average difficulty.
-const A_FIRST: f64 = 0.55;
-const A_LAST: f64 = 0.92;
-/// How much difficulty moves the probability of being right (from +SPREAD/2 to -SPREAD/2).
-const SPREAD: f64 = 0.5;
-/// Certainty of the first and of the final exit before bonus, difficulty and noise.
-const T_FIRST: f64 = 0.2;
-const T_LAST: f64 = 0.78;
-/// Certainty bonus of a right exit and penalty of a wrong one.
-const RIGHT_BONUS: f64 = 0.08;
-const WRONG_PENALTY: f64 = 0.3;
-/// Weights of difficulty and of per-exit noise in the certainty.
-const DIFFICULTY_WEIGHT: f64 = 0.3;
-const NOISE_WEIGHT: f64 = 0.5;
+/// Certainty of the first and of the final exit on a sample of average ease, before noise.
+const T_FIRST: f64 = 0.18;
+const T_LAST: f64 = 0.72;
+/// Weights of the sample's ease and of per-exit noise in the certainty.
+const EASE_WEIGHT: f64 = 0.45;
+const NOISE_WEIGHT: f64 = 0.35;
+/// Probability that an exit's correctness follows the sample's shared uniform.
+const SHARED: f64 = 0.8;
+/// `P(right | C) = C^GAMMA`.
+const GAMMA: f64 = 0.6;
 
 /// The size and seed of a synthetic trace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,18 +88,14 @@ impl SynthParams {
     /// The samples, generated one at a time.
     pub fn stream(&self) -> Result<SynthSamples, TraceError> {
         self.validate()?;
-        let profile = |first: f64, last: f64| -> Vec<f64> {
-            let span = (self.exits - 1) as f64;
-            (0..self.exits)
-                .map(|k| first + (last - first) * (k as f64 / span).sqrt())
-                .collect()
-        };
+        let span = (self.exits - 1) as f64;
         Ok(SynthSamples {
             rng: ChaCha8Rng::seed_from_u64(self.seed),
             remaining: self.samples,
             classes: self.classes as u32,
-            accuracy: profile(A_FIRST, A_LAST),
-            certainty: profile(T_FIRST, T_LAST),
+            certainty: (0..self.exits)
+                .map(|k| T_FIRST + (T_LAST - T_FIRST) * (k as f64 / span).sqrt())
+                .collect(),
         })
     }
 
@@ -119,8 +115,7 @@ pub struct SynthSamples {
     rng: ChaCha8Rng,
     remaining: usize,
     classes: u32,
-    /// `a_k` and `t_k` of every exit, computed once.
-    accuracy: Vec<f64>,
+    /// `t_k` of every exit, computed once.
     certainty: Vec<f64>,
 }
 
@@ -132,26 +127,26 @@ impl Iterator for SynthSamples {
         let rng = &mut self.rng;
         let classes = self.classes;
         let label = rng.random_range(0..classes);
-        let ease = 0.5 - rng.random::<f64>();
+        // Uniform over the other classes: skip over the label.
+        let other = rng.random_range(0..classes - 1);
+        let wrong = other + u32::from(other >= label);
+        let ease = rng.random::<f64>() - 0.5;
+        let shared = rng.random::<f64>();
         let floor = 1.0 / f64::from(classes);
-        let exits = self.accuracy.len();
+        let exits = self.certainty.len();
         let mut conf = Vec::with_capacity(exits);
         let mut pred = Vec::with_capacity(exits);
-        for (&accuracy, &certainty) in self.accuracy.iter().zip(&self.certainty) {
-            let right = rng.random::<f64>() < accuracy + SPREAD * ease;
-            let prediction = if right {
-                label
-            } else {
-                // Uniform over the other classes: skip over the label.
-                let other = rng.random_range(0..classes - 1);
-                other + u32::from(other >= label)
-            };
-            let bonus = if right { RIGHT_BONUS } else { -WRONG_PENALTY };
+        for &certainty in &self.certainty {
             let noise = rng.random::<f64>() - 0.5;
-            let t = (certainty + bonus + DIFFICULTY_WEIGHT * ease + NOISE_WEIGHT * noise)
-                .clamp(0.0, 1.0);
-            conf.push(f64::from((floor + (1.0 - floor) * t) as f32));
-            pred.push(prediction);
+            let t = (certainty + EASE_WEIGHT * ease + NOISE_WEIGHT * noise).clamp(0.0, 1.0);
+            let c = f64::from((floor + (1.0 - floor) * t) as f32);
+            let u = if rng.random::<f64>() < SHARED {
+                shared
+            } else {
+                rng.random::<f64>()
+            };
+            conf.push(c);
+            pred.push(if u < c.powf(GAMMA) { label } else { wrong });
         }
         Some(Sample {
             conf,
