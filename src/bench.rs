@@ -18,6 +18,8 @@ pub struct ReplayBench {
     pub samples: usize,
     pub exits: usize,
     pub policy: PolicySpec,
+    /// Shuffled runs per timed call, as `splitee run --runs`.
+    pub runs: usize,
     pub repetitions: usize,
     pub seed: u64,
 }
@@ -27,6 +29,7 @@ pub struct ReplayBenchResult {
     pub policy: String,
     pub samples: usize,
     pub exits: usize,
+    pub runs: usize,
     pub repetitions: usize,
     /// Decisions per second on one thread, mean and 95% interval over repetitions.
     pub decisions_per_second: Estimate,
@@ -42,8 +45,8 @@ impl std::fmt::Display for ReplayBenchResult {
         let d = self.decisions_per_second;
         writeln!(
             f,
-            "replay {}: {} samples x {} exits, {} repetitions, 1 thread",
-            self.policy, self.samples, self.exits, self.repetitions
+            "replay {}: {} samples x {} exits, {} shuffled runs per call, {} calls, 1 thread",
+            self.policy, self.samples, self.exits, self.runs, self.repetitions
         )?;
         writeln!(
             f,
@@ -72,8 +75,9 @@ pub fn peak_rss_bytes() -> Option<u64> {
     Some(kb * 1024)
 }
 
-/// Replays a fresh synthetic trace `repetitions` times (each a different permutation) through
-/// one policy on a single thread, timing each full `simulate` call.
+/// Replays a synthetic trace through one policy on a single thread, `repetitions` times, each a
+/// full `splitee run`-style call of `runs` shuffled runs (including the per-call pass that finds
+/// the best fixed arm), and reports decisions per second over the calls.
 pub fn replay(bench: &ReplayBench) -> Result<ReplayBenchResult> {
     let started = Instant::now();
     let trace = SynthParams {
@@ -96,24 +100,20 @@ pub fn replay(bench: &ReplayBench) -> Result<ReplayBenchResult> {
             alpha: 0.7,
             cost: CostModel::linear(0.1, 0.5),
             sim: SimOptions {
-                runs: 1,
+                runs: bench.runs,
                 seed: bench.seed.wrapping_add(rep as u64),
-                order: if std::env::var_os("SPLITEE_BENCH_GIVEN").is_some() {
-                    crate::sim::Order::Given
-                } else {
-                    crate::sim::Order::Shuffle
-                },
                 ..SimOptions::default()
             },
         };
         let start = Instant::now();
         pool.install(|| run_on(&trace, vec![], &settings, &|_| {}))?;
-        rates.push(bench.samples as f64 / start.elapsed().as_secs_f64());
+        rates.push((bench.samples * bench.runs) as f64 / start.elapsed().as_secs_f64());
     }
     Ok(ReplayBenchResult {
         policy: bench.policy.to_string(),
         samples: bench.samples,
         exits: bench.exits,
+        runs: bench.runs,
         repetitions: bench.repetitions,
         decisions_per_second: Estimate::from_values(&rates),
         generate_seconds,

@@ -7,16 +7,39 @@ use splitee::reward::Observation;
 use splitee::sim::Order;
 use std::path::PathBuf;
 
-const EXAMPLES: &str = "\
-Examples:
-  splitee run                                   compare policies on the embedded default trace
+/// Examples of each subcommand, shown in its `--help` and together in `splitee --help`.
+macro_rules! run_examples {
+    () => {
+        "  splitee run                                   compare policies on the embedded default trace
   splitee run --trace ../shared/data/traces/sst2-bert12.csv --alpha 0.7 --offload-cost 0.3
   splitee run --trace t.csv --policy splitee --policy splitee-s:oracle --runs 20 --json
   splitee run --trace t.csv --order given --runs 1 --compat splitee-2023 --decisions d.jsonl
   splitee run --trace cifar.csv --cost-model measured --mu 0.01 --offload-cost 0.2
-  splitee run --config experiments/splitee-sst2.toml --out results/sst2
-  splitee inspect --trace ../shared/data/traces/cifar10-mobilenet2.csv
-  splitee synth --samples 100000 --exits 12 --classes 2 --seed 7 --out synth.csv";
+  splitee run --config experiments/splitee-sst2.toml --out results/sst2"
+    };
+}
+macro_rules! inspect_examples {
+    () => {
+        "  splitee inspect --trace ../shared/data/traces/cifar10-mobilenet2.csv"
+    };
+}
+macro_rules! synth_examples {
+    () => {
+        "  splitee synth --samples 100000 --exits 12 --classes 2 --seed 7 --out synth.csv"
+    };
+}
+
+const EXAMPLES: &str = concat!(
+    "Examples:\n",
+    run_examples!(),
+    "\n",
+    inspect_examples!(),
+    "\n",
+    synth_examples!()
+);
+const RUN_EXAMPLES: &str = concat!("Examples:\n", run_examples!());
+const INSPECT_EXAMPLES: &str = concat!("Examples:\n", inspect_examples!());
+const SYNTH_EXAMPLES: &str = concat!("Examples:\n", synth_examples!());
 
 /// Learn online, without labels, where to split an early-exit network between an edge device
 /// and the cloud, and when a sample may exit on the device.
@@ -30,10 +53,13 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Replay traces through policies; report accuracy, cost, offloading and regret.
+    #[command(after_help = RUN_EXAMPLES)]
     Run(RunArgs),
     /// Summarise a trace: exits, classes, per-exit accuracy, confidence and costs.
+    #[command(after_help = INSPECT_EXAMPLES)]
     Inspect(InspectArgs),
     /// Write a seeded synthetic trace whose confidence and accuracy rise with depth.
+    #[command(after_help = SYNTH_EXAMPLES)]
     Synth(SynthArgs),
     /// Measure replay speed (decisions per second on one thread) and peak memory.
     Bench(BenchArgs),
@@ -50,7 +76,10 @@ pub struct BenchArgs {
     /// Policy to replay.
     #[arg(long, default_value = "splitee-s")]
     pub policy: PolicySpec,
-    /// Timed repetitions (each a different permutation).
+    /// Shuffled runs per timed call, as `splitee run --runs`.
+    #[arg(long, default_value_t = 20)]
+    pub runs: usize,
+    /// Timed calls.
     #[arg(long, default_value_t = 5)]
     pub repetitions: usize,
     /// Print the figures as JSON.

@@ -82,7 +82,8 @@ struct CostSection {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct PolicySection {
-    names: Option<Spanned<Vec<PolicySpec>>>,
+    /// Parsed after reading, so that an unknown name is reported at its own line.
+    names: Option<Spanned<Vec<Spanned<String>>>>,
     alpha: Option<Spanned<f64>>,
     ucb_c: Option<Spanned<f64>>,
     observation: Option<Spanned<Observation>>,
@@ -228,6 +229,32 @@ impl Layers<'_> {
     ) -> Setting<T> {
         self.pick(("", None), (key, config), default)
     }
+
+    /// Parses `policy.names`, naming the line of an unknown policy.
+    fn policy_names(
+        &self,
+        names: Option<Spanned<Vec<Spanned<String>>>>,
+    ) -> Result<Option<Spanned<Vec<PolicySpec>>>, ConfigError> {
+        let Some(names) = names else {
+            return Ok(None);
+        };
+        let span = names.span();
+        let specs = names
+            .into_inner()
+            .into_iter()
+            .map(|name| {
+                name.get_ref().parse::<PolicySpec>().map_err(|message| {
+                    let origin = Origin::Config {
+                        path: self.path.clone(),
+                        line: self.line_of(name.span().start),
+                        key: "policy.names",
+                    };
+                    invalid(&origin, message)
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(Spanned::new(span, specs)))
+    }
 }
 
 fn invalid(origin: &Origin, message: impl Into<String>) -> ConfigError {
@@ -272,7 +299,7 @@ impl RunSettings {
         file: ConfigFile,
         o: Overrides,
     ) -> Result<Self, ConfigError> {
-        let cost = Self::cost_model(layers, &file.cost, &o)?;
+        let (cost, cost_model_origin) = Self::cost_model(layers, &file.cost, &o)?;
         // Trace paths in a config are relative to the config file's folder.
         let base = layers.path.parent().unwrap_or(Path::new(""));
         let traces = if o.traces.is_empty() {
@@ -284,9 +311,10 @@ impl RunSettings {
             o.traces
         };
 
+        let names = layers.policy_names(file.policy.names)?;
         let policies = layers.pick(
             ("--policy", (!o.policies.is_empty()).then_some(o.policies)),
-            ("policy.names", &file.policy.names),
+            ("policy.names", &names),
             DEFAULT_POLICIES.to_vec(),
         );
         if policies.value.is_empty() {
@@ -355,8 +383,13 @@ impl RunSettings {
                 }
                 let lambda = cost.linear_lambda();
                 if compat_cost.value == CompatCost::Published && lambda.is_none() {
+                    // Blame the setting the user wrote: compat_cost if given, else the model.
+                    let origin = match compat_cost.origin {
+                        Origin::Default(_) => &cost_model_origin,
+                        ref given => given,
+                    };
                     return Err(invalid(
-                        &compat_cost.origin,
+                        origin,
                         "the published SplitEE cost formula needs the linear cost model; \
                          use compat_cost = \"linear\" or cost.model = \"linear\"",
                     ));
@@ -389,7 +422,7 @@ impl RunSettings {
         layers: &Layers<'_>,
         section: &CostSection,
         o: &Overrides,
-    ) -> Result<CostModel, ConfigError> {
+    ) -> Result<(CostModel, Origin), ConfigError> {
         let model = layers.pick(
             ("--cost-model", o.cost_model),
             ("cost.model", &section.model),
@@ -440,6 +473,6 @@ impl RunSettings {
             };
             invalid(origin, e.message)
         })?;
-        Ok(cost)
+        Ok((cost, model.origin))
     }
 }

@@ -8,11 +8,11 @@ pub enum Error {
     Trace(#[from] crate::trace::TraceError),
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
-    #[error("{0}")]
+    #[error(transparent)]
     Cost(#[from] crate::cost::CostError),
     #[error(transparent)]
     Sim(#[from] crate::sim::SimError),
-    #[error("{}: cannot write: {source}", path.display())]
+    #[error("{}: cannot write", path.display())]
     Write {
         path: PathBuf,
         source: std::io::Error,

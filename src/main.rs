@@ -4,7 +4,7 @@
 mod cli;
 
 use anyhow::{Context, Result};
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use cli::{BenchArgs, Cli, Command, InspectArgs, RunArgs, SynthArgs, SynthFormat};
 use indicatif::{ProgressBar, ProgressStyle};
 use splitee::config::RunSettings;
@@ -25,6 +25,19 @@ fn main() -> ExitCode {
             let _ = e.print();
             return ExitCode::SUCCESS;
         }
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            // Bare `splitee`: clap would print the whole help; keep errors to one line.
+            let names: Vec<String> = Cli::command()
+                .get_subcommands()
+                .map(|c| c.get_name().to_owned())
+                .filter(|n| n != "help")
+                .collect();
+            eprintln!(
+                "splitee: name a command ({}); see splitee --help",
+                names.join(", ")
+            );
+            return ExitCode::from(2);
+        }
         Err(e) => {
             let rendered = e.render().to_string();
             let first = rendered.lines().next().unwrap_or("invalid arguments");
@@ -41,10 +54,19 @@ fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("splitee: {e:#}");
+            eprintln!("splitee: {}", one_line(&e));
             ExitCode::from(2)
         }
     }
+}
+
+/// The error and its causes (`{:#}`), folded onto one line.
+fn one_line(error: &anyhow::Error) -> String {
+    format!("{error:#}")
+        .lines()
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn run(args: &RunArgs) -> Result<()> {
@@ -74,19 +96,17 @@ fn run(args: &RunArgs) -> Result<()> {
         write_outputs(&output.report, dir)?;
     }
     let exporter: &dyn Exporter = if args.json { &Json } else { &Table };
-    print!("{}", exporter.render(&output.report));
-    Ok(())
+    print_stdout(&exporter.render(&output.report))
 }
 
 fn inspect(args: &InspectArgs) -> Result<()> {
     let trace = trace::load(&args.trace)?;
     let stats = TraceStats::compute(&trace, &args.alphas);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&stats)?);
+        print_stdout(&format!("{}\n", serde_json::to_string_pretty(&stats)?))
     } else {
-        print!("{stats}");
+        print_stdout(&stats.to_string())
     }
-    Ok(())
 }
 
 fn synth(args: &SynthArgs) -> Result<()> {
@@ -113,14 +133,24 @@ fn synth(args: &SynthArgs) -> Result<()> {
         None => {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::new(stdout.lock());
-            match write(&mut out).and_then(|()| out.flush()) {
-                // A closed pipe (`splitee synth | head`) is a normal way to stop.
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-                other => other.context("cannot write to standard output")?,
-            }
+            ignore_closed_pipe(write(&mut out).and_then(|()| out.flush()))?;
         }
     }
     Ok(())
+}
+
+/// Writes `text` to standard output. (`print!` panics when the reader has gone.)
+fn print_stdout(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    ignore_closed_pipe(out.write_all(text.as_bytes()).and_then(|()| out.flush()))
+}
+
+/// A closed pipe (`splitee synth | head`) is a normal way to stop reading, not an error.
+fn ignore_closed_pipe(written: std::io::Result<()>) -> Result<()> {
+    match written {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("cannot write to standard output"),
+    }
 }
 
 fn bench(args: &BenchArgs) -> Result<()> {
@@ -128,13 +158,13 @@ fn bench(args: &BenchArgs) -> Result<()> {
         samples: args.samples,
         exits: args.exits,
         policy: args.policy,
+        runs: args.runs.max(1),
         repetitions: args.repetitions.max(1),
         seed: 1,
     })?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&result)?);
+        print_stdout(&format!("{}\n", serde_json::to_string_pretty(&result)?))
     } else {
-        print!("{result}");
+        print_stdout(&result.to_string())
     }
-    Ok(())
 }

@@ -231,7 +231,8 @@ fn rows(report: &Report) -> Vec<[String; 7]> {
                 r.accuracy
                     .map_or_else(|| "-".to_owned(), |a| with_interval(&a, 100.0, 2)),
                 with_interval(&r.cost_per_sample, 1.0, 3),
-                format!("{:+.1}%", -100.0 * r.cost_reduction.mean),
+                // `+ 0.0` turns -0.0 (the final exit against itself) into 0.0.
+                format!("{:+.1}%", -100.0 * r.cost_reduction.mean + 0.0),
                 with_interval(&r.offload_fraction, 100.0, 1),
                 with_interval(&r.cumulative_regret, 1.0, 1),
                 r.learned_arm.to_string(),

@@ -118,11 +118,16 @@ impl RewardModel {
     #[inline]
     pub fn rewards_into(&self, row: &SampleRow, out: &mut [f64]) {
         let last = row.conf[row.conf.len() - 1];
-        let offload = self.costs.weighted_offload();
-        for (k, r) in out.iter_mut().enumerate() {
-            let c = row.conf[k];
-            let confidence = if c < self.alpha { last - offload[k] } else { c };
-            *r = confidence - row.weighted_processing[k];
+        let alpha = self.alpha;
+        // Zipped slices: no bounds checks, so the loop vectorises.
+        let arms = out
+            .iter_mut()
+            .zip(&row.conf)
+            .zip(self.costs.weighted_offload())
+            .zip(&row.weighted_processing);
+        for (((r, &c), &offload), &processing) in arms {
+            let confidence = if c < alpha { last - offload } else { c };
+            *r = confidence - processing;
         }
     }
 

@@ -29,6 +29,8 @@ pub struct Ucb {
     means: Vec<f64>,
     /// `1 / sqrt(N_k)`.
     rsqrt: Vec<f64>,
+    /// Scratch: the fast index of every arm at the current step.
+    fast: Vec<f64>,
     /// Arms with no observation yet: played first, lowest first.
     unplayed: usize,
 }
@@ -45,6 +47,7 @@ impl Ucb {
             counts: vec![0; arms],
             means: vec![0.0; arms],
             rsqrt: vec![0.0; arms],
+            fast: vec![0.0; arms],
             unplayed: arms,
         }
     }
@@ -70,28 +73,35 @@ impl Ucb {
 
     /// The arm with the highest exact index at step `t`, the lowest on ties.
     #[inline]
-    fn best_index(&self, t: usize) -> usize {
+    fn best_index(&mut self, t: usize) -> usize {
         if self.unplayed > 0 {
             return self.counts.iter().position(|&n| n == 0).unwrap_or(0);
         }
         let log_t = ((t + 1) as f64).ln();
         let scale = self.c * log_t.sqrt();
-        let fast = |k: usize| self.means[k] + scale * self.rsqrt[k];
-        let mut top = f64::NEG_INFINITY;
-        for k in 0..self.means.len() {
-            top = top.max(fast(k));
+        for ((f, &mean), &rsqrt) in self.fast.iter_mut().zip(&self.means).zip(&self.rsqrt) {
+            *f = mean + scale * rsqrt;
         }
-        // Every exact maximiser has a fast index within 2x the error bound of `top`.
-        let margin = 2.0 * FAST_INDEX_MARGIN * (1.0 + top.abs() + scale);
-        let mut best = 0;
-        let mut best_index = f64::NEG_INFINITY;
-        for k in 0..self.means.len() {
-            if fast(k) >= top - margin {
-                let index = self.exact_index(k, log_t);
-                if index > best_index {
-                    best = k;
-                    best_index = index;
-                }
+        let (mut leader, mut top) = (0, f64::NEG_INFINITY);
+        for (k, &index) in self.fast.iter().enumerate() {
+            if index > top {
+                (leader, top) = (k, index);
+            }
+        }
+        // Every exact maximiser has a fast index within twice the error bound of `top`; when
+        // the leader is alone there, it is the exact argmax and nothing more need be computed.
+        let cutoff = top - 2.0 * FAST_INDEX_MARGIN * (1.0 + top.abs() + scale);
+        let rivals = self.fast.iter().enumerate();
+        let mut rivals = rivals.filter(|&(k, &index)| k != leader && index >= cutoff);
+        let Some((first_rival, _)) = rivals.next() else {
+            return leader;
+        };
+        let mut best = leader;
+        let mut best_index = self.exact_index(leader, log_t);
+        for k in std::iter::once(first_rival).chain(rivals.map(|(k, _)| k)) {
+            let index = self.exact_index(k, log_t);
+            if index > best_index || (index == best_index && k < best) {
+                (best, best_index) = (k, index);
             }
         }
         best

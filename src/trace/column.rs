@@ -1,9 +1,7 @@
-//! Numeric columns stored as `f32` while that loses nothing.
+//! Numeric columns (measured costs) stored as `f32` while that loses nothing.
 //!
-//! Real traces are dumped from float32 models, so their values are exact in `f32` and replay
-//! needs half the memory. Values typed as short decimals (`0.56`) are not exact in `f32`, and the
-//! published algorithms are sensitive to that rounding (ties between UCB indices), so such a
-//! column switches to `f64` on the first value `f32` cannot hold exactly.
+//! Measured costs dumped from float32 tools are exact in `f32`, so replay needs half the memory;
+//! a column switches to `f64` on the first value `f32` cannot hold exactly.
 
 /// A finished column: `f32` storage when every value round-trips exactly, else `f64`.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,20 +16,6 @@ impl Column {
         match self {
             Column::F32(v) => f64::from(v[i]),
             Column::F64(v) => v[i],
-        }
-    }
-
-    /// Copies `out.len()` values starting at `start` into `out`.
-    #[inline]
-    pub fn copy_range(&self, start: usize, out: &mut [f64]) {
-        match self {
-            Column::F32(v) => {
-                let len = out.len();
-                for (o, &x) in out.iter_mut().zip(&v[start..start + len]) {
-                    *o = f64::from(x);
-                }
-            }
-            Column::F64(v) => out.copy_from_slice(&v[start..start + out.len()]),
         }
     }
 

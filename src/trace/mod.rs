@@ -9,6 +9,7 @@ mod csv;
 mod error;
 mod jsonl;
 mod npz;
+mod rows;
 mod stats;
 pub mod synth;
 mod validate;
@@ -20,12 +21,12 @@ pub use self::jsonl::{write_jsonl, JsonlSamples};
 pub use self::npz::read_npz;
 pub use self::stats::{ExitStats, TraceStats};
 
+use self::rows::Rows;
 use std::path::{Path, PathBuf};
 
-/// Largest class index a trace may hold; classes are stored as `u16` and `u16::MAX` marks a
-/// missing label.
+/// Largest class index a trace may hold: classes are stored in at most 16 bits, and the largest
+/// value marks a missing label.
 pub const MAX_CLASS: u32 = u16::MAX as u32 - 1;
-const UNLABELED: u16 = u16::MAX;
 
 /// One sample as read from a stream: confidence and prediction of every exit, its label if known
 /// and the measured cost of reaching every exit from the previous one if the trace carries it.
@@ -128,16 +129,15 @@ pub fn load_concatenated(paths: &[PathBuf]) -> Result<Trace, TraceError> {
     Ok(first)
 }
 
-/// A replayable trace held compactly in memory: confidences and costs as `f32` whenever that is
-/// lossless (see [`Column`]), classes as `u16`. Rows are samples, stored row-major by exit.
+/// A replayable trace held compactly in memory: one fixed-size record per sample (see
+/// [`rows`](self::rows)), confidences as `f32` whenever that is lossless, and measured costs, if
+/// any, in a separate [`Column`].
 #[derive(Debug, Clone)]
 pub struct Trace {
     source: PathBuf,
-    exits: usize,
     classes: usize,
-    conf: Column,
-    pred: Vec<u16>,
-    labels: Option<Vec<u16>>,
+    labeled: bool,
+    rows: Rows,
     cost: Option<Column>,
 }
 
@@ -148,11 +148,11 @@ impl Trace {
     }
     /// Number of samples `N`.
     pub fn samples(&self) -> usize {
-        self.pred.len() / self.exits
+        self.rows.len()
     }
     /// Number of exits `L` (exit `L` is the final layer).
     pub fn exits(&self) -> usize {
-        self.exits
+        self.rows.exits()
     }
     /// Number of classes: one more than the largest class seen (or the width of `probs`).
     pub fn classes(&self) -> usize {
@@ -160,7 +160,7 @@ impl Trace {
     }
     /// Whether any sample carries a label.
     pub fn is_labeled(&self) -> bool {
-        self.labels.is_some()
+        self.labeled
     }
     /// Whether the trace carries measured per-exit costs.
     pub fn has_costs(&self) -> bool {
@@ -169,18 +169,17 @@ impl Trace {
     /// Confidence of 0-based exit `exit` on sample `sample`.
     #[inline]
     pub fn conf(&self, sample: usize, exit: usize) -> f64 {
-        self.conf.get(sample * self.exits + exit)
+        self.rows.conf(sample, exit)
     }
     /// Predicted class of 0-based exit `exit` on sample `sample`.
     #[inline]
     pub fn pred(&self, sample: usize, exit: usize) -> u32 {
-        u32::from(self.pred[sample * self.exits + exit])
+        self.rows.pred(sample, exit)
     }
     /// The label of `sample`, if known.
     #[inline]
     pub fn label(&self, sample: usize) -> Option<u32> {
-        let label = *self.labels.as_ref()?.get(sample)?;
-        (label != UNLABELED).then_some(u32::from(label))
+        self.rows.label(sample)
     }
     /// Measured cost of going from exit `exit - 1` to 0-based exit `exit` on `sample`, if the
     /// trace carries costs.
@@ -188,61 +187,53 @@ impl Trace {
     pub fn cost(&self, sample: usize, exit: usize) -> Option<f64> {
         self.cost
             .as_ref()
-            .map(|c| c.get(sample * self.exits + exit))
+            .map(|c| c.get(sample * self.exits() + exit))
     }
     /// Copies the confidences of `sample` into `out` (length `L`).
     #[inline]
     pub fn conf_row(&self, sample: usize, out: &mut [f64]) {
-        self.conf.copy_range(sample * self.exits, out);
+        self.rows.conf_row(sample, out);
     }
-    /// Hints the CPU to fetch `sample`'s confidences and predictions before they are read.
+    /// Hints the CPU to fetch `sample`'s record (and costs) before they are read.
     #[inline]
     pub fn prefetch(&self, sample: usize) {
-        // A row may straddle two cache lines: touch both ends.
-        let (start, end) = (sample * self.exits, (sample + 1) * self.exits - 1);
-        self.conf.prefetch(start);
-        self.conf.prefetch(end);
-        prefetch_slot(&self.pred, start);
-        prefetch_slot(&self.pred, end);
-        if let Some(labels) = &self.labels {
-            prefetch_slot(labels, sample);
+        self.rows.prefetch(sample);
+        if let Some(cost) = &self.cost {
+            cost.prefetch(sample * self.exits());
         }
     }
     /// Whether the confidences are held as `f32` (true for traces dumped from float32 models).
     pub fn is_compact(&self) -> bool {
-        matches!(self.conf, Column::F32(_))
+        self.rows.is_compact()
     }
-    /// Approximate bytes of memory held by the trace's arrays.
+    /// Bytes of memory held by the trace's arrays.
     pub fn heap_bytes(&self) -> usize {
-        self.conf.heap_bytes()
-            + self.pred.len() * 2
-            + self.labels.as_ref().map_or(0, |l| l.len() * 2)
-            + self.cost.as_ref().map_or(0, Column::heap_bytes)
+        self.rows.heap_bytes() + self.cost.as_ref().map_or(0, Column::heap_bytes)
     }
     /// One sample back as a [`Sample`] (for writers and for streaming a replayed trace).
     pub fn sample(&self, s: usize) -> Sample {
+        let exits = self.exits();
         Sample {
-            conf: (0..self.exits).map(|k| self.conf(s, k)).collect(),
-            pred: (0..self.exits).map(|k| self.pred(s, k)).collect(),
+            conf: (0..exits).map(|k| self.conf(s, k)).collect(),
+            pred: (0..exits).map(|k| self.pred(s, k)).collect(),
             label: self.label(s),
-            cost: self.cost.as_ref().map(|_| {
-                (0..self.exits)
-                    .map(|k| self.cost(s, k).unwrap_or(0.0))
-                    .collect()
-            }),
+            cost: self
+                .cost
+                .as_ref()
+                .map(|_| (0..exits).map(|k| self.cost(s, k).unwrap_or(0.0)).collect()),
         }
     }
 
     /// Appends the samples of `other` (which must have the same exits) after this trace's.
     pub fn append(&mut self, other: Trace) -> Result<(), TraceError> {
-        if other.exits != self.exits {
+        if other.exits() != self.exits() {
             return Err(TraceError::file(
                 &other.source,
                 format!(
                     "has {} exits but {} has {}; concatenated traces must agree",
-                    other.exits,
+                    other.exits(),
                     self.source.display(),
-                    self.exits
+                    self.exits()
                 ),
             ));
         }
@@ -252,21 +243,16 @@ impl Trace {
                 "concatenated traces must all carry cost_k columns, or none",
             ));
         }
-        let (n_self, n_other) = (self.samples(), other.samples());
-        self.conf.extend(other.conf);
-        self.pred.extend(other.pred);
-        self.labels = match (self.labels.take(), other.labels) {
-            (None, None) => None,
-            (a, b) => {
-                let mut l = a.unwrap_or_else(|| vec![UNLABELED; n_self]);
-                l.extend(b.unwrap_or_else(|| vec![UNLABELED; n_other]));
-                Some(l)
-            }
-        };
+        self.rows.reserve(other.samples());
+        for s in 0..other.samples() {
+            let sample = other.sample(s);
+            self.rows.push(&sample.conf, &sample.pred, sample.label);
+        }
         if let (Some(c), Some(o)) = (self.cost.as_mut(), other.cost) {
             c.extend(o);
         }
         self.classes = self.classes.max(other.classes);
+        self.labeled |= other.labeled;
         Ok(())
     }
 }
@@ -293,26 +279,23 @@ pub(crate) fn prefetch_slot<T>(values: &[T], index: usize) {
 #[derive(Debug)]
 pub struct TraceBuilder {
     source: PathBuf,
-    exits: Option<usize>,
     classes: u32,
-    conf: ColumnBuilder,
-    pred: Vec<u16>,
-    labels: Vec<u16>,
-    any_label: bool,
+    labeled: bool,
+    rows: Option<Rows>,
     cost: Option<ColumnBuilder>,
+    /// Samples expected in all, when known, so storage is allocated once.
+    expected: usize,
 }
 
 impl TraceBuilder {
     pub fn new(source: &Path) -> Self {
         Self {
             source: source.to_path_buf(),
-            exits: None,
             classes: 0,
-            conf: ColumnBuilder::default(),
-            pred: Vec::new(),
-            labels: Vec::new(),
-            any_label: false,
+            labeled: false,
+            rows: None,
             cost: None,
+            expected: 0,
         }
     }
 
@@ -322,27 +305,26 @@ impl TraceBuilder {
         self
     }
 
+    /// Declares how many samples will be pushed, so storage is allocated once.
+    pub fn with_capacity(mut self, samples: usize) -> Self {
+        self.expected = samples;
+        self
+    }
+
     /// Appends one sample. Readers validate values and consistency before pushing, so this only
     /// asserts the invariants they guarantee.
     pub fn push(&mut self, sample: Sample) {
-        let exits = *self.exits.get_or_insert(sample.conf.len());
-        debug_assert_eq!(sample.conf.len(), exits);
-        debug_assert_eq!(sample.pred.len(), exits);
-        for &c in &sample.conf {
-            self.conf.push(c);
-        }
-        for &p in &sample.pred {
-            self.classes = self.classes.max(p + 1);
-            self.pred.push(p as u16);
-        }
-        match sample.label {
-            Some(l) => {
-                self.classes = self.classes.max(l + 1);
-                self.any_label = true;
-                self.labels.push(l as u16);
-            }
-            None => self.labels.push(UNLABELED),
-        }
+        let expected = self.expected;
+        let rows = self.rows.get_or_insert_with(|| {
+            let mut rows = Rows::new(sample.conf.len());
+            rows.reserve(expected);
+            rows
+        });
+        debug_assert_eq!(sample.pred.len(), rows.exits());
+        let top = sample.pred.iter().chain(&sample.label).max().copied();
+        self.classes = self.classes.max(top.map_or(0, |c| c + 1));
+        self.labeled |= sample.label.is_some();
+        rows.push(&sample.conf, &sample.pred, sample.label);
         if let Some(cost) = sample.cost {
             let col = self.cost.get_or_insert_with(ColumnBuilder::default);
             for c in cost {
@@ -353,25 +335,24 @@ impl TraceBuilder {
 
     /// Number of samples pushed so far.
     pub fn len(&self) -> usize {
-        self.labels.len()
+        self.rows.as_ref().map_or(0, Rows::len)
     }
 
     pub fn is_empty(&self) -> bool {
-        self.labels.is_empty()
+        self.len() == 0
     }
 
     pub fn finish(self) -> Result<Trace, TraceError> {
-        let exits = match self.exits {
-            Some(e) if !self.labels.is_empty() => e,
+        let mut rows = match self.rows {
+            Some(rows) if rows.len() > 0 => rows,
             _ => return Err(TraceError::file(&self.source, "the trace holds no samples")),
         };
+        rows.shrink_to_fit();
         Ok(Trace {
             source: self.source,
-            exits,
             classes: self.classes as usize,
-            conf: self.conf.finish(),
-            pred: self.pred,
-            labels: self.any_label.then_some(self.labels),
+            labeled: self.labeled,
+            rows,
             cost: self.cost.map(ColumnBuilder::finish),
         })
     }

@@ -47,7 +47,7 @@ pub fn read_npz(path: &Path) -> Result<Trace, TraceError> {
     }
 
     let mut validator = SampleValidator::new(path);
-    let mut builder = TraceBuilder::new(path);
+    let mut builder = TraceBuilder::new(path).with_capacity(samples);
     if let Some(k) = classes {
         validator = validator.with_classes(k);
         builder = builder.with_classes(k as usize);

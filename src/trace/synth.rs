@@ -101,7 +101,9 @@ impl SynthParams {
 
     /// The whole trace in memory, for replay.
     pub fn trace(&self) -> Result<Trace, TraceError> {
-        let mut builder = TraceBuilder::new(Path::new(SOURCE)).with_classes(self.classes);
+        let mut builder = TraceBuilder::new(Path::new(SOURCE))
+            .with_classes(self.classes)
+            .with_capacity(self.samples);
         for sample in self.stream()? {
             builder.push(sample);
         }
