@@ -18,8 +18,9 @@ pub struct ReplayBench {
     pub samples: usize,
     pub exits: usize,
     pub policy: PolicySpec,
-    /// Shuffled runs per timed call, as `splitee run --runs`.
+    /// Runs per timed call, as `splitee run --runs`.
     pub runs: usize,
+    pub order: crate::sim::Order,
     pub repetitions: usize,
     pub seed: u64,
 }
@@ -30,6 +31,7 @@ pub struct ReplayBenchResult {
     pub samples: usize,
     pub exits: usize,
     pub runs: usize,
+    pub order: crate::sim::Order,
     pub repetitions: usize,
     /// Decisions per second on one thread, mean and 95% interval over repetitions.
     pub decisions_per_second: Estimate,
@@ -45,8 +47,8 @@ impl std::fmt::Display for ReplayBenchResult {
         let d = self.decisions_per_second;
         writeln!(
             f,
-            "replay {}: {} samples x {} exits, {} shuffled runs per call, {} calls, 1 thread",
-            self.policy, self.samples, self.exits, self.runs, self.repetitions
+            "replay {}: {} samples x {} exits, {} {:?} runs per call, {} calls, 1 thread",
+            self.policy, self.samples, self.exits, self.runs, self.order, self.repetitions
         )?;
         writeln!(
             f,
@@ -101,6 +103,7 @@ pub fn replay(bench: &ReplayBench) -> Result<ReplayBenchResult> {
             cost: CostModel::linear(0.1, 0.5),
             sim: SimOptions {
                 runs: bench.runs,
+                order: bench.order,
                 seed: bench.seed.wrapping_add(rep as u64),
                 ..SimOptions::default()
             },
@@ -114,6 +117,7 @@ pub fn replay(bench: &ReplayBench) -> Result<ReplayBenchResult> {
         samples: bench.samples,
         exits: bench.exits,
         runs: bench.runs,
+        order: bench.order,
         repetitions: bench.repetitions,
         decisions_per_second: Estimate::from_values(&rates),
         generate_seconds,

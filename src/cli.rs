@@ -76,9 +76,12 @@ pub struct BenchArgs {
     /// Policy to replay.
     #[arg(long, default_value = "splitee-s")]
     pub policy: PolicySpec,
-    /// Shuffled runs per timed call, as `splitee run --runs`.
+    /// Runs per timed call, as `splitee run --runs`.
     #[arg(long, default_value_t = 20)]
     pub runs: usize,
+    /// Sample order of each run.
+    #[arg(long, value_enum, default_value_t = Order::Shuffle)]
+    pub order: Order,
     /// Timed calls.
     #[arg(long, default_value_t = 5)]
     pub repetitions: usize,

@@ -159,6 +159,7 @@ fn bench(args: &BenchArgs) -> Result<()> {
         exits: args.exits,
         policy: args.policy,
         runs: args.runs.max(1),
+        order: args.order,
         repetitions: args.repetitions.max(1),
         seed: 1,
     })?;

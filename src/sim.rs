@@ -6,7 +6,7 @@
 //! the number of threads.
 
 use crate::cost::ReportedCost;
-use crate::policy::{PolicySpec, RunContext};
+use crate::policy::{Policy, PolicySpec, RunContext};
 use crate::reward::{Feedback, Observation, RewardModel, SampleRow};
 use crate::trace::Trace;
 use rand::seq::SliceRandom;
@@ -324,7 +324,10 @@ impl Replay<'_> {
             reward_sums: None,
             log: Vec::new(),
         };
-        let mut best_total = 0.0;
+        // Running totals live in locals (registers) rather than in `m`, which the compiler
+        // would otherwise update through memory on every step.
+        let (mut best_total, mut total_reward, mut total_cost) = (0.0, 0.0, 0.0);
+        let (mut offloads, mut labeled, mut correct_count) = (0, 0, 0);
         let mut next_point = 0;
         for (t, &s) in self.order.iter().enumerate() {
             let s = s as usize;
@@ -340,18 +343,18 @@ impl Replay<'_> {
             if t >= half {
                 m.late_arm_counts[outcome.arm] += 1;
             }
-            m.total_cost += outcome.cost;
-            m.total_reward += outcome.reward;
-            m.offloads += usize::from(outcome.offloaded);
+            total_cost += outcome.cost;
+            total_reward += outcome.reward;
+            offloads += usize::from(outcome.offloaded);
             let prediction = trace.pred(s, outcome.answered_by);
             let correct = trace.label(s).map(|y| y == prediction);
             if let Some(c) = correct {
-                m.labeled += 1;
-                m.correct += usize::from(c);
+                labeled += 1;
+                correct_count += usize::from(c);
             }
             best_total += model.reward(&row, self.best_arm);
             if self.curve_steps.get(next_point) == Some(&(t + 1)) {
-                m.regret_curve.push(best_total - m.total_reward);
+                m.regret_curve.push(best_total - total_reward);
                 next_point += 1;
             }
             if self.opts.record_decisions {
@@ -369,6 +372,8 @@ impl Replay<'_> {
                 });
             }
         }
+        (m.total_cost, m.total_reward, m.offloads) = (total_cost, total_reward, offloads);
+        (m.labeled, m.correct) = (labeled, correct_count);
         m.regret = best_total - m.total_reward;
         if self.spec != PolicySpec::DeviceEe {
             let best_mean = self.arm_means[self.best_arm];
@@ -387,4 +392,4 @@ impl Replay<'_> {
 
 /// How many steps ahead the next sample's row is prefetched: shuffled replay reads rows at
 /// random, and each would otherwise be a cache miss on the critical path.
-const PREFETCH_DISTANCE: usize = 16;
+const PREFETCH_DISTANCE: usize = 32;

@@ -154,21 +154,62 @@ impl PolicySpec {
     }
 
     /// A fresh policy for one run.
-    pub fn build(&self, ctx: &RunContext) -> Box<dyn Policy> {
+    pub fn build(&self, ctx: &RunContext) -> AnyPolicy {
         let last = ctx.exits - 1;
         match self {
-            Self::SplitEe => Box::new(Ucb::new(ctx.exits, ctx.ucb_c, SideInformation::None)),
-            Self::SplitEeS(_) => {
-                Box::new(Ucb::new(ctx.exits, ctx.ucb_c, SideInformation::Shallower))
-            }
-            Self::FinalExit => Box::new(FixedArm(last)),
-            Self::DeviceEe => Box::new(DeviceOnly),
-            Self::Random => Box::new(RandomArm::new(ctx.exits, ctx.seed)),
-            Self::RandomRun => Box::new(RandomPerRun::new(ctx.exits, ctx.seed)),
-            Self::Fixed(k) => Box::new(FixedArm(k - 1)),
-            Self::BestFixed => Box::new(FixedArm(ctx.best_arm)),
+            Self::SplitEe => Ucb::new(ctx.exits, ctx.ucb_c, SideInformation::None).into(),
+            Self::SplitEeS(_) => Ucb::new(ctx.exits, ctx.ucb_c, SideInformation::Shallower).into(),
+            Self::FinalExit => FixedArm(last).into(),
+            Self::DeviceEe => DeviceOnly.into(),
+            Self::Random => RandomArm::new(ctx.exits, ctx.seed).into(),
+            Self::RandomRun => RandomPerRun::new(ctx.exits, ctx.seed).into(),
+            Self::Fixed(k) => FixedArm(k - 1).into(),
+            Self::BestFixed => FixedArm(ctx.best_arm).into(),
         }
     }
+}
+
+/// Declares [`AnyPolicy`] over the given policies, forwarding each [`Policy`] method.
+macro_rules! any_policy {
+    ($($variant:ident($policy:ty)),+ $(,)?) => {
+        /// Any built-in policy. The simulator calls policies through this enum rather than a
+        /// trait object so the per-step calls are inlined into the replay loop.
+        #[derive(Debug, Clone)]
+        pub enum AnyPolicy {
+            $($variant($policy),)+
+        }
+
+        $(impl From<$policy> for AnyPolicy {
+            fn from(policy: $policy) -> Self {
+                Self::$variant(policy)
+            }
+        })+
+
+        impl Policy for AnyPolicy {
+            #[inline]
+            fn choose(&mut self, t: usize) -> Action {
+                match self { $(Self::$variant(p) => p.choose(t),)+ }
+            }
+            #[inline]
+            fn observe(&mut self, feedback: &Feedback<'_>) {
+                match self { $(Self::$variant(p) => p.observe(feedback),)+ }
+            }
+            fn prime(&mut self, arm: usize, reward: f64) {
+                match self { $(Self::$variant(p) => p.prime(arm, reward),)+ }
+            }
+            fn reward_sums(&self) -> Option<(&[f64], &[u64])> {
+                match self { $(Self::$variant(p) => p.reward_sums(),)+ }
+            }
+        }
+    };
+}
+
+any_policy! {
+    Ucb(Ucb),
+    Fixed(FixedArm),
+    DeviceOnly(DeviceOnly),
+    Random(RandomArm),
+    RandomPerRun(RandomPerRun),
 }
 
 #[cfg(test)]

@@ -120,6 +120,7 @@ impl Rows {
     pub(super) fn reserve(&mut self, additional: usize) {
         let lines = ((self.len + additional) * self.stride).div_ceil(64);
         self.lines.reserve(lines.saturating_sub(self.lines.len()));
+        advise_huge_pages(self.lines.spare_capacity_mut());
     }
 
     #[inline]
@@ -175,8 +176,11 @@ impl Rows {
     #[inline]
     pub(super) fn prefetch(&self, sample: usize) {
         let first = self.start(sample) / 64;
+        let last = (self.start(sample) + self.stride - 1) / 64;
         super::prefetch_slot(&self.lines, first);
-        super::prefetch_slot(&self.lines, (self.start(sample) + self.stride - 1) / 64);
+        if last != first {
+            super::prefetch_slot(&self.lines, last);
+        }
     }
 
     /// Appends a record, widening the layout first if a value needs it. Values are validated
@@ -193,6 +197,12 @@ impl Rows {
         }
         let at = self.start(self.len);
         let end_line = (at + self.stride).div_ceil(64);
+        if self.lines.capacity() < end_line {
+            // Grow geometrically ourselves so the new spare capacity can be advised too.
+            self.lines
+                .reserve(end_line.max(2 * self.lines.capacity()) - self.lines.len());
+            advise_huge_pages(self.lines.spare_capacity_mut());
+        }
         if self.lines.len() < end_line {
             self.lines.resize(end_line, Line([0; 64]));
         }
@@ -238,6 +248,28 @@ impl Rows {
         self.lines.truncate((self.len * self.stride).div_ceil(64));
         self.lines.shrink_to_fit();
     }
+}
+
+/// Asks the kernel to back `spare` (untouched capacity) with transparent huge pages: shuffled
+/// replay touches records at random, and with 4 KiB pages nearly every record costs a TLB miss.
+fn advise_huge_pages<T>(spare: &mut [std::mem::MaybeUninit<T>]) {
+    #[cfg(target_os = "linux")]
+    {
+        const HUGE: usize = 2 << 20;
+        let start = spare.as_mut_ptr() as usize;
+        let end = start + std::mem::size_of_val(spare);
+        let aligned = start.next_multiple_of(HUGE);
+        if aligned + HUGE <= end {
+            let len = (end - aligned) / HUGE * HUGE;
+            // SAFETY: the range lies inside memory this Vec owns; MADV_HUGEPAGE only changes
+            // how the kernel backs pages, never their contents, and failure is harmless.
+            unsafe {
+                libc::madvise(aligned as *mut libc::c_void, len, libc::MADV_HUGEPAGE);
+            }
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = spare;
 }
 
 #[inline]
