@@ -112,8 +112,10 @@ impl Rows {
         self.conf == Conf::F32
     }
 
+    /// Bytes of the records. Reserved capacity beyond them is never touched, so it takes no
+    /// memory (it is not released either: shrinking an over-aligned allocation copies it).
     pub(super) fn heap_bytes(&self) -> usize {
-        self.lines.capacity() * 64
+        self.lines.len() * 64
     }
 
     /// Makes room for `additional` more records without reallocating.
@@ -241,12 +243,6 @@ impl Rows {
             wider.push(&c, &p, self.label(s));
         }
         *self = wider;
-    }
-
-    /// Drops spare capacity once the last record is in.
-    pub(super) fn shrink_to_fit(&mut self) {
-        self.lines.truncate((self.len * self.stride).div_ceil(64));
-        self.lines.shrink_to_fit();
     }
 }
 
