@@ -219,6 +219,25 @@ impl Layers<'_> {
     }
 }
 
+/// `path` with `.` and `dir/..` removed lexically, so config-relative paths read naturally in
+/// messages and reports (`experiments/../data/t.csv` is `data/t.csv`).
+fn normalise(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 impl Layers<'_> {
     /// A setting that has no flag.
     fn config_only<T: Clone>(
@@ -305,7 +324,12 @@ impl RunSettings {
         let traces = if o.traces.is_empty() {
             file.trace
                 .paths
-                .map(|p| p.into_inner().iter().map(|t| base.join(t)).collect())
+                .map(|p| {
+                    p.into_inner()
+                        .iter()
+                        .map(|t| normalise(&base.join(t)))
+                        .collect()
+                })
                 .unwrap_or_default()
         } else {
             o.traces
@@ -474,5 +498,20 @@ impl RunSettings {
             invalid(origin, e.message)
         })?;
         Ok((cost, model.origin))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalise;
+    use std::path::{Path, PathBuf};
+
+    #[test]
+    fn normalise_resolves_dot_dot_lexically_but_keeps_leading_ones() {
+        assert_eq!(
+            normalise(Path::new("experiments/../../shared/./t.csv")),
+            PathBuf::from("../shared/t.csv")
+        );
+        assert_eq!(normalise(Path::new("/a/b/../c")), PathBuf::from("/a/c"));
     }
 }

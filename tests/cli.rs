@@ -334,11 +334,13 @@ fn example_config_runs_from_the_repository_root() {
         policies,
         [
             "splitee",
-            "splitee-s",
+            "splitee-s:strict",
             "splitee-s:oracle",
             "final-exit",
             "device-ee",
-            "random"
+            "random",
+            "random-run",
+            "best-fixed",
         ]
     );
 }

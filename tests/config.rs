@@ -365,14 +365,20 @@ fn example_experiment_parses_into_its_settings() {
     let path = manifest.join("experiments/splitee-sst2.toml");
     let settings = RunSettings::resolve(Some(&path), Overrides::default()).unwrap();
     let expected = RunSettings {
-        traces: vec![manifest.join("experiments/../../shared/data/traces/sst2-bert12.csv")],
+        // Config-relative, and `..` resolved lexically.
+        traces: vec![manifest
+            .parent()
+            .unwrap()
+            .join("shared/data/traces/sst2-bert12.csv")],
         policies: vec![
             PolicySpec::SplitEe,
-            PolicySpec::SplitEeS(None),
+            PolicySpec::SplitEeS(Some(Observation::Strict)),
             PolicySpec::SplitEeS(Some(Observation::Oracle)),
             PolicySpec::FinalExit,
             PolicySpec::DeviceEe,
             PolicySpec::Random,
+            PolicySpec::RandomRun,
+            PolicySpec::BestFixed,
         ],
         alpha: 0.7,
         cost: CostModel::linear(0.1, 0.5),
