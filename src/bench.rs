@@ -56,6 +56,11 @@ impl std::fmt::Display for ReplayBenchResult {
             d.mean / 1e6,
             d.ci95.unwrap_or(f64::NAN) / 1e6
         )?;
+        writeln!(
+            f,
+            "  synthetic trace generated at {:.1} M sample-exits/s",
+            (self.samples * self.exits) as f64 / self.generate_seconds / 1e6
+        )?;
         let mb = |b: f64| b / 1e6;
         match self.peak_rss_bytes {
             Some(p) => writeln!(

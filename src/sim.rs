@@ -175,15 +175,16 @@ fn policy_stream(spec: &PolicySpec) -> u64 {
         })
 }
 
-/// The visiting order of run `run`.
-fn permutation(samples: usize, opts: &SimOptions, run: usize) -> Vec<u32> {
-    let mut order: Vec<u32> = (0..samples as u32).collect();
+/// Fills `order` with the visiting order of run `run`: the identity, shuffled with the run's own
+/// seed (so it does not depend on what the buffer held before).
+fn fill_permutation(order: &mut Vec<u32>, samples: usize, opts: &SimOptions, run: usize) {
+    order.clear();
+    order.extend(0..samples as u32);
     if opts.order == Order::Shuffle {
         order.shuffle(&mut ChaCha8Rng::seed_from_u64(derive_seed(
             opts.seed, run, 0,
         )));
     }
-    order
 }
 
 /// The 1-based steps at which regret is sampled: `points` evenly spaced, ending at `samples`.
@@ -218,8 +219,9 @@ pub fn simulate(
 
     let per_run: Vec<Vec<RunMetrics>> = (0..opts.runs)
         .into_par_iter()
-        .map(|run| {
-            let order = permutation(trace.samples(), opts, run);
+        // One order buffer per worker, refilled each run: no fresh pages to fault in and zero.
+        .map_init(Vec::new, |order, run| {
+            fill_permutation(order, trace.samples(), opts, run);
             policies
                 .iter()
                 .map(|spec| {
@@ -229,7 +231,7 @@ pub fn simulate(
                         spec: *spec,
                         opts,
                         run,
-                        order: &order,
+                        order,
                         best_arm,
                         arm_means: &arm_means,
                         curve_steps: &steps,

@@ -619,34 +619,6 @@ fn synthetic_accuracy_and_confidence_rise_with_depth() {
     assert!((0.82..0.9).contains(&confidence[11]), "{confidence:?}");
 }
 
-/// `cargo test --release --test trace_formats -- --ignored synthetic_generation_is_fast`
-#[test]
-#[ignore = "a throughput check, meaningful only in release builds"]
-fn synthetic_generation_is_fast() {
-    let params = SynthParams {
-        samples: 2_000_000,
-        exits: 12,
-        classes: 10,
-        seed: 2,
-    };
-    let start = std::time::Instant::now();
-    let checksum: u64 = params
-        .stream()
-        .unwrap()
-        .map(|s| u64::from(s.pred[11]))
-        .sum();
-    let rate = (params.samples * params.exits) as f64 / start.elapsed().as_secs_f64();
-    println!(
-        "{:.1}M sample-exits per second (checksum {checksum})",
-        rate / 1e6
-    );
-    assert!(
-        rate >= 20e6,
-        "only {:.1}M sample-exits per second",
-        rate / 1e6
-    );
-}
-
 #[test]
 fn stats_render_as_a_table_and_as_json() {
     let trace = trace::load(&fixture("small.csv")).unwrap();

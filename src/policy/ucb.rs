@@ -34,6 +34,21 @@ pub struct Ucb {
     /// Arms with no observation yet: played first, lowest first.
     unplayed: usize,
     log_t: RunningLog,
+    /// Proof that one arm leads the others by more than the error margin, kept across steps so
+    /// most steps need not look at every arm.
+    lead: Option<Lead>,
+}
+
+/// `leader`'s rivals all have fast indices at most `bound` at scale `scale`. Between steps a
+/// rival's index grows by at most `(scale' - scale) * rsqrt_max` (its `1/sqrt(N)` only
+/// shrinks), and an updated rival raises `bound` to its new index; while `bound` stays below the
+/// leader's cutoff, the leader is the lone contender, hence the exact argmax.
+#[derive(Debug, Clone, Copy)]
+struct Lead {
+    leader: usize,
+    bound: f64,
+    scale: f64,
+    rsqrt_max: f64,
 }
 
 /// Relative bound on the fast index's error (rounding, and the running logarithm's drift of at
@@ -78,6 +93,7 @@ impl Ucb {
                 t: usize::MAX,
                 value: 0.0,
             },
+            lead: None,
         }
     }
 
@@ -93,6 +109,16 @@ impl Ucb {
         let inverse = 1.0 / n;
         self.means[arm] = self.sums[arm] * inverse;
         self.rsqrt[arm] = inverse.sqrt();
+        if let Some(lead) = self.lead.as_mut().filter(|l| l.leader != arm) {
+            let index = self.means[arm] + lead.scale * self.rsqrt[arm];
+            lead.bound = lead.bound.max(index);
+        }
+    }
+
+    /// Cutoff below which an arm cannot be an exact maximiser when the top fast index is `top`.
+    #[inline]
+    fn cutoff(top: f64, scale: f64) -> f64 {
+        top - 2.0 * FAST_INDEX_MARGIN * (1.0 + top.abs() + scale)
     }
 
     /// The published index of `arm` at step `t`, evaluated exactly as the published code does.
@@ -109,6 +135,19 @@ impl Ucb {
             return self.counts.iter().position(|&n| n == 0).unwrap_or(0);
         }
         let scale = self.c * self.log_t.at(t).sqrt();
+        if let Some(lead) = &mut self.lead {
+            let leader = lead.leader;
+            let top = self.means[leader] + scale * self.rsqrt[leader];
+            // Rivals rise by at most `rsqrt_max` per unit of scale; were the scale to fall (the
+            // running logarithm's resync), they would only fall.
+            let bound = lead.bound + (scale - lead.scale).max(0.0) * lead.rsqrt_max;
+            // A few ulps of slack for the rounding of `bound` itself.
+            if bound + 1e-15 * (1.0 + bound.abs() + scale) < Self::cutoff(top, scale) {
+                (lead.bound, lead.scale) = (bound, scale);
+                return leader;
+            }
+            self.lead = None;
+        }
         // Equal-length slices and plain index loops: no bounds checks, and the first loop
         // vectorises.
         let n = self.means.len();
@@ -119,11 +158,21 @@ impl Ucb {
         // Branch-free passes that vectorise: the top value, then how many arms come within the
         // error bound of it, then (usually) the single arm that does.
         let top = max_of(fast);
-        let cutoff = top - 2.0 * FAST_INDEX_MARGIN * (1.0 + top.abs() + scale);
+        let cutoff = Self::cutoff(top, scale);
         let contenders = fast.iter().filter(|&&index| index >= cutoff).count();
         let leader = fast.iter().position(|&index| index >= cutoff).unwrap_or(0);
         // Every exact maximiser is a contender; a lone contender is the exact argmax.
         if contenders == 1 {
+            let rivals = (0..n).filter(|&k| k != leader);
+            self.lead = Some(Lead {
+                leader,
+                bound: rivals
+                    .clone()
+                    .map(|k| fast[k])
+                    .fold(f64::NEG_INFINITY, f64::max),
+                scale,
+                rsqrt_max: rivals.map(|k| rsqrt[k]).fold(0.0, f64::max),
+            });
             return leader;
         }
         let log_t = ((t + 1) as f64).ln();
@@ -222,6 +271,29 @@ mod tests {
             for (t, (arm, r)) in (start..).zip(rewards) {
                 prop_assert_eq!(ucb.best_index(t), reference_argmax(&ucb, t));
                 ucb.record(arm, f64::from(r) / 8.0 - 0.3);
+            }
+        }
+    }
+
+    /// A long stream of near-tied arms, with side updates as SplitEE-S makes them: the
+    /// certificate and the running logarithm never change a decision.
+    #[test]
+    fn long_runs_choose_the_exact_argmax_at_every_step() {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(5);
+        let means = [0.30, 0.31, 0.305, 0.2, 0.31, 0.1, 0.29, 0.3];
+        let mut ucb = Ucb::new(means.len(), 1.0, SideInformation::None);
+        for (arm, &mean) in means.iter().enumerate() {
+            ucb.prime(arm, mean);
+        }
+        for t in 0..200_000 {
+            let arm = ucb.best_index(t);
+            assert_eq!(arm, reference_argmax(&ucb, t), "step {t}");
+            for j in 0..=arm {
+                if j == arm || rng.random::<f64>() < 0.5 {
+                    let reward = means[j] + 0.2 * (rng.random::<f64>() - 0.5);
+                    ucb.record(j, reward);
+                }
             }
         }
     }
