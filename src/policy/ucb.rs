@@ -289,10 +289,9 @@ mod tests {
         for t in 0..200_000 {
             let arm = ucb.best_index(t);
             assert_eq!(arm, reference_argmax(&ucb, t), "step {t}");
-            for j in 0..=arm {
+            for (j, &mean) in means.iter().enumerate().take(arm + 1) {
                 if j == arm || rng.random::<f64>() < 0.5 {
-                    let reward = means[j] + 0.2 * (rng.random::<f64>() - 0.5);
-                    ucb.record(j, reward);
+                    ucb.record(j, mean + 0.2 * (rng.random::<f64>() - 0.5));
                 }
             }
         }
