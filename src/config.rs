@@ -6,6 +6,7 @@ use crate::cost::{CostModel, OffloadCost, ProcessingCost};
 use crate::policy::PolicySpec;
 use crate::reward::Observation;
 use crate::sim::{Compat, Order, SimOptions};
+use crate::sweep::{PublishedSection, ReportSection, SweepSection};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -59,6 +60,36 @@ struct ConfigFile {
     policy: PolicySection,
     #[serde(default)]
     run: RunSection,
+    sweep: Option<SweepSection>,
+    report: Option<ReportSection>,
+    published: Option<PublishedSection>,
+}
+
+/// The sections `splitee run` does not use: what `splitee sweep` expands and reports.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigSections {
+    pub sweep: Option<SweepSection>,
+    pub report: Option<ReportSection>,
+    pub published: Option<PublishedSection>,
+    /// The config file's path and text, to locate values and to record with results.
+    pub path: PathBuf,
+    pub text: String,
+}
+
+impl ConfigSections {
+    /// Where a value with byte span `span` of key `key` sits in the config.
+    pub fn origin(&self, span: std::ops::Range<usize>, key: &'static str) -> Origin {
+        Origin::Config {
+            path: self.path.clone(),
+            line: line_of(&self.text, span.start),
+            key,
+        }
+    }
+}
+
+/// The 1-based line holding byte `offset` of `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -184,10 +215,7 @@ struct Layers<'a> {
 
 impl Layers<'_> {
     fn line_of(&self, offset: usize) -> usize {
-        self.text[..offset.min(self.text.len())]
-            .matches('\n')
-            .count()
-            + 1
+        line_of(self.text, offset)
     }
 
     fn pick<T: Clone>(
@@ -221,7 +249,7 @@ impl Layers<'_> {
 
 /// `path` with `.` and `dir/..` removed lexically, so config-relative paths read naturally in
 /// messages and reports (`experiments/../data/t.csv` is `data/t.csv`).
-fn normalise(path: &Path) -> PathBuf {
+pub fn normalise(path: &Path) -> PathBuf {
     use std::path::Component;
     let mut out = PathBuf::new();
     for part in path.components() {
@@ -284,8 +312,17 @@ fn invalid(origin: &Origin, message: impl Into<String>) -> ConfigError {
 }
 
 impl RunSettings {
-    /// Reads `config` (if any), applies `overrides` and validates the result.
+    /// Reads `config` (if any), applies `overrides` and validates the result. A `[sweep]`
+    /// section is ignored: `run` uses the base values.
     pub fn resolve(config: Option<&Path>, overrides: Overrides) -> Result<Self, ConfigError> {
+        Self::resolve_with_sections(config, overrides).map(|(settings, _)| settings)
+    }
+
+    /// Like [`RunSettings::resolve`], also returning the sections only sweeps use.
+    pub fn resolve_with_sections(
+        config: Option<&Path>,
+        overrides: Overrides,
+    ) -> Result<(Self, ConfigSections), ConfigError> {
         let (path, text) = match config {
             Some(p) => {
                 let text = std::fs::read_to_string(p).map_err(|e| ConfigError::File {
@@ -310,7 +347,14 @@ impl RunSettings {
                 },
             }
         })?;
-        Self::from_layers(&layers, file, overrides)
+        let sections = ConfigSections {
+            sweep: file.sweep.clone(),
+            report: file.report.clone(),
+            published: file.published.clone(),
+            path: path.clone(),
+            text: text.clone(),
+        };
+        Ok((Self::from_layers(&layers, file, overrides)?, sections))
     }
 
     fn from_layers(

@@ -11,11 +11,13 @@ pub mod config;
 pub mod cost;
 pub mod error;
 pub mod experiment;
+pub mod frontier;
 pub mod policy;
 pub mod report;
 pub mod reward;
 pub mod sim;
 pub mod stats;
+pub mod sweep;
 pub mod trace;
 
 pub use error::{Error, Result};

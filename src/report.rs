@@ -5,12 +5,12 @@ use crate::config::RunSettings;
 use crate::sim::{Compat, RunMetrics, SimResult};
 use crate::stats::{argmax_first, mode, Estimate};
 use crate::trace::Trace;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::path::Path;
 
 /// Everything `splitee run` reports.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub tool: ToolInfo,
     pub trace: TraceInfo,
@@ -22,13 +22,23 @@ pub struct Report {
     pub results: Vec<PolicyResult>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ToolInfo {
-    pub name: &'static str,
-    pub version: &'static str,
+    pub name: String,
+    pub version: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+impl ToolInfo {
+    /// This build of splitee.
+    pub fn current() -> Self {
+        Self {
+            name: env!("CARGO_PKG_NAME").to_owned(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TraceInfo {
     pub paths: Vec<String>,
     pub samples: usize,
@@ -38,7 +48,7 @@ pub struct TraceInfo {
     pub measured_costs: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SettingsInfo {
     pub alpha: f64,
     pub cost: crate::cost::CostModel,
@@ -51,7 +61,7 @@ pub struct SettingsInfo {
 }
 
 /// One policy's results over all runs. Arms are 1-based.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PolicyResult {
     pub policy: String,
     pub runs: usize,
@@ -75,10 +85,54 @@ pub struct PolicyResult {
     /// Mean decisions per arm.
     pub arm_counts: Vec<f64>,
     pub regret_curve: Curve,
+    /// Which arms were played when: the share of each arm in every interval between the steps
+    /// of the regret curve, averaged over runs.
+    pub arm_timeline: ArmTimeline,
+}
+
+/// `share[i][k]`: fraction of the decisions in steps `(t[i-1], t[i]]` (`(0, t[0]]` for `i = 0`)
+/// that played arm `k + 1`, mean over runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArmTimeline {
+    pub t: Vec<usize>,
+    pub share: Vec<Vec<f64>>,
+}
+
+impl ArmTimeline {
+    fn summarise(runs: &[RunMetrics], steps: &[usize], exits: usize) -> Self {
+        let n_runs = runs.len() as f64;
+        let share = steps
+            .iter()
+            .enumerate()
+            .map(|(i, &end)| {
+                let start = if i == 0 { 0 } else { steps[i - 1] };
+                let width = (end - start).max(1) as f64;
+                (0..exits)
+                    .map(|k| {
+                        runs.iter()
+                            .map(|m| {
+                                let before = if i == 0 {
+                                    0
+                                } else {
+                                    m.arm_count_curve[i - 1][k]
+                                };
+                                (m.arm_count_curve[i][k] - before) as f64 / width
+                            })
+                            .sum::<f64>()
+                            / n_runs
+                    })
+                    .collect()
+            })
+            .collect();
+        Self {
+            t: steps.to_vec(),
+            share,
+        }
+    }
 }
 
 /// Cumulative regret sampled at steps `t` (1-based), mean and 95% half-width over runs.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Curve {
     pub t: Vec<usize>,
     pub mean: Vec<f64>,
@@ -135,6 +189,7 @@ impl PolicyResult {
                 mean: curve_runs.iter().map(|e| e.mean).collect(),
                 ci95: curve_runs.iter().map(|e| e.ci95).collect(),
             },
+            arm_timeline: ArmTimeline::summarise(runs, &sim.curve_steps, exits),
         }
     }
 }
@@ -142,10 +197,7 @@ impl PolicyResult {
 impl Report {
     pub fn new(trace: &Trace, paths: Vec<String>, settings: &RunSettings, sim: &SimResult) -> Self {
         Self {
-            tool: ToolInfo {
-                name: env!("CARGO_PKG_NAME"),
-                version: env!("CARGO_PKG_VERSION"),
-            },
+            tool: ToolInfo::current(),
             trace: TraceInfo {
                 paths,
                 samples: trace.samples(),

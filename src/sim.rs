@@ -114,6 +114,8 @@ pub struct RunMetrics {
     pub pseudo_regret: Option<f64>,
     /// Cumulative regret at the steps of [`SimResult::curve_steps`].
     pub regret_curve: Vec<f64>,
+    /// Cumulative decisions per arm at the same steps.
+    pub arm_count_curve: Vec<Vec<u64>>,
     /// The policy's per-arm reward sums at the end, if it keeps them.
     pub reward_sums: Option<Vec<f64>>,
     /// Every decision, when recording was asked for.
@@ -323,6 +325,7 @@ impl Replay<'_> {
             regret: 0.0,
             pseudo_regret: None,
             regret_curve: Vec::with_capacity(self.curve_steps.len()),
+            arm_count_curve: Vec::with_capacity(self.curve_steps.len()),
             reward_sums: None,
             log: Vec::new(),
         };
@@ -357,6 +360,7 @@ impl Replay<'_> {
             best_total += model.reward(&row, self.best_arm);
             if self.curve_steps.get(next_point) == Some(&(t + 1)) {
                 m.regret_curve.push(best_total - total_reward);
+                m.arm_count_curve.push(m.arm_counts.clone());
                 next_point += 1;
             }
             if self.opts.record_decisions {

@@ -1,11 +1,11 @@
 //! Summary statistics over independent runs: mean and 95% Student-t interval half-width.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 /// A metric summarised over runs. `ci95` is the half-width of the two-sided 95% Student-t
 /// interval of the mean; it is `None` (JSON `null`) with fewer than two runs.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
     pub mean: f64,
     pub ci95: Option<f64>,
