@@ -71,7 +71,8 @@ fn unknown_key_is_named_with_its_line() {
 fn unknown_section_is_named_with_its_line() {
     assert_eq!(
         error_of("[run]\nruns = 2\n[plicy]\nalpha = 0.5\n"),
-        "FILE: line 3: unknown field `plicy`, expected one of `trace`, `cost`, `policy`, `run`"
+        "FILE: line 3: unknown field `plicy`, expected one of `trace`, `cost`, `policy`, `run`, \
+         `sweep`, `report`, `published`"
     );
 }
 
