@@ -5,6 +5,7 @@ use splitee::config::{CompatCost, CompatName, CostModelName, Overrides};
 use splitee::policy::PolicySpec;
 use splitee::reward::Observation;
 use splitee::sim::Order;
+use splitee::sweep::Shard;
 use std::path::PathBuf;
 
 /// Examples of each subcommand, shown in its `--help` and together in `splitee --help`.
@@ -63,6 +64,58 @@ pub enum Command {
     Synth(SynthArgs),
     /// Measure replay speed (decisions per second on one thread) and peak memory.
     Bench(BenchArgs),
+    /// Run a grid of settings (a config's [sweep] section) on all cores.
+    #[command(after_help = SWEEP_EXAMPLES)]
+    Sweep(SweepArgs),
+    /// Join the shard outputs of one sweep into the report a single run gives.
+    Merge(MergeArgs),
+    /// Train multi-exit MLPs (dense or predefined-sparse); write traces and cost profiles.
+    #[command(after_help = TRAIN_EXAMPLES)]
+    Train(TrainArgs),
+    /// Measure training epoch time and dense vs sparse inference throughput.
+    #[command(name = "bench-train")]
+    BenchTrain(BenchTrainArgs),
+}
+
+const SWEEP_EXAMPLES: &str = "\
+Examples:
+  splitee sweep --config experiments/splitee-sst2.toml --out results/sst2-sweep
+  splitee sweep --config sweep.toml --shard 0/3 --out shards   (then 1/3, 2/3, e.g. a job array)
+  splitee merge shards/shard-*-of-3.json --out results/sweep";
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// TOML config with a [sweep] section: lists or {start, stop, step} ranges for offload,
+    /// lambda, mu, alpha, ucb_c, and a list of traces.
+    #[arg(long, value_name = "FILE.toml")]
+    pub config: PathBuf,
+    /// Run only slice I of N of the grid (0 <= I < N); write it with --out and join the slices
+    /// with `splitee merge`.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<Shard>,
+    /// Independent runs per grid point (overrides run.runs).
+    #[arg(long, value_name = "R")]
+    pub runs: Option<usize>,
+    /// Seed (overrides run.seed).
+    #[arg(long, value_name = "S")]
+    pub seed: Option<u64>,
+    /// Write sweep.json, sweep.csv, sweep.md, curves.csv and config.toml (a shard writes
+    /// shard-I-of-N.json) into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print the report as JSON instead of Markdown.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shard files (shard-I-of-N.json), one per shard.
+    #[arg(required = true, value_name = "SHARD.json")]
+    pub shards: Vec<PathBuf>,
+    /// Folder for the merged outputs (as `splitee sweep --out` writes them).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -211,4 +264,68 @@ pub struct SynthArgs {
     /// Output format; defaults to the extension of --out, or csv.
     #[arg(long, value_enum)]
     pub format: Option<SynthFormat>,
+}
+
+const TRAIN_EXAMPLES: &str = "\
+Examples:
+  splitee train --config experiments/sparsity-mnist.toml
+  splitee train --dataset optdigits --data-path ../shared/data/optdigits --widths 100,100,100,10 --out d
+  splitee train --fanout 10,10,1 --exit-fanout 1,1 --noise 0.2,0.4 --blur 1 --out mnist-d10";
+
+/// `splitee train`: a study config, or one network from flags.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Study config (TOML): data, model, [[networks]], output, evaluate, distortion. The other
+    /// flags train one network instead.
+    #[arg(long, value_name = "FILE.toml", conflicts_with_all = ["dataset", "data_path", "widths", "exits", "fanout", "exit_fanout", "out"])]
+    pub config: Option<std::path::PathBuf>,
+    /// Dataset.
+    #[arg(long, value_enum, default_value = "mnist")]
+    pub dataset: splitee::train::data::DatasetKind,
+    /// The dataset's folder. Default: ../shared/data/<dataset>.
+    #[arg(long = "data-path", value_name = "DIR")]
+    pub data_path: Option<std::path::PathBuf>,
+    /// MNIST without training images: test images used to train, and traced.
+    #[arg(long = "split", value_name = "TRAIN,TRACE", value_delimiter = ',', default_values_t = [7000, 3000])]
+    pub split: Vec<usize>,
+    /// Layer widths N_0..N_D (inputs are zero-padded to N_0).
+    #[arg(long, value_delimiter = ',', default_values_t = [800, 100, 100, 10])]
+    pub widths: Vec<usize>,
+    /// Hidden layers followed by an exit head.
+    #[arg(long, value_delimiter = ',', default_values_t = [1, 2])]
+    pub exits: Vec<usize>,
+    /// Fan-out per junction (default dense).
+    #[arg(long, value_delimiter = ',')]
+    pub fanout: Vec<usize>,
+    /// Fan-out per exit head (default dense).
+    #[arg(long = "exit-fanout", value_delimiter = ',')]
+    pub exit_fanout: Vec<usize>,
+    #[arg(long, default_value_t = 30)]
+    pub epochs: usize,
+    /// Seed of the patterns, weights, batch order and data split.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output prefix: writes PREFIX.csv (trace) and PREFIX.profile.json.
+    #[arg(long, value_name = "PREFIX", default_value = "trained")]
+    pub out: std::path::PathBuf,
+    /// Also trace the held-out images with Gaussian noise of these sigmas (0..1 pixel scale).
+    #[arg(long, value_delimiter = ',')]
+    pub noise: Vec<f64>,
+    /// Also trace them blurred with these Gaussian sigmas (pixels).
+    #[arg(long, value_delimiter = ',')]
+    pub blur: Vec<f64>,
+}
+
+/// `splitee bench-train`.
+#[derive(Debug, Args)]
+pub struct BenchTrainArgs {
+    /// MNIST folder (synthetic images of the same shape when absent). Default: ../shared/data/mnist.
+    #[arg(long = "data-path", value_name = "DIR")]
+    pub data_path: Option<std::path::PathBuf>,
+    /// Timed training epochs.
+    #[arg(long, default_value_t = 3)]
+    pub epochs: usize,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    pub json: bool,
 }

@@ -2,7 +2,7 @@
 //! before anything runs. Every error names where the bad value came from: the file, line and
 //! key, or the flag.
 
-use crate::cost::{CostModel, OffloadCost, ProcessingCost};
+use crate::cost::{CostModel, OffloadCost, ProcessingCost, ProfileCost};
 use crate::policy::PolicySpec;
 use crate::reward::Observation;
 use crate::sim::{Compat, Order, SimOptions};
@@ -108,6 +108,11 @@ struct CostSection {
     table: Option<Spanned<Vec<f64>>>,
     offload: Option<Spanned<OffloadCost>>,
     mu: Option<Spanned<f64>>,
+    /// The profile model's network profile (JSON, relative to the config file) and prices.
+    profile: Option<Spanned<PathBuf>>,
+    per_mac: Option<Spanned<f64>>,
+    per_byte: Option<Spanned<f64>>,
+    cloud_per_mac: Option<Spanned<f64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -140,6 +145,9 @@ pub enum CostModelName {
     Table,
     /// The trace's `cost_k` columns, summed up to the split (scaled by `mu`).
     Measured,
+    /// A network cost profile (`cost.profile`): `per_mac` x device MACs, `per_byte` x bytes
+    /// sent (+ `cloud_per_mac` x cloud MACs).
+    Profile,
 }
 
 /// Published code that compatibility mode reproduces.
@@ -525,6 +533,9 @@ impl RunSettings {
                 ProcessingCost::Table { table: table.value }
             }
             CostModelName::Measured => ProcessingCost::Measured,
+            CostModelName::Profile => {
+                Self::profile_cost(layers, section, &model.origin, &offload.origin)?
+            }
         };
         let cost = CostModel {
             processing,
@@ -537,11 +548,72 @@ impl RunSettings {
                 "cost.offload" => &offload.origin,
                 "cost.mu" => &mu.origin,
                 "cost.depths" => &depths.origin,
+                "cost.per_mac" | "cost.per_byte" | "cost.cloud_per_mac" | "cost.profile" => {
+                    return invalid(&model.origin, format!("{}: {}", e.key, e.message));
+                }
                 _ => &table.origin,
             };
             invalid(origin, e.message)
         })?;
         Ok((cost, model.origin))
+    }
+}
+
+impl RunSettings {
+    /// The profile cost model from `cost.profile`, `cost.per_mac`, `cost.per_byte` and
+    /// `cost.cloud_per_mac` (the profile path is relative to the config file).
+    fn profile_cost(
+        layers: &Layers<'_>,
+        section: &CostSection,
+        model_origin: &Origin,
+        offload_origin: &Origin,
+    ) -> Result<ProcessingCost, ConfigError> {
+        if !matches!(offload_origin, Origin::Default(_)) {
+            return Err(invalid(
+                offload_origin,
+                "the profile cost model derives off(k) from the profile's bytes and MACs; set \
+                 cost.per_byte (and cost.cloud_per_mac) instead of an offloading cost",
+            ));
+        }
+        let Some(path) = &section.profile else {
+            return Err(invalid(
+                model_origin,
+                "the profile cost model needs cost.profile = \"network.profile.json\"",
+            ));
+        };
+        let required = |key: &'static str, value: &Option<Spanned<f64>>| {
+            let setting = layers.config_only(key, value, f64::NAN);
+            if setting.value.is_nan() {
+                return Err(invalid(
+                    model_origin,
+                    format!("the profile cost model needs {key} (cost per unit)"),
+                ));
+            }
+            if !(setting.value.is_finite() && setting.value >= 0.0) {
+                return Err(invalid(
+                    &setting.origin,
+                    format!(
+                        "{} is {}; costs must be finite and >= 0",
+                        key, setting.value
+                    ),
+                ));
+            }
+            Ok(setting.value)
+        };
+        let per_mac = required("cost.per_mac", &section.per_mac)?;
+        let per_byte = required("cost.per_byte", &section.per_byte)?;
+        let cloud_per_mac = match section.cloud_per_mac {
+            Some(_) => required("cost.cloud_per_mac", &section.cloud_per_mac)?,
+            None => 0.0,
+        };
+        let origin = layers
+            .config_only("cost.profile", &section.profile, PathBuf::new())
+            .origin;
+        let base = layers.path.parent().unwrap_or(Path::new(""));
+        let file = normalise(&base.join(path.get_ref()));
+        let cost = ProfileCost::load(&file, per_mac, per_byte, cloud_per_mac)
+            .map_err(|e| invalid(&origin, e.message))?;
+        Ok(ProcessingCost::Profile(cost))
     }
 }
 

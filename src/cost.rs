@@ -18,6 +18,129 @@ pub enum ProcessingCost {
     Table { table: Vec<f64> },
     /// Per-sample measured costs carried by the trace (`cost_k`), summed up to the split.
     Measured,
+    /// Derived from a network's cost profile: `proc(k) = per_mac * device_macs(k)`; the
+    /// offloading cost comes from the same profile (see [`ProfileCost`]).
+    Profile(ProfileCost),
+}
+
+/// The profile cost model: a network's per-split MACs and bytes (from `splitee train`'s
+/// `*.profile.json`, or given inline) and hardware prices. For split `k`:
+/// `proc(k) = per_mac * device_macs(k)` and, for `k < L`,
+/// `off(k) = per_byte * bytes_sent(k) + cloud_per_mac * cloud_macs(k)` (`off(L) = 0`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfileCost {
+    /// The profile file the numbers came from, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<std::path::PathBuf>,
+    /// Per exit `k = 1..L`.
+    pub device_macs: Vec<f64>,
+    /// Per exit `k = 1..L` (the final exit's entry is not used: it never offloads).
+    pub bytes_sent: Vec<f64>,
+    /// Per exit `k = 1..L` (the final exit's entry is not used).
+    pub cloud_macs: Vec<f64>,
+    pub per_mac: f64,
+    pub per_byte: f64,
+    #[serde(default)]
+    pub cloud_per_mac: f64,
+}
+
+/// The part of a profile file the cost model reads: `{"splits": [{"device_macs": ..,
+/// "bytes_sent": .., "cloud_macs": ..}, ...]}` (other keys are ignored).
+#[derive(Deserialize)]
+struct ProfileFile {
+    splits: Vec<ProfileSplit>,
+}
+
+#[derive(Deserialize)]
+struct ProfileSplit {
+    device_macs: f64,
+    bytes_sent: f64,
+    #[serde(default)]
+    cloud_macs: f64,
+}
+
+impl ProfileCost {
+    /// Reads a profile JSON file (as written by `splitee train`) and attaches prices.
+    pub fn load(
+        path: &std::path::Path,
+        per_mac: f64,
+        per_byte: f64,
+        cloud_per_mac: f64,
+    ) -> Result<Self, CostError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            cost_error(
+                "cost.profile",
+                format!("{}: cannot read: {e}", path.display()),
+            )
+        })?;
+        let file: ProfileFile = serde_json::from_str(&text).map_err(|e| {
+            cost_error(
+                "cost.profile",
+                format!("{}: not a cost profile: {e}", path.display()),
+            )
+        })?;
+        if file.splits.is_empty() {
+            return Err(cost_error(
+                "cost.profile",
+                format!("{}: the profile has no split points", path.display()),
+            ));
+        }
+        Ok(Self {
+            source: Some(path.to_path_buf()),
+            device_macs: file.splits.iter().map(|s| s.device_macs).collect(),
+            bytes_sent: file.splits.iter().map(|s| s.bytes_sent).collect(),
+            cloud_macs: file.splits.iter().map(|s| s.cloud_macs).collect(),
+            per_mac,
+            per_byte,
+            cloud_per_mac,
+        })
+    }
+
+    /// Number of split points (exits) of the profile.
+    pub fn exits(&self) -> usize {
+        self.device_macs.len()
+    }
+
+    /// `proc(k)` per exit.
+    pub fn processing(&self) -> Vec<f64> {
+        self.device_macs.iter().map(|m| self.per_mac * m).collect()
+    }
+
+    /// `off(k)` per exit (0 for the final exit).
+    pub fn offload(&self) -> Vec<f64> {
+        let last = self.exits().saturating_sub(1);
+        (0..self.exits())
+            .map(|k| {
+                if k == last {
+                    0.0
+                } else {
+                    self.per_byte * self.bytes_sent[k] + self.cloud_per_mac * self.cloud_macs[k]
+                }
+            })
+            .collect()
+    }
+
+    fn validate(&self) -> Result<(), CostError> {
+        check_non_negative("cost.per_mac", &[self.per_mac])?;
+        check_non_negative("cost.per_byte", &[self.per_byte])?;
+        check_non_negative("cost.cloud_per_mac", &[self.cloud_per_mac])?;
+        let n = self.device_macs.len();
+        if n == 0 || self.bytes_sent.len() != n || self.cloud_macs.len() != n {
+            return Err(cost_error(
+                "cost.profile",
+                format!(
+                    "device_macs, bytes_sent and cloud_macs need one entry per exit each (got \
+                     {}, {} and {})",
+                    n,
+                    self.bytes_sent.len(),
+                    self.cloud_macs.len()
+                ),
+            ));
+        }
+        check_non_negative("cost.profile", &self.device_macs)?;
+        check_non_negative("cost.profile", &self.bytes_sent)?;
+        check_non_negative("cost.profile", &self.cloud_macs)
+    }
 }
 
 /// Offloading cost `off(k)` when splitting after exit `k`.
@@ -105,6 +228,7 @@ impl CostModel {
             }
             ProcessingCost::Table { table } => check_non_negative("cost.table", table)?,
             ProcessingCost::Measured => {}
+            ProcessingCost::Profile(p) => p.validate()?,
         }
         match &self.offload {
             OffloadCost::Constant(o) => check_non_negative("cost.offload", &[*o]),
@@ -154,30 +278,48 @@ impl CostModel {
                 }
                 None
             }
-        };
-        let offload = match &self.offload {
-            OffloadCost::Constant(o) => {
-                let mut v = vec![*o; exits];
-                v[exits - 1] = 0.0; // the final exit never offloads
-                v
-            }
-            OffloadCost::PerSplit(v) => {
-                if v.len() != exits - 1 {
+            ProcessingCost::Profile(p) => {
+                if p.exits() != exits {
                     return Err(cost_error(
-                        "cost.offload",
+                        "cost.profile",
                         format!(
+                            "{}has {} split points but the trace has {exits} exits",
+                            p.source
+                                .as_ref()
+                                .map_or_else(String::new, |s| format!("{}: ", s.display())),
+                            p.exits()
+                        ),
+                    ));
+                }
+                Some(p.processing())
+            }
+        };
+        let offload = match (&self.processing, &self.offload) {
+            (ProcessingCost::Profile(p), _) => p.offload(),
+            (_, offload) => match offload {
+                OffloadCost::Constant(o) => {
+                    let mut v = vec![*o; exits];
+                    v[exits - 1] = 0.0; // the final exit never offloads
+                    v
+                }
+                OffloadCost::PerSplit(v) => {
+                    if v.len() != exits - 1 {
+                        return Err(cost_error(
+                            "cost.offload",
+                            format!(
                             "has {} entries; a per-split offload cost needs one per split 1..{} \
                              ({} values)",
                             v.len(),
                             exits - 1,
                             exits - 1
                         ),
-                    ));
+                        ));
+                    }
+                    let mut v = v.clone();
+                    v.push(0.0); // the final exit never offloads
+                    v
                 }
-                let mut v = v.clone();
-                v.push(0.0); // the final exit never offloads
-                v
-            }
+            },
         };
         Ok(ResolvedCosts {
             fixed_processing,

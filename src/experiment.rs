@@ -3,9 +3,12 @@
 
 use crate::config::RunSettings;
 use crate::error::{Error, Result};
-use crate::report::{write_atomic, write_atomic_with, Exporter, Json, Markdown, Report};
+use crate::report::{
+    write_atomic, write_atomic_with, Csv, CurvesCsv, Exporter, Json, Markdown, Report,
+};
 use crate::reward::RewardModel;
 use crate::sim::{simulate, SimResult};
+use crate::sweep::SweepReport;
 use crate::trace::{self, Trace};
 use std::path::Path;
 
@@ -75,13 +78,36 @@ pub fn write_decisions(sim: &SimResult, path: &Path) -> Result<()> {
     .map_err(write_error(path))
 }
 
-/// Writes `results.json` and `results.md` into `dir` (created if missing).
+/// Writes `results.json`, `results.md` and `results.csv` into `dir` (created if missing).
 pub fn write_outputs(report: &Report, dir: &Path) -> Result<()> {
+    let exporters: [&dyn Exporter<Report>; 3] = [&Json, &Markdown, &Csv];
+    write_all(dir, "results", report, &exporters)
+}
+
+fn write_all<D: ?Sized>(
+    dir: &Path,
+    stem: &str,
+    doc: &D,
+    exporters: &[&dyn Exporter<D>],
+) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(write_error(dir))?;
-    let exporters: [&dyn Exporter; 2] = [&Json, &Markdown];
     for exporter in exporters {
-        let path = dir.join(format!("results.{}", exporter.extension()));
-        write_atomic(&path, exporter.render(report).as_bytes()).map_err(write_error(&path))?;
+        let path = dir.join(format!("{stem}.{}", exporter.extension()));
+        write_atomic(&path, exporter.render(doc).as_bytes()).map_err(write_error(&path))?;
     }
     Ok(())
+}
+
+/// Writes a sweep's outputs into `dir`: a shard writes only `shard-I-of-N.json` (for
+/// `splitee merge`); a complete sweep writes `sweep.json`, `sweep.csv`, `sweep.md`,
+/// `curves.csv` and the config it ran (`config.toml`).
+pub fn write_sweep_outputs(sweep: &SweepReport, dir: &Path) -> Result<()> {
+    if let Some((index, count)) = sweep.shard {
+        let name = format!("shard-{index}-of-{count}");
+        return write_all(dir, &name, sweep, &[&Json]);
+    }
+    write_all(dir, "sweep", sweep, &[&Json, &Csv, &Markdown])?;
+    write_all(dir, "curves", sweep, &[&CurvesCsv])?;
+    let config = dir.join("config.toml");
+    write_atomic(&config, sweep.config.as_bytes()).map_err(write_error(&config))
 }

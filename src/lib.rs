@@ -12,6 +12,7 @@ pub mod cost;
 pub mod error;
 pub mod experiment;
 pub mod frontier;
+pub mod plot;
 pub mod policy;
 pub mod report;
 pub mod reward;
@@ -19,5 +20,6 @@ pub mod sim;
 pub mod stats;
 pub mod sweep;
 pub mod trace;
+pub mod train;
 
 pub use error::{Error, Result};

@@ -5,11 +5,17 @@ mod cli;
 
 use anyhow::{Context, Result};
 use clap::{CommandFactory, Parser};
-use cli::{BenchArgs, Cli, Command, InspectArgs, RunArgs, SynthArgs, SynthFormat};
+use cli::{
+    BenchArgs, Cli, Command, InspectArgs, MergeArgs, RunArgs, SweepArgs, SynthArgs, SynthFormat,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 use splitee::config::RunSettings;
-use splitee::experiment::{load_traces, run_on, write_decisions, write_outputs};
+use splitee::experiment::{
+    load_traces, run_on, write_decisions, write_outputs, write_sweep_outputs,
+};
+use splitee::report::Markdown;
 use splitee::report::{write_atomic_with, Exporter, Json, Table};
+use splitee::sweep::{read_report, LoadedSweep, SweepSettings};
 use splitee::trace::{self, synth::SynthParams, write_csv, write_jsonl, TraceStats};
 use std::io::Write;
 use std::process::ExitCode;
@@ -50,6 +56,10 @@ fn main() -> ExitCode {
         Command::Inspect(args) => inspect(&args),
         Command::Synth(args) => synth(&args),
         Command::Bench(args) => bench(&args),
+        Command::Sweep(args) => sweep(&args),
+        Command::Merge(args) => merge(&args),
+        Command::Train(args) => train(&args),
+        Command::BenchTrain(args) => bench_train(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -75,17 +85,7 @@ fn run(args: &RunArgs) -> Result<()> {
     let (trace, names) = load_traces(&settings)?;
 
     let total = (trace.samples() * settings.policies.len() * settings.sim.runs) as u64;
-    let bar = if total >= PROGRESS_THRESHOLD {
-        ProgressBar::new(total)
-    } else {
-        ProgressBar::hidden()
-    };
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{bar:40} {percent:>3}% {human_pos}/{human_len} decisions, {eta} left",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+    let bar = progress_bar(total);
     let output = run_on(&trace, names, &settings, &|n| bar.inc(n))?;
     bar.finish_and_clear();
 
@@ -95,7 +95,7 @@ fn run(args: &RunArgs) -> Result<()> {
     if let Some(dir) = &args.out {
         write_outputs(&output.report, dir)?;
     }
-    let exporter: &dyn Exporter = if args.json { &Json } else { &Table };
+    let exporter: &dyn Exporter<splitee::report::Report> = if args.json { &Json } else { &Table };
     print_stdout(&exporter.render(&output.report))
 }
 
@@ -162,6 +162,115 @@ fn bench(args: &BenchArgs) -> Result<()> {
         order: args.order,
         repetitions: args.repetitions.max(1),
         seed: 1,
+    })?;
+    if args.json {
+        print_stdout(&format!("{}\n", serde_json::to_string_pretty(&result)?))
+    } else {
+        print_stdout(&result.to_string())
+    }
+}
+
+/// A progress bar over `total` decisions, shown (on a terminal) only for long work.
+fn progress_bar(total: u64) -> ProgressBar {
+    let bar = if total >= PROGRESS_THRESHOLD {
+        ProgressBar::new(total)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{bar:40} {percent:>3}% {human_pos}/{human_len} decisions, {eta} left",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar
+}
+
+fn sweep(args: &SweepArgs) -> Result<()> {
+    let overrides = splitee::config::Overrides {
+        runs: args.runs,
+        seed: args.seed,
+        ..Default::default()
+    };
+    let settings = SweepSettings::resolve(&args.config, overrides)?;
+    let text = std::fs::read_to_string(&args.config)
+        .with_context(|| format!("{}: cannot read", args.config.display()))?;
+    let loaded = LoadedSweep::load(&settings)?;
+    let bar = progress_bar(loaded.decisions(args.shard));
+    let report = loaded.run(text, args.shard, &|n| bar.inc(n))?;
+    bar.finish_and_clear();
+    if let Some(dir) = &args.out {
+        write_sweep_outputs(&report, dir)?;
+    }
+    let rendered = if args.json {
+        Json.render(&report)
+    } else {
+        Markdown.render(&report)
+    };
+    print_stdout(&rendered)
+}
+
+fn merge(args: &MergeArgs) -> Result<()> {
+    let shards = args
+        .shards
+        .iter()
+        .map(|p| read_report(p))
+        .collect::<splitee::Result<Vec<_>>>()?;
+    let merged = splitee::sweep::merge(shards)?;
+    write_sweep_outputs(&merged, &args.out)?;
+    print_stdout(&Markdown.render(&merged))
+}
+
+/// `../shared/data/<name>` (or `$SPLITEE_SHARED/data/<name>`).
+fn shared_data(name: &str) -> std::path::PathBuf {
+    let shared = std::env::var_os("SPLITEE_SHARED").map_or_else(|| "../shared".into(), Into::into);
+    std::path::PathBuf::from(shared).join("data").join(name)
+}
+
+fn train(args: &cli::TrainArgs) -> Result<()> {
+    use splitee::train::{data::DataSpec, distort::Distortion, study, BarProgress, TrainParams};
+    let mut progress = BarProgress::default();
+    if let Some(config) = &args.config {
+        let report = study::Study::from_config(config)?.run(&mut progress)?;
+        return print_stdout(&report.markdown());
+    }
+    let name = match args.dataset {
+        splitee::train::data::DatasetKind::Mnist => "mnist",
+        splitee::train::data::DatasetKind::Optdigits => "optdigits",
+    };
+    let run = study::SingleRun {
+        data: DataSpec {
+            kind: args.dataset,
+            path: args.data_path.clone().unwrap_or_else(|| shared_data(name)),
+            train: args.split.first().copied().unwrap_or(7000),
+            trace: args.split.get(1).copied().unwrap_or(3000),
+            seed: args.seed,
+        },
+        params: TrainParams {
+            name: args.out.file_name().map_or_else(|| "trained".into(), |n| n.to_string_lossy().into_owned()),
+            widths: args.widths.clone(),
+            exits: args.exits.clone(),
+            fanout: args.fanout.clone(),
+            exit_fanout: args.exit_fanout.clone(),
+            epochs: args.epochs,
+            seed: args.seed,
+            ..TrainParams::default()
+        },
+        out: args.out.clone(),
+        bytes_per_activation: 4,
+        distortions: args.noise.iter().map(|&sigma| Distortion::Noise { sigma })
+            .chain(args.blur.iter().map(|&sigma| Distortion::Blur { sigma })).collect(),
+        distortion_seed: args.seed,
+    };
+    let out = run.run(&mut progress)?;
+    print_stdout(&format!("{}\n", serde_json::to_string_pretty(&out)?))
+}
+
+fn bench_train(args: &cli::BenchTrainArgs) -> Result<()> {
+    let result = splitee::train::bench::run(&splitee::train::bench::TrainBench {
+        mnist: Some(args.data_path.clone().unwrap_or_else(|| shared_data("mnist"))),
+        epochs: args.epochs,
+        min_seconds: 0.5,
     })?;
     if args.json {
         print_stdout(&format!("{}\n", serde_json::to_string_pretty(&result)?))

@@ -4,6 +4,7 @@
 use crate::config::RunSettings;
 use crate::sim::{Compat, RunMetrics, SimResult};
 use crate::stats::{argmax_first, mode, Estimate};
+use crate::sweep::{Point, SweepReport};
 use crate::trace::Trace;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
@@ -228,26 +229,35 @@ impl Report {
     }
 }
 
-/// Renders a report in one format.
-pub trait Exporter {
+/// Renders a document in one format.
+///
+/// Documents are a run's [`Report`] and a [`SweepReport`]; every format renders the documents it
+/// makes sense for.
+pub trait Exporter<D: ?Sized> {
     /// File extension of the format, without the dot.
     fn extension(&self) -> &'static str;
-    fn render(&self, report: &Report) -> String;
+    fn render(&self, doc: &D) -> String;
 }
 
-/// The full report as one JSON document (SPEC section 5).
+/// The full document as JSON (SPEC section 5 for a run).
 pub struct Json;
 
-impl Exporter for Json {
+impl<D: Serialize> Exporter<D> for Json {
     fn extension(&self) -> &'static str {
         "json"
     }
-    fn render(&self, report: &Report) -> String {
-        let mut s = serde_json::to_string_pretty(report).unwrap_or_default();
+    fn render(&self, doc: &D) -> String {
+        let mut s = serde_json::to_string_pretty(doc).unwrap_or_default();
         s.push('\n');
         s
     }
 }
+
+/// One CSV row per policy (and per grid point of a sweep): every metric's mean and interval.
+pub struct Csv;
+
+/// Per-step curves as CSV: cumulative regret at every sampled step, per policy and grid point.
+pub struct CurvesCsv;
 
 /// An aligned plain-text table for the terminal.
 pub struct Table;
@@ -307,7 +317,7 @@ fn header_line(report: &Report) -> String {
     )
 }
 
-impl Exporter for Table {
+impl Exporter<Report> for Table {
     fn extension(&self) -> &'static str {
         "txt"
     }
@@ -353,7 +363,7 @@ impl Exporter for Table {
     }
 }
 
-impl Exporter for Markdown {
+impl Exporter<Report> for Markdown {
     fn extension(&self) -> &'static str {
         "md"
     }
@@ -367,6 +377,215 @@ impl Exporter for Markdown {
         );
         for r in rows(report) {
             let _ = writeln!(out, "| {} |", r.join(" | "));
+        }
+        out
+    }
+}
+
+/// The metric columns of a CSV row, after any setting columns.
+const METRIC_HEADER: [&str; 17] = [
+    "policy",
+    "runs",
+    "accuracy_mean",
+    "accuracy_ci95",
+    "cost_per_sample_mean",
+    "cost_per_sample_ci95",
+    "cost_reduction_mean",
+    "cost_reduction_ci95",
+    "offload_fraction_mean",
+    "offload_fraction_ci95",
+    "reward_per_sample_mean",
+    "reward_per_sample_ci95",
+    "cumulative_regret_mean",
+    "cumulative_regret_ci95",
+    "best_arm",
+    "learned_arm",
+    "optimum_arm",
+];
+
+fn metric_cells(r: &PolicyResult) -> Vec<String> {
+    let number = |x: f64| x.to_string();
+    let estimate = |e: Option<Estimate>| match e {
+        Some(e) => [number(e.mean), e.ci95.map(number).unwrap_or_default()],
+        None => [String::new(), String::new()],
+    };
+    let mut cells = vec![r.policy.clone(), r.runs.to_string()];
+    for e in [
+        r.accuracy,
+        Some(r.cost_per_sample),
+        Some(r.cost_reduction),
+        Some(r.offload_fraction),
+        Some(r.reward_per_sample),
+        Some(r.cumulative_regret),
+    ] {
+        cells.extend(estimate(e));
+    }
+    cells.push(r.best_arm.to_string());
+    cells.push(r.learned_arm.to_string());
+    cells.push(r.optimum_arm.map(|a| a.to_string()).unwrap_or_default());
+    cells
+}
+
+/// The setting columns of a sweep row.
+const POINT_HEADER: [&str; 6] = ["trace", "alpha", "lambda", "mu", "ucb_c", "offload"];
+
+fn point_cells(sweep: &SweepReport, p: &Point) -> Vec<String> {
+    let trace = sweep
+        .traces
+        .get(p.trace)
+        .map(|t| t.paths.join("+"))
+        .unwrap_or_default();
+    let mut cells = vec![trace];
+    cells.extend([p.alpha, p.lambda, p.mu, p.ucb_c, p.offload].map(|x| x.to_string()));
+    cells
+}
+
+/// CSV text of `rows` under `header` (the csv crate quotes what needs quoting).
+fn csv_text(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> String {
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let records = std::iter::once(header.iter().map(|h| h.to_string()).collect()).chain(rows);
+    for record in records {
+        // Writing into memory cannot fail.
+        let _ = out.write_record(&record);
+    }
+    String::from_utf8(out.into_inner().unwrap_or_default()).unwrap_or_default()
+}
+
+impl Exporter<Report> for Csv {
+    fn extension(&self) -> &'static str {
+        "csv"
+    }
+    fn render(&self, report: &Report) -> String {
+        csv_text(&METRIC_HEADER, report.results.iter().map(metric_cells))
+    }
+}
+
+impl Exporter<SweepReport> for Csv {
+    fn extension(&self) -> &'static str {
+        "csv"
+    }
+    fn render(&self, sweep: &SweepReport) -> String {
+        let header: Vec<&str> = POINT_HEADER.iter().chain(&METRIC_HEADER).copied().collect();
+        let rows = sweep.points.iter().flat_map(|p| {
+            p.results.iter().map(|r| {
+                let mut cells = point_cells(sweep, &p.point);
+                cells.extend(metric_cells(r));
+                cells
+            })
+        });
+        csv_text(&header, rows)
+    }
+}
+
+impl Exporter<SweepReport> for CurvesCsv {
+    fn extension(&self) -> &'static str {
+        "csv"
+    }
+    fn render(&self, sweep: &SweepReport) -> String {
+        let header: Vec<&str> = POINT_HEADER
+            .iter()
+            .chain(&["policy", "t", "regret_mean", "regret_ci95"])
+            .copied()
+            .collect();
+        let rows = sweep.points.iter().flat_map(|p| {
+            p.results.iter().flat_map(move |r| {
+                let curve = &r.regret_curve;
+                (0..curve.t.len()).map(move |i| {
+                    let mut cells = point_cells(sweep, &p.point);
+                    cells.push(r.policy.clone());
+                    cells.push(curve.t[i].to_string());
+                    cells.push(curve.mean[i].to_string());
+                    cells.push(curve.ci95[i].map(|h| h.to_string()).unwrap_or_default());
+                    cells
+                })
+            })
+        });
+        csv_text(&header, rows)
+    }
+}
+
+/// The published value for `policy` at offloading cost `offload`, if any.
+fn published(
+    table: &std::collections::BTreeMap<String, Vec<f64>>,
+    offloads: &[f64],
+    policy: &str,
+    offload: f64,
+) -> Option<f64> {
+    let i = offloads.iter().position(|o| (o - offload).abs() < 1e-9)?;
+    table.get(policy)?.get(i).copied()
+}
+
+impl Exporter<SweepReport> for Markdown {
+    fn extension(&self) -> &'static str {
+        "md"
+    }
+    fn render(&self, sweep: &SweepReport) -> String {
+        let mut out = String::new();
+        let has_published = sweep.published.is_some();
+        for (t, meta) in sweep.traces.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "### `{}`\n\n{} samples, {} exits, {} runs per setting, seed {}\n",
+                meta.paths.join(" + "),
+                meta.samples,
+                meta.exits,
+                sweep.runs,
+                sweep.seed
+            );
+            let mut header = vec![
+                "alpha",
+                "lambda",
+                "mu",
+                "c",
+                "o",
+                "policy",
+                "accuracy %",
+                "cost/sample",
+                "vs final",
+                "offload %",
+                "learned arm",
+            ];
+            if has_published {
+                header.extend(["published accuracy %", "published cost/sample"]);
+            }
+            let _ = writeln!(
+                out,
+                "| {} |\n|{}|",
+                header.join(" | "),
+                vec!["---"; header.len()].join("|")
+            );
+            for p in sweep.points.iter().filter(|p| p.point.trace == t) {
+                let q = &p.point;
+                for r in &p.results {
+                    let mut cells = vec![
+                        q.alpha.to_string(),
+                        q.lambda.to_string(),
+                        q.mu.to_string(),
+                        q.ucb_c.to_string(),
+                        q.offload.to_string(),
+                        r.policy.clone(),
+                        r.accuracy
+                            .map_or_else(|| "-".to_owned(), |a| with_interval(&a, 100.0, 2)),
+                        with_interval(&r.cost_per_sample, 1.0, 3),
+                        format!("{:+.1}%", -100.0 * r.cost_reduction.mean + 0.0),
+                        with_interval(&r.offload_fraction, 100.0, 1),
+                        r.learned_arm.to_string(),
+                    ];
+                    if let Some(pb) = &sweep.published {
+                        let value = |table, digits: usize| {
+                            published(table, &pb.offload, &r.policy, q.offload)
+                                .map_or_else(|| "-".to_owned(), |v| format!("{v:.digits$}"))
+                        };
+                        cells.push(value(&pb.accuracy, 2));
+                        cells.push(value(&pb.cost_per_sample, 3));
+                    }
+                    let _ = writeln!(out, "| {} |", cells.join(" | "));
+                }
+            }
+            out.push('\n');
+        }
+        if let Some(pb) = &sweep.published {
+            let _ = writeln!(out, "Published values: {}\n", pb.source);
         }
         out
     }

@@ -33,7 +33,10 @@ impl Axis {
             Axis::List(v) if v.is_empty() => Err("the list is empty".into()),
             Axis::List(v) => Ok(v.clone()),
             Axis::Range { start, stop, step } => {
-                if !(step.is_finite() && *step > 0.0) || !start.is_finite() || !stop.is_finite() {
+                if !start.is_finite() || !stop.is_finite() {
+                    return Err(format!("start {start} and stop {stop} must be finite"));
+                }
+                if !step.is_finite() || *step <= 0.0 {
                     return Err(format!("step must be > 0 (got {step})"));
                 }
                 if stop < start {
@@ -369,99 +372,144 @@ fn hash_files(paths: &[PathBuf]) -> Result<String> {
     Ok(format!("{h:016x}"))
 }
 
-/// Runs the sweep (or one shard of it). `progress` receives decision counts as runs finish.
+/// A sweep with its traces loaded, ready to run (or to size a progress bar).
+pub struct LoadedSweep<'a> {
+    settings: &'a SweepSettings,
+    traces: Vec<(Trace, Vec<String>)>,
+    metas: Vec<TraceMeta>,
+    points: Vec<Point>,
+}
+
+impl<'a> LoadedSweep<'a> {
+    /// Loads every trace of the sweep once.
+    pub fn load(settings: &'a SweepSettings) -> Result<Self> {
+        let traces: Vec<(Trace, Vec<String>)> = settings
+            .traces
+            .iter()
+            .map(|paths| {
+                let mut s = settings.base.clone();
+                s.traces = paths.clone();
+                crate::experiment::load_traces(&s)
+            })
+            .collect::<Result<_>>()?;
+        let metas = settings
+            .traces
+            .iter()
+            .zip(&traces)
+            .map(|(paths, (trace, names))| {
+                Ok(TraceMeta {
+                    paths: names.clone(),
+                    hash: if paths.is_empty() {
+                        "embedded".into()
+                    } else {
+                        hash_files(paths)?
+                    },
+                    samples: trace.samples(),
+                    exits: trace.exits(),
+                    classes: trace.classes(),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            settings,
+            traces,
+            metas,
+            points: settings.points(),
+        })
+    }
+
+    fn in_shard(shard: Option<Shard>, point: &Point) -> bool {
+        shard.is_none_or(|s| point.index % s.count == s.index)
+    }
+
+    /// Decisions the sweep (or shard) will make, for a progress bar.
+    pub fn decisions(&self, shard: Option<Shard>) -> u64 {
+        let per_trace = |p: &Point| self.traces[p.trace].0.samples() as u64;
+        let per_point = (self.settings.base.sim.runs * self.settings.base.policies.len()) as u64;
+        self.points
+            .iter()
+            .filter(|p| Self::in_shard(shard, p))
+            .map(|p| per_trace(p) * per_point)
+            .sum()
+    }
+
+    /// Runs the sweep (or one shard of it), grid points in parallel. `progress` receives
+    /// decision counts as runs finish.
+    pub fn run(
+        &self,
+        config_text: String,
+        shard: Option<Shard>,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<SweepReport> {
+        let settings = self.settings;
+        let mine: Vec<&Point> = self
+            .points
+            .iter()
+            .filter(|p| Self::in_shard(shard, p))
+            .collect();
+        let results = mine
+            .into_par_iter()
+            .map(|point| {
+                let (trace, names) = &self.traces[point.trace];
+                let out = run_on(trace, names.clone(), &settings.settings_at(point), progress)?;
+                Ok(PointResult {
+                    point: point.clone(),
+                    best_arm: out.report.best_arm,
+                    arm_mean_rewards: out.report.arm_mean_rewards,
+                    results: out.report.results,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+
+        let alphas = settings
+            .report
+            .pareto_alphas
+            .clone()
+            .unwrap_or_else(|| (0..10).map(|i| 0.5 + 0.05 * i as f64).collect());
+        let mut frontiers = Vec::new();
+        for (t, (trace, _)) in self.traces.iter().enumerate() {
+            let Some(focus) = settings.focus_point(&self.points, t) else {
+                continue;
+            };
+            if Self::in_shard(shard, &self.points[focus]) {
+                let cost = settings.settings_at(&self.points[focus]).cost;
+                frontiers.push(Frontier {
+                    point: focus,
+                    arms: fixed_arms(trace, &cost, &alphas)?,
+                });
+            }
+        }
+
+        Ok(SweepReport {
+            tool: ToolInfo::current(),
+            config: config_text,
+            traces: self.metas.clone(),
+            runs: settings.base.sim.runs,
+            seed: settings.base.sim.seed,
+            policies: settings
+                .base
+                .policies
+                .iter()
+                .map(|p| p.to_string())
+                .collect(),
+            grid_size: self.points.len(),
+            shard: shard.map(|s| (s.index, s.count)),
+            points: results,
+            frontiers,
+            report: settings.report.clone(),
+            published: settings.published.clone(),
+        })
+    }
+}
+
+/// Loads and runs a sweep (or one shard) in one call.
 pub fn run_sweep(
     settings: &SweepSettings,
     config_text: String,
     shard: Option<Shard>,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<SweepReport> {
-    let loaded: Vec<(Trace, Vec<String>)> = settings
-        .traces
-        .iter()
-        .map(|paths| {
-            let mut s = settings.base.clone();
-            s.traces = paths.clone();
-            crate::experiment::load_traces(&s)
-        })
-        .collect::<Result<_>>()?;
-    let metas = settings
-        .traces
-        .iter()
-        .zip(&loaded)
-        .map(|(paths, (trace, names))| {
-            Ok(TraceMeta {
-                paths: names.clone(),
-                hash: if paths.is_empty() {
-                    "embedded".into()
-                } else {
-                    hash_files(paths)?
-                },
-                samples: trace.samples(),
-                exits: trace.exits(),
-                classes: trace.classes(),
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-
-    let all = settings.points();
-    let mine = |p: &&Point| shard.is_none_or(|s| p.index % s.count == s.index);
-    let results = all
-        .iter()
-        .filter(mine)
-        .collect::<Vec<_>>()
-        .into_par_iter()
-        .map(|point| {
-            let (trace, names) = &loaded[point.trace];
-            let out = run_on(trace, names.clone(), &settings.settings_at(point), progress)?;
-            Ok(PointResult {
-                point: point.clone(),
-                best_arm: out.report.best_arm,
-                arm_mean_rewards: out.report.arm_mean_rewards,
-                results: out.report.results,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-
-    let alphas = settings
-        .report
-        .pareto_alphas
-        .clone()
-        .unwrap_or_else(|| (0..10).map(|i| 0.5 + 0.05 * i as f64).collect());
-    let mut frontiers = Vec::new();
-    for (t, (trace, _)) in loaded.iter().enumerate() {
-        let Some(focus) = settings.focus_point(&all, t) else {
-            continue;
-        };
-        if !mine(&&all[focus]) {
-            continue;
-        }
-        let cost = settings.settings_at(&all[focus]).cost;
-        frontiers.push(Frontier {
-            point: focus,
-            arms: fixed_arms(trace, &cost, &alphas)?,
-        });
-    }
-
-    Ok(SweepReport {
-        tool: ToolInfo::current(),
-        config: config_text,
-        traces: metas,
-        runs: settings.base.sim.runs,
-        seed: settings.base.sim.seed,
-        policies: settings
-            .base
-            .policies
-            .iter()
-            .map(|p| p.to_string())
-            .collect(),
-        grid_size: all.len(),
-        shard: shard.map(|s| (s.index, s.count)),
-        points: results,
-        frontiers,
-        report: settings.report.clone(),
-        published: settings.published.clone(),
-    })
+    LoadedSweep::load(settings)?.run(config_text, shard, progress)
 }
 
 /// A set of shard reports that cannot be merged.

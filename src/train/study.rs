@@ -1,0 +1,956 @@
+//! `splitee train`: train one network from flags, or a density sweep from a TOML config, write
+//! each network's trace and cost profile, and (for a config) run the learners on every trace
+//! with the profile cost model and write a report.
+//!
+//! Config layout (unknown keys are errors; paths are relative to the config file):
+//!
+//! ```toml
+//! [data]
+//! dataset = "mnist"                   # mnist | optdigits
+//! path = "../../shared/data/mnist"
+//! train = 7000                        # MNIST without training images: split of the test set
+//! trace = 3000
+//! seed = 0
+//!
+//! [model]                             # shared by every network
+//! widths = [800, 100, 100, 10]
+//! exits = [1, 2]                      # hidden layers followed by an exit head
+//! epochs = 30
+//! batch = 256
+//! learning_rate = 0.001
+//! seed = 0
+//!
+//! [[networks]]                        # one per density; the first is the cost reference
+//! name = "dense"
+//! fanout = [100, 100, 10]             # per junction; omitted = dense
+//! exit_fanout = [10, 10]              # per exit head; omitted = dense
+//!
+//! [output]
+//! datasets = "../datasets"            # <datasets>/<prefix>-<network>.csv and .profile.json
+//! prefix = "sparsity-mnist"
+//! report = "../results/sparsity-mnist"  # report.md and report.json
+//! bytes_per_activation = 4
+//!
+//! [evaluate]                          # learners on every trace, profile cost model
+//! alpha = 0.9
+//! # per_mac = ...                     # default: 1 / device MACs of the reference's final exit
+//! # per_byte = ...                    # default: 1 / (N_0 x bytes_per_activation)
+//! cloud_per_mac = 0.0
+//! mu = 1.0
+//! runs = 20
+//! seed = 0
+//! policies = ["splitee", "splitee-s", "final-exit", "device-ee", "best-fixed"]
+//!
+//! [distortion]                        # traces of one network under distortion
+//! network = "dense"
+//! noise = [0.1, 0.2, 0.3]
+//! blur = [1.0]
+//! seed = 0
+//! ```
+
+use super::data::{DataSpec, DataSplit, DatasetKind, Images};
+use super::distort::Distortion;
+use super::profile::CostProfile;
+use super::{
+    exit_accuracy, trace_samples, train, write_text, write_trace, Progress, TrainError,
+    TrainParams, ValidParams,
+};
+use crate::config::RunSettings;
+use crate::cost::{CostModel, OffloadCost, ProcessingCost, ProfileCost};
+use crate::experiment::run_on;
+use crate::policy::PolicySpec;
+use crate::sim::SimOptions;
+use crate::stats::Estimate;
+use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
+use std::path::{Component, Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StudyFile {
+    data: DataSection,
+    model: ModelSection,
+    networks: Vec<NetworkSection>,
+    output: OutputSection,
+    evaluate: Option<EvaluateSection>,
+    distortion: Option<DistortionSection>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DataSection {
+    dataset: DatasetKind,
+    path: PathBuf,
+    #[serde(default = "default_train")]
+    train: usize,
+    #[serde(default = "default_trace")]
+    trace: usize,
+    #[serde(default)]
+    seed: u64,
+}
+
+fn default_train() -> usize {
+    7000
+}
+fn default_trace() -> usize {
+    3000
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ModelSection {
+    widths: Vec<usize>,
+    #[serde(default)]
+    exits: Vec<usize>,
+    #[serde(default = "default_epochs")]
+    epochs: usize,
+    #[serde(default = "default_batch")]
+    batch: usize,
+    #[serde(default = "default_lr")]
+    learning_rate: f64,
+    #[serde(default)]
+    seed: u64,
+}
+
+fn default_epochs() -> usize {
+    30
+}
+fn default_batch() -> usize {
+    256
+}
+fn default_lr() -> f64 {
+    1e-3
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NetworkSection {
+    name: String,
+    #[serde(default)]
+    fanout: Vec<usize>,
+    #[serde(default)]
+    exit_fanout: Vec<usize>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OutputSection {
+    datasets: PathBuf,
+    prefix: String,
+    report: Option<PathBuf>,
+    #[serde(default = "default_bytes")]
+    bytes_per_activation: u64,
+}
+
+fn default_bytes() -> u64 {
+    4
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EvaluateSection {
+    #[serde(default = "default_alpha")]
+    alpha: f64,
+    per_mac: Option<f64>,
+    per_byte: Option<f64>,
+    #[serde(default)]
+    cloud_per_mac: f64,
+    #[serde(default = "default_mu")]
+    mu: f64,
+    #[serde(default = "default_runs")]
+    runs: usize,
+    #[serde(default)]
+    seed: u64,
+    #[serde(default = "default_policies")]
+    policies: Vec<String>,
+}
+
+fn default_alpha() -> f64 {
+    0.9
+}
+fn default_mu() -> f64 {
+    1.0
+}
+fn default_runs() -> usize {
+    20
+}
+fn default_policies() -> Vec<String> {
+    [
+        "splitee",
+        "splitee-s",
+        "final-exit",
+        "device-ee",
+        "best-fixed",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DistortionSection {
+    network: String,
+    #[serde(default)]
+    noise: Vec<f64>,
+    #[serde(default)]
+    blur: Vec<f64>,
+    #[serde(default)]
+    seed: u64,
+}
+
+/// `path` with `.` and `dir/..` removed lexically.
+fn normalise(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// A validated study.
+#[derive(Debug)]
+pub struct Study {
+    pub config: PathBuf,
+    pub data: DataSpec,
+    pub networks: Vec<ValidParams>,
+    pub datasets: PathBuf,
+    pub prefix: String,
+    pub report: Option<PathBuf>,
+    pub bytes_per_activation: u64,
+    pub evaluate: Option<Evaluate>,
+    pub distortion: Option<(String, Vec<Distortion>, u64)>,
+}
+
+/// Settings of the learners' runs on every trace.
+#[derive(Debug, Clone)]
+pub struct Evaluate {
+    pub alpha: f64,
+    pub per_mac: Option<f64>,
+    pub per_byte: Option<f64>,
+    pub cloud_per_mac: f64,
+    pub mu: f64,
+    pub runs: usize,
+    pub seed: u64,
+    pub policies: Vec<PolicySpec>,
+}
+
+impl Study {
+    /// Reads and validates a study config (every network's parameters are checked before any
+    /// training starts).
+    pub fn from_config(path: &Path) -> Result<Self, TrainError> {
+        let config_error = |message: String| TrainError::Config {
+            path: path.to_path_buf(),
+            message,
+        };
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| config_error(format!("cannot read config: {e}")))?;
+        let file: StudyFile = toml::from_str(&text).map_err(|e| {
+            let line = e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+            config_error(match line {
+                Some(line) => format!("line {line}: {}", e.message().trim()),
+                None => e.message().trim().to_owned(),
+            })
+        })?;
+        let base = path.parent().unwrap_or(Path::new(""));
+        let rel = |p: &Path| normalise(&base.join(p));
+        if file.networks.is_empty() {
+            return Err(config_error(
+                "networks: name at least one [[networks]]".into(),
+            ));
+        }
+        let mut networks = Vec::new();
+        for (i, n) in file.networks.iter().enumerate() {
+            if n.name.is_empty() || n.name.contains(['/', '\\']) {
+                return Err(config_error(format!(
+                    "networks[{}]: name {:?} must be non-empty and hold no path separator",
+                    i + 1,
+                    n.name
+                )));
+            }
+            if file.networks[..i].iter().any(|m| m.name == n.name) {
+                return Err(config_error(format!(
+                    "networks[{}]: name {:?} is used twice",
+                    i + 1,
+                    n.name
+                )));
+            }
+            let params = TrainParams {
+                name: n.name.clone(),
+                widths: file.model.widths.clone(),
+                exits: file.model.exits.clone(),
+                fanout: n.fanout.clone(),
+                exit_fanout: n.exit_fanout.clone(),
+                epochs: file.model.epochs,
+                batch: file.model.batch,
+                learning_rate: file.model.learning_rate,
+                seed: file.model.seed,
+            };
+            networks.push(params.validate().map_err(|e| config_error(e.to_string()))?);
+        }
+        let evaluate = match file.evaluate {
+            None => None,
+            Some(e) => {
+                let policies = e
+                    .policies
+                    .iter()
+                    .map(|p| p.parse::<PolicySpec>())
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|m| config_error(format!("evaluate.policies: {m}")))?;
+                if policies.is_empty() || e.runs == 0 || !(e.alpha > 0.0 && e.alpha <= 1.0) {
+                    return Err(config_error(
+                        "evaluate: needs at least one policy, runs >= 1 and alpha in (0, 1]".into(),
+                    ));
+                }
+                Some(Evaluate {
+                    alpha: e.alpha,
+                    per_mac: e.per_mac,
+                    per_byte: e.per_byte,
+                    cloud_per_mac: e.cloud_per_mac,
+                    mu: e.mu,
+                    runs: e.runs,
+                    seed: e.seed,
+                    policies,
+                })
+            }
+        };
+        let distortion = match file.distortion {
+            None => None,
+            Some(d) => {
+                if !file.networks.iter().any(|n| n.name == d.network) {
+                    return Err(config_error(format!(
+                        "distortion.network: no network named {:?}",
+                        d.network
+                    )));
+                }
+                let list: Vec<Distortion> = d
+                    .noise
+                    .iter()
+                    .map(|&sigma| Distortion::Noise { sigma })
+                    .chain(d.blur.iter().map(|&sigma| Distortion::Blur { sigma }))
+                    .collect();
+                for x in &list {
+                    x.validate()
+                        .map_err(|m| config_error(format!("distortion: {m}")))?;
+                }
+                Some((d.network, list, d.seed))
+            }
+        };
+        if file.output.bytes_per_activation == 0 {
+            return Err(config_error(
+                "output.bytes_per_activation must be >= 1".into(),
+            ));
+        }
+        Ok(Self {
+            config: path.to_path_buf(),
+            data: DataSpec {
+                kind: file.data.dataset,
+                path: rel(&file.data.path),
+                train: file.data.train,
+                trace: file.data.trace,
+                seed: file.data.seed,
+            },
+            networks,
+            datasets: rel(&file.output.datasets),
+            prefix: file.output.prefix,
+            report: file.output.report.as_deref().map(rel),
+            bytes_per_activation: file.output.bytes_per_activation,
+            evaluate,
+            distortion,
+        })
+    }
+
+    fn trace_path(&self, name: &str) -> PathBuf {
+        self.datasets.join(format!("{}-{name}.csv", self.prefix))
+    }
+
+    fn profile_path(&self, name: &str) -> PathBuf {
+        self.datasets
+            .join(format!("{}-{name}.profile.json", self.prefix))
+    }
+
+    /// Trains every network, writes traces and profiles, evaluates and writes the report.
+    pub fn run(&self, progress: &mut dyn Progress) -> Result<StudyReport, TrainError> {
+        let data = self.data.load()?;
+        for n in &self.networks {
+            n.check_data(&data.train, "training")?;
+            n.check_data(&data.trace, "traced")?;
+        }
+        let mut networks = Vec::new();
+        let mut trained = Vec::new();
+        for params in &self.networks {
+            let name = &params.params().name;
+            let started = Instant::now();
+            let mlp = train(params, &data.train, progress)?;
+            let samples = trace_samples(&mlp, &data.trace);
+            let accuracy = exit_accuracy(&samples);
+            let trace_path = self.trace_path(name);
+            write_trace(&trace_path, &samples)?;
+            let profile = CostProfile::of(&mlp, name, self.bytes_per_activation);
+            let profile_path = self.profile_path(name);
+            write_text(&profile_path, &profile.to_json())?;
+            progress.finish(&format!(
+                "{name}: density {:.2}%, {} weights, exit accuracy {} on {} traced samples \
+                 ({:.1} s); wrote {} and {}",
+                100.0 * profile.density,
+                profile.weights,
+                pct_list(&accuracy),
+                samples.len(),
+                started.elapsed().as_secs_f64(),
+                trace_path.display(),
+                profile_path.display()
+            ));
+            networks.push(NetworkReport {
+                name: name.clone(),
+                trace: trace_path.display().to_string(),
+                profile_path: profile_path.display().to_string(),
+                exit_accuracy: accuracy,
+                profile,
+                costs: None,
+            });
+            trained.push(mlp);
+        }
+        let mut distortions = Vec::new();
+        if let Some((network, list, seed)) = &self.distortion {
+            let i = self
+                .networks
+                .iter()
+                .position(|n| &n.params().name == network)
+                .expect("checked at validation");
+            for (j, d) in list.iter().enumerate() {
+                let images = d.apply(&data.trace, super::derive_seed(*seed, j as u64));
+                let samples = trace_samples(&trained[i], &images);
+                let path = self.trace_path(&format!("{network}-{d}"));
+                write_trace(&path, &samples)?;
+                let accuracy = exit_accuracy(&samples);
+                progress.finish(&format!(
+                    "{network} under {d}: exit accuracy {}; wrote {}",
+                    pct_list(&accuracy),
+                    path.display()
+                ));
+                distortions.push(DistortionReport {
+                    network: network.clone(),
+                    distortion: *d,
+                    trace: path.display().to_string(),
+                    exit_accuracy: accuracy,
+                    mean_confidence: mean_confidence(&samples),
+                    costs: None,
+                });
+            }
+        }
+        let mut report = StudyReport {
+            config: self.config.display().to_string(),
+            data: describe(&data),
+            widths: self.networks[0].params().widths.clone(),
+            exits: self.networks[0].params().exits.clone(),
+            epochs: self.networks[0].params().epochs,
+            seed: self.networks[0].params().seed,
+            prices: None,
+            networks,
+            distortions,
+        };
+        if let Some(eval) = &self.evaluate {
+            self.evaluate(eval, &mut report)?;
+        }
+        if let Some(dir) = &self.report {
+            write_text(&dir.join("report.md"), &report.markdown())?;
+            let mut json = serde_json::to_string_pretty(&report).expect("a report serialises");
+            json.push('\n');
+            write_text(&dir.join("report.json"), &json)?;
+        }
+        Ok(report)
+    }
+
+    /// Runs the learners on every trace (as written to disk) with the profile cost model.
+    fn evaluate(&self, eval: &Evaluate, report: &mut StudyReport) -> Result<(), TrainError> {
+        let reference = &report.networks[0].profile;
+        let final_macs = reference.splits.last().map_or(1, |s| s.device_macs).max(1);
+        let prices = Prices {
+            per_mac: eval.per_mac.unwrap_or(1.0 / final_macs as f64),
+            per_byte: eval
+                .per_byte
+                .unwrap_or(1.0 / (reference.widths[0] as f64 * self.bytes_per_activation as f64)),
+            cloud_per_mac: eval.cloud_per_mac,
+            mu: eval.mu,
+            alpha: eval.alpha,
+            runs: eval.runs,
+            seed: eval.seed,
+        };
+        let profiles: Vec<(String, CostProfile)> = report
+            .networks
+            .iter()
+            .map(|n| (n.profile_path.clone(), n.profile.clone()))
+            .collect();
+        for (net, (path, profile)) in report.networks.iter_mut().zip(&profiles) {
+            net.costs = Some(run_learners(&net.trace, path, profile, &prices, eval)?);
+        }
+        for d in &mut report.distortions {
+            let (path, profile) = report
+                .networks
+                .iter()
+                .find(|n| n.name == d.network)
+                .map(|n| (n.profile_path.clone(), n.profile.clone()))
+                .expect("distorted network exists");
+            d.costs = Some(run_learners(&d.trace, &path, &profile, &prices, eval)?);
+        }
+        report.prices = Some(prices);
+        Ok(())
+    }
+}
+
+fn pct_list(values: &[f64]) -> String {
+    values
+        .iter()
+        .map(|a| format!("{:.2}%", 100.0 * a))
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
+fn mean_confidence(samples: &[crate::trace::Sample]) -> Vec<f64> {
+    let exits = samples.first().map_or(0, |s| s.conf.len());
+    (0..exits)
+        .map(|k| samples.iter().map(|s| s.conf[k]).sum::<f64>() / samples.len().max(1) as f64)
+        .collect()
+}
+
+fn describe(data: &DataSplit) -> String {
+    data.description.clone()
+}
+
+/// The profile cost model's prices and the runs' settings.
+#[derive(Debug, Clone, Serialize)]
+pub struct Prices {
+    pub per_mac: f64,
+    pub per_byte: f64,
+    pub cloud_per_mac: f64,
+    pub mu: f64,
+    pub alpha: f64,
+    pub runs: usize,
+    pub seed: u64,
+}
+
+/// One policy's outcome on one trace.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicySummary {
+    pub policy: String,
+    pub accuracy: Option<Estimate>,
+    pub cost_per_sample: Estimate,
+    pub cost_reduction: Estimate,
+    pub offload_fraction: Estimate,
+    pub learned_arm: usize,
+    pub arm_counts: Vec<f64>,
+}
+
+/// The learners on one trace.
+#[derive(Debug, Clone, Serialize)]
+pub struct CostResults {
+    /// `proc(k)` per exit.
+    pub processing: Vec<f64>,
+    /// `off(k)` per exit.
+    pub offload: Vec<f64>,
+    pub best_arm: usize,
+    pub policies: Vec<PolicySummary>,
+}
+
+fn run_learners(
+    trace_path: &str,
+    profile_path: &str,
+    profile: &CostProfile,
+    prices: &Prices,
+    eval: &Evaluate,
+) -> Result<CostResults, TrainError> {
+    let trace = crate::trace::load(Path::new(trace_path)).map_err(crate::Error::from)?;
+    let cost = ProfileCost {
+        source: Some(PathBuf::from(profile_path)),
+        device_macs: profile
+            .splits
+            .iter()
+            .map(|s| s.device_macs as f64)
+            .collect(),
+        bytes_sent: profile.splits.iter().map(|s| s.bytes_sent as f64).collect(),
+        cloud_macs: profile.splits.iter().map(|s| s.cloud_macs as f64).collect(),
+        per_mac: prices.per_mac,
+        per_byte: prices.per_byte,
+        cloud_per_mac: prices.cloud_per_mac,
+    };
+    let settings = RunSettings {
+        traces: vec![PathBuf::from(trace_path)],
+        policies: eval.policies.clone(),
+        alpha: prices.alpha,
+        cost: CostModel {
+            processing: ProcessingCost::Profile(cost.clone()),
+            offload: OffloadCost::Constant(0.0),
+            mu: prices.mu,
+        },
+        sim: SimOptions {
+            runs: prices.runs,
+            seed: prices.seed,
+            ..SimOptions::default()
+        },
+    };
+    let out = run_on(&trace, vec![trace_path.to_owned()], &settings, &|_| {})?;
+    Ok(CostResults {
+        processing: cost.processing(),
+        offload: cost.offload(),
+        best_arm: out.report.best_arm,
+        policies: out
+            .report
+            .results
+            .iter()
+            .map(|r| PolicySummary {
+                policy: r.policy.clone(),
+                accuracy: r.accuracy,
+                cost_per_sample: r.cost_per_sample,
+                cost_reduction: r.cost_reduction,
+                offload_fraction: r.offload_fraction,
+                learned_arm: r.learned_arm,
+                arm_counts: r.arm_counts.clone(),
+            })
+            .collect(),
+    })
+}
+
+/// One trained network.
+#[derive(Debug, Clone, Serialize)]
+pub struct NetworkReport {
+    pub name: String,
+    pub trace: String,
+    pub profile_path: String,
+    /// Per-exit accuracy on the traced samples.
+    pub exit_accuracy: Vec<f64>,
+    pub profile: CostProfile,
+    pub costs: Option<CostResults>,
+}
+
+/// One network under one distortion.
+#[derive(Debug, Clone, Serialize)]
+pub struct DistortionReport {
+    pub network: String,
+    pub distortion: Distortion,
+    pub trace: String,
+    pub exit_accuracy: Vec<f64>,
+    pub mean_confidence: Vec<f64>,
+    pub costs: Option<CostResults>,
+}
+
+/// What a study produced.
+#[derive(Debug, Clone, Serialize)]
+pub struct StudyReport {
+    pub config: String,
+    pub data: String,
+    pub widths: Vec<usize>,
+    pub exits: Vec<usize>,
+    pub epochs: usize,
+    pub seed: u64,
+    pub prices: Option<Prices>,
+    pub networks: Vec<NetworkReport>,
+    pub distortions: Vec<DistortionReport>,
+}
+
+fn est(e: &Estimate, scale: f64, decimals: usize) -> String {
+    match e.ci95 {
+        Some(h) => format!("{:.d$} ± {:.d$}", scale * e.mean, scale * h, d = decimals),
+        None => format!("{:.d$}", scale * e.mean, d = decimals),
+    }
+}
+
+fn kb(bytes: u64) -> String {
+    format!("{:.1}", bytes as f64 / 1000.0)
+}
+
+impl StudyReport {
+    /// The report as Markdown tables.
+    pub fn markdown(&self) -> String {
+        let mut s = String::new();
+        let reference = &self.networks[0];
+        let _ = writeln!(s, "# Predefined sparsity: {}\n", self.config);
+        let _ = writeln!(
+            s,
+            "Data: {}.\n\nNetworks: widths {:?}, exits after hidden layers {:?} plus the final \
+             layer, {} epochs, Adam lr 1e-3, batch 256, seed {}. Reference network (ratios, \
+             prices): `{}`.\n",
+            self.data, self.widths, self.exits, self.epochs, self.seed, reference.name
+        );
+        let _ = writeln!(s, "## Networks\n");
+        let exits = reference.exit_accuracy.len();
+        let _ = write!(
+            s,
+            "| network | fan-out (junctions; heads) | density | density incl. heads | weights | \
+             fewer weights | biases |"
+        );
+        for k in 1..=exits {
+            let _ = write!(s, " exit {k} acc. % |");
+        }
+        let _ = writeln!(s);
+        let _ = writeln!(s, "|{}", "---|".repeat(7 + exits));
+        for n in &self.networks {
+            let p = &n.profile;
+            let _ = write!(
+                s,
+                "| {} | {:?}; {:?} | {:.2}% | {:.2}% | {} | {:.2}x | {} |",
+                n.name,
+                p.fanout,
+                p.exit_fanout,
+                100.0 * p.density,
+                100.0 * p.density_with_heads,
+                p.weights,
+                reference.profile.weights as f64 / p.weights as f64,
+                p.biases
+            );
+            for a in &n.exit_accuracy {
+                let _ = write!(s, " {:.2} |", 100.0 * a);
+            }
+            let _ = writeln!(s);
+        }
+        let _ = writeln!(
+            s,
+            "\n## Split points\n\nPer split `k` (after exit `k`): device MACs and stored \
+             weights (backbone up to the split plus exit `k`'s head; the final exit runs the \
+             whole backbone), storage in kB (dense f32 with zeros / nonzero f32 values only, \
+             the pattern regenerated from its seed / values plus {}-byte indices), bytes sent \
+             when offloading, cloud MACs for the rest.\n",
+            reference.profile.index_bytes
+        );
+        let _ = writeln!(
+            s,
+            "| network | split | device MACs | fewer MACs | storage dense kB | values kB | \
+             sparse kB | bytes sent | cloud MACs |"
+        );
+        let _ = writeln!(s, "|{}", "---|".repeat(9));
+        for n in &self.networks {
+            for (sp, r) in n.profile.splits.iter().zip(&reference.profile.splits) {
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {:.2}x | {} | {} | {} | {} | {} |",
+                    n.name,
+                    sp.exit,
+                    sp.device_macs,
+                    r.device_macs as f64 / sp.device_macs.max(1) as f64,
+                    kb(sp.storage_bytes_dense),
+                    kb(sp.storage_bytes_values),
+                    kb(sp.storage_bytes_sparse),
+                    sp.bytes_sent,
+                    sp.cloud_macs
+                );
+            }
+        }
+        if let Some(p) = &self.prices {
+            let _ = writeln!(
+                s,
+                "\n## Split computing end to end\n\nProfile cost model: `proc(k) = per_mac x \
+                 device_macs(k)`, `off(k) = per_byte x bytes_sent(k) + cloud_per_mac x \
+                 cloud_macs(k)` with per_mac = {:.6e} (the reference network's final exit costs \
+                 1.0 on the device), per_byte = {:.6e} (sending the zero-padded input, {} \
+                 values, would cost 1.0), cloud_per_mac = {}, mu = {}, alpha = {}; {} shuffled \
+                 runs, seed {}, strict observation. Every network is priced on the same \
+                 hardware, so sparse networks are cheaper in absolute terms. Cells: mean ± 95% \
+                 interval over runs. *vs final*: cost change against running every sample to \
+                 the final exit on the device; *drop*: accuracy of the final exit minus the \
+                 policy's, in points.\n",
+                p.per_mac,
+                p.per_byte,
+                self.widths[0],
+                p.cloud_per_mac,
+                p.mu,
+                p.alpha,
+                p.runs,
+                p.seed
+            );
+            let _ = writeln!(
+                s,
+                "| network | proc(k) | off(k) | policy | accuracy % | drop | cost/sample | vs \
+                 final | offload % | learned arm |"
+            );
+            let _ = writeln!(s, "|{}", "---|".repeat(10));
+            for n in &self.networks {
+                if let Some(c) = &n.costs {
+                    policy_rows(&mut s, &n.name, c);
+                }
+            }
+            let _ = writeln!(
+                s,
+                "\n**Joint split x threshold learning: pending.** The joint learner (arms = \
+                 (k, alpha) pairs, SPEC section 2) is not implemented yet (separate issue); its \
+                 column will be added here when it lands. Nothing in this table comes from it.\n"
+            );
+        }
+        if !self.distortions.is_empty() {
+            let _ = writeln!(
+                s,
+                "## Under distortion\n\nThe traced images of one network with seeded Gaussian \
+                 noise (sigma on the 0..1 pixel scale, clipped) or Gaussian blur (sigma in \
+                 pixels), for drifting-stream experiments (concatenate the traces).\n"
+            );
+            let _ = writeln!(
+                s,
+                "| network | distortion | exit accuracy % | mean confidence | trace |"
+            );
+            let _ = writeln!(s, "|---|---|---|---|---|");
+            for d in &self.distortions {
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {} | {} | `{}` |",
+                    d.network,
+                    d.distortion,
+                    d.exit_accuracy
+                        .iter()
+                        .map(|a| format!("{:.2}", 100.0 * a))
+                        .collect::<Vec<_>>()
+                        .join(" / "),
+                    d.mean_confidence
+                        .iter()
+                        .map(|a| format!("{a:.3}"))
+                        .collect::<Vec<_>>()
+                        .join(" / "),
+                    d.trace
+                );
+            }
+            if self.distortions.iter().any(|d| d.costs.is_some()) {
+                let _ = writeln!(
+                    s,
+                    "\nLearners on each distorted trace (same prices):\n\n| network | proc(k) \
+                     | off(k) | policy | accuracy % | drop | cost/sample | vs final | offload % \
+                     | learned arm |"
+                );
+                let _ = writeln!(s, "|{}", "---|".repeat(10));
+                for d in &self.distortions {
+                    if let Some(c) = &d.costs {
+                        policy_rows(&mut s, &format!("{} {}", d.network, d.distortion), c);
+                    }
+                }
+            }
+        }
+        s
+    }
+}
+
+fn policy_rows(s: &mut String, name: &str, c: &CostResults) {
+    let final_acc = c
+        .policies
+        .iter()
+        .find(|p| p.policy == "final-exit")
+        .and_then(|p| p.accuracy.map(|a| a.mean));
+    let list = |v: &[f64]| {
+        v.iter()
+            .map(|x| format!("{x:.3}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for (i, p) in c.policies.iter().enumerate() {
+        let (proc_s, off_s) = if i == 0 {
+            (list(&c.processing), list(&c.offload[..c.offload.len() - 1]))
+        } else {
+            (String::new(), String::new())
+        };
+        let drop = match (final_acc, p.accuracy) {
+            (Some(f), Some(a)) => format!("{:+.2}", 100.0 * (f - a.mean)),
+            _ => "n/a".into(),
+        };
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} | {:+.1}% | {} | {} |",
+            if i == 0 { name } else { "" },
+            proc_s,
+            off_s,
+            p.policy,
+            p.accuracy
+                .as_ref()
+                .map_or_else(|| "n/a".into(), |a| est(a, 100.0, 2)),
+            drop,
+            est(&p.cost_per_sample, 1.0, 4),
+            -100.0 * p.cost_reduction.mean,
+            est(&p.offload_fraction, 100.0, 1),
+            p.learned_arm
+        );
+    }
+}
+
+/// `splitee train` from flags: one network.
+#[derive(Debug, Clone)]
+pub struct SingleRun {
+    pub data: DataSpec,
+    pub params: TrainParams,
+    /// Output prefix: writes `<out>.csv` and `<out>.profile.json`, and `<out>-<distortion>.csv`.
+    pub out: PathBuf,
+    pub bytes_per_activation: u64,
+    pub distortions: Vec<Distortion>,
+    pub distortion_seed: u64,
+}
+
+/// What a single training wrote.
+#[derive(Debug, Clone, Serialize)]
+pub struct SingleOutput {
+    pub data: String,
+    pub trace: String,
+    pub profile_path: String,
+    pub exit_accuracy: Vec<f64>,
+    pub profile: CostProfile,
+    pub distortions: Vec<DistortionReport>,
+}
+
+fn with_suffix(prefix: &Path, suffix: &str) -> PathBuf {
+    let mut s = prefix.as_os_str().to_owned();
+    s.push(suffix);
+    PathBuf::from(s)
+}
+
+impl SingleRun {
+    pub fn run(&self, progress: &mut dyn Progress) -> Result<SingleOutput, TrainError> {
+        let params = self.params.validate()?;
+        for d in &self.distortions {
+            d.validate().map_err(|m| super::invalid("distortion", m))?;
+        }
+        if self.bytes_per_activation == 0 {
+            return Err(super::invalid("bytes_per_activation", "must be >= 1"));
+        }
+        let data = self.data.load()?;
+        params.check_data(&data.trace, "traced")?;
+        let mlp = train(&params, &data.train, progress)?;
+        let write =
+            |path: &Path, images: &Images| -> Result<Vec<crate::trace::Sample>, TrainError> {
+                let samples = trace_samples(&mlp, images);
+                write_trace(path, &samples)?;
+                Ok(samples)
+            };
+        let trace = with_suffix(&self.out, ".csv");
+        let samples = write(&trace, &data.trace)?;
+        let profile = CostProfile::of(&mlp, &self.params.name, self.bytes_per_activation);
+        let profile_path = with_suffix(&self.out, ".profile.json");
+        write_text(&profile_path, &profile.to_json())?;
+        let mut distortions = Vec::new();
+        for (j, d) in self.distortions.iter().enumerate() {
+            let images = d.apply(
+                &data.trace,
+                super::derive_seed(self.distortion_seed, j as u64),
+            );
+            let path = with_suffix(&self.out, &format!("-{d}.csv"));
+            let s = write(&path, &images)?;
+            distortions.push(DistortionReport {
+                network: self.params.name.clone(),
+                distortion: *d,
+                trace: path.display().to_string(),
+                exit_accuracy: exit_accuracy(&s),
+                mean_confidence: mean_confidence(&s),
+                costs: None,
+            });
+        }
+        Ok(SingleOutput {
+            data: data.description,
+            trace: trace.display().to_string(),
+            profile_path: profile_path.display().to_string(),
+            exit_accuracy: exit_accuracy(&samples),
+            profile,
+            distortions,
+        })
+    }
+}

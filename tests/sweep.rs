@@ -1,0 +1,180 @@
+//! Sweeps: thread-count independence, sharding + merge, config errors, exporters.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+fn shared_trace(name: &str) -> Option<PathBuf> {
+    let shared = std::env::var_os("SPLITEE_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    let path = shared.join("data/traces").join(name);
+    if path.exists() {
+        Some(path)
+    } else {
+        eprintln!("skipping: shared data not found at {}", path.display());
+        None
+    }
+}
+
+/// The paper grid on SST-2: 11 offloading costs x 5 policies x 20 runs.
+fn paper_grid_config(dir: &Path, trace: &Path) -> PathBuf {
+    let config = dir.join("sweep.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[trace]\npaths = [{:?}]\n\
+             [policy]\nnames = [\"splitee\", \"splitee-s\", \"final-exit\", \"device-ee\", \"random\"]\n\
+             [run]\nruns = 20\n\
+             [sweep]\noffload = {{start = 0.1, stop = 0.6, step = 0.05}}\n",
+            trace.display().to_string()
+        ),
+    )
+    .unwrap();
+    config
+}
+
+fn sweep(config: &Path, threads: &str, extra: &[&str]) -> Vec<u8> {
+    let out = Command::cargo_bin("splitee")
+        .unwrap()
+        .env("RAYON_NUM_THREADS", threads)
+        .args(["sweep", "--json", "--config"])
+        .arg(config)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+#[test]
+fn sweep_json_is_identical_with_one_and_two_threads() {
+    let Some(trace) = shared_trace("sst2-bert12.csv") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let config = paper_grid_config(dir.path(), &trace);
+    let one = sweep(&config, "1", &[]);
+    let two = sweep(&config, "2", &[]);
+    assert_eq!(one, two);
+    let report: serde_json::Value = serde_json::from_slice(&one).unwrap();
+    assert_eq!(report["grid_size"], 11);
+    assert_eq!(report["points"].as_array().unwrap().len(), 11);
+    assert_eq!(report["points"][10]["point"]["offload"], 0.6);
+    assert_eq!(report["points"][0]["results"].as_array().unwrap().len(), 5);
+}
+
+#[test]
+fn three_shards_merged_equal_the_unsharded_sweep() {
+    let Some(trace) = shared_trace("sst2-bert12.csv") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let config = paper_grid_config(dir.path(), &trace);
+    let whole = dir.path().join("whole");
+    sweep(&config, "2", &["--out", whole.to_str().unwrap()]);
+    let shards = dir.path().join("shards");
+    for i in 0..3 {
+        let shard = format!("{i}/3");
+        sweep(
+            &config,
+            "2",
+            &["--shard", &shard, "--out", shards.to_str().unwrap()],
+        );
+    }
+    let merged = dir.path().join("merged");
+    let mut merge = Command::cargo_bin("splitee").unwrap();
+    merge.arg("merge").arg("--out").arg(&merged);
+    for i in (0..3).rev() {
+        merge.arg(shards.join(format!("shard-{i}-of-3.json")));
+    }
+    merge.assert().success();
+    for file in [
+        "sweep.json",
+        "sweep.csv",
+        "sweep.md",
+        "curves.csv",
+        "config.toml",
+    ] {
+        assert_eq!(
+            std::fs::read(merged.join(file)).unwrap(),
+            std::fs::read(whole.join(file)).unwrap(),
+            "{file}"
+        );
+    }
+    // A missing shard is an error naming it.
+    let out = Command::cargo_bin("splitee")
+        .unwrap()
+        .arg("merge")
+        .arg("--out")
+        .arg(dir.path().join("partial"))
+        .arg(shards.join("shard-0-of-3.json"))
+        .arg(shards.join("shard-2-of-3.json"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "splitee: cannot merge: shard 1/3 is missing"
+    );
+}
+
+#[test]
+fn sweep_axis_errors_name_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("bad.toml");
+    std::fs::write(
+        &config,
+        "[run]\nruns = 1\n[sweep]\nalpha = [0.5, 1.5]\noffload = {start = 0.5, stop = 0.1, step = 0.1}\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("splitee")
+        .unwrap()
+        .args(["sweep", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.trim(),
+        format!(
+            "splitee: {}: line 4: sweep.alpha: alpha must be in (0, 1], got 1.5",
+            config.display()
+        )
+    );
+}
+
+#[test]
+fn csv_exports_one_row_per_point_and_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("s.toml");
+    std::fs::write(
+        &config,
+        "[policy]\nnames = [\"splitee\", \"final-exit\"]\n[run]\nruns = 2\n\
+         [sweep]\noffload = [0.2, 0.4]\nalpha = [0.6, 0.8]\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    sweep(&config, "2", &["--out", out.to_str().unwrap()]);
+    let csv = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 1 + 2 * 2 * 2);
+    assert!(lines[0].starts_with("trace,alpha,lambda,mu,ucb_c,offload,policy,runs,accuracy_mean"));
+    // Offload varies fastest, then alpha.
+    assert!(
+        lines[1].contains(",0.6,0.1,1,1,0.2,splitee,2,"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[8].contains(",0.8,0.1,1,1,0.4,final-exit,2,"),
+        "{}",
+        lines[8]
+    );
+    let curves = std::fs::read_to_string(out.join("curves.csv")).unwrap();
+    assert_eq!(curves.lines().count(), 1 + 8 * 200);
+}
