@@ -8,6 +8,7 @@ use crate::experiment::run_on;
 use crate::policy::PolicySpec;
 use crate::sim::SimOptions;
 use crate::stats::Estimate;
+use crate::sweep::{LoadedSweep, ReportSection, SweepSettings};
 use crate::trace::synth::SynthParams;
 use serde::Serialize;
 use std::time::Instant;
@@ -128,5 +129,80 @@ pub fn replay(bench: &ReplayBench) -> Result<ReplayBenchResult> {
         generate_seconds,
         trace_bytes: trace.heap_bytes(),
         peak_rss_bytes: peak_rss_bytes(),
+    })
+}
+
+/// The SplitEE paper grid: 11 offloading costs (0.10 to 0.60) x `runs` runs x SplitEE and
+/// SplitEE-S, on a synthetic trace, on all cores.
+#[derive(Debug, Clone, Serialize)]
+pub struct PaperGridResult {
+    pub samples: usize,
+    pub exits: usize,
+    pub runs: usize,
+    pub points: usize,
+    pub threads: usize,
+    pub decisions: u64,
+    pub seconds: f64,
+}
+
+impl std::fmt::Display for PaperGridResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "paper grid: {} offloading costs x {} runs x {{splitee, splitee-s}} on {} samples x {} exits, {} threads",
+            self.points, self.runs, self.samples, self.exits, self.threads
+        )?;
+        writeln!(
+            f,
+            "  {:.0} M decisions in {:.2} s ({:.1} M decisions/s)",
+            self.decisions as f64 / 1e6,
+            self.seconds,
+            self.decisions as f64 / self.seconds / 1e6
+        )
+    }
+}
+
+/// Times the paper grid on a synthetic trace (generation not included).
+pub fn paper_grid(samples: usize, exits: usize, runs: usize) -> Result<PaperGridResult> {
+    let trace = SynthParams {
+        samples,
+        exits,
+        classes: 2,
+        seed: 1,
+    }
+    .trace()?;
+    let offload: Vec<f64> = (0..11).map(|i| (10 + 5 * i) as f64 / 100.0).collect();
+    let settings = SweepSettings {
+        base: RunSettings {
+            traces: Vec::new(),
+            policies: vec![PolicySpec::SplitEe, PolicySpec::SplitEeS(None)],
+            alpha: 0.7,
+            cost: CostModel::linear(0.1, 0.5),
+            sim: SimOptions {
+                runs,
+                ..SimOptions::default()
+            },
+        },
+        traces: vec![Vec::new()],
+        alpha: vec![0.7],
+        lambda: vec![0.1],
+        mu: vec![1.0],
+        ucb_c: vec![1.0],
+        offload,
+        report: ReportSection::default(),
+        published: None,
+    };
+    let sweep = LoadedSweep::with_traces(&settings, vec![(trace, vec!["synthetic".into()])]);
+    let decisions = sweep.decisions(None);
+    let start = Instant::now();
+    let report = sweep.run(String::new(), None, &|_| {})?;
+    Ok(PaperGridResult {
+        samples,
+        exits,
+        runs,
+        points: report.points.len(),
+        threads: rayon::current_num_threads(),
+        decisions,
+        seconds: start.elapsed().as_secs_f64(),
     })
 }

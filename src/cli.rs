@@ -75,6 +75,38 @@ pub enum Command {
     /// Measure training epoch time and dense vs sparse inference throughput.
     #[command(name = "bench-train")]
     BenchTrain(BenchTrainArgs),
+    /// Run an experiment of experiments/ (or all) and write its report and plots to
+    /// results/NAME/.
+    #[command(after_help = REPRODUCE_EXAMPLES)]
+    Reproduce(ReproduceArgs),
+    /// Redraw the plots of a sweep's results folder from its sweep.json.
+    Plot(PlotArgs),
+}
+
+const REPRODUCE_EXAMPLES: &str = "\
+Examples:
+  splitee reproduce splitee-sst2     run experiments/splitee-sst2.toml into results/splitee-sst2/
+  splitee reproduce all              every experiment whose traces are available
+  splitee plot results/splitee-sst2  redraw the figures from results/splitee-sst2/sweep.json";
+
+#[derive(Debug, Args)]
+pub struct ReproduceArgs {
+    /// Experiment name (a file experiments/NAME.toml with a [sweep] section), or `all`.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+    /// Folder of the experiment configs.
+    #[arg(long, default_value = "experiments", value_name = "DIR")]
+    pub experiments: PathBuf,
+    /// Folder the results go to (results/NAME/).
+    #[arg(long, default_value = "results", value_name = "DIR")]
+    pub results: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct PlotArgs {
+    /// A folder written by `splitee sweep --out`, `merge` or `reproduce` (holding sweep.json).
+    #[arg(value_name = "RESULTS_DIR")]
+    pub dir: PathBuf,
 }
 
 const SWEEP_EXAMPLES: &str = "\
@@ -138,6 +170,10 @@ pub struct BenchArgs {
     /// Timed calls.
     #[arg(long, default_value_t = 5)]
     pub repetitions: usize,
+    /// Instead, time the SplitEE paper grid (11 offloading costs x --runs runs x SplitEE and
+    /// SplitEE-S) on all cores.
+    #[arg(long)]
+    pub paper_grid: bool,
     /// Print the figures as JSON.
     #[arg(long)]
     pub json: bool,

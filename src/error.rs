@@ -12,11 +12,24 @@ pub enum Error {
     Cost(#[from] crate::cost::CostError),
     #[error(transparent)]
     Sim(#[from] crate::sim::SimError),
+    /// Boxed: a plot error can itself hold an error reading a report.
+    #[error(transparent)]
+    Plot(Box<crate::plot::PlotError>),
+    #[error(transparent)]
+    Merge(#[from] crate::sweep::MergeError),
+    #[error("{name}: {message}")]
+    Experiment { name: String, message: String },
     #[error("{}: cannot write", path.display())]
     Write {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+impl From<crate::plot::PlotError> for Error {
+    fn from(e: crate::plot::PlotError) -> Self {
+        Error::Plot(Box::new(e))
+    }
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

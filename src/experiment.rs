@@ -1,6 +1,7 @@
 //! `splitee run` as a library call: load the traces, tie the cost model to them, simulate every
 //! policy, summarise, and write the requested outputs.
 
+use crate::config::Overrides;
 use crate::config::RunSettings;
 use crate::error::{Error, Result};
 use crate::report::{
@@ -8,9 +9,9 @@ use crate::report::{
 };
 use crate::reward::RewardModel;
 use crate::sim::{simulate, SimResult};
-use crate::sweep::SweepReport;
+use crate::sweep::{LoadedSweep, SweepReport, SweepSettings};
 use crate::trace::{self, Trace};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The embedded default trace's name in reports.
 pub const DEFAULT_TRACE_NAME: &str = "embedded:synthetic-sst2like-12exit";
@@ -110,4 +111,71 @@ pub fn write_sweep_outputs(sweep: &SweepReport, dir: &Path) -> Result<()> {
     write_all(dir, "curves", sweep, &[&CurvesCsv])?;
     let config = dir.join("config.toml");
     write_atomic(&config, sweep.config.as_bytes()).map_err(write_error(&config))
+}
+
+/// An experiment of `experiments/`: a config with a `[sweep]` section, named by its file stem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Experiment {
+    pub name: String,
+    pub config: PathBuf,
+}
+
+/// The experiments in `dir` (every `*.toml` with a `[sweep]` section), by name.
+pub fn experiments(dir: &Path) -> Result<Vec<Experiment>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::Experiment {
+        name: dir.display().to_string(),
+        message: format!("cannot list experiments: {e}"),
+    })?;
+    let mut found: Vec<Experiment> = entries
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|e| e == "toml"))
+        .filter(|path| {
+            std::fs::read_to_string(path)
+                .is_ok_and(|text| text.lines().any(|l| l.trim() == "[sweep]"))
+        })
+        .filter_map(|config| {
+            let name = config.file_stem()?.to_string_lossy().into_owned();
+            Some(Experiment { name, config })
+        })
+        .collect();
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(found)
+}
+
+/// Why an experiment cannot run here: the first of its trace files that does not exist.
+pub fn missing_trace(settings: &SweepSettings) -> Option<PathBuf> {
+    settings
+        .traces
+        .iter()
+        .flatten()
+        .find(|p| !p.exists())
+        .cloned()
+}
+
+/// Runs an experiment's sweep and writes its outputs and plots into `results/NAME/`.
+/// `start` is told the number of decisions to come and returns the progress callback.
+pub fn reproduce<'p>(
+    experiment: &Experiment,
+    results: &Path,
+    start: &dyn Fn(u64) -> Box<dyn Fn(u64) + Sync + 'p>,
+) -> Result<SweepReport> {
+    let settings = SweepSettings::resolve(&experiment.config, Overrides::default())?;
+    if let Some(missing) = missing_trace(&settings) {
+        return Err(Error::Experiment {
+            name: experiment.name.clone(),
+            message: format!(
+                "trace {} is not available (the README says how to convert published traces)",
+                missing.display()
+            ),
+        });
+    }
+    let text = std::fs::read_to_string(&experiment.config)
+        .map_err(|e| crate::trace::TraceError::io(&experiment.config, &e))?;
+    let loaded = LoadedSweep::load(&settings)?;
+    let advance = start(loaded.decisions(None));
+    let report = loaded.run(text, None, &*advance)?;
+    let dir = results.join(&experiment.name);
+    write_sweep_outputs(&report, &dir)?;
+    crate::plot::plot_sweep(&report, &dir)?;
+    Ok(report)
 }

@@ -6,7 +6,8 @@ mod cli;
 use anyhow::{Context, Result};
 use clap::{CommandFactory, Parser};
 use cli::{
-    BenchArgs, Cli, Command, InspectArgs, MergeArgs, RunArgs, SweepArgs, SynthArgs, SynthFormat,
+    BenchArgs, Cli, Command, InspectArgs, MergeArgs, PlotArgs, ReproduceArgs, RunArgs, SweepArgs,
+    SynthArgs, SynthFormat,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use splitee::config::RunSettings;
@@ -58,6 +59,8 @@ fn main() -> ExitCode {
         Command::Bench(args) => bench(&args),
         Command::Sweep(args) => sweep(&args),
         Command::Merge(args) => merge(&args),
+        Command::Reproduce(args) => reproduce(&args),
+        Command::Plot(args) => plot(&args),
         Command::Train(args) => train(&args),
         Command::BenchTrain(args) => bench_train(&args),
     };
@@ -154,6 +157,15 @@ fn ignore_closed_pipe(written: std::io::Result<()>) -> Result<()> {
 }
 
 fn bench(args: &BenchArgs) -> Result<()> {
+    if args.paper_grid {
+        let result = splitee::bench::paper_grid(args.samples, args.exits, args.runs.max(1))?;
+        let text = if args.json {
+            serde_json::to_string_pretty(&result)? + "\n"
+        } else {
+            result.to_string()
+        };
+        return print_stdout(&text);
+    }
     let result = splitee::bench::replay(&splitee::bench::ReplayBench {
         samples: args.samples,
         exits: args.exits,
@@ -223,8 +235,9 @@ fn merge(args: &MergeArgs) -> Result<()> {
 
 /// `../shared/data/<name>` (or `$SPLITEE_SHARED/data/<name>`).
 fn shared_data(name: &str) -> std::path::PathBuf {
-    let shared = std::env::var_os("SPLITEE_SHARED").map_or_else(|| "../shared".into(), Into::into);
-    std::path::PathBuf::from(shared).join("data").join(name)
+    let shared: std::path::PathBuf =
+        std::env::var_os("SPLITEE_SHARED").map_or_else(|| "../shared".into(), Into::into);
+    shared.join("data").join(name)
 }
 
 fn train(args: &cli::TrainArgs) -> Result<()> {
@@ -247,7 +260,10 @@ fn train(args: &cli::TrainArgs) -> Result<()> {
             seed: args.seed,
         },
         params: TrainParams {
-            name: args.out.file_name().map_or_else(|| "trained".into(), |n| n.to_string_lossy().into_owned()),
+            name: args
+                .out
+                .file_name()
+                .map_or_else(|| "trained".into(), |n| n.to_string_lossy().into_owned()),
             widths: args.widths.clone(),
             exits: args.exits.clone(),
             fanout: args.fanout.clone(),
@@ -258,8 +274,12 @@ fn train(args: &cli::TrainArgs) -> Result<()> {
         },
         out: args.out.clone(),
         bytes_per_activation: 4,
-        distortions: args.noise.iter().map(|&sigma| Distortion::Noise { sigma })
-            .chain(args.blur.iter().map(|&sigma| Distortion::Blur { sigma })).collect(),
+        distortions: args
+            .noise
+            .iter()
+            .map(|&sigma| Distortion::Noise { sigma })
+            .chain(args.blur.iter().map(|&sigma| Distortion::Blur { sigma }))
+            .collect(),
         distortion_seed: args.seed,
     };
     let out = run.run(&mut progress)?;
@@ -268,7 +288,11 @@ fn train(args: &cli::TrainArgs) -> Result<()> {
 
 fn bench_train(args: &cli::BenchTrainArgs) -> Result<()> {
     let result = splitee::train::bench::run(&splitee::train::bench::TrainBench {
-        mnist: Some(args.data_path.clone().unwrap_or_else(|| shared_data("mnist"))),
+        mnist: Some(
+            args.data_path
+                .clone()
+                .unwrap_or_else(|| shared_data("mnist")),
+        ),
         epochs: args.epochs,
         min_seconds: 0.5,
     })?;
@@ -277,4 +301,51 @@ fn bench_train(args: &cli::BenchTrainArgs) -> Result<()> {
     } else {
         print_stdout(&result.to_string())
     }
+}
+
+fn reproduce(args: &ReproduceArgs) -> Result<()> {
+    let available = splitee::experiment::experiments(&args.experiments)?;
+    let chosen: Vec<_> = if args.name == "all" {
+        available
+    } else {
+        let names: Vec<&str> = available.iter().map(|e| e.name.as_str()).collect();
+        let found = available.iter().find(|e| e.name == args.name).cloned();
+        vec![found.with_context(|| {
+            format!(
+                "no experiment `{}` in {} (available: {}, all)",
+                args.name,
+                args.experiments.display(),
+                names.join(", ")
+            )
+        })?]
+    };
+    let mut ran = 0;
+    for experiment in &chosen {
+        let start = |total: u64| -> Box<dyn Fn(u64) + Sync> {
+            let bar = progress_bar(total);
+            Box::new(move |n| bar.inc(n))
+        };
+        match splitee::experiment::reproduce(experiment, &args.results, &start) {
+            Ok(_) => {
+                ran += 1;
+                let dir = args.results.join(&experiment.name);
+                eprintln!("{}: wrote {}", experiment.name, dir.display());
+            }
+            // With `all`, experiments whose traces are not here are skipped, and said so.
+            Err(e @ splitee::Error::Experiment { .. }) if args.name == "all" => {
+                eprintln!("skipping {e}");
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if ran == 0 {
+        anyhow::bail!("no experiment could run");
+    }
+    Ok(())
+}
+
+fn plot(args: &PlotArgs) -> Result<()> {
+    let written = splitee::plot::plot_dir(&args.dir)?;
+    let list: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+    print_stdout(&format!("{}\n", list.join("\n")))
 }

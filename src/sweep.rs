@@ -418,6 +418,27 @@ impl<'a> LoadedSweep<'a> {
         })
     }
 
+    /// A sweep over traces already in memory (one per `settings.traces` entry), e.g. synthetic
+    /// ones for benchmarks; their hash reads "in-memory".
+    pub fn with_traces(settings: &'a SweepSettings, traces: Vec<(Trace, Vec<String>)>) -> Self {
+        let metas = traces
+            .iter()
+            .map(|(trace, names)| TraceMeta {
+                paths: names.clone(),
+                hash: "in-memory".into(),
+                samples: trace.samples(),
+                exits: trace.exits(),
+                classes: trace.classes(),
+            })
+            .collect();
+        Self {
+            settings,
+            traces,
+            metas,
+            points: settings.points(),
+        }
+    }
+
     fn in_shard(shard: Option<Shard>, point: &Point) -> bool {
         shard.is_none_or(|s| point.index % s.count == s.index)
     }
