@@ -178,3 +178,80 @@ fn csv_exports_one_row_per_point_and_policy() {
     let curves = std::fs::read_to_string(out.join("curves.csv")).unwrap();
     assert_eq!(curves.lines().count(), 1 + 8 * 200);
 }
+
+#[test]
+fn reproduce_writes_reports_and_figures_and_all_names_what_it_skips() {
+    let Some(trace) = shared_trace("sst2-bert12.csv") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let experiments = dir.path().join("experiments");
+    std::fs::create_dir(&experiments).unwrap();
+    std::fs::write(
+        experiments.join("small.toml"),
+        format!(
+            "[trace]\npaths = [{:?}]\n[policy]\nnames = [\"splitee\", \"final-exit\"]\n\
+             [run]\nruns = 2\n[sweep]\noffload = [0.2, 0.5]\n",
+            trace.display().to_string()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        experiments.join("absent.toml"),
+        "[trace]\npaths = [\"nowhere.npz\"]\n[sweep]\noffload = 0.5\n",
+    )
+    .unwrap();
+    // A config without [sweep] is not an experiment.
+    std::fs::write(experiments.join("plain.toml"), "[run]\nruns = 1\n").unwrap();
+    let results = dir.path().join("results");
+    let out = Command::cargo_bin("splitee")
+        .unwrap()
+        .args(["reproduce", "all", "--experiments"])
+        .arg(&experiments)
+        .arg("--results")
+        .arg(&results)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("skipping absent: trace "), "{stderr}");
+    assert!(stderr.contains("small: wrote "), "{stderr}");
+    assert!(!results.join("absent").exists());
+    let small = results.join("small");
+    for file in [
+        "sweep.json",
+        "sweep.csv",
+        "sweep.md",
+        "curves.csv",
+        "config.toml",
+    ] {
+        assert!(small.join(file).is_file(), "{file}");
+    }
+    for figure in [
+        "accuracy-vs-offload",
+        "cost-vs-offload",
+        "regret",
+        "arm-timeline",
+        "pareto",
+    ] {
+        for ext in ["png", "svg"] {
+            assert!(
+                small.join(format!("{figure}.{ext}")).is_file(),
+                "{figure}.{ext}"
+            );
+        }
+    }
+    // Naming a missing experiment lists the available ones.
+    let out = Command::cargo_bin("splitee")
+        .unwrap()
+        .args(["reproduce", "nope", "--experiments"])
+        .arg(&experiments)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("(available: absent, small, all)"));
+}
