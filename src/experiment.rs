@@ -79,10 +79,27 @@ pub fn write_decisions(sim: &SimResult, path: &Path) -> Result<()> {
     .map_err(write_error(path))
 }
 
-/// Writes `results.json`, `results.md` and `results.csv` into `dir` (created if missing).
-pub fn write_outputs(report: &Report, dir: &Path) -> Result<()> {
+/// Writes `results.json`, `results.md` and `results.csv` into `dir` (created if missing), with
+/// the traces' hash in the report and, when the run had one, the config as `config.toml`, so a
+/// result can be traced to its inputs.
+pub fn write_outputs(
+    report: &Report,
+    settings: &RunSettings,
+    config: Option<&Path>,
+    dir: &Path,
+) -> Result<()> {
+    let mut report = report.clone();
+    if !settings.traces.is_empty() {
+        report.trace.hash = Some(crate::sweep::hash_files(&settings.traces)?);
+    }
     let exporters: [&dyn Exporter<Report>; 3] = [&Json, &Markdown, &Csv];
-    write_all(dir, "results", report, &exporters)
+    write_all(dir, "results", &report, &exporters)?;
+    if let Some(config) = config {
+        let text = std::fs::read(config).map_err(|e| crate::trace::TraceError::io(config, &e))?;
+        let copy = dir.join("config.toml");
+        write_atomic(&copy, &text).map_err(write_error(&copy))?;
+    }
+    Ok(())
 }
 
 fn write_all<D: ?Sized>(

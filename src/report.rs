@@ -47,6 +47,9 @@ pub struct TraceInfo {
     pub classes: usize,
     pub labeled: bool,
     pub measured_costs: bool,
+    /// FNV-1a 64-bit hash of the trace files' bytes, recorded when outputs are written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -206,6 +209,7 @@ impl Report {
                 classes: trace.classes(),
                 labeled: trace.is_labeled(),
                 measured_costs: trace.has_costs(),
+                hash: None,
             },
             settings: SettingsInfo {
                 alpha: settings.alpha,

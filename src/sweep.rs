@@ -361,7 +361,7 @@ impl SweepSettings {
 }
 
 /// FNV-1a over the files' bytes: a cheap fingerprint tying a result to its inputs.
-fn hash_files(paths: &[PathBuf]) -> Result<String> {
+pub fn hash_files(paths: &[PathBuf]) -> Result<String> {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for p in paths {
         let bytes = std::fs::read(p).map_err(|e| trace::TraceError::io(p, &e))?;
