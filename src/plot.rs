@@ -46,8 +46,9 @@ pub enum PlotError {
     },
     #[error("{}: cannot draw: {message}", path.display())]
     Draw { path: PathBuf, message: String },
-    #[error("cannot read the sweep report")]
-    Read(#[source] crate::Error),
+    /// Reading the sweep report failed (the message names the file).
+    #[error(transparent)]
+    Read(crate::Error),
     #[error("the bundled font assets/fonts/DejaVuSans.ttf is not a valid font")]
     Font,
 }
@@ -103,19 +104,23 @@ struct Figure {
     panels: Vec<Panel>,
 }
 
-enum Panel {
+struct Panel {
+    /// What the panel shows and with which settings.
+    title: String,
+    /// The trace's files, shortened to fit on a second heading line.
+    trace: String,
+    body: Body,
+}
+
+enum Body {
     Xy(XyPanel),
     Heat(HeatPanel),
-    /// A panel with nothing to plot, saying why.
-    Note {
-        title: String,
-        message: String,
-    },
+    /// Nothing to plot, and why.
+    Note(String),
 }
 
 /// Lines and markers on linear axes.
 struct XyPanel {
-    title: String,
     x_label: String,
     y_label: String,
     series: Vec<Series>,
@@ -155,7 +160,6 @@ enum Kind {
 
 /// `share[i][k]` of arm `k + 1` in the interval ending at `t[i]`.
 struct HeatPanel {
-    title: String,
     t: Vec<usize>,
     share: Vec<Vec<f64>>,
     arms: usize,
@@ -217,14 +221,19 @@ impl<'a> Sweep<'a> {
         Self { report, traces }
     }
 
-    /// A fixed colour per policy: its position in the sweep's policy list (a hash of the name
-    /// for a policy only the published numbers mention).
+    /// A fixed colour per policy: its position in the sweep's policy list. A name only the
+    /// published numbers use takes the colour of its first variant (`splitee-s` that of
+    /// `splitee-s:strict`), else a hash of the name.
     fn colour(&self, policy: &str) -> RGBColor {
-        let index = self
-            .report
-            .policies
+        let policies = &self.report.policies;
+        let index = policies
             .iter()
             .position(|p| p == policy)
+            .or_else(|| {
+                policies
+                    .iter()
+                    .position(|p| p.split(':').next() == Some(policy))
+            })
             .unwrap_or_else(|| {
                 policy.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
                     (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
@@ -248,14 +257,11 @@ const PALETTE: [RGBColor; 10] = [
     RGBColor(23, 190, 207),
 ];
 
-/// The trace's files, shortened from the left so a title fits its panel.
+/// The trace's files, as the second line of each panel heading.
 fn trace_name(report: &SweepReport, t: usize) -> String {
-    let name = report.traces[t].paths.join(", ");
-    let chars: Vec<char> = name.chars().collect();
-    match chars.len() {
-        0 => format!("trace {}", t + 1),
-        n if n > 60 => format!("…{}", chars[n - 59..].iter().collect::<String>()),
-        _ => name,
+    match report.traces[t].paths.join(", ") {
+        name if name.is_empty() => format!("trace {}", t + 1),
+        name => name,
     }
 }
 
@@ -336,18 +342,22 @@ fn versus_offload(sweep: &Sweep, metric: &OffloadMetric) -> Figure {
                 .copied()
                 .filter(|p| p.point.offload.is_finite())
                 .collect();
-            let Some(first) = points.first() else {
-                return Panel::Note {
-                    title: format!("{} vs offloading cost: {}", metric.what, trace.name),
-                    message: "the offloading cost was not swept".into(),
-                };
+            let title = match points.first() {
+                Some(first) => format!(
+                    "{} vs offloading cost ({})",
+                    metric.what,
+                    fixed_axes(first, sweep.report.runs)
+                ),
+                None => format!("{} vs offloading cost", metric.what),
             };
-            let title = format!(
-                "{} vs offloading cost: {} ({})",
-                metric.what,
-                trace.name,
-                fixed_axes(first, sweep.report.runs)
-            );
+            let panel = |body| Panel {
+                title: title.clone(),
+                trace: trace.name.clone(),
+                body,
+            };
+            if points.is_empty() {
+                return panel(Body::Note("the offloading cost was not swept".into()));
+            }
             let mut series: Vec<Series> = sweep
                 .report
                 .policies
@@ -374,24 +384,17 @@ fn versus_offload(sweep: &Sweep, metric: &OffloadMetric) -> Figure {
                 })
                 .collect();
             if series.is_empty() {
-                return Panel::Note {
-                    title,
-                    message: "no values: the trace is unlabeled".into(),
-                };
+                return panel(Body::Note("no values: the trace is unlabeled".into()));
             }
             if let Some(published) = &sweep.report.published {
-                series.extend(published_series(
-                    sweep,
-                    published,
-                    (metric.published)(published),
-                ));
+                let values = (metric.published)(published);
+                series.extend(published_series(sweep, published, values));
             }
-            Panel::Xy(XyPanel {
-                title,
+            panel(Body::Xy(XyPanel {
                 x_label: "offloading cost o".into(),
                 y_label: metric.y_label.into(),
                 series,
-            })
+            }))
         })
         .collect();
     Figure {
@@ -435,7 +438,7 @@ fn regret(sweep: &Sweep) -> Figure {
         .iter()
         .filter_map(|trace| {
             let focus = trace.focus?;
-            let series = focus
+            let series: Vec<Series> = focus
                 .results
                 .iter()
                 .filter(|r| wanted(&r.policy))
@@ -454,24 +457,23 @@ fn regret(sweep: &Sweep) -> Figure {
                             .collect(),
                     }
                 })
-                .collect::<Vec<_>>();
-            let title = format!(
-                "Cumulative regret at {}: {}",
-                offload_text(focus.point.offload),
-                trace.name
-            );
-            Some(if series.is_empty() {
-                Panel::Note {
-                    title,
-                    message: "no policy selected by report.regret_policies".into(),
-                }
-            } else {
-                Panel::Xy(XyPanel {
-                    title,
-                    x_label: "time t (samples)".into(),
-                    y_label: "cumulative regret (reward units)".into(),
-                    series,
-                })
+                .collect();
+            Some(Panel {
+                title: format!(
+                    "Cumulative regret at {} ({})",
+                    offload_text(focus.point.offload),
+                    fixed_axes(focus, sweep.report.runs)
+                ),
+                trace: trace.name.clone(),
+                body: if series.is_empty() {
+                    Body::Note("no policy selected by report.regret_policies".into())
+                } else {
+                    Body::Xy(XyPanel {
+                        x_label: "time t (samples)".into(),
+                        y_label: "cumulative regret (reward units)".into(),
+                        series,
+                    })
+                },
             })
         })
         .collect();
@@ -492,18 +494,18 @@ fn arm_timeline(sweep: &Sweep) -> Figure {
                 .results
                 .iter()
                 .filter(|r| r.policy.starts_with("splitee"))
-                .map(move |r| {
-                    Panel::Heat(HeatPanel {
-                        title: format!(
-                            "Arms played by {} at {}: {}",
-                            r.policy,
-                            offload_text(focus.point.offload),
-                            trace.name
-                        ),
+                .map(move |r| Panel {
+                    title: format!(
+                        "Arms played by {} at {}",
+                        r.policy,
+                        offload_text(focus.point.offload)
+                    ),
+                    trace: trace.name.clone(),
+                    body: Body::Heat(HeatPanel {
                         t: r.arm_timeline.t.clone(),
                         share: r.arm_timeline.share.clone(),
                         arms: r.arm_counts.len(),
-                    })
+                    }),
                 })
         })
         .collect();
@@ -542,7 +544,7 @@ fn pareto(sweep: &Sweep) -> Figure {
             let mut series = vec![
                 Series {
                     name: "fixed arms (split, α)".into(),
-                    colour: RGBColor(150, 150, 150),
+                    colour: RGBColor(160, 160, 160),
                     kind: Kind::Dots,
                     points: all,
                 },
@@ -567,16 +569,22 @@ fn pareto(sweep: &Sweep) -> Figure {
                     }],
                 })
             }));
-            Some(Panel::Xy(XyPanel {
-                title: format!(
-                    "Fixed arms and policies at {}: {}",
-                    offload_text(focus.map_or(f64::NAN, |f| f.point.offload)),
-                    trace.name
-                ),
-                x_label: "cost per sample".into(),
-                y_label: "accuracy (%)".into(),
-                series,
-            }))
+            let at = focus.map_or_else(String::new, |f| {
+                format!(
+                    " at {}, policies at α = {}",
+                    offload_text(f.point.offload),
+                    f.point.alpha
+                )
+            });
+            Some(Panel {
+                title: format!("Fixed arms (split, α) and policies{at}"),
+                trace: trace.name.clone(),
+                body: Body::Xy(XyPanel {
+                    x_label: "cost per sample".into(),
+                    y_label: "accuracy (%)".into(),
+                    series,
+                }),
+            })
         })
         .collect();
     Figure {
@@ -588,7 +596,8 @@ fn pareto(sweep: &Sweep) -> Figure {
 // ---------------------------------------------------------------------------------------------
 // Drawing, generic over the backend.
 
-type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+type Area<DB> = DrawingArea<DB, Shift>;
+type DrawResult<T, DB> = Result<T, DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
 /// Columns and rows of the panel grid: one row up to three panels, then a square-ish grid.
@@ -601,7 +610,7 @@ pub fn grid(panels: usize) -> (usize, usize) {
     (cols, panels.div_ceil(cols).max(1))
 }
 
-/// Pixel size of a figure of `panels` panels.
+/// Pixel size of a figure of `panels` panels: [`PANEL_SIZE`] per cell of the [`grid`].
 pub fn figure_size(panels: usize) -> (u32, u32) {
     let (cols, rows) = grid(panels);
     (PANEL_SIZE.0 * cols as u32, PANEL_SIZE.1 * rows as u32)
@@ -610,8 +619,8 @@ pub fn figure_size(panels: usize) -> (u32, u32) {
 fn write_svg(figure: &Figure, path: &Path) -> Result<PathBuf, PlotError> {
     let mut svg = String::new();
     {
-        let root =
-            SVGBackend::with_string(&mut svg, figure_size(figure.panels.len())).into_drawing_area();
+        let size = figure_size(figure.panels.len());
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
         draw_figure(figure, &root).map_err(|e| draw_error(path, e))?;
         root.present().map_err(|e| draw_error(path, e))?;
     }
@@ -629,22 +638,21 @@ fn write_png(figure: &Figure, path: &Path) -> Result<PathBuf, PlotError> {
         .map_or_else(|| "plot".into(), |n| n.to_string_lossy().into_owned());
     let tmp = path.with_file_name(format!(".{name}.tmp-{}.png", std::process::id()));
     let drawn = (|| {
-        let root = BitMapBackend::new(&tmp, figure_size(figure.panels.len())).into_drawing_area();
+        let size = figure_size(figure.panels.len());
+        let root = BitMapBackend::new(&tmp, size).into_drawing_area();
         draw_figure(figure, &root)?;
         root.present()
     })();
-    if let Err(e) = drawn {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(draw_error(path, e));
-    }
-    std::fs::rename(&tmp, path).map_err(|source| {
-        let _ = std::fs::remove_file(&tmp);
-        PlotError::Write {
+    let renamed = drawn.map_err(|e| draw_error(path, e)).and_then(|()| {
+        std::fs::rename(&tmp, path).map_err(|source| PlotError::Write {
             path: path.to_owned(),
             source,
-        }
-    })?;
-    Ok(path.to_owned())
+        })
+    });
+    if renamed.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    renamed.map(|()| path.to_owned())
 }
 
 fn draw_error(path: &Path, e: impl std::fmt::Display) -> PlotError {
@@ -654,24 +662,21 @@ fn draw_error(path: &Path, e: impl std::fmt::Display) -> PlotError {
     }
 }
 
-fn draw_figure<DB: DrawingBackend>(
-    figure: &Figure,
-    root: &DrawingArea<DB, Shift>,
-) -> DrawResult<DB> {
+fn draw_figure<DB: DrawingBackend>(figure: &Figure, root: &Area<DB>) -> DrawResult<(), DB> {
     root.fill(&WHITE)?;
     let (cols, rows) = grid(figure.panels.len());
     for (panel, area) in figure.panels.iter().zip(root.split_evenly((rows, cols))) {
-        let area = area.margin(10, 10, 10, 10);
-        match panel {
-            Panel::Xy(p) => draw_xy(p, &area)?,
-            Panel::Heat(p) => draw_heat(p, &area)?,
-            Panel::Note { title, message } => {
-                let body = area.titled(title, (FONT, 26))?;
+        let body = draw_heading(&area.margin(12, 0, 12, 12), panel)?;
+        match &panel.body {
+            Body::Xy(p) => draw_xy(p, &body)?,
+            Body::Heat(p) => draw_heat(p, &body)?,
+            Body::Note(message) => {
                 let (w, h) = body.dim_in_pixel();
+                let style = text_style(&body, 22, Pos::new(HPos::Center, VPos::Center));
                 body.draw(&Text::new(
                     message.clone(),
                     (w as i32 / 2, h as i32 / 2),
-                    centred((FONT, 22).into_text_style(&body)),
+                    style,
                 ))?;
             }
         }
@@ -679,18 +684,34 @@ fn draw_figure<DB: DrawingBackend>(
     Ok(())
 }
 
-fn centred(style: TextStyle) -> TextStyle {
-    style.pos(Pos::new(HPos::Center, VPos::Center))
+fn text_style<DB: DrawingBackend>(area: &Area<DB>, size: u32, pos: Pos) -> TextStyle<'static> {
+    (FONT, size).into_text_style(area).pos(pos)
 }
 
-/// Splits a panel into its titled plot area and the legend column on its right.
-fn panel_areas<'a, DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    title: &str,
-) -> Result<(DrawingArea<DB, Shift>, DrawingArea<DB, Shift>), DrawingAreaErrorKind<DB::ErrorType>> {
-    let body = area.titled(title, (FONT, 26))?;
-    let width = body.dim_in_pixel().0;
-    Ok(body.split_horizontally(width.saturating_sub(LEGEND_WIDTH)))
+/// Draws the title and, below it in grey, the trace (shortened from the left to fit), and
+/// returns the area under them.
+fn draw_heading<DB: DrawingBackend>(area: &Area<DB>, panel: &Panel) -> DrawResult<Area<DB>, DB> {
+    let (w, _) = area.dim_in_pixel();
+    let top = Pos::new(HPos::Center, VPos::Top);
+    let title = text_style(area, 26, top);
+    let trace = text_style(area, 20, top).color(&RGBColor(90, 90, 90));
+    let mut name: Vec<char> = panel.trace.chars().collect();
+    while name.len() > 12 && area.estimate_text_size(&collect(&name), &trace)?.0 + 40 > w {
+        name.splice(..2, ['…']);
+    }
+    area.draw(&Text::new(panel.title.clone(), (w as i32 / 2, 0), title))?;
+    area.draw(&Text::new(collect(&name), (w as i32 / 2, 34), trace))?;
+    Ok(area.split_vertically(66).1)
+}
+
+fn collect(chars: &[char]) -> String {
+    chars.iter().collect()
+}
+
+/// Splits a panel body into the plot and the legend column on its right.
+fn plot_and_legend<DB: DrawingBackend>(area: &Area<DB>) -> (Area<DB>, Area<DB>) {
+    let width = area.dim_in_pixel().0;
+    area.split_horizontally(width.saturating_sub(LEGEND_WIDTH))
 }
 
 /// Axis range covering `values` (with their intervals), padded by 5% on each side.
@@ -711,29 +732,22 @@ fn padded(values: impl Iterator<Item = (f64, f64)>) -> std::ops::Range<f64> {
     lo - pad..hi + pad
 }
 
-fn configure_mesh<DB: DrawingBackend>(
-    chart: &mut Chart<DB>,
-    x_label: &str,
-    y_label: &str,
-    y_format: &dyn Fn(&f64) -> String,
-) -> DrawResult<DB> {
-    chart
-        .configure_mesh()
-        .x_desc(x_label)
-        .y_desc(y_label)
-        .label_style((FONT, 18))
-        .axis_desc_style((FONT, 22))
-        .light_line_style(RGBColor(235, 235, 235))
-        .bold_line_style(RGBColor(215, 215, 215))
-        .y_label_formatter(y_format)
-        .draw()
+/// A tick label without float noise: `0.7`, not `0.7000000000000001`; `5`, not `5.0`.
+fn tick(v: &f64) -> String {
+    let s = format!("{v:.6}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.into()
+    }
 }
 
 fn build_chart<'a, DB: DrawingBackend>(
-    area: &'a DrawingArea<DB, Shift>,
+    area: &'a Area<DB>,
     x: std::ops::Range<f64>,
     y: std::ops::Range<f64>,
-) -> Result<Chart<'a, DB>, DrawingAreaErrorKind<DB::ErrorType>> {
+) -> DrawResult<Chart<'a, DB>, DB> {
     ChartBuilder::on(area)
         .margin(15)
         .x_label_area_size(70)
@@ -741,8 +755,8 @@ fn build_chart<'a, DB: DrawingBackend>(
         .build_cartesian_2d(x, y)
 }
 
-fn draw_xy<DB: DrawingBackend>(panel: &XyPanel, area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-    let (plot, legend) = panel_areas(area, &panel.title)?;
+fn draw_xy<DB: DrawingBackend>(panel: &XyPanel, area: &Area<DB>) -> DrawResult<(), DB> {
+    let (plot, legend) = plot_and_legend(area);
     let points = || panel.series.iter().flat_map(|s| &s.points);
     let x = padded(points().map(|p| (p.x, p.x)));
     let y = padded(points().map(|p| {
@@ -750,94 +764,104 @@ fn draw_xy<DB: DrawingBackend>(panel: &XyPanel, area: &DrawingArea<DB, Shift>) -
         (p.y - e, p.y + e)
     }));
     let mut chart = build_chart(&plot, x, y)?;
-    configure_mesh(&mut chart, &panel.x_label, &panel.y_label, &|v| {
-        format!("{v}")
-    })?;
-    // Background kinds first, so markers stay on top.
-    let mut order: Vec<&Series> = panel.series.iter().collect();
-    order.sort_by_key(|s| !matches!(s.kind, Kind::Dots | Kind::Band));
-    for series in order {
-        draw_series(&mut chart, series)?;
+    chart
+        .configure_mesh()
+        .x_desc(panel.x_label.as_str())
+        .y_desc(panel.y_label.as_str())
+        .label_style((FONT, 18))
+        .axis_desc_style((FONT, 22))
+        .max_light_lines(2)
+        .light_line_style(RGBColor(240, 240, 240))
+        .bold_line_style(RGBColor(215, 215, 215))
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
+        .draw()?;
+    // Bands and dots of every series first, so no band hides another series' line.
+    for s in &panel.series {
+        draw_background(&mut chart, s)?;
+    }
+    let bars = panel.series.iter().filter(|s| has_bars(s)).count();
+    let mut dodge = -(bars.saturating_sub(1) as i32) * DODGE / 2;
+    for s in &panel.series {
+        draw_foreground(&mut chart, s, dodge)?;
+        if has_bars(s) {
+            dodge += DODGE;
+        }
     }
     draw_legend(&legend, &panel.series)
 }
 
-fn draw_series<DB: DrawingBackend>(chart: &mut Chart<DB>, s: &Series) -> DrawResult<DB> {
-    let colour = s.colour;
-    let line = colour.stroke_width(3);
-    let xy = |p: &XyPoint| (p.x, p.y);
+/// Horizontal offset in pixels between the error bars of series at the same x, so that
+/// overlapping intervals stay distinguishable.
+const DODGE: i32 = 4;
+
+fn has_bars(s: &Series) -> bool {
+    matches!(s.kind, Kind::Errorbars | Kind::Marker) && s.points.iter().any(|p| p.err.is_some())
+}
+
+fn xy(p: &XyPoint) -> (f64, f64) {
+    (p.x, p.y)
+}
+
+fn draw_background<DB: DrawingBackend>(chart: &mut Chart<DB>, s: &Series) -> DrawResult<(), DB> {
     match s.kind {
-        Kind::Errorbars | Kind::Marker => {
-            if s.kind == Kind::Errorbars {
-                chart.draw_series(LineSeries::new(s.points.iter().map(xy), line))?;
-            }
-            for p in s.points.iter().filter(|p| p.err.is_some()) {
-                let e = p.err.unwrap_or(0.0);
-                let cap = |y: f64| {
-                    EmptyElement::at((p.x, y))
-                        + PathElement::new(vec![(-7, 0), (7, 0)], colour.stroke_width(2))
-                };
-                chart.draw_series([PathElement::new(
-                    vec![(p.x, p.y - e), (p.x, p.y + e)],
-                    colour.stroke_width(2),
-                )])?;
-                chart.draw_series([cap(p.y - e), cap(p.y + e)])?;
-            }
-            if s.kind == Kind::Errorbars {
-                chart.draw_series(
-                    s.points
-                        .iter()
-                        .map(|p| Circle::new(xy(p), 6, colour.filled())),
-                )?;
-            } else {
-                chart.draw_series(
-                    s.points
-                        .iter()
-                        .map(|p| TriangleMarker::new(xy(p), 12, colour.filled())),
-                )?;
-                chart.draw_series(
-                    s.points
-                        .iter()
-                        .map(|p| TriangleMarker::new(xy(p), 12, BLACK.stroke_width(1))),
-                )?;
-            }
-        }
         Kind::Band => {
-            let band: Vec<(f64, f64)> = s
+            let upper = s.points.iter().filter_map(|p| Some((p.x, p.y + p.err?)));
+            let lower = s
                 .points
                 .iter()
-                .filter_map(|p| p.err.map(|e| (p.x, p.y + e)))
-                .chain(
-                    s.points
-                        .iter()
-                        .rev()
-                        .filter_map(|p| p.err.map(|e| (p.x, p.y - e))),
-                )
-                .collect();
+                .rev()
+                .filter_map(|p| Some((p.x, p.y - p.err?)));
+            let band: Vec<(f64, f64)> = upper.chain(lower).collect();
             if band.len() >= 4 {
-                chart.draw_series([Polygon::new(band, colour.mix(0.2).filled())])?;
+                chart.draw_series([Polygon::new(band, s.colour.mix(0.18).filled())])?;
             }
-            chart.draw_series(LineSeries::new(s.points.iter().map(xy), line))?;
-        }
-        Kind::Published => {
-            chart.draw_series(DashedLineSeries::new(
-                s.points.iter().map(xy),
-                12,
-                8,
-                colour.stroke_width(2),
-            ))?;
-            chart.draw_series(
-                s.points
-                    .iter()
-                    .map(|p| Circle::new(xy(p), 9, colour.stroke_width(3))),
-            )?;
         }
         Kind::Dots => {
-            chart.draw_series(
-                s.points
-                    .iter()
-                    .map(|p| Circle::new(xy(p), 4, colour.filled())),
-            )?;
+            let dot = |p: &XyPoint| Circle::new(xy(p), 4, s.colour.filled());
+            chart.draw_series(s.points.iter().map(dot))?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+fn draw_foreground<DB: DrawingBackend>(
+    chart: &mut Chart<DB>,
+    s: &Series,
+    dodge: i32,
+) -> DrawResult<(), DB> {
+    let colour = s.colour;
+    match s.kind {
+        Kind::Errorbars => {
+            chart.draw_series(LineSeries::new(
+                s.points.iter().map(xy),
+                colour.stroke_width(3),
+            ))?;
+            draw_error_bars(chart, s, dodge)?;
+            let marker = |p: &XyPoint| Circle::new(xy(p), 6, colour.filled());
+            chart.draw_series(s.points.iter().map(marker))?;
+        }
+        Kind::Marker => {
+            draw_error_bars(chart, s, dodge)?;
+            // A black halo keeps light colours visible on the grey dots.
+            let halo = |p: &XyPoint| TriangleMarker::new(xy(p), 14, BLACK.filled());
+            let marker = |p: &XyPoint| TriangleMarker::new(xy(p), 10, colour.filled());
+            chart.draw_series(s.points.iter().map(halo))?;
+            chart.draw_series(s.points.iter().map(marker))?;
+        }
+        Kind::Band => {
+            chart.draw_series(LineSeries::new(
+                s.points.iter().map(xy),
+                colour.stroke_width(3),
+            ))?;
+        }
+        Kind::Published => {
+            let line =
+                DashedLineSeries::new(s.points.iter().map(xy), 12, 8, colour.stroke_width(2));
+            chart.draw_series(line)?;
+            let hollow = |p: &XyPoint| Circle::new(xy(p), 9, colour.stroke_width(3));
+            chart.draw_series(s.points.iter().map(hollow))?;
         }
         Kind::Front => {
             let steps = s
@@ -846,62 +870,74 @@ fn draw_series<DB: DrawingBackend>(chart: &mut Chart<DB>, s: &Series) -> DrawRes
                 .flat_map(|w| [(w[0].x, w[0].y), (w[1].x, w[0].y)]);
             let last = s.points.last().map(xy);
             chart.draw_series(LineSeries::new(steps.chain(last), colour.stroke_width(2)))?;
-            chart.draw_series(
-                s.points
-                    .iter()
-                    .map(|p| Circle::new(xy(p), 6, colour.filled())),
-            )?;
+            let marker = |p: &XyPoint| Circle::new(xy(p), 6, colour.filled());
+            chart.draw_series(s.points.iter().map(marker))?;
         }
+        Kind::Dots => {}
     }
     Ok(())
 }
 
+/// Vertical 95% bars with caps, shifted `dodge` pixels right of their point.
+fn draw_error_bars<DB: DrawingBackend>(
+    chart: &mut Chart<DB>,
+    s: &Series,
+    dodge: i32,
+) -> DrawResult<(), DB> {
+    let style = s.colour.stroke_width(2);
+    let bars = s.points.iter().filter_map(|p| {
+        let (lo, hi) = (p.y - p.err?, p.y + p.err?);
+        let top = chart.backend_coord(&(p.x, hi));
+        let bottom = chart.backend_coord(&(p.x, lo));
+        let h = bottom.1 - top.1;
+        let cap = |y| PathElement::new(vec![(dodge - 7, y), (dodge + 7, y)], style);
+        let stem = PathElement::new(vec![(dodge, 0), (dodge, h)], style);
+        Some(EmptyElement::at((p.x, hi)) + cap(0) + stem + cap(h))
+    });
+    let bars: Vec<_> = bars.collect();
+    chart.draw_series(bars)?;
+    Ok(())
+}
+
 /// One legend entry per series, each with a sample of how it is drawn.
-fn draw_legend<DB: DrawingBackend>(
-    area: &DrawingArea<DB, Shift>,
-    series: &[Series],
-) -> DrawResult<DB> {
-    let style = (FONT, 19)
-        .into_text_style(area)
-        .pos(Pos::new(HPos::Left, VPos::Center));
+fn draw_legend<DB: DrawingBackend>(area: &Area<DB>, series: &[Series]) -> DrawResult<(), DB> {
+    let style = text_style(area, 19, Pos::new(HPos::Left, VPos::Center));
     for (i, s) in series.iter().enumerate() {
-        let y = 40 + 34 * i as i32;
+        let y = 30 + 34 * i as i32;
         let c = s.colour;
         let (x0, x1, mid) = (10, 60, (35, y));
+        let line = |width| PathElement::new(vec![(x0, y), (x1, y)], c.stroke_width(width));
         match s.kind {
             Kind::Errorbars => {
-                area.draw(&PathElement::new(vec![(x0, y), (x1, y)], c.stroke_width(3)))?;
+                area.draw(&line(3))?;
                 area.draw(&Circle::new(mid, 6, c.filled()))?;
             }
             Kind::Band => {
                 area.draw(&Rectangle::new(
                     [(x0, y - 9), (x1, y + 9)],
-                    c.mix(0.2).filled(),
+                    c.mix(0.18).filled(),
                 ))?;
-                area.draw(&PathElement::new(vec![(x0, y), (x1, y)], c.stroke_width(3)))?;
+                area.draw(&line(3))?;
             }
             Kind::Published => {
                 area.draw(&PathElement::new(
-                    vec![(x0, y), (x0 + 14, y)],
+                    vec![(x0, y), (x0 + 12, y)],
                     c.stroke_width(2),
                 ))?;
                 area.draw(&PathElement::new(
-                    vec![(x1 - 14, y), (x1, y)],
+                    vec![(x1 - 12, y), (x1, y)],
                     c.stroke_width(2),
                 ))?;
                 area.draw(&Circle::new(mid, 9, c.stroke_width(3)))?;
             }
             Kind::Dots => area.draw(&Circle::new(mid, 4, c.filled()))?,
             Kind::Front => {
-                area.draw(&PathElement::new(
-                    vec![(x0, y + 6), (35, y + 6), (35, y - 6), (x1, y - 6)],
-                    c.stroke_width(2),
-                ))?;
+                area.draw(&line(2))?;
                 area.draw(&Circle::new(mid, 6, c.filled()))?;
             }
             Kind::Marker => {
-                area.draw(&TriangleMarker::new(mid, 12, c.filled()))?;
-                area.draw(&TriangleMarker::new(mid, 12, BLACK.stroke_width(1)))?;
+                area.draw(&TriangleMarker::new(mid, 14, BLACK.filled()))?;
+                area.draw(&TriangleMarker::new(mid, 10, c.filled()))?;
             }
         }
         area.draw(&Text::new(s.name.clone(), (x1 + 12, y), style.clone()))?;
@@ -909,17 +945,15 @@ fn draw_legend<DB: DrawingBackend>(
     Ok(())
 }
 
-fn draw_heat<DB: DrawingBackend>(
-    panel: &HeatPanel,
-    area: &DrawingArea<DB, Shift>,
-) -> DrawResult<DB> {
-    let (plot, legend) = panel_areas(area, &panel.title)?;
+fn draw_heat<DB: DrawingBackend>(panel: &HeatPanel, area: &Area<DB>) -> DrawResult<(), DB> {
+    let (plot, legend) = plot_and_legend(area);
     let t_max = panel.t.last().copied().unwrap_or(1).max(1) as f64;
     let arms = panel.arms.max(1) as f64;
     let mut chart = build_chart(&plot, 0.0..t_max, 0.5..arms + 0.5)?;
+    // Arms are integers; the axis runs between half-integers so each arm is one row.
     let integer = |v: &f64| {
         if (v - v.round()).abs() < 1e-6 {
-            format!("{}", v.round())
+            tick(v)
         } else {
             String::new()
         }
@@ -928,15 +962,17 @@ fn draw_heat<DB: DrawingBackend>(
         .configure_mesh()
         .disable_mesh()
         .x_desc("time t (samples)")
-        .y_desc("arm (split after exit k)")
+        .y_desc("arm k (split after exit k)")
         .label_style((FONT, 18))
         .axis_desc_style((FONT, 22))
+        .x_label_formatter(&tick)
         .y_labels(panel.arms.clamp(2, 25))
         .y_label_formatter(&integer)
         .draw()?;
     let cells = panel.t.iter().enumerate().flat_map(|(i, &end)| {
         let start = if i == 0 { 0 } else { panel.t[i - 1] };
-        panel.share[i].iter().enumerate().map(move |(k, &share)| {
+        let shares = panel.share.get(i).map_or(&[][..], Vec::as_slice);
+        shares.iter().enumerate().map(move |(k, &share)| {
             let y = k as f64 + 1.0;
             Rectangle::new(
                 [(start as f64, y - 0.5), (end as f64, y + 0.5)],
@@ -949,12 +985,12 @@ fn draw_heat<DB: DrawingBackend>(
 }
 
 /// The share-to-colour scale of the heat maps.
-fn draw_colour_bar<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+fn draw_colour_bar<DB: DrawingBackend>(area: &Area<DB>) -> DrawResult<(), DB> {
     let (_, h) = area.dim_in_pixel();
-    let bar = area.margin(10, (h / 4) as i32, 20, (LEGEND_WIDTH - 140) as i32);
+    let bar = area.margin(0, (h / 5) as i32, 30, (LEGEND_WIDTH - 150) as i32);
     let mut chart = ChartBuilder::on(&bar)
-        .y_label_area_size(0)
-        .right_y_label_area_size(70)
+        .margin_top(15)
+        .right_y_label_area_size(60)
         .caption("share of decisions", (FONT, 19))
         .build_cartesian_2d(0.0..1.0, 0.0..1.0)?;
     chart
@@ -963,6 +999,7 @@ fn draw_colour_bar<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>) -> DrawRes
         .disable_x_axis()
         .label_style((FONT, 18))
         .y_labels(6)
+        .y_label_formatter(&tick)
         .draw()?;
     let steps = 100;
     chart.draw_series((0..steps).map(|i| {

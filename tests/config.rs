@@ -63,7 +63,7 @@ fn unknown_key_is_named_with_its_line() {
     assert_eq!(
         error_of("[cost]\nlambda = 0.1\nlamda = 0.2\n"),
         "FILE: line 3: unknown field `lamda`, expected one of `model`, `lambda`, `depths`, \
-         `table`, `offload`, `mu`"
+         `table`, `offload`, `mu`, `profile`, `per_mac`, `per_byte`, `cloud_per_mac`"
     );
 }
 

@@ -4,7 +4,7 @@
 //! that are zero off the pattern) and a truly sparse one (fixed fan-in gather, [`SparseMlp`]).
 
 use super::data::{load_mnist_folder, Images};
-use super::mlp::{pad_columns, Mlp, SparseMlp};
+use super::mlp::{Mlp, SparseMlp};
 use super::{train, EpochStats, Progress, TrainError, TrainParams};
 use ndarray::{s, Array2};
 use rand::{RngExt, SeedableRng};
@@ -119,7 +119,7 @@ pub fn run(bench: &TrainBench) -> Result<TrainBenchResult, TrainError> {
     }
     .validate()?;
     let sparse_net = train(&sparse, &train_set, &mut super::NoProgress)?;
-    let x = pad_columns(&trace_set.pixels.view(), 800);
+    let x = dense_net.input(&trace_set.pixels.view());
     let n = x.nrows();
     let inference = [("dense", &dense_net), ("d10", &sparse_net)]
         .into_iter()

@@ -79,6 +79,10 @@ pub struct Mlp {
     pub layers: Vec<Linear>,
     /// One head per entry of `exit_layers`.
     pub heads: Vec<Linear>,
+    /// Input standardisation `(pixel - mean) / std`, from the training images (set by
+    /// training; 0 and 1 leave pixels as they are). Padding columns stay 0.
+    pub input_mean: f32,
+    pub input_std: f32,
 }
 
 /// Activations of a forward pass kept for the backward pass.
@@ -118,7 +122,18 @@ impl Mlp {
             exit_layers,
             layers,
             heads,
+            input_mean: 0.0,
+            input_std: 1.0,
         }
+    }
+
+    /// The network's input for `pixels`: standardised, then zero-padded to `N_0` columns.
+    pub fn input(&self, pixels: &ArrayView2<f32>) -> Array2<f32> {
+        let mut x = pad_columns(pixels, self.widths[0]);
+        let (mean, std) = (self.input_mean, self.input_std);
+        x.slice_mut(s![.., ..pixels.ncols()])
+            .mapv_inplace(|p| (p - mean) / std);
+        x
     }
 
     /// Number of exits `L`.
@@ -202,7 +217,6 @@ impl Mlp {
         labels: &[u8],
     ) -> (Vec<Grad>, Vec<Grad>, f64, Vec<usize>) {
         let depth = self.layers.len();
-        let batch = labels.len();
         let Forward { hidden, mut logits } = self.forward(x);
         let mut loss = 0.0;
         let mut correct = Vec::with_capacity(logits.len());
@@ -255,7 +269,6 @@ impl Mlp {
             });
             g = ga;
         }
-        let _ = batch;
         let unwrap = |v: Vec<Option<Grad>>| {
             v.into_iter()
                 .map(|g| g.expect("every layer has a gradient"))
@@ -475,28 +488,42 @@ impl SparseMlp {
         }
     }
 
-    /// Final-exit logits of every row of `x` (`B x N_0`).
+    /// Final-exit logits of every row of `x` (`B x N_0`). Works on blocks of 256 samples held
+    /// feature-major, so every edge `(u, v)` is one vectorised `out[v, ..] += w * a[u, ..]`
+    /// over the block; only the pattern's edges are visited.
     pub fn forward(&self, x: &ArrayView2<f32>) -> Array2<f32> {
-        let widest = self.layers.iter().map(|l| l.outputs).max().unwrap_or(0);
+        const BLOCK: usize = 256;
         let classes = self.layers.last().map_or(0, |l| l.outputs);
-        let mut out = Array2::zeros((x.nrows(), classes));
-        let mut a = vec![0.0f32; widest];
-        let mut b = vec![0.0f32; widest];
         let depth = self.layers.len();
-        let x = x.as_standard_layout();
-        let flat = x.as_slice().expect("standard layout");
-        for (input, mut o) in flat.chunks(x.ncols().max(1)).zip(out.rows_mut()) {
+        let mut out = Array2::zeros((x.nrows(), classes));
+        let mut start = 0;
+        while start < x.nrows() {
+            let end = (start + BLOCK).min(x.nrows());
+            let mut a = x
+                .slice(s![start..end, ..])
+                .t()
+                .as_standard_layout()
+                .into_owned();
             for (i, l) in self.layers.iter().enumerate() {
-                let src: &[f32] = if i == 0 { input } else { &a[..l.inputs] };
-                l.forward_one(src, &mut b[..l.outputs]);
-                if i + 1 < depth {
-                    for v in &mut b[..l.outputs] {
-                        *v = v.max(0.0);
+                let mut z = Array2::<f32>::zeros((l.outputs, end - start));
+                for (v, mut zv) in z.rows_mut().into_iter().enumerate() {
+                    zv.fill(l.bias[v]);
+                    let range = v * l.fanin..(v + 1) * l.fanin;
+                    let zs = zv.as_slice_mut().expect("contiguous");
+                    for (&u, &w) in l.index[range.clone()].iter().zip(&l.values[range]) {
+                        let au = a.row(u as usize);
+                        for (o, &x) in zs.iter_mut().zip(au.as_slice().expect("contiguous")) {
+                            *o += w * x;
+                        }
+                    }
+                    if i + 1 < depth {
+                        zs.iter_mut().for_each(|o| *o = o.max(0.0));
                     }
                 }
-                std::mem::swap(&mut a, &mut b);
+                a = z;
             }
-            o.assign(&ndarray::ArrayView1::from(&a[..classes]));
+            out.slice_mut(s![start..end, ..]).assign(&a.t());
+            start = end;
         }
         out
     }

@@ -23,7 +23,7 @@ pub mod sparsity;
 pub mod study;
 
 use self::data::{DataError, Images};
-use self::mlp::{argmax, pad_columns, Adam, Mlp};
+use self::mlp::{argmax, Adam, Mlp};
 use self::sparsity::{fan_in, Pattern};
 use crate::report::write_atomic_with;
 use crate::trace::{write_csv, Sample};
@@ -356,8 +356,18 @@ pub fn train(
     params.check_data(train, "training")?;
     let p = &params.params;
     let mut mlp = params.build();
+    let n_pixels = train.pixels.len() as f64;
+    let mean = train.pixels.iter().map(|&v| f64::from(v)).sum::<f64>() / n_pixels;
+    let var = train
+        .pixels
+        .iter()
+        .map(|&v| (f64::from(v) - mean).powi(2))
+        .sum::<f64>()
+        / n_pixels;
+    mlp.input_mean = mean as f32;
+    mlp.input_std = if var > 0.0 { var.sqrt() as f32 } else { 1.0 };
     let mut adam = Adam::new(&mlp, p.learning_rate as f32);
-    let x = pad_columns(&train.pixels.view(), p.widths[0]);
+    let x = mlp.input(&train.pixels.view());
     let mut order: Vec<usize> = (0..train.len()).collect();
     let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(p.seed, 2));
     progress.start(&p.name, p.epochs);
@@ -395,7 +405,7 @@ pub const CONF_DECIMALS: i32 = 6;
 /// The trace of `images` through every exit of `mlp`: per exit the max softmax probability
 /// (rounded to [`CONF_DECIMALS`] decimals) and the argmax class; the label.
 pub fn trace_samples(mlp: &Mlp, images: &Images) -> Vec<Sample> {
-    let x = pad_columns(&images.pixels.view(), mlp.widths[0]);
+    let x = mlp.input(&images.pixels.view());
     let probs = mlp.predict(&x.view(), 1024);
     let scale = 10f64.powi(CONF_DECIMALS);
     (0..images.len())

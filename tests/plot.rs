@@ -1,0 +1,235 @@
+//! Plots of a small sweep: every figure is written as a valid PNG and SVG of the stated size,
+//! with its text, and a missing report is an error naming the file.
+
+use splitee::plot::{figure_size, plot_dir, plot_sweep, FIGURES, PANEL_SIZE};
+use splitee::sweep::{run_sweep, SweepReport, SweepSettings};
+use std::path::{Path, PathBuf};
+
+/// A 3-point offloading-cost sweep of four policies on the golden trace, with published
+/// accuracy for SplitEE-S.
+fn small_sweep(dir: &Path) -> SweepReport {
+    let trace = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/golden-spec8.csv");
+    let config = format!(
+        r#"[trace]
+paths = [{trace:?}]
+
+[policy]
+names = ["splitee", "splitee-s", "final-exit", "random"]
+
+[run]
+runs = 3
+
+[sweep]
+offload = {{ start = 0.1, stop = 0.5, step = 0.2 }}
+
+[published]
+source = "test"
+offload = [0.1, 0.3]
+accuracy = {{ "splitee-s" = [50.0, 48.0] }}
+"#
+    );
+    let path = dir.join("sweep.toml");
+    std::fs::write(&path, &config).unwrap();
+    let settings = SweepSettings::resolve(&path, Default::default()).unwrap();
+    run_sweep(&settings, config, None, &|_| {}).unwrap()
+}
+
+/// Width and height from a PNG's IHDR chunk, after checking the signature.
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
+    assert_eq!(&bytes[12..16], b"IHDR");
+    let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    (be(&bytes[16..20]), be(&bytes[20..24]))
+}
+
+/// Panels per figure for one trace and two learning policies (SplitEE and SplitEE-S).
+fn panels(stem: &str) -> usize {
+    if stem == "arm-timeline" {
+        2
+    } else {
+        1
+    }
+}
+
+#[test]
+fn every_figure_is_written_as_png_and_svg_of_the_stated_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = small_sweep(dir.path());
+    let written = plot_sweep(&report, dir.path()).unwrap();
+    // To look at the figures: SPLITEE_PLOT_OUT=/some/dir cargo test --test plot
+    if let Some(out) = std::env::var_os("SPLITEE_PLOT_OUT") {
+        std::fs::create_dir_all(&out).unwrap();
+        plot_sweep(&report, Path::new(&out)).unwrap();
+    }
+    let expected: Vec<PathBuf> = FIGURES
+        .iter()
+        .flat_map(|stem| ["svg", "png"].map(|ext| dir.path().join(format!("{stem}.{ext}"))))
+        .collect();
+    assert_eq!(written, expected);
+    for stem in FIGURES {
+        let (w, h) = figure_size(panels(stem));
+        assert_eq!(figure_size(1), PANEL_SIZE);
+        let png = std::fs::read(dir.path().join(format!("{stem}.png"))).unwrap();
+        assert_eq!(png_size(&png), (w, h), "{stem}.png");
+        let svg = std::fs::read_to_string(dir.path().join(format!("{stem}.svg"))).unwrap();
+        let start = svg.trim_start();
+        assert!(
+            start.starts_with("<svg") || start.starts_with("<?xml"),
+            "{stem}.svg"
+        );
+        assert!(
+            svg.contains(&format!("width=\"{w}\"")) && svg.contains(&format!("height=\"{h}\"")),
+            "{stem}.svg is not {w}x{h}"
+        );
+    }
+    // No temporary file is left behind.
+    let stray: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(stray.is_empty(), "{stray:?}");
+}
+
+#[test]
+fn figures_carry_their_labels_legends_and_published_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = small_sweep(dir.path());
+    plot_sweep(&report, dir.path()).unwrap();
+    let svg = |stem: &str| std::fs::read_to_string(dir.path().join(format!("{stem}.svg"))).unwrap();
+    let has = |stem: &str, texts: &[&str]| {
+        let text = svg(stem);
+        for t in texts {
+            assert!(text.contains(t), "{stem}.svg lacks {t:?}");
+        }
+    };
+    let policies = ["splitee", "splitee-s", "final-exit", "random"];
+    has("accuracy-vs-offload", &policies);
+    has(
+        "accuracy-vs-offload",
+        &[
+            "accuracy (%)",
+            "offloading cost o",
+            "splitee-s (published)",
+            "golden-spec8.csv",
+        ],
+    );
+    has("cost-vs-offload", &policies);
+    has("cost-vs-offload", &["cost per sample", "offloading cost o"]);
+    assert!(!svg("cost-vs-offload").contains("(published)"));
+    has("regret", &policies);
+    has(
+        "regret",
+        &["cumulative regret", "time t (samples)", "o = 0.5"],
+    );
+    has(
+        "arm-timeline",
+        &[
+            "Arms played by splitee at",
+            "Arms played by splitee-s at",
+            "share of decisions",
+        ],
+    );
+    assert!(!svg("arm-timeline").contains("final-exit"));
+    has("pareto", &policies);
+    has(
+        "pareto",
+        &[
+            "Pareto front",
+            "fixed arms",
+            "cost per sample",
+            "accuracy (%)",
+        ],
+    );
+}
+
+#[test]
+fn regret_is_restricted_to_the_configured_policies() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut report = small_sweep(dir.path());
+    report.report.regret_policies = Some(vec!["splitee".into()]);
+    plot_sweep(&report, dir.path()).unwrap();
+    let regret = std::fs::read_to_string(dir.path().join("regret.svg")).unwrap();
+    // plotters writes each text element as `<text ...>\ntext\n</text>`.
+    assert!(regret.contains(">\nsplitee\n</text>"));
+    assert!(!regret.contains("final-exit") && !regret.contains("splitee-s"));
+}
+
+#[test]
+fn plot_dir_reads_sweep_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = small_sweep(dir.path());
+    let json = serde_json::to_string(&report).unwrap();
+    std::fs::write(dir.path().join("sweep.json"), json).unwrap();
+    let written = plot_dir(dir.path()).unwrap();
+    assert_eq!(written.len(), 2 * FIGURES.len());
+    assert!(written.iter().all(|p| p.exists()));
+}
+
+#[test]
+fn plot_dir_without_a_report_names_the_missing_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = plot_dir(dir.path()).unwrap_err();
+    assert!(err.to_string().contains("sweep.json"), "{err}");
+}
+
+#[test]
+fn an_unwritable_directory_is_an_error_naming_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = small_sweep(dir.path());
+    let missing = dir.path().join("no/such/dir");
+    let err = plot_sweep(&report, &missing).unwrap_err();
+    assert!(err.to_string().contains("accuracy-vs-offload.svg"), "{err}");
+}
+
+#[test]
+fn without_a_frontier_the_focus_is_the_largest_offload_and_pareto_is_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut report = small_sweep(dir.path());
+    report.frontiers.clear();
+    let written = plot_sweep(&report, dir.path()).unwrap();
+    assert_eq!(written.len(), 2 * (FIGURES.len() - 1));
+    assert!(!dir.path().join("pareto.svg").exists());
+    let regret = std::fs::read_to_string(dir.path().join("regret.svg")).unwrap();
+    assert!(regret.contains("Cumulative regret at o = 0.5"));
+}
+
+#[test]
+fn an_unlabeled_trace_says_why_it_has_no_accuracy_and_no_pareto_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut report = small_sweep(dir.path());
+    report.published = None;
+    for point in &mut report.points {
+        for result in &mut point.results {
+            result.accuracy = None;
+        }
+    }
+    for frontier in &mut report.frontiers {
+        for arm in &mut frontier.arms {
+            arm.accuracy = None;
+        }
+    }
+    plot_sweep(&report, dir.path()).unwrap();
+    let accuracy = std::fs::read_to_string(dir.path().join("accuracy-vs-offload.svg")).unwrap();
+    assert!(accuracy.contains("the trace is unlabeled"));
+    assert!(dir.path().join("cost-vs-offload.png").exists());
+    assert!(!dir.path().join("pareto.png").exists());
+}
+
+#[test]
+fn a_long_trace_name_is_shortened_from_the_left_to_fit_its_panel() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut report = small_sweep(dir.path());
+    let long = format!("/{}/end-of-the-name.csv", "very-long-folder".repeat(20));
+    report.traces[0].paths = vec![long.clone()];
+    plot_sweep(&report, dir.path()).unwrap();
+    let svg = std::fs::read_to_string(dir.path().join("regret.svg")).unwrap();
+    let line = svg
+        .lines()
+        .find(|l| l.ends_with("end-of-the-name.csv"))
+        .expect("the trace name is shown");
+    // About 9 px per character at 20 px: a 1200 px panel holds some 130.
+    let shown = line.chars().count();
+    assert!(line.starts_with('…') && shown < 140 && shown > 60, "{line}");
+    assert!(long.len() > 300);
+}
