@@ -5,7 +5,7 @@ use crate::config::Overrides;
 use crate::config::RunSettings;
 use crate::error::{Error, Result};
 use crate::report::{
-    write_atomic, write_atomic_with, Csv, CurvesCsv, Exporter, Json, Markdown, Report,
+    write_atomic, write_atomic_with, CompactJson, Csv, CurvesCsv, Exporter, Json, Markdown, Report,
 };
 use crate::reward::RewardModel;
 use crate::sim::{simulate, SimResult};
@@ -122,9 +122,9 @@ fn write_all<D: ?Sized>(
 pub fn write_sweep_outputs(sweep: &SweepReport, dir: &Path) -> Result<()> {
     if let Some((index, count)) = sweep.shard {
         let name = format!("shard-{index}-of-{count}");
-        return write_all(dir, &name, sweep, &[&Json]);
+        return write_all(dir, &name, sweep, &[&CompactJson]);
     }
-    write_all(dir, "sweep", sweep, &[&Json, &Csv, &Markdown])?;
+    write_all(dir, "sweep", sweep, &[&CompactJson, &Csv, &Markdown])?;
     write_all(dir, "curves", sweep, &[&CurvesCsv])?;
     let config = dir.join("config.toml");
     write_atomic(&config, sweep.config.as_bytes()).map_err(write_error(&config))

@@ -257,6 +257,20 @@ impl<D: Serialize> Exporter<D> for Json {
     }
 }
 
+/// The full document as compact JSON on one line, for large documents (sweeps) kept on disk.
+pub struct CompactJson;
+
+impl<D: Serialize> Exporter<D> for CompactJson {
+    fn extension(&self) -> &'static str {
+        "json"
+    }
+    fn render(&self, doc: &D) -> String {
+        let mut s = serde_json::to_string(doc).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+}
+
 /// One CSV row per policy (and per grid point of a sweep): every metric's mean and interval.
 pub struct Csv;
 
