@@ -138,23 +138,44 @@ pub struct SimResult {
     pub curve_steps: Vec<usize>,
 }
 
-/// Mean reward of every split arm over the whole trace, and the final-exit cost.
-fn arm_means_and_final_cost(trace: &Trace, model: &RewardModel) -> (Vec<f64>, f64) {
+/// What one pass over the trace tells before any run: every arm's mean reward, the cost of
+/// running every sample to the final exit, and the range rewards can take.
+struct TraceSummary {
+    arm_means: Vec<f64>,
+    final_exit_cost: f64,
+    reward_bounds: (f64, f64),
+}
+
+fn summarise_trace(trace: &Trace, model: &RewardModel) -> TraceSummary {
     let exits = trace.exits();
     let mut row = SampleRow::new(trace, model.costs());
     let mut rewards = vec![0.0; exits];
     let mut sums = vec![0.0; exits];
-    let mut final_cost = 0.0;
+    let mut final_exit_cost = 0.0;
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    let offload = model.costs().weighted_offload();
     for s in 0..trace.samples() {
         row.load(trace, model.costs(), s);
         model.rewards_into(&row, &mut rewards);
         for (sum, r) in sums.iter_mut().zip(&rewards) {
             *sum += r;
         }
-        final_cost += row.processing[exits - 1];
+        final_exit_cost += row.processing[exits - 1];
+        // Confidences lie in [0, 1], so arm k's reward lies in
+        // [-(mu*proc(k) + mu*off(k)), 1 - mu*proc(k)] whatever the sample says.
+        if s == 0 || !model.costs().is_fixed() {
+            for (&p, &o) in row.weighted_processing.iter().zip(offload) {
+                lo = lo.min(-(p + o));
+                hi = hi.max(1.0 - p);
+            }
+        }
     }
     let n = trace.samples() as f64;
-    (sums.iter().map(|s| s / n).collect(), final_cost)
+    TraceSummary {
+        arm_means: sums.iter().map(|s| s / n).collect(),
+        final_exit_cost,
+        reward_bounds: (lo, hi),
+    }
 }
 
 /// A seed for stream `stream` of run `run` derived from the user's seed (SplitMix64 finaliser,
@@ -215,7 +236,11 @@ pub fn simulate(
             exits: trace.exits(),
         });
     }
-    let (arm_means, final_exit_cost) = arm_means_and_final_cost(trace, model);
+    let TraceSummary {
+        arm_means,
+        final_exit_cost,
+        reward_bounds,
+    } = summarise_trace(trace, model);
     let best_arm = crate::stats::argmax_first(arm_means.iter().copied());
     let steps = curve_steps(trace.samples(), opts.curve_points);
 
@@ -236,6 +261,7 @@ pub fn simulate(
                         order,
                         best_arm,
                         arm_means: &arm_means,
+                        reward_bounds,
                         curve_steps: &steps,
                     };
                     let metrics = replay.run();
@@ -273,6 +299,7 @@ struct Replay<'a> {
     order: &'a [u32],
     best_arm: usize,
     arm_means: &'a [f64],
+    reward_bounds: (f64, f64),
     curve_steps: &'a [usize],
 }
 
@@ -300,6 +327,7 @@ impl Replay<'_> {
             best_arm: self.best_arm,
             seed: derive_seed(self.opts.seed, self.run, policy_stream(&self.spec)),
             ucb_c: self.opts.ucb_c,
+            reward_bounds: self.reward_bounds,
         };
         let mut policy = self.spec.build(&ctx);
         let mut row = SampleRow::new(trace, model.costs());
@@ -399,3 +427,29 @@ impl Replay<'_> {
 /// How many steps ahead the next sample's row is prefetched: shuffled replay reads rows at
 /// random, and each would otherwise be a cache miss on the critical path.
 const PREFETCH_DISTANCE: usize = 32;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cost::{CostModel, ReportedCost};
+    use crate::trace::{Sample, TraceBuilder};
+    use std::path::Path;
+
+    #[test]
+    fn reward_bounds_come_from_the_cost_model() {
+        let mut b = TraceBuilder::new(Path::new("t"));
+        b.push(Sample {
+            conf: vec![0.6; 12],
+            pred: vec![0; 12],
+            label: None,
+            cost: None,
+        });
+        let trace = b.finish().unwrap();
+        let costs = CostModel::linear(0.1, 0.3).resolve(&trace).unwrap();
+        let model = RewardModel::new(0.7, costs, ReportedCost::Standard, 0.1);
+        let (lo, hi) = summarise_trace(&trace, &model).reward_bounds;
+        // Lowest: arm 11 offloading, -(1.1 + 0.3); highest: arm 1 exiting with C = 1.
+        assert!((lo + 1.4).abs() < 1e-12, "{lo}");
+        assert!((hi - 0.9).abs() < 1e-12, "{hi}");
+    }
+}

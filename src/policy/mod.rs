@@ -126,6 +126,9 @@ pub struct RunContext {
     pub seed: u64,
     /// UCB exploration constant `c`.
     pub ucb_c: f64,
+    /// The range every reward of this run lies in (from the cost model: confidences are in
+    /// [0, 1]), for policies that rescale rewards to [0, 1].
+    pub reward_bounds: (f64, f64),
 }
 
 impl PolicySpec {
