@@ -63,7 +63,7 @@ use crate::sim::SimOptions;
 use crate::stats::Estimate;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 #[derive(Debug, Deserialize)]
@@ -199,23 +199,6 @@ struct DistortionSection {
     seed: u64,
 }
 
-/// `path` with `.` and `dir/..` removed lexically.
-fn normalise(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for part in path.components() {
-        match part {
-            Component::CurDir => {}
-            Component::ParentDir
-                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
-            {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
-}
-
 /// A validated study.
 #[derive(Debug)]
 pub struct Study {
@@ -263,7 +246,7 @@ impl Study {
             })
         })?;
         let base = path.parent().unwrap_or(Path::new(""));
-        let rel = |p: &Path| normalise(&base.join(p));
+        let rel = |p: &Path| crate::config::normalise(&base.join(p));
         if file.networks.is_empty() {
             return Err(config_error(
                 "networks: name at least one [[networks]]".into(),
