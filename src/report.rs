@@ -78,6 +78,10 @@ pub struct PolicyResult {
     pub cost_reduction: Estimate,
     pub reward_per_sample: Estimate,
     pub cumulative_regret: Estimate,
+    /// Regret against the best fixed arm of each segment (each file of a concatenated trace),
+    /// reported for given-order replays of several segments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segment_regret: Option<Estimate>,
     pub pseudo_regret: Option<Estimate>,
     pub best_arm: usize,
     /// The arm played most in the second half of the stream, most frequent over runs.
@@ -174,6 +178,10 @@ impl PolicyResult {
             cost_reduction: estimate(runs, |m| 1.0 - m.total_cost / sim.final_exit_cost),
             reward_per_sample: estimate(runs, |m| m.total_reward / m.decisions as f64),
             cumulative_regret: estimate(runs, |m| m.regret),
+            segment_regret: runs
+                .iter()
+                .all(|m| m.segment_regret.is_some())
+                .then(|| estimate(runs, |m| m.segment_regret.unwrap_or(0.0))),
             pseudo_regret: runs
                 .iter()
                 .all(|m| m.pseudo_regret.is_some())

@@ -109,6 +109,9 @@ pub struct RunMetrics {
     pub late_arm_counts: Vec<u64>,
     /// Cumulative same-sample regret against the best fixed arm at the end of the run.
     pub regret: f64,
+    /// Cumulative regret against the best fixed arm of each segment (a file of a concatenated
+    /// trace), when samples are replayed in the given order and there are several segments.
+    pub segment_regret: Option<f64>,
     /// `sum_t (mean(best) - mean(a_t))` over the arms' mean rewards; `None` for actions that
     /// are not split arms (device-only early exit).
     pub pseudo_regret: Option<f64>,
@@ -144,6 +147,8 @@ struct TraceSummary {
     arm_means: Vec<f64>,
     final_exit_cost: f64,
     reward_bounds: (f64, f64),
+    /// The best fixed arm of every segment of the trace (one per concatenated file).
+    segment_best: Vec<usize>,
 }
 
 fn summarise_trace(trace: &Trace, model: &RewardModel) -> TraceSummary {
@@ -151,14 +156,25 @@ fn summarise_trace(trace: &Trace, model: &RewardModel) -> TraceSummary {
     let mut row = SampleRow::new(trace, model.costs());
     let mut rewards = vec![0.0; exits];
     let mut sums = vec![0.0; exits];
+    let starts = trace.segment_starts();
+    let mut segment_sums = vec![vec![0.0; exits]; starts.len()];
+    let mut segment = 0;
     let mut final_exit_cost = 0.0;
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
     let offload = model.costs().weighted_offload();
     for s in 0..trace.samples() {
         row.load(trace, model.costs(), s);
         model.rewards_into(&row, &mut rewards);
-        for (sum, r) in sums.iter_mut().zip(&rewards) {
+        while starts.get(segment + 1).is_some_and(|&next| s >= next) {
+            segment += 1;
+        }
+        for ((sum, seg), r) in sums
+            .iter_mut()
+            .zip(&mut segment_sums[segment])
+            .zip(&rewards)
+        {
             *sum += r;
+            *seg += r;
         }
         final_exit_cost += row.processing[exits - 1];
         // Confidences lie in [0, 1], so arm k's reward lies in
@@ -175,6 +191,10 @@ fn summarise_trace(trace: &Trace, model: &RewardModel) -> TraceSummary {
         arm_means: sums.iter().map(|s| s / n).collect(),
         final_exit_cost,
         reward_bounds: (lo, hi),
+        segment_best: segment_sums
+            .iter()
+            .map(|sums| crate::stats::argmax_first(sums.iter().copied()))
+            .collect(),
     }
 }
 
@@ -240,7 +260,11 @@ pub fn simulate(
         arm_means,
         final_exit_cost,
         reward_bounds,
+        segment_best,
     } = summarise_trace(trace, model);
+    // Segments keep their meaning only when samples are replayed in order.
+    let segment_best_total = (opts.order == Order::Given && segment_best.len() > 1)
+        .then(|| segment_best_total(trace, model, &segment_best));
     let best_arm = crate::stats::argmax_first(arm_means.iter().copied());
     let steps = curve_steps(trace.samples(), opts.curve_points);
 
@@ -262,6 +286,7 @@ pub fn simulate(
                         best_arm,
                         arm_means: &arm_means,
                         reward_bounds,
+                        segment_best_total,
                         curve_steps: &steps,
                     };
                     let metrics = replay.run();
@@ -289,6 +314,22 @@ pub fn simulate(
     })
 }
 
+/// Total reward of playing each segment's best fixed arm on that segment: the benchmark of
+/// per-segment regret in a given-order replay.
+fn segment_best_total(trace: &Trace, model: &RewardModel, best: &[usize]) -> f64 {
+    let starts = trace.segment_starts();
+    let ends = starts[1..].iter().copied().chain([trace.samples()]);
+    let mut row = SampleRow::new(trace, model.costs());
+    let mut total = 0.0;
+    for ((start, end), &arm) in starts.iter().copied().zip(ends).zip(best) {
+        for s in start..end {
+            row.load(trace, model.costs(), s);
+            total += model.reward(&row, arm);
+        }
+    }
+    total
+}
+
 /// One run of one policy.
 struct Replay<'a> {
     trace: &'a Trace,
@@ -300,6 +341,7 @@ struct Replay<'a> {
     best_arm: usize,
     arm_means: &'a [f64],
     reward_bounds: (f64, f64),
+    segment_best_total: Option<f64>,
     curve_steps: &'a [usize],
 }
 
@@ -351,6 +393,7 @@ impl Replay<'_> {
             arm_counts: vec![0; exits],
             late_arm_counts: vec![0; exits],
             regret: 0.0,
+            segment_regret: None,
             pseudo_regret: None,
             regret_curve: Vec::with_capacity(self.curve_steps.len()),
             arm_count_curve: Vec::with_capacity(self.curve_steps.len()),
@@ -409,6 +452,7 @@ impl Replay<'_> {
         (m.total_cost, m.total_reward, m.offloads) = (total_cost, total_reward, offloads);
         (m.labeled, m.correct) = (labeled, correct_count);
         m.regret = best_total - m.total_reward;
+        m.segment_regret = self.segment_best_total.map(|best| best - total_reward);
         if self.spec != PolicySpec::DeviceEe {
             let best_mean = self.arm_means[self.best_arm];
             m.pseudo_regret = Some(

@@ -160,9 +160,15 @@ pub struct Trace {
     labeled: bool,
     rows: Rows,
     cost: Option<Column>,
+    /// First sample of each segment (a file of a concatenation), starting with 0.
+    segments: Vec<usize>,
 }
 
 impl Trace {
+    /// The first sample of each segment: one segment per file of a concatenated trace.
+    pub fn segment_starts(&self) -> &[usize] {
+        &self.segments
+    }
     /// Where the trace was read from (for messages and reports).
     pub fn source(&self) -> &Path {
         &self.source
@@ -264,6 +270,9 @@ impl Trace {
                 "concatenated traces must all carry cost_k columns, or none",
             ));
         }
+        let offset = self.samples();
+        self.segments
+            .extend(other.segments.iter().map(|start| start + offset));
         self.rows.reserve(other.samples());
         for s in 0..other.samples() {
             let sample = other.sample(s);
@@ -372,6 +381,7 @@ impl TraceBuilder {
             source: self.source,
             classes: self.classes as usize,
             labeled: self.labeled,
+            segments: vec![0],
             rows,
             cost: self.cost.map(ColumnBuilder::finish),
         })
