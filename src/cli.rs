@@ -6,6 +6,7 @@ use splitee::policy::PolicySpec;
 use splitee::reward::Observation;
 use splitee::sim::Order;
 use splitee::sweep::Shard;
+use splitee::trace::synth::Drift;
 use std::path::PathBuf;
 
 /// Examples of each subcommand, shown in its `--help` and together in `splitee --help`.
@@ -275,6 +276,26 @@ pub struct InspectArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DriftKind {
+    None,
+    Abrupt,
+    Gradual,
+}
+
+impl SynthArgs {
+    pub fn drift(&self) -> Drift {
+        match self.drift {
+            DriftKind::None => Drift::None,
+            DriftKind::Abrupt => Drift::Abrupt {
+                segments: self.segments,
+                shift: self.shift,
+            },
+            DriftKind::Gradual => Drift::Gradual { shift: self.shift },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum SynthFormat {
     Csv,
     Jsonl,
@@ -300,6 +321,17 @@ pub struct SynthArgs {
     /// Output format; defaults to the extension of --out, or csv.
     #[arg(long, value_enum)]
     pub format: Option<SynthFormat>,
+    /// Let the data drift: a distortion that rises in equal phases (`abrupt`; with --out each
+    /// phase goes to its own file, OUT-1, OUT-2, ..., to replay with --order given) or steadily
+    /// over the stream (`gradual`). Shallow exits lose confidence the most.
+    #[arg(long, value_enum, default_value_t = DriftKind::None)]
+    pub drift: DriftKind,
+    /// Phases of an abrupt drift.
+    #[arg(long, default_value_t = 2)]
+    pub segments: usize,
+    /// How far the distortion lowers certainty at its peak, in [0, 1].
+    #[arg(long, default_value_t = 0.5)]
+    pub shift: f64,
 }
 
 const TRAIN_EXAMPLES: &str = "\

@@ -119,25 +119,41 @@ fn synth(args: &SynthArgs) -> Result<()> {
         classes: args.classes,
         seed: args.seed,
     };
-    let samples = params.stream()?;
+    let drift = args.drift();
+    let mut samples = params.stream_with(drift)?;
     let format = args.format.unwrap_or_else(|| match &args.out {
         Some(p) if trace::TraceFormat::from_path(p).ok() == Some(trace::TraceFormat::Jsonl) => {
             SynthFormat::Jsonl
         }
         _ => SynthFormat::Csv,
     });
-    let write = |out: &mut dyn Write| match format {
+    let write = |out: &mut dyn Write, samples: &mut dyn Iterator<Item = trace::Sample>| match format
+    {
         SynthFormat::Csv => write_csv(out, samples),
         SynthFormat::Jsonl => write_jsonl(out, samples),
     };
-    match &args.out {
-        Some(path) => write_atomic_with(path, write)
-            .with_context(|| format!("{}: cannot write", path.display()))?,
-        None => {
-            let stdout = std::io::stdout();
-            let mut out = std::io::BufWriter::new(stdout.lock());
-            ignore_closed_pipe(write(&mut out).and_then(|()| out.flush()))?;
-        }
+    let Some(path) = &args.out else {
+        let stdout = std::io::stdout();
+        let mut out = std::io::BufWriter::new(stdout.lock());
+        return ignore_closed_pipe(write(&mut out, &mut samples).and_then(|()| out.flush()));
+    };
+    // One file per phase of an abrupt drift (a single phase otherwise).
+    let starts = drift.segment_starts(args.samples);
+    let ends: Vec<usize> = starts[1..].iter().copied().chain([args.samples]).collect();
+    for (phase, (&start, &end)) in starts.iter().zip(&ends).enumerate() {
+        let file = if starts.len() == 1 {
+            path.clone()
+        } else {
+            let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+            let ext = path
+                .extension()
+                .map(|e| format!(".{}", e.to_string_lossy()));
+            path.with_file_name(format!("{stem}-{}{}", phase + 1, ext.unwrap_or_default()))
+        };
+        write_atomic_with(&file, |out| {
+            write(out, &mut samples.by_ref().take(end - start))
+        })
+        .with_context(|| format!("{}: cannot write", file.display()))?;
     }
     Ok(())
 }

@@ -315,6 +315,8 @@ pub struct TraceBuilder {
     cost: Option<ColumnBuilder>,
     /// Samples expected in all, when known, so storage is allocated once.
     expected: usize,
+    /// First sample of each segment, starting with 0.
+    segments: Vec<usize>,
 }
 
 impl TraceBuilder {
@@ -326,6 +328,7 @@ impl TraceBuilder {
             rows: None,
             cost: None,
             expected: 0,
+            segments: vec![0],
         }
     }
 
@@ -363,6 +366,14 @@ impl TraceBuilder {
         }
     }
 
+    /// Starts a new segment (a phase of a drifting stream) at the next sample pushed.
+    pub fn start_segment(&mut self) {
+        let next = self.len();
+        if next > 0 && self.segments.last() != Some(&next) {
+            self.segments.push(next);
+        }
+    }
+
     /// Number of samples pushed so far.
     pub fn len(&self) -> usize {
         self.rows.as_ref().map_or(0, Rows::len)
@@ -381,7 +392,7 @@ impl TraceBuilder {
             source: self.source,
             classes: self.classes as usize,
             labeled: self.labeled,
-            segments: vec![0],
+            segments: self.segments,
             rows,
             cost: self.cost.map(ColumnBuilder::finish),
         })

@@ -87,27 +87,103 @@ impl SynthParams {
 
     /// The samples, generated one at a time.
     pub fn stream(&self) -> Result<SynthSamples, TraceError> {
+        self.stream_with(Drift::None)
+    }
+
+    /// The samples of a stream whose data drifts (see [`Drift`]).
+    pub fn stream_with(&self, drift: Drift) -> Result<SynthSamples, TraceError> {
         self.validate()?;
+        drift.validate()?;
         let span = (self.exits - 1) as f64;
+        let depth = |k: usize| k as f64 / span;
         Ok(SynthSamples {
             rng: ChaCha8Rng::seed_from_u64(self.seed),
             remaining: self.samples,
+            total: self.samples,
             classes: self.classes as u32,
             certainty: (0..self.exits)
-                .map(|k| T_FIRST + (T_LAST - T_FIRST) * (k as f64 / span).sqrt())
+                .map(|k| T_FIRST + (T_LAST - T_FIRST) * depth(k).sqrt())
                 .collect(),
+            distortion_weight: (0..self.exits).map(|k| 1.0 - 0.5 * depth(k)).collect(),
+            drift,
         })
     }
 
     /// The whole trace in memory, for replay.
     pub fn trace(&self) -> Result<Trace, TraceError> {
+        self.trace_with(Drift::None)
+    }
+
+    /// The whole drifting trace in memory; an abrupt drift's phases are the trace's segments.
+    pub fn trace_with(&self, drift: Drift) -> Result<Trace, TraceError> {
         let mut builder = TraceBuilder::new(Path::new(SOURCE))
             .with_classes(self.classes)
             .with_capacity(self.samples);
-        for sample in self.stream()? {
+        let starts = drift.segment_starts(self.samples);
+        for (s, sample) in self.stream_with(drift)?.enumerate() {
+            if s > 0 && starts.contains(&s) {
+                builder.start_segment();
+            }
             builder.push(sample);
         }
         builder.finish()
+    }
+}
+
+/// How the data of a synthetic stream changes over time: a distortion level `d` in [0, 1]
+/// (noise rising, as in the I-SplitEE setting) lowers every exit's certainty by
+/// `shift * d * (1 - x_k / 2)`, so shallow exits lose the most and the best split moves deeper.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum Drift {
+    /// A stationary stream.
+    #[default]
+    None,
+    /// `segments` equal phases with distortion `0, 1/(segments-1), ..., 1`.
+    Abrupt { segments: usize, shift: f64 },
+    /// Distortion rising linearly from 0 to 1 over the stream.
+    Gradual { shift: f64 },
+}
+
+impl Drift {
+    fn validate(&self) -> Result<(), TraceError> {
+        let problem = match *self {
+            Drift::None => None,
+            Drift::Abrupt { segments, .. } if segments < 2 => Some(format!(
+                "an abrupt drift needs at least 2 segments (got {segments})"
+            )),
+            Drift::Abrupt { shift, .. } | Drift::Gradual { shift }
+                if !(shift.is_finite() && (0.0..=1.0).contains(&shift)) =>
+            {
+                Some(format!("the drift shift must be in [0, 1] (got {shift})"))
+            }
+            _ => None,
+        };
+        match problem {
+            Some(message) => Err(TraceError::file(Path::new(SOURCE), message)),
+            None => Ok(()),
+        }
+    }
+
+    /// The first sample of each phase (just 0 unless the drift is abrupt).
+    pub fn segment_starts(&self, samples: usize) -> Vec<usize> {
+        match *self {
+            Drift::Abrupt { segments, .. } => {
+                (0..segments).map(|i| i * samples / segments).collect()
+            }
+            _ => vec![0],
+        }
+    }
+
+    /// Distortion and shift for sample `index` of `total`.
+    fn level(&self, index: usize, total: usize) -> f64 {
+        match *self {
+            Drift::None => 0.0,
+            Drift::Abrupt { segments, shift } => {
+                let phase = index * segments / total.max(1);
+                shift * phase as f64 / (segments - 1) as f64
+            }
+            Drift::Gradual { shift } => shift * index as f64 / (total.max(2) - 1) as f64,
+        }
     }
 }
 
@@ -116,9 +192,13 @@ impl SynthParams {
 pub struct SynthSamples {
     rng: ChaCha8Rng,
     remaining: usize,
+    total: usize,
     classes: u32,
     /// `t_k` of every exit, computed once.
     certainty: Vec<f64>,
+    /// How much distortion lowers each exit's certainty (`1 - x_k / 2`).
+    distortion_weight: Vec<f64>,
+    drift: Drift,
 }
 
 impl Iterator for SynthSamples {
@@ -136,11 +216,20 @@ impl Iterator for SynthSamples {
         let shared = rng.random::<f64>();
         let floor = 1.0 / f64::from(classes);
         let exits = self.certainty.len();
+        let level = self
+            .drift
+            .level(self.total - self.remaining - 1, self.total);
         let mut conf = Vec::with_capacity(exits);
         let mut pred = Vec::with_capacity(exits);
-        for &certainty in &self.certainty {
+        for (&certainty, &weight) in self.certainty.iter().zip(&self.distortion_weight) {
             let noise = rng.random::<f64>() - 0.5;
-            let t = (certainty + EASE_WEIGHT * ease + NOISE_WEIGHT * noise).clamp(0.0, 1.0);
+            // Without drift the certainty is left untouched, bit for bit.
+            let distorted = if level > 0.0 {
+                certainty - level * weight
+            } else {
+                certainty
+            };
+            let t = (distorted + EASE_WEIGHT * ease + NOISE_WEIGHT * noise).clamp(0.0, 1.0);
             let c = f64::from((floor + (1.0 - floor) * t) as f32);
             let u = if rng.random::<f64>() < SHARED {
                 shared
@@ -176,6 +265,53 @@ mod tests {
             classes: 2,
             seed,
         }
+    }
+
+    fn mean_conf(trace: &Trace, exit: usize, samples: std::ops::Range<usize>) -> f64 {
+        let n = samples.len() as f64;
+        samples.map(|s| trace.conf(s, exit)).sum::<f64>() / n
+    }
+
+    #[test]
+    fn abrupt_drift_lowers_shallow_confidence_in_later_phases_and_marks_segments() {
+        let p = SynthParams {
+            samples: 9_000,
+            ..params(3)
+        };
+        let trace = p
+            .trace_with(Drift::Abrupt {
+                segments: 3,
+                shift: 0.4,
+            })
+            .unwrap();
+        assert_eq!(trace.segment_starts(), &[0, 3_000, 6_000]);
+        // Exit 4 (exit 1 soon sits at the 1/K floor): lower in every phase, and it loses more
+        // than the final exit.
+        let phase = |i: usize, exit| mean_conf(&trace, exit, i * 3_000..(i + 1) * 3_000);
+        assert!(phase(0, 3) > phase(1, 3) + 0.05 && phase(1, 3) > phase(2, 3) + 0.05);
+        let drop = |exit| phase(0, exit) - phase(2, exit);
+        assert!(drop(3) > drop(11) + 0.03, "{} vs {}", drop(3), drop(11));
+    }
+
+    #[test]
+    fn gradual_drift_declines_steadily_and_no_drift_changes_nothing() {
+        let p = SynthParams {
+            samples: 8_000,
+            ..params(4)
+        };
+        let trace = p.trace_with(Drift::Gradual { shift: 0.4 }).unwrap();
+        assert_eq!(trace.segment_starts(), &[0]);
+        let quarter = |i: usize| mean_conf(&trace, 3, i * 2_000..(i + 1) * 2_000);
+        assert!((0..3).all(|i| quarter(i) > quarter(i + 1)));
+        let plain: Vec<Sample> = p.stream().unwrap().collect();
+        let none: Vec<Sample> = p.stream_with(Drift::None).unwrap().collect();
+        assert_eq!(plain, none);
+        let bad = Drift::Abrupt {
+            segments: 1,
+            shift: 0.2,
+        };
+        assert!(p.stream_with(bad).is_err());
+        assert!(p.stream_with(Drift::Gradual { shift: 1.5 }).is_err());
     }
 
     #[test]
