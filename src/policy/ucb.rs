@@ -1,10 +1,11 @@
 //! UCB1 over split arms: SplitEE (bandit feedback) and SplitEE-S (side observations).
 
+use super::stats::for_each_observed;
 use super::Policy;
 use crate::reward::{Action, Feedback};
 
 /// Which other arms a decision updates besides the played one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SideInformation {
     /// Bandit feedback: only the played arm (SplitEE).
     None,
@@ -196,15 +197,7 @@ impl Policy for Ucb {
     }
 
     fn observe(&mut self, feedback: &Feedback<'_>) {
-        let played = feedback.arm();
-        if self.side == SideInformation::Shallower {
-            for j in 0..played {
-                if let Some(r) = feedback.side_reward(j) {
-                    self.record(j, r);
-                }
-            }
-        }
-        self.record(played, feedback.reward());
+        for_each_observed(feedback, self.side, |k, r| self.record(k, r));
     }
 
     fn prime(&mut self, arm: usize, reward: f64) {

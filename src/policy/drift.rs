@@ -1,0 +1,337 @@
+//! UCB for drifting streams (Garivier & Moulines 2011): sliding-window UCB forgets everything
+//! older than the last `W` observations, discounted UCB weighs an observation `s` steps old by
+//! `gamma^s`.
+//!
+//! Both also keep every reward ever fed in an [`ArmStats`], which is what
+//! [`Policy::reward_sums`] reports; their indices use only the windowed or discounted values.
+
+use super::stats::{argmax_by, for_each_observed, ArmStats};
+use super::{Policy, SideInformation};
+use crate::reward::{Action, Feedback};
+
+/// Sliding-window UCB: index `mean_W + c sqrt(ln(min(t, W)) / n_W)` over the last `W`
+/// observations (a ring buffer of `(arm, reward)`; with side observations, each observed
+/// shallower arm takes a slot too, so `min(t, W)` is the number of observations in the window).
+/// Arms absent from the window come first.
+#[derive(Debug, Clone)]
+pub struct SlidingWindowUcb {
+    stats: ArmStats,
+    side: SideInformation,
+    c: f64,
+    window: usize,
+    /// The last `window` observations; once full, `head` is the oldest.
+    ring: Vec<(usize, f64)>,
+    head: usize,
+    window_sums: Vec<f64>,
+    window_counts: Vec<u64>,
+    /// Evictions since `window_sums` were last recomputed from the ring: they are every
+    /// `window` evictions (amortised O(1)), so adding and subtracting never accumulates
+    /// rounding error.
+    evictions: usize,
+}
+
+/// The ring buffer grows to the window as observations arrive rather than being allocated
+/// whole: a window longer than the stream never costs its full size.
+const INITIAL_RING: usize = 1 << 12;
+
+impl SlidingWindowUcb {
+    pub fn new(arms: usize, window: usize, c: f64, side: SideInformation) -> Self {
+        let window = window.max(1);
+        Self {
+            stats: ArmStats::new(arms),
+            side,
+            c,
+            window,
+            ring: Vec::with_capacity(window.min(INITIAL_RING)),
+            head: 0,
+            window_sums: vec![0.0; arms],
+            window_counts: vec![0; arms],
+            evictions: 0,
+        }
+    }
+
+    #[inline]
+    fn record(&mut self, arm: usize, reward: f64) {
+        self.stats.record(arm, reward);
+        if self.ring.len() < self.window {
+            self.ring.push((arm, reward));
+        } else {
+            let (old_arm, old_reward) = std::mem::replace(&mut self.ring[self.head], (arm, reward));
+            self.head = if self.head + 1 == self.window {
+                0
+            } else {
+                self.head + 1
+            };
+            self.window_counts[old_arm] -= 1;
+            self.window_sums[old_arm] -= old_reward;
+            self.evictions += 1;
+        }
+        self.window_counts[arm] += 1;
+        self.window_sums[arm] += reward;
+        if self.evictions >= self.window {
+            self.resum();
+        }
+    }
+
+    /// Recomputes the window sums from the ring.
+    fn resum(&mut self) {
+        self.window_sums.fill(0.0);
+        for &(arm, reward) in &self.ring {
+            self.window_sums[arm] += reward;
+        }
+        self.evictions = 0;
+    }
+
+    /// Per-arm reward sums and counts over the window.
+    #[cfg(test)]
+    pub(crate) fn window(&self) -> (&[f64], &[u64]) {
+        (&self.window_sums, &self.window_counts)
+    }
+}
+
+impl Policy for SlidingWindowUcb {
+    fn choose(&mut self, _t: usize) -> Action {
+        let log_n = (self.ring.len() as f64).ln().max(0.0);
+        let (sums, counts, c) = (&self.window_sums, &self.window_counts, self.c);
+        Action::Split(argmax_by(counts.len(), |k| match counts[k] {
+            0 => f64::INFINITY,
+            n => {
+                let n = n as f64;
+                sums[k] / n + c * (log_n / n).sqrt()
+            }
+        }))
+    }
+
+    fn observe(&mut self, feedback: &Feedback<'_>) {
+        for_each_observed(feedback, self.side, |k, r| self.record(k, r));
+    }
+
+    fn reward_sums(&self) -> Option<(&[f64], &[u64])> {
+        Some(self.stats.sums())
+    }
+}
+
+/// Discounted UCB with discount `gamma` in (0, 1): index `mean_d + 2 c sqrt(ln n_d / n_d(k))`,
+/// with `n_d(k)` the discounted count of arm `k`, `n_d` their total and `c` the run's UCB
+/// constant (the paper's `B sqrt(xi)`). Arms whose discounted count is 0 come first.
+///
+/// Every step discounts all arms by `gamma`. Rather than touching every arm, the sums and counts
+/// are stored divided by a global factor `scale = gamma^steps`, so a step costs O(1) per
+/// observation; when `scale` gets small they are multiplied by it and it is reset to 1.
+#[derive(Debug, Clone)]
+pub struct DiscountedUcb {
+    stats: ArmStats,
+    side: SideInformation,
+    c: f64,
+    gamma: f64,
+    /// Discounted sums and counts, divided by `scale`.
+    sums: Vec<f64>,
+    counts: Vec<f64>,
+    total: f64,
+    scale: f64,
+}
+
+/// `scale` below which the stored values are renormalised (they stay below ~1e100 / (1 - gamma),
+/// far from overflow).
+const RENORMALISE_BELOW: f64 = 1e-100;
+
+impl DiscountedUcb {
+    pub fn new(arms: usize, gamma: f64, c: f64, side: SideInformation) -> Self {
+        Self {
+            stats: ArmStats::new(arms),
+            side,
+            c,
+            gamma,
+            sums: vec![0.0; arms],
+            counts: vec![0.0; arms],
+            total: 0.0,
+            scale: 1.0,
+        }
+    }
+
+    /// Folds `scale` into the stored values.
+    fn renormalise(&mut self) {
+        for (s, n) in self.sums.iter_mut().zip(&mut self.counts) {
+            *s *= self.scale;
+            *n *= self.scale;
+        }
+        self.total *= self.scale;
+        self.scale = 1.0;
+    }
+
+    /// Discounted reward sums and counts, as they are now.
+    #[cfg(test)]
+    pub(crate) fn discounted(&self) -> (Vec<f64>, Vec<f64>) {
+        let scaled = |v: &[f64]| v.iter().map(|x| x * self.scale).collect();
+        (scaled(&self.sums), scaled(&self.counts))
+    }
+}
+
+impl Policy for DiscountedUcb {
+    fn choose(&mut self, _t: usize) -> Action {
+        let log_n = (self.total * self.scale).ln().max(0.0);
+        let (sums, counts, scale, c) = (&self.sums, &self.counts, self.scale, self.c);
+        Action::Split(argmax_by(counts.len(), |k| {
+            // The scale cancels in the mean. A count that underflowed to 0 counts as unplayed.
+            if counts[k] > 0.0 {
+                sums[k] / counts[k] + 2.0 * c * (log_n / (counts[k] * scale)).sqrt()
+            } else {
+                f64::INFINITY
+            }
+        }))
+    }
+
+    fn observe(&mut self, feedback: &Feedback<'_>) {
+        self.scale *= self.gamma;
+        if self.scale < RENORMALISE_BELOW {
+            self.renormalise();
+        }
+        let weight = 1.0 / self.scale;
+        let Self {
+            stats,
+            side,
+            sums,
+            counts,
+            total,
+            ..
+        } = self;
+        for_each_observed(feedback, *side, |k, r| {
+            stats.record(k, r);
+            sums[k] += r * weight;
+            counts[k] += weight;
+            *total += weight;
+        });
+    }
+
+    fn reward_sums(&self) -> Option<(&[f64], &[u64])> {
+        Some(self.stats.sums())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::testing::Bench;
+    use crate::reward::Observation;
+    use proptest::prelude::*;
+
+    fn stream() -> impl Strategy<Value = Vec<(Vec<f64>, Option<usize>, bool)>> {
+        proptest::collection::vec(
+            (
+                proptest::collection::vec(0.0f64..=1.0, 5),
+                proptest::option::of(0usize..5),
+                any::<bool>(),
+            ),
+            1..300,
+        )
+    }
+
+    fn side(shallower: bool) -> SideInformation {
+        if shallower {
+            SideInformation::Shallower
+        } else {
+            SideInformation::None
+        }
+    }
+
+    /// What a policy with or without side information records of `observed`.
+    fn fed(mut observed: Vec<(usize, f64)>, shallower: bool) -> Vec<(usize, f64)> {
+        if !shallower {
+            observed.drain(..observed.len() - 1);
+        }
+        observed
+    }
+
+    fn observation(oracle: bool) -> Observation {
+        if oracle {
+            Observation::Oracle
+        } else {
+            Observation::Strict
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// The window's sums and counts are those of the last `W` observations.
+        #[test]
+        fn window_holds_the_last_w_observations(
+            steps in stream(),
+            window in prop_oneof![1usize..12, Just(1000)],
+            shallower in any::<bool>(),
+        ) {
+            let mut bench = Bench::new(5);
+            let mut policy = SlidingWindowUcb::new(5, window, 1.0, side(shallower));
+            let mut seen = Vec::new();
+            for (t, (conf, arm, oracle)) in steps.iter().enumerate() {
+                let (_, observed) = bench.step(&mut policy, t, conf, *arm, observation(*oracle));
+                let observed = fed(observed, shallower);
+                seen.extend(observed);
+                let last = &seen[seen.len().saturating_sub(window)..];
+                let (sums, counts) = policy.window();
+                for k in 0..5 {
+                    let in_window = last.iter().filter(|(a, _)| *a == k);
+                    prop_assert_eq!(counts[k], in_window.clone().count() as u64);
+                    let sum: f64 = in_window.map(|(_, r)| r).sum();
+                    prop_assert!((sums[k] - sum).abs() <= 1e-9, "arm {}: {} vs {}", k, sums[k], sum);
+                }
+            }
+        }
+
+        /// Lazy discounting (with renormalisation, frequent at small `gamma`) gives the sums and
+        /// counts of discounting every arm at every step.
+        #[test]
+        fn lazy_discounting_matches_eager_discounting(
+            steps in stream(),
+            gamma in prop_oneof![Just(0.01), Just(0.2), 0.5f64..0.9999],
+            shallower in any::<bool>(),
+        ) {
+            let mut bench = Bench::new(5);
+            let mut policy = DiscountedUcb::new(5, gamma, 1.0, side(shallower));
+            let (mut sums, mut counts) = (vec![0.0; 5], vec![0.0; 5]);
+            for (t, (conf, arm, oracle)) in steps.iter().enumerate() {
+                let (_, observed) = bench.step(&mut policy, t, conf, *arm, observation(*oracle));
+                let observed = fed(observed, shallower);
+                for k in 0..5 {
+                    sums[k] *= gamma;
+                    counts[k] *= gamma;
+                }
+                for (k, r) in observed {
+                    sums[k] += r;
+                    counts[k] += 1.0;
+                }
+                let (lazy_sums, lazy_counts) = policy.discounted();
+                for k in 0..5 {
+                    let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * (1.0 + b.abs());
+                    prop_assert!(close(lazy_sums[k], sums[k]), "sum {}: {} vs {}", k, lazy_sums[k], sums[k]);
+                    prop_assert!(close(lazy_counts[k], counts[k]), "count {}: {} vs {}", k, lazy_counts[k], counts[k]);
+                }
+            }
+        }
+    }
+
+    /// Long streams stay finite and the window sums do not drift.
+    #[test]
+    fn long_streams_stay_exact_enough() {
+        let mut bench = Bench::new(3);
+        let mut sw = SlidingWindowUcb::new(3, 7, 1.0, SideInformation::Shallower);
+        let mut d = DiscountedUcb::new(3, 0.3, 1.0, SideInformation::Shallower);
+        let mut seen = Vec::new();
+        for t in 0..100_000 {
+            let x = (t as f64 * 0.618_033_988_7).fract();
+            let conf = [x, 1.0 - x, 0.5 + 0.5 * x];
+            let (_, observed) = bench.step(&mut sw, t, &conf, None, Observation::Strict);
+            seen.extend(observed);
+            bench.step(&mut d, t, &conf, None, Observation::Oracle);
+        }
+        let last = &seen[seen.len() - 7..];
+        let (sums, _) = sw.window();
+        for (k, window_sum) in sums.iter().enumerate() {
+            let sum: f64 = last.iter().filter(|(a, _)| *a == k).map(|(_, r)| r).sum();
+            assert!((window_sum - sum).abs() < 1e-12);
+        }
+        let (d_sums, d_counts) = d.discounted();
+        assert!(d_sums.iter().chain(&d_counts).all(|x| x.is_finite()));
+        assert!(d_counts.iter().sum::<f64>() <= 3.0 / (1.0 - 0.3) + 1e-9);
+    }
+}

@@ -1,0 +1,250 @@
+//! Names of the policy zoo: `family[:parameters][+s]`, parsed into [`PolicySpec`] with every
+//! parameter validated, and errors naming the bad parameter.
+
+use super::sampling::Exploration;
+use super::{PolicySpec, SideInformation};
+use std::fmt;
+use std::hash::{Hash, Hasher};
+
+/// A finite real parameter of a policy name. Equality and hashing are on the value's bits
+/// (`-0` is stored as `0`), so [`PolicySpec`] stays `Eq + Hash`; it displays as the shortest
+/// decimal that parses back to the same value, so names round-trip.
+#[derive(Debug, Clone, Copy)]
+pub struct Param(f64);
+
+impl Param {
+    /// `None` unless `value` is finite.
+    pub fn new(value: f64) -> Option<Self> {
+        value.is_finite().then_some(Self(value + 0.0))
+    }
+
+    pub fn get(self) -> f64 {
+        self.0
+    }
+}
+
+impl PartialEq for Param {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.to_bits() == other.0.to_bits()
+    }
+}
+
+impl Eq for Param {}
+
+impl Hash for Param {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.to_bits().hash(state);
+    }
+}
+
+impl fmt::Display for Param {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+/// What a real parameter is and which values it takes, for parsing and error messages.
+struct Rule {
+    what: &'static str,
+    form: &'static str,
+    must: &'static str,
+    ok: fn(f64) -> bool,
+}
+
+const UCB1_C: Rule = Rule {
+    what: "the exploration constant C",
+    form: "ucb1:C",
+    must: "a number >= 0",
+    ok: |v| v >= 0.0,
+};
+const KL_UCB_C: Rule = Rule {
+    what: "the exploration constant c",
+    form: "kl-ucb:c",
+    must: "a number >= 0",
+    ok: |v| v >= 0.0,
+};
+const THOMPSON_S: Rule = Rule {
+    what: "the posterior scale S (sigma)",
+    form: "thompson:S",
+    must: "a number > 0",
+    ok: |v| v > 0.0,
+};
+const EPSILON: Rule = Rule {
+    what: "epsilon E",
+    form: "eps-greedy:E",
+    must: "in [0, 1] (or `decay`, `decay:C`)",
+    ok: |v| (0.0..=1.0).contains(&v),
+};
+const EPSILON_DECAY_C: Rule = Rule {
+    what: "the decay constant C",
+    form: "eps-greedy:decay:C",
+    must: "a number > 0",
+    ok: |v| v > 0.0,
+};
+const EXP3_GAMMA: Rule = Rule {
+    what: "the exploration rate G (gamma)",
+    form: "exp3:G",
+    must: "in (0, 1]",
+    ok: |v| v > 0.0 && v <= 1.0,
+};
+const EXP3_IX_ETA: Rule = Rule {
+    what: "the learning rate ETA (eta)",
+    form: "exp3-ix:ETA",
+    must: "a number > 0",
+    ok: |v| v > 0.0,
+};
+const D_UCB_GAMMA: Rule = Rule {
+    what: "the discount G (gamma)",
+    form: "d-ucb:G",
+    must: "in (0, 1)",
+    ok: |v| v > 0.0 && v < 1.0,
+};
+
+/// A zoo name split into its parts.
+struct ZooName<'a> {
+    name: &'a str,
+    family: &'a str,
+    param: Option<&'a str>,
+    side: SideInformation,
+}
+
+impl ZooName<'_> {
+    fn real(&self, raw: &str, rule: &Rule) -> Result<Param, String> {
+        raw.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|&v| (rule.ok)(v))
+            .and_then(Param::new)
+            .ok_or_else(|| {
+                format!(
+                    "`{}`: {} in {} must be {}, got `{raw}`",
+                    self.name, rule.what, rule.form, rule.must
+                )
+            })
+    }
+
+    fn required(&self, rule: &Rule) -> Result<Param, String> {
+        match self.param {
+            Some(raw) => self.real(raw, rule),
+            None => Err(format!(
+                "`{}`: {} is missing (write {}, {} {})",
+                self.name,
+                rule.what,
+                rule.form,
+                rule.form.rsplit(':').next().unwrap_or(""),
+                rule.must.strip_prefix("a number ").unwrap_or(rule.must)
+            )),
+        }
+    }
+
+    fn optional(&self, rule: &Rule) -> Result<Option<Param>, String> {
+        self.param.map(|raw| self.real(raw, rule)).transpose()
+    }
+
+    fn no_parameter(&self) -> Result<(), String> {
+        match self.param {
+            None => Ok(()),
+            Some(_) => Err(format!(
+                "`{}`: {} takes no parameter",
+                self.name, self.family
+            )),
+        }
+    }
+
+    fn bandit_only(&self) -> Result<(), String> {
+        match self.side {
+            SideInformation::None => Ok(()),
+            SideInformation::Shallower => Err(format!(
+                "`{}`: {} learns from the played arm's reward only; side observations (+s) are \
+                 not supported",
+                self.name, self.family
+            )),
+        }
+    }
+
+    fn window(&self) -> Result<usize, String> {
+        let bad = |raw: &str| {
+            format!(
+                "`{}`: the window W in sw-ucb:W must be a whole number of observations >= 1, \
+                 got `{raw}`",
+                self.name
+            )
+        };
+        match self.param {
+            None => Err(format!(
+                "`{}`: the window W is missing (write sw-ucb:W, W >= 1)",
+                self.name
+            )),
+            Some(raw) => match raw.trim().parse::<usize>() {
+                Ok(w) if w >= 1 => Ok(w),
+                _ => Err(bad(raw)),
+            },
+        }
+    }
+
+    fn exploration(&self) -> Result<Exploration, String> {
+        match self.param {
+            Some("decay") => Ok(Exploration::Decaying(Param(1.0))),
+            Some(raw) => match raw.strip_prefix("decay:") {
+                Some(c) => self.real(c, &EPSILON_DECAY_C).map(Exploration::Decaying),
+                None => self.real(raw, &EPSILON).map(Exploration::Fixed),
+            },
+            None => self.required(&EPSILON).map(Exploration::Fixed),
+        }
+    }
+}
+
+/// Parses a name of the policy zoo; `None` if `name` is not one (whatever its parameters).
+pub(super) fn parse_zoo(name: &str) -> Option<Result<PolicySpec, String>> {
+    let (base, side) = match name.strip_suffix("+s") {
+        Some(base) => (base, SideInformation::Shallower),
+        None => (name, SideInformation::None),
+    };
+    let (family, param) = match base.split_once(':') {
+        Some((family, param)) => (family, Some(param)),
+        None => (base, None),
+    };
+    let n = ZooName {
+        name,
+        family,
+        param,
+        side,
+    };
+    let spec = match family {
+        "ucb1" => n.required(&UCB1_C).map(|c| PolicySpec::Ucb1 { c, side }),
+        "ucb-v" => n.no_parameter().map(|()| PolicySpec::UcbV { side }),
+        "ucb-tuned" => n.no_parameter().map(|()| PolicySpec::UcbTuned { side }),
+        "kl-ucb" => n.optional(&KL_UCB_C).map(|c| PolicySpec::KlUcb {
+            c: c.unwrap_or(Param(0.0)),
+            side,
+        }),
+        "thompson" => n
+            .optional(&THOMPSON_S)
+            .map(|sigma| PolicySpec::Thompson { sigma, side }),
+        "eps-greedy" => n
+            .exploration()
+            .map(|epsilon| PolicySpec::EpsGreedy { epsilon, side }),
+        "exp3" => n
+            .bandit_only()
+            .and_then(|()| n.required(&EXP3_GAMMA))
+            .map(|gamma| PolicySpec::Exp3 { gamma }),
+        "exp3-ix" => n
+            .bandit_only()
+            .and_then(|()| n.required(&EXP3_IX_ETA))
+            .map(|eta| PolicySpec::Exp3Ix { eta }),
+        "sw-ucb" => n.window().map(|window| PolicySpec::SwUcb { window, side }),
+        "d-ucb" => n
+            .required(&D_UCB_GAMMA)
+            .map(|gamma| PolicySpec::DUcb { gamma, side }),
+        _ => return None,
+    };
+    Some(spec)
+}
+
+/// The name suffix of a side-information setting.
+pub(super) fn side_suffix(side: SideInformation) -> &'static str {
+    match side {
+        SideInformation::None => "",
+        SideInformation::Shallower => "+s",
+    }
+}
