@@ -114,6 +114,18 @@ impl RewardModel {
         confidence - row.weighted_processing[k]
     }
 
+    /// The range every arm's reward on `row` lies in, whatever its confidences: confidences are
+    /// in [0, 1], so arm k earns between `-(mu*proc(k) + mu*off(k))` and `1 - mu*proc(k)`.
+    pub fn reward_bounds(&self, row: &SampleRow) -> (f64, f64) {
+        let arms = row
+            .weighted_processing
+            .iter()
+            .zip(self.costs.weighted_offload());
+        arms.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (&p, &o)| {
+            (lo.min(-(p + o)), hi.max(1.0 - p))
+        })
+    }
+
     /// The reward of every arm on `row`, into `out`.
     #[inline]
     pub fn rewards_into(&self, row: &SampleRow, out: &mut [f64]) {

@@ -161,7 +161,6 @@ fn summarise_trace(trace: &Trace, model: &RewardModel) -> TraceSummary {
     let mut segment = 0;
     let mut final_exit_cost = 0.0;
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-    let offload = model.costs().weighted_offload();
     for s in 0..trace.samples() {
         row.load(trace, model.costs(), s);
         model.rewards_into(&row, &mut rewards);
@@ -177,13 +176,10 @@ fn summarise_trace(trace: &Trace, model: &RewardModel) -> TraceSummary {
             *seg += r;
         }
         final_exit_cost += row.processing[exits - 1];
-        // Confidences lie in [0, 1], so arm k's reward lies in
-        // [-(mu*proc(k) + mu*off(k)), 1 - mu*proc(k)] whatever the sample says.
+        // Processing costs, hence the bounds, change per sample only when measured.
         if s == 0 || !model.costs().is_fixed() {
-            for (&p, &o) in row.weighted_processing.iter().zip(offload) {
-                lo = lo.min(-(p + o));
-                hi = hi.max(1.0 - p);
-            }
+            let (row_lo, row_hi) = model.reward_bounds(&row);
+            (lo, hi) = (lo.min(row_lo), hi.max(row_hi));
         }
     }
     let n = trace.samples() as f64;

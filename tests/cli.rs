@@ -2,7 +2,10 @@
 //! one-line errors, the `--json` schema, `--decisions`, `--out`), reproducibility, and the
 //! `inspect` and `synth` commands.
 
+mod common;
+
 use assert_cmd::Command;
+use common::{manifest, shared_trace};
 use predicates::prelude::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -23,28 +26,6 @@ const METRICS: [&str; 5] = [
 
 fn splitee() -> Command {
     Command::cargo_bin("splitee").unwrap()
-}
-
-fn manifest() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A trace of `../shared/data/traces` (or `$SPLITEE_SHARED/data/traces`); `None`, with a notice,
-/// when the shared data is not there.
-fn shared_trace(name: &str) -> Option<PathBuf> {
-    let shared = std::env::var_os("SPLITEE_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| manifest().join("../shared"));
-    let path = shared.join("data/traces").join(name);
-    if path.is_file() {
-        Some(path)
-    } else {
-        eprintln!(
-            "skipping: {} not found (set SPLITEE_SHARED to the shared folder)",
-            path.display()
-        );
-        None
-    }
 }
 
 fn temp_file(dir: &TempDir, name: &str, contents: &str) -> PathBuf {

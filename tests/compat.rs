@@ -1,19 +1,12 @@
 //! Compatibility mode `splitee-2023` against SPEC section 8 and the published scripts' own
 //! decisions, through the command line as a user runs it.
 
+mod common;
+
 use assert_cmd::Command;
+use common::{manifest, shared_dir};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-
-fn manifest() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn shared_dir() -> PathBuf {
-    std::env::var_os("SPLITEE_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| manifest().join("../shared"))
-}
+use std::path::Path;
 
 struct CompatRun {
     arms: Vec<u64>,

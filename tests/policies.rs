@@ -1,14 +1,12 @@
 //! The policy zoo through the public API: every policy finds the better arm of a clear two-arm
-//! stream, the index policies' counts and sums stay consistent with what they were fed, and bad
-//! names fail with a message naming the bad parameter.
+//! stream, forgetting policies follow a switch, and bad names fail with a message naming the bad
+//! parameter. (That counts and sums stay consistent is a unit test: `policy::testing`.)
 
 use assert_cmd::Command;
-use proptest::prelude::*;
 use splitee::config::RunSettings;
-use splitee::cost::{CostModel, ReportedCost};
+use splitee::cost::CostModel;
 use splitee::experiment::run_on;
-use splitee::policy::{Policy, PolicySpec, RunContext};
-use splitee::reward::{Action, Feedback, Observation, RewardModel, SampleRow};
+use splitee::policy::PolicySpec;
 use splitee::sim::SimOptions;
 use splitee::trace::{Sample, Trace, TraceBuilder};
 use std::path::Path;
@@ -187,159 +185,6 @@ fn ucb1_with_the_run_constant_is_splitee() {
     let best = out.sim.best_arm;
     let exploited = |p: usize| runs[p].iter().map(|m| m.arm_counts[best]).sum::<u64>();
     assert!(exploited(4) < exploited(1));
-}
-
-/// Drives one policy directly on a one-sample trace whose confidences are redrawn every step.
-struct Bench {
-    model: RewardModel,
-    row: SampleRow,
-    exits: usize,
-}
-
-impl Bench {
-    fn new(exits: usize) -> Self {
-        let mut b = TraceBuilder::new(Path::new("bench"));
-        b.push(Sample {
-            conf: vec![0.5; exits],
-            pred: vec![0; exits],
-            label: None,
-            cost: None,
-        });
-        let trace = b.finish().unwrap();
-        let costs = CostModel::linear(0.1, 0.3).resolve(&trace).unwrap();
-        let model = RewardModel::new(0.7, costs, ReportedCost::Standard, 0.1);
-        let mut row = SampleRow::new(&trace, model.costs());
-        row.load(&trace, model.costs(), 0);
-        Self { model, row, exits }
-    }
-
-    fn context(&self, seed: u64) -> RunContext {
-        let offload = self.model.costs().weighted_offload();
-        let arms = self.row.weighted_processing.iter().zip(offload);
-        let reward_bounds = arms.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (&p, &o)| {
-            (lo.min(-(p + o)), hi.max(1.0 - p))
-        });
-        RunContext {
-            exits: self.exits,
-            best_arm: 0,
-            seed,
-            ucb_c: 1.0,
-            reward_bounds,
-        }
-    }
-}
-
-/// One step of a random stream: the sample's confidences, an arm forced on the policy instead
-/// of its own choice (sometimes), and whether side observations read `C_L` as an oracle.
-type Step = (Vec<f64>, Option<usize>, bool);
-
-const EXITS: usize = 5;
-
-fn stream() -> impl Strategy<Value = Vec<Step>> {
-    proptest::collection::vec(
-        (
-            proptest::collection::vec(0.0f64..=1.0, EXITS),
-            proptest::option::of(0usize..EXITS),
-            any::<bool>(),
-        ),
-        1..300,
-    )
-}
-
-/// Feeds `name` the stream and checks after every step that its counts and sums are exactly
-/// what it was fed: the played arm's reward, plus with `+s` every observable shallower arm's.
-fn counts_and_sums_stay_consistent(
-    name: &str,
-    steps: &[Step],
-    seed: u64,
-) -> Result<(), TestCaseError> {
-    let spec: PolicySpec = name.parse().unwrap();
-    let side = name.ends_with("+s");
-    let mut bench = Bench::new(EXITS);
-    let mut policy = spec.build(&bench.context(seed));
-    let mut sums = [0.0; EXITS];
-    let mut counts = [0u64; EXITS];
-    let mut side_updates = 0;
-    for (t, (conf, forced, oracle)) in steps.iter().enumerate() {
-        let Action::Split(chosen) = policy.choose(t) else {
-            return Err(TestCaseError::fail(
-                "an index policy chose a non-split action",
-            ));
-        };
-        prop_assert!(chosen < EXITS);
-        bench.row.conf.copy_from_slice(conf);
-        let played = forced.unwrap_or(chosen);
-        let outcome = bench.model.play(&bench.row, Action::Split(played));
-        let observation = if *oracle {
-            Observation::Oracle
-        } else {
-            Observation::Strict
-        };
-        let feedback = Feedback::new(t, &outcome, &bench.row, &bench.model, observation);
-        policy.observe(&feedback);
-        let (lo, hi) = bench.context(seed).reward_bounds;
-        prop_assert!(outcome.reward >= lo - 1e-12 && outcome.reward <= hi + 1e-12);
-        sums[played] += outcome.reward;
-        counts[played] += 1;
-        if side {
-            for j in 0..played {
-                if let Some(r) = feedback.side_reward(j) {
-                    sums[j] += r;
-                    counts[j] += 1;
-                    side_updates += 1;
-                }
-            }
-        }
-        let (got_sums, got_counts) = policy.reward_sums().expect("index policies keep sums");
-        prop_assert_eq!(got_counts, &counts[..], "{} at step {}", name, t);
-        prop_assert_eq!(
-            got_counts.iter().sum::<u64>(),
-            (t + 1) as u64 + side_updates
-        );
-        for k in 0..EXITS {
-            prop_assert!(
-                (got_sums[k] - sums[k]).abs() <= 1e-9,
-                "{} arm {} at step {}: {} vs {}",
-                name,
-                k,
-                t,
-                got_sums[k],
-                sums[k]
-            );
-        }
-    }
-    Ok(())
-}
-
-macro_rules! counts_and_sums {
-    ($($test:ident: [$($name:literal),+ $(,)?];)+) => {
-        proptest! {
-            #![proptest_config(ProptestConfig::with_cases(64))]
-            $(
-                #[test]
-                fn $test(
-                    steps in stream(),
-                    name in prop_oneof![$(Just($name)),+],
-                    seed in any::<u64>(),
-                ) {
-                    counts_and_sums_stay_consistent(name, &steps, seed)?;
-                }
-            )+
-        }
-    };
-}
-
-counts_and_sums! {
-    ucb1_counts_and_sums_stay_consistent: ["ucb1:1", "ucb1:0", "ucb1:2+s"];
-    ucb_v_counts_and_sums_stay_consistent: ["ucb-v", "ucb-v+s"];
-    ucb_tuned_counts_and_sums_stay_consistent: ["ucb-tuned", "ucb-tuned+s"];
-    kl_ucb_counts_and_sums_stay_consistent: ["kl-ucb", "kl-ucb:3+s", "kl-ucb+s"];
-    thompson_counts_and_sums_stay_consistent: ["thompson", "thompson:0.1+s"];
-    eps_greedy_counts_and_sums_stay_consistent: [
-        "eps-greedy:0.2", "eps-greedy:1+s", "eps-greedy:decay", "eps-greedy:decay:3+s",
-    ];
-    sw_ucb_counts_and_sums_stay_consistent: ["sw-ucb:1", "sw-ucb:7", "sw-ucb:50+s"];
-    d_ucb_counts_and_sums_stay_consistent: ["d-ucb:0.01", "d-ucb:0.9", "d-ucb:0.999+s"];
 }
 
 /// The same seed gives the same decisions; randomised policies use it.

@@ -1,20 +1,10 @@
 //! Sweeps: thread-count independence, sharding + merge, config errors, exporters.
 
-use assert_cmd::Command;
-use std::path::{Path, PathBuf};
+mod common;
 
-fn shared_trace(name: &str) -> Option<PathBuf> {
-    let shared = std::env::var_os("SPLITEE_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
-    let path = shared.join("data/traces").join(name);
-    if path.exists() {
-        Some(path)
-    } else {
-        eprintln!("skipping: shared data not found at {}", path.display());
-        None
-    }
-}
+use assert_cmd::Command;
+use common::shared_trace;
+use std::path::{Path, PathBuf};
 
 /// The paper grid on SST-2: 11 offloading costs x 5 policies x 20 runs.
 fn paper_grid_config(dir: &Path, trace: &Path) -> PathBuf {

@@ -1,6 +1,9 @@
 //! Trace formats: the real traces, round trips between formats, one test per class of bad input
 //! (SPEC section 4), and fuzzed input that must never panic.
 
+mod common;
+
+use common::shared_trace;
 use ndarray::{Array1, Array2};
 use ndarray_npy::NpzWriter;
 use proptest::prelude::*;
@@ -20,21 +23,6 @@ fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/traces")
         .join(name)
-}
-
-/// A real trace from the shared data folder (`$SPLITEE_SHARED`, default `../shared`), or `None`
-/// with a note when that folder is not there.
-fn shared_trace(name: &str) -> Option<PathBuf> {
-    let shared = std::env::var_os("SPLITEE_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
-    let path = shared.join("data/traces").join(name);
-    if path.exists() {
-        Some(path)
-    } else {
-        println!("skipping: shared data not found at {}", path.display());
-        None
-    }
 }
 
 /// Writes `contents` to a file called `name` in a fresh temporary directory.

@@ -1,6 +1,9 @@
 //! The trainer (issue #5): sparsity patterns, masking under Adam, validation messages, data
 //! loader errors, determinism, the profile cost model, and a quick accuracy check on optdigits.
 
+mod common;
+
+use common::shared_dir;
 use ndarray::Array2;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -14,13 +17,6 @@ use splitee::train::mlp::{Adam, SparseMlp};
 use splitee::train::profile::CostProfile;
 use splitee::train::sparsity::Pattern;
 use splitee::train::{trace_samples, train, write_trace, NoProgress, TrainParams};
-use std::path::PathBuf;
-
-fn shared() -> PathBuf {
-    std::env::var_os("SPLITEE_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"))
-}
 
 fn random_images(n: usize, rows: usize, cols: usize, seed: u64) -> Images {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -368,7 +364,7 @@ fn profile_cost_model_from_a_config() {
 
 #[test]
 fn optdigits_small_network_learns() {
-    let dir = shared().join("data/optdigits");
+    let dir = shared_dir().join("data/optdigits");
     if !dir.join("optdigits.tra").is_file() {
         eprintln!("skipping: {} not found", dir.display());
         return;
@@ -391,7 +387,7 @@ fn optdigits_small_network_learns() {
 
 #[test]
 fn mnist_test_set_is_split_with_a_seed() {
-    let dir = shared().join("data/mnist");
+    let dir = shared_dir().join("data/mnist");
     if !dir.join("t10k-images-idx3-ubyte.gz").is_file() {
         eprintln!("skipping: {} not found", dir.display());
         return;

@@ -1,7 +1,7 @@
 //! A one-sample bench for driving a policy directly in unit tests: every step sets the sample's
 //! confidences, plays an action on it and feeds the policy what it revealed.
 
-use super::Policy;
+use super::{Policy, RunContext};
 use crate::cost::{CostModel, ReportedCost};
 use crate::reward::{Action, Feedback, Observation, Outcome, RewardModel, SampleRow};
 use crate::trace::{Sample, TraceBuilder};
@@ -32,11 +32,18 @@ impl Bench {
 
     /// The range every reward lies in (as the simulator computes it).
     pub(crate) fn bounds(&self) -> (f64, f64) {
-        let offload = self.model.costs().weighted_offload();
-        let arms = self.row.weighted_processing.iter().zip(offload);
-        arms.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (&p, &o)| {
-            (lo.min(-(p + o)), hi.max(1.0 - p))
-        })
+        self.model.reward_bounds(&self.row)
+    }
+
+    /// What a policy is built with for a run with `seed` on this bench.
+    pub(crate) fn context(&self, seed: u64) -> RunContext {
+        RunContext {
+            exits: self.row.conf.len(),
+            best_arm: 0,
+            seed,
+            ucb_c: 1.0,
+            reward_bounds: self.bounds(),
+        }
     }
 
     /// Step `t`: the policy chooses, `arm` (if given) overrides its choice, the action is played
@@ -63,5 +70,106 @@ impl Bench {
             .collect();
         seen.push((outcome.arm, outcome.reward));
         (outcome, seen)
+    }
+}
+
+/// The index policies' counts and sums stay exactly what they were fed: the played arm's
+/// reward, plus with `+s` every observable shallower arm's.
+mod counts_and_sums {
+    use super::Bench;
+    use crate::policy::{Policy, PolicySpec};
+    use crate::reward::Observation;
+    use proptest::prelude::*;
+
+    /// One step of a random stream: the sample's confidences, an arm forced on the policy
+    /// instead of its own choice (sometimes), and whether side observations read `C_L` as an
+    /// oracle.
+    type Step = (Vec<f64>, Option<usize>, bool);
+
+    const EXITS: usize = 5;
+
+    fn stream() -> impl Strategy<Value = Vec<Step>> {
+        proptest::collection::vec(
+            (
+                proptest::collection::vec(0.0f64..=1.0, EXITS),
+                proptest::option::of(0usize..EXITS),
+                any::<bool>(),
+            ),
+            1..300,
+        )
+    }
+
+    fn stay_consistent(name: &str, steps: &[Step], seed: u64) -> Result<(), TestCaseError> {
+        let spec: PolicySpec = name.parse().unwrap();
+        let side = name.ends_with("+s");
+        let mut bench = Bench::new(EXITS);
+        let (lo, hi) = bench.bounds();
+        let mut policy = spec.build(&bench.context(seed));
+        let (mut sums, mut counts) = ([0.0; EXITS], [0u64; EXITS]);
+        for (t, (conf, forced, oracle)) in steps.iter().enumerate() {
+            let observation = if *oracle {
+                Observation::Oracle
+            } else {
+                Observation::Strict
+            };
+            let (outcome, seen) = bench.step(&mut policy, t, conf, *forced, observation);
+            prop_assert!(outcome.arm < EXITS);
+            prop_assert!(outcome.reward >= lo - 1e-12 && outcome.reward <= hi + 1e-12);
+            // `seen` lists the observable shallower arms, then the played one.
+            let fed = if side {
+                &seen[..]
+            } else {
+                &seen[seen.len() - 1..]
+            };
+            for &(k, r) in fed {
+                sums[k] += r;
+                counts[k] += 1;
+            }
+            let (got_sums, got_counts) = policy.reward_sums().expect("index policies keep sums");
+            prop_assert_eq!(got_counts, &counts[..], "{} at step {}", name, t);
+            for k in 0..EXITS {
+                prop_assert!(
+                    (got_sums[k] - sums[k]).abs() <= 1e-9,
+                    "{} arm {} at step {}: {} vs {}",
+                    name,
+                    k,
+                    t,
+                    got_sums[k],
+                    sums[k]
+                );
+            }
+        }
+        Ok(())
+    }
+
+    macro_rules! counts_and_sums {
+        ($($test:ident: [$($name:literal),+ $(,)?];)+) => {
+            proptest! {
+                #![proptest_config(ProptestConfig::with_cases(64))]
+                $(
+                    #[test]
+                    fn $test(
+                        steps in stream(),
+                        name in prop_oneof![$(Just($name)),+],
+                        seed in any::<u64>(),
+                    ) {
+                        stay_consistent(name, &steps, seed)?;
+                    }
+                )+
+            }
+        };
+    }
+
+    counts_and_sums! {
+        ucb1: ["ucb1:1", "ucb1:0", "ucb1:2+s"];
+        ucb_v: ["ucb-v", "ucb-v+s"];
+        ucb_tuned: ["ucb-tuned", "ucb-tuned+s"];
+        kl_ucb: ["kl-ucb", "kl-ucb:3+s", "kl-ucb+s"];
+        thompson: ["thompson", "thompson:0.1+s"];
+        eps_greedy: [
+            "eps-greedy:0.2", "eps-greedy:1+s", "eps-greedy:decay", "eps-greedy:decay:3+s",
+        ];
+        sw_ucb: ["sw-ucb:1", "sw-ucb:7", "sw-ucb:50+s"];
+        d_ucb: ["d-ucb:0.01", "d-ucb:0.9", "d-ucb:0.999+s"];
     }
 }
