@@ -69,10 +69,6 @@ impl RewardModel {
         }
     }
 
-    pub fn alpha(&self) -> f64 {
-        self.alpha
-    }
-
     pub fn costs(&self) -> &ResolvedCosts {
         &self.costs
     }
@@ -195,7 +191,6 @@ impl RewardModel {
 /// One sample's confidences and processing costs, filled once per step and reused.
 #[derive(Debug, Clone)]
 pub struct SampleRow {
-    pub sample: usize,
     pub conf: Vec<f64>,
     /// `proc(k)`, as reported.
     pub processing: Vec<f64>,
@@ -208,7 +203,6 @@ impl SampleRow {
     /// sample.
     pub fn new(trace: &Trace, costs: &ResolvedCosts) -> Self {
         let mut row = Self {
-            sample: 0,
             conf: vec![0.0; trace.exits()],
             processing: vec![0.0; trace.exits()],
             weighted_processing: vec![0.0; trace.exits()],
@@ -227,7 +221,6 @@ impl SampleRow {
     /// Loads `sample` of `trace`; processing costs are refilled only when they vary by sample.
     #[inline]
     pub fn load(&mut self, trace: &Trace, costs: &ResolvedCosts, sample: usize) {
-        self.sample = sample;
         trace.conf_row(sample, &mut self.conf);
         if !costs.is_fixed() {
             self.fill_processing(trace, costs, sample);
@@ -238,7 +231,6 @@ impl SampleRow {
 /// What a policy is told after a decision: the played reward, and on request the reward of any
 /// other arm that the observation model allows it to see.
 pub struct Feedback<'a> {
-    pub t: usize,
     pub outcome: &'a Outcome,
     row: &'a SampleRow,
     model: &'a RewardModel,
@@ -247,14 +239,12 @@ pub struct Feedback<'a> {
 
 impl<'a> Feedback<'a> {
     pub fn new(
-        t: usize,
         outcome: &'a Outcome,
         row: &'a SampleRow,
         model: &'a RewardModel,
         observation: Observation,
     ) -> Self {
         Self {
-            t,
             outcome,
             row,
             model,

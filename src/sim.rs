@@ -409,7 +409,7 @@ impl Replay<'_> {
             row.load(trace, model.costs(), s);
             let action = policy.choose(t);
             let outcome = model.play(&row, action);
-            policy.observe(&Feedback::new(t, &outcome, &row, model, observation));
+            policy.observe(&Feedback::new(&outcome, &row, model, observation));
 
             m.arm_counts[outcome.arm] += 1;
             if t >= half {

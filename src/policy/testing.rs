@@ -63,7 +63,7 @@ impl Bench {
         let outcome = self
             .model
             .play(&self.row, arm.map_or(chosen, Action::Split));
-        let feedback = Feedback::new(t, &outcome, &self.row, &self.model, observation);
+        let feedback = Feedback::new(&outcome, &self.row, &self.model, observation);
         policy.observe(&feedback);
         let mut seen: Vec<(usize, f64)> = (0..outcome.arm)
             .filter_map(|j| feedback.side_reward(j).map(|r| (j, r)))

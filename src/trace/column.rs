@@ -28,17 +28,6 @@ impl Column {
         }
     }
 
-    pub fn len(&self) -> usize {
-        match self {
-            Column::F32(v) => v.len(),
-            Column::F64(v) => v.len(),
-        }
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     pub fn heap_bytes(&self) -> usize {
         match self {
             Column::F32(v) => v.len() * 4,
