@@ -191,11 +191,12 @@ pub fn paper_grid(samples: usize, exits: usize, runs: usize) -> Result<PaperGrid
         offload,
         report: ReportSection::default(),
         published: None,
+        config_text: String::new(),
     };
     let sweep = LoadedSweep::with_traces(&settings, vec![(trace, vec!["synthetic".into()])]);
     let decisions = sweep.decisions(None);
     let start = Instant::now();
-    let report = sweep.run(String::new(), None, &|_| {})?;
+    let report = sweep.run(None, &|_| {})?;
     Ok(PaperGridResult {
         samples,
         exits,

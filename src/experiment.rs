@@ -186,11 +186,9 @@ pub fn reproduce<'p>(
             ),
         });
     }
-    let text = std::fs::read_to_string(&experiment.config)
-        .map_err(|e| crate::trace::TraceError::io(&experiment.config, &e))?;
     let loaded = LoadedSweep::load(&settings)?;
     let advance = start(loaded.decisions(None));
-    let report = loaded.run(text, None, &*advance)?;
+    let report = loaded.run(None, &*advance)?;
     let dir = results.join(&experiment.name);
     write_sweep_outputs(&report, &dir)?;
     crate::plot::plot_sweep(&report, &dir)?;

@@ -221,11 +221,9 @@ fn sweep(args: &SweepArgs) -> Result<()> {
         ..Default::default()
     };
     let settings = SweepSettings::resolve(&args.config, overrides)?;
-    let text = std::fs::read_to_string(&args.config)
-        .with_context(|| format!("{}: cannot read", args.config.display()))?;
     let loaded = LoadedSweep::load(&settings)?;
     let bar = progress_bar(loaded.decisions(args.shard));
-    let report = loaded.run(text, args.shard, &|n| bar.inc(n))?;
+    let report = loaded.run(args.shard, &|n| bar.inc(n))?;
     bar.finish_and_clear();
     if let Some(dir) = &args.out {
         write_sweep_outputs(&report, dir)?;

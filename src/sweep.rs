@@ -100,6 +100,8 @@ pub struct PublishedSection {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SweepSettings {
     pub base: RunSettings,
+    /// The config file's text, recorded with the results.
+    pub config_text: String,
     /// Each entry is one trace (a concatenation of files).
     pub traces: Vec<Vec<PathBuf>>,
     pub alpha: Vec<f64>,
@@ -292,6 +294,7 @@ impl SweepSettings {
             )?,
             report: sections.report.clone().unwrap_or_default(),
             published: sections.published.clone(),
+            config_text: sections.text.clone(),
             base,
         })
     }
@@ -458,7 +461,6 @@ impl<'a> LoadedSweep<'a> {
     /// decision counts as runs finish.
     pub fn run(
         &self,
-        config_text: String,
         shard: Option<Shard>,
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<SweepReport> {
@@ -503,7 +505,7 @@ impl<'a> LoadedSweep<'a> {
 
         Ok(SweepReport {
             tool: ToolInfo::current(),
-            config: config_text,
+            config: settings.config_text.clone(),
             traces: self.metas.clone(),
             runs: settings.base.sim.runs,
             seed: settings.base.sim.seed,
@@ -526,11 +528,10 @@ impl<'a> LoadedSweep<'a> {
 /// Loads and runs a sweep (or one shard) in one call.
 pub fn run_sweep(
     settings: &SweepSettings,
-    config_text: String,
     shard: Option<Shard>,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<SweepReport> {
-    LoadedSweep::load(settings)?.run(config_text, shard, progress)
+    LoadedSweep::load(settings)?.run(shard, progress)
 }
 
 /// A set of shard reports that cannot be merged.

@@ -31,7 +31,7 @@ accuracy = {{ "splitee-s" = [50.0, 48.0] }}
     let path = dir.join("sweep.toml");
     std::fs::write(&path, &config).unwrap();
     let settings = SweepSettings::resolve(&path, Default::default()).unwrap();
-    run_sweep(&settings, config, None, &|_| {}).unwrap()
+    run_sweep(&settings, None, &|_| {}).unwrap()
 }
 
 /// Width and height from a PNG's IHDR chunk, after checking the signature.
