@@ -16,7 +16,7 @@ macro_rules! run_examples {
   splitee run --trace ../shared/data/traces/sst2-bert12.csv --alpha 0.7 --offload-cost 0.3
   splitee run --trace t.csv --policy splitee --policy splitee-s:oracle --runs 20 --json
   splitee run --trace t.csv --order given --runs 1 --compat splitee-2023 --decisions d.jsonl
-  splitee run --trace cifar.csv --cost-model measured --mu 0.01 --offload-cost 0.2
+  splitee run --trace cifar.csv --cost-model measured --mu 0.01 --offload-cost 10
   splitee run --config experiments/splitee-sst2.toml --out results/sst2"
     };
 }

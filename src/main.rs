@@ -46,9 +46,16 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
         Err(e) => {
+            // clap spreads an error over lines (the problem, possible values, usage, a tip);
+            // keep what explains the problem, on one line.
             let rendered = e.render().to_string();
-            let first = rendered.lines().next().unwrap_or("invalid arguments");
-            eprintln!("splitee: {}", first.trim_start_matches("error: "));
+            let parts: Vec<&str> = rendered
+                .lines()
+                .map(str::trim)
+                .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+                .filter(|l| !l.is_empty())
+                .collect();
+            eprintln!("splitee: {}", parts.join(" ").trim_start_matches("error: "));
             return ExitCode::from(2);
         }
     };

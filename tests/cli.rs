@@ -157,6 +157,16 @@ fn unknown_policy_is_one_line_naming_it() {
 }
 
 #[test]
+fn a_bad_choice_is_one_line_listing_the_possible_values() {
+    let line = fail_with_one_line(splitee().args(["run", "--cost-model", "x"]));
+    assert_eq!(
+        line,
+        "splitee: invalid value 'x' for '--cost-model <MODEL>' \
+         [possible values: linear, table, measured, profile]"
+    );
+}
+
+#[test]
 fn out_of_range_flags_are_one_line_naming_the_flag() {
     let cases = [
         (
