@@ -103,6 +103,7 @@ pub fn replay(bench: &ReplayBench) -> Result<ReplayBenchResult> {
     let mut rates = Vec::with_capacity(bench.repetitions);
     for rep in 0..bench.repetitions {
         let settings = RunSettings {
+            reward: crate::reward::RewardKind::default(),
             traces: Vec::new(),
             policies: vec![bench.policy],
             alpha: 0.7,
@@ -174,8 +175,9 @@ pub fn paper_grid(samples: usize, exits: usize, runs: usize) -> Result<PaperGrid
     let offload: Vec<f64> = (0..11).map(|i| (10 + 5 * i) as f64 / 100.0).collect();
     let settings = SweepSettings {
         base: RunSettings {
+            reward: crate::reward::RewardKind::default(),
             traces: Vec::new(),
-            policies: vec![PolicySpec::SplitEe, PolicySpec::SplitEeS(None)],
+            policies: vec![PolicySpec::SPLITEE, PolicySpec::SPLITEE_S],
             alpha: 0.7,
             cost: CostModel::linear(0.1, 0.5),
             sim: SimOptions {

@@ -3,7 +3,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use splitee::config::{CompatCost, CompatName, CostModelName, Overrides};
 use splitee::policy::PolicySpec;
-use splitee::reward::Observation;
+use splitee::reward::{Observation, RewardKind};
 use splitee::sim::Order;
 use splitee::sweep::Shard;
 use splitee::trace::synth::Drift;
@@ -223,6 +223,16 @@ pub struct RunArgs {
     /// What side updates may read. Default strict.
     #[arg(long, value_enum)]
     pub observation: Option<Observation>,
+    /// Threshold grid of joint and threshold learners: START:STOP:STEP or A,B,C. Default
+    /// 0.5:0.95:0.05.
+    #[arg(long, value_name = "GRID", value_parser = parse_thresholds)]
+    pub thresholds: Option<Thresholds>,
+    /// Probe probability of unbiased observation. Default 0.1.
+    #[arg(long, value_name = "P")]
+    pub probe: Option<f64>,
+    /// Label-free reward the policies learn from. Default splitee.
+    #[arg(long, value_enum)]
+    pub reward: Option<RewardKind>,
     /// Reproduce published code decision for decision.
     #[arg(long, value_enum)]
     pub compat: Option<CompatName>,
@@ -255,10 +265,21 @@ impl RunArgs {
             seed: self.seed,
             order: self.order,
             observation: self.observation,
+            thresholds: self.thresholds.clone().map(|t| t.0),
+            probe: self.probe,
+            reward: self.reward,
             compat: self.compat,
             compat_cost: self.compat_cost,
         }
     }
+}
+
+/// A parsed threshold grid (a newtype, so clap does not read it as a repeated flag).
+#[derive(Debug, Clone)]
+pub struct Thresholds(pub Vec<f64>);
+
+fn parse_thresholds(text: &str) -> Result<Thresholds, String> {
+    splitee::arms::parse_thresholds(text).map(Thresholds)
 }
 
 #[derive(Debug, Args)]

@@ -4,9 +4,9 @@
 
 use crate::cost::{CostModel, OffloadCost, ProcessingCost, ProfileCost};
 use crate::policy::PolicySpec;
-use crate::reward::Observation;
+use crate::reward::{Observation, RewardKind};
 use crate::sim::{Compat, Order, SimOptions};
-use crate::sweep::{PublishedSection, ReportSection, SweepSection};
+use crate::sweep::{Axis, PublishedSection, ReportSection, SweepSection};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -123,6 +123,12 @@ struct PolicySection {
     alpha: Option<Spanned<f64>>,
     ucb_c: Option<Spanned<f64>>,
     observation: Option<Spanned<Observation>>,
+    /// The threshold grid of joint and threshold learners: a list or `{start, stop, step}`.
+    thresholds: Option<Spanned<Axis>>,
+    /// Probe probability of unbiased observation.
+    probe: Option<Spanned<f64>>,
+    /// The label-free reward the policies learn from.
+    reward: Option<Spanned<RewardKind>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -185,6 +191,9 @@ pub struct Overrides {
     pub seed: Option<u64>,
     pub order: Option<Order>,
     pub observation: Option<Observation>,
+    pub thresholds: Option<Vec<f64>>,
+    pub probe: Option<f64>,
+    pub reward: Option<RewardKind>,
     pub compat: Option<CompatName>,
     pub compat_cost: Option<CompatCost>,
 }
@@ -197,16 +206,17 @@ pub struct RunSettings {
     pub policies: Vec<PolicySpec>,
     pub alpha: f64,
     pub cost: CostModel,
+    pub reward: RewardKind,
     pub sim: SimOptions,
 }
 
 /// The policies compared when none is named.
 pub const DEFAULT_POLICIES: [PolicySpec; 5] = [
-    PolicySpec::SplitEe,
-    PolicySpec::SplitEeS(None),
-    PolicySpec::FinalExit,
-    PolicySpec::DeviceEe,
-    PolicySpec::Random,
+    PolicySpec::SPLITEE,
+    PolicySpec::SPLITEE_S,
+    PolicySpec::FINAL_EXIT,
+    PolicySpec::DEVICE_EE,
+    PolicySpec::RANDOM,
 ];
 
 /// A value with its origin, chosen from a flag, then the config, then a default.
@@ -446,6 +456,49 @@ impl RunSettings {
             ("policy.observation", &file.policy.observation),
             Observation::Strict,
         );
+        let thresholds = match (o.thresholds, &file.policy.thresholds) {
+            (Some(values), _) => Setting {
+                value: values,
+                origin: Origin::Flag("--thresholds"),
+            },
+            (None, Some(axis)) => {
+                let origin = Origin::Config {
+                    path: layers.path.clone(),
+                    line: layers.line_of(axis.span().start),
+                    key: "policy.thresholds",
+                };
+                let values = axis
+                    .get_ref()
+                    .values()
+                    .map_err(|message| invalid(&origin, message))?;
+                Setting {
+                    value: values,
+                    origin,
+                }
+            }
+            (None, None) => Setting {
+                value: crate::arms::default_thresholds(),
+                origin: Origin::Default("policy.thresholds"),
+            },
+        };
+        crate::arms::check_thresholds(&thresholds.value)
+            .map_err(|message| invalid(&thresholds.origin, message))?;
+        let probe = layers.pick(
+            ("--probe", o.probe),
+            ("policy.probe", &file.policy.probe),
+            crate::sim::DEFAULT_PROBE,
+        );
+        if !(probe.value > 0.0 && probe.value <= 1.0) {
+            return Err(invalid(
+                &probe.origin,
+                format!("the probe probability must be in (0, 1], got {}", probe.value),
+            ));
+        }
+        let reward = layers.pick(
+            ("--reward", o.reward),
+            ("policy.reward", &file.policy.reward),
+            RewardKind::Splitee,
+        );
         let compat = match compat {
             Some(CompatName::SplitEe2023) => {
                 if matches!(observation.origin, Origin::Flag(_) | Origin::Config { .. })
@@ -482,12 +535,15 @@ impl RunSettings {
             policies: policies.value,
             alpha: alpha.value,
             cost,
+            reward: reward.value,
             sim: SimOptions {
                 runs: runs.value,
                 seed: seed.value,
                 order: order.value,
                 observation: observation.value,
                 ucb_c: ucb_c.value,
+                thresholds: thresholds.value,
+                probe: probe.value,
                 compat,
                 ..SimOptions::default()
             },

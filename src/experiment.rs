@@ -52,7 +52,8 @@ pub fn run_on(
         costs,
         crate::cost::ReportedCost::Standard,
         settings.cost.linear_lambda().unwrap_or(0.0),
-    );
+    )
+    .with_kind(settings.reward);
     let sim = simulate(trace, &model, &settings.policies, &settings.sim, progress)?;
     let report = Report::new(trace, trace_names, settings, &sim);
     Ok(RunOutput { report, sim })

@@ -6,12 +6,14 @@
 //! [`policy`] decides, [`sim`] replays traces through policies, [`stats`] and [`report`]
 //! summarise, [`config`] validates settings and [`experiment`] ties them together for the CLI.
 
+pub mod arms;
 pub mod bench;
 pub mod config;
 pub mod cost;
 pub mod error;
 pub mod experiment;
 pub mod frontier;
+pub mod learner;
 pub mod plot;
 pub mod policy;
 pub mod report;

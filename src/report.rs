@@ -2,7 +2,8 @@
 //! tools, a terminal table, Markdown for committed results).
 
 use crate::config::RunSettings;
-use crate::sim::{Compat, RunMetrics, SimResult};
+use crate::arms::{ArmLabel, Arms};
+use crate::sim::{ArmSummary, Compat, RunMetrics, SimResult};
 use crate::stats::{argmax_first, mode, Estimate};
 use crate::sweep::{Point, SweepReport};
 use crate::trace::Trace;
@@ -83,14 +84,22 @@ pub struct PolicyResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub segment_regret: Option<Estimate>,
     pub pseudo_regret: Option<Estimate>,
+    /// The best fixed arm's split, among the arms this policy learns over.
     pub best_arm: usize,
-    /// The arm played most in the second half of the stream, most frequent over runs.
+    /// The best fixed arm's threshold, for policies that learn the threshold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best_threshold: Option<f64>,
+    /// The split of the arm played most in the second half of the stream, most frequent over
+    /// runs.
     pub learned_arm: usize,
+    /// That arm's threshold, for policies that learn the threshold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learned_threshold: Option<f64>,
     /// Compatibility mode: the published "optimum arm", argmax of the reward sums averaged
     /// over runs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub optimum_arm: Option<usize>,
-    /// Mean decisions per arm.
+    /// Mean decisions per split (summed over thresholds).
     pub arm_counts: Vec<f64>,
     pub regret_curve: Curve,
     /// Which arms were played when: the share of each arm in every interval between the steps
@@ -107,7 +116,7 @@ pub struct ArmTimeline {
 }
 
 impl ArmTimeline {
-    fn summarise(runs: &[RunMetrics], steps: &[usize], exits: usize) -> Self {
+    fn summarise(runs: &[RunMetrics], steps: &[usize], arms: &Arms, exits: usize) -> Self {
         let n_runs = runs.len() as f64;
         let share = steps
             .iter()
@@ -115,21 +124,18 @@ impl ArmTimeline {
             .map(|(i, &end)| {
                 let start = if i == 0 { 0 } else { steps[i - 1] };
                 let width = (end - start).max(1) as f64;
-                (0..exits)
-                    .map(|k| {
-                        runs.iter()
-                            .map(|m| {
-                                let before = if i == 0 {
-                                    0
-                                } else {
-                                    m.arm_count_curve[i - 1][k]
-                                };
-                                (m.arm_count_curve[i][k] - before) as f64 / width
-                            })
-                            .sum::<f64>()
-                            / n_runs
-                    })
-                    .collect()
+                let mut share = vec![0.0; exits];
+                for m in runs {
+                    for (a, &count) in m.arm_count_curve[i].iter().enumerate() {
+                        let before = if i == 0 {
+                            0
+                        } else {
+                            m.arm_count_curve[i - 1][a]
+                        };
+                        share[arms.split(a)] += (count - before) as f64 / width / n_runs;
+                    }
+                }
+                share
             })
             .collect();
         Self {
@@ -147,24 +153,56 @@ pub struct Curve {
     pub ci95: Vec<Option<f64>>,
 }
 
+fn arm_label(split: usize, threshold: Option<f64>) -> String {
+    match threshold {
+        Some(alpha) => ArmLabel { split, threshold: alpha }.to_string(),
+        None => split.to_string(),
+    }
+}
+
 fn estimate(runs: &[RunMetrics], metric: impl Fn(&RunMetrics) -> f64) -> Estimate {
     Estimate::from_values(&runs.iter().map(metric).collect::<Vec<_>>())
 }
 
 impl PolicyResult {
-    fn summarise(policy: String, runs: &[RunMetrics], sim: &SimResult) -> Self {
+    /// The learned arm as users read it: its split, `split@threshold` when the threshold is
+    /// learned too.
+    pub fn learned_label(&self) -> String {
+        arm_label(self.learned_arm, self.learned_threshold)
+    }
+
+    /// The best fixed arm, written like [`PolicyResult::learned_label`].
+    pub fn best_label(&self) -> String {
+        arm_label(self.best_arm, self.best_threshold)
+    }
+
+    fn summarise(policy: String, runs: &[RunMetrics], arms: &ArmSummary, sim: &SimResult) -> Self {
         let exits = sim.arm_means.len();
         let labeled = runs.iter().all(|m| m.labeled > 0);
         let n_runs = runs.len() as f64;
+        let arm_set = &arms.arms;
         let optimum_arm = runs[0].reward_sums.as_ref().map(|_| {
-            let mean_sums = (0..exits).map(|k| {
+            let mean_sums = (0..arm_set.len()).map(|a| {
                 runs.iter()
-                    .map(|m| m.reward_sums.as_ref().map_or(0.0, |s| s[k]))
+                    .map(|m| m.reward_sums.as_ref().map_or(0.0, |s| s[a]))
                     .sum::<f64>()
                     / n_runs
             });
-            argmax_first(mean_sums) + 1
+            arm_set.split(argmax_first(mean_sums)) + 1
         });
+        let learned = mode(
+            runs.iter()
+                .map(|m| argmax_first(m.late_arm_counts.iter().map(|&c| c as f64))),
+            arm_set.len(),
+        );
+        // Thresholds are reported only for policies that learn them.
+        let threshold = |a: usize| (!arm_set.has_one_threshold()).then(|| arm_set.threshold(a));
+        let mut arm_counts = vec![0.0; exits];
+        for m in runs {
+            for (a, &count) in m.arm_counts.iter().enumerate() {
+                arm_counts[arm_set.split(a)] += count as f64 / n_runs;
+            }
+        }
         let curve_runs: Vec<Estimate> = (0..sim.curve_steps.len())
             .map(|i| estimate(runs, |m| m.regret_curve[i]))
             .collect();
@@ -186,22 +224,18 @@ impl PolicyResult {
                 .iter()
                 .all(|m| m.pseudo_regret.is_some())
                 .then(|| estimate(runs, |m| m.pseudo_regret.unwrap_or(0.0))),
-            best_arm: sim.best_arm + 1,
-            learned_arm: mode(
-                runs.iter()
-                    .map(|m| argmax_first(m.late_arm_counts.iter().map(|&c| c as f64))),
-                exits,
-            ) + 1,
+            best_arm: arm_set.split(arms.best_arm) + 1,
+            best_threshold: threshold(arms.best_arm),
+            learned_arm: arm_set.split(learned) + 1,
+            learned_threshold: threshold(learned),
             optimum_arm,
-            arm_counts: (0..exits)
-                .map(|k| runs.iter().map(|m| m.arm_counts[k] as f64).sum::<f64>() / n_runs)
-                .collect(),
+            arm_counts,
             regret_curve: Curve {
                 t: sim.curve_steps.clone(),
                 mean: curve_runs.iter().map(|e| e.mean).collect(),
                 ci95: curve_runs.iter().map(|e| e.ci95).collect(),
             },
-            arm_timeline: ArmTimeline::summarise(runs, &sim.curve_steps, exits),
+            arm_timeline: ArmTimeline::summarise(runs, &sim.curve_steps, arm_set, exits),
         }
     }
 }
@@ -235,7 +269,8 @@ impl Report {
                 .policies
                 .iter()
                 .zip(&sim.runs)
-                .map(|(p, runs)| PolicyResult::summarise(p.to_string(), runs, sim))
+                .zip(&sim.arms)
+                .map(|((p, runs), arms)| PolicyResult::summarise(p.to_string(), runs, arms, sim))
                 .collect(),
         }
     }
@@ -329,7 +364,7 @@ fn rows(report: &Report) -> Vec<[String; 7]> {
                 format!("{:+.1}%", -100.0 * r.cost_reduction.mean + 0.0),
                 with_interval(&r.offload_fraction, 100.0, 1),
                 with_interval(&r.cumulative_regret, 1.0, 1),
-                r.learned_arm.to_string(),
+                r.learned_label(),
             ]
         })
         .collect()
@@ -452,8 +487,8 @@ fn metric_cells(r: &PolicyResult) -> Vec<String> {
     ] {
         cells.extend(estimate(e));
     }
-    cells.push(r.best_arm.to_string());
-    cells.push(r.learned_arm.to_string());
+    cells.push(r.best_label());
+    cells.push(r.learned_label());
     cells.push(r.optimum_arm.map(|a| a.to_string()).unwrap_or_default());
     cells
 }
@@ -601,7 +636,7 @@ impl Exporter<SweepReport> for Markdown {
                         with_interval(&r.cost_per_sample, 1.0, 3),
                         format!("{:+.1}%", -100.0 * r.cost_reduction.mean + 0.0),
                         with_interval(&r.offload_fraction, 100.0, 1),
-                        r.learned_arm.to_string(),
+                        r.learned_label(),
                     ];
                     if let Some(pb) = &sweep.published {
                         let value = |table, digits: usize| {

@@ -3,6 +3,7 @@
 //! Rewards are computed as `C - mu*off - mu*proc`, the operation order of the published code, so
 //! that compatibility mode agrees with it to the last bit (with `mu = 1` the products are exact).
 
+use crate::arms::{ArmSpace, Arms};
 use crate::cost::{ReportedCost, ResolvedCosts};
 use crate::trace::Trace;
 use serde::{Deserialize, Serialize};
@@ -16,15 +17,38 @@ pub enum Observation {
     /// Only what the device and the cloud actually computed.
     #[default]
     Strict,
+    /// Strict, made unbiased: a sample that exits on the device is also sent to the cloud with
+    /// a small probe probability `p`, and a side reward that needs the final confidence counts
+    /// `r / p` when probed and `0` when not (inverse propensity weighting).
+    Unbiased,
     /// Side updates may read `C_L` even when the sample exited on the device (published
     /// SplitEE-S behaviour; a deployment never has this information).
     Oracle,
 }
 
+/// The label-free reward a policy learns from.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum RewardKind {
+    /// SplitEE: confidence minus costs (`C_k - mu*proc(k)` on exit, `C_L - mu*(proc(k) +
+    /// off(k))` on offload).
+    #[default]
+    Splitee,
+    /// CeeBERT / AdaEE confidence gain: `0` on exit, `C_L - C_k - mu*off(k)` on offload.
+    ConfidenceGain,
+    /// The confidence gain clipped at 0 before the offloading cost: `max(C_L - C_k, 0) -
+    /// mu*off(k)` on offload.
+    ConfidenceGainClipped,
+}
+
 /// What to do with one sample.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
-    /// Run the device up to 0-based exit `k`; exit there if confident, else offload.
+    /// Play arm `a` of the policy's [`Arms`]: run the device up to the arm's split, exit there if
+    /// its confidence reaches the arm's threshold, else offload. With one threshold, arm `a` is
+    /// split `a`.
     Split(usize),
     /// Walk the exits on the device, stop at the first confident one, never offload.
     DeviceOnly,
@@ -33,20 +57,29 @@ pub enum Action {
 /// The result of an action on one sample.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Outcome {
-    /// The 0-based arm reported for the decision: the split for [`Action::Split`], the exit where
+    /// The arm reported for the decision: the arm played for [`Action::Split`], the exit where
     /// the device stopped for [`Action::DeviceOnly`].
     pub arm: usize,
+    /// The 0-based split of the arm.
+    pub split: usize,
     /// The 0-based exit whose prediction is the answer.
     pub answered_by: usize,
     pub offloaded: bool,
+    /// The sample exited on the device but was also sent to the cloud to observe the final
+    /// confidence (see [`Observation::Unbiased`]); its offloading cost is in `cost`.
+    pub probed: bool,
+    /// The played arm's reward (what the policy learns from; a probe's cost is not the arm's).
     pub reward: f64,
     pub cost: f64,
 }
 
-/// The exit threshold and costs that turn a trace row into rewards.
+/// The arms, thresholds, costs and reward formula that turn a trace row into rewards.
 #[derive(Debug, Clone)]
 pub struct RewardModel {
+    /// The device-only early exit's threshold (and the arms' when they have one).
     alpha: f64,
+    arms: Arms,
+    kind: RewardKind,
     costs: ResolvedCosts,
     reported: ReportedCost,
     /// `lambda` for the published script's reported cost.
@@ -54,7 +87,8 @@ pub struct RewardModel {
 }
 
 impl RewardModel {
-    /// `script_lambda` is only read when `reported` is [`ReportedCost::SplitEe2023Script`].
+    /// SplitEE's reward over every split at threshold `alpha`. `script_lambda` is only read
+    /// when `reported` is [`ReportedCost::SplitEe2023Script`].
     pub fn new(
         alpha: f64,
         costs: ResolvedCosts,
@@ -63,6 +97,8 @@ impl RewardModel {
     ) -> Self {
         Self {
             alpha,
+            arms: Arms::splits(costs.weighted_offload().len(), alpha),
+            kind: RewardKind::Splitee,
             costs,
             reported,
             script_lambda,
@@ -73,11 +109,44 @@ impl RewardModel {
         &self.costs
     }
 
+    pub fn arms(&self) -> &Arms {
+        &self.arms
+    }
+
+    pub fn kind(&self) -> RewardKind {
+        self.kind
+    }
+
     /// The same model with another reported-cost formula.
     pub fn with_reported(&self, reported: ReportedCost) -> Self {
         Self {
             reported,
             ..self.clone()
+        }
+    }
+
+    /// The same model with another reward formula.
+    pub fn with_kind(self, kind: RewardKind) -> Self {
+        Self { kind, ..self }
+    }
+
+    /// The same model over the arms of `space`, with `thresholds` as the grid.
+    pub fn with_space(&self, space: ArmSpace, thresholds: &[f64]) -> Self {
+        let exits = self.costs.weighted_offload().len();
+        Self {
+            arms: Arms::of(space, exits, self.alpha, thresholds),
+            ..self.clone()
+        }
+    }
+
+    /// What a decision earned: the played arm's reward, less the weighted offloading cost of a
+    /// probe.
+    #[inline]
+    pub fn realised_reward(&self, outcome: &Outcome) -> f64 {
+        if outcome.probed {
+            outcome.reward - self.costs.weighted_offload()[outcome.split]
+        } else {
+            outcome.reward
         }
     }
 
@@ -96,46 +165,65 @@ impl RewardModel {
         }
     }
 
-    /// Reward of splitting after 0-based exit `k` on `row`.
+    /// Reward of arm `a` on `row`.
     #[inline]
-    pub fn reward(&self, row: &SampleRow, k: usize) -> f64 {
+    pub fn reward(&self, row: &SampleRow, a: usize) -> f64 {
         let last = row.conf.len() - 1;
-        // Selecting instead of branching: whether a sample exits is data-dependent and would be
-        // mispredicted about half the time. At the final exit `mu*off = 0`, so `C_L - 0 = C_L`.
-        let confidence = if row.conf[k] < self.alpha {
-            row.conf[last] - self.costs.weighted_offload()[k]
-        } else {
-            row.conf[k]
-        };
-        confidence - row.weighted_processing[k]
+        let k = self.arms.split(a);
+        let exits = row.conf[k] >= self.arms.threshold(a);
+        match self.kind {
+            RewardKind::Splitee => {
+                // Selecting instead of branching: whether a sample exits is data-dependent and
+                // would be mispredicted about half the time. At the final exit `mu*off = 0`, so
+                // `C_L - 0 = C_L`.
+                let confidence = if exits {
+                    row.conf[k]
+                } else {
+                    row.conf[last] - self.costs.weighted_offload()[k]
+                };
+                confidence - row.weighted_processing[k]
+            }
+            RewardKind::ConfidenceGain | RewardKind::ConfidenceGainClipped => {
+                if exits || k == last {
+                    return 0.0;
+                }
+                let gain = row.conf[last] - row.conf[k];
+                let gain = if self.kind == RewardKind::ConfidenceGainClipped {
+                    gain.max(0.0)
+                } else {
+                    gain
+                };
+                gain - self.costs.weighted_offload()[k]
+            }
+        }
     }
 
-    /// The range every arm's reward on `row` lies in, whatever its confidences: confidences are
-    /// in [0, 1], so arm k earns between `-(mu*proc(k) + mu*off(k))` and `1 - mu*proc(k)`.
+    /// The range every arm's reward on `row` lies in, whatever its confidences (which are in
+    /// [0, 1]). SplitEE: arm k earns between `-(mu*proc(k) + mu*off(k))` and `1 - mu*proc(k)`;
+    /// confidence gain: between `-1 - mu*off(k)` (clipped: `-mu*off(k)`) and `1 - mu*off(k)`,
+    /// and 0 on exit.
     pub fn reward_bounds(&self, row: &SampleRow) -> (f64, f64) {
-        let arms = row
-            .weighted_processing
-            .iter()
-            .zip(self.costs.weighted_offload());
-        arms.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (&p, &o)| {
-            (lo.min(-(p + o)), hi.max(1.0 - p))
-        })
+        let last = row.conf.len() - 1;
+        let mut bounds = (f64::INFINITY, f64::NEG_INFINITY);
+        for a in 0..self.arms.len() {
+            let k = self.arms.split(a);
+            let (p, o) = (row.weighted_processing[k], self.costs.weighted_offload()[k]);
+            let (lo, hi) = match self.kind {
+                RewardKind::Splitee => (-(p + o), 1.0 - p),
+                _ if k == last => (0.0, 0.0),
+                RewardKind::ConfidenceGain => ((-1.0 - o).min(0.0), (1.0 - o).max(0.0)),
+                RewardKind::ConfidenceGainClipped => ((-o).min(0.0), (1.0 - o).max(0.0)),
+            };
+            bounds = (bounds.0.min(lo), bounds.1.max(hi));
+        }
+        bounds
     }
 
     /// The reward of every arm on `row`, into `out`.
     #[inline]
     pub fn rewards_into(&self, row: &SampleRow, out: &mut [f64]) {
-        let last = row.conf[row.conf.len() - 1];
-        let alpha = self.alpha;
-        // Zipped slices: no bounds checks, so the loop vectorises.
-        let arms = out
-            .iter_mut()
-            .zip(&row.conf)
-            .zip(self.costs.weighted_offload())
-            .zip(&row.weighted_processing);
-        for (((r, &c), &offload), &processing) in arms {
-            let confidence = if c < alpha { last - offload } else { c };
-            *r = confidence - processing;
+        for (a, r) in out.iter_mut().enumerate() {
+            *r = self.reward(row, a);
         }
     }
 
@@ -143,30 +231,54 @@ impl RewardModel {
     #[inline]
     pub fn play(&self, row: &SampleRow, action: Action) -> Outcome {
         let last = row.conf.len() - 1;
-        let (arm, answered_by, offloaded) = match action {
-            Action::Split(k) if k < last && row.conf[k] < self.alpha => (k, last, true),
-            Action::Split(k) => (k, k, false),
+        let (arm, split, answered_by, offloaded) = match action {
+            Action::Split(a) => {
+                let k = self.arms.split(a);
+                if k < last && row.conf[k] < self.arms.threshold(a) {
+                    (a, k, last, true)
+                } else {
+                    (a, k, k, false)
+                }
+            }
             Action::DeviceOnly => {
                 let stop = row.conf[..last]
                     .iter()
                     .position(|&c| c >= self.alpha)
                     .unwrap_or(last);
-                (stop, stop, false)
+                (stop, stop, stop, false)
             }
         };
         Outcome {
             arm,
+            split,
             answered_by,
             offloaded,
+            probed: false,
             reward: self.reward(row, arm),
-            cost: self.reported_cost(row, arm, offloaded),
+            cost: self.reported_cost(row, split, offloaded),
         }
+    }
+
+    /// Sends a sample that exited on the device to the cloud as well, to observe the final
+    /// confidence: the outcome now knows `C_L` and pays the offloading cost.
+    pub fn probe(&self, outcome: &mut Outcome) {
+        if !outcome.offloaded && outcome.split < self.costs.weighted_offload().len() - 1 {
+            outcome.probed = true;
+            outcome.cost += self.costs.offload(outcome.split);
+        }
+    }
+
+    /// Whether the reward of arm `j` needs the final confidence on `row` (it offloads there).
+    #[inline]
+    fn needs_final(&self, row: &SampleRow, j: usize) -> bool {
+        let k = self.arms.split(j);
+        k < row.conf.len() - 1 && row.conf[k] < self.arms.threshold(j)
     }
 
     /// Whether the reward of arm `j` can be known after `outcome`, under `observation`.
     ///
     /// The device has computed `C_1..C_k` for the played split `k`; it knows `C_L` only if it
-    /// offloaded (the cloud returns every exit's confidence) or ran to the final exit.
+    /// offloaded (the cloud returns every exit's confidence), probed, or ran to the final exit.
     #[inline]
     pub fn is_observable(
         &self,
@@ -175,16 +287,15 @@ impl RewardModel {
         j: usize,
         observation: Observation,
     ) -> bool {
-        let last = row.conf.len() - 1;
-        let knows_final = outcome.offloaded || outcome.arm == last;
         if observation == Observation::Oracle || outcome.offloaded {
             return true;
         }
-        if j > outcome.arm {
+        if self.arms.split(j) > outcome.split {
             return false;
         }
-        // j <= played arm: C_j was computed; exiting at j needs nothing more.
-        j == last || row.conf[j] >= self.alpha || knows_final
+        // C_j was computed; exiting at j needs nothing more.
+        let knows_final = outcome.probed || outcome.split == row.conf.len() - 1;
+        knows_final || !self.needs_final(row, j)
     }
 }
 
@@ -235,24 +346,29 @@ pub struct Feedback<'a> {
     row: &'a SampleRow,
     model: &'a RewardModel,
     observation: Observation,
+    /// `1 / p` for the probe probability `p` of [`Observation::Unbiased`].
+    inverse_probe: f64,
 }
 
 impl<'a> Feedback<'a> {
+    /// `probe` is the probe probability of [`Observation::Unbiased`] (ignored otherwise).
     pub fn new(
         outcome: &'a Outcome,
         row: &'a SampleRow,
         model: &'a RewardModel,
         observation: Observation,
+        probe: f64,
     ) -> Self {
         Self {
             outcome,
             row,
             model,
             observation,
+            inverse_probe: 1.0 / probe,
         }
     }
 
-    /// The 0-based arm that was played.
+    /// The arm that was played.
     pub fn arm(&self) -> usize {
         self.outcome.arm
     }
@@ -261,19 +377,47 @@ impl<'a> Feedback<'a> {
         self.outcome.reward
     }
 
-    /// The reward arm `j` would have earned on this sample, if it is observable.
+    /// The other arms this decision may inform are `0..side_arms_end()` (all but the played
+    /// one): those whose split is at or below the played split.
+    #[inline]
+    pub fn side_arms_end(&self) -> usize {
+        self.model.arms().side_arms_end(self.outcome.arm)
+    }
+
+    /// What the policy may learn of arm `j`'s reward on this sample: the reward if it is
+    /// observable; under [`Observation::Unbiased`], an unbiased estimate for every arm at or below
+    /// the played split (`r / p` when it needs the probed final confidence, `0` when that was not
+    /// probed).
     #[inline]
     pub fn side_reward(&self, j: usize) -> Option<f64> {
-        self.model
-            .is_observable(self.row, self.outcome, j, self.observation)
-            .then(|| self.model.reward(self.row, j))
+        let (model, row, outcome) = (self.model, self.row, self.outcome);
+        if self.observation != Observation::Unbiased {
+            return model
+                .is_observable(row, outcome, j, self.observation)
+                .then(|| model.reward(row, j));
+        }
+        if outcome.offloaded || outcome.split == row.conf.len() - 1 {
+            return Some(model.reward(row, j));
+        }
+        if model.arms().split(j) > outcome.split {
+            return None;
+        }
+        Some(if !model.needs_final(row, j) {
+            model.reward(row, j)
+        } else if outcome.probed {
+            model.reward(row, j) * self.inverse_probe
+        } else {
+            0.0
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::arms::ArmSpace;
     use crate::cost::CostModel;
+    use crate::policy::Param;
     use crate::trace::{Sample, TraceBuilder};
     use std::path::Path;
 
@@ -349,5 +493,86 @@ mod tests {
         // arm 4 exits: 0.1 + 0.8*0.1*4 = 0.42; arm 0 offloads: 0.3 + 0 + 0.1 = 0.4
         assert!((script.play(&r, Action::Split(4)).cost - 0.42).abs() < 1e-12);
         assert!((script.play(&r, Action::Split(0)).cost - 0.4).abs() < 1e-12);
+    }
+
+    #[test]
+    fn confidence_gain_rewards() {
+        let (trace, model) = golden_sample0();
+        let arms = model.with_space(ArmSpace::SplitsAt(Param::new(0.95).unwrap()), &[]);
+        let r = row(&trace, &arms);
+        let gain = arms.clone().with_kind(RewardKind::ConfidenceGain);
+        let clipped = arms.with_kind(RewardKind::ConfidenceGainClipped);
+        // Exit 10 (C = 0.96 >= 0.95) exits: 0. Exit 9 (C = 0.91) offloads: 0.57 - 0.91 - 0.3.
+        assert_eq!(gain.reward(&r, 9), 0.0);
+        assert!((gain.reward(&r, 8) + 0.64).abs() < 1e-12);
+        assert!((clipped.reward(&r, 8) + 0.3).abs() < 1e-12);
+        // Exit 1 (C = 0.51) gains 0.06 by offloading.
+        assert!((clipped.reward(&r, 0) + 0.24).abs() < 1e-12);
+        assert_eq!(gain.reward(&r, 11), 0.0);
+        let (lo, hi) = gain.reward_bounds(&r);
+        assert!((lo + 1.3).abs() < 1e-12 && (hi - 0.7).abs() < 1e-12, "{lo} {hi}");
+        assert!((clipped.reward_bounds(&r).0 + 0.3).abs() < 1e-12);
+    }
+
+    /// Joint arms over thresholds 0.6 and 0.9: arm `2k + b`.
+    fn joint_sample0() -> (Trace, RewardModel, SampleRow) {
+        let (trace, model) = golden_sample0();
+        let joint = model.with_space(ArmSpace::Joint, &[0.6, 0.9]);
+        let r = row(&trace, &joint);
+        (trace, joint, r)
+    }
+
+    #[test]
+    fn joint_side_observations_follow_the_observation_model() {
+        let (_, model, r) = joint_sample0();
+        // Split 5 at 0.6 exits (C = 0.71): the device has computed C_1..C_5, not C_L.
+        let played = model.play(&r, Action::Split(8));
+        assert_eq!((played.split, played.offloaded), (4, false));
+        assert_eq!(model.arms().side_arms_end(8), 10);
+        let feedback = |observation| Feedback::new(&played, &r, &model, observation, 0.25);
+        let strict = feedback(Observation::Strict);
+        // (5, 0.9) would offload: needs C_L. (4, 0.6) exits at C = 0.66. (1, 0.6) offloads.
+        assert_eq!(strict.side_reward(9), None);
+        assert_eq!(strict.side_reward(6), Some(model.reward(&r, 6)));
+        assert_eq!(strict.side_reward(0), None);
+        assert_eq!(strict.side_reward(10), None, "split 6 was never computed");
+        let oracle = feedback(Observation::Oracle);
+        assert_eq!(oracle.side_reward(9), Some(model.reward(&r, 9)));
+        // Unbiased, not probed: an arm needing C_L counts 0; probed: r / p.
+        let unbiased = feedback(Observation::Unbiased);
+        assert_eq!(unbiased.side_reward(9), Some(0.0));
+        assert_eq!(unbiased.side_reward(6), Some(model.reward(&r, 6)));
+        assert_eq!(unbiased.side_reward(10), None);
+        let mut probed = played;
+        model.probe(&mut probed);
+        assert!(probed.probed && (probed.cost - played.cost - 0.3).abs() < 1e-12);
+        let unbiased = Feedback::new(&probed, &r, &model, Observation::Unbiased, 0.25);
+        assert!((unbiased.side_reward(9).unwrap() - 4.0 * model.reward(&r, 9)).abs() < 1e-12);
+        assert!(model.is_observable(&r, &probed, 9, Observation::Strict));
+    }
+
+    proptest::proptest! {
+        /// Unbiased side estimates average to the true reward over the probe draw, for every
+        /// arm at or below the played split and any confidences.
+        #[test]
+        fn unbiased_side_estimates_have_the_true_mean(
+            conf in proptest::collection::vec(0.0f64..=1.0, 12),
+            played in 0usize..24,
+            p in 0.01f64..=1.0,
+        ) {
+            let (_, model, mut r) = joint_sample0();
+            r.conf.copy_from_slice(&conf);
+            let outcome = model.play(&r, Action::Split(played));
+            let mut probed = outcome;
+            model.probe(&mut probed);
+            for j in 0..model.arms().side_arms_end(played) {
+                let plain = Feedback::new(&outcome, &r, &model, Observation::Unbiased, p)
+                    .side_reward(j).unwrap();
+                let with_probe = Feedback::new(&probed, &r, &model, Observation::Unbiased, p)
+                    .side_reward(j).unwrap();
+                let mean = (1.0 - p) * plain + p * with_probe;
+                proptest::prop_assert!((mean - model.reward(&r, j)).abs() < 1e-9);
+            }
+        }
     }
 }

@@ -6,8 +6,10 @@
 //! the number of threads.
 
 use crate::cost::ReportedCost;
+use crate::arms::{ArmSpace, Arms};
+use crate::learner::Learner;
 use crate::policy::{Policy, PolicySpec, RunContext};
-use crate::reward::{Feedback, Observation, RewardModel, SampleRow};
+use crate::reward::{Observation, RewardModel, SampleRow};
 use crate::trace::Trace;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -43,12 +45,19 @@ pub struct SimOptions {
     pub order: Order,
     pub observation: Observation,
     pub ucb_c: f64,
+    /// The threshold grid of joint and threshold-learning policies.
+    pub thresholds: Vec<f64>,
+    /// Probe probability of unbiased observation ([`Observation::Unbiased`]).
+    pub probe: f64,
     pub compat: Option<Compat>,
     /// Keep every decision (for `--decisions`).
     pub record_decisions: bool,
     /// Points on the cumulative-regret curve kept per run.
     pub curve_points: usize,
 }
+
+/// The default probe probability of unbiased observation.
+pub const DEFAULT_PROBE: f64 = 0.1;
 
 impl Default for SimOptions {
     fn default() -> Self {
@@ -58,6 +67,8 @@ impl Default for SimOptions {
             order: Order::Shuffle,
             observation: Observation::Strict,
             ucb_c: 1.0,
+            thresholds: crate::arms::default_thresholds(),
+            probe: DEFAULT_PROBE,
             compat: None,
             record_decisions: false,
             curve_points: 200,
@@ -84,9 +95,14 @@ pub struct Decision {
     pub run: usize,
     pub t: usize,
     pub sample: usize,
-    /// 1-based arm.
+    /// 1-based split.
     pub arm: usize,
+    /// The arm's exit threshold, for policies that learn it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
     pub offloaded: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub probed: bool,
     pub reward: f64,
     pub cost: f64,
     pub prediction: u32,
@@ -103,7 +119,7 @@ pub struct RunMetrics {
     pub total_cost: f64,
     pub total_reward: f64,
     pub offloads: usize,
-    /// Decisions per 0-based arm.
+    /// Decisions per arm of the policy's [`Arms`].
     pub arm_counts: Vec<u64>,
     /// Decisions per arm in the second half of the stream.
     pub late_arm_counts: Vec<u64>,
@@ -131,14 +147,26 @@ pub struct SimResult {
     pub policies: Vec<PolicySpec>,
     /// `runs[p][r]`: policy `p`, run `r`.
     pub runs: Vec<Vec<RunMetrics>>,
-    /// 0-based best fixed arm in hindsight (highest mean reward over the samples).
+    /// `arms[p]`: the arms policy `p` chose among, and how good each was.
+    pub arms: Vec<ArmSummary>,
+    /// 0-based best split in hindsight at the run's threshold (highest mean reward over the
+    /// samples).
     pub best_arm: usize,
-    /// Mean reward of every arm over the samples.
+    /// Mean reward of every split at the run's threshold over the samples.
     pub arm_means: Vec<f64>,
     /// Total cost of running every sample to the final exit.
     pub final_exit_cost: f64,
     /// The 1-based steps at which regret curves are sampled.
     pub curve_steps: Vec<usize>,
+}
+
+/// A policy's arms and each one's mean reward over the samples.
+#[derive(Debug, Clone)]
+pub struct ArmSummary {
+    pub arms: Arms,
+    /// The best fixed arm in hindsight.
+    pub best_arm: usize,
+    pub arm_means: Vec<f64>,
 }
 
 /// What one pass over the trace tells before any run: every arm's mean reward, the cost of
@@ -153,11 +181,12 @@ struct TraceSummary {
 
 fn summarise_trace(trace: &Trace, model: &RewardModel) -> TraceSummary {
     let exits = trace.exits();
+    let arms = model.arms().len();
     let mut row = SampleRow::new(trace, model.costs());
-    let mut rewards = vec![0.0; exits];
-    let mut sums = vec![0.0; exits];
+    let mut rewards = vec![0.0; arms];
+    let mut sums = vec![0.0; arms];
     let starts = trace.segment_starts();
-    let mut segment_sums = vec![vec![0.0; exits]; starts.len()];
+    let mut segment_sums = vec![vec![0.0; arms]; starts.len()];
     let mut segment = 0;
     let mut final_exit_cost = 0.0;
     let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
@@ -252,16 +281,19 @@ pub fn simulate(
             exits: trace.exits(),
         });
     }
-    let TraceSummary {
-        arm_means,
-        final_exit_cost,
-        reward_bounds,
-        segment_best,
-    } = summarise_trace(trace, model);
-    // Segments keep their meaning only when samples are replayed in order.
-    let segment_best_total = (opts.order == Order::Given && segment_best.len() > 1)
-        .then(|| segment_best_total(trace, model, &segment_best));
-    let best_arm = crate::stats::argmax_first(arm_means.iter().copied());
+    // Each distinct arm set is summarised once; the split arms always (the report's header).
+    let mut spaces = vec![ArmSpace::Splits];
+    for p in policies {
+        if !spaces.contains(&p.arms) {
+            spaces.push(p.arms);
+        }
+    }
+    let spaces: Vec<Space> = spaces
+        .into_iter()
+        .map(|space| Space::new(trace, model, space, opts))
+        .collect();
+    let space_of = |p: &PolicySpec| spaces.iter().find(|s| s.space == p.arms);
+    let splits = &spaces[0];
     let steps = curve_steps(trace.samples(), opts.curve_points);
 
     let per_run: Vec<Vec<RunMetrics>> = (0..opts.runs)
@@ -272,17 +304,14 @@ pub fn simulate(
             policies
                 .iter()
                 .map(|spec| {
+                    let space = space_of(spec).unwrap_or(splits);
                     let replay = Replay {
                         trace,
-                        model,
+                        space,
                         spec: *spec,
                         opts,
                         run,
                         order,
-                        best_arm,
-                        arm_means: &arm_means,
-                        reward_bounds,
-                        segment_best_total,
                         curve_steps: &steps,
                     };
                     let metrics = replay.run();
@@ -303,11 +332,51 @@ pub fn simulate(
     Ok(SimResult {
         policies: policies.to_vec(),
         runs,
-        best_arm,
-        arm_means,
-        final_exit_cost,
+        arms: policies
+            .iter()
+            .map(|p| space_of(p).unwrap_or(splits).arm_summary())
+            .collect(),
+        best_arm: splits.best_arm,
+        arm_means: splits.summary.arm_means.clone(),
+        final_exit_cost: splits.summary.final_exit_cost,
         curve_steps: steps,
     })
+}
+
+/// One arm set of a simulation: its reward model and what a pass over the trace tells of it.
+struct Space {
+    space: ArmSpace,
+    model: RewardModel,
+    summary: TraceSummary,
+    best_arm: usize,
+    /// Total reward of each segment's best arm, when per-segment regret is measured.
+    segment_best_total: Option<f64>,
+}
+
+impl Space {
+    fn new(trace: &Trace, base: &RewardModel, space: ArmSpace, opts: &SimOptions) -> Self {
+        let model = base.with_space(space, &opts.thresholds);
+        let summary = summarise_trace(trace, &model);
+        // Segments keep their meaning only when samples are replayed in order.
+        let segment_best_total = (opts.order == Order::Given && summary.segment_best.len() > 1)
+            .then(|| segment_best_total(trace, &model, &summary.segment_best));
+        let best_arm = crate::stats::argmax_first(summary.arm_means.iter().copied());
+        Self {
+            space,
+            model,
+            summary,
+            best_arm,
+            segment_best_total,
+        }
+    }
+
+    fn arm_summary(&self) -> ArmSummary {
+        ArmSummary {
+            arms: self.model.arms().clone(),
+            best_arm: self.best_arm,
+            arm_means: self.summary.arm_means.clone(),
+        }
+    }
 }
 
 /// Total reward of playing each segment's best fixed arm on that segment: the benchmark of
@@ -329,22 +398,19 @@ fn segment_best_total(trace: &Trace, model: &RewardModel, best: &[usize]) -> f64
 /// One run of one policy.
 struct Replay<'a> {
     trace: &'a Trace,
-    model: &'a RewardModel,
+    space: &'a Space,
     spec: PolicySpec,
     opts: &'a SimOptions,
     run: usize,
     order: &'a [u32],
-    best_arm: usize,
-    arm_means: &'a [f64],
-    reward_bounds: (f64, f64),
-    segment_best_total: Option<f64>,
     curve_steps: &'a [usize],
 }
 
 impl Replay<'_> {
     fn run(&self) -> RunMetrics {
         let trace = self.trace;
-        let exits = trace.exits();
+        let arms = self.space.model.arms().len();
+        let best_arm = self.space.best_arm;
         let compat = self.opts.compat.filter(|_| self.spec.is_bandit());
         // The published SplitEE-S reads C_L on every side update; compat mode does too.
         let observation = match compat {
@@ -352,28 +418,40 @@ impl Replay<'_> {
             None => self.spec.observation(self.opts.observation),
         };
         let script_cost = matches!(compat, Some(Compat::SplitEe2023 { script_cost: true }))
-            && self.spec == PolicySpec::SplitEe;
+            && self.spec == PolicySpec::SPLITEE;
         let scripted;
         let model = if script_cost {
-            scripted = self.model.with_reported(ReportedCost::SplitEe2023Script);
+            scripted = self
+                .space
+                .model
+                .with_reported(ReportedCost::SplitEe2023Script);
             &scripted
         } else {
-            self.model
+            &self.space.model
         };
+        let stream = policy_stream(&self.spec);
         let ctx = RunContext {
-            exits,
-            best_arm: self.best_arm,
-            seed: derive_seed(self.opts.seed, self.run, policy_stream(&self.spec)),
+            arms,
+            best_arm,
+            seed: derive_seed(self.opts.seed, self.run, stream),
             ucb_c: self.opts.ucb_c,
-            reward_bounds: self.reward_bounds,
+            reward_bounds: self.space.summary.reward_bounds,
         };
-        let mut policy = self.spec.build(&ctx);
+        let probe_seed = derive_seed(self.opts.seed, self.run, stream ^ PROBE_STREAM);
+        let mut learner = Learner::new(
+            &self.spec,
+            model,
+            &ctx,
+            observation,
+            self.opts.probe,
+            probe_seed,
+        );
         let mut row = SampleRow::new(trace, model.costs());
 
         if compat.is_some() {
-            for (arm, &s) in self.order[..exits].iter().enumerate() {
+            for (arm, &s) in self.order[..arms].iter().enumerate() {
                 row.load(trace, model.costs(), s as usize);
-                policy.prime(arm, model.reward(&row, arm));
+                learner.prime(arm, model.reward(&row, arm));
             }
         }
 
@@ -386,8 +464,8 @@ impl Replay<'_> {
             total_cost: 0.0,
             total_reward: 0.0,
             offloads: 0,
-            arm_counts: vec![0; exits],
-            late_arm_counts: vec![0; exits],
+            arm_counts: vec![0; arms],
+            late_arm_counts: vec![0; arms],
             regret: 0.0,
             segment_regret: None,
             pseudo_regret: None,
@@ -407,16 +485,15 @@ impl Replay<'_> {
                 trace.prefetch(ahead as usize);
             }
             row.load(trace, model.costs(), s);
-            let action = policy.choose(t);
-            let outcome = model.play(&row, action);
-            policy.observe(&Feedback::new(&outcome, &row, model, observation));
+            let choice = learner.choose();
+            let outcome = learner.observe(&row, choice);
 
             m.arm_counts[outcome.arm] += 1;
             if t >= half {
                 m.late_arm_counts[outcome.arm] += 1;
             }
             total_cost += outcome.cost;
-            total_reward += outcome.reward;
+            total_reward += model.realised_reward(&outcome);
             offloads += usize::from(outcome.offloaded);
             let prediction = trace.pred(s, outcome.answered_by);
             let correct = trace.label(s).map(|y| y == prediction);
@@ -424,7 +501,7 @@ impl Replay<'_> {
                 labeled += 1;
                 correct_count += usize::from(c);
             }
-            best_total += model.reward(&row, self.best_arm);
+            best_total += model.reward(&row, best_arm);
             if self.curve_steps.get(next_point) == Some(&(t + 1)) {
                 m.regret_curve.push(best_total - total_reward);
                 m.arm_count_curve.push(m.arm_counts.clone());
@@ -436,8 +513,11 @@ impl Replay<'_> {
                     run: self.run,
                     t,
                     sample: s,
-                    arm: outcome.arm + 1,
+                    arm: outcome.split + 1,
+                    threshold: (self.spec.arms != ArmSpace::Splits)
+                        .then(|| model.arms().threshold(outcome.arm)),
                     offloaded: outcome.offloaded,
+                    probed: outcome.probed,
                     reward: outcome.reward,
                     cost: outcome.cost,
                     prediction,
@@ -448,21 +528,31 @@ impl Replay<'_> {
         (m.total_cost, m.total_reward, m.offloads) = (total_cost, total_reward, offloads);
         (m.labeled, m.correct) = (labeled, correct_count);
         m.regret = best_total - m.total_reward;
-        m.segment_regret = self.segment_best_total.map(|best| best - total_reward);
-        if self.spec != PolicySpec::DeviceEe {
-            let best_mean = self.arm_means[self.best_arm];
+        m.segment_regret = self
+            .space
+            .segment_best_total
+            .map(|best| best - total_reward);
+        if self.spec != PolicySpec::DEVICE_EE {
+            let arm_means = &self.space.summary.arm_means;
+            let best_mean = arm_means[best_arm];
             m.pseudo_regret = Some(
                 m.arm_counts
                     .iter()
-                    .zip(self.arm_means)
+                    .zip(arm_means)
                     .map(|(&c, &mean)| c as f64 * (best_mean - mean))
                     .sum(),
             );
         }
-        m.reward_sums = policy.reward_sums().map(|(sums, _)| sums.to_vec());
+        m.reward_sums = learner
+            .policy()
+            .reward_sums()
+            .map(|(sums, _)| sums.to_vec());
         m
     }
 }
+
+/// Distinguishes a policy's probe stream from its own random stream.
+const PROBE_STREAM: u64 = 0x0050_524f_4245;
 
 /// How many steps ahead the next sample's row is prefetched: shuffled replay reads rows at
 /// random, and each would otherwise be a cache miss on the critical path.

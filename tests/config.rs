@@ -4,7 +4,7 @@
 use splitee::config::{Overrides, RunSettings};
 use splitee::cost::{CostModel, OffloadCost, ProcessingCost};
 use splitee::policy::PolicySpec;
-use splitee::reward::Observation;
+use splitee::reward::{Observation, RewardKind};
 use splitee::sim::{Compat, Order, SimOptions};
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
@@ -229,7 +229,7 @@ fn command_line_overrides_win_over_the_config() {
     let settings = config
         .resolve(Overrides {
             alpha: Some(0.9),
-            policies: vec![PolicySpec::FinalExit],
+            policies: vec![PolicySpec::FINAL_EXIT],
             lambda: Some(0.05),
             runs: Some(7),
             seed: Some(5),
@@ -237,7 +237,7 @@ fn command_line_overrides_win_over_the_config() {
         })
         .unwrap();
     assert_eq!(settings.alpha, 0.9);
-    assert_eq!(settings.policies, vec![PolicySpec::FinalExit]);
+    assert_eq!(settings.policies, vec![PolicySpec::FINAL_EXIT]);
     assert_eq!(
         settings.cost,
         CostModel {
@@ -371,18 +371,21 @@ fn example_experiment_parses_into_its_settings() {
             .parent()
             .unwrap()
             .join("shared/data/traces/sst2-bert12.csv")],
-        policies: vec![
-            PolicySpec::SplitEe,
-            PolicySpec::SplitEeS(Some(Observation::Strict)),
-            PolicySpec::SplitEeS(Some(Observation::Oracle)),
-            PolicySpec::FinalExit,
-            PolicySpec::DeviceEe,
-            PolicySpec::Random,
-            PolicySpec::RandomRun,
-            PolicySpec::BestFixed,
-        ],
+        policies: [
+            "splitee",
+            "splitee-s:strict",
+            "splitee-s:oracle",
+            "final-exit",
+            "device-ee",
+            "random",
+            "random-run",
+            "best-fixed",
+        ]
+        .map(|name| name.parse::<PolicySpec>().unwrap())
+        .to_vec(),
         alpha: 0.7,
         cost: CostModel::linear(0.1, 0.5),
+        reward: RewardKind::Splitee,
         sim: SimOptions {
             runs: 20,
             seed: 0,

@@ -68,6 +68,7 @@ fn two_arm_trace(samples: u64) -> Trace {
 
 fn settings(policies: Vec<PolicySpec>) -> RunSettings {
     RunSettings {
+        reward: splitee::reward::RewardKind::default(),
         traces: Vec::new(),
         policies,
         alpha: 0.7,

@@ -21,6 +21,7 @@ pub use self::sampling::{EpsilonGreedy, Exploration, Thompson};
 pub use self::ucb::{SideInformation, Ucb};
 
 use self::params::side_suffix;
+use crate::arms::ArmSpace;
 use crate::reward::{Action, Feedback, Observation};
 use serde::{Serialize, Serializer};
 use std::fmt;
@@ -44,14 +45,54 @@ pub trait Policy: Send {
     }
 }
 
-/// A policy as named on the command line or in a config.
+/// A policy as named on the command line or in a config: a decision rule, the arms it learns
+/// over and, for rules that learn from side observations, the observation model it runs under
+/// when not the run's.
+///
+/// Names: `[joint:|threshold:K:]RULE[:strict|:unbiased|:oracle]`, e.g. `splitee-s:oracle`,
+/// `joint-ucb` (UCB1 with side observations over every (split, threshold) pair),
+/// `joint:kl-ucb+s:unbiased`, `threshold:6:ucb-tuned+s`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PolicySpec {
-    /// UCB1 over split arms with bandit feedback.
+pub struct PolicySpec {
+    pub kind: PolicyKind,
+    pub arms: ArmSpace,
+    pub observation: Option<Observation>,
+}
+
+impl From<PolicyKind> for PolicySpec {
+    fn from(kind: PolicyKind) -> Self {
+        Self {
+            kind,
+            arms: ArmSpace::Splits,
+            observation: None,
+        }
+    }
+}
+
+impl PolicySpec {
+    pub const SPLITEE: Self = Self::split(PolicyKind::SplitEe);
+    pub const SPLITEE_S: Self = Self::split(PolicyKind::SplitEeS);
+    pub const FINAL_EXIT: Self = Self::split(PolicyKind::FinalExit);
+    pub const DEVICE_EE: Self = Self::split(PolicyKind::DeviceEe);
+    pub const RANDOM: Self = Self::split(PolicyKind::Random);
+
+    /// `kind` over the split arms at the run's threshold, under the run's observation model.
+    pub const fn split(kind: PolicyKind) -> Self {
+        Self {
+            kind,
+            arms: ArmSpace::Splits,
+            observation: None,
+        }
+    }
+}
+
+/// A decision rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PolicyKind {
+    /// UCB1 with bandit feedback.
     SplitEe,
-    /// UCB1 with side observations from shallower arms, optionally under its own observation
-    /// model (`splitee-s:strict`, `splitee-s:oracle`) instead of the run's.
-    SplitEeS(Option<Observation>),
+    /// UCB1 with side observations from shallower arms.
+    SplitEeS,
     /// Always the final exit (arm L).
     FinalExit,
     /// Walk exits on the device, stop at the first confident one, never offload.
@@ -97,22 +138,110 @@ pub enum PolicySpec {
 }
 
 /// The names accepted by [`PolicySpec::from_str`], for help and error messages.
-/// Index policies take a `+s` suffix (e.g. `kl-ucb+s`) to learn from side observations too.
-pub const POLICY_NAMES: &str = "splitee, splitee-s, splitee-s:strict, splitee-s:oracle, \
-                                 final-exit, device-ee, random, random-run, fixed:K, best-fixed, \
-                                 ucb1:C, ucb-v, ucb-tuned, kl-ucb[:c], thompson[:S], \
-                                 eps-greedy:E, eps-greedy:decay[:C], exp3:G, exp3-ix:ETA, \
-                                 sw-ucb:W, d-ucb:G (index policies also with +s)";
+pub const POLICY_NAMES: &str = "splitee, splitee-s, final-exit, device-ee, random, random-run, \
+                                 fixed:K, best-fixed, ucb1:C, ucb-v, ucb-tuned, kl-ucb[:c], \
+                                 thompson[:S], eps-greedy:E, eps-greedy:decay[:C], exp3:G, \
+                                 exp3-ix:ETA, sw-ucb:W, d-ucb:G (index policies also with +s for \
+                                 side observations); learners also as joint:NAME (every split x \
+                                 threshold; joint-ucb = joint:splitee-s), threshold:K:NAME or \
+                                 alpha:A:NAME; \
+                                 side-observing ones with :strict, :unbiased or :oracle";
+
+/// The observation-model suffixes of policy names.
+const OBSERVATION_SUFFIXES: [(&str, Observation); 3] = [
+    (":strict", Observation::Strict),
+    (":unbiased", Observation::Unbiased),
+    (":oracle", Observation::Oracle),
+];
 
 impl FromStr for PolicySpec {
     type Err = String;
 
     fn from_str(name: &str) -> Result<Self, Self::Err> {
-        let spec = match name {
+        let (rest, observation) = OBSERVATION_SUFFIXES
+            .iter()
+            .find_map(|&(suffix, o)| name.strip_suffix(suffix).map(|rest| (rest, Some(o))))
+            .unwrap_or((name, None));
+        let (arms, rule) = if rest == "joint-ucb" {
+            (ArmSpace::Joint, "splitee-s")
+        } else if let Some(rule) = rest.strip_prefix("joint:") {
+            (ArmSpace::Joint, rule)
+        } else if let Some(tail) = rest.strip_prefix("threshold:") {
+            let (k, rule) = tail.split_once(':').unwrap_or((tail, ""));
+            match k.parse::<usize>() {
+                Ok(k) if k >= 1 => (ArmSpace::ThresholdsAt(k - 1), rule),
+                _ => {
+                    return Err(format!(
+                        "`{name}`: K in threshold:K:NAME must be an exit number >= 1"
+                    ))
+                }
+            }
+        } else if let Some(tail) = rest.strip_prefix("alpha:") {
+            let (a, rule) = tail.split_once(':').unwrap_or((tail, ""));
+            match a.parse::<f64>().ok().filter(|a| *a > 0.0 && *a <= 1.0) {
+                Some(a) => (ArmSpace::SplitsAt(Param::new(a).unwrap_or(Param::ONE)), rule),
+                None => {
+                    return Err(format!(
+                        "`{name}`: A in alpha:A:NAME must be a threshold in (0, 1]"
+                    ))
+                }
+            }
+        } else {
+            (ArmSpace::Splits, rest)
+        };
+        let kind: PolicyKind = rule.parse().map_err(|e: String| {
+            if rule == rest {
+                e
+            } else {
+                format!("`{name}`: {e}")
+            }
+        })?;
+        if arms != ArmSpace::Splits && !kind.takes_arm_set() {
+            return Err(format!(
+                "`{name}`: `{kind}` plays fixed splits; joint:, threshold:K: and alpha:A: apply \
+                 to learning policies, random, random-run and best-fixed"
+            ));
+        }
+        if observation.is_some() && !kind.observes_side() {
+            return Err(format!(
+                "`{name}`: an observation model (:strict, :unbiased, :oracle) applies only to \
+                 policies with side observations (splitee-s or an index policy with +s)"
+            ));
+        }
+        Ok(Self {
+            kind,
+            arms,
+            observation,
+        })
+    }
+}
+
+impl fmt::Display for PolicySpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.arms, self.kind) {
+            (ArmSpace::Splits, kind) => write!(f, "{kind}")?,
+            (ArmSpace::Joint, PolicyKind::SplitEeS) => f.write_str("joint-ucb")?,
+            (ArmSpace::Joint, kind) => write!(f, "joint:{kind}")?,
+            (ArmSpace::ThresholdsAt(k), kind) => write!(f, "threshold:{}:{kind}", k + 1)?,
+            (ArmSpace::SplitsAt(alpha), kind) => write!(f, "alpha:{alpha}:{kind}")?,
+        }
+        match self.observation {
+            Some(o) => {
+                let suffix = OBSERVATION_SUFFIXES.iter().find(|(_, x)| *x == o);
+                f.write_str(suffix.map_or("", |(s, _)| s))
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+impl FromStr for PolicyKind {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        let kind = match name {
             "splitee" => Self::SplitEe,
-            "splitee-s" => Self::SplitEeS(None),
-            "splitee-s:strict" => Self::SplitEeS(Some(Observation::Strict)),
-            "splitee-s:oracle" => Self::SplitEeS(Some(Observation::Oracle)),
+            "splitee-s" => Self::SplitEeS,
             "final-exit" => Self::FinalExit,
             "device-ee" => Self::DeviceEe,
             "random" => Self::Random,
@@ -128,22 +257,20 @@ impl FromStr for PolicySpec {
                     }
                 },
                 None => match params::parse_zoo(name) {
-                    Some(spec) => spec?,
+                    Some(kind) => kind?,
                     None => return Err(format!("unknown policy `{name}` (known: {POLICY_NAMES})")),
                 },
             },
         };
-        Ok(spec)
+        Ok(kind)
     }
 }
 
-impl fmt::Display for PolicySpec {
+impl fmt::Display for PolicyKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::SplitEe => f.write_str("splitee"),
-            Self::SplitEeS(None) => f.write_str("splitee-s"),
-            Self::SplitEeS(Some(Observation::Strict)) => f.write_str("splitee-s:strict"),
-            Self::SplitEeS(Some(Observation::Oracle)) => f.write_str("splitee-s:oracle"),
+            Self::SplitEeS => f.write_str("splitee-s"),
             Self::FinalExit => f.write_str("final-exit"),
             Self::DeviceEe => f.write_str("device-ee"),
             Self::Random => f.write_str("random"),
@@ -194,8 +321,9 @@ impl<'de> serde::Deserialize<'de> for PolicySpec {
 /// What a policy needs to know to start a run.
 #[derive(Debug, Clone, Copy)]
 pub struct RunContext {
-    pub exits: usize,
-    /// 0-based best fixed arm in hindsight on this run's samples.
+    /// How many arms the policy chooses among.
+    pub arms: usize,
+    /// The best fixed arm in hindsight on this run's samples.
     pub best_arm: usize,
     /// Seed for the policy's own randomness in this run.
     pub seed: u64,
@@ -206,68 +334,94 @@ pub struct RunContext {
     pub reward_bounds: (f64, f64),
 }
 
+impl PolicyKind {
+    /// Whether the rule chooses among a set of arms (any set), rather than playing a split of its
+    /// own.
+    pub fn takes_arm_set(&self) -> bool {
+        !matches!(self, Self::FinalExit | Self::DeviceEe | Self::Fixed(_))
+    }
+
+    /// Whether the rule learns from side observations of other arms.
+    pub fn observes_side(&self) -> bool {
+        let side = match self {
+            Self::SplitEeS => return true,
+            Self::Ucb1 { side, .. }
+            | Self::UcbV { side }
+            | Self::UcbTuned { side }
+            | Self::KlUcb { side, .. }
+            | Self::Thompson { side, .. }
+            | Self::EpsGreedy { side, .. }
+            | Self::SwUcb { side, .. }
+            | Self::DUcb { side, .. } => *side,
+            _ => SideInformation::None,
+        };
+        side == SideInformation::Shallower
+    }
+}
+
 impl PolicySpec {
-    /// Whether the policy learns a split with a UCB index (and takes the compatibility warm
-    /// start).
+    /// Whether the policy learns a split with the published UCB index (and takes the
+    /// compatibility warm start).
     pub fn is_bandit(&self) -> bool {
-        matches!(self, Self::SplitEe | Self::SplitEeS(_))
+        self.arms == ArmSpace::Splits
+            && matches!(self.kind, PolicyKind::SplitEe | PolicyKind::SplitEeS)
     }
 
     /// The observation model this policy runs under, given the run's.
     pub fn observation(&self, run_default: Observation) -> Observation {
-        match self {
-            Self::SplitEeS(Some(own)) => *own,
-            _ => run_default,
-        }
+        self.observation.unwrap_or(run_default)
     }
 
     /// Checks the spec against a trace's number of exits.
     pub fn validate(&self, exits: usize) -> Result<(), String> {
-        match self {
-            Self::Fixed(k) if *k > exits => {
-                Err(format!("policy `{self}`: the trace has only {exits} exits"))
-            }
-            _ => Ok(()),
+        let deepest = match (self.kind, self.arms) {
+            (_, ArmSpace::ThresholdsAt(k)) => k + 1,
+            (PolicyKind::Fixed(k), _) => k,
+            _ => 0,
+        };
+        if deepest > exits {
+            return Err(format!("policy `{self}`: the trace has only {exits} exits"));
         }
+        Ok(())
     }
 
-    /// A fresh policy for one run.
+    /// A fresh policy for one run over `ctx.arms` arms.
     pub fn build(&self, ctx: &RunContext) -> AnyPolicy {
-        let last = ctx.exits - 1;
-        match self {
-            Self::SplitEe => Ucb::new(ctx.exits, ctx.ucb_c, SideInformation::None).into(),
-            Self::SplitEeS(_) => Ucb::new(ctx.exits, ctx.ucb_c, SideInformation::Shallower).into(),
-            Self::FinalExit => FixedArm(last).into(),
-            Self::DeviceEe => DeviceOnly.into(),
-            Self::Random => RandomArm::new(ctx.exits, ctx.seed).into(),
-            Self::RandomRun => RandomPerRun::new(ctx.exits, ctx.seed).into(),
-            Self::Fixed(k) => FixedArm(k - 1).into(),
-            Self::BestFixed => FixedArm(ctx.best_arm).into(),
-            Self::Ucb1 { c, side } => Ucb::new(ctx.exits, c.get(), *side).into(),
-            Self::UcbV { side } => UcbV::new(ctx.exits, ctx.reward_bounds, *side).into(),
-            Self::UcbTuned { side } => UcbTuned::new(ctx.exits, ctx.reward_bounds, *side).into(),
-            Self::KlUcb { c, side } => {
-                KlUcb::new(ctx.exits, c.get(), ctx.reward_bounds, *side).into()
+        let arms = ctx.arms;
+        match self.kind {
+            PolicyKind::SplitEe => Ucb::new(arms, ctx.ucb_c, SideInformation::None).into(),
+            PolicyKind::SplitEeS => Ucb::new(arms, ctx.ucb_c, SideInformation::Shallower).into(),
+            PolicyKind::FinalExit => FixedArm(arms - 1).into(),
+            PolicyKind::DeviceEe => DeviceOnly.into(),
+            PolicyKind::Random => RandomArm::new(arms, ctx.seed).into(),
+            PolicyKind::RandomRun => RandomPerRun::new(arms, ctx.seed).into(),
+            PolicyKind::Fixed(k) => FixedArm(k - 1).into(),
+            PolicyKind::BestFixed => FixedArm(ctx.best_arm).into(),
+            PolicyKind::Ucb1 { c, side } => Ucb::new(arms, c.get(), side).into(),
+            PolicyKind::UcbV { side } => UcbV::new(arms, ctx.reward_bounds, side).into(),
+            PolicyKind::UcbTuned { side } => UcbTuned::new(arms, ctx.reward_bounds, side).into(),
+            PolicyKind::KlUcb { c, side } => {
+                KlUcb::new(arms, c.get(), ctx.reward_bounds, side).into()
             }
-            Self::Thompson { sigma, side } => {
+            PolicyKind::Thompson { sigma, side } => {
                 let width = stats::RewardRange::new(ctx.reward_bounds).width();
                 let sigma = sigma.map_or(width, Param::get);
-                Thompson::new(ctx.exits, sigma, ctx.seed, *side).into()
+                Thompson::new(arms, sigma, ctx.seed, side).into()
             }
-            Self::EpsGreedy { epsilon, side } => {
-                EpsilonGreedy::new(ctx.exits, *epsilon, ctx.seed, *side).into()
+            PolicyKind::EpsGreedy { epsilon, side } => {
+                EpsilonGreedy::new(arms, epsilon, ctx.seed, side).into()
             }
-            Self::Exp3 { gamma } => {
-                Exp3::new(ctx.exits, gamma.get(), ctx.reward_bounds, ctx.seed).into()
+            PolicyKind::Exp3 { gamma } => {
+                Exp3::new(arms, gamma.get(), ctx.reward_bounds, ctx.seed).into()
             }
-            Self::Exp3Ix { eta } => {
-                Exp3Ix::new(ctx.exits, eta.get(), ctx.reward_bounds, ctx.seed).into()
+            PolicyKind::Exp3Ix { eta } => {
+                Exp3Ix::new(arms, eta.get(), ctx.reward_bounds, ctx.seed).into()
             }
-            Self::SwUcb { window, side } => {
-                SlidingWindowUcb::new(ctx.exits, *window, ctx.ucb_c, *side).into()
+            PolicyKind::SwUcb { window, side } => {
+                SlidingWindowUcb::new(arms, window, ctx.ucb_c, side).into()
             }
-            Self::DUcb { gamma, side } => {
-                DiscountedUcb::new(ctx.exits, gamma.get(), ctx.ucb_c, *side).into()
+            PolicyKind::DUcb { gamma, side } => {
+                DiscountedUcb::new(arms, gamma.get(), ctx.ucb_c, side).into()
             }
         }
     }
@@ -348,6 +502,46 @@ mod tests {
     }
 
     #[test]
+    fn arm_set_and_observation_names_round_trip() {
+        for name in [
+            "joint-ucb",
+            "joint-ucb:unbiased",
+            "joint-ucb:oracle",
+            "joint:splitee",
+            "joint:kl-ucb+s:strict",
+            "joint:exp3:0.1",
+            "joint:best-fixed",
+            "threshold:6:ucb-tuned+s",
+            "threshold:2:splitee-s:unbiased",
+            "alpha:0.8:splitee-s",
+            "alpha:0.55:ucb1:2+s:oracle",
+            "kl-ucb+s:unbiased",
+        ] {
+            let spec: PolicySpec = name.parse().unwrap();
+            assert_eq!(spec.to_string(), name);
+        }
+        let spec: PolicySpec = "joint:splitee-s:unbiased".parse().unwrap();
+        assert_eq!(spec.to_string(), "joint-ucb:unbiased");
+        assert_eq!(spec.arms, ArmSpace::Joint);
+        assert_eq!(spec.observation, Some(Observation::Unbiased));
+        assert_eq!(
+            "threshold:3:splitee".parse::<PolicySpec>().unwrap().arms,
+            ArmSpace::ThresholdsAt(2)
+        );
+    }
+
+    #[test]
+    fn arm_set_and_observation_errors_name_the_problem() {
+        let err = |name: &str| name.parse::<PolicySpec>().unwrap_err();
+        assert!(err("joint:final-exit").contains("plays fixed splits"));
+        assert!(err("threshold:0:splitee").contains("K in threshold:K:NAME"));
+        assert!(err("alpha:1.5:splitee").contains("A in alpha:A:NAME"));
+        assert!(err("splitee:oracle").contains("applies only to policies with side"));
+        assert!(err("joint:exp3:0.1:unbiased").contains("applies only to policies with side"));
+        assert!(err("joint:nope").starts_with("`joint:nope`: unknown policy `nope`"));
+    }
+
+    #[test]
     fn rejects_unknown_and_bad_fixed() {
         assert!("ucb9"
             .parse::<PolicySpec>()
@@ -355,7 +549,9 @@ mod tests {
             .starts_with("unknown policy `ucb9`"));
         assert!("fixed:0".parse::<PolicySpec>().is_err());
         assert!("fixed:x".parse::<PolicySpec>().is_err());
-        assert!(PolicySpec::Fixed(13).validate(12).is_err());
+        assert!(PolicySpec::split(PolicyKind::Fixed(13)).validate(12).is_err());
+        assert!("threshold:13:splitee".parse::<PolicySpec>().unwrap().validate(12).is_err());
+        assert!("threshold:12:splitee".parse::<PolicySpec>().unwrap().validate(12).is_ok());
     }
 
     #[test]

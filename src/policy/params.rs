@@ -2,7 +2,7 @@
 //! parameter validated, and errors naming the bad parameter.
 
 use super::sampling::Exploration;
-use super::{PolicySpec, SideInformation};
+use super::{PolicyKind, SideInformation};
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
@@ -13,6 +13,8 @@ use std::hash::{Hash, Hasher};
 pub struct Param(f64);
 
 impl Param {
+    pub const ONE: Self = Self(1.0);
+
     /// `None` unless `value` is finite.
     pub fn new(value: f64) -> Option<Self> {
         value.is_finite().then_some(Self(value + 0.0))
@@ -195,7 +197,7 @@ impl ZooName<'_> {
 }
 
 /// Parses a name of the policy zoo; `None` if `name` is not one (whatever its parameters).
-pub(super) fn parse_zoo(name: &str) -> Option<Result<PolicySpec, String>> {
+pub(super) fn parse_zoo(name: &str) -> Option<Result<PolicyKind, String>> {
     let (base, side) = match name.strip_suffix("+s") {
         Some(base) => (base, SideInformation::Shallower),
         None => (name, SideInformation::None),
@@ -211,31 +213,31 @@ pub(super) fn parse_zoo(name: &str) -> Option<Result<PolicySpec, String>> {
         side,
     };
     let spec = match family {
-        "ucb1" => n.required(&UCB1_C).map(|c| PolicySpec::Ucb1 { c, side }),
-        "ucb-v" => n.no_parameter().map(|()| PolicySpec::UcbV { side }),
-        "ucb-tuned" => n.no_parameter().map(|()| PolicySpec::UcbTuned { side }),
-        "kl-ucb" => n.optional(&KL_UCB_C).map(|c| PolicySpec::KlUcb {
+        "ucb1" => n.required(&UCB1_C).map(|c| PolicyKind::Ucb1 { c, side }),
+        "ucb-v" => n.no_parameter().map(|()| PolicyKind::UcbV { side }),
+        "ucb-tuned" => n.no_parameter().map(|()| PolicyKind::UcbTuned { side }),
+        "kl-ucb" => n.optional(&KL_UCB_C).map(|c| PolicyKind::KlUcb {
             c: c.unwrap_or(Param(0.0)),
             side,
         }),
         "thompson" => n
             .optional(&THOMPSON_S)
-            .map(|sigma| PolicySpec::Thompson { sigma, side }),
+            .map(|sigma| PolicyKind::Thompson { sigma, side }),
         "eps-greedy" => n
             .exploration()
-            .map(|epsilon| PolicySpec::EpsGreedy { epsilon, side }),
+            .map(|epsilon| PolicyKind::EpsGreedy { epsilon, side }),
         "exp3" => n
             .bandit_only()
             .and_then(|()| n.required(&EXP3_GAMMA))
-            .map(|gamma| PolicySpec::Exp3 { gamma }),
+            .map(|gamma| PolicyKind::Exp3 { gamma }),
         "exp3-ix" => n
             .bandit_only()
             .and_then(|()| n.required(&EXP3_IX_ETA))
-            .map(|eta| PolicySpec::Exp3Ix { eta }),
-        "sw-ucb" => n.window().map(|window| PolicySpec::SwUcb { window, side }),
+            .map(|eta| PolicyKind::Exp3Ix { eta }),
+        "sw-ucb" => n.window().map(|window| PolicyKind::SwUcb { window, side }),
         "d-ucb" => n
             .required(&D_UCB_GAMMA)
-            .map(|gamma| PolicySpec::DUcb { gamma, side }),
+            .map(|gamma| PolicyKind::DUcb { gamma, side }),
         _ => return None,
     };
     Some(spec)

@@ -5,8 +5,9 @@ use super::SideInformation;
 use crate::reward::Feedback;
 
 /// Calls `record(arm, reward)` for every reward a decision revealed to a policy: with
-/// [`SideInformation::Shallower`], first every shallower arm `j < played` whose reward is
-/// observable under the run's observation model (lowest first), then the played arm.
+/// [`SideInformation::Shallower`], first every other arm at or below the played split (strictly
+/// shallower with one threshold) whose reward is observable under the run's observation model
+/// (lowest first), then the played arm.
 #[inline]
 pub(crate) fn for_each_observed(
     feedback: &Feedback<'_>,
@@ -15,7 +16,7 @@ pub(crate) fn for_each_observed(
 ) {
     let played = feedback.arm();
     if side == SideInformation::Shallower {
-        for j in 0..played {
+        for j in (0..feedback.side_arms_end()).filter(|&j| j != played) {
             if let Some(r) = feedback.side_reward(j) {
                 record(j, r);
             }

@@ -38,7 +38,7 @@ impl Bench {
     /// What a policy is built with for a run with `seed` on this bench.
     pub(crate) fn context(&self, seed: u64) -> RunContext {
         RunContext {
-            exits: self.row.conf.len(),
+            arms: self.row.conf.len(),
             best_arm: 0,
             seed,
             ucb_c: 1.0,
@@ -63,7 +63,7 @@ impl Bench {
         let outcome = self
             .model
             .play(&self.row, arm.map_or(chosen, Action::Split));
-        let feedback = Feedback::new(&outcome, &self.row, &self.model, observation);
+        let feedback = Feedback::new(&outcome, &self.row, &self.model, observation, 1.0);
         policy.observe(&feedback);
         let mut seen: Vec<(usize, f64)> = (0..outcome.arm)
             .filter_map(|j| feedback.side_reward(j).map(|r| (j, r)))

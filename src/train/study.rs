@@ -567,6 +567,7 @@ fn run_learners(
         cloud_per_mac: prices.cloud_per_mac,
     };
     let settings = RunSettings {
+        reward: crate::reward::RewardKind::default(),
         traces: vec![PathBuf::from(trace_path)],
         policies: eval.policies.clone(),
         alpha: prices.alpha,

@@ -1,0 +1,235 @@
+//! The arms a policy chooses among: split points, each with an exit threshold.
+//!
+//! SplitEE learns the split with one fixed threshold; threshold learners (CeeBERT, AdaEE) learn
+//! the threshold at one split; joint learning takes every (split, threshold) pair of a grid. All
+//! three are one [`Arms`] set, laid out split-major (arm `a` of a grid with `T` thresholds is split
+//! `a / T`, threshold `a % T`), so the arms at or below a split form a prefix and a single-threshold
+//! set numbers its arms exactly like the splits.
+
+use crate::policy::Param;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Which (split, threshold) pairs a policy learns over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ArmSpace {
+    /// Every split with the run's threshold alpha (SplitEE).
+    #[default]
+    Splits,
+    /// Every split with its own fixed threshold, whatever the run's alpha.
+    SplitsAt(Param),
+    /// Every split with every threshold of the grid.
+    Joint,
+    /// One 0-based split with every threshold of the grid.
+    ThresholdsAt(usize),
+}
+
+/// The default threshold grid: 0.50 to 0.95 by 0.05.
+pub fn default_thresholds() -> Vec<f64> {
+    // i / 20 is the double nearest each decimal, so the grid prints as 0.55, not 0.5500000001.
+    (10..=19).map(|i| f64::from(i) / 20.0).collect()
+}
+
+/// A concrete set of arms: per arm its 0-based split and its threshold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Arms {
+    split: Vec<usize>,
+    threshold: Vec<f64>,
+    /// Arms `0..side_end[a]` are those whose split is at or below arm `a`'s: the arms whose
+    /// confidence the device has computed when it plays `a`.
+    side_end: Vec<usize>,
+    /// Whether arm `a` is split `a` at one threshold (the SplitEE layout).
+    by_split: bool,
+}
+
+impl Arms {
+    /// Every split `0..exits` at threshold `alpha`.
+    pub fn splits(exits: usize, alpha: f64) -> Self {
+        Self::grid(&(0..exits).collect::<Vec<_>>(), &[alpha])
+    }
+
+    /// The arms of `space` for a trace with `exits` exits.
+    pub fn of(space: ArmSpace, exits: usize, alpha: f64, thresholds: &[f64]) -> Self {
+        match space {
+            ArmSpace::Splits => Self::splits(exits, alpha),
+            ArmSpace::SplitsAt(alpha) => Self::splits(exits, alpha.get()),
+            ArmSpace::Joint => Self::grid(&(0..exits).collect::<Vec<_>>(), thresholds),
+            ArmSpace::ThresholdsAt(k) => Self::grid(&[k], thresholds),
+        }
+    }
+
+    /// Every pair of `splits` (ascending) and `thresholds`, split-major.
+    fn grid(splits: &[usize], thresholds: &[f64]) -> Self {
+        let per_split = thresholds.len();
+        let mut arms = Self {
+            split: Vec::with_capacity(splits.len() * per_split),
+            threshold: Vec::with_capacity(splits.len() * per_split),
+            side_end: Vec::with_capacity(splits.len() * per_split),
+            by_split: per_split == 1 && splits.iter().copied().eq(0..splits.len()),
+        };
+        for (i, &k) in splits.iter().enumerate() {
+            for &alpha in thresholds {
+                arms.split.push(k);
+                arms.threshold.push(alpha);
+                // With one threshold, side arms are the strictly shallower ones (SplitEE-S); with a
+                // grid, the played split's other thresholds count too.
+                arms.side_end.push(if per_split == 1 {
+                    i
+                } else {
+                    (i + 1) * per_split
+                });
+            }
+        }
+        arms
+    }
+
+    pub fn len(&self) -> usize {
+        self.split.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.split.is_empty()
+    }
+
+    /// The 0-based split of arm `a`.
+    #[inline]
+    pub fn split(&self, a: usize) -> usize {
+        if self.by_split {
+            a
+        } else {
+            self.split[a]
+        }
+    }
+
+    /// The exit threshold of arm `a`.
+    #[inline]
+    pub fn threshold(&self, a: usize) -> f64 {
+        self.threshold[a]
+    }
+
+    /// The arms other than `a` whose reward a play of `a` may reveal: `0..side_arms_end(a)`,
+    /// skipping `a` itself.
+    #[inline]
+    pub fn side_arms_end(&self, a: usize) -> usize {
+        self.side_end[a]
+    }
+
+    /// Whether every arm has the same threshold (so arms are just splits).
+    pub fn has_one_threshold(&self) -> bool {
+        self.threshold.windows(2).all(|w| w[0] == w[1])
+    }
+
+    /// Arm `a` as users read it: `k` (1-based split) or `k@alpha`.
+    pub fn label(&self, a: usize) -> ArmLabel {
+        ArmLabel {
+            split: self.split(a) + 1,
+            threshold: self.threshold[a],
+        }
+    }
+}
+
+/// A (1-based split, threshold) pair, printed `k@alpha`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ArmLabel {
+    pub split: usize,
+    pub threshold: f64,
+}
+
+impl fmt::Display for ArmLabel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}@{}", self.split, self.threshold)
+    }
+}
+
+/// Parses a threshold grid: `A:B:STEP` (inclusive range) or a comma-separated list; every value
+/// in (0, 1], strictly increasing.
+pub fn parse_thresholds(text: &str) -> Result<Vec<f64>, String> {
+    let number = |s: &str| {
+        s.trim()
+            .parse::<f64>()
+            .map_err(|_| format!("`{s}` is not a number"))
+    };
+    let values = match text.split(':').collect::<Vec<_>>()[..] {
+        [start, stop, step] => range(number(start)?, number(stop)?, number(step)?)?,
+        [_] => text.split(',').map(number).collect::<Result<Vec<_>, _>>()?,
+        _ => return Err("write thresholds as START:STOP:STEP or a list A,B,C".into()),
+    };
+    check_thresholds(&values)?;
+    Ok(values)
+}
+
+/// `start, start + step, ...` up to `stop` (inclusive, with a tolerance against rounding);
+/// values are computed as `start + i*step` and rounded to 12 decimals so grids print cleanly.
+pub fn range(start: f64, stop: f64, step: f64) -> Result<Vec<f64>, String> {
+    if !(step.is_finite() && step > 0.0 && start.is_finite() && stop.is_finite()) {
+        return Err(format!(
+            "a threshold range needs finite bounds and a step > 0 (got {start}:{stop}:{step})"
+        ));
+    }
+    if stop < start {
+        return Err(format!("the range {start}:{stop} is empty"));
+    }
+    let count = ((stop - start) / step + 1e-9).floor() as usize + 1;
+    if count > 1000 {
+        return Err(format!("the range has {count} values; at most 1000"));
+    }
+    Ok((0..count)
+        .map(|i| ((start + i as f64 * step) * 1e12).round() / 1e12)
+        .collect())
+}
+
+/// Every threshold in (0, 1], strictly increasing, at least one.
+pub fn check_thresholds(values: &[f64]) -> Result<(), String> {
+    if values.is_empty() {
+        return Err("the threshold grid is empty".into());
+    }
+    if let Some(bad) = values.iter().find(|&&v| !(v > 0.0 && v <= 1.0)) {
+        return Err(format!("thresholds must be in (0, 1], got {bad}"));
+    }
+    if values.windows(2).any(|w| w[1] <= w[0]) {
+        return Err("thresholds must be strictly increasing".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_arms_are_numbered_like_splits() {
+        let arms = Arms::splits(4, 0.7);
+        assert_eq!(arms.len(), 4);
+        assert!(arms.has_one_threshold());
+        for a in 0..4 {
+            assert_eq!((arms.split(a), arms.threshold(a)), (a, 0.7));
+            assert_eq!(arms.side_arms_end(a), a);
+        }
+    }
+
+    #[test]
+    fn joint_arms_are_split_major_with_shallower_prefixes() {
+        let arms = Arms::of(ArmSpace::Joint, 3, 0.7, &[0.5, 0.8]);
+        assert_eq!(arms.len(), 6);
+        assert_eq!(arms.split(3), 1);
+        assert_eq!(arms.threshold(3), 0.8);
+        // Playing (split 2, 0.5) reveals splits 1 and 2 at both thresholds.
+        assert_eq!(arms.side_arms_end(2), 4);
+        assert_eq!(arms.label(3).to_string(), "2@0.8");
+        let at = Arms::of(ArmSpace::ThresholdsAt(2), 3, 0.7, &[0.5, 0.8, 0.9]);
+        assert_eq!((at.len(), at.split(1), at.side_arms_end(0)), (3, 2, 3));
+    }
+
+    #[test]
+    fn threshold_grids_parse_and_validate() {
+        assert_eq!(parse_thresholds("0.5:0.95:0.05").unwrap(), default_thresholds());
+        assert_eq!(default_thresholds().len(), 10);
+        assert_eq!(default_thresholds()[9], 0.95);
+        assert_eq!(parse_thresholds("0.6,0.9").unwrap(), vec![0.6, 0.9]);
+        assert!(parse_thresholds("0.9,0.6").unwrap_err().contains("increasing"));
+        assert!(parse_thresholds("0:1:0.5").unwrap_err().contains("(0, 1]"));
+        assert!(parse_thresholds("0.5:0.9:0").unwrap_err().contains("step > 0"));
+        assert!(parse_thresholds("a,b").unwrap_err().contains("not a number"));
+        assert!(parse_thresholds("1:2").is_err());
+    }
+}
