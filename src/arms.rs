@@ -40,6 +40,8 @@ pub struct Arms {
     side_end: Vec<usize>,
     /// Whether arm `a` is split `a` at one threshold (the SplitEE layout).
     by_split: bool,
+    /// Whether each split comes with several thresholds.
+    grid: bool,
 }
 
 impl Arms {
@@ -66,6 +68,7 @@ impl Arms {
             threshold: Vec::with_capacity(splits.len() * per_split),
             side_end: Vec::with_capacity(splits.len() * per_split),
             by_split: per_split == 1 && splits.iter().copied().eq(0..splits.len()),
+            grid: per_split > 1,
         };
         for (i, &k) in splits.iter().enumerate() {
             for &alpha in thresholds {
@@ -116,7 +119,7 @@ impl Arms {
 
     /// Whether every arm has the same threshold (so arms are just splits).
     pub fn has_one_threshold(&self) -> bool {
-        self.threshold.windows(2).all(|w| w[0] == w[1])
+        !self.grid
     }
 
     /// Arm `a` as users read it: `k` (1-based split) or `k@alpha`.

@@ -610,6 +610,8 @@ impl Exporter<SweepReport> for Markdown {
                 "cost/sample",
                 "vs final",
                 "offload %",
+                "reward/sample",
+                "regret",
                 "learned arm",
             ];
             if has_published {
@@ -636,6 +638,8 @@ impl Exporter<SweepReport> for Markdown {
                         with_interval(&r.cost_per_sample, 1.0, 3),
                         format!("{:+.1}%", -100.0 * r.cost_reduction.mean + 0.0),
                         with_interval(&r.offload_fraction, 100.0, 1),
+                        with_interval(&r.reward_per_sample, 1.0, 4),
+                        with_interval(&r.cumulative_regret, 1.0, 1),
                         r.learned_label(),
                     ];
                     if let Some(pb) = &sweep.published {

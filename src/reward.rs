@@ -378,16 +378,26 @@ impl<'a> Feedback<'a> {
     }
 
     /// The other arms this decision may inform are `0..side_arms_end()` (all but the played
-    /// one): those whose split is at or below the played split.
+    /// one): those whose split is at or below the played split (strictly below with one
+    /// threshold: SplitEE-S). Over a threshold grid, an offloaded sample informs every arm (the
+    /// cloud returns every exit's confidence), and unbiased observation estimates every arm on
+    /// every sample (deeper splits through the probe).
     #[inline]
     pub fn side_arms_end(&self) -> usize {
-        self.model.arms().side_arms_end(self.outcome.arm)
+        let arms = self.model.arms();
+        if !arms.has_one_threshold()
+            && (self.outcome.offloaded || self.observation == Observation::Unbiased)
+        {
+            arms.len()
+        } else {
+            arms.side_arms_end(self.outcome.arm)
+        }
     }
 
     /// What the policy may learn of arm `j`'s reward on this sample: the reward if it is
-    /// observable; under [`Observation::Unbiased`], an unbiased estimate for every arm at or below
-    /// the played split (`r / p` when it needs the probed final confidence, `0` when that was not
-    /// probed).
+    /// observable; under [`Observation::Unbiased`], an unbiased estimate for every arm (`r / p`
+    /// when it needs what only the probe reveals, the final or a deeper confidence, and `0` when
+    /// the sample was not probed).
     #[inline]
     pub fn side_reward(&self, j: usize) -> Option<f64> {
         let (model, row, outcome) = (self.model, self.row, self.outcome);
@@ -399,10 +409,9 @@ impl<'a> Feedback<'a> {
         if outcome.offloaded || outcome.split == row.conf.len() - 1 {
             return Some(model.reward(row, j));
         }
-        if model.arms().split(j) > outcome.split {
-            return None;
-        }
-        Some(if !model.needs_final(row, j) {
+        // A deeper split's confidence (and C_L) is known only through the probe.
+        let needs_probe = model.arms().split(j) > outcome.split || model.needs_final(row, j);
+        Some(if !needs_probe {
             model.reward(row, j)
         } else if outcome.probed {
             model.reward(row, j) * self.inverse_probe
@@ -542,7 +551,14 @@ mod tests {
         let unbiased = feedback(Observation::Unbiased);
         assert_eq!(unbiased.side_reward(9), Some(0.0));
         assert_eq!(unbiased.side_reward(6), Some(model.reward(&r, 6)));
-        assert_eq!(unbiased.side_reward(10), None);
+        // Deeper splits too: the probe would have revealed them.
+        assert_eq!(unbiased.side_reward(10), Some(0.0));
+        assert_eq!(unbiased.side_arms_end(), 24);
+        assert_eq!(strict.side_arms_end(), 10);
+        let offload = model.play(&r, Action::Split(1)); // split 1 at 0.9: C = 0.51 offloads
+        let all = Feedback::new(&offload, &r, &model, Observation::Strict, 0.25);
+        assert_eq!(all.side_arms_end(), 24);
+        assert_eq!(all.side_reward(23), Some(model.reward(&r, 23)));
         let mut probed = played;
         model.probe(&mut probed);
         assert!(probed.probed && (probed.cost - played.cost - 0.3).abs() < 1e-12);
@@ -553,7 +569,7 @@ mod tests {
 
     proptest::proptest! {
         /// Unbiased side estimates average to the true reward over the probe draw, for every
-        /// arm at or below the played split and any confidences.
+        /// arm and any confidences.
         #[test]
         fn unbiased_side_estimates_have_the_true_mean(
             conf in proptest::collection::vec(0.0f64..=1.0, 12),
@@ -565,7 +581,7 @@ mod tests {
             let outcome = model.play(&r, Action::Split(played));
             let mut probed = outcome;
             model.probe(&mut probed);
-            for j in 0..model.arms().side_arms_end(played) {
+            for j in 0..model.arms().len() {
                 let plain = Feedback::new(&outcome, &r, &model, Observation::Unbiased, p)
                     .side_reward(j).unwrap();
                 let with_probe = Feedback::new(&probed, &r, &model, Observation::Unbiased, p)
