@@ -654,12 +654,88 @@ impl Exporter<SweepReport> for Markdown {
                 }
             }
             out.push('\n');
+            for p in sweep.points.iter().filter(|p| p.point.trace == t) {
+                out.push_str(&threshold_comparison(p));
+            }
         }
         if let Some(pb) = &sweep.published {
             let _ = writeln!(out, "Published values: {}\n", pb.source);
         }
         out
     }
+}
+
+/// For a grid point that runs a learner at fixed thresholds (`alpha:A:NAME`): its best
+/// threshold in hindsight, the same learner at the run's alpha, and its joint version (split and
+/// threshold learned together), by reward per sample. Empty when there is nothing to compare.
+fn threshold_comparison(point: &crate::sweep::PointResult) -> String {
+    use crate::arms::ArmSpace;
+    use crate::policy::PolicySpec;
+    let specs: Vec<(PolicySpec, &PolicyResult)> = point
+        .results
+        .iter()
+        .filter_map(|r| Some((r.policy.parse::<PolicySpec>().ok()?, r)))
+        .collect();
+    let same_learner = |a: &PolicySpec, b: &PolicySpec| {
+        a.kind == b.kind && a.observation == b.observation
+    };
+    let mut rows = Vec::new();
+    for (spec, _) in &specs {
+        if !matches!(spec.arms, ArmSpace::SplitsAt(_))
+            || rows.iter().any(|(s, ..): &(PolicySpec, _, _, _)| same_learner(s, spec))
+        {
+            continue;
+        }
+        let fixed = specs.iter().filter(|(s, _)| {
+            matches!(s.arms, ArmSpace::SplitsAt(_)) && same_learner(s, spec)
+        });
+        let best = fixed.max_by(|a, b| {
+            a.1.reward_per_sample
+                .mean
+                .total_cmp(&b.1.reward_per_sample.mean)
+        });
+        let with = |arms: ArmSpace| {
+            specs
+                .iter()
+                .find(|(s, _)| s.arms == arms && same_learner(s, spec))
+                .map(|(_, r)| *r)
+        };
+        rows.push((*spec, best, with(ArmSpace::Splits), with(ArmSpace::Joint)));
+    }
+    if rows.is_empty() {
+        return String::new();
+    }
+    let q = &point.point;
+    let mut out = format!(
+        "Fixed thresholds against joint learning at o = {}, lambda = {}, mu = {} (reward per \
+         sample, mean ± 95% interval; the best fixed threshold is chosen in hindsight):\n\n\
+         | learner | best fixed threshold | reward/sample | at alpha = {} | joint | reward/sample \
+         |\n|---|---|---|---|---|---|\n",
+        q.offload, q.lambda, q.mu, q.alpha
+    );
+    let reward = |r: Option<&PolicyResult>| {
+        r.map_or_else(|| "-".to_owned(), |r| with_interval(&r.reward_per_sample, 1.0, 4))
+    };
+    for (spec, best, at_run_alpha, joint) in rows {
+        let learner = PolicySpec {
+            arms: ArmSpace::Splits,
+            ..spec
+        };
+        let _ = writeln!(
+            out,
+            "| {learner} | {} | {} | {} | {} | {} |",
+            best.map_or_else(|| "-".to_owned(), |(s, _)| match s.arms {
+                ArmSpace::SplitsAt(a) => a.to_string(),
+                _ => "-".to_owned(),
+            }),
+            reward(best.map(|(_, r)| *r)),
+            reward(at_run_alpha),
+            joint.map_or_else(|| "-".to_owned(), |r| r.policy.clone()),
+            reward(joint),
+        );
+    }
+    out.push('\n');
+    out
 }
 
 /// Writes `contents` to `path` atomically: a temporary file in the same folder, then a rename,
