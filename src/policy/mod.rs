@@ -264,10 +264,12 @@ impl PolicySpec {
                 Exp3Ix::new(ctx.exits, eta.get(), ctx.reward_bounds, ctx.seed).into()
             }
             Self::SwUcb { window, side } => {
-                SlidingWindowUcb::new(ctx.exits, *window, ctx.ucb_c, *side).into()
+                SlidingWindowUcb::new(ctx.exits, *window, ctx.ucb_c, ctx.reward_bounds, *side)
+                    .into()
             }
             Self::DUcb { gamma, side } => {
-                DiscountedUcb::new(ctx.exits, gamma.get(), ctx.ucb_c, *side).into()
+                DiscountedUcb::new(ctx.exits, gamma.get(), ctx.ucb_c, ctx.reward_bounds, *side)
+                    .into()
             }
         }
     }
