@@ -27,7 +27,8 @@ macro_rules! inspect_examples {
 }
 macro_rules! synth_examples {
     () => {
-        "  splitee synth --samples 100000 --exits 12 --classes 2 --seed 7 --out synth.csv"
+        "  splitee synth --samples 100000 --exits 12 --classes 2 --seed 7 --out synth.csv
+  splitee synth --samples 200000 --drift switch --seed 9 --out d.csv   writes d-1.csv, d-2.csv"
     };
 }
 
@@ -301,6 +302,7 @@ pub enum DriftKind {
     None,
     Abrupt,
     Gradual,
+    Switch,
 }
 
 impl SynthArgs {
@@ -312,6 +314,10 @@ impl SynthArgs {
                 shift: self.shift,
             },
             DriftKind::Gradual => Drift::Gradual { shift: self.shift },
+            DriftKind::Switch => Drift::Switch {
+                segments: self.segments,
+                shift: self.shift,
+            },
         }
     }
 }
@@ -344,13 +350,18 @@ pub struct SynthArgs {
     pub format: Option<SynthFormat>,
     /// Let the data drift: a distortion that rises in equal phases (`abrupt`; with --out each
     /// phase goes to its own file, OUT-1, OUT-2, ..., to replay with --order given) or steadily
-    /// over the stream (`gradual`). Shallow exits lose confidence the most.
+    /// over the stream (`gradual`), shallow exits losing confidence the most; or equal phases
+    /// alternating between clean data and a distortion that drops the exits of the first third
+    /// of the network to chance confidence (`switch`, one file per phase too): the best split
+    /// moves from an early exit to the first exit past that third and back.
     #[arg(long, value_enum, default_value_t = DriftKind::None)]
     pub drift: DriftKind,
-    /// Phases of an abrupt drift.
+    /// Phases of an abrupt or switching drift.
     #[arg(long, default_value_t = 2)]
     pub segments: usize,
-    /// How far the distortion lowers certainty at its peak, in [0, 1].
+    /// In [0, 1]. abrupt and gradual: how far the distortion lowers certainty at its peak;
+    /// switch: how much easier the data is, added to every exit's certainty in every phase
+    /// (0.5: the first exit reaches confidence 0.7 on 95% of the clean samples).
     #[arg(long, default_value_t = 0.5)]
     pub shift: f64,
 }

@@ -2,22 +2,31 @@
 //! older than the last `W` observations, discounted UCB weighs an observation `s` steps old by
 //! `gamma^s`.
 //!
+//! Their exploration bonuses are the paper's for rewards in an interval of width `B`: `B` is the
+//! width of the run's reward range ([`super::RunContext::reward_bounds`]) and the run's UCB
+//! constant `c` (`--ucb-c`, 1 by default) is the paper's `sqrt(xi)`. Their decisions therefore do
+//! not change when rewards and range are rescaled together; on a run whose reward range is wider
+//! than 1 they explore more than UCB1 with the same `c`, whose bonus assumes rewards in [0, 1].
+//!
 //! Both also keep every reward ever fed in an [`ArmStats`], which is what
 //! [`Policy::reward_sums`] reports; their indices use only the windowed or discounted values.
 
-use super::stats::{argmax_by, for_each_observed, ArmStats};
+use super::stats::{argmax_by, for_each_observed, ArmStats, RewardRange};
 use super::{Policy, SideInformation};
 use crate::reward::{Action, Feedback};
 
-/// Sliding-window UCB: index `mean_W + c sqrt(ln(min(t, W)) / n_W)` over the last `W`
-/// observations (a ring buffer of `(arm, reward)`; with side observations, each observed
-/// shallower arm takes a slot too, so `min(t, W)` is the number of observations in the window).
-/// Arms absent from the window come first.
+/// Sliding-window UCB: index `mean_W + B c sqrt(ln(min(t, W)) / n_W)` over the last `W`
+/// observations, with `B` the width of the run's reward range and `c` the run's UCB constant
+/// (the paper's `B sqrt(xi ln(min(t, tau)) / N_t(tau, k))`). The window is a ring buffer of
+/// `(arm, reward)`; with side observations, each observed shallower arm takes a slot too, so
+/// `min(t, W)` is the number of observations in the window. Arms absent from the window come
+/// first.
 #[derive(Debug, Clone)]
 pub struct SlidingWindowUcb {
     stats: ArmStats,
     side: SideInformation,
-    c: f64,
+    /// `B c`: the reward range's width times the UCB constant.
+    bonus: f64,
     window: usize,
     /// The last `window` observations; once full, `head` is the oldest.
     ring: Vec<(usize, f64)>,
@@ -35,12 +44,20 @@ pub struct SlidingWindowUcb {
 const INITIAL_RING: usize = 1 << 12;
 
 impl SlidingWindowUcb {
-    pub fn new(arms: usize, window: usize, c: f64, side: SideInformation) -> Self {
+    /// A window of `window` observations (at least 1), UCB constant `c`, for rewards in
+    /// `reward_bounds` (a degenerate range counts as width 1).
+    pub fn new(
+        arms: usize,
+        window: usize,
+        c: f64,
+        reward_bounds: (f64, f64),
+        side: SideInformation,
+    ) -> Self {
         let window = window.max(1);
         Self {
             stats: ArmStats::new(arms),
             side,
-            c,
+            bonus: RewardRange::new(reward_bounds).width() * c,
             window,
             ring: Vec::with_capacity(window.min(INITIAL_RING)),
             head: 0,
@@ -92,12 +109,12 @@ impl SlidingWindowUcb {
 impl Policy for SlidingWindowUcb {
     fn choose(&mut self, _t: usize) -> Action {
         let log_n = (self.ring.len() as f64).ln().max(0.0);
-        let (sums, counts, c) = (&self.window_sums, &self.window_counts, self.c);
+        let (sums, counts, bonus) = (&self.window_sums, &self.window_counts, self.bonus);
         Action::Split(argmax_by(counts.len(), |k| match counts[k] {
             0 => f64::INFINITY,
             n => {
                 let n = n as f64;
-                sums[k] / n + c * (log_n / n).sqrt()
+                sums[k] / n + bonus * (log_n / n).sqrt()
             }
         }))
     }
@@ -111,9 +128,11 @@ impl Policy for SlidingWindowUcb {
     }
 }
 
-/// Discounted UCB with discount `gamma` in (0, 1): index `mean_d + 2 c sqrt(ln n_d / n_d(k))`,
-/// with `n_d(k)` the discounted count of arm `k`, `n_d` their total and `c` the run's UCB
-/// constant (the paper's `B sqrt(xi)`). Arms whose discounted count is 0 come first.
+/// Discounted UCB with discount `gamma` in (0, 1): index
+/// `mean_d + 2 B c sqrt(ln n_d / n_d(k))`, with `n_d(k)` the discounted count of arm `k`, `n_d`
+/// their total, `B` the width of the run's reward range and `c` the run's UCB constant (the
+/// paper's `2 B sqrt(xi ln n_t(gamma) / N_t(gamma, k))`). Arms whose discounted count is 0 come
+/// first.
 ///
 /// Every step discounts all arms by `gamma`. Rather than touching every arm, the sums and counts
 /// are stored divided by a global factor `scale = gamma^steps`, so a step costs O(1) per
@@ -122,7 +141,8 @@ impl Policy for SlidingWindowUcb {
 pub struct DiscountedUcb {
     stats: ArmStats,
     side: SideInformation,
-    c: f64,
+    /// `2 B c`: twice the reward range's width times the UCB constant.
+    bonus: f64,
     gamma: f64,
     /// Discounted sums and counts, divided by `scale`.
     sums: Vec<f64>,
@@ -136,11 +156,19 @@ pub struct DiscountedUcb {
 const RENORMALISE_BELOW: f64 = 1e-100;
 
 impl DiscountedUcb {
-    pub fn new(arms: usize, gamma: f64, c: f64, side: SideInformation) -> Self {
+    /// Discount `gamma` in (0, 1) (validated where policy names are parsed), UCB constant `c`,
+    /// for rewards in `reward_bounds` (a degenerate range counts as width 1).
+    pub fn new(
+        arms: usize,
+        gamma: f64,
+        c: f64,
+        reward_bounds: (f64, f64),
+        side: SideInformation,
+    ) -> Self {
         Self {
             stats: ArmStats::new(arms),
             side,
-            c,
+            bonus: 2.0 * RewardRange::new(reward_bounds).width() * c,
             gamma,
             sums: vec![0.0; arms],
             counts: vec![0.0; arms],
@@ -170,11 +198,11 @@ impl DiscountedUcb {
 impl Policy for DiscountedUcb {
     fn choose(&mut self, _t: usize) -> Action {
         let log_n = (self.total * self.scale).ln().max(0.0);
-        let (sums, counts, scale, c) = (&self.sums, &self.counts, self.scale, self.c);
+        let (sums, counts, scale, bonus) = (&self.sums, &self.counts, self.scale, self.bonus);
         Action::Split(argmax_by(counts.len(), |k| {
             // The scale cancels in the mean. A count that underflowed to 0 counts as unplayed.
             if counts[k] > 0.0 {
-                sums[k] / counts[k] + 2.0 * c * (log_n / (counts[k] * scale)).sqrt()
+                sums[k] / counts[k] + bonus * (log_n / (counts[k] * scale)).sqrt()
             } else {
                 f64::INFINITY
             }
@@ -261,7 +289,7 @@ mod tests {
             shallower in any::<bool>(),
         ) {
             let mut bench = Bench::new(5);
-            let mut policy = SlidingWindowUcb::new(5, window, 1.0, side(shallower));
+            let mut policy = SlidingWindowUcb::new(5, window, 1.0, bench.bounds(), side(shallower));
             let mut seen = Vec::new();
             for (t, (conf, arm, oracle)) in steps.iter().enumerate() {
                 let (_, observed) = bench.step(&mut policy, t, conf, *arm, observation(*oracle));
@@ -287,7 +315,7 @@ mod tests {
             shallower in any::<bool>(),
         ) {
             let mut bench = Bench::new(5);
-            let mut policy = DiscountedUcb::new(5, gamma, 1.0, side(shallower));
+            let mut policy = DiscountedUcb::new(5, gamma, 1.0, bench.bounds(), side(shallower));
             let (mut sums, mut counts) = (vec![0.0; 5], vec![0.0; 5]);
             for (t, (conf, arm, oracle)) in steps.iter().enumerate() {
                 let (_, observed) = bench.step(&mut policy, t, conf, *arm, observation(*oracle));
@@ -314,8 +342,9 @@ mod tests {
     #[test]
     fn long_streams_stay_exact_enough() {
         let mut bench = Bench::new(3);
-        let mut sw = SlidingWindowUcb::new(3, 7, 1.0, SideInformation::Shallower);
-        let mut d = DiscountedUcb::new(3, 0.3, 1.0, SideInformation::Shallower);
+        let bounds = bench.bounds();
+        let mut sw = SlidingWindowUcb::new(3, 7, 1.0, bounds, SideInformation::Shallower);
+        let mut d = DiscountedUcb::new(3, 0.3, 1.0, bounds, SideInformation::Shallower);
         let mut seen = Vec::new();
         for t in 0..100_000 {
             let x = (t as f64 * 0.618_033_988_7).fract();
@@ -333,5 +362,33 @@ mod tests {
         let (d_sums, d_counts) = d.discounted();
         assert!(d_sums.iter().chain(&d_counts).all(|x| x.is_finite()));
         assert!(d_counts.iter().sum::<f64>() <= 3.0 / (1.0 - 0.3) + 1e-9);
+    }
+
+    /// Arm 0 earned 0.8 a hundred times and arm 1 0.3 four times: a narrow reward range makes
+    /// the bonus small and the policy exploits arm 0; a wide one makes it explore arm 1.
+    #[test]
+    fn the_bonus_scales_with_the_width_of_the_reward_range() {
+        fn after_warm_up(policy: &mut impl Policy) -> Action {
+            let mut bench = Bench::new(2);
+            // Exit 1 confident (reward 0.9 - 0.1), or the final exit (0.5 - 0.2).
+            let conf = [0.9, 0.5];
+            for t in 0..104 {
+                let arm = usize::from(t >= 100);
+                bench.step(policy, t, &conf, Some(arm), Observation::Strict);
+            }
+            policy.choose(104)
+        }
+        let none = SideInformation::None;
+        // Index gap of arm 1 over arm 0: -0.5 + 0.862 B for SW-UCB, twice the bonus for D-UCB.
+        for (narrow, wide) in [((0.0, 0.5), (-1.0, 1.0)), ((0.2, 0.7), (-3.0, 2.0))] {
+            let sw = |bounds| after_warm_up(&mut SlidingWindowUcb::new(2, 1000, 1.0, bounds, none));
+            assert_eq!(sw(narrow), Action::Split(0));
+            assert_eq!(sw(wide), Action::Split(1));
+        }
+        let d = |bounds| after_warm_up(&mut DiscountedUcb::new(2, 0.99999, 1.0, bounds, none));
+        assert_eq!(d((0.0, 0.25)), Action::Split(0));
+        assert_eq!(d((0.0, 1.0)), Action::Split(1));
+        // A degenerate range counts as width 1.
+        assert_eq!(d((0.5, 0.5)), Action::Split(1));
     }
 }

@@ -418,10 +418,10 @@ impl PolicySpec {
                 Exp3Ix::new(arms, eta.get(), ctx.reward_bounds, ctx.seed).into()
             }
             PolicyKind::SwUcb { window, side } => {
-                SlidingWindowUcb::new(arms, window, ctx.ucb_c, side).into()
+                SlidingWindowUcb::new(arms, window, ctx.ucb_c, ctx.reward_bounds, side).into()
             }
             PolicyKind::DUcb { gamma, side } => {
-                DiscountedUcb::new(arms, gamma.get(), ctx.ucb_c, side).into()
+                DiscountedUcb::new(arms, gamma.get(), ctx.ucb_c, ctx.reward_bounds, side).into()
             }
         }
     }

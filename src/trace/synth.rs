@@ -105,6 +105,9 @@ impl SynthParams {
                 .map(|k| T_FIRST + (T_LAST - T_FIRST) * depth(k).sqrt())
                 .collect(),
             distortion_weight: (0..self.exits).map(|k| 1.0 - 0.5 * depth(k)).collect(),
+            shallow: (0..self.exits)
+                .take_while(|&k| depth(k) < DEFEATED_DEPTH)
+                .count(),
             drift,
         })
     }
@@ -130,9 +133,14 @@ impl SynthParams {
     }
 }
 
-/// How the data of a synthetic stream changes over time: a distortion level `d` in [0, 1]
-/// (noise rising, as in the I-SplitEE setting) lowers every exit's certainty by
-/// `shift * d * (1 - x_k / 2)`, so shallow exits lose the most and the best split moves deeper.
+/// How the data of a synthetic stream changes over time.
+///
+/// [`Drift::Abrupt`] and [`Drift::Gradual`] raise a distortion level `d` in [0, 1] (noise
+/// rising, as in the I-SplitEE setting), which lowers every exit's certainty by
+/// `shift * d * (1 - x_k / 2)`: shallow exits lose the most and the best split moves deeper.
+///
+/// [`Drift::Switch`] moves the best split far and back: it alternates clean and distorted
+/// phases on easy data, and the distortion makes the shallowest exits useless.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub enum Drift {
     /// A stationary stream.
@@ -142,16 +150,55 @@ pub enum Drift {
     Abrupt { segments: usize, shift: f64 },
     /// Distortion rising linearly from 0 to 1 over the stream.
     Gradual { shift: f64 },
+    /// `segments` equal phases, alternately clean (the 1st, 3rd, ...) and distorted (the 2nd,
+    /// 4th, ...). In every phase the data is easier: every exit's certainty is raised by
+    /// `shift` (at 0.5, exit 1 reaches confidence 0.7 on 95% of the samples against 10% without
+    /// drift, so an early split that exits on the device is best). In distorted phases the exits
+    /// in the first third of the network (relative depth `x_k < 1/3`) are defeated: their
+    /// certainty is 0, so their confidence is the chance level `1/K`, below any useful
+    /// threshold, and their predictions are right with probability `(1/K)^GAMMA` only; deeper
+    /// exits keep their certainty. A split in the first third then offloads every sample, and
+    /// the best split moves to the first exit past the distorted third unless offloading is
+    /// cheap (with 12 exits, `lambda = 0.1`, `alpha = 0.7` and `shift = 0.5`, the best split
+    /// moves from exit 1 to exit 5 for `o` between about 0.43 and 0.85).
+    Switch { segments: usize, shift: f64 },
+}
+
+/// Exits shallower than this relative depth are defeated in the distorted phases of
+/// [`Drift::Switch`].
+const DEFEATED_DEPTH: f64 = 1.0 / 3.0;
+
+/// The data's condition at one sample of a drifting stream.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Condition {
+    /// Distortion level, weighted by `1 - x_k / 2` at exit `k` (abrupt and gradual drifts).
+    level: f64,
+    /// Certainty added at every exit (switching drift).
+    ease: f64,
+    /// Whether the first third of the network is defeated (switching drift).
+    defeated: bool,
+}
+
+impl Condition {
+    const STATIONARY: Self = Self {
+        level: 0.0,
+        ease: 0.0,
+        defeated: false,
+    };
 }
 
 impl Drift {
     fn validate(&self) -> Result<(), TraceError> {
         let problem = match *self {
             Drift::None => None,
-            Drift::Abrupt { segments, .. } if segments < 2 => Some(format!(
-                "an abrupt drift needs at least 2 segments (got {segments})"
-            )),
-            Drift::Abrupt { shift, .. } | Drift::Gradual { shift }
+            Drift::Abrupt { segments, .. } | Drift::Switch { segments, .. } if segments < 2 => {
+                Some(format!(
+                    "an abrupt or switching drift needs at least 2 segments (got {segments})"
+                ))
+            }
+            Drift::Abrupt { shift, .. }
+            | Drift::Gradual { shift }
+            | Drift::Switch { shift, .. }
                 if !(shift.is_finite() && (0.0..=1.0).contains(&shift)) =>
             {
                 Some(format!("the drift shift must be in [0, 1] (got {shift})"))
@@ -164,25 +211,36 @@ impl Drift {
         }
     }
 
-    /// The first sample of each phase (just 0 unless the drift is abrupt).
+    /// The first sample of each phase (just 0 unless the drift has phases: abrupt or switch).
     pub fn segment_starts(&self, samples: usize) -> Vec<usize> {
         match *self {
-            Drift::Abrupt { segments, .. } => {
+            Drift::Abrupt { segments, .. } | Drift::Switch { segments, .. } => {
                 (0..segments).map(|i| i * samples / segments).collect()
             }
             _ => vec![0],
         }
     }
 
-    /// Distortion and shift for sample `index` of `total`.
-    fn level(&self, index: usize, total: usize) -> f64 {
-        match *self {
+    /// The data's condition at sample `index` of `total`.
+    fn condition(&self, index: usize, total: usize) -> Condition {
+        let phase = |segments: usize| index * segments / total.max(1);
+        let level = match *self {
             Drift::None => 0.0,
             Drift::Abrupt { segments, shift } => {
-                let phase = index * segments / total.max(1);
-                shift * phase as f64 / (segments - 1) as f64
+                shift * phase(segments) as f64 / (segments - 1) as f64
             }
             Drift::Gradual { shift } => shift * index as f64 / (total.max(2) - 1) as f64,
+            Drift::Switch { segments, shift } => {
+                return Condition {
+                    level: 0.0,
+                    ease: shift,
+                    defeated: phase(segments) % 2 == 1,
+                }
+            }
+        };
+        Condition {
+            level,
+            ..Condition::STATIONARY
         }
     }
 }
@@ -198,6 +256,9 @@ pub struct SynthSamples {
     certainty: Vec<f64>,
     /// How much distortion lowers each exit's certainty (`1 - x_k / 2`).
     distortion_weight: Vec<f64>,
+    /// How many exits lie in the first third of the network (`x_k < 1/3`), which a switching
+    /// drift's distortion defeats.
+    shallow: usize,
     drift: Drift,
 }
 
@@ -216,20 +277,28 @@ impl Iterator for SynthSamples {
         let shared = rng.random::<f64>();
         let floor = 1.0 / f64::from(classes);
         let exits = self.certainty.len();
-        let level = self
+        let condition = self
             .drift
-            .level(self.total - self.remaining - 1, self.total);
+            .condition(self.total - self.remaining - 1, self.total);
+        let defeated = if condition.defeated { self.shallow } else { 0 };
         let mut conf = Vec::with_capacity(exits);
         let mut pred = Vec::with_capacity(exits);
-        for (&certainty, &weight) in self.certainty.iter().zip(&self.distortion_weight) {
+        let exit_params = self.certainty.iter().zip(&self.distortion_weight);
+        for (k, (&certainty, &weight)) in exit_params.enumerate() {
             let noise = rng.random::<f64>() - 0.5;
             // Without drift the certainty is left untouched, bit for bit.
-            let distorted = if level > 0.0 {
-                certainty - level * weight
+            let mut shifted = certainty;
+            if condition.level > 0.0 {
+                shifted -= condition.level * weight;
+            }
+            if condition.ease > 0.0 {
+                shifted += condition.ease;
+            }
+            let t = if k < defeated {
+                0.0
             } else {
-                certainty
+                (shifted + EASE_WEIGHT * ease + NOISE_WEIGHT * noise).clamp(0.0, 1.0)
             };
-            let t = (distorted + EASE_WEIGHT * ease + NOISE_WEIGHT * noise).clamp(0.0, 1.0);
             let c = f64::from((floor + (1.0 - floor) * t) as f32);
             let u = if rng.random::<f64>() < SHARED {
                 shared
@@ -312,6 +381,62 @@ mod tests {
         };
         assert!(p.stream_with(bad).is_err());
         assert!(p.stream_with(Drift::Gradual { shift: 1.5 }).is_err());
+    }
+
+    #[test]
+    fn switching_drift_alternates_clean_phases_and_phases_that_defeat_the_first_third() {
+        let p = SynthParams {
+            samples: 8_000,
+            ..params(5)
+        };
+        let drift = Drift::Switch {
+            segments: 4,
+            shift: 0.5,
+        };
+        let trace = p.trace_with(drift).unwrap();
+        assert_eq!(trace.segment_starts(), &[0, 2_000, 4_000, 6_000]);
+        let phase = |i: usize| i * 2_000..(i + 1) * 2_000;
+        // 12 exits at depths k / 11: exits 1..=4 lie in the first third.
+        for i in 0..4 {
+            let distorted = i % 2 == 1;
+            for s in phase(i) {
+                for k in 0..4 {
+                    assert_eq!(trace.conf(s, k) == 0.5, distorted, "phase {i}, exit {k}");
+                }
+            }
+            // Deeper exits are untouched by the distortion, and confident on this easy data.
+            assert!(mean_conf(&trace, 4, phase(i)) > 0.95);
+        }
+        // Clean phases: the first exit is confident at alpha = 0.7 most of the time, far more
+        // than without the ease.
+        let confident = |trace: &Trace, samples: std::ops::Range<usize>| {
+            samples.filter(|&s| trace.conf(s, 0) >= 0.7).count() as f64 / 2_000.0
+        };
+        let plain = p.trace().unwrap();
+        assert!(
+            confident(&trace, phase(0)) > 0.7,
+            "{}",
+            confident(&trace, phase(0))
+        );
+        assert!(confident(&plain, phase(0)) < 0.3);
+        // Defeated exits are right at chance: (1/2)^0.6 = 0.66 of the time.
+        let right = phase(1)
+            .filter(|&s| Some(trace.pred(s, 0)) == trace.label(s))
+            .count() as f64
+            / 2_000.0;
+        assert!((right - 0.66).abs() < 0.03, "{right}");
+        for bad in [
+            Drift::Switch {
+                segments: 1,
+                shift: 0.5,
+            },
+            Drift::Switch {
+                segments: 2,
+                shift: -0.1,
+            },
+        ] {
+            assert!(p.stream_with(bad).is_err());
+        }
     }
 
     #[test]
