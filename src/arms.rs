@@ -47,7 +47,7 @@ pub struct Arms {
 impl Arms {
     /// Every split `0..exits` at threshold `alpha`.
     pub fn splits(exits: usize, alpha: f64) -> Self {
-        Self::grid(&(0..exits).collect::<Vec<_>>(), &[alpha])
+        Self::grid(&(0..exits).collect::<Vec<_>>(), &[alpha], exits - 1)
     }
 
     /// The arms of `space` for a trace with `exits` exits.
@@ -55,34 +55,38 @@ impl Arms {
         match space {
             ArmSpace::Splits => Self::splits(exits, alpha),
             ArmSpace::SplitsAt(alpha) => Self::splits(exits, alpha.get()),
-            ArmSpace::Joint => Self::grid(&(0..exits).collect::<Vec<_>>(), thresholds),
-            ArmSpace::ThresholdsAt(k) => Self::grid(&[k], thresholds),
+            ArmSpace::Joint => Self::grid(&(0..exits).collect::<Vec<_>>(), thresholds, exits - 1),
+            ArmSpace::ThresholdsAt(k) => Self::grid(&[k], thresholds, exits - 1),
         }
     }
 
-    /// Every pair of `splits` (ascending) and `thresholds`, split-major.
-    fn grid(splits: &[usize], thresholds: &[f64]) -> Self {
-        let per_split = thresholds.len();
+    /// Every pair of `splits` (ascending) and `thresholds`, split-major. When `last` (the final
+    /// exit) is among the splits of a grid it gets one arm: the final exit never offloads, so
+    /// its threshold changes nothing.
+    fn grid(splits: &[usize], thresholds: &[f64], last: usize) -> Self {
+        let grid = thresholds.len() > 1;
         let mut arms = Self {
-            split: Vec::with_capacity(splits.len() * per_split),
-            threshold: Vec::with_capacity(splits.len() * per_split),
-            side_end: Vec::with_capacity(splits.len() * per_split),
-            by_split: per_split == 1 && splits.iter().copied().eq(0..splits.len()),
-            grid: per_split > 1,
+            split: Vec::new(),
+            threshold: Vec::new(),
+            side_end: Vec::new(),
+            by_split: !grid && splits.iter().copied().eq(0..splits.len()),
+            grid,
         };
-        for (i, &k) in splits.iter().enumerate() {
-            for &alpha in thresholds {
+        for &k in splits {
+            let per_split = if k == last && grid { 1 } else { thresholds.len() };
+            for &alpha in &thresholds[..per_split] {
                 arms.split.push(k);
                 arms.threshold.push(alpha);
-                // With one threshold, side arms are the strictly shallower ones (SplitEE-S); with a
-                // grid, the played split's other thresholds count too.
-                arms.side_end.push(if per_split == 1 {
-                    i
-                } else {
-                    (i + 1) * per_split
-                });
             }
         }
+        // With one threshold, side arms are the strictly shallower ones (SplitEE-S); with a grid,
+        // the played split's other thresholds count too.
+        arms.side_end = (0..arms.split.len())
+            .map(|a| match grid {
+                false => a,
+                true => arms.split.iter().take_while(|&&k| k <= arms.split[a]).count(),
+            })
+            .collect();
         arms
     }
 
@@ -115,6 +119,16 @@ impl Arms {
     #[inline]
     pub fn side_arms_end(&self, a: usize) -> usize {
         self.side_end[a]
+    }
+
+    /// The end of the run of arms sharing arm `a`'s split (they are contiguous).
+    #[inline]
+    pub fn block_end(&self, a: usize) -> usize {
+        if self.grid {
+            self.side_end[a]
+        } else {
+            a + 1
+        }
     }
 
     /// Whether every arm has the same threshold (so arms are just splits).
@@ -213,14 +227,17 @@ mod tests {
     #[test]
     fn joint_arms_are_split_major_with_shallower_prefixes() {
         let arms = Arms::of(ArmSpace::Joint, 3, 0.7, &[0.5, 0.8]);
-        assert_eq!(arms.len(), 6);
+        // The final exit has one arm: its threshold changes nothing.
+        assert_eq!(arms.len(), 5);
+        assert_eq!(arms.side_arms_end(4), 5);
+        assert_eq!(arms.side_arms_end(0), 2);
         assert_eq!(arms.split(3), 1);
         assert_eq!(arms.threshold(3), 0.8);
         // Playing (split 2, 0.5) reveals splits 1 and 2 at both thresholds.
         assert_eq!(arms.side_arms_end(2), 4);
         assert_eq!(arms.label(3).to_string(), "2@0.8");
-        let at = Arms::of(ArmSpace::ThresholdsAt(2), 3, 0.7, &[0.5, 0.8, 0.9]);
-        assert_eq!((at.len(), at.split(1), at.side_arms_end(0)), (3, 2, 3));
+        let at = Arms::of(ArmSpace::ThresholdsAt(1), 3, 0.7, &[0.5, 0.8, 0.9]);
+        assert_eq!((at.len(), at.split(1), at.side_arms_end(0)), (3, 1, 3));
     }
 
     #[test]

@@ -196,7 +196,11 @@ impl PolicyResult {
             arm_set.len(),
         );
         // Thresholds are reported only for policies that learn them.
-        let threshold = |a: usize| (!arm_set.has_one_threshold()).then(|| arm_set.threshold(a));
+        // The final exit's threshold changes nothing.
+        let threshold = |a: usize| {
+            (!arm_set.has_one_threshold() && arm_set.split(a) + 1 < exits)
+                .then(|| arm_set.threshold(a))
+        };
         let mut arm_counts = vec![0.0; exits];
         for m in runs {
             for (a, &count) in m.arm_counts.iter().enumerate() {

@@ -168,9 +168,14 @@ impl RewardModel {
     /// Reward of arm `a` on `row`.
     #[inline]
     pub fn reward(&self, row: &SampleRow, a: usize) -> f64 {
-        let last = row.conf.len() - 1;
         let k = self.arms.split(a);
-        let exits = row.conf[k] >= self.arms.threshold(a);
+        self.split_reward(row, k, row.conf[k] >= self.arms.threshold(a))
+    }
+
+    /// Reward of splitting after exit `k` on `row`, when the sample `exits` there or not.
+    #[inline]
+    fn split_reward(&self, row: &SampleRow, k: usize, exits: bool) -> f64 {
+        let last = row.conf.len() - 1;
         match self.kind {
             RewardKind::Splitee => {
                 // Selecting instead of branching: whether a sample exits is data-dependent and
@@ -219,11 +224,26 @@ impl RewardModel {
         bounds
     }
 
-    /// The reward of every arm on `row`, into `out`.
+    /// The reward of every arm on `row`, into `out`: per split its two possible rewards, then
+    /// per arm the one its threshold selects.
     #[inline]
     pub fn rewards_into(&self, row: &SampleRow, out: &mut [f64]) {
-        for (a, r) in out.iter_mut().enumerate() {
-            *r = self.reward(row, a);
+        let mut start = 0;
+        while start < out.len() {
+            let k = self.arms.split(start);
+            let end = self.arms.block_end(start).min(out.len());
+            let (on_exit, on_offload) = (
+                self.split_reward(row, k, true),
+                self.split_reward(row, k, false),
+            );
+            for (a, r) in out[start..end].iter_mut().enumerate() {
+                *r = if row.conf[k] >= self.arms.threshold(start + a) {
+                    on_exit
+                } else {
+                    on_offload
+                };
+            }
+            start = end;
         }
     }
 
@@ -394,6 +414,64 @@ impl<'a> Feedback<'a> {
         }
     }
 
+    /// Calls `record(j, side_reward(j))` for every arm `j` in `0..side_arms_end()` other than
+    /// the played one whose side reward is `Some`, lowest first. Over a threshold grid the
+    /// rewards are computed once per split (a split's arms share its two possible rewards).
+    #[inline]
+    pub fn for_each_side(&self, mut record: impl FnMut(usize, f64)) {
+        let (model, row, outcome) = (self.model, self.row, self.outcome);
+        let arms = model.arms();
+        let end = self.side_arms_end();
+        let played = outcome.arm;
+        if arms.has_one_threshold() {
+            for j in (0..end).filter(|&j| j != played) {
+                if let Some(r) = self.side_reward(j) {
+                    record(j, r);
+                }
+            }
+            return;
+        }
+        let last = row.conf.len() - 1;
+        let knows_final = outcome.offloaded || outcome.split == last;
+        let mut start = 0;
+        while start < end {
+            let k = arms.split(start);
+            let block = start..arms.block_end(start).min(end);
+            start = block.end;
+            let computed = k <= outcome.split || outcome.offloaded;
+            let (on_exit, on_offload) = (
+                model.split_reward(row, k, true),
+                model.split_reward(row, k, false),
+            );
+            // What an arm of this split that exits, and one that offloads (or any arm, for a
+            // deeper split), lets the policy learn.
+            let (exit_seen, offload_seen) = match self.observation {
+                Observation::Oracle => (Some(on_exit), Some(on_offload)),
+                Observation::Strict => (
+                    computed.then_some(on_exit),
+                    (computed && (knows_final || outcome.probed)).then_some(on_offload),
+                ),
+                Observation::Unbiased => {
+                    let probe = |r: f64| if outcome.probed { r * self.inverse_probe } else { 0.0 };
+                    if knows_final {
+                        (Some(on_exit), Some(on_offload))
+                    } else if k > outcome.split {
+                        (Some(probe(on_exit)), Some(probe(on_offload)))
+                    } else {
+                        (Some(on_exit), Some(probe(on_offload)))
+                    }
+                }
+            };
+            for j in block.filter(|&j| j != played) {
+                let exits = k == last || row.conf[k] >= arms.threshold(j);
+                let seen = if exits { exit_seen } else { offload_seen };
+                if let Some(r) = seen {
+                    record(j, r);
+                }
+            }
+        }
+    }
+
     /// What the policy may learn of arm `j`'s reward on this sample: the reward if it is
     /// observable; under [`Observation::Unbiased`], an unbiased estimate for every arm (`r / p`
     /// when it needs what only the probe reveals, the final or a deeper confidence, and `0` when
@@ -523,7 +601,7 @@ mod tests {
         assert!((clipped.reward_bounds(&r).0 + 0.3).abs() < 1e-12);
     }
 
-    /// Joint arms over thresholds 0.6 and 0.9: arm `2k + b`.
+    /// Joint arms over thresholds 0.6 and 0.9: arm `2k + b`, and arm 22 the final exit.
     fn joint_sample0() -> (Trace, RewardModel, SampleRow) {
         let (trace, model) = golden_sample0();
         let joint = model.with_space(ArmSpace::Joint, &[0.6, 0.9]);
@@ -553,12 +631,12 @@ mod tests {
         assert_eq!(unbiased.side_reward(6), Some(model.reward(&r, 6)));
         // Deeper splits too: the probe would have revealed them.
         assert_eq!(unbiased.side_reward(10), Some(0.0));
-        assert_eq!(unbiased.side_arms_end(), 24);
+        assert_eq!(unbiased.side_arms_end(), 23);
         assert_eq!(strict.side_arms_end(), 10);
         let offload = model.play(&r, Action::Split(1)); // split 1 at 0.9: C = 0.51 offloads
         let all = Feedback::new(&offload, &r, &model, Observation::Strict, 0.25);
-        assert_eq!(all.side_arms_end(), 24);
-        assert_eq!(all.side_reward(23), Some(model.reward(&r, 23)));
+        assert_eq!(all.side_arms_end(), 23);
+        assert_eq!(all.side_reward(22), Some(model.reward(&r, 22)));
         let mut probed = played;
         model.probe(&mut probed);
         assert!(probed.probed && (probed.cost - played.cost - 0.3).abs() < 1e-12);
@@ -568,12 +646,40 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The per-split fast path reveals exactly what asking arm by arm does.
+        #[test]
+        fn side_rewards_in_bulk_equal_arm_by_arm(
+            conf in proptest::collection::vec(0.0f64..=1.0, 12),
+            played in 0usize..23,
+            observation in proptest::sample::select(vec![
+                Observation::Strict, Observation::Unbiased, Observation::Oracle,
+            ]),
+            probe in proptest::bool::ANY,
+        ) {
+            let (_, model, mut r) = joint_sample0();
+            r.conf.copy_from_slice(&conf);
+            let mut outcome = model.play(&r, Action::Split(played));
+            if probe {
+                model.probe(&mut outcome);
+            }
+            let feedback = Feedback::new(&outcome, &r, &model, observation, 0.2);
+            let mut bulk = Vec::new();
+            feedback.for_each_side(|j, x| bulk.push((j, x.to_bits())));
+            let one_by_one: Vec<(usize, u64)> = (0..feedback.side_arms_end())
+                .filter(|&j| j != played)
+                .filter_map(|j| feedback.side_reward(j).map(|x| (j, x.to_bits())))
+                .collect();
+            proptest::prop_assert_eq!(bulk, one_by_one);
+        }
+    }
+
+    proptest::proptest! {
         /// Unbiased side estimates average to the true reward over the probe draw, for every
         /// arm and any confidences.
         #[test]
         fn unbiased_side_estimates_have_the_true_mean(
             conf in proptest::collection::vec(0.0f64..=1.0, 12),
-            played in 0usize..24,
+            played in 0usize..23,
             p in 0.01f64..=1.0,
         ) {
             let (_, model, mut r) = joint_sample0();

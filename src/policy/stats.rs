@@ -16,11 +16,7 @@ pub(crate) fn for_each_observed(
 ) {
     let played = feedback.arm();
     if side == SideInformation::Shallower {
-        for j in (0..feedback.side_arms_end()).filter(|&j| j != played) {
-            if let Some(r) = feedback.side_reward(j) {
-                record(j, r);
-            }
-        }
+        feedback.for_each_side(&mut record);
     }
     record(played, feedback.reward());
 }

@@ -164,15 +164,17 @@ impl Ucb {
         let leader = fast.iter().position(|&index| index >= cutoff).unwrap_or(0);
         // Every exact maximiser is a contender; a lone contender is the exact argmax.
         if contenders == 1 {
-            let rivals = (0..n).filter(|&k| k != leader);
+            // Maxima over the rivals (every arm but the leader), with the vectorised reduction:
+            // a plain fold is one long dependency chain, and with many arms it dominated.
+            let rivals_max = |values: &[f64]| {
+                let (below, above) = values.split_at(leader);
+                max_of(below).max(max_of(&above[1..]))
+            };
             self.lead = Some(Lead {
                 leader,
-                bound: rivals
-                    .clone()
-                    .map(|k| fast[k])
-                    .fold(f64::NEG_INFINITY, f64::max),
+                bound: rivals_max(fast),
                 scale,
-                rsqrt_max: rivals.map(|k| rsqrt[k]).fold(0.0, f64::max),
+                rsqrt_max: rivals_max(rsqrt).max(0.0),
             });
             return leader;
         }
@@ -209,7 +211,7 @@ impl Policy for Ucb {
     }
 }
 
-/// The largest value (`values` is not empty and holds no NaN), with four independent
+/// The largest value (`values` holds no NaN; -inf when empty), with four independent
 /// accumulators so the reduction vectorises.
 #[inline]
 fn max_of(values: &[f64]) -> f64 {
