@@ -358,10 +358,12 @@ fn versus_offload(sweep: &Sweep, metric: &OffloadMetric) -> Figure {
             if points.is_empty() {
                 return panel(Body::Note("the offloading cost was not swept".into()));
             }
+            let only = &sweep.report.report.plot_policies;
             let mut series: Vec<Series> = sweep
                 .report
                 .policies
                 .iter()
+                .filter(|policy| only.as_ref().is_none_or(|names| names.contains(policy)))
                 .filter_map(|policy| {
                     let points: Vec<XyPoint> = points
                         .iter()

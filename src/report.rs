@@ -686,7 +686,9 @@ fn threshold_comparison(point: &crate::sweep::PointResult) -> String {
     let mut rows = Vec::new();
     for (spec, _) in &specs {
         if !matches!(spec.arms, ArmSpace::SplitsAt(_))
-            || rows.iter().any(|(s, ..): &(PolicySpec, _, _, _)| same_learner(s, spec))
+            || rows
+                .iter()
+                .any(|(s, ..): &(PolicySpec, _, _, Option<&PolicyResult>)| same_learner(s, spec))
         {
             continue;
         }
@@ -698,13 +700,22 @@ fn threshold_comparison(point: &crate::sweep::PointResult) -> String {
                 .mean
                 .total_cmp(&b.1.reward_per_sample.mean)
         });
-        let with = |arms: ArmSpace| {
-            specs
-                .iter()
-                .find(|(s, _)| s.arms == arms && same_learner(s, spec))
-                .map(|(_, r)| *r)
-        };
-        rows.push((*spec, best, with(ArmSpace::Splits), with(ArmSpace::Joint)));
+        let at_run_alpha = specs
+            .iter()
+            .find(|(s, _)| s.arms == ArmSpace::Splits && same_learner(s, spec))
+            .map(|(_, r)| *r);
+        // The joint versions of the learner, under every observation model run.
+        let joints: Vec<&PolicyResult> = specs
+            .iter()
+            .filter(|(s, _)| s.arms == ArmSpace::Joint && s.kind == spec.kind)
+            .map(|(_, r)| *r)
+            .collect();
+        if joints.is_empty() {
+            rows.push((*spec, best, at_run_alpha, None));
+        }
+        for joint in joints {
+            rows.push((*spec, best, at_run_alpha, Some(joint)));
+        }
     }
     if rows.is_empty() {
         return String::new();

@@ -79,6 +79,13 @@ pub struct ReportSection {
     pub pareto_alphas: Option<Vec<f64>>,
     /// Policies drawn in the regret plot (default: all).
     pub regret_policies: Option<Vec<String>>,
+    /// Policies drawn in the accuracy and cost plots (default: all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plot_policies: Option<Vec<String>>,
+    /// Points kept per regret curve and arm timeline (default 200; fewer keep a sweep of many
+    /// policies small on disk).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub curve_points: Option<usize>,
 }
 
 /// Published numbers to show beside ours, per policy and offloading cost.
@@ -228,8 +235,11 @@ fn non_negative(v: f64) -> std::result::Result<(), String> {
 impl SweepSettings {
     /// Reads a config with a `[sweep]` section (and optional `[report]` and `[published]`).
     pub fn resolve(config: &Path, overrides: crate::config::Overrides) -> Result<Self> {
-        let (base, sections) = RunSettings::resolve_with_sections(Some(config), overrides)?;
+        let (mut base, sections) = RunSettings::resolve_with_sections(Some(config), overrides)?;
         let sweep = sections.sweep.clone().unwrap_or_default();
+        if let Some(points) = sections.report.as_ref().and_then(|r| r.curve_points) {
+            base.sim.curve_points = points;
+        }
         let folder = config.parent().unwrap_or(Path::new(""));
         let traces = match &sweep.traces {
             Some(list) => list
