@@ -73,7 +73,11 @@ impl Arms {
             grid,
         };
         for &k in splits {
-            let per_split = if k == last && grid { 1 } else { thresholds.len() };
+            let per_split = if k == last && grid {
+                1
+            } else {
+                thresholds.len()
+            };
             for &alpha in &thresholds[..per_split] {
                 arms.split.push(k);
                 arms.threshold.push(alpha);
@@ -84,7 +88,11 @@ impl Arms {
         arms.side_end = (0..arms.split.len())
             .map(|a| match grid {
                 false => a,
-                true => arms.split.iter().take_while(|&&k| k <= arms.split[a]).count(),
+                true => arms
+                    .split
+                    .iter()
+                    .take_while(|&&k| k <= arms.split[a])
+                    .count(),
             })
             .collect();
         arms
@@ -242,14 +250,23 @@ mod tests {
 
     #[test]
     fn threshold_grids_parse_and_validate() {
-        assert_eq!(parse_thresholds("0.5:0.95:0.05").unwrap(), default_thresholds());
+        assert_eq!(
+            parse_thresholds("0.5:0.95:0.05").unwrap(),
+            default_thresholds()
+        );
         assert_eq!(default_thresholds().len(), 10);
         assert_eq!(default_thresholds()[9], 0.95);
         assert_eq!(parse_thresholds("0.6,0.9").unwrap(), vec![0.6, 0.9]);
-        assert!(parse_thresholds("0.9,0.6").unwrap_err().contains("increasing"));
+        assert!(parse_thresholds("0.9,0.6")
+            .unwrap_err()
+            .contains("increasing"));
         assert!(parse_thresholds("0:1:0.5").unwrap_err().contains("(0, 1]"));
-        assert!(parse_thresholds("0.5:0.9:0").unwrap_err().contains("step > 0"));
-        assert!(parse_thresholds("a,b").unwrap_err().contains("not a number"));
+        assert!(parse_thresholds("0.5:0.9:0")
+            .unwrap_err()
+            .contains("step > 0"));
+        assert!(parse_thresholds("a,b")
+            .unwrap_err()
+            .contains("not a number"));
         assert!(parse_thresholds("1:2").is_err());
     }
 }

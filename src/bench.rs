@@ -31,6 +31,8 @@ pub struct ReplayBenchResult {
     pub policy: String,
     pub samples: usize,
     pub exits: usize,
+    /// Arms the policy chooses among (every split, or every (split, threshold) pair).
+    pub arms: usize,
     pub runs: usize,
     pub order: crate::sim::Order,
     pub repetitions: usize,
@@ -48,8 +50,14 @@ impl std::fmt::Display for ReplayBenchResult {
         let d = self.decisions_per_second;
         writeln!(
             f,
-            "replay {}: {} samples x {} exits, {} {:?} runs per call, {} calls, 1 thread",
-            self.policy, self.samples, self.exits, self.runs, self.order, self.repetitions
+            "replay {} ({} arms): {} samples x {} exits, {} {:?} runs per call, {} calls, 1 thread",
+            self.policy,
+            self.arms,
+            self.samples,
+            self.exits,
+            self.runs,
+            self.order,
+            self.repetitions
         )?;
         writeln!(
             f,
@@ -101,6 +109,7 @@ pub fn replay(bench: &ReplayBench) -> Result<ReplayBenchResult> {
         .build()
         .expect("a one-thread pool can always be built");
     let mut rates = Vec::with_capacity(bench.repetitions);
+    let mut arms = 0;
     for rep in 0..bench.repetitions {
         let settings = RunSettings {
             reward: crate::reward::RewardKind::default(),
@@ -116,13 +125,15 @@ pub fn replay(bench: &ReplayBench) -> Result<ReplayBenchResult> {
             },
         };
         let start = Instant::now();
-        pool.install(|| run_on(&trace, vec![], &settings, &|_| {}))?;
+        let output = pool.install(|| run_on(&trace, vec![], &settings, &|_| {}))?;
+        arms = output.sim.arms.first().map_or(0, |a| a.arms.len());
         rates.push((bench.samples * bench.runs) as f64 / start.elapsed().as_secs_f64());
     }
     Ok(ReplayBenchResult {
         policy: bench.policy.to_string(),
         samples: bench.samples,
         exits: bench.exits,
+        arms,
         runs: bench.runs,
         order: bench.order,
         repetitions: bench.repetitions,

@@ -190,8 +190,11 @@ pub struct RunArgs {
     /// TOML config with [trace], [cost], [policy] and [run] sections; flags override it.
     #[arg(long, value_name = "FILE.toml")]
     pub config: Option<PathBuf>,
-    /// Policy to run; repeat for several. One of: splitee, splitee-s, splitee-s:strict,
-    /// splitee-s:oracle, final-exit, device-ee, random, random-run, fixed:K, best-fixed.
+    /// Policy to run; repeat for several: splitee, splitee-s, final-exit, device-ee, random,
+    /// random-run, fixed:K, best-fixed, the zoo (ucb1:C, ucb-v, ucb-tuned, kl-ucb, thompson,
+    /// eps-greedy:E, exp3:G, exp3-ix:ETA, sw-ucb:W, d-ucb:G; +s for side observations), over
+    /// other arms with joint:NAME (joint-ucb), threshold:K:NAME or alpha:A:NAME, and with
+    /// :strict, :unbiased or :oracle after a side-observing name.
     #[arg(long = "policy", value_name = "NAME")]
     pub policies: Vec<PolicySpec>,
     /// Exit threshold: a sample exits at the split when C_k >= alpha. Default 0.7.

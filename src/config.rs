@@ -491,7 +491,10 @@ impl RunSettings {
         if !(probe.value > 0.0 && probe.value <= 1.0) {
             return Err(invalid(
                 &probe.origin,
-                format!("the probe probability must be in (0, 1], got {}", probe.value),
+                format!(
+                    "the probe probability must be in (0, 1], got {}",
+                    probe.value
+                ),
             ));
         }
         let reward = layers.pick(

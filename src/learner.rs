@@ -75,8 +75,13 @@ impl<'m> Learner<'m> {
             self.model.probe(&mut outcome);
         }
         let p = self.probe.as_ref().map_or(1.0, |(p, _)| *p);
-        self.policy
-            .observe(&Feedback::new(&outcome, row, self.model, self.observation, p));
+        self.policy.observe(&Feedback::new(
+            &outcome,
+            row,
+            self.model,
+            self.observation,
+            p,
+        ));
         self.steps += 1;
         outcome
     }

@@ -1,8 +1,8 @@
 //! Reports: simulation results summarised over runs, and exporters that render them (JSON for
 //! tools, a terminal table, Markdown for committed results).
 
-use crate::config::RunSettings;
 use crate::arms::{ArmLabel, Arms};
+use crate::config::RunSettings;
 use crate::sim::{ArmSummary, Compat, RunMetrics, SimResult};
 use crate::stats::{argmax_first, mode, Estimate};
 use crate::sweep::{Point, SweepReport};
@@ -155,7 +155,11 @@ pub struct Curve {
 
 fn arm_label(split: usize, threshold: Option<f64>) -> String {
     match threshold {
-        Some(alpha) => ArmLabel { split, threshold: alpha }.to_string(),
+        Some(alpha) => ArmLabel {
+            split,
+            threshold: alpha,
+        }
+        .to_string(),
         None => split.to_string(),
     }
 }
@@ -680,9 +684,8 @@ fn threshold_comparison(point: &crate::sweep::PointResult) -> String {
         .iter()
         .filter_map(|r| Some((r.policy.parse::<PolicySpec>().ok()?, r)))
         .collect();
-    let same_learner = |a: &PolicySpec, b: &PolicySpec| {
-        a.kind == b.kind && a.observation == b.observation
-    };
+    let same_learner =
+        |a: &PolicySpec, b: &PolicySpec| a.kind == b.kind && a.observation == b.observation;
     let mut rows = Vec::new();
     for (spec, _) in &specs {
         if !matches!(spec.arms, ArmSpace::SplitsAt(_))
@@ -692,9 +695,9 @@ fn threshold_comparison(point: &crate::sweep::PointResult) -> String {
         {
             continue;
         }
-        let fixed = specs.iter().filter(|(s, _)| {
-            matches!(s.arms, ArmSpace::SplitsAt(_)) && same_learner(s, spec)
-        });
+        let fixed = specs
+            .iter()
+            .filter(|(s, _)| matches!(s.arms, ArmSpace::SplitsAt(_)) && same_learner(s, spec));
         let best = fixed.max_by(|a, b| {
             a.1.reward_per_sample
                 .mean
@@ -729,7 +732,10 @@ fn threshold_comparison(point: &crate::sweep::PointResult) -> String {
         q.offload, q.lambda, q.mu, q.alpha
     );
     let reward = |r: Option<&PolicyResult>| {
-        r.map_or_else(|| "-".to_owned(), |r| with_interval(&r.reward_per_sample, 1.0, 4))
+        r.map_or_else(
+            || "-".to_owned(),
+            |r| with_interval(&r.reward_per_sample, 1.0, 4),
+        )
     };
     for (spec, best, at_run_alpha, joint) in rows {
         let learner = PolicySpec {
@@ -739,10 +745,13 @@ fn threshold_comparison(point: &crate::sweep::PointResult) -> String {
         let _ = writeln!(
             out,
             "| {learner} | {} | {} | {} | {} | {} |",
-            best.map_or_else(|| "-".to_owned(), |(s, _)| match s.arms {
-                ArmSpace::SplitsAt(a) => a.to_string(),
-                _ => "-".to_owned(),
-            }),
+            best.map_or_else(
+                || "-".to_owned(),
+                |(s, _)| match s.arms {
+                    ArmSpace::SplitsAt(a) => a.to_string(),
+                    _ => "-".to_owned(),
+                }
+            ),
             reward(best.map(|(_, r)| *r)),
             reward(at_run_alpha),
             joint.map_or_else(|| "-".to_owned(), |r| r.policy.clone()),

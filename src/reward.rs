@@ -452,7 +452,13 @@ impl<'a> Feedback<'a> {
                     (computed && (knows_final || outcome.probed)).then_some(on_offload),
                 ),
                 Observation::Unbiased => {
-                    let probe = |r: f64| if outcome.probed { r * self.inverse_probe } else { 0.0 };
+                    let probe = |r: f64| {
+                        if outcome.probed {
+                            r * self.inverse_probe
+                        } else {
+                            0.0
+                        }
+                    };
                     if knows_final {
                         (Some(on_exit), Some(on_offload))
                     } else if k > outcome.split {
@@ -597,7 +603,10 @@ mod tests {
         assert!((clipped.reward(&r, 0) + 0.24).abs() < 1e-12);
         assert_eq!(gain.reward(&r, 11), 0.0);
         let (lo, hi) = gain.reward_bounds(&r);
-        assert!((lo + 1.3).abs() < 1e-12 && (hi - 0.7).abs() < 1e-12, "{lo} {hi}");
+        assert!(
+            (lo + 1.3).abs() < 1e-12 && (hi - 0.7).abs() < 1e-12,
+            "{lo} {hi}"
+        );
         assert!((clipped.reward_bounds(&r).0 + 0.3).abs() < 1e-12);
     }
 

@@ -5,8 +5,8 @@
 //! (run, policy) is computed sequentially from its own seeds, so results are identical whatever
 //! the number of threads.
 
-use crate::cost::ReportedCost;
 use crate::arms::{ArmSpace, Arms};
+use crate::cost::ReportedCost;
 use crate::learner::Learner;
 use crate::policy::{Policy, PolicySpec, RunContext};
 use crate::reward::{Observation, RewardModel, SampleRow};

@@ -443,3 +443,44 @@ fn default_compat_cost_with_a_table_model_blames_the_model() {
         format!("FILE: line 4: cost.model: {PUBLISHED_NEEDS_LINEAR}")
     );
 }
+
+#[test]
+fn threshold_grid_probe_and_reward_are_read_and_validated() {
+    let settings = settings_of(
+        "[policy]\nthresholds = {start = 0.6, stop = 0.9, step = 0.1}\nprobe = 0.25\n\
+         reward = \"confidence-gain-clipped\"\n",
+    );
+    assert_eq!(settings.sim.thresholds, vec![0.6, 0.7, 0.8, 0.9]);
+    assert_eq!(settings.sim.probe, 0.25);
+    assert_eq!(settings.reward, RewardKind::ConfidenceGainClipped);
+    assert_eq!(
+        settings_of("[policy]\nthresholds = [0.5, 0.75]\n")
+            .sim
+            .thresholds,
+        vec![0.5, 0.75]
+    );
+    assert_eq!(
+        settings_of("").sim.thresholds,
+        splitee::arms::default_thresholds()
+    );
+    assert_eq!(
+        error_of("[run]\nruns = 2\n[policy]\nthresholds = [0.9, 0.6]\n"),
+        "FILE: line 4: policy.thresholds: thresholds must be strictly increasing"
+    );
+    assert_eq!(
+        error_of("[policy]\nthresholds = [0.5, 1.5]\n"),
+        "FILE: line 2: policy.thresholds: thresholds must be in (0, 1], got 1.5"
+    );
+    assert_eq!(
+        error_of("[policy]\nprobe = 0\n"),
+        "FILE: line 2: policy.probe: the probe probability must be in (0, 1], got 0"
+    );
+    assert!(error_of("[policy]\nreward = \"gain\"\n").starts_with("FILE: line 2"));
+    assert_eq!(
+        override_error(Overrides {
+            probe: Some(1.5),
+            ..Overrides::default()
+        }),
+        "--probe: the probe probability must be in (0, 1], got 1.5"
+    );
+}

@@ -179,7 +179,10 @@ impl FromStr for PolicySpec {
         } else if let Some(tail) = rest.strip_prefix("alpha:") {
             let (a, rule) = tail.split_once(':').unwrap_or((tail, ""));
             match a.parse::<f64>().ok().filter(|a| *a > 0.0 && *a <= 1.0) {
-                Some(a) => (ArmSpace::SplitsAt(Param::new(a).unwrap_or(Param::ONE)), rule),
+                Some(a) => (
+                    ArmSpace::SplitsAt(Param::new(a).unwrap_or(Param::ONE)),
+                    rule,
+                ),
                 None => {
                     return Err(format!(
                         "`{name}`: A in alpha:A:NAME must be a threshold in (0, 1]"
@@ -549,9 +552,19 @@ mod tests {
             .starts_with("unknown policy `ucb9`"));
         assert!("fixed:0".parse::<PolicySpec>().is_err());
         assert!("fixed:x".parse::<PolicySpec>().is_err());
-        assert!(PolicySpec::split(PolicyKind::Fixed(13)).validate(12).is_err());
-        assert!("threshold:13:splitee".parse::<PolicySpec>().unwrap().validate(12).is_err());
-        assert!("threshold:12:splitee".parse::<PolicySpec>().unwrap().validate(12).is_ok());
+        assert!(PolicySpec::split(PolicyKind::Fixed(13))
+            .validate(12)
+            .is_err());
+        assert!("threshold:13:splitee"
+            .parse::<PolicySpec>()
+            .unwrap()
+            .validate(12)
+            .is_err());
+        assert!("threshold:12:splitee"
+            .parse::<PolicySpec>()
+            .unwrap()
+            .validate(12)
+            .is_ok());
     }
 
     #[test]
