@@ -175,32 +175,17 @@ pub fn parse_thresholds(text: &str) -> Result<Vec<f64>, String> {
             .map_err(|_| format!("`{s}` is not a number"))
     };
     let values = match text.split(':').collect::<Vec<_>>()[..] {
-        [start, stop, step] => range(number(start)?, number(stop)?, number(step)?)?,
+        [start, stop, step] => crate::sweep::Axis::Range {
+            start: number(start)?,
+            stop: number(stop)?,
+            step: number(step)?,
+        }
+        .values()?,
         [_] => text.split(',').map(number).collect::<Result<Vec<_>, _>>()?,
         _ => return Err("write thresholds as START:STOP:STEP or a list A,B,C".into()),
     };
     check_thresholds(&values)?;
     Ok(values)
-}
-
-/// `start, start + step, ...` up to `stop` (inclusive, with a tolerance against rounding);
-/// values are computed as `start + i*step` and rounded to 12 decimals so grids print cleanly.
-pub fn range(start: f64, stop: f64, step: f64) -> Result<Vec<f64>, String> {
-    if !(step.is_finite() && step > 0.0 && start.is_finite() && stop.is_finite()) {
-        return Err(format!(
-            "a threshold range needs finite bounds and a step > 0 (got {start}:{stop}:{step})"
-        ));
-    }
-    if stop < start {
-        return Err(format!("the range {start}:{stop} is empty"));
-    }
-    let count = ((stop - start) / step + 1e-9).floor() as usize + 1;
-    if count > 1000 {
-        return Err(format!("the range has {count} values; at most 1000"));
-    }
-    Ok((0..count)
-        .map(|i| ((start + i as f64 * step) * 1e12).round() / 1e12)
-        .collect())
 }
 
 /// Every threshold in (0, 1], strictly increasing, at least one.
@@ -263,7 +248,7 @@ mod tests {
         assert!(parse_thresholds("0:1:0.5").unwrap_err().contains("(0, 1]"));
         assert!(parse_thresholds("0.5:0.9:0")
             .unwrap_err()
-            .contains("step > 0"));
+            .contains("step must be > 0"));
         assert!(parse_thresholds("a,b")
             .unwrap_err()
             .contains("not a number"));
