@@ -476,6 +476,24 @@ fn jsonl_truncated_last_line_is_reported() {
 }
 
 #[test]
+fn messages_quoting_input_stay_on_one_line() {
+    // A quoted CSV column name and a JSON key with a line break in them were quoted as is.
+    let message = load_error("t.csv", "\"conf_\n1\",pred_1\n0.5,1\n");
+    assert!(
+        message.ends_with(
+            "/t.csv: line 2: column conf_\\n1: is not a valid exit column: exits are numbered \
+             1, 2, ..."
+        ),
+        "{message}"
+    );
+    let message = load_error("t.jsonl", "{\"conf\":[0.5],\"pred\":[1],\"a\\r\\nb\":1}\n");
+    assert!(
+        message.contains("/t.jsonl: line 1: unknown field `a\\r\\nb`, expected one of"),
+        "{message}"
+    );
+}
+
+#[test]
 fn jsonl_negative_class_is_named() {
     let message = load_error("t.jsonl", "{\"conf\":[0.5],\"pred\":[-1]}\n");
     assert_mentions(
