@@ -476,6 +476,72 @@ fn jsonl_truncated_last_line_is_reported() {
 }
 
 #[test]
+fn jsonl_last_line_cut_anywhere_is_reported_as_truncated() {
+    let line = "{\"conf\":[0.5,0.25],\"pred\":[1,20],\"label\":3,\"cost\":[1.5,2e-3]}";
+    for cut in 1..line.len() {
+        let text = format!("{line}\n{}", &line[..cut]);
+        let message = read_jsonl_error(&text);
+        assert!(
+            message.starts_with("t.jsonl: line 2: truncated last line ("),
+            "cut at {cut}: {message}"
+        );
+    }
+    // The same lines with their line break are plain syntax errors.
+    let message = read_jsonl_error(&format!("{}\n{line}\n", &line[..20]));
+    assert!(!message.contains("truncated"), "{message}");
+}
+
+fn read_jsonl_error(text: &str) -> String {
+    JsonlSamples::new(Cursor::new(text.as_bytes().to_vec()), "t.jsonl".into())
+        .collect::<Result<Vec<_>, _>>()
+        .expect_err("should be rejected")
+        .to_string()
+}
+
+#[test]
+fn csv_truncated_last_line_is_reported() {
+    let head = "label,conf_1,pred_1,conf_2,pred_2\n1,0.5,1,0.25,2\n";
+    for (last, expected) in [
+        (
+            "1,0.5,1,0.2",
+            "line 3: truncated last line (has 4 fields but the header has 5)",
+        ),
+        (
+            "1",
+            "line 3: truncated last line (has 1 fields but the header has 5)",
+        ),
+        (
+            "1,0.5,1,0.25,",
+            "line 3: column pred_2: truncated last line (empty cell)",
+        ),
+        (
+            "1,0.5,1,0.25,-",
+            "line 3: column pred_2: truncated last line (\"-\" is not a number)",
+        ),
+    ] {
+        let message = load_error("t.csv", &format!("{head}{last}"));
+        assert!(
+            message.ends_with(&format!("/t.csv: {expected}")),
+            "{message}"
+        );
+        // With its line break, the line is merely bad.
+        let message = load_error("t.csv", &format!("{head}{last}\n"));
+        assert!(!message.contains("truncated"), "{message}");
+        let message = load_error("t.csv", &format!("{head}{last}\r\n"));
+        assert!(!message.contains("truncated"), "{message}");
+    }
+    // A bad cell that is not the last one, on a last line without a line break, is not a cut.
+    let message = load_error("t.csv", &format!("{head}1,x,1,0.25,2"));
+    assert!(
+        message.ends_with("/t.csv: line 3: column conf_1: \"x\" is not a number"),
+        "{message}"
+    );
+    // An unterminated last line whose empty last cell is a label is complete.
+    let (_dir, path) = temp_file("t.csv", b"conf_1,pred_1,label\n0.5,1,2\n0.5,1,");
+    assert_eq!(trace::load(&path).unwrap().label(1), None);
+}
+
+#[test]
 fn messages_quoting_input_stay_on_one_line() {
     // A quoted CSV column name and a JSON key with a line break in them were quoted as is.
     let message = load_error("t.csv", "\"conf_\n1\",pred_1\n0.5,1\n");
