@@ -1,12 +1,11 @@
-//! Trace formats: the real traces, round trips between formats, one test per class of bad input
-//! (SPEC section 4), and fuzzed input that must never panic.
+//! Trace formats: the real traces, round trips between formats, and one test per class of bad
+//! input (SPEC section 4), including what fuzzing found (`tests/fuzz.rs` fuzzes every reader).
 
 mod common;
 
 use common::shared_trace;
 use ndarray::{Array1, Array2};
 use ndarray_npy::NpzWriter;
-use proptest::prelude::*;
 use splitee::trace::synth::SynthParams;
 use splitee::trace::{
     self, read_npz, write_csv, write_jsonl, CsvSamples, JsonlSamples, Sample, Trace, TraceStats,
@@ -888,33 +887,4 @@ fn stats_render_as_a_table_and_as_json() {
     let json = serde_json::to_value(&stats).unwrap();
     assert_eq!(json["per_exit"][2]["median_cost"], 3.0);
     assert_eq!(json["per_exit"][0]["confident_fraction"][0], 0.75);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Fuzzing: no input makes a reader panic
-
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
-
-    #[test]
-    fn csv_reader_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
-        let mut input = b"label,conf_1,pred_1,cost_1\n".to_vec();
-        input.extend(&bytes);
-        if let Ok(samples) = CsvSamples::new(Cursor::new(input), "fuzz.csv".into()) {
-            samples.for_each(drop);
-        }
-        if let Ok(samples) = CsvSamples::new(Cursor::new(bytes), "fuzz.csv".into()) {
-            samples.for_each(drop);
-        }
-    }
-
-    #[test]
-    fn jsonl_reader_never_panics(
-        bytes in proptest::collection::vec(any::<u8>(), 0..512),
-        prefix in "(\\{\"conf\":\\[0\\.5,1e0\\],\"pred\":\\[[0-9]+,1\\],\"cost\":\\[1,2\\]\\}\n){0,2}",
-    ) {
-        let mut input = prefix.into_bytes();
-        input.extend(&bytes);
-        JsonlSamples::new(Cursor::new(input), "fuzz.jsonl".into()).for_each(drop);
-    }
 }
