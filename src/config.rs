@@ -3,6 +3,7 @@
 //! key, or the flag.
 
 use crate::cost::{CostModel, OffloadCost, ProcessingCost, ProfileCost};
+use crate::error::one_line;
 use crate::policy::PolicySpec;
 use crate::reward::{Observation, RewardKind};
 use crate::sim::{Compat, Order, SimOptions};
@@ -32,19 +33,24 @@ impl fmt::Display for Origin {
         match self {
             Origin::Flag(flag) => f.write_str(flag),
             Origin::Config { path, line, key } => {
-                write!(f, "{}: line {line}: {key}", path.display())
+                write!(
+                    f,
+                    "{}: line {line}: {key}",
+                    one_line(&path.display().to_string())
+                )
             }
             Origin::Default(key) => write!(f, "default {key}"),
         }
     }
 }
 
-/// An invalid setting, or a config file that cannot be read.
+/// An invalid setting, or a config file that cannot be read. Rendered as one line: line breaks
+/// in the message (a quoted TOML string or key) are escaped.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ConfigError {
-    #[error("{origin}: {message}")]
+    #[error("{origin}: {}", one_line(.message))]
     Invalid { origin: Origin, message: String },
-    #[error("{}: {message}", path.display())]
+    #[error("{}: {}", one_line(&.path.display().to_string()), one_line(.message))]
     File { path: PathBuf, message: String },
 }
 

@@ -77,6 +77,27 @@ fn unknown_section_is_named_with_its_line() {
 }
 
 #[test]
+fn messages_quoting_the_config_stay_on_one_line() {
+    // A key or a value with a line break in it was quoted as is, over two lines.
+    assert_eq!(
+        error_of("[cost]\n\"lamb\\nda\" = 0.1\n"),
+        "FILE: line 2: unknown field `lamb\\nda`, expected one of `model`, `lambda`, `depths`, \
+         `table`, `offload`, `mu`, `profile`, `per_mac`, `per_byte`, `cloud_per_mac`"
+    );
+    let message = error_of("[cost]\nmodel = \"lin\\r\\near\"\n");
+    assert!(
+        message.starts_with("FILE: line 2: unknown variant `lin\\r\\near`"),
+        "{message}"
+    );
+    let message = error_of("[policy]\nnames = [\"splitee\", \"fixed\\n:1\"]\n");
+    assert!(
+        message.starts_with("FILE: line 2: policy.names: "),
+        "{message}"
+    );
+    assert!(!message.contains('\n'), "{message}");
+}
+
+#[test]
 fn wrong_type_names_its_line() {
     assert_eq!(
         error_of("[cost]\nmodel = \"linear\"\nlambda = \"0.1\"\n"),

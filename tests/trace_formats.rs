@@ -1,12 +1,11 @@
-//! Trace formats: the real traces, round trips between formats, one test per class of bad input
-//! (SPEC section 4), and fuzzed input that must never panic.
+//! Trace formats: the real traces, round trips between formats, and one test per class of bad
+//! input (SPEC section 4), including what fuzzing found (`tests/fuzz.rs` fuzzes every reader).
 
 mod common;
 
 use common::shared_trace;
 use ndarray::{Array1, Array2};
 use ndarray_npy::NpzWriter;
-use proptest::prelude::*;
 use splitee::trace::synth::SynthParams;
 use splitee::trace::{
     self, read_npz, write_csv, write_jsonl, CsvSamples, JsonlSamples, Sample, Trace, TraceStats,
@@ -476,6 +475,90 @@ fn jsonl_truncated_last_line_is_reported() {
 }
 
 #[test]
+fn jsonl_last_line_cut_anywhere_is_reported_as_truncated() {
+    let line = "{\"conf\":[0.5,0.25],\"pred\":[1,20],\"label\":3,\"cost\":[1.5,2e-3]}";
+    for cut in 1..line.len() {
+        let text = format!("{line}\n{}", &line[..cut]);
+        let message = read_jsonl_error(&text);
+        assert!(
+            message.starts_with("t.jsonl: line 2: truncated last line ("),
+            "cut at {cut}: {message}"
+        );
+    }
+    // The same lines with their line break are plain syntax errors.
+    let message = read_jsonl_error(&format!("{}\n{line}\n", &line[..20]));
+    assert!(!message.contains("truncated"), "{message}");
+}
+
+fn read_jsonl_error(text: &str) -> String {
+    JsonlSamples::new(Cursor::new(text.as_bytes().to_vec()), "t.jsonl".into())
+        .collect::<Result<Vec<_>, _>>()
+        .expect_err("should be rejected")
+        .to_string()
+}
+
+#[test]
+fn csv_truncated_last_line_is_reported() {
+    let head = "label,conf_1,pred_1,conf_2,pred_2\n1,0.5,1,0.25,2\n";
+    for (last, expected) in [
+        (
+            "1,0.5,1,0.2",
+            "line 3: truncated last line (has 4 fields but the header has 5)",
+        ),
+        (
+            "1",
+            "line 3: truncated last line (has 1 fields but the header has 5)",
+        ),
+        (
+            "1,0.5,1,0.25,",
+            "line 3: column pred_2: truncated last line (empty cell)",
+        ),
+        (
+            "1,0.5,1,0.25,-",
+            "line 3: column pred_2: truncated last line (\"-\" is not a number)",
+        ),
+    ] {
+        let message = load_error("t.csv", &format!("{head}{last}"));
+        assert!(
+            message.ends_with(&format!("/t.csv: {expected}")),
+            "{message}"
+        );
+        // With its line break, the line is merely bad.
+        let message = load_error("t.csv", &format!("{head}{last}\n"));
+        assert!(!message.contains("truncated"), "{message}");
+        let message = load_error("t.csv", &format!("{head}{last}\r\n"));
+        assert!(!message.contains("truncated"), "{message}");
+    }
+    // A bad cell that is not the last one, on a last line without a line break, is not a cut.
+    let message = load_error("t.csv", &format!("{head}1,x,1,0.25,2"));
+    assert!(
+        message.ends_with("/t.csv: line 3: column conf_1: \"x\" is not a number"),
+        "{message}"
+    );
+    // An unterminated last line whose empty last cell is a label is complete.
+    let (_dir, path) = temp_file("t.csv", b"conf_1,pred_1,label\n0.5,1,2\n0.5,1,");
+    assert_eq!(trace::load(&path).unwrap().label(1), None);
+}
+
+#[test]
+fn messages_quoting_input_stay_on_one_line() {
+    // A quoted CSV column name and a JSON key with a line break in them were quoted as is.
+    let message = load_error("t.csv", "\"conf_\n1\",pred_1\n0.5,1\n");
+    assert!(
+        message.ends_with(
+            "/t.csv: line 2: column conf_\\n1: is not a valid exit column: exits are numbered \
+             1, 2, ..."
+        ),
+        "{message}"
+    );
+    let message = load_error("t.jsonl", "{\"conf\":[0.5],\"pred\":[1],\"a\\r\\nb\":1}\n");
+    assert!(
+        message.contains("/t.jsonl: line 1: unknown field `a\\r\\nb`, expected one of"),
+        "{message}"
+    );
+}
+
+#[test]
 fn jsonl_negative_class_is_named() {
     let message = load_error("t.jsonl", "{\"conf\":[0.5],\"pred\":[-1]}\n");
     assert_mentions(
@@ -577,6 +660,187 @@ fn npz_wrong_dtype_and_missing_arrays_are_named() {
     );
 }
 
+/// The header dictionary of a float64 array of shape `shape` (Python tuple syntax).
+fn f64_dict(shape: &str) -> String {
+    format!("{{'descr': '<f8', 'fortran_order': False, 'shape': {shape}, }}")
+}
+
+/// The message of reading an archive of `conf` (the given `.npy` bytes) and a valid `pred`
+/// `[1, 1]`, which must fail and name the file and the array `conf`.
+fn npz_error_with_conf(conf: Vec<u8>) -> String {
+    let pred_dict = "{'descr': '<i8', 'fortran_order': False, 'shape': (1, 1), }";
+    let pred = common::npy_bytes((1, 0), None, pred_dict, &0i64.to_le_bytes());
+    let archive = common::zip_archive(&[
+        ("conf.npy".into(), conf, false),
+        ("pred.npy".into(), pred, false),
+    ]);
+    let (_dir, path) = temp_file("t.npz", &archive);
+    let message = npz_error(&path);
+    let prefix = format!("{}: array conf: ", path.display());
+    assert!(message.starts_with(&prefix), "{message}");
+    message[prefix.len()..].to_string()
+}
+
+#[test]
+fn npz_header_claiming_a_huge_shape_is_an_error_not_an_allocation() {
+    // 8 TiB of float64 claimed and 8 bytes present: reading this aborted the process, unable to
+    // allocate the claim.
+    let conf = common::npy_bytes((1, 0), None, &f64_dict("(1099511627776,)"), &[0; 8]);
+    assert_eq!(
+        npz_error_with_conf(conf),
+        "shape [1099511627776] needs 8796093022208 bytes of data but the array holds 8"
+    );
+    let conf = common::npy_bytes((1, 0), None, &f64_dict("(4294967296, 4294967296)"), &[]);
+    assert_eq!(
+        npz_error_with_conf(conf),
+        "shape [4294967296, 4294967296] is too large"
+    );
+}
+
+#[test]
+fn npz_empty_shape_with_a_huge_axis_is_an_error_not_a_panic() {
+    // No elements, but axes too large for an array: this panicked inside ndarray-npy.
+    let conf = common::npy_bytes((1, 0), None, &f64_dict("(0, 9223372036854775808)"), &[]);
+    assert_eq!(
+        npz_error_with_conf(conf),
+        "shape [0, 9223372036854775808] is too large"
+    );
+}
+
+#[test]
+fn npz_deeply_nested_header_is_an_error_at_once() {
+    // The header parser backtracks exponentially in unclosed brackets: 40 of them hung it.
+    for dict in [
+        "{'a': ".repeat(40),
+        "[".repeat(40),
+        "(".repeat(30_000),
+        format!("{}{}", "[".repeat(20_000), "]".repeat(20_000)),
+    ] {
+        let start = std::time::Instant::now();
+        let message = npz_error_with_conf(common::npy_bytes((1, 0), None, &dict, &[0; 8]));
+        assert_eq!(message, "bad .npy header: brackets nested more than 8 deep");
+        assert!(start.elapsed().as_secs_f64() < 5.0);
+    }
+}
+
+#[test]
+fn npz_header_length_beyond_the_limit_is_an_error() {
+    let conf = common::npy_bytes((2, 0), Some(u32::MAX), &f64_dict("(1, 1)"), &[0; 8]);
+    assert_eq!(
+        npz_error_with_conf(conf),
+        "the .npy header claims 4294967295 bytes; at most 65536 are read"
+    );
+}
+
+#[test]
+fn npz_header_and_data_problems_are_named_briefly() {
+    let long = format!("{{'descr': {}", "x".repeat(5000));
+    let message = npz_error_with_conf(common::npy_bytes((1, 0), None, &long, &[0; 8]));
+    assert!(message.starts_with("bad .npy header: "), "{message}");
+    assert!(message.len() < 300, "{message}");
+    let dict = f64_dict("(1, 1)");
+    for (conf, expected) in [
+        (
+            b"\x93NUMPX\x01\x00".to_vec(),
+            "not an .npy array: no \\x93NUMPY magic string",
+        ),
+        (b"\x93NUMPY\x01".to_vec(), "not an .npy array: too short"),
+        (
+            common::npy_bytes((4, 0), None, &dict, &[0; 8]),
+            "unsupported .npy version 4.0",
+        ),
+        (
+            common::npy_bytes((1, 0), None, &dict, &[0; 12]),
+            "shape [1, 1] needs 8 bytes of data but the array holds more",
+        ),
+    ] {
+        assert_eq!(npz_error_with_conf(conf), expected);
+    }
+}
+
+#[test]
+fn npz_reads_every_integer_and_float_dtype_in_either_byte_order_and_layout() {
+    // conf [2, 2] = [[0.25, 0.5], [0.75, 1.0]] in Fortran (column-major) order, big-endian.
+    let conf: Vec<u8> = [0.25f64, 0.75, 0.5, 1.0]
+        .iter()
+        .flat_map(|v| v.to_be_bytes())
+        .collect();
+    let conf_dict = "{'descr': '>f8', 'fortran_order': True, 'shape': (2, 2), }";
+    for (descr, bytes) in [
+        (
+            "<i8",
+            [1i64, 2, 3, 300]
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect::<Vec<u8>>(),
+        ),
+        (
+            ">i4",
+            [1i32, 2, 3, 300]
+                .iter()
+                .flat_map(|v| v.to_be_bytes())
+                .collect(),
+        ),
+        (
+            "<u2",
+            [1u16, 2, 3, 300]
+                .iter()
+                .flat_map(|v| v.to_le_bytes())
+                .collect(),
+        ),
+        (
+            ">u8",
+            [1u64, 2, 3, 300]
+                .iter()
+                .flat_map(|v| v.to_be_bytes())
+                .collect(),
+        ),
+        ("|i1", vec![1, 2, 3, 100]),
+    ] {
+        let pred_dict =
+            format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': (2, 2), }}");
+        let label_dict = "{'descr': '|i1', 'fortran_order': False, 'shape': (2,), }";
+        let archive = common::zip_archive(&[
+            (
+                "conf.npy".into(),
+                common::npy_bytes((1, 0), None, conf_dict, &conf),
+                true,
+            ),
+            (
+                "pred".into(),
+                common::npy_bytes((3, 0), None, &pred_dict, &bytes),
+                false,
+            ),
+            (
+                "label.npy".into(),
+                common::npy_bytes((2, 0), None, label_dict, &[0xff, 2]),
+                true,
+            ),
+        ]);
+        let (_dir, path) = temp_file("t.npz", &archive);
+        let trace = read_npz(&path).unwrap_or_else(|e| panic!("{descr}: {e}"));
+        let last = if descr == "|i1" { 100 } else { 300 };
+        assert_eq!(
+            samples_of(&trace),
+            vec![
+                Sample {
+                    conf: vec![0.25, 0.5],
+                    pred: vec![1, 2],
+                    label: None,
+                    cost: None
+                },
+                Sample {
+                    conf: vec![0.75, 1.0],
+                    pred: vec![3, last],
+                    label: Some(2),
+                    cost: None
+                },
+            ],
+            "{descr}"
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Synthetic traces and statistics
 
@@ -623,33 +887,4 @@ fn stats_render_as_a_table_and_as_json() {
     let json = serde_json::to_value(&stats).unwrap();
     assert_eq!(json["per_exit"][2]["median_cost"], 3.0);
     assert_eq!(json["per_exit"][0]["confident_fraction"][0], 0.75);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Fuzzing: no input makes a reader panic
-
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
-
-    #[test]
-    fn csv_reader_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
-        let mut input = b"label,conf_1,pred_1,cost_1\n".to_vec();
-        input.extend(&bytes);
-        if let Ok(samples) = CsvSamples::new(Cursor::new(input), "fuzz.csv".into()) {
-            samples.for_each(drop);
-        }
-        if let Ok(samples) = CsvSamples::new(Cursor::new(bytes), "fuzz.csv".into()) {
-            samples.for_each(drop);
-        }
-    }
-
-    #[test]
-    fn jsonl_reader_never_panics(
-        bytes in proptest::collection::vec(any::<u8>(), 0..512),
-        prefix in "(\\{\"conf\":\\[0\\.5,1e0\\],\"pred\":\\[[0-9]+,1\\],\"cost\":\\[1,2\\]\\}\n){0,2}",
-    ) {
-        let mut input = prefix.into_bytes();
-        input.extend(&bytes);
-        JsonlSamples::new(Cursor::new(input), "fuzz.jsonl".into()).for_each(drop);
-    }
 }

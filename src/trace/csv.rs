@@ -51,7 +51,7 @@ impl CsvSamples {
             });
         let header = reader.headers().cloned();
         let header_line = line_breaks.line_ending_at(reader.position().byte());
-        let header = header.map_err(|e| csv_error(&path, Location::Line(header_line), e))?;
+        let header = header.map_err(|e| csv_error(&path, Location::Line(header_line), e, false))?;
         let layout = Layout::from_header(&header).map_err(|(column, message)| {
             TraceError::at(
                 &path,
@@ -70,12 +70,21 @@ impl CsvSamples {
         })
     }
 
-    fn parse_record(&self, line: u64) -> Result<RawSample, TraceError> {
+    /// Parses the record just read, at `line`. When the record is the input's last line and has
+    /// no line break (`unterminated`), a missing or unreadable last cell is reported as a
+    /// truncated line.
+    fn parse_record(&self, line: u64, unterminated: bool) -> Result<RawSample, TraceError> {
         let cell = |index: usize| self.record.get(index).unwrap_or_default();
+        let cut_short = |index: usize| unterminated && index + 1 == self.record.len();
         // The column name is only formatted for a message: this runs for every cell.
         let number = |index: usize, prefix: &str, exit: Option<usize>| {
             parse_number(cell(index)).map_err(|message| {
                 let column = exit.map_or_else(|| prefix.to_string(), |k| format!("{prefix}_{k}"));
+                let message = if cut_short(index) {
+                    truncated(&message)
+                } else {
+                    message
+                };
                 TraceError::at(
                     self.validator.path(),
                     Location::Line(line),
@@ -108,19 +117,20 @@ impl CsvSamples {
 
     fn next_sample(&mut self) -> Option<Result<Sample, TraceError>> {
         let read = self.reader.read_record(&mut self.record);
-        let line = self
-            .line_breaks
-            .line_ending_at(self.reader.position().byte());
+        let end = self.reader.position().byte();
+        let line = self.line_breaks.line_ending_at(end);
+        let unterminated = self.line_breaks.unterminated_at(end);
         match read {
             Ok(false) => None,
             Ok(true) => Some(
-                self.parse_record(line)
+                self.parse_record(line, unterminated)
                     .and_then(|raw| self.validator.validate(raw, Location::Line(line))),
             ),
             Err(e) => Some(Err(csv_error(
                 self.validator.path(),
                 Location::Line(line),
                 e,
+                unterminated,
             ))),
         }
     }
@@ -264,18 +274,27 @@ fn parse_number(cell: &str) -> Result<f64, String> {
         .map_err(|_| format!("{cell:?} is not a number"))
 }
 
-/// A parser error as a trace error at `line`, the line where the parser stopped.
-fn csv_error(path: &Path, line: Location, error: ::csv::Error) -> TraceError {
+/// The message for a record that is the input's unterminated last line and lacks cells.
+fn truncated(message: &str) -> String {
+    format!("truncated last line ({message})")
+}
+
+/// A parser error as a trace error at `line`, the line where the parser stopped. A record with
+/// too few fields on an `unterminated` last line is reported as truncated.
+fn csv_error(path: &Path, line: Location, error: ::csv::Error, unterminated: bool) -> TraceError {
     match error.kind() {
         ::csv::ErrorKind::Io(e) => TraceError::io(path, e),
         ::csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
-        } => TraceError::at(
-            path,
-            line,
-            None,
-            format!("has {len} fields but the header has {expected_len}"),
-        ),
+        } => {
+            let message = format!("has {len} fields but the header has {expected_len}");
+            let message = if unterminated && len < expected_len {
+                truncated(&message)
+            } else {
+                message
+            };
+            TraceError::at(path, line, None, message)
+        }
         ::csv::ErrorKind::Utf8 { err, .. } => TraceError::at(
             path,
             line,
@@ -299,6 +318,9 @@ struct LineBreakLog {
     /// Offsets of the line breaks read but not yet passed, in order.
     ahead: VecDeque<u64>,
     passed: u64,
+    /// Whether the input has been read to its end, and its last byte.
+    at_end: bool,
+    last_byte: Option<u8>,
 }
 
 impl LineBreaks {
@@ -317,6 +339,13 @@ impl LineBreaks {
             log.passed += 1;
         }
         log.passed + 1
+    }
+
+    /// Whether a record that ends at byte `end` is the input's last line and has no line break:
+    /// the input has been read to its end, it ends at `end`, and not with a line break.
+    fn unterminated_at(&self, end: u64) -> bool {
+        let log = self.log();
+        log.at_end && end >= log.bytes_read && !matches!(log.last_byte, Some(b'\n' | b'\r'))
     }
 }
 
@@ -338,6 +367,10 @@ impl Read for LineCountingReader {
             .map(|(i, _)| start + i as u64);
         log.ahead.extend(breaks);
         log.bytes_read += n as u64;
+        match n {
+            0 => log.at_end |= !buf.is_empty(),
+            _ => log.last_byte = Some(buf[n - 1]),
+        }
         Ok(n)
     }
 }

@@ -1,5 +1,6 @@
 //! Errors from reading traces: each names the file, the line or row, and the column.
 
+use crate::error::one_line;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -21,7 +22,7 @@ impl fmt::Display for Location {
     }
 }
 
-/// A problem with a trace file, rendered as one line:
+/// A problem with a trace file, rendered as one line (line breaks in the parts are escaped):
 /// `path: line 7: column conf_3: confidence 1.2 is outside [0, 1]`.
 #[derive(Debug, thiserror::Error)]
 pub struct TraceError {
@@ -33,14 +34,15 @@ pub struct TraceError {
 
 impl fmt::Display for TraceError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.path.display())?;
+        // Names and messages can quote input (a column name, a JSON key): kept on one line.
+        write!(f, "{}", one_line(&self.path.display().to_string()))?;
         if let Some(loc) = self.location {
             write!(f, ": {loc}")?;
         }
         if let Some(col) = &self.column {
-            write!(f, ": column {col}")?;
+            write!(f, ": column {}", one_line(col))?;
         }
-        write!(f, ": {}", self.message)
+        write!(f, ": {}", one_line(&self.message))
     }
 }
 

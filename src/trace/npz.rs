@@ -7,10 +7,12 @@
 
 use super::validate::{RawSample, SampleValidator};
 use super::{Location, Trace, TraceBuilder, TraceError, MAX_CLASS};
-use ndarray::{ArrayD, Axis, IxDyn, OwnedRepr};
-use ndarray_npy::{NpzReader, ReadNpyError, ReadNpzError};
+use ndarray::{ArrayD, Axis, IxDyn, ShapeBuilder};
+use ndarray_npy::npy::header::Header;
 use std::fs::File;
+use std::io::{BufReader, Read};
 use std::path::Path;
+use zip::ZipArchive;
 
 /// Reads a whole `.npz` trace into memory, validating every value.
 pub fn read_npz(path: &Path) -> Result<Trace, TraceError> {
@@ -74,39 +76,128 @@ struct ConfAndPred {
     classes: Option<u32>,
 }
 
+/// The largest `.npy` header read. NumPy writes headers of a few hundred bytes (format version 1
+/// holds up to 64 KiB); the format allows 4 GiB, which would otherwise be allocated before the
+/// archive is found to be short.
+const MAX_HEADER_BYTES: usize = 1 << 16;
+
+/// The deepest nesting of brackets allowed in an `.npy` header. A plain array's header nests 2
+/// deep; the parser of the header (`py_literal`) backtracks exponentially in the depth of
+/// unclosed brackets, so 30 stray `{` would hang it.
+const MAX_HEADER_NESTING: usize = 8;
+
 /// The arrays of an archive, read by name as `f64` whatever their float or integer dtype.
+///
+/// The archive is read with `zip` and only the `.npy` header is parsed by `ndarray-npy`: its own
+/// reader allocates whatever shape a header claims before reading any data (and panics on some
+/// empty shapes), so a few corrupt bytes could abort the process. Here data is read before
+/// anything is allocated for it, and every shape is checked.
 struct Arrays<'a> {
-    npz: NpzReader<File>,
+    zip: ZipArchive<BufReader<File>>,
+    /// Array names: entry names without a `.npy` suffix, as NumPy lists them.
     names: Vec<String>,
     path: &'a Path,
 }
 
-/// Tries each listed element type in turn and converts the array to `f64` (exact for every
-/// valid value: classes are small integers and `f32` widens exactly).
-macro_rules! read_first_matching {
-    ($self:ident, $name:expr, $expected:expr, $($t:ty),+) => {{
-        $(
-            match $self.npz.by_name::<OwnedRepr<$t>, IxDyn>($name) {
-                Ok(array) => return Ok(array.mapv(|x| x as f64)),
-                Err(ReadNpzError::Npy(ReadNpyError::WrongDescriptor(_))) => {}
-                Err(e) => return Err(TraceError::file($self.path, format!("array {}: {e}", $name))),
+/// What an array must hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Float,
+    Int,
+}
+
+impl Kind {
+    fn expected(self) -> &'static str {
+        match self {
+            Kind::Float => "floats (float32 or float64)",
+            Kind::Int => "integers",
+        }
+    }
+}
+
+/// A numeric dtype of an `.npy` array.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Dtype {
+    kind: Kind,
+    signed: bool,
+    size: usize,
+    big_endian: bool,
+}
+
+impl Dtype {
+    /// The dtype of a descriptor such as `<f8`, `>i4` or `|u1`; `None` for any other.
+    fn parse(descr: &str) -> Option<Self> {
+        let one_byte = |signed| Dtype {
+            kind: Kind::Int,
+            signed,
+            size: 1,
+            big_endian: false,
+        };
+        match descr {
+            "|i1" | "<i1" | ">i1" | "=i1" | "i1" | "b" => return Some(one_byte(true)),
+            "|u1" | "<u1" | ">u1" | "=u1" | "u1" | "B" => return Some(one_byte(false)),
+            _ => {}
+        }
+        let mut chars = descr.chars();
+        let big_endian = match chars.next()? {
+            '<' => false,
+            '>' => true,
+            '=' => cfg!(target_endian = "big"),
+            _ => return None,
+        };
+        let (kind, signed, size) = match chars.as_str() {
+            "f4" => (Kind::Float, true, 4),
+            "f8" => (Kind::Float, true, 8),
+            "i2" => (Kind::Int, true, 2),
+            "i4" => (Kind::Int, true, 4),
+            "i8" => (Kind::Int, true, 8),
+            "u2" => (Kind::Int, false, 2),
+            "u4" => (Kind::Int, false, 4),
+            "u8" => (Kind::Int, false, 8),
+            _ => return None,
+        };
+        Some(Self {
+            kind,
+            signed,
+            size,
+            big_endian,
+        })
+    }
+
+    /// The value of one element, `bytes` long `size` (exact for every valid value: classes are
+    /// small integers and `f32` widens exactly).
+    fn decode(self, bytes: &[u8]) -> f64 {
+        let mut raw = [0u8; 8];
+        if self.big_endian {
+            raw[8 - self.size..].copy_from_slice(bytes);
+            raw.reverse();
+        } else {
+            raw[..self.size].copy_from_slice(bytes);
+        }
+        let bits = u64::from_le_bytes(raw);
+        match (self.kind, self.size, self.signed) {
+            (Kind::Float, 4, _) => f64::from(f32::from_bits(bits as u32)),
+            (Kind::Float, _, _) => f64::from_bits(bits),
+            (Kind::Int, size, true) => {
+                // Sign-extend from `size` bytes.
+                let shift = 64 - 8 * size as u32;
+                ((bits << shift) as i64 >> shift) as f64
             }
-        )+
-        Err(TraceError::file(
-            $self.path,
-            format!("array {} must hold {}", $name, $expected),
-        ))
-    }};
+            (Kind::Int, _, false) => bits as f64,
+        }
+    }
 }
 
 impl<'a> Arrays<'a> {
     fn open(path: &'a Path) -> Result<Self, TraceError> {
-        let unreadable =
-            |e: ReadNpzError| TraceError::file(path, format!("not a readable .npz archive: {e}"));
         let file = File::open(path).map_err(|e| TraceError::io(path, &e))?;
-        let mut npz = NpzReader::new(file).map_err(unreadable)?;
-        let names = npz.names().map_err(unreadable)?;
-        Ok(Self { npz, names, path })
+        let zip = ZipArchive::new(BufReader::new(file))
+            .map_err(|e| TraceError::file(path, format!("not a readable .npz archive: {e}")))?;
+        let names = zip
+            .file_names()
+            .map(|name| name.strip_suffix(".npy").unwrap_or(name).to_owned())
+            .collect();
+        Ok(Self { zip, names, path })
     }
 
     fn has(&self, name: &str) -> bool {
@@ -149,11 +240,151 @@ impl<'a> Arrays<'a> {
     }
 
     fn floats(&mut self, name: &str) -> Result<ArrayD<f64>, TraceError> {
-        read_first_matching!(self, name, "floats (float32 or float64)", f64, f32)
+        self.read(name, Kind::Float)
     }
 
     fn ints(&mut self, name: &str) -> Result<ArrayD<f64>, TraceError> {
-        read_first_matching!(self, name, "integers", i64, i32, i16, i8, u8, u16, u32, u64)
+        self.read(name, Kind::Int)
+    }
+
+    /// Reads array `name` (the entry `name`, else `name.npy`, as NumPy does) as `f64`, if it
+    /// holds `kind`.
+    fn read(&mut self, name: &str, kind: Kind) -> Result<ArrayD<f64>, TraceError> {
+        let path = self.path;
+        let fail = |message: String| TraceError::file(path, format!("array {name}: {message}"));
+        let entry = match self.zip.index_for_name(name) {
+            Some(_) => name.to_owned(),
+            None => format!("{name}.npy"),
+        };
+        let mut file = self.zip.by_name(&entry).map_err(|e| fail(e.to_string()))?;
+        let header = read_header(&mut file).map_err(fail)?;
+        let dtype = header
+            .type_descriptor
+            .as_string()
+            .and_then(|d| Dtype::parse(d))
+            .filter(|d| d.kind == kind)
+            .ok_or_else(|| {
+                TraceError::file(path, format!("array {name} must hold {}", kind.expected()))
+            })?;
+        let shape = &header.shape;
+        // ndarray's limits: the product of the non-zero axes fits in `isize`, and so do the bytes.
+        let bytes = shape
+            .iter()
+            .filter(|&&n| n > 0)
+            .try_fold(dtype.size, |acc, &n| acc.checked_mul(n))
+            .filter(|&b| b <= isize::MAX as usize)
+            .ok_or_else(|| fail(format!("shape {shape:?} is too large")))?;
+        let bytes = if shape.contains(&0) { 0 } else { bytes };
+        // Read what the entry holds, at most one byte beyond what the shape needs: a header may
+        // claim any shape, so nothing is allocated for data that is not there.
+        let mut data = Vec::with_capacity(bytes.min(1 << 26));
+        (&mut file)
+            .take(bytes as u64 + 1)
+            .read_to_end(&mut data)
+            .map_err(|e| fail(format!("cannot read its data: {e}")))?;
+        if data.len() != bytes {
+            let have = if data.len() > bytes {
+                "more".to_owned()
+            } else {
+                data.len().to_string()
+            };
+            return Err(fail(format!(
+                "shape {shape:?} needs {bytes} bytes of data but the array holds {have}"
+            )));
+        }
+        let values: Vec<f64> = data
+            .chunks_exact(dtype.size)
+            .map(|b| dtype.decode(b))
+            .collect();
+        let dims = IxDyn(shape);
+        let array = if header.layout.is_fortran() {
+            ArrayD::from_shape_vec(dims.f(), values)
+        } else {
+            ArrayD::from_shape_vec(dims, values)
+        };
+        array.map_err(|e| fail(format!("shape {shape:?}: {e}")))
+    }
+}
+
+/// Reads an `.npy` header: the magic string, the version, a header length within bounds and the
+/// header dictionary (parsed by `ndarray-npy`).
+fn read_header(entry: &mut impl Read) -> Result<Header, String> {
+    let mut prefix = vec![0u8; 8];
+    entry
+        .read_exact(&mut prefix)
+        .map_err(|_| "not an .npy array: too short".to_owned())?;
+    if prefix[..6] != *b"\x93NUMPY" {
+        return Err("not an .npy array: no \\x93NUMPY magic string".into());
+    }
+    let length_bytes = match prefix[6] {
+        1 => 2,
+        2 | 3 => 4,
+        major => return Err(format!("unsupported .npy version {major}.{}", prefix[7])),
+    };
+    let mut length = [0u8; 4];
+    entry
+        .read_exact(&mut length[..length_bytes])
+        .map_err(|_| "the .npy header is cut short".to_owned())?;
+    prefix.extend(&length[..length_bytes]);
+    let header_len = u32::from_le_bytes(length) as usize;
+    if header_len > MAX_HEADER_BYTES {
+        return Err(format!(
+            "the .npy header claims {header_len} bytes; at most {MAX_HEADER_BYTES} are read"
+        ));
+    }
+    let mut header = prefix;
+    let read = entry
+        .take(header_len as u64)
+        .read_to_end(&mut header)
+        .map_err(|e| format!("cannot read the .npy header: {e}"))?;
+    if read < header_len {
+        return Err("the .npy header is cut short".into());
+    }
+    if nesting(&header) > MAX_HEADER_NESTING {
+        return Err(format!(
+            "bad .npy header: brackets nested more than {MAX_HEADER_NESTING} deep"
+        ));
+    }
+    Header::from_reader(&mut header.as_slice())
+        .map_err(|e| format!("bad .npy header: {}", brief(&e.to_string())))
+}
+
+/// The deepest nesting of brackets in `text` (counting brackets in strings too: a plain dtype
+/// has at most one pair, as in `<M8[ns]`).
+fn nesting(text: &[u8]) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0);
+    for &b in text {
+        match b {
+            b'(' | b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b')' | b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// A parser's message cut to one short line: the header parser's messages quote the header
+/// over several lines.
+fn brief(message: &str) -> String {
+    const MAX_CHARS: usize = 160;
+    let lines: Vec<&str> = message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let text = match lines[..] {
+        [] => String::new(),
+        [one] => one.to_owned(),
+        [first, .., last] => format!("{first} ... {last}"),
+    };
+    if text.chars().count() <= MAX_CHARS {
+        text
+    } else {
+        let cut: String = text.chars().take(MAX_CHARS).collect();
+        format!("{cut}...")
     }
 }
 

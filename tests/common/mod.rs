@@ -3,6 +3,7 @@
 // Each test crate uses only some of these.
 #![allow(dead_code)]
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The crate's root folder.
@@ -34,4 +35,91 @@ pub fn shared_file(relative: &str) -> Option<PathBuf> {
 /// A real trace of `data/traces` in the shared folder, or `None` with a skip notice.
 pub fn shared_trace(name: &str) -> Option<PathBuf> {
     shared_file(&format!("data/traces/{name}"))
+}
+
+/// The bytes of an `.npy` array: the magic string, `version`, the header length (or
+/// `header_len` instead, right or wrong), the header dictionary `dict` padded with spaces to a
+/// multiple of 64 bytes and ended by a newline, then `data`.
+pub fn npy_bytes(version: (u8, u8), header_len: Option<u32>, dict: &str, data: &[u8]) -> Vec<u8> {
+    let (major, minor) = version;
+    let len_bytes = if major == 1 { 2 } else { 4 };
+    let mut header = dict.as_bytes().to_vec();
+    let unpadded = 8 + len_bytes + header.len() + 1;
+    header.extend(std::iter::repeat_n(b' ', (64 - unpadded % 64) % 64));
+    header.push(b'\n');
+    let header_len = header_len.unwrap_or(header.len() as u32);
+    let mut out = b"\x93NUMPY".to_vec();
+    out.extend([major, minor]);
+    if len_bytes == 2 {
+        out.extend((header_len as u16).to_le_bytes());
+    } else {
+        out.extend(header_len.to_le_bytes());
+    }
+    out.extend(header);
+    out.extend(data);
+    out
+}
+
+/// The CRC-32 a zip entry records.
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = flate2::Crc::new();
+    crc.update(data);
+    crc.sum()
+}
+
+/// A zip archive of `(name, contents, deflate)` entries, as `numpy.savez` (stored) or
+/// `numpy.savez_compressed` (deflated) writes it.
+pub fn zip_archive(entries: &[(String, Vec<u8>, bool)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut central = Vec::new();
+    // 2020-01-01 00:00.
+    let (time, date) = (0u16, ((2020 - 1980) << 9 | 1 << 5 | 1) as u16);
+    for (name, data, deflate) in entries {
+        let (method, payload) = if *deflate {
+            let mut encoder =
+                flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+            encoder.write_all(data).unwrap();
+            (8u16, encoder.finish().unwrap())
+        } else {
+            (0u16, data.clone())
+        };
+        let offset = out.len() as u32;
+        let common = |out: &mut Vec<u8>| {
+            out.extend(20u16.to_le_bytes()); // version needed
+            out.extend(0u16.to_le_bytes()); // flags
+            out.extend(method.to_le_bytes());
+            out.extend(time.to_le_bytes());
+            out.extend(date.to_le_bytes());
+            out.extend(crc32(data).to_le_bytes());
+            out.extend((payload.len() as u32).to_le_bytes());
+            out.extend((data.len() as u32).to_le_bytes());
+            out.extend((name.len() as u16).to_le_bytes());
+            out.extend(0u16.to_le_bytes()); // extra field length
+        };
+        out.extend(0x0403_4b50u32.to_le_bytes());
+        common(&mut out);
+        out.extend(name.as_bytes());
+        out.extend(&payload);
+
+        central.extend(0x0201_4b50u32.to_le_bytes());
+        central.extend(20u16.to_le_bytes()); // version made by
+        common(&mut central);
+        central.extend(0u16.to_le_bytes()); // comment length
+        central.extend(0u16.to_le_bytes()); // disk
+        central.extend(0u16.to_le_bytes()); // internal attributes
+        central.extend(0u32.to_le_bytes()); // external attributes
+        central.extend(offset.to_le_bytes());
+        central.extend(name.as_bytes());
+    }
+    let central_offset = out.len() as u32;
+    out.extend(&central);
+    out.extend(0x0605_4b50u32.to_le_bytes());
+    out.extend(0u16.to_le_bytes());
+    out.extend(0u16.to_le_bytes());
+    out.extend((entries.len() as u16).to_le_bytes());
+    out.extend((entries.len() as u16).to_le_bytes());
+    out.extend((central.len() as u32).to_le_bytes());
+    out.extend(central_offset.to_le_bytes());
+    out.extend(0u16.to_le_bytes());
+    out
 }
