@@ -42,10 +42,12 @@ impl Axis {
                 if stop < start {
                     return Err(format!("stop {stop} is below start {start}"));
                 }
-                let count = ((stop - start) / step + 1e-9).floor() as usize + 1;
-                if count > 100_000 {
+                // Counted in floating point: a huge span must not overflow the conversion.
+                let count = ((stop - start) / step + 1e-9).floor() + 1.0;
+                if !(count <= 100_000.0) {
                     return Err(format!("{count} values is more than a sweep should hold"));
                 }
+                let count = count as usize;
                 Ok((0..count)
                     .map(|i| ((start + i as f64 * step) * 1e12).round() / 1e12)
                     .collect())
@@ -625,6 +627,13 @@ mod tests {
         .values()
         .is_err());
         assert!(Axis::List(vec![]).values().is_err());
+        // A span too wide to count is an error, not an overflow.
+        let huge = Axis::Range {
+            start: -1e308,
+            stop: 1e308,
+            step: 1.0,
+        };
+        assert!(huge.values().unwrap_err().contains("more than a sweep should hold"));
     }
 
     #[test]
