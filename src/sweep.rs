@@ -44,7 +44,7 @@ impl Axis {
                 }
                 // Counted in floating point: a huge span must not overflow the conversion.
                 let count = ((stop - start) / step + 1e-9).floor() + 1.0;
-                if !(count <= 100_000.0) {
+                if count > 100_000.0 {
                     return Err(format!("{count} values is more than a sweep should hold"));
                 }
                 let count = count as usize;
