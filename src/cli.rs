@@ -373,14 +373,15 @@ const TRAIN_EXAMPLES: &str = "\
 Examples:
   splitee train --config experiments/sparsity-mnist.toml
   splitee train --dataset optdigits --data-path ../shared/data/optdigits --widths 100,100,100,10 --out d
-  splitee train --fanout 10,10,1 --exit-fanout 1,1 --noise 0.2,0.4 --blur 1 --out mnist-d10";
+  splitee train --fanout 10,10,1 --exit-fanout 1,1 --noise 0.2,0.4 --blur 1 --out mnist-d10
+  splitee train --fanout 20,50,10 --exit-fanout 5,5 --epochs 50 --learning-rate 0.002 --weight-decay 0.3 --out mnist-d24";
 
 /// `splitee train`: a study config, or one network from flags.
 #[derive(Debug, Args)]
 pub struct TrainArgs {
     /// Study config (TOML): data, model, [[networks]], output, evaluate, distortion. The other
     /// flags train one network instead.
-    #[arg(long, value_name = "FILE.toml", conflicts_with_all = ["dataset", "data_path", "widths", "exits", "fanout", "exit_fanout", "out"])]
+    #[arg(long, value_name = "FILE.toml", conflicts_with_all = ["dataset", "data_path", "split", "widths", "exits", "fanout", "exit_fanout", "epochs", "learning_rate", "lr_schedule", "shift", "weight_decay", "seed", "out", "noise", "blur"])]
     pub config: Option<std::path::PathBuf>,
     /// Dataset.
     #[arg(long, value_enum, default_value = "mnist")]
@@ -403,9 +404,28 @@ pub struct TrainArgs {
     /// Fan-out per exit head (default dense).
     #[arg(long = "exit-fanout", value_delimiter = ',')]
     pub exit_fanout: Vec<usize>,
+    /// Training epochs.
     #[arg(long, default_value_t = 30)]
     pub epochs: usize,
-    /// Seed of the patterns, weights, batch order and data split.
+    /// Adam's learning rate (the initial one with a schedule).
+    #[arg(long = "learning-rate", value_name = "LR", default_value_t = 1e-3)]
+    pub learning_rate: f64,
+    /// Learning-rate schedule: constant, cosine (per step, down to 0 at the end) or
+    /// step:EVERY:FACTOR (times FACTOR every EVERY epochs).
+    #[arg(
+        long = "lr-schedule",
+        value_name = "SCHEDULE",
+        default_value = "constant"
+    )]
+    pub lr_schedule: splitee::train::Schedule,
+    /// Augmentation: shift every training image by a random whole number of pixels in
+    /// -SHIFT..=SHIFT along each axis, every epoch (0 = none).
+    #[arg(long, value_name = "PIXELS", default_value_t = 0)]
+    pub shift: usize,
+    /// Decoupled (AdamW) weight decay of the weights, not the biases (0 = none).
+    #[arg(long = "weight-decay", value_name = "WD", default_value_t = 0.0)]
+    pub weight_decay: f64,
+    /// Seed of the patterns, weights, batch order, shifts and data split.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     /// Output prefix: writes PREFIX.csv (trace) and PREFIX.profile.json.

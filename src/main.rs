@@ -290,6 +290,10 @@ fn train(args: &cli::TrainArgs) -> Result<()> {
             fanout: args.fanout.clone(),
             exit_fanout: args.exit_fanout.clone(),
             epochs: args.epochs,
+            learning_rate: args.learning_rate,
+            schedule: args.lr_schedule,
+            shift: args.shift,
+            weight_decay: args.weight_decay,
             seed: args.seed,
             ..TrainParams::default()
         },

@@ -156,6 +156,8 @@ enum Kind {
     Front,
     /// One large triangle with error bars: a policy on the Pareto plot.
     Marker,
+    /// Dashed line without markers: a reference level.
+    Dashed,
 }
 
 /// `share[i][k]` of arm `k + 1` in the interval ending at `t[i]`.
@@ -876,6 +878,11 @@ fn draw_foreground<DB: DrawingBackend>(
             chart.draw_series(s.points.iter().map(marker))?;
         }
         Kind::Dots => {}
+        Kind::Dashed => {
+            let line =
+                DashedLineSeries::new(s.points.iter().map(xy), 12, 8, colour.stroke_width(2));
+            chart.draw_series(line)?;
+        }
     }
     Ok(())
 }
@@ -940,6 +947,11 @@ fn draw_legend<DB: DrawingBackend>(area: &Area<DB>, series: &[Series]) -> DrawRe
             Kind::Marker => {
                 area.draw(&TriangleMarker::new(mid, 14, BLACK.filled()))?;
                 area.draw(&TriangleMarker::new(mid, 10, c.filled()))?;
+            }
+            Kind::Dashed => {
+                for (a, b) in [(x0, x0 + 18), (x1 - 18, x1)] {
+                    area.draw(&PathElement::new(vec![(a, y), (b, y)], c.stroke_width(2)))?;
+                }
             }
         }
         area.draw(&Text::new(s.name.clone(), (x1 + 12, y), style.clone()))?;
@@ -1012,4 +1024,309 @@ fn draw_colour_bar<DB: DrawingBackend>(area: &Area<DB>) -> DrawResult<(), DB> {
         )
     }))?;
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Figures of a predefined-sparsity study (`splitee train --config`).
+
+/// The file stems of the figures of a sparsity study, in the order [`plot_sparsity`] writes
+/// them: final-exit accuracy against density; device MACs and stored weights against density;
+/// each learner's cost reduction against its accuracy drop, per network.
+pub const SPARSITY_FIGURES: [&str; 3] = ["sparsity-accuracy", "sparsity-cost", "sparsity-learners"];
+
+/// Writes the figures of a sparsity study into `dir` as `<stem>.svg` and `<stem>.png` (stems in
+/// [`SPARSITY_FIGURES`]) and returns the paths written. The learners' figure is skipped when
+/// the study ran no learners.
+pub fn plot_sparsity(
+    report: &crate::train::study::StudyReport,
+    dir: &Path,
+) -> Result<Vec<PathBuf>, PlotError> {
+    register_font()?;
+    let figures = [
+        sparsity_accuracy(report),
+        sparsity_cost(report),
+        sparsity_learners(report),
+    ];
+    let mut written = Vec::new();
+    for figure in figures.iter().filter(|f| !f.panels.is_empty()) {
+        written.push(write_svg(
+            figure,
+            &dir.join(format!("{}.svg", figure.stem)),
+        )?);
+        written.push(write_png(
+            figure,
+            &dir.join(format!("{}.png", figure.stem)),
+        )?);
+    }
+    Ok(written)
+}
+
+/// Overall density of a network, in percent.
+fn density_pct(n: &crate::train::study::NetworkReport) -> f64 {
+    100.0 * n.profile.density
+}
+
+/// A dashed horizontal line at `y`, marked at each of the study's densities.
+fn level(report: &crate::train::study::StudyReport, name: String, y: f64) -> Series {
+    Series {
+        name,
+        colour: RGBColor(90, 90, 90),
+        kind: Kind::Dashed,
+        points: by_x(
+            report
+                .networks
+                .iter()
+                .map(|n| XyPoint {
+                    x: density_pct(n),
+                    y,
+                    err: None,
+                })
+                .collect(),
+        ),
+    }
+}
+
+/// Points sorted by x.
+fn by_x(mut points: Vec<XyPoint>) -> Vec<XyPoint> {
+    points.sort_by(|a, b| a.x.total_cmp(&b.x));
+    points
+}
+
+fn sparsity_accuracy(report: &crate::train::study::StudyReport) -> Figure {
+    use crate::train::study::mean_sd;
+    let seeds = report.seeds.len();
+    let per_network: Vec<(f64, Vec<f64>)> = report
+        .networks
+        .iter()
+        .zip(&report.seed_accuracy)
+        .map(|(n, s)| {
+            let acc = s.final_accuracy().iter().map(|a| 100.0 * a).collect();
+            (density_pct(n), acc)
+        })
+        .collect();
+    let mut series = Vec::new();
+    if seeds > 1 {
+        series.push(Series {
+            name: format!("each of {seeds} seeds"),
+            colour: RGBColor(160, 160, 160),
+            kind: Kind::Dots,
+            points: per_network
+                .iter()
+                .flat_map(|(x, acc)| {
+                    acc.iter().map(|&y| XyPoint {
+                        x: *x,
+                        y,
+                        err: None,
+                    })
+                })
+                .collect(),
+        });
+    }
+    let points = by_x(
+        per_network
+            .iter()
+            .map(|(x, acc)| {
+                let (mean, sd) = mean_sd(acc);
+                XyPoint {
+                    x: *x,
+                    y: mean,
+                    err: (seeds > 1).then_some(sd),
+                }
+            })
+            .collect(),
+    );
+    let reference = per_network.first().map(|(_, acc)| mean_sd(acc).0);
+    series.push(Series {
+        name: if seeds > 1 {
+            format!("mean ± sd over {seeds} seeds")
+        } else {
+            format!("seed {}", report.seed)
+        },
+        colour: PALETTE[0],
+        kind: Kind::Errorbars,
+        points,
+    });
+    if let (Some(r), Some(first)) = (reference, report.networks.first()) {
+        let what = if seeds > 1 { " (mean)" } else { "" };
+        series.push(level(
+            report,
+            format!("{}{what} − 1 point", first.name),
+            r - 1.0,
+        ));
+    }
+    let panel = Panel {
+        title: format!(
+            "Final-exit accuracy vs density ({} epochs, lr {}, weight decay {}{})",
+            report.epochs,
+            report.learning_rate,
+            report.weight_decay,
+            if report.shift > 0 {
+                format!(", shifts ±{} px", report.shift)
+            } else {
+                String::new()
+            }
+        ),
+        trace: report.config.clone(),
+        body: Body::Xy(XyPanel {
+            x_label: "overall density (%)".into(),
+            y_label: "final-exit accuracy (%)".into(),
+            series,
+        }),
+    };
+    Figure {
+        stem: SPARSITY_FIGURES[0],
+        panels: vec![panel],
+    }
+}
+
+fn sparsity_cost(report: &crate::train::study::StudyReport) -> Figure {
+    let Some(first) = report.networks.first() else {
+        return Figure {
+            stem: SPARSITY_FIGURES[1],
+            panels: Vec::new(),
+        };
+    };
+    let exits = first.profile.splits.len();
+    let split_name = |k: usize| {
+        if k + 1 == exits {
+            "final exit (whole backbone)".to_owned()
+        } else {
+            format!("split after exit {}", k + 1)
+        }
+    };
+    let per_split = |value: fn(&crate::train::profile::SplitCost) -> u64| -> Vec<Series> {
+        (0..exits)
+            .map(|k| Series {
+                name: split_name(k),
+                colour: PALETTE[k % PALETTE.len()],
+                kind: Kind::Errorbars,
+                points: by_x(
+                    report
+                        .networks
+                        .iter()
+                        .filter_map(|n| {
+                            Some(XyPoint {
+                                x: density_pct(n),
+                                y: value(n.profile.splits.get(k)?) as f64,
+                                err: None,
+                            })
+                        })
+                        .collect(),
+                ),
+            })
+            .collect()
+    };
+    let mut macs = per_split(|s| s.device_macs);
+    if let Some(last) = first.profile.splits.last() {
+        macs.push(level(
+            report,
+            format!("{} final exit ÷ 4", first.name),
+            last.device_macs as f64 / 4.0,
+        ));
+    }
+    let mut weights = vec![Series {
+        name: "whole network (with heads)".into(),
+        colour: BLACK,
+        kind: Kind::Errorbars,
+        points: by_x(
+            report
+                .networks
+                .iter()
+                .map(|n| XyPoint {
+                    x: density_pct(n),
+                    y: n.profile.weights as f64,
+                    err: None,
+                })
+                .collect(),
+        ),
+    }];
+    weights.extend(per_split(|s| s.device_weights));
+    weights.push(level(
+        report,
+        format!("{} whole network ÷ 4", first.name),
+        first.profile.weights as f64 / 4.0,
+    ));
+    let panel = |title: &str, y_label: &str, series| Panel {
+        title: title.into(),
+        trace: report.config.clone(),
+        body: Body::Xy(XyPanel {
+            x_label: "overall density (%)".into(),
+            y_label: y_label.into(),
+            series,
+        }),
+    };
+    Figure {
+        stem: SPARSITY_FIGURES[1],
+        panels: vec![
+            panel(
+                "Device MACs per sample vs density",
+                "device MACs (nonzero weights run)",
+                macs,
+            ),
+            panel(
+                "Stored weights vs density",
+                "stored weights (nonzero)",
+                weights,
+            ),
+        ],
+    }
+}
+
+fn sparsity_learners(report: &crate::train::study::StudyReport) -> Figure {
+    let mut policies: Vec<&str> = Vec::new();
+    for n in &report.networks {
+        for p in n.costs.iter().flat_map(|c| &c.policies) {
+            if p.policy != "final-exit" && !policies.contains(&p.policy.as_str()) {
+                policies.push(&p.policy);
+            }
+        }
+    }
+    let alpha = report.prices.as_ref().map_or_else(String::new, |p| {
+        format!(", α = {}, {} runs", p.alpha, p.runs)
+    });
+    let panels = policies
+        .iter()
+        .map(|&policy| {
+            let series: Vec<Series> = report
+                .networks
+                .iter()
+                .enumerate()
+                .filter_map(|(i, n)| {
+                    let costs = n.costs.as_ref()?;
+                    let final_acc = costs
+                        .policies
+                        .iter()
+                        .find(|p| p.policy == "final-exit")
+                        .and_then(|p| p.accuracy)
+                        .map(|a| a.mean)
+                        .or_else(|| n.exit_accuracy.last().copied())?;
+                    let p = costs.policies.iter().find(|p| p.policy == policy)?;
+                    let (y, err) = scaled(p.cost_reduction, 100.0);
+                    Some(Series {
+                        name: format!("{} ({:.0}% dense)", n.name, density_pct(n)),
+                        colour: PALETTE[i % PALETTE.len()],
+                        kind: Kind::Marker,
+                        points: vec![XyPoint {
+                            x: 100.0 * (final_acc - p.accuracy?.mean),
+                            y,
+                            err,
+                        }],
+                    })
+                })
+                .collect();
+            Panel {
+                title: format!("{policy}: cost saved vs accuracy lost, per density{alpha}"),
+                trace: report.config.clone(),
+                body: Body::Xy(XyPanel {
+                    x_label: "accuracy drop vs the final exit (points)".into(),
+                    y_label: "cost reduction vs the final exit (%)".into(),
+                    series,
+                }),
+            }
+        })
+        .collect();
+    Figure {
+        stem: SPARSITY_FIGURES[2],
+        panels,
+    }
 }

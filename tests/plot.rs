@@ -233,3 +233,158 @@ fn a_long_trace_name_is_shortened_from_the_left_to_fit_its_panel() {
     assert!(line.starts_with('…') && shown < 140 && shown > 60, "{line}");
     assert!(long.len() > 300);
 }
+
+/// Runs a tiny predefined-sparsity study (synthetic optdigits-format digits, a dense and a
+/// sparse network, two seeds, learners when `evaluate`) whose report goes to `dir/res`.
+fn tiny_sparsity_study(dir: &Path, evaluate: bool) -> splitee::train::study::StudyReport {
+    use rand::{RngExt, SeedableRng};
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    for (file, rows, seed) in [("optdigits.tra", 300, 1), ("optdigits.tes", 120, 2)] {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let mut text = String::new();
+        for _ in 0..rows {
+            let class = rng.random_range(0..4u32);
+            for p in 0..64u32 {
+                let lit = p / 8 == 2 * class || p / 8 == 2 * class + 1;
+                let v = if lit {
+                    rng.random_range(9..=16u32)
+                } else {
+                    rng.random_range(0..=6u32)
+                };
+                text.push_str(&format!("{v},"));
+            }
+            text.push_str(&format!("{class}\n"));
+        }
+        std::fs::write(data.join(file), text).unwrap();
+    }
+    let learners = if evaluate {
+        "datasets = \"out\"\nprefix = \"t\"\n\n[evaluate]\nruns = 2\n"
+    } else {
+        ""
+    };
+    let config = dir.join("study.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"[data]
+dataset = "optdigits"
+path = "data"
+
+[model]
+widths = [64, 16, 16, 10]
+exits = [1, 2]
+epochs = 4
+batch = 32
+learning_rate = 0.01
+seeds = [0, 1]
+
+[[networks]]
+name = "dense"
+
+[[networks]]
+name = "half"
+fanout = [8, 8, 5]
+exit_fanout = [5, 5]
+
+[[networks]]
+name = "quarter"
+fanout = [4, 4, 5]
+exit_fanout = [5, 5]
+
+[output]
+report = "res"
+{learners}"#
+        ),
+    )
+    .unwrap();
+    splitee::train::study::Study::from_config(&config)
+        .unwrap()
+        .run(&mut splitee::train::NoProgress)
+        .unwrap()
+}
+
+#[test]
+fn a_sparsity_study_writes_its_figures() {
+    use splitee::plot::SPARSITY_FIGURES;
+    let dir = tempfile::tempdir().unwrap();
+    tiny_sparsity_study(dir.path(), true);
+    let res = dir.path().join("res");
+    // Panels: accuracy; MACs and weights; one per learner but the final exit (4 by default).
+    for (stem, panels) in SPARSITY_FIGURES.iter().zip([1, 2, 4]) {
+        let png = std::fs::read(res.join(format!("{stem}.png"))).unwrap();
+        assert_eq!(png_size(&png), figure_size(panels), "{stem}.png");
+        // A blank figure compresses to a few kB; lines, markers and text take far more.
+        assert!(
+            png.len() > 20_000 * panels,
+            "{stem}.png has only {} bytes",
+            png.len()
+        );
+        let svg = std::fs::read_to_string(res.join(format!("{stem}.svg"))).unwrap();
+        let (w, h) = figure_size(panels);
+        assert!(
+            svg.contains(&format!("width=\"{w}\"")) && svg.contains(&format!("height=\"{h}\"")),
+            "{stem}.svg is not {w}x{h}"
+        );
+    }
+    let svg = |stem: &str| std::fs::read_to_string(res.join(format!("{stem}.svg"))).unwrap();
+    let has = |stem: &str, texts: &[&str]| {
+        let text = svg(stem);
+        for t in texts {
+            assert!(text.contains(t), "{stem}.svg lacks {t:?}");
+        }
+    };
+    has(
+        "sparsity-accuracy",
+        &[
+            "Final-exit accuracy vs density",
+            "overall density (%)",
+            "final-exit accuracy (%)",
+            "each of 2 seeds",
+            "mean ± sd over 2 seeds",
+            "dense (mean) − 1 point",
+        ],
+    );
+    // One dot per network and seed, one marker per network's mean (and two in the legend).
+    let circles = svg("sparsity-accuracy").matches("<circle").count();
+    assert_eq!(circles, 3 * 2 + 3 + 2, "circles in sparsity-accuracy.svg");
+    has(
+        "sparsity-cost",
+        &[
+            "Device MACs per sample vs density",
+            "Stored weights vs density",
+            "split after exit 1",
+            "final exit (whole backbone)",
+            "whole network (with heads)",
+            "dense final exit ÷ 4",
+        ],
+    );
+    has(
+        "sparsity-learners",
+        &[
+            "splitee: cost saved vs accuracy lost",
+            "splitee-s: cost saved vs accuracy lost",
+            "accuracy drop vs the final exit (points)",
+            "cost reduction vs the final exit (%)",
+            "dense (100% dense)",
+            "half (50% dense)",
+            "quarter (28% dense)",
+        ],
+    );
+    assert!(!svg("sparsity-learners").contains("final-exit: cost saved"));
+}
+
+#[test]
+fn a_sparsity_study_without_learners_has_no_learners_figure() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = tiny_sparsity_study(dir.path(), false);
+    let res = dir.path().join("res");
+    assert!(res.join("sparsity-accuracy.png").is_file());
+    assert!(res.join("sparsity-cost.svg").is_file());
+    assert!(!res.join("sparsity-learners.png").exists());
+    // plot_sparsity returns what it wrote, and an unwritable folder is an error naming the file.
+    let again = splitee::plot::plot_sparsity(&report, &res).unwrap();
+    assert_eq!(again.len(), 4);
+    let err = splitee::plot::plot_sparsity(&report, &res.join("no/such")).unwrap_err();
+    assert!(err.to_string().contains("sparsity-accuracy.svg"), "{err}");
+}

@@ -16,7 +16,9 @@ use splitee::train::data::{
 use splitee::train::mlp::{Adam, SparseMlp};
 use splitee::train::profile::CostProfile;
 use splitee::train::sparsity::Pattern;
-use splitee::train::{trace_samples, train, write_trace, NoProgress, TrainParams};
+use splitee::train::study::Study;
+use splitee::train::{trace_samples, train, write_trace, NoProgress, Schedule, TrainParams};
+use std::path::Path;
 
 fn random_images(n: usize, rows: usize, cols: usize, seed: u64) -> Images {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -38,6 +40,9 @@ fn tiny(fanout: Vec<usize>, exit_fanout: Vec<usize>) -> TrainParams {
         epochs: 2,
         batch: 16,
         learning_rate: 1e-2,
+        schedule: Schedule::Constant,
+        shift: 0,
+        weight_decay: 0.0,
         seed: 3,
     }
 }
@@ -79,6 +84,7 @@ fn masked_weights_stay_zero_after_adam_steps() {
     let images = random_images(64, 4, 5, 1);
     let x = mlp.input(&images.pixels.view());
     let mut adam = Adam::new(&mlp, 1e-2);
+    adam.weight_decay = 0.5; // AdamW shrinks weights, but absent edges stay exactly 0
     let before: Vec<Array2<f32>> = mlp.layers.iter().map(|l| l.w.clone()).collect();
     for _ in 0..5 {
         adam.step(&mut mlp, &x.view(), &images.labels);
@@ -406,4 +412,284 @@ fn mnist_test_set_is_split_with_a_seed() {
         e.contains("cannot split 10000 test images into 8000 for training and 3000 to trace"),
         "{e}"
     );
+}
+
+/// Trains `params` on `train_set` and returns the trace of `held_out` as CSV bytes.
+fn trace_bytes(params: &TrainParams, train_set: &Images, held_out: &Images, dir: &Path) -> Vec<u8> {
+    let mlp = train(&params.validate().unwrap(), train_set, &mut NoProgress).unwrap();
+    let path = dir.join("t.csv");
+    write_trace(&path, &trace_samples(&mlp, held_out)).unwrap();
+    std::fs::read(path).unwrap()
+}
+
+#[test]
+fn schedule_shifts_and_weight_decay_are_seeded_and_change_the_training() {
+    let dir = tempfile::tempdir().unwrap();
+    let train_set = random_images(100, 4, 5, 1);
+    let held_out = random_images(40, 4, 5, 2);
+    let plain = tiny(vec![6, 4, 2], vec![2, 2]);
+    let tuned = TrainParams {
+        schedule: Schedule::Cosine,
+        shift: 1,
+        weight_decay: 0.5,
+        epochs: 3,
+        ..plain.clone()
+    };
+    let a = trace_bytes(&tuned, &train_set, &held_out, dir.path());
+    assert!(
+        a == trace_bytes(&tuned, &train_set, &held_out, dir.path()),
+        "not reproducible"
+    );
+    // Each option on its own changes what is learned.
+    let base = TrainParams {
+        epochs: 3,
+        ..plain.clone()
+    };
+    let reference = trace_bytes(&base, &train_set, &held_out, dir.path());
+    for changed in [
+        TrainParams {
+            schedule: Schedule::Cosine,
+            ..base.clone()
+        },
+        TrainParams {
+            schedule: "step:1:0.5".parse().unwrap(),
+            ..base.clone()
+        },
+        TrainParams {
+            shift: 1,
+            ..base.clone()
+        },
+        TrainParams {
+            weight_decay: 0.5,
+            ..base.clone()
+        },
+    ] {
+        let bytes = trace_bytes(&changed, &train_set, &held_out, dir.path());
+        assert_ne!(
+            bytes, reference,
+            "{changed:?} trained like the plain network"
+        );
+    }
+    // Another seed gives other shifts (and weights), hence another trace.
+    let other = TrainParams { seed: 4, ..tuned };
+    assert!(
+        trace_bytes(&other, &train_set, &held_out, dir.path()) != a,
+        "seed ignored"
+    );
+}
+
+/// Writes `rows` learnable optdigits-format samples (classes 0..4, each lighting its own pair
+/// of image rows, with seeded noise).
+fn write_optdigits(path: &Path, rows: usize, seed: u64) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut text = String::new();
+    for _ in 0..rows {
+        let class = rng.random_range(0..4u32);
+        let pixels: Vec<String> = (0..64u32)
+            .map(|p| {
+                let lit = p / 8 == 2 * class || p / 8 == 2 * class + 1;
+                let v = if lit {
+                    rng.random_range(9..=16u32)
+                } else {
+                    rng.random_range(0..=6u32)
+                };
+                v.to_string()
+            })
+            .collect();
+        text.push_str(&format!("{},{class}\n", pixels.join(",")));
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// A tiny study on synthetic optdigits files in `dir`: a dense and a sparse network, two
+/// seeds, and the given `[output]` and further sections.
+fn tiny_study(dir: &Path, output: &str) -> std::path::PathBuf {
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    write_optdigits(&data.join("optdigits.tra"), 300, 1);
+    write_optdigits(&data.join("optdigits.tes"), 120, 2);
+    let config = dir.join("study.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"[data]
+dataset = "optdigits"
+path = "data"
+
+[model]
+widths = [64, 16, 16, 10]
+exits = [1, 2]
+epochs = 4
+batch = 32
+learning_rate = 0.01
+lr_schedule = "cosine"
+shift = 1
+weight_decay = 0.1
+seeds = [0, 1]
+
+[[networks]]
+name = "dense"
+
+[[networks]]
+name = "sparse"
+fanout = [4, 8, 5]
+exit_fanout = [5, 5]
+
+{output}"#
+        ),
+    )
+    .unwrap();
+    config
+}
+
+#[test]
+fn a_study_trains_every_seed_and_reports_the_spread() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = tiny_study(
+        dir.path(),
+        "[output]\ndatasets = \"out\"\nprefix = \"t\"\nreport = \"res\"\n\n[evaluate]\nruns = 2\n",
+    );
+    let report = Study::from_config(&config)
+        .unwrap()
+        .run(&mut NoProgress)
+        .unwrap();
+    assert_eq!(report.seeds, [0, 1]);
+    assert_eq!(report.seed_accuracy.len(), 2);
+    for (n, s) in report.networks.iter().zip(&report.seed_accuracy) {
+        assert_eq!(s.network, n.name);
+        assert_eq!(s.exit_accuracy.len(), 2, "{}: one row per seed", n.name);
+        // The traced networks are those of the first seed.
+        assert_eq!(s.exit_accuracy[0], n.exit_accuracy);
+        assert!(n
+            .trace
+            .as_deref()
+            .unwrap()
+            .ends_with(&format!("t-{}.csv", n.name)));
+    }
+    // The synthetic digits are easy: the dense network learns them.
+    let dense = report.seed_accuracy[0].final_accuracy();
+    assert!(dense.iter().all(|&a| a > 0.8), "{dense:?}");
+    let md = std::fs::read_to_string(dir.path().join("res/report.md")).unwrap();
+    for text in [
+        "Training: 4 epochs, Adam lr 0.01 (cosine schedule), batch 32, weight decay 0.1",
+        "shifted by a random whole number of pixels in -1..=1",
+        "Every network was also trained with seeds [1]",
+        "## Summary",
+        "| dense | 100.00% | 1.00x | 1.00x |",
+        "| sparse | 32.22% | 2.82x |",
+        "## Seeds",
+        "| network | density | seed 0 | seed 1 | mean ± sd |",
+    ] {
+        assert!(md.contains(text), "report.md lacks {text:?}:\n{md}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("res/report.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["weight_decay"], 0.1);
+    assert_eq!(json["lr_schedule"], "cosine");
+    assert_eq!(
+        json["seed_accuracy"][1]["exit_accuracy"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    // The same config gives the same bytes again (traces, profiles and the report).
+    let first: Vec<Vec<u8>> = [
+        "out/t-dense.csv",
+        "out/t-sparse.profile.json",
+        "res/report.md",
+    ]
+    .iter()
+    .map(|f| std::fs::read(dir.path().join(f)).unwrap())
+    .collect();
+    Study::from_config(&config)
+        .unwrap()
+        .run(&mut NoProgress)
+        .unwrap();
+    let again: Vec<Vec<u8>> = [
+        "out/t-dense.csv",
+        "out/t-sparse.profile.json",
+        "res/report.md",
+    ]
+    .iter()
+    .map(|f| std::fs::read(dir.path().join(f)).unwrap())
+    .collect();
+    assert_eq!(first, again);
+}
+
+#[test]
+fn a_study_without_datasets_writes_only_its_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = tiny_study(dir.path(), "[output]\nreport = \"res\"\n");
+    let report = Study::from_config(&config)
+        .unwrap()
+        .run(&mut NoProgress)
+        .unwrap();
+    assert!(report
+        .networks
+        .iter()
+        .all(|n| n.trace.is_none() && n.profile_path.is_none()));
+    let mut files: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(files, ["data", "res", "study.toml"]);
+    assert!(dir.path().join("res/report.md").is_file());
+}
+
+#[test]
+fn study_training_options_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let error = |output: &str, edit: &dyn Fn(String) -> String| {
+        let config = tiny_study(dir.path(), output);
+        let text = std::fs::read_to_string(&config).unwrap();
+        std::fs::write(&config, edit(text)).unwrap();
+        Study::from_config(&config).unwrap_err().to_string()
+    };
+    let report = "[output]\nreport = \"res\"\n";
+    let e = error(report, &|t| t.replace("\"cosine\"", "\"linear\""));
+    assert!(
+        e.contains("model.lr_schedule: unknown schedule \"linear\""),
+        "{e}"
+    );
+    let e = error(report, &|t| {
+        t.replace("seeds = [0, 1]", "seeds = [0, 1]\nseed = 3")
+    });
+    assert!(
+        e.ends_with("model: give seed or seeds, not both (the first of seeds gives the traces)"),
+        "{e}"
+    );
+    let e = error(report, &|t| {
+        t.replace("seeds = [0, 1]", "seeds = [2, 1, 2]")
+    });
+    assert!(e.ends_with("model.seeds: seed 2 is listed twice"), "{e}");
+    let e = error(report, &|t| t.replace("seeds = [0, 1]", "seeds = []"));
+    assert!(e.ends_with("model.seeds: name at least one seed"), "{e}");
+    let e = error(report, &|t| {
+        t.replace("weight_decay = 0.1", "weight_decay = -1")
+    });
+    assert!(e.contains("weight_decay: must be finite, >= 0"), "{e}");
+    let e = error(&format!("{report}\n[evaluate]\nruns = 2\n"), &|t| t);
+    assert!(
+        e.contains("output: evaluate and distortion run on written traces"),
+        "{e}"
+    );
+    let e = error("[output]\ndatasets = \"out\"\n", &|t| t);
+    assert!(e.contains("output: datasets and prefix go together"), "{e}");
+    // A shift that does not fit the 8x8 images is refused before any training.
+    let config = tiny_study(dir.path(), report);
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(&config, text.replace("shift = 1", "shift = 8")).unwrap();
+    let e = Study::from_config(&config)
+        .unwrap()
+        .run(&mut NoProgress)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("shift: 8 pixels would move a 8x8 training image out of view"),
+        "{e}"
+    );
+    assert!(!dir.path().join("res/report.md").exists());
 }

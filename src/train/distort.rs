@@ -68,6 +68,28 @@ impl Distortion {
     }
 }
 
+/// Writes `img` (`rows x cols`, row-major) moved by `dy` rows down and `dx` columns right into
+/// `out`; pixels moved in from outside the image are 0 (background). Used to augment training
+/// images with random shifts.
+pub fn shift_into(img: &[f32], out: &mut [f32], rows: usize, cols: usize, dy: isize, dx: isize) {
+    out.fill(0.0);
+    let (rows_i, cols_i) = (rows as isize, cols as isize);
+    if dy.abs() >= rows_i || dx.abs() >= cols_i {
+        return;
+    }
+    // Columns c of the output with 0 <= c - dx < cols.
+    let (c0, c1) = (dx.max(0) as usize, (cols_i + dx.min(0)) as usize);
+    let src0 = (c0 as isize - dx) as usize;
+    let width = c1 - c0;
+    for r in 0..rows {
+        let src_r = r as isize - dy;
+        if (0..rows_i).contains(&src_r) {
+            let from = src_r as usize * cols + src0;
+            out[r * cols + c0..r * cols + c1].copy_from_slice(&img[from..from + width]);
+        }
+    }
+}
+
 /// Normalised 1-D Gaussian kernel of radius `ceil(3 sigma)`.
 fn gaussian_kernel(sigma: f64) -> Vec<f32> {
     let radius = (3.0 * sigma).ceil() as i64;
@@ -127,5 +149,29 @@ mod tests {
         let n2 = Distortion::Noise { sigma: 0.3 }.apply(&images, 5);
         assert_eq!(n1, n2);
         assert!(n1.pixels.iter().all(|p| (0.0..=1.0).contains(p)));
+    }
+
+    #[test]
+    fn shifts_move_pixels_and_fill_with_background() {
+        // 3 x 4 image with pixel values 1..=12.
+        let img: Vec<f32> = (1..=12).map(|v| v as f32).collect();
+        let mut out = vec![9.0; 12];
+        shift_into(&img, &mut out, 3, 4, 0, 0);
+        assert_eq!(out, img);
+        shift_into(&img, &mut out, 3, 4, 1, -1);
+        #[rustfmt::skip]
+        let expected = [
+            0.0, 0.0, 0.0, 0.0,
+            2.0, 3.0, 4.0, 0.0,
+            6.0, 7.0, 8.0, 0.0,
+        ];
+        assert_eq!(out, expected);
+        shift_into(&img, &mut out, 3, 4, -2, 2);
+        assert_eq!(
+            out,
+            [0.0, 0.0, 9.0, 10.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+        );
+        shift_into(&img, &mut out, 3, 4, 0, 4);
+        assert!(out.iter().all(|&v| v == 0.0));
     }
 }

@@ -360,6 +360,8 @@ pub struct Adam {
     pub beta1: f32,
     pub beta2: f32,
     pub eps: f32,
+    /// Decoupled weight decay (AdamW) of the weights; biases are not decayed.
+    pub weight_decay: f32,
     step: i32,
     layers: Vec<Moments>,
     heads: Vec<Moments>,
@@ -379,6 +381,7 @@ impl Adam {
             beta1: 0.9,
             beta2: 0.999,
             eps: 1e-8,
+            weight_decay: 0.0,
             step: 0,
             layers: mlp.layers.iter().map(Moments::of).collect(),
             heads: mlp.heads.iter().map(Moments::of).collect(),
@@ -397,6 +400,8 @@ impl Adam {
             *v = b2 * *v + (1.0 - b2) * g * g;
             *p -= lr * (*m / c1) / ((*v / c2).sqrt() + eps);
         };
+        // AdamW: weights shrink by lr x weight_decay per step (masked weights stay 0).
+        let keep = 1.0 - lr * self.weight_decay;
         let pairs = mlp
             .layers
             .iter_mut()
@@ -404,6 +409,9 @@ impl Adam {
             .zip(&layer_grads)
             .chain(mlp.heads.iter_mut().zip(&mut self.heads).zip(&head_grads));
         for ((layer, mom), grad) in pairs {
+            if keep != 1.0 {
+                layer.w *= keep;
+            }
             Zip::from(&mut layer.w)
                 .and(&mut mom.mw)
                 .and(&mut mom.vw)

@@ -27,8 +27,9 @@ use self::mlp::{argmax, Adam, Mlp};
 use self::sparsity::{fan_in, Pattern};
 use crate::report::write_atomic_with;
 use crate::trace::{write_csv, Sample};
-use ndarray::Axis;
+use ndarray::{s, Array2, Axis};
 use rand::seq::SliceRandom;
+use rand::RngExt;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::path::{Path, PathBuf};
@@ -56,6 +57,9 @@ pub enum TrainError {
     /// Running the learners on a trace.
     #[error(transparent)]
     Run(#[from] crate::Error),
+    /// Drawing the report's figures.
+    #[error(transparent)]
+    Plot(#[from] crate::plot::PlotError),
 }
 
 fn invalid(key: impl Into<String>, message: impl Into<String>) -> TrainError {
@@ -80,9 +84,86 @@ pub struct TrainParams {
     pub exit_fanout: Vec<usize>,
     pub epochs: usize,
     pub batch: usize,
+    /// Adam's (initial) learning rate.
     pub learning_rate: f64,
-    /// Seed of the connection patterns, the initial weights and the batch order.
+    /// How the learning rate changes over the training.
+    pub schedule: Schedule,
+    /// Data augmentation: every epoch, every training image is shifted by a random whole number
+    /// of pixels in `-shift..=shift` along each axis (independently; uncovered pixels are
+    /// background, 0). 0 = no augmentation.
+    pub shift: usize,
+    /// Decoupled weight decay (AdamW) of the weights (not the biases): every step multiplies
+    /// each weight by `1 - lr_t x weight_decay`. 0 = none.
+    pub weight_decay: f64,
+    /// Seed of the connection patterns, the initial weights, the batch order and the shifts.
     pub seed: u64,
+}
+
+/// A learning-rate schedule, written `constant`, `cosine` or `step:EVERY:FACTOR`.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum Schedule {
+    /// The same rate at every step.
+    #[default]
+    Constant,
+    /// Cosine decay per step, from the learning rate at the first step to 0 after the last:
+    /// `lr_t = lr x (1 + cos(pi t / T)) / 2` for step `t` of `T`.
+    Cosine,
+    /// The rate times `factor` after every `every` epochs.
+    Step { every: usize, factor: f64 },
+}
+
+impl Schedule {
+    /// The learning rate of step `step` (0-based) of `total`, in epoch `epoch` (0-based).
+    pub fn rate(&self, learning_rate: f64, step: usize, total: usize, epoch: usize) -> f64 {
+        match *self {
+            Schedule::Constant => learning_rate,
+            Schedule::Cosine => {
+                let t = step as f64 / total.max(1) as f64;
+                learning_rate * 0.5 * (1.0 + (std::f64::consts::PI * t).cos())
+            }
+            Schedule::Step { every, factor } => {
+                let times = (epoch / every.max(1)).min(i32::MAX as usize) as i32;
+                learning_rate * factor.powi(times)
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Schedule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Schedule::Constant => f.write_str("constant"),
+            Schedule::Cosine => f.write_str("cosine"),
+            Schedule::Step { every, factor } => write!(f, "step:{every}:{factor}"),
+        }
+    }
+}
+
+impl std::str::FromStr for Schedule {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let usage = "expected constant, cosine or step:EVERY:FACTOR (e.g. step:20:0.5: halve \
+                     the rate every 20 epochs)";
+        match s.trim() {
+            "constant" => Ok(Schedule::Constant),
+            "cosine" => Ok(Schedule::Cosine),
+            other => {
+                let parts: Vec<&str> = other.split(':').collect();
+                let ["step", every, factor] = parts.as_slice() else {
+                    return Err(format!("unknown schedule {other:?}: {usage}"));
+                };
+                let every: usize = every.parse().ok().filter(|&e| e >= 1).ok_or_else(|| {
+                    format!("{other:?}: EVERY must be a whole number of epochs >= 1")
+                })?;
+                let factor: f64 = factor
+                    .parse()
+                    .ok()
+                    .filter(|f: &f64| f.is_finite() && *f > 0.0 && *f <= 1.0)
+                    .ok_or_else(|| format!("{other:?}: FACTOR must be in (0, 1]"))?;
+                Ok(Schedule::Step { every, factor })
+            }
+        }
+    }
 }
 
 impl Default for TrainParams {
@@ -97,6 +178,9 @@ impl Default for TrainParams {
             epochs: 30,
             batch: 256,
             learning_rate: 1e-3,
+            schedule: Schedule::Constant,
+            shift: 0,
+            weight_decay: 0.0,
             seed: 0,
         }
     }
@@ -205,6 +289,26 @@ impl TrainParams {
                 format!("must be finite and > 0, got {}", p.learning_rate),
             ));
         }
+        if let Schedule::Step { every, factor } = p.schedule {
+            if every == 0 || !(factor.is_finite() && factor > 0.0 && factor <= 1.0) {
+                return Err(invalid(
+                    "lr_schedule",
+                    format!("{}: EVERY must be >= 1 and FACTOR in (0, 1]", p.schedule),
+                ));
+            }
+        }
+        if !(p.weight_decay.is_finite()
+            && p.weight_decay >= 0.0
+            && p.weight_decay * p.learning_rate < 1.0)
+        {
+            return Err(invalid(
+                "weight_decay",
+                format!(
+                    "must be finite, >= 0 and below 1 / learning_rate, got {}",
+                    p.weight_decay
+                ),
+            ));
+        }
         Ok(ValidParams { params: p })
     }
 }
@@ -267,6 +371,17 @@ impl ValidParams {
                      zero-padded, so it must be at least the number of features",
                     images.features(),
                     w[0]
+                ),
+            ));
+        }
+        let shift = self.params.shift;
+        if shift > 0 && (shift >= images.rows || shift >= images.cols) {
+            return Err(invalid(
+                "shift",
+                format!(
+                    "{shift} pixels would move a {}x{} {what} image out of view; it must be \
+                     below both sides",
+                    images.rows, images.cols
                 ),
             ));
         }
@@ -367,9 +482,18 @@ pub fn train(
     mlp.input_mean = mean as f32;
     mlp.input_std = if var > 0.0 { var.sqrt() as f32 } else { 1.0 };
     let mut adam = Adam::new(&mlp, p.learning_rate as f32);
+    adam.weight_decay = p.weight_decay as f32;
     let x = mlp.input(&train.pixels.view());
     let mut order: Vec<usize> = (0..train.len()).collect();
     let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(p.seed, 2));
+    // A separate stream for the shifts, so that turning augmentation on or off leaves the batch
+    // order as it was.
+    let mut shift_rng = ChaCha8Rng::seed_from_u64(derive_seed(p.seed, 3));
+    let shift = i32::try_from(p.shift).unwrap_or(i32::MAX);
+    let steps_per_epoch = train.len().div_ceil(p.batch);
+    let total_steps = p.epochs * steps_per_epoch;
+    let features = train.features();
+    let mut raw = Array2::<f32>::zeros((p.batch.min(train.len()), features));
     progress.start(&p.name, p.epochs);
     for epoch in 1..=p.epochs {
         let started = Instant::now();
@@ -377,8 +501,30 @@ pub fn train(
         let mut loss = 0.0;
         let mut correct = vec![0usize; mlp.exits()];
         let mut labels = Vec::with_capacity(p.batch);
-        for batch in order.chunks(p.batch) {
-            let xb = x.select(Axis(0), batch);
+        for (b, batch) in order.chunks(p.batch).enumerate() {
+            let step = (epoch - 1) * steps_per_epoch + b;
+            adam.learning_rate =
+                p.schedule
+                    .rate(p.learning_rate, step, total_steps, epoch - 1) as f32;
+            let xb = if shift > 0 {
+                let mut rows = raw.slice_mut(s![..batch.len(), ..]);
+                for (mut out, &i) in rows.rows_mut().into_iter().zip(batch) {
+                    let dy = shift_rng.random_range(-shift..=shift) as isize;
+                    let dx = shift_rng.random_range(-shift..=shift) as isize;
+                    let img = train.pixels.row(i);
+                    distort::shift_into(
+                        img.as_slice().expect("contiguous rows"),
+                        out.as_slice_mut().expect("contiguous rows"),
+                        train.rows,
+                        train.cols,
+                        dy,
+                        dx,
+                    );
+                }
+                mlp.input(&raw.slice(s![..batch.len(), ..]))
+            } else {
+                x.select(Axis(0), batch)
+            };
             labels.clear();
             labels.extend(batch.iter().map(|&i| train.labels[i]));
             let stats = adam.step(&mut mlp, &xb.view(), &labels);
@@ -470,4 +616,97 @@ pub fn write_trace(path: &Path, samples: &[Sample]) -> Result<(), TrainError> {
 pub fn write_text(path: &Path, text: &str) -> Result<(), TrainError> {
     create_parent(path)?;
     crate::report::write_atomic(path, text.as_bytes()).map_err(write_error(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedules_parse_print_and_give_rates() {
+        for text in ["constant", "cosine", "step:20:0.5"] {
+            let s: Schedule = text.parse().unwrap();
+            assert_eq!(s.to_string(), text);
+        }
+        let step: Schedule = " step:3:0.1 ".parse().unwrap();
+        assert_eq!(
+            step,
+            Schedule::Step {
+                every: 3,
+                factor: 0.1
+            }
+        );
+        for bad in [
+            "linear",
+            "step:0:0.5",
+            "step:2:1.5",
+            "step:2:0",
+            "step:2",
+            "step:x:0.5",
+        ] {
+            let e = bad.parse::<Schedule>().unwrap_err();
+            assert!(e.contains(bad.trim()), "{bad}: {e}");
+        }
+        let lr = 0.002;
+        assert_eq!(Schedule::Constant.rate(lr, 7, 10, 3), lr);
+        let cos = |step| Schedule::Cosine.rate(lr, step, 100, 0);
+        assert_eq!(cos(0), lr);
+        assert!((cos(50) - lr / 2.0).abs() < 1e-15);
+        assert!(cos(99) > 0.0 && cos(99) < 1e-5 * lr * 100.0);
+        assert!((1..100).all(|t| cos(t) < cos(t - 1)), "cosine decreases");
+        // The step schedule depends on the epoch only.
+        let r = |epoch| step.rate(1.0, 0, 1, epoch);
+        assert_eq!([r(0), r(2)], [1.0, 1.0]);
+        assert!((r(3) - 0.1).abs() < 1e-12 && (r(8) - 0.01).abs() < 1e-12);
+    }
+
+    #[test]
+    fn training_options_are_validated() {
+        let base = TrainParams {
+            widths: vec![20, 12, 8, 4],
+            ..TrainParams::default()
+        };
+        let err = |p: TrainParams| p.validate().unwrap_err().to_string();
+        let e = err(TrainParams {
+            weight_decay: -0.1,
+            ..base.clone()
+        });
+        assert!(e.starts_with("weight_decay: must be finite, >= 0"), "{e}");
+        let e = err(TrainParams {
+            weight_decay: 1000.0,
+            ..base.clone()
+        });
+        assert!(e.contains("below 1 / learning_rate, got 1000"), "{e}");
+        let e = err(TrainParams {
+            schedule: Schedule::Step {
+                every: 0,
+                factor: 0.5,
+            },
+            ..base.clone()
+        });
+        assert!(e.starts_with("lr_schedule: step:0:0.5"), "{e}");
+        // Shifts must leave part of the image in view.
+        let images = Images {
+            pixels: ndarray::Array2::zeros((2, 20)),
+            labels: vec![0, 1],
+            rows: 4,
+            cols: 5,
+        };
+        let shifted = |shift| {
+            TrainParams {
+                shift,
+                ..base.clone()
+            }
+            .validate()
+            .unwrap()
+            .check_data(&images, "training")
+        };
+        shifted(3).unwrap();
+        let e = shifted(4).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "shift: 4 pixels would move a 4x5 training image out of view; it must be below both \
+             sides"
+        );
+    }
 }

@@ -18,6 +18,9 @@
 //! epochs = 30
 //! batch = 256
 //! learning_rate = 0.001
+//! lr_schedule = "constant"            # constant | cosine | step:EVERY:FACTOR
+//! shift = 0                           # augmentation: random shifts of up to this many pixels
+//! weight_decay = 0.0                  # decoupled (AdamW), weights only
 //! seed = 0
 //!
 //! [[networks]]                        # one per density; the first is the cost reference
@@ -109,10 +112,19 @@ struct ModelSection {
     batch: usize,
     #[serde(default = "default_lr")]
     learning_rate: f64,
+    #[serde(default = "default_schedule")]
+    lr_schedule: String,
     #[serde(default)]
-    seed: u64,
+    shift: usize,
+    #[serde(default)]
+    weight_decay: f64,
+    seed: Option<u64>,
+    seeds: Option<Vec<u64>>,
 }
 
+fn default_schedule() -> String {
+    "constant".into()
+}
 fn default_epochs() -> usize {
     30
 }
@@ -136,8 +148,8 @@ struct NetworkSection {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct OutputSection {
-    datasets: PathBuf,
-    prefix: String,
+    datasets: Option<PathBuf>,
+    prefix: Option<String>,
     report: Option<PathBuf>,
     #[serde(default = "default_bytes")]
     bytes_per_activation: u64,
@@ -204,9 +216,13 @@ struct DistortionSection {
 pub struct Study {
     pub config: PathBuf,
     pub data: DataSpec,
+    /// Every network, with the first of `seeds`.
     pub networks: Vec<ValidParams>,
-    pub datasets: PathBuf,
-    pub prefix: String,
+    /// Training seeds: the first gives the traces, profiles and learners' runs; every seed's
+    /// networks are trained for the accuracy spread over seeds.
+    pub seeds: Vec<u64>,
+    /// Where traces and profiles go (`<datasets>/<prefix>-<network>.csv`); none: not written.
+    pub datasets: Option<(PathBuf, String)>,
     pub report: Option<PathBuf>,
     pub bytes_per_activation: u64,
     pub evaluate: Option<Evaluate>,
@@ -252,6 +268,36 @@ impl Study {
                 "networks: name at least one [[networks]]".into(),
             ));
         }
+        let schedule: super::Schedule = file
+            .model
+            .lr_schedule
+            .parse()
+            .map_err(|m| config_error(format!("model.lr_schedule: {m}")))?;
+        let seeds = match (file.model.seed, &file.model.seeds) {
+            (Some(_), Some(_)) => {
+                return Err(config_error(
+                    "model: give seed or seeds, not both (the first of seeds gives the traces)"
+                        .into(),
+                ))
+            }
+            (seed, None) => vec![seed.unwrap_or(0)],
+            (None, Some(list)) => {
+                if list.is_empty() {
+                    return Err(config_error("model.seeds: name at least one seed".into()));
+                }
+                if let Some(d) = list
+                    .iter()
+                    .enumerate()
+                    .find(|(i, s)| list[..*i].contains(s))
+                {
+                    return Err(config_error(format!(
+                        "model.seeds: seed {} is listed twice",
+                        d.1
+                    )));
+                }
+                list.clone()
+            }
+        };
         let mut networks = Vec::new();
         for (i, n) in file.networks.iter().enumerate() {
             if n.name.is_empty() || n.name.contains(['/', '\\']) {
@@ -277,7 +323,10 @@ impl Study {
                 epochs: file.model.epochs,
                 batch: file.model.batch,
                 learning_rate: file.model.learning_rate,
-                seed: file.model.seed,
+                schedule,
+                shift: file.model.shift,
+                weight_decay: file.model.weight_decay,
+                seed: seeds[0],
             };
             networks.push(params.validate().map_err(|e| config_error(e.to_string()))?);
         }
@@ -329,6 +378,24 @@ impl Study {
                 Some((d.network, list, d.seed))
             }
         };
+        let datasets = match (&file.output.datasets, &file.output.prefix) {
+            (Some(dir), Some(prefix)) => Some((rel(dir), prefix.clone())),
+            (None, None) => None,
+            _ => {
+                return Err(config_error(
+                    "output: datasets and prefix go together (traces are written to \
+                     <datasets>/<prefix>-<network>.csv)"
+                        .into(),
+                ))
+            }
+        };
+        if datasets.is_none() && (evaluate.is_some() || distortion.is_some()) {
+            return Err(config_error(
+                "output: evaluate and distortion run on written traces; give output.datasets \
+                 and output.prefix"
+                    .into(),
+            ));
+        }
         if file.output.bytes_per_activation == 0 {
             return Err(config_error(
                 "output.bytes_per_activation must be >= 1".into(),
@@ -344,8 +411,8 @@ impl Study {
                 seed: file.data.seed,
             },
             networks,
-            datasets: rel(&file.output.datasets),
-            prefix: file.output.prefix,
+            seeds,
+            datasets,
             report: file.output.report.as_deref().map(rel),
             bytes_per_activation: file.output.bytes_per_activation,
             evaluate,
@@ -353,13 +420,14 @@ impl Study {
         })
     }
 
-    fn trace_path(&self, name: &str) -> PathBuf {
-        self.datasets.join(format!("{}-{name}.csv", self.prefix))
+    fn trace_path(&self, name: &str) -> Option<PathBuf> {
+        let (dir, prefix) = self.datasets.as_ref()?;
+        Some(dir.join(format!("{prefix}-{name}.csv")))
     }
 
-    fn profile_path(&self, name: &str) -> PathBuf {
-        self.datasets
-            .join(format!("{}-{name}.profile.json", self.prefix))
+    fn profile_path(&self, name: &str) -> Option<PathBuf> {
+        let (dir, prefix) = self.datasets.as_ref()?;
+        Some(dir.join(format!("{prefix}-{name}.profile.json")))
     }
 
     /// Trains every network, writes traces and profiles, evaluates and writes the report.
@@ -377,32 +445,75 @@ impl Study {
             let mlp = train(params, &data.train, progress)?;
             let samples = trace_samples(&mlp, &data.trace);
             let accuracy = exit_accuracy(&samples);
-            let trace_path = self.trace_path(name);
-            write_trace(&trace_path, &samples)?;
             let profile = CostProfile::of(&mlp, name, self.bytes_per_activation);
-            let profile_path = self.profile_path(name);
-            write_text(&profile_path, &profile.to_json())?;
+            let paths = match (self.trace_path(name), self.profile_path(name)) {
+                (Some(trace_path), Some(profile_path)) => {
+                    write_trace(&trace_path, &samples)?;
+                    write_text(&profile_path, &profile.to_json())?;
+                    Some((trace_path, profile_path))
+                }
+                _ => None,
+            };
             progress.finish(&format!(
                 "{name}: density {:.2}%, {} weights, exit accuracy {} on {} traced samples \
-                 ({:.1} s); wrote {} and {}",
+                 (seed {}, {:.1} s){}",
                 100.0 * profile.density,
                 profile.weights,
                 pct_list(&accuracy),
                 samples.len(),
+                params.params().seed,
                 started.elapsed().as_secs_f64(),
-                trace_path.display(),
-                profile_path.display()
+                paths.as_ref().map_or_else(String::new, |(t, p)| format!(
+                    "; wrote {} and {}",
+                    t.display(),
+                    p.display()
+                ))
             ));
+            let (trace, profile_path) = paths
+                .map(|(t, p)| (t.display().to_string(), p.display().to_string()))
+                .unzip();
             networks.push(NetworkReport {
                 name: name.clone(),
-                trace: trace_path.display().to_string(),
-                profile_path: profile_path.display().to_string(),
+                trace,
+                profile_path,
                 exit_accuracy: accuracy,
                 profile,
                 costs: None,
             });
             trained.push(mlp);
         }
+        // The same networks with the other seeds: accuracy only.
+        let mut seed_accuracy: Vec<Vec<Vec<f64>>> = networks
+            .iter()
+            .map(|n| vec![n.exit_accuracy.clone()])
+            .collect();
+        for &seed in &self.seeds[1..] {
+            for (params, acc) in self.networks.iter().zip(&mut seed_accuracy) {
+                let params = TrainParams {
+                    seed,
+                    ..params.params().clone()
+                }
+                .validate()?;
+                let started = Instant::now();
+                let mlp = train(&params, &data.train, progress)?;
+                let accuracy = exit_accuracy(&trace_samples(&mlp, &data.trace));
+                progress.finish(&format!(
+                    "{}: exit accuracy {} (seed {seed}, {:.1} s)",
+                    params.params().name,
+                    pct_list(&accuracy),
+                    started.elapsed().as_secs_f64()
+                ));
+                acc.push(accuracy);
+            }
+        }
+        let seeds = networks
+            .iter()
+            .zip(seed_accuracy)
+            .map(|(n, exit_accuracy)| SeedReport {
+                network: n.name.clone(),
+                exit_accuracy,
+            })
+            .collect();
         let mut distortions = Vec::new();
         if let Some((network, list, seed)) = &self.distortion {
             let i = self
@@ -413,7 +524,9 @@ impl Study {
             for (j, d) in list.iter().enumerate() {
                 let images = d.apply(&data.trace, super::derive_seed(*seed, j as u64));
                 let samples = trace_samples(&trained[i], &images);
-                let path = self.trace_path(&format!("{network}-{d}"));
+                let path = self
+                    .trace_path(&format!("{network}-{d}"))
+                    .expect("distortions need output.datasets (checked at validation)");
                 write_trace(&path, &samples)?;
                 let accuracy = exit_accuracy(&samples);
                 progress.finish(&format!(
@@ -431,15 +544,23 @@ impl Study {
                 });
             }
         }
+        let first = self.networks[0].params();
         let mut report = StudyReport {
             config: self.config.display().to_string(),
             data: describe(&data),
-            widths: self.networks[0].params().widths.clone(),
-            exits: self.networks[0].params().exits.clone(),
-            epochs: self.networks[0].params().epochs,
-            seed: self.networks[0].params().seed,
+            widths: first.widths.clone(),
+            exits: first.exits.clone(),
+            epochs: first.epochs,
+            batch: first.batch,
+            learning_rate: first.learning_rate,
+            lr_schedule: first.schedule.to_string(),
+            shift: first.shift,
+            weight_decay: first.weight_decay,
+            seed: first.seed,
+            seeds: self.seeds.clone(),
             prices: None,
             networks,
+            seed_accuracy: seeds,
             distortions,
         };
         if let Some(eval) = &self.evaluate {
@@ -450,6 +571,7 @@ impl Study {
             let mut json = serde_json::to_string_pretty(&report).expect("a report serialises");
             json.push('\n');
             write_text(&dir.join("report.json"), &json)?;
+            crate::plot::plot_sparsity(&report, dir)?;
         }
         Ok(report)
     }
@@ -469,20 +591,22 @@ impl Study {
             runs: eval.runs,
             seed: eval.seed,
         };
+        const WRITTEN: &str = "evaluate needs output.datasets (checked at validation)";
         let profiles: Vec<(String, CostProfile)> = report
             .networks
             .iter()
-            .map(|n| (n.profile_path.clone(), n.profile.clone()))
+            .map(|n| (n.profile_path.clone().expect(WRITTEN), n.profile.clone()))
             .collect();
         for (net, (path, profile)) in report.networks.iter_mut().zip(&profiles) {
-            net.costs = Some(run_learners(&net.trace, path, profile, &prices, eval)?);
+            let trace = net.trace.as_deref().expect(WRITTEN);
+            net.costs = Some(run_learners(trace, path, profile, &prices, eval)?);
         }
         for d in &mut report.distortions {
             let (path, profile) = report
                 .networks
                 .iter()
                 .find(|n| n.name == d.network)
-                .map(|n| (n.profile_path.clone(), n.profile.clone()))
+                .map(|n| (n.profile_path.clone().expect(WRITTEN), n.profile.clone()))
                 .expect("distorted network exists");
             d.costs = Some(run_learners(&d.trace, &path, &profile, &prices, eval)?);
         }
@@ -608,8 +732,9 @@ fn run_learners(
 #[derive(Debug, Clone, Serialize)]
 pub struct NetworkReport {
     pub name: String,
-    pub trace: String,
-    pub profile_path: String,
+    /// The trace and profile written (none without `output.datasets`).
+    pub trace: Option<String>,
+    pub profile_path: Option<String>,
     /// Per-exit accuracy on the traced samples.
     pub exit_accuracy: Vec<f64>,
     pub profile: CostProfile,
@@ -627,6 +752,37 @@ pub struct DistortionReport {
     pub costs: Option<CostResults>,
 }
 
+/// One network's accuracy over the training seeds.
+#[derive(Debug, Clone, Serialize)]
+pub struct SeedReport {
+    pub network: String,
+    /// Per seed (in the order of [`StudyReport::seeds`]), the per-exit accuracy on the traced
+    /// samples.
+    pub exit_accuracy: Vec<Vec<f64>>,
+}
+
+impl SeedReport {
+    /// Final-exit accuracy per seed.
+    pub fn final_accuracy(&self) -> Vec<f64> {
+        self.exit_accuracy
+            .iter()
+            .map(|a| a.last().copied().unwrap_or(f64::NAN))
+            .collect()
+    }
+}
+
+/// Mean and sample standard deviation (0 for one value).
+pub fn mean_sd(values: &[f64]) -> (f64, f64) {
+    let n = values.len().max(1) as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let sd = if values.len() > 1 {
+        (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt()
+    } else {
+        0.0
+    };
+    (mean, sd)
+}
+
 /// What a study produced.
 #[derive(Debug, Clone, Serialize)]
 pub struct StudyReport {
@@ -635,9 +791,18 @@ pub struct StudyReport {
     pub widths: Vec<usize>,
     pub exits: Vec<usize>,
     pub epochs: usize,
+    pub batch: usize,
+    pub learning_rate: f64,
+    pub lr_schedule: String,
+    pub shift: usize,
+    pub weight_decay: f64,
+    /// The seed of the traces, profiles and learners' runs (the first of `seeds`).
     pub seed: u64,
+    pub seeds: Vec<u64>,
     pub prices: Option<Prices>,
     pub networks: Vec<NetworkReport>,
+    /// Every network's accuracy per training seed.
+    pub seed_accuracy: Vec<SeedReport>,
     pub distortions: Vec<DistortionReport>,
 }
 
@@ -658,13 +823,43 @@ impl StudyReport {
         let mut s = String::new();
         let reference = &self.networks[0];
         let _ = writeln!(s, "# Predefined sparsity: {}\n", self.config);
+        let augmentation = if self.shift == 0 {
+            "no augmentation".to_owned()
+        } else {
+            format!(
+                "every epoch every training image shifted by a random whole number of pixels in \
+                 -{0}..={0} along each axis",
+                self.shift
+            )
+        };
         let _ = writeln!(
             s,
             "Data: {}.\n\nNetworks: widths {:?}, exits after hidden layers {:?} plus the final \
-             layer, {} epochs, Adam lr 1e-3, batch 256, seed {}. Reference network (ratios, \
+             layer. Training: {} epochs, Adam lr {} ({} schedule), batch {}, weight decay {} \
+             (decoupled, weights only), {augmentation}; seed {}. Reference network (ratios, \
              prices): `{}`.\n",
-            self.data, self.widths, self.exits, self.epochs, self.seed, reference.name
+            self.data,
+            self.widths,
+            self.exits,
+            self.epochs,
+            self.learning_rate,
+            self.lr_schedule,
+            self.batch,
+            self.weight_decay,
+            self.seed,
+            reference.name
         );
+        if self.seeds.len() > 1 {
+            let _ = writeln!(
+                s,
+                "Every network was also trained with seeds {:?}: see *Seeds* for the accuracy \
+                 over all {} seeds. The other tables are for seed {}.\n",
+                &self.seeds[1..],
+                self.seeds.len(),
+                self.seed
+            );
+        }
+        self.summary_markdown(&mut s);
         let _ = writeln!(s, "## Networks\n");
         let exits = reference.exit_accuracy.len();
         let _ = write!(
@@ -695,6 +890,9 @@ impl StudyReport {
                 let _ = write!(s, " {:.2} |", 100.0 * a);
             }
             let _ = writeln!(s);
+        }
+        if self.seeds.len() > 1 {
+            self.seeds_markdown(&mut s);
         }
         let _ = writeln!(
             s,
@@ -815,6 +1013,141 @@ impl StudyReport {
             }
         }
         s
+    }
+}
+
+impl StudyReport {
+    /// The *Summary* section: every network against the reference, in weights, device MACs
+    /// and final-exit accuracy (over seeds when there are several).
+    fn summary_markdown(&self, s: &mut String) {
+        let Some(reference) = self.networks.first() else {
+            return;
+        };
+        let seeds = self.seeds.len();
+        let _ = writeln!(
+            s,
+            "## Summary\n\nAgainst `{}`: fewer stored weights (whole network, heads included), \
+             fewer device MACs (the smallest ratio over the split points), and the final-exit \
+             accuracy gap in points (`{}` minus the network){}.\n",
+            reference.name,
+            reference.name,
+            if seeds > 1 {
+                format!(" for seed {} and over all {seeds} seeds", self.seed)
+            } else {
+                String::new()
+            }
+        );
+        let _ = write!(
+            s,
+            "| network | density | fewer weights | fewer device MACs | final-exit acc. % | gap |"
+        );
+        if seeds > 1 {
+            let _ = write!(s, " acc. % over seeds | gap over seeds | largest gap |");
+        }
+        let _ = writeln!(s);
+        let _ = writeln!(s, "|{}", "---|".repeat(if seeds > 1 { 9 } else { 6 }));
+        let reference_final = reference.exit_accuracy.last().copied().unwrap_or(f64::NAN);
+        let reference_seeds = self
+            .seed_accuracy
+            .first()
+            .map(SeedReport::final_accuracy)
+            .unwrap_or_default();
+        for (n, row) in self.networks.iter().zip(&self.seed_accuracy) {
+            let fewer_macs = n
+                .profile
+                .splits
+                .iter()
+                .zip(&reference.profile.splits)
+                .map(|(sp, r)| r.device_macs as f64 / sp.device_macs.max(1) as f64)
+                .fold(f64::INFINITY, f64::min);
+            let final_acc = n.exit_accuracy.last().copied().unwrap_or(f64::NAN);
+            let _ = write!(
+                s,
+                "| {} | {:.2}% | {:.2}x | {:.2}x | {:.2} | {:+.2} |",
+                n.name,
+                100.0 * n.profile.density,
+                reference.profile.weights as f64 / n.profile.weights.max(1) as f64,
+                fewer_macs,
+                100.0 * final_acc,
+                100.0 * (reference_final - final_acc)
+            );
+            if seeds > 1 {
+                let acc = row.final_accuracy();
+                let gaps: Vec<f64> = reference_seeds
+                    .iter()
+                    .zip(&acc)
+                    .map(|(r, a)| 100.0 * (r - a))
+                    .collect();
+                let (am, asd) = mean_sd(&acc);
+                let (gm, gsd) = mean_sd(&gaps);
+                let largest = gaps.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let _ = write!(
+                    s,
+                    " {:.2} ± {:.2} | {gm:+.2} ± {gsd:.2} | {largest:+.2} |",
+                    100.0 * am,
+                    100.0 * asd
+                );
+            }
+            let _ = writeln!(s);
+        }
+        let _ = writeln!(s);
+    }
+
+    /// The *Seeds* section: final-exit accuracy per seed, mean and spread, and the gap to the
+    /// reference network.
+    fn seeds_markdown(&self, s: &mut String) {
+        let reference = self
+            .seed_accuracy
+            .first()
+            .map(SeedReport::final_accuracy)
+            .unwrap_or_default();
+        let _ = writeln!(
+            s,
+            "\n## Seeds\n\nFinal-exit accuracy (%) on the traced samples per training seed (the \
+             seed changes the connection pattern, the initial weights, the batch order and the \
+             shifts; the data split stays), its mean ± sample standard deviation, and the gap \
+             to `{}` (its accuracy minus the network's, in points, seed by seed).\n",
+            self.networks[0].name
+        );
+        let _ = write!(s, "| network | density |");
+        for seed in &self.seeds {
+            let _ = write!(s, " seed {seed} |");
+        }
+        let _ = writeln!(
+            s,
+            " mean ± sd | min to max | gap per seed | gap mean ± sd | largest gap |"
+        );
+        let _ = writeln!(s, "|{}", "---|".repeat(7 + self.seeds.len()));
+        for (n, row) in self.networks.iter().zip(&self.seed_accuracy) {
+            let acc: Vec<f64> = row.final_accuracy().iter().map(|a| 100.0 * a).collect();
+            let (mean, sd) = mean_sd(&acc);
+            let lo = acc.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = acc.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let _ = write!(s, "| {} | {:.2}% |", n.name, 100.0 * n.profile.density);
+            for a in &acc {
+                let _ = write!(s, " {a:.2} |");
+            }
+            let _ = write!(s, " {mean:.2} ± {sd:.2} | {lo:.2} to {hi:.2} |");
+            if std::ptr::eq(n, &self.networks[0]) {
+                let _ = writeln!(s, " | | |");
+                continue;
+            }
+            let gaps: Vec<f64> = reference
+                .iter()
+                .zip(&acc)
+                .map(|(r, a)| 100.0 * r - a)
+                .collect();
+            let (gm, gsd) = mean_sd(&gaps);
+            let largest = gaps.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let _ = writeln!(
+                s,
+                " {} | {gm:+.2} ± {gsd:.2} | {largest:+.2} |",
+                gaps.iter()
+                    .map(|g| format!("{g:+.2}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
     }
 }
 
