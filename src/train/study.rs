@@ -654,7 +654,8 @@ pub struct PolicySummary {
     pub cost_per_sample: Estimate,
     pub cost_reduction: Estimate,
     pub offload_fraction: Estimate,
-    pub learned_arm: usize,
+    /// The learned split, `split@threshold` for learners of the threshold too.
+    pub learned_arm: String,
     pub arm_counts: Vec<f64>,
 }
 
@@ -721,7 +722,7 @@ fn run_learners(
                 cost_per_sample: r.cost_per_sample,
                 cost_reduction: r.cost_reduction,
                 offload_fraction: r.offload_fraction,
-                learned_arm: r.learned_arm,
+                learned_arm: r.learned_label(),
                 arm_counts: r.arm_counts.clone(),
             })
             .collect(),
