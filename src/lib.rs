@@ -14,6 +14,7 @@ pub mod error;
 pub mod experiment;
 pub mod frontier;
 pub mod learner;
+pub mod live;
 pub mod plot;
 pub mod policy;
 pub mod report;
