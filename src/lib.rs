@@ -21,6 +21,7 @@ pub mod report;
 pub mod reward;
 pub mod sim;
 pub mod stats;
+pub mod stream;
 pub mod sweep;
 pub mod trace;
 pub mod train;

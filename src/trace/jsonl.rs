@@ -18,6 +18,8 @@ pub struct JsonlSamples<R> {
     line: Vec<u8>,
     line_number: u64,
     failed: bool,
+    /// Go on after a bad line (I/O errors still end the stream).
+    keep_going: bool,
 }
 
 impl JsonlSamples<Box<dyn BufRead + Send>> {
@@ -37,7 +39,19 @@ impl<R: BufRead> JsonlSamples<R> {
             line: Vec::new(),
             line_number: 0,
             failed: false,
+            keep_going: false,
         }
+    }
+
+    /// Goes on reading after a bad line instead of stopping (a live stream skipping them).
+    pub fn keep_going(mut self) -> Self {
+        self.keep_going = true;
+        self
+    }
+
+    /// The 1-based number of the last line read.
+    pub fn line_number(&self) -> u64 {
+        self.line_number
     }
 
     fn next_sample(&mut self) -> Option<Result<Sample, TraceError>> {
@@ -86,7 +100,10 @@ impl<R: BufRead> Iterator for JsonlSamples<R> {
             return None;
         }
         let item = self.next_sample();
-        self.failed = matches!(item, Some(Err(_)));
+        self.failed = match &item {
+            Some(Err(e)) => !self.keep_going || e.location.is_none(),
+            _ => false,
+        };
         item
     }
 }
