@@ -74,6 +74,9 @@ impl<R: BufRead> JsonlSamples<R> {
     }
 
     fn parse_line(&self, at: Location) -> Result<RawSample, TraceError> {
+        if let Some(raw) = super::jsonl_fast::parse(&self.line) {
+            return Ok(raw);
+        }
         let parsed: JsonSample = serde_json::from_slice(&self.line).map_err(|e| {
             let truncated = e.is_eof() && !self.line.ends_with(b"\n");
             let message = if truncated {

@@ -8,6 +8,7 @@ mod column;
 mod csv;
 mod error;
 mod jsonl;
+mod jsonl_fast;
 mod npz;
 mod rows;
 mod stats;
