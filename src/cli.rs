@@ -81,6 +81,10 @@ pub enum Command {
     Stream(StreamArgs),
     /// Measure replay speed (decisions per second on one thread) and peak memory.
     Bench(BenchArgs),
+    /// Measure `splitee synth | splitee stream`: samples per second and the stream's peak
+    /// memory.
+    #[command(name = "bench-stream")]
+    BenchStream(BenchStreamArgs),
     /// Run a grid of settings (a config's [sweep] section) on all cores.
     #[command(after_help = SWEEP_EXAMPLES)]
     Sweep(SweepArgs),
@@ -355,6 +359,23 @@ fn parse_bounds(text: &str) -> Result<RewardBounds, String> {
         [lo, hi] if lo.is_finite() && hi.is_finite() && lo < hi => Ok(RewardBounds((lo, hi))),
         _ => Err("write the reward range as LO,HI with finite LO < HI".into()),
     }
+}
+
+/// `splitee bench-stream`.
+#[derive(Debug, Args)]
+pub struct BenchStreamArgs {
+    /// Samples piped from `splitee synth` into `splitee stream`.
+    #[arg(long, default_value_t = 10_000_000)]
+    pub samples: usize,
+    /// Exits of the synthetic samples.
+    #[arg(long, default_value_t = 12)]
+    pub exits: usize,
+    /// Policy of the stream.
+    #[arg(long, default_value = "splitee-s")]
+    pub policy: PolicySpec,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// A parsed threshold grid (a newtype, so clap does not read it as a repeated flag).

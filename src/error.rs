@@ -23,6 +23,9 @@ pub enum Error {
     State(#[from] crate::live::StateError),
     #[error("{name}: {message}")]
     Experiment { name: String, message: String },
+    /// A benchmark's child process failed.
+    #[error("{0}")]
+    Bench(String),
     #[error("{}: cannot write", path.display())]
     Write {
         path: PathBuf,

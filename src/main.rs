@@ -6,8 +6,8 @@ mod cli;
 use anyhow::{Context, Result};
 use clap::{CommandFactory, Parser};
 use cli::{
-    BenchArgs, Cli, Command, InspectArgs, MergeArgs, PlotArgs, ReproduceArgs, RunArgs,
-    StreamArgs, SweepArgs, SynthArgs, SynthFormat,
+    BenchArgs, BenchStreamArgs, Cli, Command, InspectArgs, MergeArgs, PlotArgs, ReproduceArgs,
+    RunArgs, StreamArgs, SweepArgs, SynthArgs, SynthFormat,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use splitee::config::RunSettings;
@@ -65,6 +65,7 @@ fn main() -> ExitCode {
         Command::Synth(args) => synth(&args),
         Command::Stream(args) => stream(&args),
         Command::Bench(args) => bench(&args),
+        Command::BenchStream(args) => bench_stream(&args),
         Command::Sweep(args) => sweep(&args),
         Command::Merge(args) => merge(&args),
         Command::Reproduce(args) => reproduce(&args),
@@ -141,8 +142,8 @@ fn synth(args: &SynthArgs) -> Result<()> {
         SynthFormat::Jsonl => write_jsonl(out, samples),
     };
     let Some(path) = &args.out else {
-        let stdout = std::io::stdout();
-        let mut out = std::io::BufWriter::new(stdout.lock());
+        // The writers buffer; standard output's own line buffer passes whole chunks through.
+        let mut out = std::io::stdout().lock();
         return ignore_closed_pipe(write(&mut out, &mut samples).and_then(|()| out.flush()));
     };
     // One file per phase of an abrupt drift (a single phase otherwise).
@@ -260,6 +261,16 @@ fn finish_on_signals<W: Write + Send + 'static>(
     _session: std::sync::Arc<std::sync::Mutex<splitee::stream::Session<W>>>,
 ) -> Result<()> {
     Ok(())
+}
+
+fn bench_stream(args: &BenchStreamArgs) -> Result<()> {
+    let exe = std::env::current_exe().context("cannot locate the splitee binary")?;
+    let result = splitee::bench::stream_pipe(&exe, args.samples, args.exits, args.policy)?;
+    if args.json {
+        print_stdout(&format!("{}\n", serde_json::to_string_pretty(&result)?))
+    } else {
+        print_stdout(&result.to_string())
+    }
 }
 
 fn bench(args: &BenchArgs) -> Result<()> {

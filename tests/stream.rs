@@ -644,3 +644,24 @@ fn stream_reads_files_and_gzipped_files() {
     );
     assert!(line.contains("JSON Lines"), "{line}");
 }
+
+#[test]
+fn bench_stream_times_the_whole_pipe() {
+    let out = splitee()
+        .args(["bench-stream", "--samples", "20000", "--exits", "4", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(result["decisions"], 20000, "every sample decided and read back");
+    assert!(result["samples_per_second"].as_f64().unwrap() > 0.0);
+    let rss = result["stream_peak_rss_bytes"].as_f64().unwrap();
+    assert!(rss > 1e5 && rss < 50e6, "{rss}");
+    let text = splitee()
+        .args(["bench-stream", "--samples", "5000", "--policy", "splitee"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout).into_owned();
+    assert!(text.contains("M samples/s (wall time of the whole pipe)"), "{text}");
+    assert!(text.contains("stream process: peak memory"), "{text}");
+}
