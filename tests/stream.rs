@@ -1,7 +1,7 @@
 //! `splitee stream` and the live learner: decisions equal a one-run replay's, a saved state
 //! resumes exactly, states from other settings or damaged ones are refused, bad lines stop or
 //! are skipped, decisions come out as samples arrive, Ctrl-C saves, and killing the process in
-//! the middle of a save leaves the previous state intact.
+//! the middle of a save leaves the previous state intact. Also runs the live example.
 
 mod common;
 
@@ -648,12 +648,22 @@ fn stream_reads_files_and_gzipped_files() {
 #[test]
 fn bench_stream_times_the_whole_pipe() {
     let out = splitee()
-        .args(["bench-stream", "--samples", "20000", "--exits", "4", "--json"])
+        .args([
+            "bench-stream",
+            "--samples",
+            "20000",
+            "--exits",
+            "4",
+            "--json",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let result: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(result["decisions"], 20000, "every sample decided and read back");
+    assert_eq!(
+        result["decisions"], 20000,
+        "every sample decided and read back"
+    );
     assert!(result["samples_per_second"].as_f64().unwrap() > 0.0);
     let rss = result["stream_peak_rss_bytes"].as_f64().unwrap();
     assert!(rss > 1e5 && rss < 50e6, "{rss}");
@@ -662,6 +672,38 @@ fn bench_stream_times_the_whole_pipe() {
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&text.stdout).into_owned();
-    assert!(text.contains("M samples/s (wall time of the whole pipe)"), "{text}");
+    assert!(
+        text.contains("M samples/s (wall time of the whole pipe)"),
+        "{text}"
+    );
     assert!(text.contains("stream process: peak memory"), "{text}");
+}
+
+/// The live example's logic, run as the example runs it.
+#[path = "../examples/live_device.rs"]
+#[allow(dead_code)]
+mod live_device;
+
+#[test]
+fn live_example_learns_the_best_split_without_labels() {
+    let report = live_device::run(40_000, 7).unwrap();
+    let text = report.to_string();
+    println!("{text}");
+    assert_eq!(report.decisions, 40_000);
+    assert!(
+        report.resumed_at > 0,
+        "the example saves and restores its learner"
+    );
+    // The learner settles on the best fixed split in hindsight and pays far less than running
+    // every sample to the final exit, within a few points of its accuracy.
+    assert_eq!(report.learned_split, report.best_split, "{text}");
+    assert!(
+        report.cost_per_sample < 0.7 * report.final_exit_cost,
+        "{text}"
+    );
+    assert!(
+        report.accuracy > report.final_exit_accuracy - 0.05,
+        "{text}"
+    );
+    assert!(text.contains("learned split"), "{text}");
 }
