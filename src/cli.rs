@@ -230,7 +230,8 @@ pub struct LearnerArgs {
     /// UCB exploration constant c. Default 1.
     #[arg(long = "ucb-c", value_name = "C")]
     pub ucb_c: Option<f64>,
-    /// Seed of the permutations and of random policies. Default 0.
+    /// Seed of the permutations, random policies and probes (`stream` uses run 0's streams, as
+    /// `run --runs 1`). Default 0.
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
     /// What side updates may read. Default strict.

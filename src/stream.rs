@@ -13,7 +13,7 @@
 
 use crate::error::{Error, Result};
 use crate::live::{LiveLearner, LiveSettings, Observed, StateError};
-use crate::trace::{JsonlSamples, Sample, TraceError, TraceFormat};
+use crate::trace::{push_float, push_int, JsonlSamples, Sample, TraceError, TraceFormat};
 use serde::Serialize;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -112,27 +112,6 @@ impl DecisionLine {
     }
 }
 
-/// A non-negative integer in decimal.
-fn push_int(out: &mut Vec<u8>, mut value: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (value % 10) as u8;
-        value /= 10;
-        if value == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[i..]);
-}
-
-/// A float as serde_json writes it (`null` if not finite).
-fn push_float(out: &mut Vec<u8>, value: f64) {
-    // Writing into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *out, &value);
-}
-
 /// Why a stream ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -169,7 +148,8 @@ pub struct Summary {
     pub most_played_arm: Option<String>,
     /// The decision count a state resumed from.
     pub resumed_at: Option<u64>,
-    /// Where the state was saved, if it was.
+    /// The state file, if there is a learner state in it (saved now, or unchanged since it was
+    /// loaded).
     pub saved: Option<PathBuf>,
     /// Peak resident memory of the process (Linux), in bytes.
     pub peak_rss_bytes: Option<u64>,
@@ -219,7 +199,7 @@ impl std::fmt::Display for Summary {
         if let Some(path) = &self.saved {
             writeln!(
                 f,
-                "  state saved to {} at {} decisions",
+                "  state in {}: {} decisions",
                 path.display(),
                 self.decisions
             )?;

@@ -528,7 +528,7 @@ fn each_decision_comes_out_before_the_next_sample_arrives_and_ctrl_c_saves() {
     assert_eq!(output.status.code(), Some(130), "{}", stderr(&output));
     let text = stderr(&output);
     assert!(
-        text.contains("interrupted") && text.contains("state saved to"),
+        text.contains("interrupted") && text.contains("state in"),
         "{text}"
     );
     let saved: Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();

@@ -6,7 +6,7 @@
 
 use super::validate::{open_maybe_gzipped, RawSample, SampleValidator};
 use super::{Location, Sample, TraceError};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
@@ -136,31 +136,18 @@ fn describe(error: &serde_json::Error) -> String {
     }
 }
 
-/// Writes samples as JSON Lines (`label` and `cost` only when present). Floats use the shortest
-/// round-trip formatting, so reading the stream back gives exactly the same samples.
+/// Writes samples as JSON Lines (`label` and `cost` only when present), as serde_json would
+/// write them. Floats use the shortest round-trip formatting, so reading the stream back gives
+/// exactly the same samples.
 pub fn write_jsonl<W: Write>(
     out: W,
     samples: impl IntoIterator<Item = Sample>,
 ) -> std::io::Result<()> {
-    #[derive(Serialize)]
-    struct JsonSampleRef<'a> {
-        conf: &'a [f64],
-        pred: &'a [u32],
-        #[serde(skip_serializing_if = "Option::is_none")]
-        label: Option<u32>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        cost: Option<&'a [f64]>,
-    }
-    let mut out = std::io::BufWriter::new(out);
+    let mut out = std::io::BufWriter::with_capacity(64 << 10, out);
+    let mut line = Vec::with_capacity(512);
     for sample in samples {
-        let json = JsonSampleRef {
-            conf: &sample.conf,
-            pred: &sample.pred,
-            label: sample.label,
-            cost: sample.cost.as_deref(),
-        };
-        serde_json::to_writer(&mut out, &json)?;
-        out.write_all(b"\n")?;
+        super::jsonl_fast::write_line(&mut line, &sample);
+        out.write_all(&line)?;
     }
     out.flush()
 }
