@@ -19,7 +19,7 @@
 //! running totals and a fingerprint of the settings) is saved as JSON and refused on load when
 //! it comes from other settings or does not check out.
 
-use crate::arms::{ArmLabel, Arms};
+use crate::arms::{ArmLabel, ArmSpace, Arms};
 use crate::config::RunSettings;
 use crate::cost::{CostError, CostModel, ReportedCost};
 use crate::learner::{Choice, Learner, LearnerState};
@@ -79,8 +79,33 @@ impl LiveSettings {
     }
 
     /// Refuses what cannot run live: the best fixed arm in hindsight (it needs the whole
-    /// stream) and oracle observation (it reads the final confidence of samples that exited).
+    /// stream) and oracle observation (it reads the final confidence of samples that exited);
+    /// and values a config would refuse (alpha, probe, UCB constant, threshold grid).
     pub fn check(&self) -> Result<(), LiveError> {
+        let invalid = |message: String| Err(LiveError::Unsupported(message));
+        if !(self.alpha > 0.0 && self.alpha <= 1.0) {
+            return invalid(format!("alpha must be in (0, 1], got {}", self.alpha));
+        }
+        if !(self.probe > 0.0 && self.probe <= 1.0) {
+            return invalid(format!(
+                "the probe probability must be in (0, 1], got {}",
+                self.probe
+            ));
+        }
+        if !(self.ucb_c.is_finite() && self.ucb_c >= 0.0) {
+            return invalid(format!(
+                "the UCB constant must be finite and >= 0, got {}",
+                self.ucb_c
+            ));
+        }
+        if matches!(
+            self.policy.arms,
+            ArmSpace::Joint | ArmSpace::ThresholdsAt(_)
+        ) {
+            if let Err(message) = crate::arms::check_thresholds(&self.thresholds) {
+                return invalid(message);
+            }
+        }
         if self.policy.kind == PolicyKind::BestFixed {
             return Err(LiveError::Unsupported(format!(
                 "policy `{}` needs the whole stream in hindsight; it cannot run live",
@@ -886,6 +911,51 @@ mod tests {
             LiveLearner::new(&settings, 3, false).is_err(),
             "samples without costs"
         );
+    }
+
+    #[test]
+    fn settings_a_config_would_refuse_are_refused() {
+        for (bad, expected) in [
+            (
+                LiveSettings {
+                    alpha: 0.0,
+                    ..settings("splitee")
+                },
+                "alpha",
+            ),
+            (
+                LiveSettings {
+                    probe: 0.0,
+                    ..settings("splitee")
+                },
+                "probe",
+            ),
+            (
+                LiveSettings {
+                    ucb_c: f64::NAN,
+                    ..settings("splitee")
+                },
+                "UCB constant",
+            ),
+            (
+                LiveSettings {
+                    thresholds: vec![],
+                    ..settings("joint-ucb")
+                },
+                "grid is empty",
+            ),
+            (settings("best-fixed"), "hindsight"),
+            (settings("splitee-s:oracle"), "oracle"),
+        ] {
+            let message = LiveLearner::new(&bad, 4, false).unwrap_err().to_string();
+            assert!(message.contains(expected), "{message}");
+        }
+        // The split arms do not use the grid.
+        let splits = LiveSettings {
+            thresholds: vec![],
+            ..settings("splitee")
+        };
+        assert!(LiveLearner::new(&splits, 4, false).is_ok());
     }
 
     #[test]

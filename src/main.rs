@@ -16,6 +16,7 @@ use splitee::experiment::{
 };
 use splitee::report::Markdown;
 use splitee::report::{write_atomic_with, Exporter, Json, Table};
+use splitee::stream::note;
 use splitee::sweep::{read_report, LoadedSweep, SweepSettings};
 use splitee::trace::{self, synth::SynthParams, write_csv, write_jsonl, TraceStats};
 use std::io::Write;
@@ -76,7 +77,7 @@ fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("splitee: {}", one_line(&e));
+            note(&format!("splitee: {}\n", one_line(&e)));
             ExitCode::from(2)
         }
     }
@@ -214,18 +215,21 @@ fn stream(args: &StreamArgs) -> Result<()> {
     let session = Session::start(live, options, out)?;
     if let Some(path) = &args.state {
         match session.resumed_at() {
-            Some(steps) => eprintln!("splitee: resumed from {} at {steps} decisions", path.display()),
-            None => eprintln!(
-                "splitee: {} does not exist yet; starting a new learner",
+            Some(steps) => note(&format!(
+                "splitee: resumed from {} at {steps} decisions\n",
                 path.display()
-            ),
+            )),
+            None => note(&format!(
+                "splitee: {} does not exist yet; starting a new learner\n",
+                path.display()
+            )),
         }
     }
     let session = Arc::new(Mutex::new(session));
     finish_on_signals(Arc::clone(&session))?;
     let ended = splitee::stream::run(input, &session)?;
     if let Some(summary) = ended.summary {
-        eprint!("{summary}");
+        note(&summary.to_string());
     }
     match ended.error {
         Some(e) => Err(e.into()),
@@ -246,9 +250,9 @@ fn finish_on_signals<W: Write + Send + 'static>(
         if let Some(signal) = signals.forever().next() {
             let mut session = splitee::stream::lock(&session);
             match session.finish(splitee::stream::End::Interrupted) {
-                Ok(Some(summary)) => eprint!("{summary}"),
+                Ok(Some(summary)) => note(&summary.to_string()),
                 Ok(None) => {}
-                Err(e) => eprintln!("splitee: {}", one_line(&e.into())),
+                Err(e) => note(&format!("splitee: {}\n", one_line(&e.into()))),
             }
             std::process::exit(128 + signal);
         }

@@ -226,6 +226,8 @@ pub struct Session<W: Write> {
     started: Instant,
     summary: Option<Summary>,
     output_closed: bool,
+    /// A write error (other than a closed output) was reported.
+    write_failed: bool,
     /// The decision line being written.
     line: Vec<u8>,
 }
@@ -257,6 +259,7 @@ impl<W: Write> Session<W> {
             started: Instant::now(),
             summary: None,
             output_closed: false,
+            write_failed: false,
             line: Vec::with_capacity(256),
         })
     }
@@ -279,10 +282,10 @@ impl<W: Write> Session<W> {
             Err(e) if self.options.on_error == OnError::Skip && e.location.is_some() => {
                 self.skipped += 1;
                 if self.skipped <= REPORTED_BAD_LINES {
-                    eprintln!("splitee: skipped {e}");
+                    note(&format!("splitee: skipped {e}\n"));
                 }
                 if self.skipped == REPORTED_BAD_LINES {
-                    eprintln!("splitee: further bad lines are skipped without a report");
+                    note("splitee: further bad lines are skipped without a report\n");
                 }
                 return Ok(Flow::Continue);
             }
@@ -334,13 +337,15 @@ impl<W: Write> Session<W> {
         };
         self.samples += 1;
         self.unsaved += 1;
-        if self.write_line(&line).is_err() {
-            return Ok(Flow::Stop(End::OutputClosed));
+        let written = self.write_line(&line);
+        if let Err(e) = written {
+            return self.output_failed(e);
         }
         let every = self.options.save_every;
         if self.options.state.is_some() && every > 0 && self.unsaved >= every {
-            if self.flush().is_err() {
-                return Ok(Flow::Stop(End::OutputClosed));
+            // The decisions go out before the state that includes them is saved.
+            if let Err(e) = self.flush() {
+                return self.output_failed(e);
             }
             self.save()?;
         }
@@ -374,7 +379,21 @@ impl<W: Write> Session<W> {
         }
     }
 
+    /// A closed output (its reader has gone: `splitee stream | head`) ends the stream normally;
+    /// another write error is an error.
+    fn output_failed(&mut self, error: std::io::Error) -> Result<Flow> {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            Ok(Flow::Stop(End::OutputClosed))
+        } else {
+            Err(Error::Write {
+                path: PathBuf::from("standard output"),
+                source: error,
+            })
+        }
+    }
+
     fn write_line(&mut self, line: &DecisionLine) -> std::io::Result<()> {
+        // After a failed write, later ones are not attempted (the failure was handled).
         if self.output_closed {
             return Err(std::io::ErrorKind::BrokenPipe.into());
         }
@@ -414,7 +433,7 @@ impl<W: Write> Session<W> {
         if self.summary.is_some() {
             return Ok(None);
         }
-        let _ = self.flush();
+        let flushed = self.flush();
         let saved = if self.unsaved > 0 || self.resumed_at.is_none() {
             self.save()?
         } else {
@@ -466,8 +485,22 @@ impl<W: Write> Session<W> {
             peak_rss_bytes: crate::bench::peak_rss_bytes(),
         };
         self.summary = Some(summary.clone());
+        if let Err(e) = flushed {
+            if e.kind() != std::io::ErrorKind::BrokenPipe && !self.write_failed {
+                self.write_failed = true;
+                return Err(Error::Write {
+                    path: PathBuf::from("standard output"),
+                    source: e,
+                });
+            }
+        }
         Ok(Some(summary))
     }
+}
+
+/// Writes `text` to standard error; a closed standard error does not stop the stream.
+pub fn note(text: &str) {
+    let _ = std::io::stderr().write_all(text.as_bytes());
 }
 
 /// Locks the session, whatever happened to another holder.
@@ -624,6 +657,17 @@ pub fn run<W: Write>(input: Input, session: &Mutex<Session<W>>) -> Result<Ended>
             Err(e) => break (End::Failed, Some(e)),
         }
     };
-    let summary = lock(session).finish(end)?;
+    let summary = match lock(session).finish(end) {
+        Ok(summary) => summary,
+        // The summary was taken; only the final flush failed.
+        Err(e @ Error::Write { .. }) => {
+            let summary = lock(session).summary.clone();
+            return Ok(Ended {
+                summary,
+                error: error.or(Some(e)),
+            });
+        }
+        Err(e) => return Err(e),
+    };
     Ok(Ended { summary, error })
 }

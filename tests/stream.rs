@@ -707,3 +707,48 @@ fn live_example_learns_the_best_split_without_labels() {
     );
     assert!(text.contains("learned split"), "{text}");
 }
+
+#[test]
+fn a_closed_output_ends_the_stream_and_a_failing_one_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = write_file(
+        dir.path(),
+        "s.jsonl",
+        &jsonl(&samples(100_000, 4, 81, false)),
+    );
+    let state = dir.path().join("s.json");
+    // `splitee stream | head -1`: the reader goes away after one line.
+    let mut child = splitee()
+        .args([
+            "stream",
+            input.to_str().unwrap(),
+            "--state",
+            state.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    drop(out);
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("output closed"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(state.exists(), "the state is saved");
+    // A full disk is an error, not a normal end.
+    if Path::new("/dev/full").exists() {
+        let full = splitee()
+            .args(["stream", input.to_str().unwrap()])
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .output()
+            .unwrap();
+        let line = error_line(&full);
+        assert!(line.contains("standard output: cannot write"), "{line}");
+    }
+}
