@@ -113,8 +113,8 @@ impl Ucb {
         }
     }
 
-    /// `means` and `rsqrt` of `arm` from its sum and count, as [`Ucb::record`] sets them.
-    #[inline]
+    /// `means` and `rsqrt` of `arm` from its sum and count, as [`Ucb::record`] sets them (for a
+    /// restored state).
     fn refresh(&mut self, arm: usize) {
         let n = self.counts[arm] as f64;
         if n == 0.0 {
@@ -130,11 +130,14 @@ impl Ucb {
     fn record(&mut self, arm: usize, reward: f64) {
         self.sums[arm] += reward;
         self.counts[arm] += 1;
-        if self.counts[arm] == 1 {
+        let n = self.counts[arm] as f64;
+        if n == 1.0 {
             self.unplayed -= 1;
         }
         // One division: these feed only the fast index, whose error bound covers an ulp here.
-        self.refresh(arm);
+        let inverse = 1.0 / n;
+        self.means[arm] = self.sums[arm] * inverse;
+        self.rsqrt[arm] = inverse.sqrt();
         if let Some(lead) = self.lead.as_mut().filter(|l| l.leader != arm) {
             let index = self.means[arm] + lead.scale * self.rsqrt[arm];
             lead.bound = lead.bound.max(index);
