@@ -220,3 +220,163 @@ pub fn paper_grid(samples: usize, exits: usize, runs: usize) -> Result<PaperGrid
         seconds: start.elapsed().as_secs_f64(),
     })
 }
+
+/// `splitee synth --format jsonl | splitee stream`, timed as a whole.
+#[derive(Debug, Clone, Serialize)]
+pub struct StreamBenchResult {
+    pub samples: usize,
+    pub exits: usize,
+    pub policy: String,
+    /// Wall time from starting both processes until the stream has exited.
+    pub seconds: f64,
+    /// `samples / seconds`.
+    pub samples_per_second: f64,
+    /// Peak resident memory of the stream process (its `ru_maxrss`), in bytes.
+    pub stream_peak_rss_bytes: Option<u64>,
+    /// CPU time (user + system) of the stream process.
+    pub stream_cpu_seconds: Option<f64>,
+    /// The decisions the stream wrote (counted by this process, which reads its output).
+    pub decisions: u64,
+}
+
+impl std::fmt::Display for StreamBenchResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "splitee synth --samples {} --exits {} --format jsonl | splitee stream --policy {}",
+            self.samples, self.exits, self.policy
+        )?;
+        writeln!(
+            f,
+            "  {} decisions in {:.2} s: {:.2} M samples/s (wall time of the whole pipe)",
+            self.decisions,
+            self.seconds,
+            self.samples_per_second / 1e6
+        )?;
+        match (self.stream_peak_rss_bytes, self.stream_cpu_seconds) {
+            (Some(rss), Some(cpu)) => writeln!(
+                f,
+                "  stream process: peak memory {:.1} MB (max RSS), {:.2} s CPU ({:.2} M samples per CPU second)",
+                rss as f64 / 1e6,
+                cpu,
+                self.samples as f64 / cpu / 1e6
+            ),
+            _ => writeln!(f, "  stream process: peak memory unknown on this platform"),
+        }
+    }
+}
+
+/// Runs `exe synth --samples N --exits L --format jsonl | exe stream --policy P`, reading the
+/// stream's decisions as a consumer would (counting lines), and measures the wall time of the
+/// whole pipe and the stream process's peak memory and CPU time (from `wait4`).
+pub fn stream_pipe(
+    exe: &std::path::Path,
+    samples: usize,
+    exits: usize,
+    policy: PolicySpec,
+) -> Result<StreamBenchResult> {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let failed = |what: &str, e: std::io::Error| crate::Error::Bench(format!("{what}: {e}"));
+    let start = Instant::now();
+    let mut synth = Command::new(exe)
+        .args(["synth", "--format", "jsonl", "--seed", "1"])
+        .args([
+            "--samples",
+            &samples.to_string(),
+            "--exits",
+            &exits.to_string(),
+        ])
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| failed("cannot start splitee synth", e))?;
+    let synth_out = synth
+        .stdout
+        .take()
+        .ok_or_else(|| crate::Error::Bench("splitee synth has no output pipe".into()))?;
+    let mut stream = Command::new(exe)
+        .args(["stream", "--policy", &policy.to_string()])
+        .stdin(synth_out)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| failed("cannot start splitee stream", e))?;
+    let mut errors = stream.stderr.take();
+    let stderr = std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(e) = errors.as_mut() {
+            let _ = e.read_to_string(&mut text);
+        }
+        text
+    });
+    // Count the decisions as they come, 64 KiB at a time.
+    let mut out = stream
+        .stdout
+        .take()
+        .ok_or_else(|| crate::Error::Bench("splitee stream has no output pipe".into()))?;
+    let mut buffer = vec![0u8; 64 << 10];
+    let mut decisions = 0u64;
+    loop {
+        let n = out
+            .read(&mut buffer)
+            .map_err(|e| failed("cannot read the stream's output", e))?;
+        if n == 0 {
+            break;
+        }
+        decisions += buffer[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+    }
+    let (status, usage) = wait_with_usage(&mut stream)?;
+    let seconds = start.elapsed().as_secs_f64();
+    let _ = synth.wait();
+    let stderr = stderr.join().unwrap_or_default();
+    if !status {
+        return Err(crate::Error::Bench(format!(
+            "splitee stream failed: {}",
+            stderr.lines().last().unwrap_or("no message")
+        )));
+    }
+    Ok(StreamBenchResult {
+        samples,
+        exits,
+        policy: policy.to_string(),
+        seconds,
+        samples_per_second: samples as f64 / seconds,
+        stream_peak_rss_bytes: usage.map(|u| u.0),
+        stream_cpu_seconds: usage.map(|u| u.1),
+        decisions,
+    })
+}
+
+/// Waits for `child`; whether it succeeded, and its peak RSS (bytes) and CPU seconds when the
+/// platform reports them.
+#[cfg(unix)]
+fn wait_with_usage(child: &mut std::process::Child) -> Result<(bool, Option<(u64, f64)>)> {
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value to be overwritten.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: valid pointers to a status and a rusage; `pid` is our child, not yet reaped.
+    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    if reaped != pid {
+        return Err(crate::Error::Bench(format!(
+            "cannot wait for splitee stream: {}",
+            std::io::Error::last_os_error()
+        )));
+    }
+    let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    // Linux reports ru_maxrss in KiB.
+    let rss = usage.ru_maxrss as u64 * 1024;
+    Ok((
+        ok,
+        Some((rss, seconds(usage.ru_utime) + seconds(usage.ru_stime))),
+    ))
+}
+
+#[cfg(not(unix))]
+fn wait_with_usage(child: &mut std::process::Child) -> Result<(bool, Option<(u64, f64)>)> {
+    let status = child
+        .wait()
+        .map_err(|e| crate::Error::Bench(format!("cannot wait for splitee stream: {e}")))?;
+    Ok((status.success(), None))
+}

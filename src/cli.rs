@@ -5,6 +5,7 @@ use splitee::config::{CompatCost, CompatName, CostModelName, Overrides};
 use splitee::policy::PolicySpec;
 use splitee::reward::{Observation, RewardKind};
 use splitee::sim::Order;
+use splitee::stream::OnError;
 use splitee::sweep::Shard;
 use splitee::trace::synth::Drift;
 use std::path::PathBuf;
@@ -32,14 +33,25 @@ macro_rules! synth_examples {
     };
 }
 
+macro_rules! stream_examples {
+    () => {
+        "  splitee stream samples.jsonl                  decide each sample, one JSON line out per sample
+  splitee synth --samples 1000000 --format jsonl | splitee stream --policy splitee-s
+  feed | splitee stream --state learner.json --save-every 10000 --on-error skip"
+    };
+}
+
 const EXAMPLES: &str = concat!(
     "Examples:\n",
     run_examples!(),
     "\n",
     inspect_examples!(),
     "\n",
-    synth_examples!()
+    synth_examples!(),
+    "\n",
+    stream_examples!()
 );
+const STREAM_EXAMPLES: &str = concat!("Examples:\n", stream_examples!());
 const RUN_EXAMPLES: &str = concat!("Examples:\n", run_examples!());
 const INSPECT_EXAMPLES: &str = concat!("Examples:\n", inspect_examples!());
 const SYNTH_EXAMPLES: &str = concat!("Examples:\n", synth_examples!());
@@ -64,8 +76,16 @@ pub enum Command {
     /// Write a seeded synthetic trace whose confidence and accuracy rise with depth.
     #[command(after_help = SYNTH_EXAMPLES)]
     Synth(SynthArgs),
+    /// Decide JSON Lines samples as they arrive (stdin or a file), one JSON decision per line
+    /// out; keep the learner's state in a file.
+    #[command(after_help = STREAM_EXAMPLES)]
+    Stream(StreamArgs),
     /// Measure replay speed (decisions per second on one thread) and peak memory.
     Bench(BenchArgs),
+    /// Measure `splitee synth | splitee stream`: samples per second and the stream's peak
+    /// memory.
+    #[command(name = "bench-stream")]
+    BenchStream(BenchStreamArgs),
     /// Run a grid of settings (a config's [sweep] section) on all cores.
     #[command(after_help = SWEEP_EXAMPLES)]
     Sweep(SweepArgs),
@@ -181,16 +201,15 @@ pub struct BenchArgs {
     pub json: bool,
 }
 
+/// The settings of a learner, shared by `run` and `stream`: a config and the flags that
+/// override it.
 #[derive(Debug, Args)]
-pub struct RunArgs {
-    /// Trace file (.csv, .jsonl, .npz); repeat to replay several in order. Default: the
-    /// embedded synthetic trace.
-    #[arg(long = "trace", value_name = "PATH")]
-    pub traces: Vec<PathBuf>,
+pub struct LearnerArgs {
     /// TOML config with [trace], [cost], [policy] and [run] sections; flags override it.
     #[arg(long, value_name = "FILE.toml")]
     pub config: Option<PathBuf>,
-    /// Policy to run; repeat for several: splitee, splitee-s, final-exit, device-ee, random,
+    /// Policy to run; repeat for several (`run` only; `stream` runs one, default splitee-s):
+    /// splitee, splitee-s, final-exit, device-ee, random,
     /// random-run, fixed:K, best-fixed, the zoo (ucb1:C, ucb-v, ucb-tuned, kl-ucb, thompson,
     /// eps-greedy:E, exp3:G, exp3-ix:ETA, sw-ucb:W, d-ucb:G; +s for side observations), over
     /// other arms with joint:NAME (joint-ucb), threshold:K:NAME or alpha:A:NAME, and with
@@ -215,15 +234,10 @@ pub struct RunArgs {
     /// UCB exploration constant c. Default 1.
     #[arg(long = "ucb-c", value_name = "C")]
     pub ucb_c: Option<f64>,
-    /// Independent runs. Default 20.
-    #[arg(long, value_name = "R")]
-    pub runs: Option<usize>,
-    /// Seed of the permutations and of random policies. Default 0.
+    /// Seed of the permutations, random policies and probes (`stream` uses run 0's streams, as
+    /// `run --runs 1`). Default 0.
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
-    /// Sample order in each run. Default shuffle.
-    #[arg(long, value_enum)]
-    pub order: Option<Order>,
     /// What side updates may read. Default strict.
     #[arg(long, value_enum)]
     pub observation: Option<Observation>,
@@ -237,6 +251,42 @@ pub struct RunArgs {
     /// Label-free reward the policies learn from. Default splitee.
     #[arg(long, value_enum)]
     pub reward: Option<RewardKind>,
+}
+
+impl LearnerArgs {
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            policies: self.policies.clone(),
+            alpha: self.alpha,
+            lambda: self.lambda,
+            offload: self.offload_cost,
+            mu: self.mu,
+            cost_model: self.cost_model,
+            ucb_c: self.ucb_c,
+            seed: self.seed,
+            observation: self.observation,
+            thresholds: self.thresholds.clone().map(|t| t.0),
+            probe: self.probe,
+            reward: self.reward,
+            ..Overrides::default()
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Trace file (.csv, .jsonl, .npz); repeat to replay several in order. Default: the
+    /// embedded synthetic trace.
+    #[arg(long = "trace", value_name = "PATH")]
+    pub traces: Vec<PathBuf>,
+    #[command(flatten)]
+    pub learner: LearnerArgs,
+    /// Independent runs. Default 20.
+    #[arg(long, value_name = "R")]
+    pub runs: Option<usize>,
+    /// Sample order in each run. Default shuffle.
+    #[arg(long, value_enum)]
+    pub order: Option<Order>,
     /// Reproduce published code decision for decision.
     #[arg(long, value_enum)]
     pub compat: Option<CompatName>,
@@ -258,24 +308,79 @@ impl RunArgs {
     pub fn overrides(&self) -> Overrides {
         Overrides {
             traces: self.traces.clone(),
-            policies: self.policies.clone(),
-            alpha: self.alpha,
-            lambda: self.lambda,
-            offload: self.offload_cost,
-            mu: self.mu,
-            cost_model: self.cost_model,
-            ucb_c: self.ucb_c,
             runs: self.runs,
-            seed: self.seed,
             order: self.order,
-            observation: self.observation,
-            thresholds: self.thresholds.clone().map(|t| t.0),
-            probe: self.probe,
-            reward: self.reward,
             compat: self.compat,
             compat_cost: self.compat_cost,
+            ..self.learner.overrides()
         }
     }
+}
+
+/// `splitee stream`.
+#[derive(Debug, Args)]
+pub struct StreamArgs {
+    /// JSON Lines samples, one {"conf": [...], "pred": [...], "label": y, "cost": [...]} per
+    /// line (label and cost optional); `-` or absent reads standard input; `.gz` is gunzipped.
+    #[arg(value_name = "INPUT")]
+    pub input: Option<PathBuf>,
+    #[command(flatten)]
+    pub learner: LearnerArgs,
+    /// The range rewards lie in, for policies that rescale them (ucb-v, ucb-tuned, kl-ucb,
+    /// thompson, exp3, exp3-ix). Default: from the cost model; needed with measured costs.
+    #[arg(long = "reward-bounds", value_name = "LO,HI", value_parser = parse_bounds,
+          allow_hyphen_values = true)]
+    pub reward_bounds: Option<RewardBounds>,
+    /// Learner state: loaded at the start if the file exists, saved (atomically) at the end,
+    /// every --save-every samples, after a bad line and on Ctrl-C.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Save the state every N samples (0: only at the end).
+    #[arg(long = "save-every", value_name = "N", default_value_t = 100_000)]
+    pub save_every: u64,
+    /// A line that is not a valid sample stops the stream (the default; the state is saved)
+    /// or is reported, skipped and counted.
+    #[arg(long = "on-error", value_enum, default_value_t = OnError::Stop)]
+    pub on_error: OnError,
+    /// Test hook: pause this many milliseconds halfway through writing each save.
+    #[arg(long = "save-pause-ms", hide = true)]
+    pub save_pause_ms: Option<u64>,
+}
+
+/// A reward range `LO,HI` (a newtype, so clap does not read it as a repeated flag).
+#[derive(Debug, Clone, Copy)]
+pub struct RewardBounds(pub (f64, f64));
+
+fn parse_bounds(text: &str) -> Result<RewardBounds, String> {
+    let values: Vec<f64> = text
+        .split(',')
+        .map(|v| {
+            v.trim()
+                .parse::<f64>()
+                .map_err(|_| format!("`{v}` is not a number"))
+        })
+        .collect::<Result<_, _>>()?;
+    match values[..] {
+        [lo, hi] if lo.is_finite() && hi.is_finite() && lo < hi => Ok(RewardBounds((lo, hi))),
+        _ => Err("write the reward range as LO,HI with finite LO < HI".into()),
+    }
+}
+
+/// `splitee bench-stream`.
+#[derive(Debug, Args)]
+pub struct BenchStreamArgs {
+    /// Samples piped from `splitee synth` into `splitee stream`.
+    #[arg(long, default_value_t = 10_000_000)]
+    pub samples: usize,
+    /// Exits of the synthetic samples.
+    #[arg(long, default_value_t = 12)]
+    pub exits: usize,
+    /// Policy of the stream.
+    #[arg(long, default_value = "splitee-s")]
+    pub policy: PolicySpec,
+    /// Print the figures as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// A parsed threshold grid (a newtype, so clap does not read it as a repeated flag).

@@ -238,8 +238,18 @@ impl CostModel {
 
     /// Ties the model to a trace's exits, checking lengths and that measured costs exist.
     pub fn resolve(&self, trace: &Trace) -> Result<ResolvedCosts, CostError> {
+        self.resolve_for(trace.exits(), trace.has_costs(), trace.source())
+    }
+
+    /// Ties the model to `exits` exits of samples that carry measured costs or not (a live
+    /// stream, before any trace exists); `source` names the samples in messages.
+    pub fn resolve_for(
+        &self,
+        exits: usize,
+        has_costs: bool,
+        source: &std::path::Path,
+    ) -> Result<ResolvedCosts, CostError> {
         self.validate()?;
-        let exits = trace.exits();
         let fixed_processing = match &self.processing {
             ProcessingCost::Linear { lambda, depths } => {
                 let depths = match depths {
@@ -267,12 +277,12 @@ impl CostModel {
                 Some(table.clone())
             }
             ProcessingCost::Measured => {
-                if !trace.has_costs() {
+                if !has_costs {
                     return Err(cost_error(
                         "cost.model",
                         format!(
                             "\"measured\" needs cost_k columns, which {} does not have",
-                            trace.source().display()
+                            source.display()
                         ),
                     ));
                 }
@@ -370,6 +380,11 @@ impl ResolvedCosts {
     /// Whether `proc(k)` is the same for every sample (so it need not be refilled per sample).
     pub fn is_fixed(&self) -> bool {
         self.fixed_processing.is_some()
+    }
+
+    /// `proc(k)` per 0-based exit, when it is the same for every sample.
+    pub fn fixed_processing(&self) -> Option<&[f64]> {
+        self.fixed_processing.as_deref()
     }
 
     #[inline]

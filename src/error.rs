@@ -18,8 +18,15 @@ pub enum Error {
     Plot(Box<crate::plot::PlotError>),
     #[error(transparent)]
     Merge(#[from] crate::sweep::MergeError),
+    #[error(transparent)]
+    Live(#[from] crate::live::LiveError),
+    #[error(transparent)]
+    State(#[from] crate::live::StateError),
     #[error("{name}: {message}")]
     Experiment { name: String, message: String },
+    /// A benchmark's child process failed.
+    #[error("{0}")]
+    Bench(String),
     #[error("{}: cannot write", path.display())]
     Write {
         path: PathBuf,

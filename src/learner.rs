@@ -7,6 +7,8 @@ use crate::policy::{AnyPolicy, Policy, PolicySpec, RunContext};
 use crate::reward::{Action, Feedback, Observation, Outcome, RewardModel, SampleRow};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::borrow::Borrow;
 
 /// What to do with the next sample.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,11 +19,12 @@ pub struct Choice {
     pub probe: bool,
 }
 
-/// A policy with the reward model it learns under and what it may observe.
+/// A policy with the reward model it learns under and what it may observe. The model is
+/// borrowed (`&RewardModel`, as the simulator shares one among runs) or owned (a live loop).
 #[derive(Debug, Clone)]
-pub struct Learner<'m> {
+pub struct Learner<M> {
     policy: AnyPolicy,
-    model: &'m RewardModel,
+    model: M,
     observation: Observation,
     /// Probe probability `p` and its random stream, when probing (unbiased observation of a
     /// side-observing policy).
@@ -30,13 +33,27 @@ pub struct Learner<'m> {
     steps: usize,
 }
 
-impl<'m> Learner<'m> {
+/// What a learner has learned, to save and restore: the policy's statistics and random
+/// streams, the number of decisions and the probe stream.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LearnerState {
+    pub steps: u64,
+    pub policy: AnyPolicy,
+    /// The probe stream of unbiased observation, when probing.
+    pub probe_rng: Option<ChaCha8Rng>,
+}
+
+/// More decisions than a saved state may claim: far beyond any stream, small enough that step
+/// arithmetic cannot overflow.
+const MAX_STEPS: u64 = 1 << 53;
+
+impl<M: Borrow<RewardModel>> Learner<M> {
     /// A fresh learner for `spec` over `model`'s arms. `observation` is the run's model (the
     /// spec may override it); `probe` is the probe probability of unbiased observation, and
     /// `probe_seed` seeds its draws.
     pub fn new(
         spec: &PolicySpec,
-        model: &'m RewardModel,
+        model: M,
         ctx: &RunContext,
         observation: Observation,
         probe: f64,
@@ -70,18 +87,14 @@ impl<'m> Learner<'m> {
     /// other entries are never read (under oracle observation every entry is).
     #[inline]
     pub fn observe(&mut self, row: &SampleRow, choice: Choice) -> Outcome {
-        let mut outcome = self.model.play(row, choice.action);
+        let model = self.model.borrow();
+        let mut outcome = model.play(row, choice.action);
         if choice.probe {
-            self.model.probe(&mut outcome);
+            model.probe(&mut outcome);
         }
         let p = self.probe.as_ref().map_or(1.0, |(p, _)| *p);
-        self.policy.observe(&Feedback::new(
-            &outcome,
-            row,
-            self.model,
-            self.observation,
-            p,
-        ));
+        self.policy
+            .observe(&Feedback::new(&outcome, row, model, self.observation, p));
         self.steps += 1;
         outcome
     }
@@ -95,12 +108,163 @@ impl<'m> Learner<'m> {
         &self.policy
     }
 
-    pub fn model(&self) -> &'m RewardModel {
-        self.model
+    pub fn model(&self) -> &RewardModel {
+        self.model.borrow()
+    }
+
+    /// The observation model the policy runs under.
+    pub fn observation(&self) -> Observation {
+        self.observation
+    }
+
+    /// Whether samples that exit on the device are sometimes probed (sent to the cloud too).
+    pub fn probes(&self) -> bool {
+        self.probe.is_some()
     }
 
     /// Decisions made so far.
     pub fn steps(&self) -> usize {
         self.steps
+    }
+
+    /// What the learner has learned so far.
+    pub fn state(&self) -> LearnerState {
+        LearnerState {
+            steps: self.steps as u64,
+            policy: self.policy.clone(),
+            probe_rng: self.probe.as_ref().map(|(_, rng)| rng.clone()),
+        }
+    }
+
+    /// Continues from `state`, saved by a learner built with the same settings (this learner
+    /// is one freshly built from them). A state that does not fit them is refused, and the
+    /// learner left as it was.
+    pub fn restore(&mut self, state: LearnerState) -> Result<(), String> {
+        if state.steps > MAX_STEPS {
+            return Err(format!("steps is {}, beyond any stream", state.steps));
+        }
+        let mut policy = state.policy;
+        policy.restore(&self.policy, state.steps)?;
+        let probe = match (&self.probe, state.probe_rng) {
+            (Some((p, _)), Some(rng)) => Some((*p, rng)),
+            (None, None) => None,
+            (Some(_), None) => return Err("the probe stream is missing".into()),
+            (None, Some(_)) => return Err("a probe stream is saved but nothing probes".into()),
+        };
+        self.policy = policy;
+        self.probe = probe;
+        self.steps = state.steps as usize;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arms::ArmSpace;
+    use crate::cost::{CostModel, ReportedCost};
+    use crate::trace::{Sample, TraceBuilder};
+
+    /// A 5-exit model over the arms of `space`, and a row to fill.
+    fn model(space: ArmSpace) -> (RewardModel, SampleRow) {
+        let mut b = TraceBuilder::new(std::path::Path::new("t"));
+        b.push(Sample {
+            conf: vec![0.5; 5],
+            pred: vec![0; 5],
+            label: None,
+            cost: None,
+        });
+        let trace = b.finish().unwrap();
+        let costs = CostModel::linear(0.1, 0.3).resolve(&trace).unwrap();
+        let model = RewardModel::new(0.7, costs, ReportedCost::Standard, 0.1)
+            .with_space(space, &[0.6, 0.8]);
+        let row = SampleRow::new(&trace, model.costs());
+        (model, row)
+    }
+
+    /// A learner restored from another's state decides as the original from then on; a state
+    /// of another policy or of other parameters is refused.
+    #[test]
+    fn a_restored_learner_continues_exactly() {
+        for name in [
+            "splitee",
+            "splitee-s:unbiased",
+            "joint-ucb",
+            "ucb-v+s",
+            "ucb-tuned",
+            "kl-ucb+s",
+            "thompson",
+            "eps-greedy:0.3+s",
+            "exp3:0.2",
+            "exp3-ix:0.1",
+            "sw-ucb:9+s",
+            "d-ucb:0.9",
+            "random",
+            "random-run",
+            "device-ee",
+            "fixed:2",
+        ] {
+            let spec: PolicySpec = name.parse().unwrap();
+            let (model, mut row) = model(spec.arms);
+            let ctx = RunContext {
+                arms: model.arms().len(),
+                best_arm: 0,
+                seed: 3,
+                ucb_c: 1.0,
+                reward_bounds: model.reward_bounds(&row),
+            };
+            let new = || Learner::new(&spec, &model, &ctx, Observation::Strict, 0.3, 9);
+            let mut rng = ChaCha8Rng::seed_from_u64(1);
+            let mut step = |learner: &mut Learner<&RewardModel>, row: &mut SampleRow| {
+                for c in row.conf.iter_mut() {
+                    *c = rng.random::<f64>();
+                }
+                let choice = learner.choose();
+                learner.observe(row, choice);
+                choice
+            };
+            let mut original = new();
+            for _ in 0..150 {
+                step(&mut original, &mut row);
+            }
+            let mut restored = new();
+            restored.restore(original.state()).unwrap();
+            assert_eq!(restored.steps(), 150);
+            let mut copy = row.clone();
+            let mut rng2 = ChaCha8Rng::seed_from_u64(2);
+            for t in 0..150 {
+                for (c, d) in row.conf.iter_mut().zip(copy.conf.iter_mut()) {
+                    *c = rng2.random::<f64>();
+                    *d = *c;
+                }
+                let (a, b) = (original.choose(), restored.choose());
+                assert_eq!(a, b, "{name} at step {t} after the restore");
+                assert_eq!(original.observe(&row, a), restored.observe(&copy, b));
+            }
+            // Another policy's state, or the same policy with another constant, is refused.
+            let other: PolicySpec = if name == "splitee" {
+                "random"
+            } else {
+                "splitee"
+            }
+            .parse()
+            .unwrap();
+            let (other_model, _) = super::tests::model(other.arms);
+            let mut foreign = Learner::new(&other, &other_model, &ctx, Observation::Strict, 0.3, 9);
+            assert!(foreign.restore(original.state()).is_err(), "{name}");
+        }
+        let spec = PolicySpec::SPLITEE_S;
+        let (model, _) = model(spec.arms);
+        let ctx = |c| RunContext {
+            arms: 5,
+            best_arm: 0,
+            seed: 3,
+            ucb_c: c,
+            reward_bounds: (0.0, 1.0),
+        };
+        let saved = Learner::new(&spec, &model, &ctx(1.0), Observation::Strict, 0.3, 9).state();
+        let mut other = Learner::new(&spec, &model, &ctx(2.0), Observation::Strict, 0.3, 9);
+        let refused = other.restore(saved).unwrap_err();
+        assert!(refused.contains("the UCB constant c is 1"), "{refused}");
     }
 }

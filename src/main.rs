@@ -6,8 +6,8 @@ mod cli;
 use anyhow::{Context, Result};
 use clap::{CommandFactory, Parser};
 use cli::{
-    BenchArgs, Cli, Command, InspectArgs, MergeArgs, PlotArgs, ReproduceArgs, RunArgs, SweepArgs,
-    SynthArgs, SynthFormat,
+    BenchArgs, BenchStreamArgs, Cli, Command, InspectArgs, MergeArgs, PlotArgs, ReproduceArgs,
+    RunArgs, StreamArgs, SweepArgs, SynthArgs, SynthFormat,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use splitee::config::RunSettings;
@@ -16,6 +16,7 @@ use splitee::experiment::{
 };
 use splitee::report::Markdown;
 use splitee::report::{write_atomic_with, Exporter, Json, Table};
+use splitee::stream::note;
 use splitee::sweep::{read_report, LoadedSweep, SweepSettings};
 use splitee::trace::{self, synth::SynthParams, write_csv, write_jsonl, TraceStats};
 use std::io::Write;
@@ -63,7 +64,9 @@ fn main() -> ExitCode {
         Command::Run(args) => run(&args),
         Command::Inspect(args) => inspect(&args),
         Command::Synth(args) => synth(&args),
+        Command::Stream(args) => stream(&args),
         Command::Bench(args) => bench(&args),
+        Command::BenchStream(args) => bench_stream(&args),
         Command::Sweep(args) => sweep(&args),
         Command::Merge(args) => merge(&args),
         Command::Reproduce(args) => reproduce(&args),
@@ -74,7 +77,7 @@ fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("splitee: {}", one_line(&e));
+            note(&format!("splitee: {}\n", one_line(&e)));
             ExitCode::from(2)
         }
     }
@@ -90,7 +93,7 @@ fn one_line(error: &anyhow::Error) -> String {
 }
 
 fn run(args: &RunArgs) -> Result<()> {
-    let mut settings = RunSettings::resolve(args.config.as_deref(), args.overrides())?;
+    let mut settings = RunSettings::resolve(args.learner.config.as_deref(), args.overrides())?;
     settings.sim.record_decisions = args.decisions.is_some();
     let (trace, names) = load_traces(&settings)?;
 
@@ -103,7 +106,7 @@ fn run(args: &RunArgs) -> Result<()> {
         write_decisions(&output.sim, path)?;
     }
     if let Some(dir) = &args.out {
-        write_outputs(&output.report, &settings, args.config.as_deref(), dir)?;
+        write_outputs(&output.report, &settings, args.learner.config.as_deref(), dir)?;
     }
     let exporter: &dyn Exporter<splitee::report::Report> = if args.json { &Json } else { &Table };
     print_stdout(&exporter.render(&output.report))
@@ -140,8 +143,8 @@ fn synth(args: &SynthArgs) -> Result<()> {
         SynthFormat::Jsonl => write_jsonl(out, samples),
     };
     let Some(path) = &args.out else {
-        let stdout = std::io::stdout();
-        let mut out = std::io::BufWriter::new(stdout.lock());
+        // The writers buffer; standard output's own line buffer passes whole chunks through.
+        let mut out = std::io::stdout().lock();
         return ignore_closed_pipe(write(&mut out, &mut samples).and_then(|()| out.flush()));
     };
     // One file per phase of an abrupt drift (a single phase otherwise).
@@ -176,6 +179,101 @@ fn ignore_closed_pipe(written: std::io::Result<()>) -> Result<()> {
     match written {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other.context("cannot write to standard output"),
+    }
+}
+
+fn stream(args: &StreamArgs) -> Result<()> {
+    use splitee::live::LiveSettings;
+    use splitee::stream::{Input, Session, StreamOptions};
+    use std::sync::{Arc, Mutex};
+    let mut overrides = args.learner.overrides();
+    if overrides.policies.is_empty() && args.learner.config.is_none() {
+        overrides.policies = vec![splitee::policy::PolicySpec::SPLITEE_S];
+    }
+    let settings = RunSettings::resolve(args.learner.config.as_deref(), overrides)?;
+    let policy = match settings.policies[..] {
+        [policy] => policy,
+        ref several => {
+            let names: Vec<String> = several.iter().map(ToString::to_string).collect();
+            anyhow::bail!(
+                "stream runs one policy, but {} are named ({}); choose one with --policy",
+                names.len(),
+                names.join(", ")
+            )
+        }
+    };
+    let mut live = LiveSettings::from_run(&settings, policy)?;
+    live.reward_bounds = args.reward_bounds.map(|b| b.0);
+    let options = StreamOptions {
+        state: args.state.clone(),
+        save_every: args.save_every,
+        on_error: args.on_error,
+        save_pause: args.save_pause_ms.map(std::time::Duration::from_millis),
+    };
+    let input = Input::open(args.input.as_deref())?;
+    let out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout());
+    let session = Session::start(live, options, out)?;
+    if let Some(path) = &args.state {
+        match session.resumed_at() {
+            Some(steps) => note(&format!(
+                "splitee: resumed from {} at {steps} decisions\n",
+                path.display()
+            )),
+            None => note(&format!(
+                "splitee: {} does not exist yet; starting a new learner\n",
+                path.display()
+            )),
+        }
+    }
+    let session = Arc::new(Mutex::new(session));
+    finish_on_signals(Arc::clone(&session))?;
+    let ended = splitee::stream::run(input, &session)?;
+    if let Some(summary) = ended.summary {
+        note(&summary.to_string());
+    }
+    match ended.error {
+        Some(e) => Err(e.into()),
+        None => Ok(()),
+    }
+}
+
+/// On Ctrl-C (SIGINT) or SIGTERM, finishes the stream between two samples (flushes the
+/// decisions, saves the state, prints the summary) and exits with 130 or 143.
+#[cfg(unix)]
+fn finish_on_signals<W: Write + Send + 'static>(
+    session: std::sync::Arc<std::sync::Mutex<splitee::stream::Session<W>>>,
+) -> Result<()> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
+        .context("cannot install the signal handler")?;
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            let mut session = splitee::stream::lock(&session);
+            match session.finish(splitee::stream::End::Interrupted) {
+                Ok(Some(summary)) => note(&summary.to_string()),
+                Ok(None) => {}
+                Err(e) => note(&format!("splitee: {}\n", one_line(&e.into()))),
+            }
+            std::process::exit(128 + signal);
+        }
+    });
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn finish_on_signals<W: Write + Send + 'static>(
+    _session: std::sync::Arc<std::sync::Mutex<splitee::stream::Session<W>>>,
+) -> Result<()> {
+    Ok(())
+}
+
+fn bench_stream(args: &BenchStreamArgs) -> Result<()> {
+    let exe = std::env::current_exe().context("cannot locate the splitee binary")?;
+    let result = splitee::bench::stream_pipe(&exe, args.samples, args.exits, args.policy)?;
+    if args.json {
+        print_stdout(&format!("{}\n", serde_json::to_string_pretty(&result)?))
+    } else {
+        print_stdout(&result.to_string())
     }
 }
 

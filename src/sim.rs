@@ -243,6 +243,16 @@ fn policy_stream(spec: &PolicySpec) -> u64 {
         })
 }
 
+/// The seeds of `spec`'s own random stream and of its probe stream in run `run`. A live stream
+/// uses run 0's, so it decides as a one-run replay in the given order does.
+pub fn learner_seeds(seed: u64, run: usize, spec: &PolicySpec) -> (u64, u64) {
+    let stream = policy_stream(spec);
+    (
+        derive_seed(seed, run, stream),
+        derive_seed(seed, run, stream ^ PROBE_STREAM),
+    )
+}
+
 /// Fills `order` with the visiting order of run `run`: the identity, shuffled with the run's own
 /// seed (so it does not depend on what the buffer held before).
 fn fill_permutation(order: &mut Vec<u32>, samples: usize, opts: &SimOptions, run: usize) {
@@ -429,15 +439,14 @@ impl Replay<'_> {
         } else {
             &self.space.model
         };
-        let stream = policy_stream(&self.spec);
+        let (seed, probe_seed) = learner_seeds(self.opts.seed, self.run, &self.spec);
         let ctx = RunContext {
             arms,
             best_arm,
-            seed: derive_seed(self.opts.seed, self.run, stream),
+            seed,
             ucb_c: self.opts.ucb_c,
             reward_bounds: self.space.summary.reward_bounds,
         };
-        let probe_seed = derive_seed(self.opts.seed, self.run, stream ^ PROBE_STREAM);
         let mut learner = Learner::new(
             &self.spec,
             model,

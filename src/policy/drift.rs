@@ -14,6 +14,10 @@
 use super::stats::{argmax_by, for_each_observed, ArmStats, RewardRange};
 use super::{Policy, SideInformation};
 use crate::reward::{Action, Feedback};
+use serde::{Deserialize, Serialize};
+
+/// Checks of the drift policies' saved states.
+mod restore;
 
 /// Sliding-window UCB: index `mean_W + B c sqrt(ln(min(t, W)) / n_W)` over the last `W`
 /// observations, with `B` the width of the run's reward range and `c` the run's UCB constant
@@ -21,7 +25,7 @@ use crate::reward::{Action, Feedback};
 /// `(arm, reward)`; with side observations, each observed shallower arm takes a slot too, so
 /// `min(t, W)` is the number of observations in the window. Arms absent from the window come
 /// first.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SlidingWindowUcb {
     stats: ArmStats,
     side: SideInformation,
@@ -137,7 +141,7 @@ impl Policy for SlidingWindowUcb {
 /// Every step discounts all arms by `gamma`. Rather than touching every arm, the sums and counts
 /// are stored divided by a global factor `scale = gamma^steps`, so a step costs O(1) per
 /// observation; when `scale` gets small they are multiplied by it and it is reset to 1.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DiscountedUcb {
     stats: ArmStats,
     side: SideInformation,

@@ -2,14 +2,15 @@
 //! Both keep exponential weights over importance-weighted estimates built from the played arm's
 //! reward only (rescaled to [0, 1]); they take no side observations.
 
-use super::stats::RewardRange;
-use super::Policy;
+use super::stats::{check_finite, check_len, same, same_f64, RewardRange};
+use super::{Policy, Restore};
 use crate::reward::{Action, Feedback};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
 
 /// Exponential weights kept as logarithms, and the sampling distribution derived from them.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct ExpWeights {
     log_weights: Vec<f64>,
     probs: Vec<f64>,
@@ -69,7 +70,7 @@ impl ExpWeights {
 /// EXP3 with exploration rate `gamma` in (0, 1]: plays from `(1 - gamma) w / sum(w) +
 /// gamma / K` and adds `gamma x / (p K)` to the played arm's log-weight, `x` its reward in
 /// [0, 1].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Exp3 {
     gamma: f64,
     weights: ExpWeights,
@@ -111,7 +112,7 @@ impl Policy for Exp3 {
 /// EXP3-IX with learning rate `eta > 0` and implicit exploration `gamma = eta / 2`: plays from
 /// `w / sum(w)` and subtracts `eta l / (p + gamma)` from the played arm's log-weight, `l = 1 - x`
 /// its loss in [0, 1].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Exp3Ix {
     eta: f64,
     weights: ExpWeights,
@@ -147,6 +148,40 @@ impl Policy for Exp3Ix {
         let loss = 1.0 - self.range.unit(feedback.reward());
         let gamma = 0.5 * self.eta;
         self.weights.log_weights[arm] -= self.eta * loss / (self.weights.probs[arm] + gamma);
+    }
+}
+
+impl ExpWeights {
+    /// Checks weights read back from a saved state: one finite log-weight and one probability
+    /// in [0, 1] per arm.
+    fn restore(&self, fresh: &Self) -> Result<(), String> {
+        let arms = fresh.probs.len();
+        check_len("log_weights", self.log_weights.len(), arms)?;
+        check_len("probs", self.probs.len(), arms)?;
+        check_finite("log_weights", &self.log_weights)?;
+        match self.probs.iter().position(|p| !(0.0..=1.0).contains(p)) {
+            Some(k) => Err(format!(
+                "probs[{k}] is {}, not a probability",
+                self.probs[k]
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Restore for Exp3 {
+    fn restore(&mut self, fresh: &Self, _steps: u64) -> Result<(), String> {
+        same_f64("gamma", self.gamma, fresh.gamma)?;
+        same("the reward range", &self.range, &fresh.range)?;
+        self.weights.restore(&fresh.weights)
+    }
+}
+
+impl Restore for Exp3Ix {
+    fn restore(&mut self, fresh: &Self, _steps: u64) -> Result<(), String> {
+        same_f64("eta", self.eta, fresh.eta)?;
+        same("the reward range", &self.range, &fresh.range)?;
+        self.weights.restore(&fresh.weights)
     }
 }
 

@@ -4,13 +4,14 @@
 //! All use `ln t = ln(t + 1)` at 0-based step `t`, as SplitEE does, play unplayed arms first
 //! (lowest first) and break ties towards the lowest arm.
 
-use super::stats::{argmax_by, for_each_observed, ArmStats, RewardRange};
-use super::{Policy, SideInformation};
+use super::stats::{argmax_by, for_each_observed, same, same_f64, ArmStats, RewardRange};
+use super::{Policy, Restore, SideInformation};
 use crate::reward::{Action, Feedback};
+use serde::{Deserialize, Serialize};
 
 /// UCB-V (Audibert, Munos & Szepesvári 2009): `mean + sqrt(2 V ln t / n) + 3 b ln t / n`, with
 /// `V` the empirical variance and `b` the width of the run's reward range.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UcbV {
     stats: ArmStats,
     side: SideInformation,
@@ -51,7 +52,7 @@ impl Policy for UcbV {
 
 /// UCB1-Tuned (Auer, Cesa-Bianchi & Fischer 2002) on rewards rescaled to [0, 1]:
 /// `mean + sqrt((ln t / n) * min(1/4, V + sqrt(2 ln t / n)))`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct UcbTuned {
     stats: ArmStats,
     side: SideInformation,
@@ -95,7 +96,7 @@ impl Policy for UcbTuned {
 /// KL-UCB (Garivier & Cappé 2011) with the Bernoulli divergence on rewards rescaled to [0, 1]:
 /// the index is the largest `q` in `[mean, 1]` with `n kl(mean, q) <= ln t + c ln ln t`, found by
 /// safeguarded Newton and chord steps to [`KL_TOLERANCE`].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct KlUcb {
     stats: ArmStats,
     side: SideInformation,
@@ -258,6 +259,34 @@ impl Policy for KlUcb {
 
     fn reward_sums(&self) -> Option<(&[f64], &[u64])> {
         Some(self.stats.sums())
+    }
+}
+
+impl Restore for UcbV {
+    fn restore(&mut self, fresh: &Self, steps: u64) -> Result<(), String> {
+        same("the side information", &self.side, &fresh.side)?;
+        same_f64("the reward range", self.range, fresh.range)?;
+        self.stats.restore(&fresh.stats, steps)
+    }
+}
+
+impl Restore for UcbTuned {
+    fn restore(&mut self, fresh: &Self, steps: u64) -> Result<(), String> {
+        same("the side information", &self.side, &fresh.side)?;
+        same("the reward range", &self.range, &fresh.range)?;
+        self.stats.restore(&fresh.stats, steps)
+    }
+}
+
+impl Restore for KlUcb {
+    fn restore(&mut self, fresh: &Self, steps: u64) -> Result<(), String> {
+        same("the side information", &self.side, &fresh.side)?;
+        same("the reward range", &self.range, &fresh.range)?;
+        same_f64("the exploration constant c", self.c, fresh.c)?;
+        if self.last >= fresh.stats.arms() {
+            return Err(format!("the last arm played, {}, is not an arm", self.last));
+        }
+        self.stats.restore(&fresh.stats, steps)
     }
 }
 

@@ -23,7 +23,7 @@ pub use self::ucb::{SideInformation, Ucb};
 use self::params::side_suffix;
 use crate::arms::ArmSpace;
 use crate::reward::{Action, Feedback, Observation};
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 use std::fmt;
 use std::str::FromStr;
 
@@ -43,6 +43,14 @@ pub trait Policy: Send {
     fn reward_sums(&self) -> Option<(&[f64], &[u64])> {
         None
     }
+}
+
+/// Restoring a policy from a saved state: `self` was read back from a file, `fresh` is the same
+/// policy as the current settings build it. Checks that the two share their settings and that
+/// the saved data fits them (lengths, finite values, consistent counts after `steps`
+/// decisions), and rebuilds what a state does not store.
+pub(crate) trait Restore {
+    fn restore(&mut self, fresh: &Self, steps: u64) -> Result<(), String>;
 }
 
 /// A policy as named on the command line or in a config: a decision rule, the arms it learns
@@ -344,6 +352,20 @@ impl PolicyKind {
         !matches!(self, Self::FinalExit | Self::DeviceEe | Self::Fixed(_))
     }
 
+    /// Whether the rule rescales rewards with the run's reward range
+    /// ([`RunContext::reward_bounds`]).
+    pub fn uses_reward_bounds(&self) -> bool {
+        matches!(
+            self,
+            Self::UcbV { .. }
+                | Self::UcbTuned { .. }
+                | Self::KlUcb { .. }
+                | Self::Thompson { sigma: None, .. }
+                | Self::Exp3 { .. }
+                | Self::Exp3Ix { .. }
+        )
+    }
+
     /// Whether the rule learns from side observations of other arms.
     pub fn observes_side(&self) -> bool {
         let side = match self {
@@ -434,10 +456,33 @@ impl PolicySpec {
 macro_rules! any_policy {
     ($($variant:ident($policy:ty)),+ $(,)?) => {
         /// Any built-in policy. The simulator calls policies through this enum rather than a
-        /// trait object so the per-step calls are inlined into the replay loop.
-        #[derive(Debug, Clone)]
+        /// trait object so the per-step calls are inlined into the replay loop. It serialises
+        /// as the learner state a live stream saves.
+        #[derive(Debug, Clone, Serialize, Deserialize)]
         pub enum AnyPolicy {
             $($variant($policy),)+
+        }
+
+        impl AnyPolicy {
+            /// The rule's name in saved states.
+            fn variant(&self) -> &'static str {
+                match self { $(Self::$variant(_) => stringify!($variant),)+ }
+            }
+
+            /// Checks a policy read back from a saved state against `fresh`, the same policy
+            /// as the current settings build it, after `steps` decisions (see [`Restore`]).
+            pub fn restore(&mut self, fresh: &AnyPolicy, steps: u64) -> Result<(), String> {
+                match (self, fresh) {
+                    $((Self::$variant(saved), Self::$variant(fresh)) => {
+                        Restore::restore(saved, fresh, steps)
+                    })+
+                    (saved, fresh) => Err(format!(
+                        "the saved policy is {}, but the settings build {}",
+                        saved.variant(),
+                        fresh.variant()
+                    )),
+                }
+            }
         }
 
         $(impl From<$policy> for AnyPolicy {

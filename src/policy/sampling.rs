@@ -1,16 +1,17 @@
 //! Randomised index policies: Gaussian Thompson sampling and epsilon-greedy. Each draws from its
 //! own generator seeded by [`super::RunContext::seed`].
 
-use super::stats::{argmax_by, for_each_observed, ArmStats};
-use super::{Param, Policy, SideInformation};
+use super::stats::{argmax_by, for_each_observed, same, same_f64, ArmStats};
+use super::{Param, Policy, Restore, SideInformation};
 use crate::reward::{Action, Feedback};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
+use serde::{Deserialize, Serialize};
 
 /// Gaussian Thompson sampling (Agrawal & Goyal 2013): each step draws `N(mean_k, sigma^2 /
 /// (n_k + 1))` for every arm and plays the largest draw; unplayed arms come first.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Thompson {
     stats: ArmStats,
     side: SideInformation,
@@ -53,7 +54,7 @@ impl Policy for Thompson {
 }
 
 /// How often epsilon-greedy explores.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Exploration {
     /// A fixed probability in [0, 1] (`eps-greedy:E`).
     Fixed(Param),
@@ -63,7 +64,7 @@ pub enum Exploration {
 
 /// Epsilon-greedy: after one play of every arm, explores a uniformly random arm with
 /// probability epsilon, else plays the arm with the highest mean (lowest on ties).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EpsilonGreedy {
     stats: ArmStats,
     side: SideInformation,
@@ -112,5 +113,21 @@ impl Policy for EpsilonGreedy {
 
     fn reward_sums(&self) -> Option<(&[f64], &[u64])> {
         Some(self.stats.sums())
+    }
+}
+
+impl Restore for Thompson {
+    fn restore(&mut self, fresh: &Self, steps: u64) -> Result<(), String> {
+        same("the side information", &self.side, &fresh.side)?;
+        same_f64("the posterior scale", self.sigma, fresh.sigma)?;
+        self.stats.restore(&fresh.stats, steps)
+    }
+}
+
+impl Restore for EpsilonGreedy {
+    fn restore(&mut self, fresh: &Self, steps: u64) -> Result<(), String> {
+        same("the side information", &self.side, &fresh.side)?;
+        same("the exploration", &self.exploration, &fresh.exploration)?;
+        self.stats.restore(&fresh.stats, steps)
     }
 }

@@ -3,6 +3,7 @@
 
 use super::SideInformation;
 use crate::reward::Feedback;
+use serde::{Deserialize, Serialize};
 
 /// Calls `record(arm, reward)` for every reward a decision revealed to a policy: with
 /// [`SideInformation::Shallower`], first every other arm at or below the played split (strictly
@@ -38,12 +39,14 @@ pub(crate) fn argmax_by(arms: usize, mut index: impl FnMut(usize) -> f64) -> usi
 /// Every reward ever fed to a policy, per arm: count, sum (kept as a plain running sum, so
 /// [`ArmStats::sums`] is exactly what was fed) and Welford's running mean and sum of squared
 /// deviations for the variance.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct ArmStats {
     sums: Vec<f64>,
     counts: Vec<u64>,
     welford_means: Vec<f64>,
     m2: Vec<f64>,
+    /// Recounted when a saved state is restored.
+    #[serde(skip)]
     unplayed: usize,
 }
 
@@ -115,10 +118,93 @@ impl ArmStats {
     pub(crate) fn sums(&self) -> (&[f64], &[u64]) {
         (&self.sums, &self.counts)
     }
+
+    /// Checks statistics read back from a saved state (`fresh` has the right number of arms;
+    /// `steps` decisions were made, and each records an arm at most once): lengths, finite
+    /// values, counts no larger than the steps, nothing recorded for an arm never played.
+    pub(crate) fn restore(&mut self, fresh: &Self, steps: u64) -> Result<(), String> {
+        let arms = fresh.arms();
+        check_len("sums", self.sums.len(), arms)?;
+        check_len("counts", self.counts.len(), arms)?;
+        check_len("welford_means", self.welford_means.len(), arms)?;
+        check_len("m2", self.m2.len(), arms)?;
+        check_finite("sums", &self.sums)?;
+        check_finite("welford_means", &self.welford_means)?;
+        check_finite("m2", &self.m2)?;
+        check_counts("counts", &self.counts, steps)?;
+        for k in 0..arms {
+            if self.m2[k] < 0.0 {
+                return Err(format!("m2[{k}] is negative ({})", self.m2[k]));
+            }
+            if self.counts[k] == 0
+                && (self.sums[k] != 0.0 || self.welford_means[k] != 0.0 || self.m2[k] != 0.0)
+            {
+                return Err(format!(
+                    "arm {k} has no observation but a nonzero sum or mean"
+                ));
+            }
+        }
+        self.unplayed = self.counts.iter().filter(|&&n| n == 0).count();
+        Ok(())
+    }
+}
+
+/// `what` must have one entry per arm.
+pub(crate) fn check_len(what: &str, len: usize, arms: usize) -> Result<(), String> {
+    if len == arms {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} has {len} entries but the policy has {arms} arms"
+        ))
+    }
+}
+
+/// Every value of `what` must be finite.
+pub(crate) fn check_finite(what: &str, values: &[f64]) -> Result<(), String> {
+    match values.iter().position(|v| !v.is_finite()) {
+        Some(k) => Err(format!("{what}[{k}] is {}", values[k])),
+        None => Ok(()),
+    }
+}
+
+/// Per-arm counts: each decision records an arm at most once, so none exceeds `steps`.
+pub(crate) fn check_counts(what: &str, counts: &[u64], steps: u64) -> Result<(), String> {
+    match counts.iter().position(|&n| n > steps) {
+        Some(k) => Err(format!(
+            "{what}[{k}] is {} but only {steps} decisions were made",
+            counts[k]
+        )),
+        None => Ok(()),
+    }
+}
+
+/// A setting a saved state must share with the policy the current settings build.
+pub(crate) fn same<T: PartialEq + std::fmt::Debug>(
+    what: &str,
+    saved: &T,
+    fresh: &T,
+) -> Result<(), String> {
+    if saved == fresh {
+        Ok(())
+    } else {
+        Err(format!(
+            "{what} is {saved:?} but the settings give {fresh:?}"
+        ))
+    }
+}
+
+/// [`same`] for a real number, bit for bit.
+pub(crate) fn same_f64(what: &str, saved: f64, fresh: f64) -> Result<(), String> {
+    if saved.to_bits() == fresh.to_bits() {
+        Ok(())
+    } else {
+        Err(format!("{what} is {saved} but the settings give {fresh}"))
+    }
 }
 
 /// The range `[lo, lo + width]` rewards of a run lie in, to rescale them to [0, 1].
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub(crate) struct RewardRange {
     lo: f64,
     width: f64,

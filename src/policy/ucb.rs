@@ -1,11 +1,12 @@
 //! UCB1 over split arms: SplitEE (bandit feedback) and SplitEE-S (side observations).
 
-use super::stats::for_each_observed;
-use super::Policy;
+use super::stats::{check_counts, check_finite, check_len, for_each_observed, same, same_f64};
+use super::{Policy, Restore};
 use crate::reward::{Action, Feedback};
+use serde::{Deserialize, Serialize};
 
 /// Which other arms a decision updates besides the played one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SideInformation {
     /// Bandit feedback: only the played arm (SplitEE).
     None,
@@ -20,23 +21,32 @@ pub enum SideInformation {
 /// `mean_k + c*sqrt(ln(t+1))*rsqrt_k` from cached per-arm values differs from the exact one by a
 /// few ulps, so only arms whose fast index is within a safe margin of the best are evaluated
 /// with the exact formula (usually one).
-#[derive(Debug, Clone)]
+///
+/// A saved state holds the sums and counts; the caches below them are rebuilt on restore (they
+/// only speed up the argmax, which is exact without them).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Ucb {
     c: f64,
     side: SideInformation,
     sums: Vec<f64>,
     counts: Vec<u64>,
     /// `S_k / N_k` (to within an ulp), refreshed when arm `k` is updated.
+    #[serde(skip)]
     means: Vec<f64>,
     /// `1 / sqrt(N_k)`.
+    #[serde(skip)]
     rsqrt: Vec<f64>,
     /// Scratch: the fast index of every arm at the current step.
+    #[serde(skip)]
     fast: Vec<f64>,
     /// Arms with no observation yet: played first, lowest first.
+    #[serde(skip)]
     unplayed: usize,
+    #[serde(skip, default = "RunningLog::new")]
     log_t: RunningLog,
     /// Proof that one arm leads the others by more than the error margin, kept across steps so
     /// most steps need not look at every arm.
+    #[serde(skip)]
     lead: Option<Lead>,
 }
 
@@ -66,6 +76,14 @@ struct RunningLog {
 }
 
 impl RunningLog {
+    /// Not started: the first call computes the logarithm exactly.
+    fn new() -> Self {
+        Self {
+            t: usize::MAX,
+            value: 0.0,
+        }
+    }
+
     #[inline]
     fn at(&mut self, t: usize) -> f64 {
         if t == self.t + 1 && t >= 4096 && t % 256 != 0 {
@@ -90,12 +108,22 @@ impl Ucb {
             rsqrt: vec![0.0; arms],
             fast: vec![0.0; arms],
             unplayed: arms,
-            log_t: RunningLog {
-                t: usize::MAX,
-                value: 0.0,
-            },
+            log_t: RunningLog::new(),
             lead: None,
         }
+    }
+
+    /// `means` and `rsqrt` of `arm` from its sum and count, as [`Ucb::record`] sets them (for a
+    /// restored state).
+    fn refresh(&mut self, arm: usize) {
+        let n = self.counts[arm] as f64;
+        if n == 0.0 {
+            (self.means[arm], self.rsqrt[arm]) = (0.0, 0.0);
+            return;
+        }
+        let inverse = 1.0 / n;
+        self.means[arm] = self.sums[arm] * inverse;
+        self.rsqrt[arm] = inverse.sqrt();
     }
 
     #[inline]
@@ -211,6 +239,28 @@ impl Policy for Ucb {
     }
 }
 
+impl Restore for Ucb {
+    fn restore(&mut self, fresh: &Self, steps: u64) -> Result<(), String> {
+        same_f64("the UCB constant c", self.c, fresh.c)?;
+        same("the side information", &self.side, &fresh.side)?;
+        let arms = fresh.counts.len();
+        check_len("sums", self.sums.len(), arms)?;
+        check_len("counts", self.counts.len(), arms)?;
+        check_finite("sums", &self.sums)?;
+        check_counts("counts", &self.counts, steps)?;
+        if let Some(k) = (0..arms).find(|&k| self.counts[k] == 0 && self.sums[k] != 0.0) {
+            return Err(format!("arm {k} has no observation but a nonzero sum"));
+        }
+        (self.means, self.rsqrt, self.fast) = (vec![0.0; arms], vec![0.0; arms], vec![0.0; arms]);
+        for k in 0..arms {
+            self.refresh(k);
+        }
+        self.unplayed = self.counts.iter().filter(|&&n| n == 0).count();
+        (self.log_t, self.lead) = (RunningLog::new(), None);
+        Ok(())
+    }
+}
+
 /// The largest value (`values` holds no NaN; -inf when empty), with four independent
 /// accumulators so the reduction vectorises.
 #[inline]
@@ -294,10 +344,7 @@ mod tests {
 
     #[test]
     fn running_log_stays_within_its_bound() {
-        let mut log = RunningLog {
-            t: usize::MAX,
-            value: 0.0,
-        };
+        let mut log = RunningLog::new();
         for t in 0..200_000 {
             let exact = ((t + 1) as f64).ln();
             assert!(

@@ -6,7 +6,7 @@
 
 use super::validate::{open_maybe_gzipped, RawSample, SampleValidator};
 use super::{Location, Sample, TraceError};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
@@ -18,6 +18,8 @@ pub struct JsonlSamples<R> {
     line: Vec<u8>,
     line_number: u64,
     failed: bool,
+    /// Go on after a bad line (I/O errors still end the stream).
+    keep_going: bool,
 }
 
 impl JsonlSamples<Box<dyn BufRead + Send>> {
@@ -37,7 +39,19 @@ impl<R: BufRead> JsonlSamples<R> {
             line: Vec::new(),
             line_number: 0,
             failed: false,
+            keep_going: false,
         }
+    }
+
+    /// Goes on reading after a bad line instead of stopping (a live stream skipping them).
+    pub fn keep_going(mut self) -> Self {
+        self.keep_going = true;
+        self
+    }
+
+    /// The 1-based number of the last line read.
+    pub fn line_number(&self) -> u64 {
+        self.line_number
     }
 
     fn next_sample(&mut self) -> Option<Result<Sample, TraceError>> {
@@ -60,6 +74,9 @@ impl<R: BufRead> JsonlSamples<R> {
     }
 
     fn parse_line(&self, at: Location) -> Result<RawSample, TraceError> {
+        if let Some(raw) = super::jsonl_fast::parse(&self.line) {
+            return Ok(raw);
+        }
         let parsed: JsonSample = serde_json::from_slice(&self.line).map_err(|e| {
             let truncated = e.is_eof() && !self.line.ends_with(b"\n");
             let message = if truncated {
@@ -86,7 +103,10 @@ impl<R: BufRead> Iterator for JsonlSamples<R> {
             return None;
         }
         let item = self.next_sample();
-        self.failed = matches!(item, Some(Err(_)));
+        self.failed = match &item {
+            Some(Err(e)) => !self.keep_going || e.location.is_none(),
+            _ => false,
+        };
         item
     }
 }
@@ -116,31 +136,18 @@ fn describe(error: &serde_json::Error) -> String {
     }
 }
 
-/// Writes samples as JSON Lines (`label` and `cost` only when present). Floats use the shortest
-/// round-trip formatting, so reading the stream back gives exactly the same samples.
+/// Writes samples as JSON Lines (`label` and `cost` only when present), as serde_json would
+/// write them. Floats use the shortest round-trip formatting, so reading the stream back gives
+/// exactly the same samples.
 pub fn write_jsonl<W: Write>(
     out: W,
     samples: impl IntoIterator<Item = Sample>,
 ) -> std::io::Result<()> {
-    #[derive(Serialize)]
-    struct JsonSampleRef<'a> {
-        conf: &'a [f64],
-        pred: &'a [u32],
-        #[serde(skip_serializing_if = "Option::is_none")]
-        label: Option<u32>,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        cost: Option<&'a [f64]>,
-    }
-    let mut out = std::io::BufWriter::new(out);
+    let mut out = std::io::BufWriter::with_capacity(64 << 10, out);
+    let mut line = Vec::with_capacity(512);
     for sample in samples {
-        let json = JsonSampleRef {
-            conf: &sample.conf,
-            pred: &sample.pred,
-            label: sample.label,
-            cost: sample.cost.as_deref(),
-        };
-        serde_json::to_writer(&mut out, &json)?;
-        out.write_all(b"\n")?;
+        super::jsonl_fast::write_line(&mut line, &sample);
+        out.write_all(&line)?;
     }
     out.flush()
 }

@@ -8,6 +8,7 @@ mod column;
 mod csv;
 mod error;
 mod jsonl;
+mod jsonl_fast;
 mod npz;
 mod rows;
 mod stats;
@@ -20,6 +21,8 @@ pub use self::error::{Location, TraceError};
 pub use self::jsonl::{write_jsonl, JsonlSamples};
 pub use self::npz::read_npz;
 pub use self::stats::{ExitStats, TraceStats};
+pub(crate) use self::jsonl_fast::{push_float, push_int};
+pub(crate) use self::validate::open_maybe_gzipped;
 
 use self::rows::Rows;
 use std::path::{Path, PathBuf};

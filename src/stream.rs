@@ -1,0 +1,673 @@
+//! `splitee stream`: decides JSON Lines samples as they arrive, one decision per line out.
+//!
+//! The input is read one line at a time (never further ahead than the reader's buffer) and each
+//! sample is decided with a [`LiveLearner`] that sees only what the device and the cloud would
+//! have computed. Output is written through a buffer that is flushed whenever the input has
+//! nothing more to read right away, so no decision waits in the buffer for later input, while a
+//! fast producer is not slowed down by a write per line. Memory does not depend on the length
+//! of the stream.
+//!
+//! The loop's state lives in a [`Session`] behind a mutex so that a signal handler (the CLI's)
+//! can finish it (flush, save, summarise) between two samples, even while the loop waits for
+//! input.
+
+use crate::error::{Error, Result};
+use crate::live::{LiveLearner, LiveSettings, Observed, StateError};
+use crate::trace::{push_float, push_int, JsonlSamples, Sample, TraceError, TraceFormat};
+use serde::Serialize;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+
+/// What to do with a line that is not a valid sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum OnError {
+    /// Report it and stop (after saving the state).
+    #[default]
+    Stop,
+    /// Report it, count it in the summary and go on.
+    Skip,
+}
+
+/// How a stream runs.
+#[derive(Debug, Clone, Default)]
+pub struct StreamOptions {
+    /// Learner state: loaded at the start if the file exists, saved at the end and every
+    /// `save_every` samples.
+    pub state: Option<PathBuf>,
+    /// Save every this many samples (0: only at the end).
+    pub save_every: u64,
+    pub on_error: OnError,
+    /// Test hook: pause halfway through writing every save.
+    pub save_pause: Option<Duration>,
+}
+
+/// Bad lines reported one by one before they are only counted.
+const REPORTED_BAD_LINES: u64 = 20;
+
+/// One decision as written on standard output.
+struct DecisionLine {
+    /// Decisions the learner made before this one (continues across saved states).
+    t: u64,
+    /// 0-based index of the sample in this input (bad lines not counted).
+    sample: u64,
+    /// 1-based split.
+    arm: usize,
+    /// The arm's threshold, for learners over several thresholds.
+    threshold: Option<f64>,
+    offloaded: bool,
+    probed: bool,
+    /// 1-based exit whose prediction is the answer.
+    exit: usize,
+    prediction: u32,
+    correct: Option<bool>,
+    reward: f64,
+    cost: f64,
+    /// Reported cost of every decision since the state began.
+    total_cost: f64,
+}
+
+impl DecisionLine {
+    /// The line as JSON, into `out` (cleared first): `{"t":..,"sample":..,"arm":..,
+    /// ["threshold":..,]"offloaded":..,["probed":true,]"exit":..,"prediction":..,
+    /// ["correct":..,]"reward":..,"cost":..,"total_cost":..}` and a newline. Numbers are
+    /// written as serde_json writes them (shortest round-trip floats).
+    fn write_into(&self, out: &mut Vec<u8>) {
+        out.clear();
+        out.extend_from_slice(b"{\"t\":");
+        push_int(out, self.t);
+        out.extend_from_slice(b",\"sample\":");
+        push_int(out, self.sample);
+        out.extend_from_slice(b",\"arm\":");
+        push_int(out, self.arm as u64);
+        if let Some(threshold) = self.threshold {
+            out.extend_from_slice(b",\"threshold\":");
+            push_float(out, threshold);
+        }
+        out.extend_from_slice(if self.offloaded {
+            b",\"offloaded\":true"
+        } else {
+            b",\"offloaded\":false"
+        });
+        if self.probed {
+            out.extend_from_slice(b",\"probed\":true");
+        }
+        out.extend_from_slice(b",\"exit\":");
+        push_int(out, self.exit as u64);
+        out.extend_from_slice(b",\"prediction\":");
+        push_int(out, u64::from(self.prediction));
+        match self.correct {
+            Some(true) => out.extend_from_slice(b",\"correct\":true"),
+            Some(false) => out.extend_from_slice(b",\"correct\":false"),
+            None => {}
+        }
+        out.extend_from_slice(b",\"reward\":");
+        push_float(out, self.reward);
+        out.extend_from_slice(b",\"cost\":");
+        push_float(out, self.cost);
+        out.extend_from_slice(b",\"total_cost\":");
+        push_float(out, self.total_cost);
+        out.extend_from_slice(b"}\n");
+    }
+}
+
+/// Why a stream ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum End {
+    /// The input ended.
+    Eof,
+    /// Standard output was closed by its reader.
+    OutputClosed,
+    /// An error stopped it: a bad line (`--on-error stop`) or settings that do not fit the
+    /// samples.
+    Failed,
+    /// A signal (Ctrl-C) stopped it.
+    Interrupted,
+}
+
+/// What a stream did, printed on standard error at the end.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub end: End,
+    /// Samples decided in this session.
+    pub samples: u64,
+    /// Bad lines skipped.
+    pub skipped: u64,
+    pub seconds: f64,
+    pub samples_per_second: f64,
+    /// Decisions since the state began (including a restored state's).
+    pub decisions: u64,
+    pub offload_fraction: f64,
+    pub cost_per_sample: f64,
+    pub reward_per_sample: f64,
+    pub labeled: u64,
+    pub accuracy: Option<f64>,
+    /// The arm played most since the state began, as `k` or `k@alpha`.
+    pub most_played_arm: Option<String>,
+    /// The decision count a state resumed from.
+    pub resumed_at: Option<u64>,
+    /// The state file, if there is a learner state in it (saved now, or unchanged since it was
+    /// loaded).
+    pub saved: Option<PathBuf>,
+    /// Peak resident memory of the process (Linux), in bytes.
+    pub peak_rss_bytes: Option<u64>,
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ended = match self.end {
+            End::Eof => "end of input",
+            End::OutputClosed => "output closed",
+            End::Failed => "stopped by an error",
+            End::Interrupted => "interrupted",
+        };
+        writeln!(
+            f,
+            "stream: {} samples in {:.2} s ({:.3} M samples/s), {} bad lines skipped, {ended}",
+            self.samples,
+            self.seconds,
+            self.samples_per_second / 1e6,
+            self.skipped
+        )?;
+        let since = match self.resumed_at {
+            Some(n) => format!("since the state began ({n} restored)"),
+            None => "in all".into(),
+        };
+        write!(
+            f,
+            "  {} decisions {since}: {:.1}% offloaded, cost {:.4} per sample, reward {:.4} per \
+             sample",
+            self.decisions,
+            100.0 * self.offload_fraction,
+            self.cost_per_sample,
+            self.reward_per_sample
+        )?;
+        if let Some(a) = self.accuracy {
+            write!(
+                f,
+                ", accuracy {:.2}% of {} labeled",
+                100.0 * a,
+                self.labeled
+            )?;
+        }
+        if let Some(arm) = &self.most_played_arm {
+            write!(f, ", most played arm {arm}")?;
+        }
+        writeln!(f)?;
+        if let Some(path) = &self.saved {
+            writeln!(
+                f,
+                "  state in {}: {} decisions",
+                path.display(),
+                self.decisions
+            )?;
+        }
+        if let Some(peak) = self.peak_rss_bytes {
+            writeln!(f, "  peak memory {:.1} MB", peak as f64 / 1e6)?;
+        }
+        Ok(())
+    }
+}
+
+/// A stream in progress: the learner, the output and the counts.
+pub struct Session<W: Write> {
+    settings: LiveSettings,
+    options: StreamOptions,
+    /// Built from the state file, or at the first sample (which fixes the exits).
+    learner: Option<LiveLearner>,
+    out: W,
+    samples: u64,
+    skipped: u64,
+    resumed_at: Option<u64>,
+    /// Decisions since the last save (or load).
+    unsaved: u64,
+    started: Instant,
+    summary: Option<Summary>,
+    output_closed: bool,
+    /// A write error (other than a closed output) was reported.
+    write_failed: bool,
+    /// The decision line being written.
+    line: Vec<u8>,
+}
+
+/// Whether the loop goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    Stop(End),
+}
+
+impl<W: Write> Session<W> {
+    /// A session writing decisions to `out`; restores the state file if it exists.
+    pub fn start(settings: LiveSettings, options: StreamOptions, out: W) -> Result<Self> {
+        settings.check()?;
+        let learner = match &options.state {
+            Some(path) if path.exists() => Some(LiveLearner::load(&settings, path)?),
+            _ => None,
+        };
+        Ok(Self {
+            resumed_at: learner.as_ref().map(LiveLearner::steps),
+            settings,
+            options,
+            learner,
+            out,
+            samples: 0,
+            skipped: 0,
+            unsaved: 0,
+            started: Instant::now(),
+            summary: None,
+            output_closed: false,
+            write_failed: false,
+            line: Vec::with_capacity(256),
+        })
+    }
+
+    /// The decision count the state file resumed from, if one was loaded.
+    pub fn resumed_at(&self) -> Option<u64> {
+        self.resumed_at
+    }
+
+    /// Handles one item of the input read at line `line`: decides a sample and writes the
+    /// decision, or reports a bad line (skipping it, or stopping with its error).
+    pub fn handle(
+        &mut self,
+        item: Result<Sample, TraceError>,
+        line: u64,
+        source: &Path,
+    ) -> Result<Flow> {
+        let sample = match item.and_then(|s| self.fits(s, line, source)) {
+            Ok(sample) => sample,
+            Err(e) if self.options.on_error == OnError::Skip && e.location.is_some() => {
+                self.skipped += 1;
+                if self.skipped <= REPORTED_BAD_LINES {
+                    note(&format!("splitee: skipped {e}\n"));
+                }
+                if self.skipped == REPORTED_BAD_LINES {
+                    note("splitee: further bad lines are skipped without a report\n");
+                }
+                return Ok(Flow::Continue);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if self.learner.is_none() {
+            let learner =
+                LiveLearner::new(&self.settings, sample.conf.len(), sample.cost.is_some())?;
+            self.learner = Some(learner);
+        }
+        let Some(learner) = self.learner.as_mut() else {
+            return Ok(Flow::Continue);
+        };
+        let t = learner.steps();
+        let plan = learner.choose();
+        let observed = Observed {
+            conf: &sample.conf,
+            cost: sample.cost.as_deref(),
+        };
+        // The sample was validated: an error here is a bug, not bad input.
+        let outcome = learner.observe(&observed)?;
+        let prediction = sample.pred[outcome.answered_by];
+        let correct = sample.label.map(|y| y == prediction);
+        if let Some(c) = correct {
+            learner.score(c);
+        }
+        // As `run --decisions` writes it: for learners over other arms than the splits at alpha.
+        let threshold = match plan {
+            crate::live::Plan::Split { threshold, .. }
+                if self.settings.policy.arms != crate::arms::ArmSpace::Splits =>
+            {
+                Some(threshold)
+            }
+            _ => None,
+        };
+        let line = DecisionLine {
+            t,
+            sample: self.samples,
+            arm: outcome.split + 1,
+            threshold,
+            offloaded: outcome.offloaded,
+            probed: outcome.probed,
+            exit: outcome.answered_by + 1,
+            prediction,
+            correct,
+            reward: outcome.reward,
+            cost: outcome.cost,
+            total_cost: learner.totals().cost,
+        };
+        self.samples += 1;
+        self.unsaved += 1;
+        let written = self.write_line(&line);
+        if let Err(e) = written {
+            return self.output_failed(e);
+        }
+        let every = self.options.save_every;
+        if self.options.state.is_some() && every > 0 && self.unsaved >= every {
+            // The decisions go out before the state that includes them is saved.
+            if let Err(e) = self.flush() {
+                return self.output_failed(e);
+            }
+            self.save()?;
+        }
+        Ok(Flow::Continue)
+    }
+
+    /// A validated sample that also fits the learner (its exits and costs).
+    fn fits(&self, sample: Sample, line: u64, source: &Path) -> Result<Sample, TraceError> {
+        let Some(learner) = &self.learner else {
+            return Ok(sample);
+        };
+        let problem = if sample.conf.len() != learner.exits() {
+            Some(format!(
+                "has {} exits but the learner has {}",
+                sample.conf.len(),
+                learner.exits()
+            ))
+        } else if learner.measured_costs() && sample.cost.is_none() {
+            Some("has no costs but the measured cost model needs them".into())
+        } else {
+            None
+        };
+        match problem {
+            Some(message) => Err(TraceError::at(
+                source,
+                crate::trace::Location::Line(line),
+                None,
+                message,
+            )),
+            None => Ok(sample),
+        }
+    }
+
+    /// A closed output (its reader has gone: `splitee stream | head`) ends the stream normally;
+    /// another write error is an error.
+    fn output_failed(&mut self, error: std::io::Error) -> Result<Flow> {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            Ok(Flow::Stop(End::OutputClosed))
+        } else {
+            Err(Error::Write {
+                path: PathBuf::from("standard output"),
+                source: error,
+            })
+        }
+    }
+
+    fn write_line(&mut self, line: &DecisionLine) -> std::io::Result<()> {
+        // After a failed write, later ones are not attempted (the failure was handled).
+        if self.output_closed {
+            return Err(std::io::ErrorKind::BrokenPipe.into());
+        }
+        line.write_into(&mut self.line);
+        let written = self.out.write_all(&self.line);
+        if written.is_err() {
+            self.output_closed = true;
+        }
+        written
+    }
+
+    /// Flushes the decisions written so far.
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        if self.output_closed {
+            return Err(std::io::ErrorKind::BrokenPipe.into());
+        }
+        let flushed = self.out.flush();
+        if flushed.is_err() {
+            self.output_closed = true;
+        }
+        flushed
+    }
+
+    /// Saves the learner state, if there is a state file and a learner.
+    fn save(&mut self) -> Result<Option<PathBuf>, StateError> {
+        let (Some(path), Some(learner)) = (&self.options.state, &self.learner) else {
+            return Ok(None);
+        };
+        learner.save_pausing(path, self.options.save_pause)?;
+        self.unsaved = 0;
+        Ok(Some(path.clone()))
+    }
+
+    /// Ends the session: flushes the output, saves the state and summarises. Later calls
+    /// return `None` (a signal may arrive while the loop is finishing).
+    pub fn finish(&mut self, end: End) -> Result<Option<Summary>> {
+        if self.summary.is_some() {
+            return Ok(None);
+        }
+        let flushed = self.flush();
+        let saved = if self.unsaved > 0 || self.resumed_at.is_none() {
+            self.save()?
+        } else {
+            // Nothing new since the state was loaded: the file already holds it.
+            self.options
+                .state
+                .clone()
+                .filter(|_| self.learner.is_some())
+        };
+        let seconds = self.started.elapsed().as_secs_f64();
+        let totals = self.learner.as_ref().map(LiveLearner::totals);
+        let decisions = totals.map_or(0, |t| t.decisions);
+        let per = |x: f64| {
+            if decisions > 0 {
+                x / decisions as f64
+            } else {
+                0.0
+            }
+        };
+        let summary = Summary {
+            end,
+            samples: self.samples,
+            skipped: self.skipped,
+            seconds,
+            samples_per_second: if seconds > 0.0 {
+                self.samples as f64 / seconds
+            } else {
+                0.0
+            },
+            decisions,
+            offload_fraction: per(totals.map_or(0, |t| t.offloads) as f64),
+            cost_per_sample: per(totals.map_or(0.0, |t| t.cost)),
+            reward_per_sample: per(totals.map_or(0.0, |t| t.reward)),
+            labeled: totals.map_or(0, |t| t.labeled),
+            accuracy: totals
+                .filter(|t| t.labeled > 0)
+                .map(|t| t.correct as f64 / t.labeled as f64),
+            most_played_arm: self.learner.as_ref().and_then(|l| {
+                let arm = l.totals().most_played()?;
+                let label = l.arms().label(arm);
+                Some(if l.arms().has_one_threshold() {
+                    label.split.to_string()
+                } else {
+                    label.to_string()
+                })
+            }),
+            resumed_at: self.resumed_at,
+            saved,
+            peak_rss_bytes: crate::bench::peak_rss_bytes(),
+        };
+        self.summary = Some(summary.clone());
+        if let Err(e) = flushed {
+            if e.kind() != std::io::ErrorKind::BrokenPipe && !self.write_failed {
+                self.write_failed = true;
+                return Err(Error::Write {
+                    path: PathBuf::from("standard output"),
+                    source: e,
+                });
+            }
+        }
+        Ok(Some(summary))
+    }
+}
+
+/// Writes `text` to standard error; a closed standard error does not stop the stream.
+pub fn note(text: &str) {
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
+/// Locks the session, whatever happened to another holder.
+pub fn lock<W: Write>(session: &Mutex<Session<W>>) -> MutexGuard<'_, Session<W>> {
+    session.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A JSON Lines input: standard input or a file (gzipped if it ends in `.gz`).
+pub struct Input {
+    reader: Box<dyn Read + Send>,
+    name: PathBuf,
+    /// The descriptor to ask whether a read would wait (Unix; `None` when unknown).
+    fd: Option<i32>,
+}
+
+impl Input {
+    /// `None` or `-` reads standard input.
+    pub fn open(path: Option<&Path>) -> Result<Self, TraceError> {
+        let path = path.filter(|p| p.as_os_str() != "-");
+        let Some(path) = path else {
+            return Ok(Self {
+                reader: Box::new(std::io::stdin()),
+                name: PathBuf::from("<stdin>"),
+                fd: Some(0),
+            });
+        };
+        if let Ok(TraceFormat::Csv | TraceFormat::Npz) = TraceFormat::from_path(path) {
+            return Err(TraceError::file(
+                path,
+                "stream reads JSON Lines samples, one {\"conf\": [...], \"pred\": [...]} per \
+                 line (see splitee stream --help)",
+            ));
+        }
+        let gzipped = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
+        if gzipped {
+            let reader = crate::trace::open_maybe_gzipped(path)?;
+            return Ok(Self {
+                reader,
+                name: path.to_path_buf(),
+                fd: None,
+            });
+        }
+        let file = std::fs::File::open(path).map_err(|e| TraceError::io(path, &e))?;
+        #[cfg(unix)]
+        let fd = Some(std::os::unix::io::AsRawFd::as_raw_fd(&file));
+        #[cfg(not(unix))]
+        let fd = None;
+        Ok(Self {
+            reader: Box::new(file),
+            name: path.to_path_buf(),
+            fd,
+        })
+    }
+
+    /// Reads from any reader (tests), flushing before every read that may wait.
+    pub fn from_reader(reader: impl Read + Send + 'static, name: &str) -> Self {
+        Self {
+            reader: Box::new(reader),
+            name: PathBuf::from(name),
+            fd: None,
+        }
+    }
+
+    pub fn name(&self) -> &Path {
+        &self.name
+    }
+}
+
+/// Input bytes buffered at a time.
+const INPUT_BUFFER: usize = 64 << 10;
+
+/// A buffered reader that flushes the session's output before any read that may wait for
+/// input, so that every decision is out before the stream waits for the next sample.
+struct FlushBeforeWait<'a, W: Write> {
+    inner: BufReader<Box<dyn Read + Send>>,
+    fd: Option<i32>,
+    session: &'a Mutex<Session<W>>,
+}
+
+impl<W: Write> FlushBeforeWait<'_, W> {
+    /// Whether reading more may block: nothing readable right now on the descriptor.
+    fn may_wait(&self) -> bool {
+        #[cfg(unix)]
+        if let Some(fd) = self.fd {
+            let mut poll = libc::pollfd {
+                fd,
+                events: libc::POLLIN,
+                revents: 0,
+            };
+            // SAFETY: one valid pollfd, zero timeout.
+            let ready = unsafe { libc::poll(&mut poll, 1, 0) };
+            return ready <= 0;
+        }
+        true
+    }
+}
+
+impl<W: Write> Read for FlushBeforeWait<'_, W> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl<W: Write> BufRead for FlushBeforeWait<'_, W> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.inner.buffer().is_empty() && self.may_wait() {
+            // A closed output is noticed when the next decision is written.
+            let _ = lock(self.session).flush();
+        }
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.inner.consume(amount);
+    }
+}
+
+/// How a stream ended: its summary (`None` if another holder of the session, a signal
+/// handler, finished it first) and the error that stopped it, if any.
+pub struct Ended {
+    pub summary: Option<Summary>,
+    pub error: Option<Error>,
+}
+
+/// Runs the stream: every sample of `input` decided by the session's learner, until the input
+/// ends, the output closes or a bad line stops it. The state is saved and the summary taken at
+/// the end, also after a bad line.
+pub fn run<W: Write>(input: Input, session: &Mutex<Session<W>>) -> Result<Ended> {
+    let name = input.name.clone();
+    let reader = FlushBeforeWait {
+        inner: BufReader::with_capacity(INPUT_BUFFER, input.reader),
+        fd: input.fd,
+        session,
+    };
+    let skip = lock(session).options.on_error == OnError::Skip;
+    let mut samples = JsonlSamples::new(reader, name.clone());
+    if skip {
+        samples = samples.keep_going();
+    }
+    let (end, error) = loop {
+        let Some(item) = samples.next() else {
+            break (End::Eof, None);
+        };
+        let line = samples.line_number();
+        match lock(session).handle(item, line, &name) {
+            Ok(Flow::Continue) => {}
+            Ok(Flow::Stop(end)) => break (end, None),
+            Err(e) => break (End::Failed, Some(e)),
+        }
+    };
+    let summary = match lock(session).finish(end) {
+        Ok(summary) => summary,
+        // The summary was taken; only the final flush failed.
+        Err(e @ Error::Write { .. }) => {
+            let summary = lock(session).summary.clone();
+            return Ok(Ended {
+                summary,
+                error: error.or(Some(e)),
+            });
+        }
+        Err(e) => return Err(e),
+    };
+    Ok(Ended { summary, error })
+}

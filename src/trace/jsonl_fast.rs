@@ -1,0 +1,564 @@
+//! A fast path for the usual JSON Lines sample: an object with the keys `conf`, `pred`,
+//! `label` and `cost` (any order, each at most once), arrays of plain numbers, and a number or
+//! `null` for `label` and `cost`. Anything else (escapes, other keys, duplicates, numbers out
+//! of range, malformed text) returns `None`, and the line goes to serde_json, which accepts it
+//! or explains what is wrong. On the lines it accepts, the fast path gives exactly what
+//! serde_json gives (the tests compare both on random lines).
+//!
+//! Writing is the mirror image: [`write_line`] builds the line serde_json would write, in one
+//! buffer.
+
+use super::validate::RawSample;
+use super::Sample;
+
+/// Parses `line` (which may end in a newline) if it has the usual form.
+pub(crate) fn parse(line: &[u8]) -> Option<RawSample> {
+    let mut p = Parser { s: line, i: 0 };
+    p.ws();
+    p.eat(b'{')?;
+    let (mut conf, mut pred, mut label, mut cost) = (None, None, None, None);
+    p.ws();
+    if p.peek() == Some(b'}') {
+        return None;
+    }
+    loop {
+        p.ws();
+        let key = p.key()?;
+        p.ws();
+        p.eat(b':')?;
+        p.ws();
+        match key {
+            Key::Conf if conf.is_none() => conf = Some(p.array()?),
+            Key::Pred if pred.is_none() => pred = Some(p.array()?),
+            Key::Label if label.is_none() => label = Some(p.nullable_number()?),
+            Key::Cost if cost.is_none() => {
+                cost = Some(if p.null() { None } else { Some(p.array()?) })
+            }
+            _ => return None,
+        }
+        p.ws();
+        match p.next()? {
+            b',' => continue,
+            b'}' => break,
+            _ => return None,
+        }
+    }
+    p.ws();
+    if p.i != line.len() {
+        return None;
+    }
+    Some(RawSample {
+        conf: conf?,
+        pred: pred?,
+        label: label.flatten(),
+        cost: cost.flatten(),
+    })
+}
+
+enum Key {
+    Conf,
+    Pred,
+    Label,
+    Cost,
+}
+
+struct Parser<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl Parser<'_> {
+    #[inline]
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.i).copied()
+    }
+
+    #[inline]
+    fn next(&mut self) -> Option<u8> {
+        let b = self.peek()?;
+        self.i += 1;
+        Some(b)
+    }
+
+    #[inline]
+    fn eat(&mut self, byte: u8) -> Option<()> {
+        (self.next()? == byte).then_some(())
+    }
+
+    /// JSON whitespace.
+    #[inline]
+    fn ws(&mut self) {
+        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.i += 1;
+        }
+    }
+
+    fn key(&mut self) -> Option<Key> {
+        let rest = &self.s[self.i..];
+        let (key, len) = if rest.starts_with(b"\"conf\"") {
+            (Key::Conf, 6)
+        } else if rest.starts_with(b"\"pred\"") {
+            (Key::Pred, 6)
+        } else if rest.starts_with(b"\"label\"") {
+            (Key::Label, 7)
+        } else if rest.starts_with(b"\"cost\"") {
+            (Key::Cost, 6)
+        } else {
+            return None;
+        };
+        self.i += len;
+        Some(key)
+    }
+
+    fn null(&mut self) -> bool {
+        if self.s[self.i..].starts_with(b"null") {
+            self.i += 4;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn nullable_number(&mut self) -> Option<Option<f64>> {
+        if self.null() {
+            Some(None)
+        } else {
+            self.number().map(Some)
+        }
+    }
+
+    fn array(&mut self) -> Option<Vec<f64>> {
+        self.eat(b'[')?;
+        let mut values = Vec::with_capacity(16);
+        self.ws();
+        if self.peek() == Some(b']') {
+            self.i += 1;
+            return Some(values);
+        }
+        loop {
+            self.ws();
+            values.push(self.number()?);
+            self.ws();
+            match self.next()? {
+                b',' => continue,
+                b']' => return Some(values),
+                _ => return None,
+            }
+        }
+    }
+
+    /// A JSON number, correctly rounded to an `f64` as serde_json (with `float_roundtrip`)
+    /// reads it (including `-0` as `-0.0`); out-of-range numbers return `None`.
+    ///
+    /// Numbers of at most 19 digits are accumulated exactly; when the digits fit in 53 bits
+    /// and the power of ten is at most 22, one multiplication or division of two exact
+    /// doubles is correctly rounded (Clinger's fast path). Other numbers go to the standard
+    /// library's correctly rounded parser.
+    fn number(&mut self) -> Option<f64> {
+        let start = self.i;
+        let negative = self.peek() == Some(b'-');
+        if negative {
+            self.i += 1;
+        }
+        // The digits, accumulated into `mantissa` (exact while there are at most 19 of them,
+        // not counting a leading zero) with `exponent` counting the fraction's digits.
+        let mut mantissa = 0u64;
+        let mut digits = 0usize;
+        match self.next()? {
+            b'0' => {}
+            d @ b'1'..=b'9' => {
+                mantissa = u64::from(d - b'0');
+                digits = 1 + self.digits(&mut mantissa);
+            }
+            _ => return None,
+        }
+        let mut exponent = 0i64;
+        if self.peek() == Some(b'.') {
+            self.i += 1;
+            self.digit_ahead()?;
+            let fraction = self.digits(&mut mantissa);
+            digits += fraction;
+            exponent = -(fraction as i64);
+        }
+        let mut exact = digits <= 19;
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.i += 1;
+            let sign = match self.peek() {
+                Some(b'-') => {
+                    self.i += 1;
+                    -1
+                }
+                Some(b'+') => {
+                    self.i += 1;
+                    1
+                }
+                _ => 1,
+            };
+            self.digit_ahead()?;
+            let mut e = 0i64;
+            while let Some(d @ b'0'..=b'9') = self.peek() {
+                e = (e * 10 + i64::from(d - b'0')).min(1 << 32);
+                self.i += 1;
+            }
+            exponent += sign * e;
+            exact &= e < 1 << 32;
+        }
+        if exact && mantissa <= 1 << 53 && (-22..=22).contains(&exponent) {
+            let m = mantissa as f64;
+            let value = if exponent < 0 {
+                m / POWERS_OF_TEN[(-exponent) as usize]
+            } else {
+                m * POWERS_OF_TEN[exponent as usize]
+            };
+            return Some(if negative { -value } else { value });
+        }
+        // ASCII digits and signs only, by construction.
+        let text = std::str::from_utf8(&self.s[start..self.i]).ok()?;
+        text.parse::<f64>().ok().filter(|v| v.is_finite())
+    }
+
+    /// Reads digits into `mantissa` (wrapping beyond 19), 8 at a time where it can; returns how
+    /// many.
+    #[inline]
+    fn digits(&mut self, mantissa: &mut u64) -> usize {
+        let start = self.i;
+        while let Some(chunk) = self.s.get(self.i..self.i + 8) {
+            let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+            if !eight_digits(word) {
+                break;
+            }
+            *mantissa = mantissa
+                .wrapping_mul(100_000_000)
+                .wrapping_add(eight_digit_value(word));
+            self.i += 8;
+        }
+        while let Some(d @ b'0'..=b'9') = self.peek() {
+            *mantissa = mantissa.wrapping_mul(10).wrapping_add(u64::from(d - b'0'));
+            self.i += 1;
+        }
+        self.i - start
+    }
+
+    /// The next byte is a digit (not consumed).
+    #[inline]
+    fn digit_ahead(&self) -> Option<()> {
+        self.peek()?.is_ascii_digit().then_some(())
+    }
+}
+
+/// Writes `sample` into `line` (cleared first) as one JSON line, byte for byte as serde_json
+/// writes `{"conf":[...],"pred":[...],"label":y,"cost":[...]}` (`label` and `cost` only when
+/// present): floats in shortest round-trip form, `null` if not finite.
+pub(crate) fn write_line(line: &mut Vec<u8>, sample: &Sample) {
+    line.clear();
+    line.extend_from_slice(b"{\"conf\":[");
+    push_floats(line, &sample.conf);
+    line.extend_from_slice(b"],\"pred\":[");
+    for (i, &p) in sample.pred.iter().enumerate() {
+        if i > 0 {
+            line.push(b',');
+        }
+        push_int(line, u64::from(p));
+    }
+    line.push(b']');
+    if let Some(label) = sample.label {
+        line.extend_from_slice(b",\"label\":");
+        push_int(line, u64::from(label));
+    }
+    if let Some(cost) = &sample.cost {
+        line.extend_from_slice(b",\"cost\":[");
+        push_floats(line, cost);
+        line.push(b']');
+    }
+    line.extend_from_slice(b"}\n");
+}
+
+fn push_floats(line: &mut Vec<u8>, values: &[f64]) {
+    for (i, &v) in values.iter().enumerate() {
+        if i > 0 {
+            line.push(b',');
+        }
+        push_float(line, v);
+    }
+}
+
+/// A non-negative integer in decimal.
+pub(crate) fn push_int(line: &mut Vec<u8>, mut value: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    line.extend_from_slice(&digits[i..]);
+}
+
+/// A float as serde_json writes it (`null` if not finite).
+pub(crate) fn push_float(line: &mut Vec<u8>, value: f64) {
+    // Writing into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *line, &value);
+}
+
+/// Whether the 8 bytes of `word` (little-endian) are all ASCII digits.
+#[inline]
+fn eight_digits(word: u64) -> bool {
+    (word.wrapping_add(0x4646_4646_4646_4646) | word.wrapping_sub(0x3030_3030_3030_3030))
+        & 0x8080_8080_8080_8080
+        == 0
+}
+
+/// The number written by 8 ASCII digits (little-endian `word`, first digit in the low byte).
+#[inline]
+fn eight_digit_value(word: u64) -> u64 {
+    const MASK: u64 = 0x0000_00FF_0000_00FF;
+    const MUL1: u64 = 100 + (1_000_000 << 32);
+    const MUL2: u64 = 1 + (10_000 << 32);
+    let mut v = word.wrapping_sub(0x3030_3030_3030_3030);
+    v = v.wrapping_mul(10).wrapping_add(v >> 8);
+    (((v & MASK).wrapping_mul(MUL1)).wrapping_add(((v >> 16) & MASK).wrapping_mul(MUL2))) >> 32
+}
+
+/// `10^k` for `k = 0..=22`, each exact in an `f64`.
+const POWERS_OF_TEN: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What the serde path makes of a line (the same struct as the reader's).
+    fn slow(line: &[u8]) -> Option<RawSample> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct JsonSample {
+            conf: Vec<f64>,
+            pred: Vec<f64>,
+            label: Option<f64>,
+            cost: Option<Vec<f64>>,
+        }
+        let s: JsonSample = serde_json::from_slice(line).ok()?;
+        Some(RawSample {
+            conf: s.conf,
+            pred: s.pred,
+            label: s.label,
+            cost: s.cost,
+        })
+    }
+
+    fn same(a: &RawSample, b: &RawSample) -> bool {
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        bits(&a.conf) == bits(&b.conf)
+            && bits(&a.pred) == bits(&b.pred)
+            && a.label.map(f64::to_bits) == b.label.map(f64::to_bits)
+            && a.cost.as_deref().map(bits) == b.cost.as_deref().map(bits)
+    }
+
+    #[test]
+    fn reads_the_usual_lines_and_leaves_the_rest() {
+        let line = b"{\"conf\":[0.5,1,0.25e0],\"pred\":[1,0,2],\"label\":3}\n";
+        let raw = parse(line).unwrap();
+        assert_eq!(raw.conf, vec![0.5, 1.0, 0.25]);
+        assert_eq!(
+            (raw.pred, raw.label, raw.cost),
+            (vec![1.0, 0.0, 2.0], Some(3.0), None)
+        );
+        let spaced =
+            b" { \"pred\" : [ 1 ] , \"cost\": null, \"conf\" : [ -0 ] ,\"label\":null }\r\n";
+        let raw = parse(spaced).unwrap();
+        assert_eq!(
+            raw.conf[0].to_bits(),
+            (-0f64).to_bits(),
+            "-0 is -0.0, as serde_json reads it"
+        );
+        for other in [
+            &b"{\"conf\":[0.5],\"pred\":[1],\"conf\":[0.5]}"[..],
+            b"{\"conf\":[0.5],\"pred\":[1],\"extra\":1}",
+            b"{\"con\\u0066\":[0.5],\"pred\":[1]}",
+            b"{\"conf\":[1e400],\"pred\":[1]}",
+            b"{\"conf\":[.5],\"pred\":[1]}",
+            b"{\"conf\":[0.5],\"pred\":[1]",
+            b"{\"conf\":[0.5],\"pred\":[1]} x",
+            b"{}",
+        ] {
+            assert!(parse(other).is_none(), "{}", String::from_utf8_lossy(other));
+        }
+    }
+
+    /// A JSON number as text, from a grammar mixing the forms real files hold.
+    fn number() -> impl Strategy<Value = String> {
+        prop_oneof![
+            any::<f64>()
+                .prop_filter("finite", |v| v.is_finite())
+                .prop_map(|v| v.to_string()),
+            (0.0f64..=1.0).prop_map(|v| format!("{v}")),
+            (0.0f32..=1.0).prop_map(|v| format!("{}", f64::from(v))),
+            any::<i64>().prop_map(|v| v.to_string()),
+            "-?(0|[1-9][0-9]{0,20})(\\.[0-9]{1,20})?([eE][+-]?[0-9]{1,3})?",
+            "[-+.0-9eE]{1,8}",
+        ]
+    }
+
+    fn array() -> impl Strategy<Value = String> {
+        (proptest::collection::vec(number(), 0..6), "[ ]{0,2}")
+            .prop_map(|(v, ws)| format!("[{ws}{}]", v.join(&format!("{ws},{ws}"))))
+    }
+
+    /// Lines holding some of the four keys in a random order, with random spacing, sometimes
+    /// damaged: a foreign or repeated key, or a byte changed, inserted or removed.
+    fn line() -> impl Strategy<Value = Vec<u8>> {
+        let entries = (
+            array(),
+            array(),
+            proptest::option::of(prop_oneof![number(), Just("null".to_string())]),
+            proptest::option::of(prop_oneof![array(), Just("null".to_string())]),
+            any::<bool>(),
+            any::<bool>(),
+        )
+            .prop_map(|(conf, pred, label, cost, drop_conf, drop_pred)| {
+                let mut entries = Vec::new();
+                if !drop_conf {
+                    entries.push(format!("\"conf\":{conf}"));
+                }
+                if !drop_pred {
+                    entries.push(format!("\"pred\": {pred}"));
+                }
+                if let Some(label) = label {
+                    entries.push(format!("\"label\" :{label}"));
+                }
+                if let Some(cost) = cost {
+                    entries.push(format!("\"cost\" : {cost}"));
+                }
+                entries
+            })
+            .prop_shuffle();
+        let damage = prop_oneof![
+            6 => Just(None),
+            1 => Just(Some((0usize, 0u8, 3u8))),
+            1 => Just(Some((0, 0, 4))),
+            3 => (any::<usize>(), any::<u8>(), 0u8..3).prop_map(Some),
+        ];
+        (entries, "[ \t]{0,2}", damage).prop_map(|(mut entries, ws, damage)| {
+            match damage {
+                Some((_, _, 3)) => entries.push("\"other\":1".into()),
+                Some((_, _, 4)) if !entries.is_empty() => entries.push(entries[0].clone()),
+                _ => {}
+            }
+            let mut line = format!("{ws}{{{}}}{ws}\n", entries.join(",")).into_bytes();
+            if let Some((at, byte, kind @ 0..=2)) = damage {
+                let i = at % line.len();
+                match kind {
+                    0 => line[i] = byte,
+                    1 => line.insert(i, byte),
+                    _ => {
+                        line.remove(i);
+                    }
+                }
+            }
+            line
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// The fast path accepts exactly the lines of this form that serde_json accepts, with
+        /// the same values.
+        #[test]
+        fn agrees_with_serde_json(line in line()) {
+            let text = String::from_utf8_lossy(&line).into_owned();
+            match (parse(&line), slow(&line)) {
+                (Some(fast), Some(slow)) => prop_assert!(same(&fast, &slow), "{}", text),
+                (Some(_), None) => prop_assert!(false, "serde_json rejects {}", text),
+                (None, Some(_)) => prop_assert!(false, "the fast path leaves {}", text),
+                (None, None) => {}
+            }
+        }
+    }
+
+    #[test]
+    fn eight_digits_at_a_time() {
+        for text in ["00000000", "12345678", "99999999", "90000001", "01020304"] {
+            let word = u64::from_le_bytes(text.as_bytes().try_into().unwrap());
+            assert!(eight_digits(word));
+            assert_eq!(eight_digit_value(word), text.parse::<u64>().unwrap());
+        }
+        for text in ["1234567a", "/2345678", ":0000000", "1234 678", "-1234567"] {
+            assert!(!eight_digits(u64::from_le_bytes(
+                text.as_bytes().try_into().unwrap()
+            )));
+        }
+    }
+
+    /// Lines are written byte for byte as serde_json writes them.
+    #[test]
+    fn writes_lines_as_serde_json_does() {
+        #[derive(serde::Serialize)]
+        struct Reference<'a> {
+            conf: &'a [f64],
+            pred: &'a [u32],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            label: Option<u32>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            cost: Option<&'a [f64]>,
+        }
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut next = || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let mut line = Vec::new();
+        for case in 0..2000 {
+            let exits = (next() % 14) as usize;
+            let float = |bits: u64| match bits % 7 {
+                0 => f64::from_bits(bits),
+                1 => f64::NAN,
+                2 => (bits >> 11) as f64,
+                _ => (bits >> 11) as f64 / (1u64 << 53) as f64,
+            };
+            let sample = Sample {
+                conf: (0..exits).map(|_| float(next())).collect(),
+                pred: (0..exits).map(|_| next() as u32 >> (next() % 32)).collect(),
+                label: (case % 3 != 0).then(|| next() as u32),
+                cost: (case % 2 == 0).then(|| (0..exits).map(|_| float(next())).collect()),
+            };
+            write_line(&mut line, &sample);
+            let mut expected = serde_json::to_vec(&Reference {
+                conf: &sample.conf,
+                pred: &sample.pred,
+                label: sample.label,
+                cost: sample.cost.as_deref(),
+            })
+            .unwrap();
+            expected.push(b'\n');
+            assert_eq!(line, expected);
+        }
+    }
+
+    /// The common lines do take the fast path.
+    #[test]
+    fn takes_the_fast_path_on_written_samples() {
+        let mut out = Vec::new();
+        let samples = crate::trace::synth::SynthParams {
+            samples: 200,
+            exits: 12,
+            classes: 3,
+            seed: 5,
+        }
+        .stream()
+        .unwrap();
+        crate::trace::write_jsonl(&mut out, samples).unwrap();
+        for line in out.split_inclusive(|&b| b == b'\n') {
+            let fast = parse(line).expect("a written sample takes the fast path");
+            assert!(same(&fast, &slow(line).unwrap()));
+        }
+    }
+}
