@@ -417,6 +417,7 @@ struct Replay<'a> {
 }
 
 impl Replay<'_> {
+    #[inline(never)]
     fn run(&self) -> RunMetrics {
         let trace = self.trace;
         let arms = self.space.model.arms().len();

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 /// [`SideInformation::Shallower`], first every other arm at or below the played split (strictly
 /// shallower with one threshold) whose reward is observable under the run's observation model
 /// (lowest first), then the played arm.
-#[inline]
+// Always, with the policy's update inlined into it: it runs for every decision.
+#[inline(always)]
 pub(crate) fn for_each_observed(
     feedback: &Feedback<'_>,
     side: SideInformation,

@@ -126,7 +126,8 @@ impl Ucb {
         self.rsqrt[arm] = inverse.sqrt();
     }
 
-    #[inline]
+    // Always: several times per decision with side observations.
+    #[inline(always)]
     fn record(&mut self, arm: usize, reward: f64) {
         self.sums[arm] += reward;
         self.counts[arm] += 1;

@@ -268,7 +268,8 @@ fn advise_huge_pages<T>(spare: &mut [std::mem::MaybeUninit<T>]) {
     let _ = spare;
 }
 
-#[inline]
+// Always: in the replay loop, per exit of every sample.
+#[inline(always)]
 fn read_conf(width: Conf, b: &[u8]) -> f64 {
     match width {
         Conf::F32 => f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
