@@ -107,7 +107,7 @@ impl Arms {
     }
 
     /// The 0-based split of arm `a`.
-    #[inline]
+    #[inline(always)]
     pub fn split(&self, a: usize) -> usize {
         if self.by_split {
             a
@@ -117,9 +117,14 @@ impl Arms {
     }
 
     /// The exit threshold of arm `a`.
-    #[inline]
+    #[inline(always)]
     pub fn threshold(&self, a: usize) -> f64 {
-        self.threshold[a]
+        // One threshold: no load (the hot replay loop reads it for every arm it looks at).
+        if self.grid {
+            self.threshold[a]
+        } else {
+            self.threshold[0]
+        }
     }
 
     /// The arms other than `a` whose reward a play of `a` may reveal: `0..side_arms_end(a)`,
@@ -137,6 +142,12 @@ impl Arms {
         } else {
             a + 1
         }
+    }
+
+    /// Whether arm `a` is split `a` (every split, one threshold: the SplitEE layout).
+    #[inline]
+    pub fn is_by_split(&self) -> bool {
+        self.by_split
     }
 
     /// Whether every arm has the same threshold (so arms are just splits).

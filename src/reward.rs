@@ -166,14 +166,14 @@ impl RewardModel {
     }
 
     /// Reward of arm `a` on `row`.
-    #[inline]
+    #[inline(always)]
     pub fn reward(&self, row: &SampleRow, a: usize) -> f64 {
         let k = self.arms.split(a);
         self.split_reward(row, k, row.conf[k] >= self.arms.threshold(a))
     }
 
     /// Reward of splitting after exit `k` on `row`, when the sample `exits` there or not.
-    #[inline]
+    #[inline(always)]
     fn split_reward(&self, row: &SampleRow, k: usize, exits: bool) -> f64 {
         let last = row.conf.len() - 1;
         match self.kind {
@@ -228,6 +228,21 @@ impl RewardModel {
     /// per arm the one its threshold selects.
     #[inline]
     pub fn rewards_into(&self, row: &SampleRow, out: &mut [f64]) {
+        if self.arms.is_by_split() && self.kind == RewardKind::Splitee {
+            // SplitEE's layout: zipped slices with no bounds checks, so the loop vectorises
+            // (this pass runs over every sample before the runs).
+            let (last, alpha) = (row.conf[row.conf.len() - 1], self.arms.threshold(0));
+            let arms = out
+                .iter_mut()
+                .zip(&row.conf)
+                .zip(self.costs.weighted_offload())
+                .zip(&row.weighted_processing);
+            for (((r, &c), &offload), &processing) in arms {
+                let confidence = if c < alpha { last - offload } else { c };
+                *r = confidence - processing;
+            }
+            return;
+        }
         let mut start = 0;
         while start < out.len() {
             let k = self.arms.split(start);
