@@ -381,8 +381,8 @@ pub struct Feedback<'a> {
     row: &'a SampleRow,
     model: &'a RewardModel,
     observation: Observation,
-    /// `1 / p` for the probe probability `p` of [`Observation::Unbiased`].
-    inverse_probe: f64,
+    /// The probe probability `p` of [`Observation::Unbiased`].
+    probe: f64,
 }
 
 impl<'a> Feedback<'a> {
@@ -399,7 +399,7 @@ impl<'a> Feedback<'a> {
             row,
             model,
             observation,
-            inverse_probe: 1.0 / probe,
+            probe,
         }
     }
 
@@ -439,7 +439,8 @@ impl<'a> Feedback<'a> {
         let end = self.side_arms_end();
         let played = outcome.arm;
         if arms.has_one_threshold() {
-            for j in (0..end).filter(|&j| j != played) {
+            // One threshold: the side arms are the strictly shallower ones, `0..played`.
+            for j in 0..end {
                 if let Some(r) = self.side_reward(j) {
                     record(j, r);
                 }
@@ -469,7 +470,7 @@ impl<'a> Feedback<'a> {
                 Observation::Unbiased => {
                     let probe = |r: f64| {
                         if outcome.probed {
-                            r * self.inverse_probe
+                            r / self.probe
                         } else {
                             0.0
                         }
@@ -513,7 +514,7 @@ impl<'a> Feedback<'a> {
         Some(if !needs_probe {
             model.reward(row, j)
         } else if outcome.probed {
-            model.reward(row, j) * self.inverse_probe
+            model.reward(row, j) / self.probe
         } else {
             0.0
         })
