@@ -106,7 +106,12 @@ fn run(args: &RunArgs) -> Result<()> {
         write_decisions(&output.sim, path)?;
     }
     if let Some(dir) = &args.out {
-        write_outputs(&output.report, &settings, args.learner.config.as_deref(), dir)?;
+        write_outputs(
+            &output.report,
+            &settings,
+            args.learner.config.as_deref(),
+            dir,
+        )?;
     }
     let exporter: &dyn Exporter<splitee::report::Report> = if args.json { &Json } else { &Table };
     print_stdout(&exporter.render(&output.report))

@@ -633,7 +633,10 @@ mod tests {
             stop: 1e308,
             step: 1.0,
         };
-        assert!(huge.values().unwrap_err().contains("more than a sweep should hold"));
+        assert!(huge
+            .values()
+            .unwrap_err()
+            .contains("more than a sweep should hold"));
     }
 
     #[test]

@@ -8,7 +8,11 @@ use crate::policy::Restore;
 impl Restore for SlidingWindowUcb {
     fn restore(&mut self, fresh: &Self, steps: u64) -> Result<(), String> {
         same("the side information", &self.side, &fresh.side)?;
-        same_f64("the exploration bonus (UCB constant x reward range)", self.bonus, fresh.bonus)?;
+        same_f64(
+            "the exploration bonus (UCB constant x reward range)",
+            self.bonus,
+            fresh.bonus,
+        )?;
         same("the window", &self.window, &fresh.window)?;
         let arms = fresh.window_counts.len();
         check_len("window_sums", self.window_sums.len(), arms)?;
@@ -63,7 +67,11 @@ impl Restore for SlidingWindowUcb {
 impl Restore for DiscountedUcb {
     fn restore(&mut self, fresh: &Self, steps: u64) -> Result<(), String> {
         same("the side information", &self.side, &fresh.side)?;
-        same_f64("the exploration bonus (UCB constant x reward range)", self.bonus, fresh.bonus)?;
+        same_f64(
+            "the exploration bonus (UCB constant x reward range)",
+            self.bonus,
+            fresh.bonus,
+        )?;
         same_f64("the discount gamma", self.gamma, fresh.gamma)?;
         let arms = fresh.counts.len();
         check_len("sums", self.sums.len(), arms)?;
