@@ -72,16 +72,15 @@ pub fn plot_sweep(report: &SweepReport, dir: &Path) -> Result<Vec<PathBuf>, Plot
         arm_timeline(&sweep),
         pareto(&sweep),
     ];
+    write_figures(&figures, dir)
+}
+
+/// Writes every figure that has panels as `STEM.svg` and `STEM.png` into `dir`.
+fn write_figures(figures: &[Figure], dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
     let mut written = Vec::new();
     for figure in figures.iter().filter(|f| !f.panels.is_empty()) {
-        written.push(write_svg(
-            figure,
-            &dir.join(format!("{}.svg", figure.stem)),
-        )?);
-        written.push(write_png(
-            figure,
-            &dir.join(format!("{}.png", figure.stem)),
-        )?);
+        written.push(write_svg(figure, &dir.join(format!("{}.svg", figure.stem)))?);
+        written.push(write_png(figure, &dir.join(format!("{}.png", figure.stem)))?);
     }
     Ok(written)
 }
@@ -1047,18 +1046,7 @@ pub fn plot_sparsity(
         sparsity_cost(report),
         sparsity_learners(report),
     ];
-    let mut written = Vec::new();
-    for figure in figures.iter().filter(|f| !f.panels.is_empty()) {
-        written.push(write_svg(
-            figure,
-            &dir.join(format!("{}.svg", figure.stem)),
-        )?);
-        written.push(write_png(
-            figure,
-            &dir.join(format!("{}.png", figure.stem)),
-        )?);
-    }
-    Ok(written)
+    write_figures(&figures, dir)
 }
 
 /// Overall density of a network, in percent.
