@@ -79,8 +79,14 @@ pub fn plot_sweep(report: &SweepReport, dir: &Path) -> Result<Vec<PathBuf>, Plot
 fn write_figures(figures: &[Figure], dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
     let mut written = Vec::new();
     for figure in figures.iter().filter(|f| !f.panels.is_empty()) {
-        written.push(write_svg(figure, &dir.join(format!("{}.svg", figure.stem)))?);
-        written.push(write_png(figure, &dir.join(format!("{}.png", figure.stem)))?);
+        written.push(write_svg(
+            figure,
+            &dir.join(format!("{}.svg", figure.stem)),
+        )?);
+        written.push(write_png(
+            figure,
+            &dir.join(format!("{}.png", figure.stem)),
+        )?);
     }
     Ok(written)
 }
