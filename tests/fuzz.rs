@@ -179,9 +179,14 @@ fn check_text_error(error: &TraceError, file: &str, lines: u64) -> TestCaseResul
     Ok(())
 }
 
-/// Lines of a text, counting an unterminated last one.
+/// Lines of a text, counting an unterminated last one. A line ends with `\n`, `\r\n` or a bare
+/// `\r`.
 fn line_count(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|&&b| b == b'\n').count() as u64 + 1
+    let bare_cr = |i: usize| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n');
+    (0..bytes.len())
+        .filter(|&i| bytes[i] == b'\n' || bare_cr(i))
+        .count() as u64
+        + 1
 }
 
 /// What the readers promise about the samples they accept.

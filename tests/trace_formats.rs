@@ -266,6 +266,14 @@ fn csv_line_numbers_count_comments_and_blank_lines() {
         &message,
         &["crlf.csv: line 4: has 2 fields but the header has 3"],
     );
+    // Old Mac line endings (a bare `\r`) are lines too.
+    let message = load_error("cr.csv", "label,conf_1,pred_1\r\r1,0.5,1\r1,0.5\r");
+    assert_mentions(
+        &message,
+        &["cr.csv: line 4: has 2 fields but the header has 3"],
+    );
+    let message = load_error("cr.csv", "label,conf_1,pred_1\r1,0.5,1\r\n1,0.5,1\r1,1.5,1");
+    assert_mentions(&message, &["cr.csv: line 4", "column conf_1"]);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -323,6 +323,22 @@ struct LineBreakLog {
     last_byte: Option<u8>,
 }
 
+impl LineBreakLog {
+    /// Logs the line breaks of `bytes`, read at offset `start`: every `\n`, and every `\r` not
+    /// followed by `\n` (old Mac line endings, which the parser accepts too). A `\r` ending one
+    /// read is judged by the next read's first byte, or as a break at the end of the input.
+    fn log_breaks(&mut self, start: u64, bytes: &[u8]) {
+        if self.last_byte == Some(b'\r') && bytes.first() != Some(&b'\n') {
+            self.ahead.push_back(start - 1);
+        }
+        let bare_cr = |i: usize| bytes[i] == b'\r' && bytes.get(i + 1).is_some_and(|&b| b != b'\n');
+        let breaks = (0..bytes.len())
+            .filter(|&i| bytes[i] == b'\n' || bare_cr(i))
+            .map(|i| start + i as u64);
+        self.ahead.extend(breaks);
+    }
+}
+
 impl LineBreaks {
     fn log(&self) -> MutexGuard<'_, LineBreakLog> {
         // A panic elsewhere cannot leave the log inconsistent, so poisoning is ignored.
@@ -360,12 +376,7 @@ impl Read for LineCountingReader {
         let n = self.inner.read(buf)?;
         let mut log = self.line_breaks.log();
         let start = log.bytes_read;
-        let breaks = buf[..n]
-            .iter()
-            .enumerate()
-            .filter(|&(_, &b)| b == b'\n')
-            .map(|(i, _)| start + i as u64);
-        log.ahead.extend(breaks);
+        log.log_breaks(start, &buf[..n]);
         log.bytes_read += n as u64;
         match n {
             0 => log.at_end |= !buf.is_empty(),
