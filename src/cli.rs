@@ -276,7 +276,7 @@ impl LearnerArgs {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Trace file (.csv, .jsonl, .npz); repeat to replay several in order. Default: the
-    /// embedded synthetic trace.
+    /// embedded sparse-MNIST trace, priced by its network's cost profile.
     #[arg(long = "trace", value_name = "PATH")]
     pub traces: Vec<PathBuf>,
     #[command(flatten)]

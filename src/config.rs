@@ -207,7 +207,8 @@ pub struct Overrides {
 /// Validated settings of `splitee run`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunSettings {
-    /// Traces replayed one after the other; empty means the embedded default trace.
+    /// Traces replayed one after the other; empty means the embedded default trace
+    /// ([`crate::embedded`]), whose cost profile then prices the run unless costs were given.
     pub traces: Vec<PathBuf>,
     pub policies: Vec<PolicySpec>,
     pub alpha: f64,
@@ -386,7 +387,7 @@ impl RunSettings {
         file: ConfigFile,
         o: Overrides,
     ) -> Result<Self, ConfigError> {
-        let (cost, cost_model_origin) = Self::cost_model(layers, &file.cost, &o)?;
+        let (cost, cost_model_origin, cost_given) = Self::cost_model(layers, &file.cost, &o)?;
         // Trace paths in a config are relative to the config file's folder.
         let base = layers.path.parent().unwrap_or(Path::new(""));
         let traces = if o.traces.is_empty() {
@@ -539,6 +540,18 @@ impl RunSettings {
             None => None,
         };
 
+        // The embedded trace comes with its network's cost profile, unless the user chose costs
+        // (also by sweeping lambda or o) or the compatibility mode, which prices the published
+        // way.
+        let sweep = file.sweep.as_ref();
+        let embedded_trace = traces.is_empty() && sweep.is_none_or(|s| s.traces.is_none());
+        let cost_swept = sweep.is_some_and(|s| s.lambda.is_some() || s.offload.is_some());
+        let cost = if embedded_trace && !cost_given && !cost_swept && compat.is_none() {
+            crate::embedded::cost_model(cost.mu)
+        } else {
+            cost
+        };
+
         Ok(Self {
             traces,
             policies: policies.value,
@@ -559,11 +572,13 @@ impl RunSettings {
         })
     }
 
+    /// The cost model, the origin of its name, and whether any setting of it (beyond `mu`) was
+    /// given.
     fn cost_model(
         layers: &Layers<'_>,
         section: &CostSection,
         o: &Overrides,
-    ) -> Result<(CostModel, Origin), ConfigError> {
+    ) -> Result<(CostModel, Origin, bool), ConfigError> {
         let model = layers.pick(
             ("--cost-model", o.cost_model),
             ("cost.model", &section.model),
@@ -620,7 +635,16 @@ impl RunSettings {
             };
             invalid(origin, e.message)
         })?;
-        Ok((cost, model.origin))
+        let given = [
+            &model.origin,
+            &lambda.origin,
+            &offload.origin,
+            &depths.origin,
+            &table.origin,
+        ]
+        .iter()
+        .any(|origin| !matches!(origin, Origin::Default(_)));
+        Ok((cost, model.origin, given))
     }
 }
 

@@ -73,20 +73,31 @@ impl ProfileCost {
                 format!("{}: cannot read: {e}", path.display()),
             )
         })?;
-        let file: ProfileFile = serde_json::from_str(&text).map_err(|e| {
+        Self::parse(&text, path, per_mac, per_byte, cloud_per_mac)
+    }
+
+    /// Parses a profile's JSON text; `source` names it in errors and reports.
+    pub fn parse(
+        text: &str,
+        source: &std::path::Path,
+        per_mac: f64,
+        per_byte: f64,
+        cloud_per_mac: f64,
+    ) -> Result<Self, CostError> {
+        let file: ProfileFile = serde_json::from_str(text).map_err(|e| {
             cost_error(
                 "cost.profile",
-                format!("{}: not a cost profile: {e}", path.display()),
+                format!("{}: not a cost profile: {e}", source.display()),
             )
         })?;
         if file.splits.is_empty() {
             return Err(cost_error(
                 "cost.profile",
-                format!("{}: the profile has no split points", path.display()),
+                format!("{}: the profile has no split points", source.display()),
             ));
         }
         Ok(Self {
-            source: Some(path.to_path_buf()),
+            source: Some(source.to_path_buf()),
             device_macs: file.splits.iter().map(|s| s.device_macs).collect(),
             bytes_sent: file.splits.iter().map(|s| s.bytes_sent).collect(),
             cloud_macs: file.splits.iter().map(|s| s.cloud_macs).collect(),

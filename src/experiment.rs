@@ -13,15 +13,12 @@ use crate::sweep::{LoadedSweep, SweepReport, SweepSettings};
 use crate::trace::{self, Trace};
 use std::path::{Path, PathBuf};
 
-/// The embedded default trace's name in reports.
-pub const DEFAULT_TRACE_NAME: &str = "embedded:synthetic-sst2like-12exit";
-
 /// Loads the settings' traces (concatenated in order), or the embedded default trace.
 pub fn load_traces(settings: &RunSettings) -> Result<(Trace, Vec<String>)> {
     if settings.traces.is_empty() {
         return Ok((
-            trace::embedded_default()?,
-            vec![DEFAULT_TRACE_NAME.to_owned()],
+            crate::embedded::trace()?,
+            vec![crate::embedded::TRACE_NAME.to_owned()],
         ));
     }
     let names = settings

@@ -4,12 +4,14 @@
 //! The pieces, in the order data flows through them: [`trace`] reads per-exit traces, [`cost`]
 //! and [`reward`] turn a trace row into label-free rewards under an observation model,
 //! [`policy`] decides, [`sim`] replays traces through policies, [`stats`] and [`report`]
-//! summarise, [`config`] validates settings and [`experiment`] ties them together for the CLI.
+//! summarise, [`config`] validates settings and [`experiment`] ties them together for the CLI;
+//! [`embedded`] is the data a run without a trace uses.
 
 pub mod arms;
 pub mod bench;
 pub mod config;
 pub mod cost;
+pub mod embedded;
 pub mod error;
 pub mod experiment;
 pub mod frontier;

@@ -195,6 +195,9 @@ fn stream(args: &StreamArgs) -> Result<()> {
     if overrides.policies.is_empty() && args.learner.config.is_none() {
         overrides.policies = vec![splitee::policy::PolicySpec::SPLITEE_S];
     }
+    // The stream is this run's trace: without it the settings would take the embedded trace's
+    // cost profile.
+    overrides.traces = vec![args.input.clone().unwrap_or_else(|| "-".into())];
     let settings = RunSettings::resolve(args.learner.config.as_deref(), overrides)?;
     let policy = match settings.policies[..] {
         [policy] => policy,

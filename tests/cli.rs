@@ -281,7 +281,10 @@ fn version_and_run_help_succeed() {
 #[test]
 fn run_without_trace_uses_the_embedded_default() {
     let table = succeed(splitee().args(["run", "--runs", "2"]));
-    assert!(table.starts_with("embedded:"), "{table}");
+    assert!(
+        table.starts_with("embedded:sparsity-mnist-d25\n3000 samples, 3 exits"),
+        "{table}"
+    );
     let policies: Vec<&str> = table
         .lines()
         .skip(3)
@@ -294,6 +297,28 @@ fn run_without_trace_uses_the_embedded_default() {
     // The final exit against itself is no change, printed without a negative zero.
     let final_exit = table.lines().find(|l| l.starts_with("final-exit")).unwrap();
     assert!(final_exit.contains(" +0.0% "), "{final_exit}");
+}
+
+/// The embedded trace brings its network's cost profile (the sparsity report's prices: the
+/// final exit's 22,000 MACs at 1/91,000 each); choosing any cost setting replaces it, and `--mu`
+/// only weighs it.
+#[test]
+fn embedded_trace_is_priced_by_its_profile_unless_costs_are_given() {
+    let final_exit_cost = |args: &[&str]| {
+        let mut cmd = splitee();
+        cmd.args(["run", "--runs", "1", "--policy", "final-exit", "--json"])
+            .args(args);
+        let report: Value = serde_json::from_str(&succeed(&mut cmd)).unwrap();
+        result(&report, "final-exit")["cost_per_sample"]["mean"]
+            .as_f64()
+            .unwrap()
+    };
+    assert!((final_exit_cost(&[]) - 22_000.0 / 91_000.0).abs() < 1e-12);
+    assert!((final_exit_cost(&["--mu", "2"]) - 22_000.0 / 91_000.0).abs() < 1e-12);
+    // Linear costs on its 3 exits: proc(3) = lambda x 3.
+    assert!((final_exit_cost(&["--lambda", "0.1"]) - 0.3).abs() < 1e-12);
+    assert!((final_exit_cost(&["--offload-cost", "0.2"]) - 0.3).abs() < 1e-12);
+    assert!((final_exit_cost(&["--compat", "splitee-2023"]) - 0.3).abs() < 1e-12);
 }
 
 #[test]
@@ -742,8 +767,8 @@ fn bad_threshold_grids_and_arm_sets_are_one_line_errors() {
     assert_mentions(&message, &["--thresholds", "strictly increasing"]);
     let message = fail_with_one_line(splitee().args(["run", "--policy", "joint:final-exit"]));
     assert_mentions(&message, &["joint:final-exit", "plays fixed splits"]);
-    let message = fail_with_one_line(splitee().args(["run", "--policy", "threshold:13:splitee"]));
-    assert_mentions(&message, &["threshold:13:splitee", "only 12 exits"]);
+    let message = fail_with_one_line(splitee().args(["run", "--policy", "threshold:4:splitee"]));
+    assert_mentions(&message, &["threshold:4:splitee", "only 3 exits"]);
 }
 
 /// The joint-learning claim of the README on SST-2 at o = 0.3: joint UCB with strict side

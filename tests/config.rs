@@ -376,9 +376,20 @@ fn empty_config_gives_the_defaults() {
     );
     assert!(settings.traces.is_empty());
     assert_eq!(settings.alpha, 0.7);
-    assert_eq!(settings.cost, CostModel::linear(0.1, 0.5));
+    // No trace: the embedded one, with its network's cost profile.
+    assert_eq!(settings.cost, splitee::embedded::cost_model(1.0));
     assert_eq!(settings.sim, SimOptions::default());
     assert_eq!(settings.policies.len(), 5);
+    // With a trace, the linear SplitEE costs.
+    let with_trace = RunSettings::resolve(
+        None,
+        Overrides {
+            traces: vec![PathBuf::from("x.csv")],
+            ..Overrides::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(with_trace.cost, CostModel::linear(0.1, 0.5));
 }
 
 #[test]

@@ -170,8 +170,10 @@ fn forgetting_policies_follow_a_switch() {
 /// makes the same decisions, and `ucb1:C+s` those of `splitee-s`.
 #[test]
 fn ucb1_with_the_run_constant_is_splitee() {
-    // The embedded 12-exit trace, where arms are close and side observations matter.
-    let trace = splitee::trace::embedded_default().unwrap();
+    // The synthetic 12-exit trace, where arms are close and side observations matter.
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("datasets/synthetic-sst2like-12exit.csv");
+    let trace = splitee::trace::load(&path).unwrap();
     let policies = specs(&["splitee", "ucb1:1", "splitee-s", "ucb1:1+s", "ucb1:3"]);
     let out = run_on(&trace, vec!["t".into()], &settings(policies), &|_| {}).unwrap();
     let runs = &out.sim.runs;

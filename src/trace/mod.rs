@@ -127,13 +127,11 @@ fn estimated_rows(path: &Path) -> usize {
     (size / (read / lines).max(1)) * 5 / 4
 }
 
-/// The trace `splitee run` uses when none is given: a synthetic 12-exit trace built into the
-/// binary (`datasets/synthetic-sst2like-12exit.csv`; see `datasets/README.md`).
-pub fn embedded_default() -> Result<Trace, TraceError> {
-    const CSV: &[u8] = include_bytes!("../../datasets/synthetic-sst2like-12exit.csv");
-    let name = PathBuf::from("datasets/synthetic-sst2like-12exit.csv");
-    let mut builder = TraceBuilder::new(&name);
-    for sample in CsvSamples::new(CSV, name.clone())? {
+/// Reads a CSV trace built into the binary; `name` names it in
+/// errors.
+pub fn from_csv_bytes(csv: &'static [u8], name: &Path) -> Result<Trace, TraceError> {
+    let mut builder = TraceBuilder::new(name);
+    for sample in CsvSamples::new(csv, name.to_path_buf())? {
         builder.push(sample?);
     }
     builder.finish()
