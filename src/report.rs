@@ -348,22 +348,27 @@ fn with_interval(e: &Estimate, scale: f64, digits: usize) -> String {
     }
 }
 
-const COLUMNS: [&str; 7] = [
-    "policy",
-    "accuracy %",
-    "cost/sample",
-    "vs final",
-    "offload %",
-    "regret",
-    "learned arm",
-];
-
-fn rows(report: &Report) -> Vec<[String; 7]> {
-    report
+/// The table's columns and rows; a segment-regret column follows the regret when the run
+/// reports it (given-order replays of several traces).
+fn table(report: &Report) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let segments = report.results.iter().any(|r| r.segment_regret.is_some());
+    let mut columns = vec![
+        "policy",
+        "accuracy %",
+        "cost/sample",
+        "vs final",
+        "offload %",
+        "regret",
+    ];
+    if segments {
+        columns.push("segment regret");
+    }
+    columns.push("learned arm");
+    let rows = report
         .results
         .iter()
         .map(|r| {
-            [
+            let mut row = vec![
                 r.policy.clone(),
                 r.accuracy
                     .map_or_else(|| "-".to_owned(), |a| with_interval(&a, 100.0, 2)),
@@ -372,10 +377,18 @@ fn rows(report: &Report) -> Vec<[String; 7]> {
                 format!("{:+.1}%", -100.0 * r.cost_reduction.mean + 0.0),
                 with_interval(&r.offload_fraction, 100.0, 1),
                 with_interval(&r.cumulative_regret, 1.0, 1),
-                r.learned_label(),
-            ]
+            ];
+            if segments {
+                row.push(
+                    r.segment_regret
+                        .map_or_else(|| "-".to_owned(), |e| with_interval(&e, 1.0, 1)),
+                );
+            }
+            row.push(r.learned_label());
+            row
         })
-        .collect()
+        .collect();
+    (columns, rows)
 }
 
 fn header_line(report: &Report) -> String {
@@ -397,12 +410,12 @@ impl Exporter<Report> for Table {
         "txt"
     }
     fn render(&self, report: &Report) -> String {
-        let rows = rows(report);
-        let widths: Vec<usize> = (0..COLUMNS.len())
+        let (columns, rows) = table(report);
+        let widths: Vec<usize> = (0..columns.len())
             .map(|c| {
                 rows.iter()
                     .map(|r| r[c].chars().count())
-                    .chain([COLUMNS[c].len()])
+                    .chain([columns[c].len()])
                     .max()
                     .unwrap_or(0)
             })
@@ -428,7 +441,7 @@ impl Exporter<Report> for Table {
                 .collect::<Vec<_>>()
                 .join("  ")
         };
-        out += &line(COLUMNS.to_vec());
+        out += &line(columns);
         out.push('\n');
         for r in &rows {
             out += &line(r.iter().map(String::as_str).collect());
@@ -443,14 +456,15 @@ impl Exporter<Report> for Markdown {
         "md"
     }
     fn render(&self, report: &Report) -> String {
+        let (columns, rows) = table(report);
         let mut out = format!(
             "`{}`: {}\n\n| {} |\n|{}|\n",
             report.trace.paths.join(" + "),
             header_line(report),
-            COLUMNS.join(" | "),
-            ["---"; 7].join("|")
+            columns.join(" | "),
+            vec!["---"; columns.len()].join("|")
         );
-        for r in rows(report) {
+        for r in rows {
             let _ = writeln!(out, "| {} |", r.join(" | "));
         }
         out
@@ -768,6 +782,18 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     write_atomic_with(path, |w| w.write_all(contents))
 }
 
+/// Makes a rename in `dir` durable: until the folder itself is synced, a power loss may undo it.
+#[cfg(unix)]
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}
+
+/// Folders cannot be opened as files here; the rename is as durable as the platform makes it.
+#[cfg(not(unix))]
+fn sync_dir(_dir: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
 /// Like [`write_atomic`], streaming the contents through `write`.
 pub fn write_atomic_with(
     path: &Path,
@@ -785,7 +811,8 @@ pub fn write_atomic_with(
         let mut file = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
         write(&mut file)?;
         file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        std::fs::rename(&tmp, path)
+        std::fs::rename(&tmp, path)?;
+        sync_dir(dir)
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
