@@ -261,10 +261,11 @@ fn concatenated_traces_report_regret_against_each_segments_best_arm() {
     // 0.9 - 0.2 = 0.7. Segment b: arm 1 offloads (0.9 - 0.5 - 0.1 = 0.3), arm 2 earns 0.7.
     // Totals: arm 1 = 11, arm 2 = 14 (the global best), segment bests = 8 + 7 = 15.
     let (a, b) = (write("a.csv", 0.9), write("b.csv", 0.5));
-    let run = |order: &str| -> serde_json::Value {
+    let output = |order: &str, format: &[&str]| -> String {
         let out = Command::cargo_bin("splitee")
             .unwrap()
-            .args(["run", "--json", "--runs", "1", "--order", order])
+            .args(["run", "--runs", "1", "--order", order])
+            .args(format)
             .args(["--alpha", "0.7", "--lambda", "0.1", "--offload-cost", "0.5"])
             .args(["--policy", "fixed:1", "--policy", "fixed:2", "--trace"])
             .arg(&a)
@@ -277,7 +278,10 @@ fn concatenated_traces_report_regret_against_each_segments_best_arm() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        serde_json::from_slice(&out.stdout).unwrap()
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let run = |order: &str| -> serde_json::Value {
+        serde_json::from_str(&output(order, &["--json"])).unwrap()
     };
     let given = run("given");
     let metric = |r: &serde_json::Value, key: &str| r[key]["mean"].as_f64().unwrap();
@@ -288,4 +292,18 @@ fn concatenated_traces_report_regret_against_each_segments_best_arm() {
     assert!((metric(fixed_2, "segment_regret") - 1.0).abs() < 1e-9);
     // Shuffled, segments mean nothing and are not reported.
     assert!(run("shuffle")["results"][0].get("segment_regret").is_none());
+    // The table shows the segment regret after the regret, only when it is reported.
+    let table = output("given", &[]);
+    let rows: Vec<Vec<&str>> = table
+        .lines()
+        .skip(2)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert!(
+        rows[0].ends_with(&["regret", "segment", "regret", "learned", "arm"]),
+        "{table}"
+    );
+    assert!(rows[1].ends_with(&["3.0", "4.0", "1"]), "{table}");
+    assert!(rows[2].ends_with(&["0.0", "1.0", "2"]), "{table}");
+    assert!(!output("shuffle", &[]).contains("segment"));
 }
