@@ -2,7 +2,6 @@
 //! one thread over repetitions, with the peak memory of the process.
 
 use crate::config::RunSettings;
-use crate::cost::CostModel;
 use crate::error::Result;
 use crate::experiment::run_on;
 use crate::policy::PolicySpec;
@@ -112,17 +111,14 @@ pub fn replay(bench: &ReplayBench) -> Result<ReplayBenchResult> {
     let mut arms = 0;
     for rep in 0..bench.repetitions {
         let settings = RunSettings {
-            reward: crate::reward::RewardKind::default(),
-            traces: Vec::new(),
             policies: vec![bench.policy],
-            alpha: 0.7,
-            cost: CostModel::linear(0.1, 0.5),
             sim: SimOptions {
                 runs: bench.runs,
                 order: bench.order,
                 seed: bench.seed.wrapping_add(rep as u64),
                 ..SimOptions::default()
             },
+            ..RunSettings::default()
         };
         let start = Instant::now();
         let output = pool.install(|| run_on(&trace, vec![], &settings, &|_| {}))?;
@@ -186,15 +182,12 @@ pub fn paper_grid(samples: usize, exits: usize, runs: usize) -> Result<PaperGrid
     let offload: Vec<f64> = (0..11).map(|i| (10 + 5 * i) as f64 / 100.0).collect();
     let settings = SweepSettings {
         base: RunSettings {
-            reward: crate::reward::RewardKind::default(),
-            traces: Vec::new(),
             policies: vec![PolicySpec::SPLITEE, PolicySpec::SPLITEE_S],
-            alpha: 0.7,
-            cost: CostModel::linear(0.1, 0.5),
             sim: SimOptions {
                 runs,
                 ..SimOptions::default()
             },
+            ..RunSettings::default()
         },
         traces: vec![Vec::new()],
         alpha: vec![0.7],

@@ -217,6 +217,23 @@ pub struct RunSettings {
     pub sim: SimOptions,
 }
 
+/// SplitEE's setting for a named trace, and the default of every key: the five default
+/// policies, alpha 0.7, linear costs with lambda 0.1 and o 0.5, mu 1, the SplitEE reward and
+/// [`SimOptions::default`]. (With no trace, [`RunSettings::resolve`] prices the embedded trace
+/// by its profile instead.)
+impl Default for RunSettings {
+    fn default() -> Self {
+        Self {
+            traces: Vec::new(),
+            policies: DEFAULT_POLICIES.to_vec(),
+            alpha: 0.7,
+            cost: CostModel::linear(crate::cost::SPLITEE_LAMBDA, crate::cost::DEFAULT_OFFLOAD),
+            reward: RewardKind::Splitee,
+            sim: SimOptions::default(),
+        }
+    }
+}
+
 /// The policies compared when none is named.
 pub const DEFAULT_POLICIES: [PolicySpec; 5] = [
     PolicySpec::SPLITEE,
@@ -387,6 +404,7 @@ impl RunSettings {
         file: ConfigFile,
         o: Overrides,
     ) -> Result<Self, ConfigError> {
+        let defaults = Self::default();
         let (cost, cost_model_origin, cost_given) = Self::cost_model(layers, &file.cost, &o)?;
         // Trace paths in a config are relative to the config file's folder.
         let base = layers.path.parent().unwrap_or(Path::new(""));
@@ -408,7 +426,7 @@ impl RunSettings {
         let policies = layers.pick(
             ("--policy", (!o.policies.is_empty()).then_some(o.policies)),
             ("policy.names", &names),
-            DEFAULT_POLICIES.to_vec(),
+            defaults.policies,
         );
         if policies.value.is_empty() {
             return Err(invalid(&policies.origin, "name at least one policy"));
@@ -417,7 +435,7 @@ impl RunSettings {
         let alpha = layers.pick(
             ("--alpha", o.alpha),
             ("policy.alpha", &file.policy.alpha),
-            0.7,
+            defaults.alpha,
         );
         if !(alpha.value > 0.0 && alpha.value <= 1.0) {
             return Err(invalid(
@@ -428,7 +446,7 @@ impl RunSettings {
         let ucb_c = layers.pick(
             ("--ucb-c", o.ucb_c),
             ("policy.ucb_c", &file.policy.ucb_c),
-            1.0,
+            defaults.sim.ucb_c,
         );
         if !(ucb_c.value.is_finite() && ucb_c.value >= 0.0) {
             return Err(invalid(
@@ -440,15 +458,23 @@ impl RunSettings {
             ));
         }
 
-        let runs = layers.pick(("--runs", o.runs), ("run.runs", &file.run.runs), 20);
+        let runs = layers.pick(
+            ("--runs", o.runs),
+            ("run.runs", &file.run.runs),
+            defaults.sim.runs,
+        );
         if runs.value == 0 {
             return Err(invalid(&runs.origin, "runs must be at least 1"));
         }
-        let seed = layers.pick(("--seed", o.seed), ("run.seed", &file.run.seed), 0);
+        let seed = layers.pick(
+            ("--seed", o.seed),
+            ("run.seed", &file.run.seed),
+            defaults.sim.seed,
+        );
         let order = layers.pick(
             ("--order", o.order),
             ("run.order", &file.run.order),
-            Order::Shuffle,
+            defaults.sim.order,
         );
         let compat = o
             .compat
@@ -461,7 +487,7 @@ impl RunSettings {
         let observation = layers.pick(
             ("--observation", o.observation),
             ("policy.observation", &file.policy.observation),
-            Observation::Strict,
+            defaults.sim.observation,
         );
         let thresholds = match (o.thresholds, &file.policy.thresholds) {
             (Some(values), _) => Setting {
@@ -484,7 +510,7 @@ impl RunSettings {
                 }
             }
             (None, None) => Setting {
-                value: crate::arms::default_thresholds(),
+                value: defaults.sim.thresholds.clone(),
                 origin: Origin::Default("policy.thresholds"),
             },
         };
@@ -493,7 +519,7 @@ impl RunSettings {
         let probe = layers.pick(
             ("--probe", o.probe),
             ("policy.probe", &file.policy.probe),
-            crate::sim::DEFAULT_PROBE,
+            defaults.sim.probe,
         );
         if !(probe.value > 0.0 && probe.value <= 1.0) {
             return Err(invalid(
@@ -507,7 +533,7 @@ impl RunSettings {
         let reward = layers.pick(
             ("--reward", o.reward),
             ("policy.reward", &file.policy.reward),
-            RewardKind::Splitee,
+            defaults.reward,
         );
         let compat = match compat {
             Some(CompatName::SplitEe2023) => {
@@ -567,7 +593,7 @@ impl RunSettings {
                 thresholds: thresholds.value,
                 probe: probe.value,
                 compat,
-                ..SimOptions::default()
+                ..defaults.sim
             },
         })
     }
@@ -587,12 +613,12 @@ impl RunSettings {
         let lambda = layers.pick(
             ("--lambda", o.lambda),
             ("cost.lambda", &section.lambda),
-            0.1,
+            crate::cost::SPLITEE_LAMBDA,
         );
         let offload = layers.pick(
             ("--offload-cost", o.offload.map(OffloadCost::Constant)),
             ("cost.offload", &section.offload),
-            OffloadCost::Constant(0.5),
+            OffloadCost::Constant(crate::cost::DEFAULT_OFFLOAD),
         );
         let mu = layers.pick(("--mu", o.mu), ("cost.mu", &section.mu), 1.0);
         let depths = layers.config_only("cost.depths", &section.depths, Vec::new());

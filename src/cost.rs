@@ -4,6 +4,11 @@
 use crate::trace::Trace;
 use serde::{Deserialize, Serialize};
 
+/// SplitEE's processing cost per layer (`proc(k) = 0.1 k` on 12 exits).
+pub const SPLITEE_LAMBDA: f64 = 0.1;
+/// The offloading cost `o` when none is given (the middle of SplitEE's 0.10 to 0.60 sweep).
+pub const DEFAULT_OFFLOAD: f64 = 0.5;
+
 /// Device processing cost `proc(k)` of running up to exit `k`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "model", rename_all = "lowercase")]

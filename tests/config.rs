@@ -390,6 +390,13 @@ fn empty_config_gives_the_defaults() {
     )
     .unwrap();
     assert_eq!(with_trace.cost, CostModel::linear(0.1, 0.5));
+    assert_eq!(
+        with_trace,
+        RunSettings {
+            traces: vec![PathBuf::from("x.csv")],
+            ..RunSettings::default()
+        }
+    );
 }
 
 #[test]

@@ -30,8 +30,6 @@ const OFFLOAD: f64 = 0.6;
 
 fn settings(policies: &[&str]) -> RunSettings {
     RunSettings {
-        reward: splitee::reward::RewardKind::default(),
-        traces: Vec::new(),
         policies: policies.iter().map(|n| n.parse().unwrap()).collect(),
         alpha: ALPHA,
         cost: CostModel::linear(LAMBDA, OFFLOAD),
@@ -42,6 +40,7 @@ fn settings(policies: &[&str]) -> RunSettings {
             ucb_c: 1.0,
             ..SimOptions::default()
         },
+        ..RunSettings::default()
     }
 }
 

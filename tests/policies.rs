@@ -68,16 +68,14 @@ fn two_arm_trace(samples: u64) -> Trace {
 
 fn settings(policies: Vec<PolicySpec>) -> RunSettings {
     RunSettings {
-        reward: splitee::reward::RewardKind::default(),
-        traces: Vec::new(),
         policies,
-        alpha: 0.7,
         cost: CostModel::linear(0.1, 0.3),
         sim: SimOptions {
             runs: 3,
             seed: 11,
             ..SimOptions::default()
         },
+        ..RunSettings::default()
     }
 }
 

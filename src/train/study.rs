@@ -692,7 +692,6 @@ fn run_learners(
         cloud_per_mac: prices.cloud_per_mac,
     };
     let settings = RunSettings {
-        reward: crate::reward::RewardKind::default(),
         traces: vec![PathBuf::from(trace_path)],
         policies: eval.policies.clone(),
         alpha: prices.alpha,
@@ -706,6 +705,7 @@ fn run_learners(
             seed: prices.seed,
             ..SimOptions::default()
         },
+        ..RunSettings::default()
     };
     let out = run_on(&trace, vec![trace_path.to_owned()], &settings, &|_| {})?;
     Ok(CostResults {
