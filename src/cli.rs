@@ -126,7 +126,8 @@ pub struct ReproduceArgs {
 
 #[derive(Debug, Args)]
 pub struct PlotArgs {
-    /// A folder written by `splitee sweep --out`, `merge` or `reproduce` (holding sweep.json).
+    /// A folder written by `splitee sweep --out`, `merge` or `reproduce` (holding sweep.json),
+    /// or by a sparsity study of `splitee train` (holding report.json).
     #[arg(value_name = "RESULTS_DIR")]
     pub dir: PathBuf,
 }

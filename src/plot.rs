@@ -51,12 +51,30 @@ pub enum PlotError {
     Read(crate::Error),
     #[error("the bundled font assets/fonts/DejaVuSans.ttf is not a valid font")]
     Font,
+    #[error(
+        "{}: nothing to plot: no sweep.json (from sweep, merge or reproduce) or report.json \
+         (from a sparsity study)",
+        dir.display()
+    )]
+    NothingToPlot { dir: PathBuf },
 }
 
-/// Plots `dir/sweep.json` into `dir` (what `splitee plot DIR` does).
+/// Redraws the figures of a results folder into it (what `splitee plot DIR` does): a sweep's
+/// from `dir/sweep.json`, or else a sparsity study's from `dir/report.json`.
 pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
-    let report = read_report(&dir.join("sweep.json")).map_err(PlotError::Read)?;
-    plot_sweep(&report, dir)
+    let sweep = dir.join("sweep.json");
+    let study = dir.join("report.json");
+    if sweep.exists() {
+        let report = read_report(&sweep).map_err(PlotError::Read)?;
+        plot_sweep(&report, dir)
+    } else if study.exists() {
+        let report = crate::train::study::read_report(&study).map_err(PlotError::Read)?;
+        plot_sparsity(&report, dir)
+    } else {
+        Err(PlotError::NothingToPlot {
+            dir: dir.to_path_buf(),
+        })
+    }
 }
 
 /// Writes every figure of `report` that has data into `dir`, each as `<stem>.svg` and

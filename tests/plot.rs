@@ -167,10 +167,52 @@ fn plot_dir_reads_sweep_json() {
 }
 
 #[test]
-fn plot_dir_without_a_report_names_the_missing_file() {
+fn plot_dir_without_a_report_names_the_missing_files() {
     let dir = tempfile::tempdir().unwrap();
-    let err = plot_dir(dir.path()).unwrap_err();
-    assert!(err.to_string().contains("sweep.json"), "{err}");
+    let err = plot_dir(dir.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("nothing to plot")
+            && err.contains("sweep.json")
+            && err.contains("report.json"),
+        "{err}"
+    );
+    std::fs::write(dir.path().join("report.json"), "{}").unwrap();
+    let err = plot_dir(dir.path()).unwrap_err().to_string();
+    assert!(
+        err.contains("report.json: not a sparsity study report"),
+        "{err}"
+    );
+}
+
+/// `splitee plot` redraws a committed sparsity study's figures from its report.json: the same
+/// SVG, byte for byte, and PNG of the same size (rasterising is left some freedom).
+#[test]
+fn plot_dir_redraws_a_sparsity_study_from_report_json() {
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/sparsity-mnist");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        committed.join("report.json"),
+        dir.path().join("report.json"),
+    )
+    .unwrap();
+    let written = plot_dir(dir.path()).unwrap();
+    assert_eq!(written.len(), 2 * splitee::plot::SPARSITY_FIGURES.len());
+    for path in written {
+        let name = path.file_name().unwrap();
+        let (new, old) = (
+            std::fs::read(&path).unwrap(),
+            std::fs::read(committed.join(name)).unwrap(),
+        );
+        if path.extension().unwrap() == "svg" {
+            assert!(
+                new == old,
+                "{} differs from the committed figure",
+                name.to_string_lossy()
+            );
+        } else {
+            assert_eq!(png_size(&new), png_size(&old), "{}", name.to_string_lossy());
+        }
+    }
 }
 
 #[test]

@@ -635,7 +635,7 @@ fn describe(data: &DataSplit) -> String {
 }
 
 /// The profile cost model's prices and the runs' settings.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Prices {
     pub per_mac: f64,
     pub per_byte: f64,
@@ -647,7 +647,7 @@ pub struct Prices {
 }
 
 /// One policy's outcome on one trace.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PolicySummary {
     pub policy: String,
     pub accuracy: Option<Estimate>,
@@ -660,7 +660,7 @@ pub struct PolicySummary {
 }
 
 /// The learners on one trace.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CostResults {
     /// `proc(k)` per exit.
     pub processing: Vec<f64>,
@@ -730,7 +730,7 @@ fn run_learners(
 }
 
 /// One trained network.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NetworkReport {
     pub name: String,
     /// The trace and profile written (none without `output.datasets`).
@@ -743,7 +743,7 @@ pub struct NetworkReport {
 }
 
 /// One network under one distortion.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DistortionReport {
     pub network: String,
     pub distortion: Distortion,
@@ -754,7 +754,7 @@ pub struct DistortionReport {
 }
 
 /// One network's accuracy over the training seeds.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SeedReport {
     pub network: String,
     /// Per seed (in the order of [`StudyReport::seeds`]), the per-exit accuracy on the traced
@@ -784,8 +784,16 @@ pub fn mean_sd(values: &[f64]) -> (f64, f64) {
     (mean, sd)
 }
 
+/// Reads a study's `report.json` (for `splitee plot`).
+pub fn read_report(path: &Path) -> crate::Result<StudyReport> {
+    use crate::trace::TraceError;
+    let text = std::fs::read_to_string(path).map_err(|e| TraceError::io(path, &e))?;
+    serde_json::from_str(&text)
+        .map_err(|e| TraceError::file(path, format!("not a sparsity study report: {e}")).into())
+}
+
 /// What a study produced.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StudyReport {
     pub config: String,
     pub data: String,
