@@ -24,7 +24,7 @@ use rand_distr::StandardNormal;
 use splitee::cost::{CostModel, ReportedCost};
 use splitee::live::{LiveLearner, LiveSettings, Observed, Plan};
 use splitee::policy::PolicySpec;
-use splitee::reward::{Observation, RewardKind, RewardModel, SampleRow};
+use splitee::reward::{RewardModel, SampleRow};
 use std::fmt;
 use std::path::Path;
 
@@ -139,16 +139,10 @@ impl fmt::Display for Report {
 /// Decides `samples` samples live with a learner seeded with `seed` (the data too).
 pub fn run(samples: usize, seed: u64) -> Result<Report, Box<dyn std::error::Error>> {
     let settings = LiveSettings {
-        policy: "splitee-s".parse::<PolicySpec>()?,
         alpha: 0.9,
         cost: CostModel::linear(0.1, 0.3),
-        reward: RewardKind::Splitee,
-        observation: Observation::Strict,
-        ucb_c: 1.0,
-        thresholds: Vec::new(),
-        probe: 0.1,
         seed,
-        reward_bounds: None,
+        ..LiveSettings::new("splitee-s".parse::<PolicySpec>()?)
     };
     let mut learner = LiveLearner::new(&settings, EXITS, false)?;
     let mut rng = ChaCha8Rng::seed_from_u64(seed);

@@ -53,6 +53,13 @@ pub struct LiveSettings {
 }
 
 impl LiveSettings {
+    /// `policy` with the defaults of `splitee run` for a named trace ([`RunSettings::default`]:
+    /// alpha 0.7, linear costs with lambda 0.1 and o 0.5, strict observation, ...); change
+    /// fields with struct update syntax.
+    pub fn new(policy: PolicySpec) -> Self {
+        Self::of_run(&RunSettings::default(), policy)
+    }
+
     /// The settings of a resolved `run` configuration, for `policy` (checked when a learner is
     /// built; see [`LiveSettings::check`]). Compatibility mode is refused: it scores every arm
     /// on the first samples and then starts again from the first.
@@ -64,7 +71,11 @@ impl LiveSettings {
                     .into(),
             ));
         }
-        Ok(Self {
+        Ok(Self::of_run(settings, policy))
+    }
+
+    fn of_run(settings: &RunSettings, policy: PolicySpec) -> Self {
+        Self {
             policy,
             alpha: settings.alpha,
             cost: settings.cost.clone(),
@@ -75,7 +86,7 @@ impl LiveSettings {
             probe: settings.sim.probe,
             seed: settings.sim.seed,
             reward_bounds: None,
-        })
+        }
     }
 
     /// Refuses what cannot run live: the best fixed arm in hindsight (it needs the whole
@@ -797,16 +808,11 @@ mod tests {
 
     fn settings(policy: &str) -> LiveSettings {
         LiveSettings {
-            policy: policy.parse().unwrap(),
-            alpha: 0.7,
             cost: CostModel::linear(0.1, 0.3),
-            reward: RewardKind::Splitee,
-            observation: Observation::Strict,
-            ucb_c: 1.0,
             thresholds: vec![0.6, 0.8],
             probe: 0.5,
             seed: 1,
-            reward_bounds: None,
+            ..LiveSettings::new(policy.parse().unwrap())
         }
     }
 

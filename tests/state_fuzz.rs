@@ -10,7 +10,6 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::{Map, Value};
 use splitee::cost::CostModel;
 use splitee::live::{LiveLearner, LiveSettings, Observed, StateError};
-use splitee::reward::{Observation, RewardKind};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
@@ -18,16 +17,11 @@ const EXITS: usize = 5;
 
 fn settings(policy: &str) -> LiveSettings {
     LiveSettings {
-        policy: policy.parse().unwrap(),
-        alpha: 0.7,
         cost: CostModel::linear(0.1, 0.3),
-        reward: RewardKind::Splitee,
-        observation: Observation::Strict,
-        ucb_c: 1.0,
         thresholds: vec![0.6, 0.8],
         probe: 0.2,
         seed: 4,
-        reward_bounds: None,
+        ..LiveSettings::new(policy.parse().unwrap())
     }
 }
 
