@@ -348,6 +348,19 @@ fn with_interval(e: &Estimate, scale: f64, digits: usize) -> String {
     }
 }
 
+/// Accuracy, cost per sample, cost change against the final exit, and offload share: the cells
+/// every results table starts with.
+fn outcome_cells(r: &PolicyResult) -> [String; 4] {
+    [
+        r.accuracy
+            .map_or_else(|| "-".to_owned(), |a| with_interval(&a, 100.0, 2)),
+        with_interval(&r.cost_per_sample, 1.0, 3),
+        // `+ 0.0` turns -0.0 (the final exit against itself) into 0.0.
+        format!("{:+.1}%", -100.0 * r.cost_reduction.mean + 0.0),
+        with_interval(&r.offload_fraction, 100.0, 1),
+    ]
+}
+
 /// The table's columns and rows; a segment-regret column follows the regret when the run
 /// reports it (given-order replays of several traces).
 fn table(report: &Report) -> (Vec<&'static str>, Vec<Vec<String>>) {
@@ -368,16 +381,9 @@ fn table(report: &Report) -> (Vec<&'static str>, Vec<Vec<String>>) {
         .results
         .iter()
         .map(|r| {
-            let mut row = vec![
-                r.policy.clone(),
-                r.accuracy
-                    .map_or_else(|| "-".to_owned(), |a| with_interval(&a, 100.0, 2)),
-                with_interval(&r.cost_per_sample, 1.0, 3),
-                // `+ 0.0` turns -0.0 (the final exit against itself) into 0.0.
-                format!("{:+.1}%", -100.0 * r.cost_reduction.mean + 0.0),
-                with_interval(&r.offload_fraction, 100.0, 1),
-                with_interval(&r.cumulative_regret, 1.0, 1),
-            ];
+            let mut row = vec![r.policy.clone()];
+            row.extend(outcome_cells(r));
+            row.push(with_interval(&r.cumulative_regret, 1.0, 1));
             if segments {
                 row.push(
                     r.segment_regret
@@ -655,15 +661,13 @@ impl Exporter<SweepReport> for Markdown {
                         q.ucb_c.to_string(),
                         q.offload.to_string(),
                         r.policy.clone(),
-                        r.accuracy
-                            .map_or_else(|| "-".to_owned(), |a| with_interval(&a, 100.0, 2)),
-                        with_interval(&r.cost_per_sample, 1.0, 3),
-                        format!("{:+.1}%", -100.0 * r.cost_reduction.mean + 0.0),
-                        with_interval(&r.offload_fraction, 100.0, 1),
+                    ];
+                    cells.extend(outcome_cells(r));
+                    cells.extend([
                         with_interval(&r.reward_per_sample, 1.0, 4),
                         with_interval(&r.cumulative_regret, 1.0, 1),
                         r.learned_label(),
-                    ];
+                    ]);
                     if let Some(pb) = &sweep.published {
                         let value = |table, digits: usize| {
                             published(table, &pb.offload, &r.policy, q.offload)
