@@ -86,12 +86,7 @@ impl<R: BufRead> JsonlSamples<R> {
             };
             TraceError::at(self.validator.path(), at, None, message)
         })?;
-        Ok(RawSample {
-            conf: parsed.conf,
-            pred: parsed.pred,
-            label: parsed.label,
-            cost: parsed.cost,
-        })
+        Ok(parsed.into())
     }
 }
 
@@ -115,11 +110,22 @@ impl<R: BufRead> Iterator for JsonlSamples<R> {
 /// `1.5` or `-1` with the same words as for CSV.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct JsonSample {
+pub(super) struct JsonSample {
     conf: Vec<f64>,
     pred: Vec<f64>,
     label: Option<f64>,
     cost: Option<Vec<f64>>,
+}
+
+impl From<JsonSample> for RawSample {
+    fn from(s: JsonSample) -> Self {
+        Self {
+            conf: s.conf,
+            pred: s.pred,
+            label: s.label,
+            cost: s.cost,
+        }
+    }
 }
 
 /// serde_json's message without its position: each line is parsed on its own, so its "line 1"

@@ -333,23 +333,11 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// What the serde path makes of a line (the same struct as the reader's).
+    /// What the reader's serde path makes of a line.
     fn slow(line: &[u8]) -> Option<RawSample> {
-        #[derive(serde::Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct JsonSample {
-            conf: Vec<f64>,
-            pred: Vec<f64>,
-            label: Option<f64>,
-            cost: Option<Vec<f64>>,
-        }
-        let s: JsonSample = serde_json::from_slice(line).ok()?;
-        Some(RawSample {
-            conf: s.conf,
-            pred: s.pred,
-            label: s.label,
-            cost: s.cost,
-        })
+        serde_json::from_slice::<super::super::jsonl::JsonSample>(line)
+            .ok()
+            .map(RawSample::from)
     }
 
     fn same(a: &RawSample, b: &RawSample) -> bool {
