@@ -101,7 +101,8 @@ pub enum Command {
     /// results/NAME/.
     #[command(after_help = REPRODUCE_EXAMPLES)]
     Reproduce(ReproduceArgs),
-    /// Redraw the plots of a sweep's results folder from its sweep.json.
+    /// Redraw the plots of a results folder: a sweep's (sweep.json) or a sparsity study's
+    /// (report.json).
     Plot(PlotArgs),
 }
 
@@ -394,9 +395,9 @@ fn parse_thresholds(text: &str) -> Result<Thresholds, String> {
 
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// Trace file (.csv, .jsonl, .npz).
+    /// Trace file (.csv, .jsonl, .npz). Default: the embedded sparse-MNIST trace of `run`.
     #[arg(long, value_name = "PATH")]
-    pub trace: PathBuf,
+    pub trace: Option<PathBuf>,
     /// Thresholds at which to report the fraction of samples with C_k >= alpha.
     #[arg(long = "alpha", value_name = "A", value_delimiter = ',',
           default_values_t = [0.5, 0.6, 0.7, 0.8, 0.9])]

@@ -21,7 +21,7 @@ pub const PER_BYTE: f64 = 1.0 / 3_200.0;
 
 /// The embedded trace.
 pub fn trace() -> Result<Trace, TraceError> {
-    trace::from_csv_bytes(TRACE_CSV, Path::new("datasets/sparsity-mnist-d25.csv"))
+    trace::from_csv_bytes(TRACE_CSV, Path::new(TRACE_NAME))
 }
 
 /// The embedded trace's profile cost model with the weight `mu` of cost against confidence;

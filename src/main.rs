@@ -118,7 +118,10 @@ fn run(args: &RunArgs) -> Result<()> {
 }
 
 fn inspect(args: &InspectArgs) -> Result<()> {
-    let trace = trace::load(&args.trace)?;
+    let trace = match &args.trace {
+        Some(path) => trace::load(path)?,
+        None => splitee::embedded::trace()?,
+    };
     let stats = TraceStats::compute(&trace, &args.alphas);
     if args.json {
         print_stdout(&format!("{}\n", serde_json::to_string_pretty(&stats)?))

@@ -299,6 +299,22 @@ fn run_without_trace_uses_the_embedded_default() {
     assert!(final_exit.contains(" +0.0% "), "{final_exit}");
 }
 
+#[test]
+fn inspect_without_trace_summarises_the_embedded_default() {
+    let text = succeed(splitee().args(["inspect", "--alpha", "0.9"]));
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("embedded:sparsity-mnist-d25: 3000 samples, 3 exits, 10 classes, labeled, no costs")
+    );
+    // The final exit (the sparsity report's 96.20%) and its confident share at 0.9.
+    let last = lines.last().unwrap();
+    assert_eq!(
+        last.split_whitespace().collect::<Vec<_>>(),
+        ["3", "0.9620", "0.9600", "0.8910", "-"]
+    );
+}
+
 /// The embedded trace brings its network's cost profile (the sparsity report's prices: the
 /// final exit's 22,000 MACs at 1/91,000 each); choosing any cost setting replaces it, and `--mu`
 /// only weighs it.
