@@ -110,17 +110,20 @@ const REPRODUCE_EXAMPLES: &str = "\
 Examples:
   splitee reproduce splitee-sst2     run experiments/splitee-sst2.toml into results/splitee-sst2/
   splitee reproduce all              every experiment whose traces are available
+  splitee reproduce sparsity-mnist   retrain its networks: results/sparsity-mnist/, datasets/
   splitee plot results/splitee-sst2  redraw the figures from results/splitee-sst2/sweep.json";
 
 #[derive(Debug, Args)]
 pub struct ReproduceArgs {
-    /// Experiment name (a file experiments/NAME.toml with a [sweep] section), or `all`.
+    /// Experiment name (a file experiments/NAME.toml with a [sweep] section, or a training
+    /// study's [[networks]]), or `all`.
     #[arg(value_name = "NAME")]
     pub name: String,
     /// Folder of the experiment configs.
     #[arg(long, default_value = "experiments", value_name = "DIR")]
     pub experiments: PathBuf,
-    /// Folder the results go to (results/NAME/).
+    /// Folder the results go to (results/NAME/). A training study also rewrites the traces and
+    /// cost profiles its [output] section names (datasets/), which other experiments read.
     #[arg(long, default_value = "results", value_name = "DIR")]
     pub results: PathBuf,
 }

@@ -22,6 +22,9 @@ pub enum Error {
     Live(#[from] crate::live::LiveError),
     #[error(transparent)]
     State(#[from] crate::live::StateError),
+    /// Boxed: a training error can itself hold an error of a learners' run.
+    #[error(transparent)]
+    Train(Box<crate::train::TrainError>),
     #[error("{name}: {message}")]
     Experiment { name: String, message: String },
     /// A benchmark's child process failed.
@@ -37,6 +40,12 @@ pub enum Error {
 impl From<crate::plot::PlotError> for Error {
     fn from(e: crate::plot::PlotError) -> Self {
         Error::Plot(Box::new(e))
+    }
+}
+
+impl From<crate::train::TrainError> for Error {
+    fn from(e: crate::train::TrainError) -> Self {
+        Error::Train(Box::new(e))
     }
 }
 

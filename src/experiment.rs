@@ -128,14 +128,36 @@ pub fn write_sweep_outputs(sweep: &SweepReport, dir: &Path) -> Result<()> {
     write_atomic(&config, sweep.config.as_bytes()).map_err(write_error(&config))
 }
 
-/// An experiment of `experiments/`: a config with a `[sweep]` section, named by its file stem.
+/// An experiment of `experiments/`, named by its file stem.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Experiment {
     pub name: String,
     pub config: PathBuf,
+    pub kind: ExperimentKind,
 }
 
-/// The experiments in `dir` (every `*.toml` with a `[sweep]` section), by name.
+/// What an experiment's config runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExperimentKind {
+    /// A grid of policy runs (a `[sweep]` section): [`reproduce`].
+    Sweep,
+    /// Networks to train (`[[networks]]` sections, `splitee train --config`): [`reproduce_study`].
+    Study,
+}
+
+impl ExperimentKind {
+    /// The kind a config's text declares by its sections, if any.
+    fn of(config: &str) -> Option<Self> {
+        config.lines().find_map(|line| match line.trim() {
+            "[sweep]" => Some(Self::Sweep),
+            "[[networks]]" => Some(Self::Study),
+            _ => None,
+        })
+    }
+}
+
+/// The experiments in `dir` (every `*.toml` with a `[sweep]` or `[[networks]]` section), by
+/// name.
 pub fn experiments(dir: &Path) -> Result<Vec<Experiment>> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::Experiment {
         name: dir.display().to_string(),
@@ -144,13 +166,10 @@ pub fn experiments(dir: &Path) -> Result<Vec<Experiment>> {
     let mut found: Vec<Experiment> = entries
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|path| path.extension().is_some_and(|e| e == "toml"))
-        .filter(|path| {
-            std::fs::read_to_string(path)
-                .is_ok_and(|text| text.lines().any(|l| l.trim() == "[sweep]"))
-        })
         .filter_map(|config| {
+            let kind = ExperimentKind::of(&std::fs::read_to_string(&config).ok()?)?;
             let name = config.file_stem()?.to_string_lossy().into_owned();
-            Some(Experiment { name, config })
+            Some(Experiment { name, config, kind })
         })
         .collect();
     found.sort_by(|a, b| a.name.cmp(&b.name));
@@ -191,4 +210,23 @@ pub fn reproduce<'p>(
     write_sweep_outputs(&report, &dir)?;
     crate::plot::plot_sweep(&report, &dir)?;
     Ok(report)
+}
+
+/// Trains a study's networks (as `splitee train --config` does) and writes its report and
+/// figures into `results/NAME/`; its traces and cost profiles go where its `[output]` section
+/// says, since other experiments read them there.
+pub fn reproduce_study(
+    experiment: &Experiment,
+    results: &Path,
+    progress: &mut dyn crate::train::Progress,
+) -> Result<crate::train::study::StudyReport> {
+    let mut study = crate::train::study::Study::from_config(&experiment.config)?;
+    if !study.data.path.exists() {
+        return Err(Error::Experiment {
+            name: experiment.name.clone(),
+            message: format!("data folder {} is not available", study.data.path.display()),
+        });
+    }
+    study.report = Some(results.join(&experiment.name));
+    Ok(study.run(progress)?)
 }

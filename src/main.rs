@@ -438,6 +438,7 @@ fn bench_train(args: &cli::BenchTrainArgs) -> Result<()> {
 }
 
 fn reproduce(args: &ReproduceArgs) -> Result<()> {
+    use splitee::experiment::ExperimentKind;
     let available = splitee::experiment::experiments(&args.experiments)?;
     let chosen: Vec<_> = if args.name == "all" {
         available
@@ -459,8 +460,19 @@ fn reproduce(args: &ReproduceArgs) -> Result<()> {
             let bar = progress_bar(total);
             Box::new(move |n| bar.inc(n))
         };
-        match splitee::experiment::reproduce(experiment, &args.results, &start) {
-            Ok(_) => {
+        let outcome = match experiment.kind {
+            ExperimentKind::Sweep => {
+                splitee::experiment::reproduce(experiment, &args.results, &start).map(drop)
+            }
+            ExperimentKind::Study => splitee::experiment::reproduce_study(
+                experiment,
+                &args.results,
+                &mut splitee::train::BarProgress::default(),
+            )
+            .map(drop),
+        };
+        match outcome {
+            Ok(()) => {
                 ran += 1;
                 let dir = args.results.join(&experiment.name);
                 eprintln!("{}: wrote {}", experiment.name, dir.display());

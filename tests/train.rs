@@ -693,3 +693,47 @@ fn study_training_options_are_checked() {
     );
     assert!(!dir.path().join("res/report.md").exists());
 }
+
+/// `splitee reproduce` runs training studies too: the report and figures go to
+/// `RESULTS/NAME/`, the traces where the config says; `all` skips a study whose data is absent.
+#[test]
+fn reproduce_runs_a_study_and_all_skips_one_without_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let experiments = dir.path().join("experiments");
+    let config = tiny_study(
+        &experiments,
+        "[output]\ndatasets = \"out\"\nprefix = \"t\"\n\n[evaluate]\nruns = 2\n",
+    );
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        experiments.join("absent.toml"),
+        text.replace("path = \"data\"", "path = \"nowhere\""),
+    )
+    .unwrap();
+    let results = dir.path().join("results");
+    let out = assert_cmd::Command::cargo_bin("splitee")
+        .unwrap()
+        .args(["reproduce", "all", "--experiments"])
+        .arg(&experiments)
+        .arg("--results")
+        .arg(&results)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("skipping absent: data folder") && stderr.contains("nowhere"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("study: wrote "), "{stderr}");
+    assert!(!results.join("absent").exists());
+    for file in [
+        "report.md",
+        "report.json",
+        "sparsity-accuracy.svg",
+        "sparsity-learners.png",
+    ] {
+        assert!(results.join("study").join(file).is_file(), "{file}");
+    }
+    assert!(experiments.join("out/t-sparse.profile.json").is_file());
+}
