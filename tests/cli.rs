@@ -5,11 +5,10 @@
 mod common;
 
 use assert_cmd::Command;
-use common::{manifest, shared_trace};
+use common::{manifest, shared_trace, splitee, succeed, succeed_json, EXAMPLE_CONFIG_POLICIES};
 use predicates::prelude::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::Output;
 use tempfile::TempDir;
 
 const SST2: &str = "sst2-bert12.csv";
@@ -24,29 +23,10 @@ const METRICS: [&str; 5] = [
     "cumulative_regret",
 ];
 
-fn splitee() -> Command {
-    Command::cargo_bin("splitee").unwrap()
-}
-
 fn temp_file(dir: &TempDir, name: &str, contents: &str) -> PathBuf {
     let path = dir.path().join(name);
     std::fs::write(&path, contents).unwrap();
     path
-}
-
-fn stdout_of(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
-/// Runs `cmd`, asserts success and returns its standard output.
-fn succeed(cmd: &mut Command) -> String {
-    let output = cmd.output().unwrap();
-    assert!(
-        output.status.success(),
-        "failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout_of(&output)
 }
 
 /// Runs `cmd`, asserts exit status 2 with exactly one line on stderr and no panic, and returns
@@ -73,15 +53,14 @@ fn assert_mentions(message: &str, parts: &[&str]) {
 
 /// `splitee run --json` with `args`, parsed.
 fn run_json(trace: &Path, args: &[&str]) -> Value {
-    let stdout = succeed(
+    succeed_json(
         splitee()
             .arg("run")
             .arg("--trace")
             .arg(trace)
             .args(args)
             .arg("--json"),
-    );
-    serde_json::from_str(&stdout).unwrap()
+    )
 }
 
 fn result<'a>(report: &'a Value, policy: &str) -> &'a Value {
@@ -324,7 +303,7 @@ fn embedded_trace_is_priced_by_its_profile_unless_costs_are_given() {
         let mut cmd = splitee();
         cmd.args(["run", "--runs", "1", "--policy", "final-exit", "--json"])
             .args(args);
-        let report: Value = serde_json::from_str(&succeed(&mut cmd)).unwrap();
+        let report = succeed_json(&mut cmd);
         result(&report, "final-exit")["cost_per_sample"]["mean"]
             .as_f64()
             .unwrap()
@@ -347,13 +326,12 @@ fn example_config_runs_from_the_repository_root() {
         eprintln!("skipping: the example config expects ../shared next to the repository");
         return;
     }
-    let stdout = succeed(splitee().current_dir(manifest()).args([
+    let report = succeed_json(splitee().current_dir(manifest()).args([
         "run",
         "--config",
         "experiments/splitee-sst2.toml",
         "--json",
     ]));
-    let report: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(report["trace"]["samples"], SST2_SAMPLES);
     assert_eq!(report["settings"]["runs"], 20);
     let policies: Vec<&str> = report["results"]
@@ -362,19 +340,7 @@ fn example_config_runs_from_the_repository_root() {
         .iter()
         .map(|r| r["policy"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        policies,
-        [
-            "splitee",
-            "splitee-s:strict",
-            "splitee-s:oracle",
-            "final-exit",
-            "device-ee",
-            "random",
-            "random-run",
-            "best-fixed",
-        ]
-    );
+    assert_eq!(policies, EXAMPLE_CONFIG_POLICIES);
 }
 
 // ---------------------------------------------------------------- JSON report
@@ -657,14 +623,13 @@ fn inspect_lists_every_exit_of_sst2() {
     assert_eq!(exit_rows.len(), SST2_EXITS);
     assert_eq!(exit_rows[11][..2], ["12", "0.9025"]);
 
-    let json: Value = serde_json::from_str(&succeed(
+    let json = succeed_json(
         splitee()
             .arg("inspect")
             .arg("--json")
             .arg("--trace")
             .arg(&sst2),
-    ))
-    .unwrap();
+    );
     assert_eq!(json["samples"], SST2_SAMPLES);
     assert_eq!(json["per_exit"].as_array().unwrap().len(), SST2_EXITS);
     assert_close(
@@ -696,14 +661,13 @@ fn synth_writes_a_trace_inspect_reads() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("x.csv");
     synth_to(&path);
-    let json: Value = serde_json::from_str(&succeed(
+    let json = succeed_json(
         splitee()
             .arg("inspect")
             .arg("--json")
             .arg("--trace")
             .arg(&path),
-    ))
-    .unwrap();
+    );
     assert_eq!(
         (&json["samples"], &json["exits"], &json["classes"]),
         (&Value::from(50), &Value::from(4), &Value::from(3))

@@ -3,8 +3,7 @@
 
 mod common;
 
-use assert_cmd::Command;
-use common::{manifest, shared_dir};
+use common::{manifest, shared_dir, splitee, succeed_json};
 use serde_json::Value;
 use std::path::Path;
 
@@ -18,34 +17,27 @@ struct CompatRun {
 fn compat_run(trace: &Path, policy: &str, alpha: f64, lambda: f64, offload: f64) -> CompatRun {
     let dir = tempfile::tempdir().unwrap();
     let decisions = dir.path().join("decisions.jsonl");
-    let out = Command::cargo_bin("splitee")
-        .unwrap()
-        .args([
-            "run",
-            "--order",
-            "given",
-            "--runs",
-            "1",
-            "--compat",
-            "splitee-2023",
-            "--json",
-        ])
-        .arg("--trace")
-        .arg(trace)
-        .args(["--policy", policy])
-        .args(["--alpha", &alpha.to_string()])
-        .args(["--lambda", &lambda.to_string()])
-        .args(["--offload-cost", &offload.to_string()])
-        .arg("--decisions")
-        .arg(&decisions)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let report = succeed_json(
+        splitee()
+            .args([
+                "run",
+                "--order",
+                "given",
+                "--runs",
+                "1",
+                "--compat",
+                "splitee-2023",
+                "--json",
+            ])
+            .arg("--trace")
+            .arg(trace)
+            .args(["--policy", policy])
+            .args(["--alpha", &alpha.to_string()])
+            .args(["--lambda", &lambda.to_string()])
+            .args(["--offload-cost", &offload.to_string()])
+            .arg("--decisions")
+            .arg(&decisions),
     );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     let lines = std::fs::read_to_string(&decisions).unwrap();
     let arms = lines
         .lines()
@@ -72,34 +64,39 @@ fn to_1_based(arms_0: &str) -> Vec<u64> {
         .collect()
 }
 
-#[test]
-fn golden_vectors_splitee_s() {
+/// Runs `policy` on the SPEC section 8 golden trace (alpha 0.7, lambda 0.1, o 0.3) and checks
+/// its 0-based `arms`, total cost, and offload and correct counts out of 30 samples.
+fn assert_golden_vectors(policy: &str, arms: &str, total_cost: f64, offloads: f64, correct: f64) {
     let trace = manifest().join("tests/fixtures/golden-spec8.csv");
-    let run = compat_run(&trace, "splitee-s", 0.7, 0.1, 0.3);
-    assert_eq!(
-        run.arms,
-        to_1_based("4,4,8,5,6,11,0,0,1,2,2,4,2,2,4,4,10,11,0,0,0,0,1,5,4,5,1,1,1,2")
-    );
+    let run = compat_run(&trace, policy, 0.7, 0.1, 0.3);
+    assert_eq!(run.arms, to_1_based(arms));
     let r = &run.result;
-    assert!((mean(&r["total_cost"]) - 16.30).abs() < 1e-9);
-    assert!((mean(&r["offload_fraction"]) * 30.0 - 11.0).abs() < 1e-9);
-    assert!((mean(&r["accuracy"]) * 30.0 - 13.0).abs() < 1e-9);
+    assert!((mean(&r["total_cost"]) - total_cost).abs() < 1e-9);
+    assert!((mean(&r["offload_fraction"]) * 30.0 - offloads).abs() < 1e-9);
+    assert!((mean(&r["accuracy"]) * 30.0 - correct).abs() < 1e-9);
     assert_eq!(r["optimum_arm"], 1);
 }
 
 #[test]
-fn golden_vectors_splitee() {
-    let trace = manifest().join("tests/fixtures/golden-spec8.csv");
-    let run = compat_run(&trace, "splitee", 0.7, 0.1, 0.3);
-    assert_eq!(
-        run.arms,
-        to_1_based("4,3,2,0,1,8,7,6,5,2,3,0,1,4,1,0,2,3,11,10,5,2,6,3,4,0,7,1,0,1")
+fn golden_vectors_splitee_s() {
+    assert_golden_vectors(
+        "splitee-s",
+        "4,4,8,5,6,11,0,0,1,2,2,4,2,2,4,4,10,11,0,0,0,0,1,5,4,5,1,1,1,2",
+        16.30,
+        11.0,
+        13.0,
     );
-    let r = &run.result;
-    assert!((mean(&r["total_cost"]) - 13.26).abs() < 1e-9);
-    assert!((mean(&r["offload_fraction"]) * 30.0 - 7.0).abs() < 1e-9);
-    assert!((mean(&r["accuracy"]) * 30.0 - 12.0).abs() < 1e-9);
-    assert_eq!(r["optimum_arm"], 1);
+}
+
+#[test]
+fn golden_vectors_splitee() {
+    assert_golden_vectors(
+        "splitee",
+        "4,3,2,0,1,8,7,6,5,2,3,0,1,4,1,0,2,3,11,10,5,2,6,3,4,0,7,1,0,1",
+        13.26,
+        7.0,
+        12.0,
+    );
 }
 
 /// Every case recorded from the published scripts: same arm at every step, same totals.

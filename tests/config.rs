@@ -1,12 +1,15 @@
 //! Config files and command-line overrides through `RunSettings::resolve`: what is accepted,
 //! what wins, and that every rejection names the file, line and key (or the flag).
 
+mod common;
+
+use common::{manifest, EXAMPLE_CONFIG_POLICIES};
 use splitee::config::{Overrides, RunSettings};
 use splitee::cost::{CostModel, OffloadCost, ProcessingCost};
 use splitee::policy::PolicySpec;
 use splitee::reward::{Observation, RewardKind};
 use splitee::sim::{Compat, Order, SimOptions};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use tempfile::TempDir;
 
 const CONFIG_NAME: &str = "experiment.toml";
@@ -401,27 +404,17 @@ fn empty_config_gives_the_defaults() {
 
 #[test]
 fn example_experiment_parses_into_its_settings() {
-    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let path = manifest.join("experiments/splitee-sst2.toml");
+    let path = manifest().join("experiments/splitee-sst2.toml");
     let settings = RunSettings::resolve(Some(&path), Overrides::default()).unwrap();
     let expected = RunSettings {
         // Config-relative, and `..` resolved lexically.
-        traces: vec![manifest
+        traces: vec![manifest()
             .parent()
             .unwrap()
             .join("shared/data/traces/sst2-bert12.csv")],
-        policies: [
-            "splitee",
-            "splitee-s:strict",
-            "splitee-s:oracle",
-            "final-exit",
-            "device-ee",
-            "random",
-            "random-run",
-            "best-fixed",
-        ]
-        .map(|name| name.parse::<PolicySpec>().unwrap())
-        .to_vec(),
+        policies: EXAMPLE_CONFIG_POLICIES
+            .map(|name| name.parse::<PolicySpec>().unwrap())
+            .to_vec(),
         alpha: 0.7,
         cost: CostModel::linear(0.1, 0.5),
         reward: RewardKind::Splitee,

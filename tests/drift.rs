@@ -2,8 +2,9 @@
 //! (sliding-window or discounted) ends with far less regret against each phase's best arm than
 //! UCB1, which holds on to the arm that was best before the switch.
 
-use assert_cmd::Command;
-use serde_json::Value;
+mod common;
+
+use common::{splitee, succeed_json};
 use splitee::config::RunSettings;
 use splitee::cost::CostModel;
 use splitee::experiment::run_on;
@@ -121,8 +122,7 @@ fn forgetting_ucb_has_30_percent_less_segment_regret_than_ucb1_after_a_switch() 
 fn synth_writes_one_file_per_phase_and_run_reports_segment_regret() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("d.csv");
-    Command::cargo_bin("splitee")
-        .unwrap()
+    splitee()
         .args([
             "synth",
             "--samples",
@@ -138,26 +138,23 @@ fn synth_writes_one_file_per_phase_and_run_reports_segment_regret() {
         .success();
     let (first, second) = (dir.path().join("d-1.csv"), dir.path().join("d-2.csv"));
     assert!(!out.exists());
-    let output = Command::cargo_bin("splitee")
-        .unwrap()
-        .args([
-            "run",
-            "--order",
-            "given",
-            "--runs",
-            "1",
-            "--offload-cost",
-            "0.6",
-        ])
-        .args(["--policy", "ucb1:1", "--policy", "sw-ucb:1000", "--json"])
-        .arg("--trace")
-        .arg(&first)
-        .arg("--trace")
-        .arg(&second)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let json = succeed_json(
+        splitee()
+            .args([
+                "run",
+                "--order",
+                "given",
+                "--runs",
+                "1",
+                "--offload-cost",
+                "0.6",
+            ])
+            .args(["--policy", "ucb1:1", "--policy", "sw-ucb:1000", "--json"])
+            .arg("--trace")
+            .arg(&first)
+            .arg("--trace")
+            .arg(&second),
+    );
     assert_eq!(json["trace"]["samples"], 4000);
     for result in json["results"].as_array().unwrap() {
         let segment = result["segment_regret"]["mean"].as_f64().unwrap();

@@ -335,22 +335,355 @@ fn apply_bytes(bytes: &mut Vec<u8>, edit: &ByteEdit) {
     }
 }
 
+/// An edit of a text's lines, in any format.
+#[derive(Debug, Clone)]
+enum LineEdit {
+    Delete(Index),
+    Duplicate(Index),
+    Swap(Index, Index),
+    Insert(Index, String),
+}
+
+/// Line edits that insert one of `inserted`, the lines worth trying in a format.
+fn arb_line_edit(inserted: Vec<&'static str>) -> impl Strategy<Value = LineEdit> {
+    let line = select(inserted).prop_map(String::from);
+    prop_oneof![
+        any::<Index>().prop_map(LineEdit::Delete),
+        any::<Index>().prop_map(LineEdit::Duplicate),
+        (any::<Index>(), any::<Index>()).prop_map(|(a, b)| LineEdit::Swap(a, b)),
+        (any::<Index>(), line).prop_map(|(at, l)| LineEdit::Insert(at, l)),
+    ]
+}
+
+/// Applies `edit` to lines held as `T` (a text line, a CSV row, a JSON object), making an
+/// inserted line into a `T` with `from_text`.
+fn apply_line_edit<T: Clone>(lines: &mut Vec<T>, edit: &LineEdit, from_text: fn(String) -> T) {
+    let n = lines.len();
+    match edit {
+        LineEdit::Insert(at, line) => lines.insert(at.index(n + 1), from_text(line.clone())),
+        _ if n == 0 => {}
+        LineEdit::Delete(at) => {
+            lines.remove(at.index(n));
+        }
+        LineEdit::Duplicate(at) => {
+            let at = at.index(n);
+            lines.insert(at, lines[at].clone());
+        }
+        LineEdit::Swap(a, b) => lines.swap(a.index(n), b.index(n)),
+    }
+}
+
+/// Lines joined by `eol`, and ended by one if `trailing_eol`.
+fn join_lines(lines: impl IntoIterator<Item = String>, eol: &str, trailing_eol: bool) -> String {
+    let mut text = lines.into_iter().collect::<Vec<_>>().join(eol);
+    if trailing_eol {
+        text.push_str(eol);
+    }
+    text
+}
+
+// ---------------------------------------------------------------------------------------------
+// The text formats: CSV and JSON Lines share their targets, with edits of their own structure
+
+#[derive(Debug, Clone, Copy)]
+enum TextFormat {
+    Csv,
+    Jsonl,
+}
+
+impl TextFormat {
+    /// The file name the reader reports.
+    fn file_name(self) -> &'static str {
+        match self {
+            TextFormat::Csv => "fuzz.csv",
+            TextFormat::Jsonl => "fuzz.jsonl",
+        }
+    }
+
+    /// `samples` as the crate writes them.
+    fn text(self, samples: &[Sample]) -> String {
+        let mut out = Vec::new();
+        match self {
+            TextFormat::Csv => write_csv(&mut out, samples.to_vec()).unwrap(),
+            TextFormat::Jsonl => write_jsonl(&mut out, samples.to_vec()).unwrap(),
+        }
+        String::from_utf8(out).unwrap()
+    }
+
+    fn read(self, bytes: &[u8]) -> Result<Vec<Sample>, TraceError> {
+        let (reader, path) = (Cursor::new(bytes.to_vec()), PathBuf::from(self.file_name()));
+        match self {
+            TextFormat::Csv => CsvSamples::new(reader, path)?.collect(),
+            TextFormat::Jsonl => JsonlSamples::new(reader, path).collect(),
+        }
+    }
+
+    /// Lines before the first sample's.
+    fn header_lines(self) -> u64 {
+        match self {
+            TextFormat::Csv => 1,
+            TextFormat::Jsonl => 0,
+        }
+    }
+
+    /// Values that are wrong for `field`: numbers out of its range (`numeric`), or text that is
+    /// no number in this format.
+    fn bad_values(self, field: Field, numeric: bool) -> Vec<&'static str> {
+        match (self, numeric, field) {
+            (_, true, Field::Conf) => vec!["-1", "1.5", "1e308", "-0.1", "1.0000001", "-1e-300"],
+            (_, true, Field::Pred | Field::Label) => {
+                vec!["-1", "1.5", "65535", "1e308", "4294967296", "-0.5", "0.1"]
+            }
+            (_, true, Field::Cost) => vec!["-1", "-1e-9", "-1e308"],
+            (TextFormat::Csv, false, Field::Conf) => vec!["NaN", "inf", "-inf", "", "abc", "0.5.5"],
+            (TextFormat::Csv, false, Field::Pred) => vec!["NaN", "inf", "", "x", "1..2"],
+            (TextFormat::Csv, false, Field::Label) => vec!["NaN", "inf", "x", "1..2"],
+            (TextFormat::Csv, false, Field::Cost) => vec!["NaN", "inf", "-inf", "", "x"],
+            (TextFormat::Jsonl, false, _) => vec![
+                "NaN", "Infinity", "\"0.5\"", "[]", "1e999", "01", "true", "{}",
+            ],
+        }
+    }
+
+    /// Whether a bad value is reported at its column: every CSV cell is, but a JSON value that
+    /// is no number is a syntax or type error of the whole line.
+    fn names_column(self, numeric: bool) -> bool {
+        match self {
+            TextFormat::Csv => true,
+            TextFormat::Jsonl => numeric,
+        }
+    }
+
+    /// The text of `samples` with `value` put for `field` at `exit` of sample `sample`.
+    fn spoiled_text(
+        self,
+        samples: &[Sample],
+        sample: usize,
+        (field, exit): (Field, usize),
+        value: &str,
+    ) -> String {
+        let text = self.text(samples);
+        match self {
+            TextFormat::Csv => {
+                let mut grid = csv_grid(&text);
+                let column = field.column(exit);
+                let col = grid[0].iter().position(|c| *c == column).unwrap();
+                grid[1 + sample][col] = value.to_string();
+                grid_text(&grid, "\n", true)
+            }
+            TextFormat::Jsonl => {
+                let mut lines = json_lines(&text);
+                let JsonLine::Object(map) = &mut lines[sample] else {
+                    unreachable!()
+                };
+                let mut tokens = Vec::new();
+                let value = placeholder(&mut tokens, value);
+                match field {
+                    Field::Label => {
+                        map.insert(field.key().into(), value);
+                    }
+                    Field::Conf | Field::Pred | Field::Cost => {
+                        let values = map.get_mut(field.key()).unwrap();
+                        values.as_array_mut().unwrap()[exit] = value;
+                    }
+                }
+                json_text(&lines, &tokens, "\n", true)
+            }
+        }
+    }
+
+    /// Line ends the truncation target tries.
+    fn line_ends(self) -> Vec<&'static str> {
+        match self {
+            TextFormat::Csv => vec!["\n", "\r\n"],
+            TextFormat::Jsonl => vec!["\n"],
+        }
+    }
+
+    /// How many bytes of a complete last line `last` may be kept so that it is still cut: in
+    /// CSV up to its last comma (a cell or more missing, or the last cell empty), in JSON Lines
+    /// all but the closing brace.
+    fn max_kept_when_cut(self, last: &str) -> usize {
+        match self {
+            TextFormat::Csv => last.rfind(',').unwrap() + 1,
+            TextFormat::Jsonl => last.len() - 1,
+        }
+    }
+}
+
+/// A valid trace in a text format, a few edits of its structure, `\n` or `\r\n`, and a few byte
+/// edits. `edited` applies the structural edits and writes the text with the given line end,
+/// and a final one if asked.
+fn arb_structured_text<E: Clone + fmt::Debug>(
+    edit: impl Strategy<Value = E>,
+    max_edits: usize,
+    edited: fn(&[Sample], &[E], &str, bool) -> String,
+) -> impl Strategy<Value = Input> {
+    (
+        arb_samples(),
+        vec(edit, 0..=max_edits),
+        any::<bool>(),
+        prop_oneof![4 => Just(true), 1 => Just(false)],
+        vec(arb_byte_edit(), 0..=max_edits.min(2)),
+    )
+        .prop_map(move |(samples, edits, crlf, trailing_eol, byte_edits)| {
+            let eol = if crlf { "\r\n" } else { "\n" };
+            let mut bytes = edited(&samples, &edits, eol, trailing_eol).into_bytes();
+            for edit in &byte_edits {
+                apply_bytes(&mut bytes, edit);
+            }
+            let valid = edits.is_empty() && byte_edits.is_empty();
+            Input {
+                bytes,
+                expected: valid.then_some(samples),
+            }
+        })
+}
+
+/// A text reader's result on `input`: a valid trace reads back exactly; any error is one line
+/// naming the file and a line of the input.
+fn check_text(input: Input, format: TextFormat) -> TestCaseResult {
+    match format.read(&input.bytes) {
+        Ok(samples) => {
+            accepted();
+            check_samples(&samples)?;
+            if let Some(expected) = &input.expected {
+                prop_assert_eq!(&samples, expected);
+            }
+        }
+        Err(e) => {
+            prop_assert!(input.expected.is_none(), "a valid trace was rejected: {e}");
+            check_text_error(&e, format.file_name(), line_count(&input.bytes))?;
+        }
+    }
+    Ok(())
+}
+
+/// Which value of a sample to spoil.
+#[derive(Debug, Clone, Copy)]
+enum Field {
+    Conf,
+    Pred,
+    Label,
+    Cost,
+}
+
+impl Field {
+    /// The JSON key.
+    fn key(self) -> &'static str {
+        match self {
+            Field::Conf => "conf",
+            Field::Pred => "pred",
+            Field::Label => "label",
+            Field::Cost => "cost",
+        }
+    }
+
+    /// The CSV column at 0-based `exit`.
+    fn column(self, exit: usize) -> String {
+        match self {
+            Field::Label => self.key().into(),
+            _ => format!("{}_{}", self.key(), exit + 1),
+        }
+    }
+}
+
+fn arb_field() -> impl Strategy<Value = Field> {
+    select(vec![Field::Conf, Field::Pred, Field::Label, Field::Cost])
+}
+
+/// Runs target `name`: one bad value in a valid trace is reported at its line, and at its column
+/// where the format names one.
+fn fuzz_bad_value(name: &str, format: TextFormat) {
+    let strategy = (
+        arb_samples(),
+        any::<Index>(),
+        any::<Index>(),
+        arb_field(),
+        any::<bool>(),
+        any::<Index>(),
+    );
+    fuzz(
+        name,
+        5000,
+        strategy,
+        |(samples, sample, exit, field, numeric, value)| {
+            let exit = exit.index(samples[0].conf.len());
+            // Costs fall back to confidences in a trace without costs.
+            let field = match field {
+                Field::Cost if samples[0].cost.is_none() => Field::Conf,
+                _ => field,
+            };
+            let column = field.column(exit);
+            let values = format.bad_values(field, numeric);
+            let value = values[value.index(values.len())];
+            let sample = sample.index(samples.len());
+            let text = format.spoiled_text(&samples, sample, (field, exit), value);
+            let error = format
+                .read(text.as_bytes())
+                .expect_err("a bad value was accepted");
+            let line = format.header_lines() + sample as u64 + 1;
+            let message = error.to_string();
+            prop_assert_eq!(error.location, Some(Location::Line(line)), "{}", message);
+            if format.names_column(numeric) {
+                prop_assert_eq!(
+                    error.column.as_deref(),
+                    Some(column.as_str()),
+                    "{}",
+                    message
+                );
+                let file = format.file_name();
+                prop_assert!(
+                    message.starts_with(&format!("{file}: line {line}: column {column}: ")),
+                    "{message}"
+                );
+            }
+            prop_assert!(!message.contains("truncated"), "{message}");
+            check_text_error(&error, format.file_name(), line_count(text.as_bytes()))
+        },
+    );
+}
+
+/// Runs target `name`: a trace whose last line is cut (no line end, the line incomplete) is
+/// reported at that line as truncated.
+fn fuzz_truncated_last_line(name: &str, format: TextFormat) {
+    fuzz(
+        name,
+        5000,
+        (arb_samples(), any::<Index>(), select(format.line_ends())),
+        |(samples, cut, eol)| {
+            let text = format.text(&samples).replace('\n', eol);
+            let body = &text[..text.len() - eol.len()];
+            let start = body.rfind('\n').map_or(0, |i| i + 1);
+            let keep = 1 + cut.index(format.max_kept_when_cut(&body[start..]));
+            let cut_text = &body[..start + keep];
+            let error = format
+                .read(cut_text.as_bytes())
+                .expect_err("a truncated line was accepted");
+            let line = format.header_lines() + samples.len() as u64;
+            let message = error.to_string();
+            prop_assert_eq!(error.location, Some(Location::Line(line)), "{}", message);
+            prop_assert!(message.contains("truncated last line"), "{message}");
+            Ok(())
+        },
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // CSV
 
-const CSV_NAME: &str = "fuzz.csv";
-
-fn csv_text(samples: &[Sample]) -> String {
-    let mut out = Vec::new();
-    write_csv(&mut out, samples.to_vec()).unwrap();
-    String::from_utf8(out).unwrap()
+/// A CSV text as a grid of cells (the header is row 0).
+fn csv_grid(text: &str) -> Vec<Vec<String>> {
+    text.lines()
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect()
 }
 
-fn read_csv(bytes: &[u8]) -> Result<Vec<Sample>, TraceError> {
-    CsvSamples::new(Cursor::new(bytes.to_vec()), PathBuf::from(CSV_NAME))?.collect()
+fn grid_text(grid: &[Vec<String>], eol: &str, trailing_eol: bool) -> String {
+    join_lines(grid.iter().map(|row| row.join(",")), eol, trailing_eol)
 }
 
-/// An edit of a CSV file as a grid of cells (the header is row 0).
+/// An edit of a CSV file as a grid of cells.
 #[derive(Debug, Clone)]
 enum GridEdit {
     Set(Index, Index, String),
@@ -358,10 +691,7 @@ enum GridEdit {
     Duplicate(Index, Index),
     Swap(Index, Index, Index),
     SwapColumns(Index, Index),
-    DeleteLine(Index),
-    DuplicateLine(Index),
-    SwapLines(Index, Index),
-    InsertLine(Index, String),
+    Line(LineEdit),
 }
 
 /// Cell values that are wrong somewhere: not numbers, NaN, infinite, negative, huge, empty,
@@ -429,7 +759,7 @@ fn arb_cell() -> impl Strategy<Value = String> {
 }
 
 fn arb_grid_edit() -> impl Strategy<Value = GridEdit> {
-    let line = select(vec![
+    let lines = vec![
         "",
         " ",
         "# a comment",
@@ -439,31 +769,24 @@ fn arb_grid_edit() -> impl Strategy<Value = GridEdit> {
         "a,b,c",
         "\"",
         ",,,",
-    ])
-    .prop_map(String::from);
+    ];
     prop_oneof![
         6 => (any::<Index>(), any::<Index>(), arb_cell()).prop_map(|(r, c, v)| GridEdit::Set(r, c, v)),
         1 => (any::<Index>(), any::<Index>()).prop_map(|(r, c)| GridEdit::Delete(r, c)),
         1 => (any::<Index>(), any::<Index>()).prop_map(|(r, c)| GridEdit::Duplicate(r, c)),
         1 => (any::<Index>(), any::<Index>(), any::<Index>()).prop_map(|(r, a, b)| GridEdit::Swap(r, a, b)),
         1 => (any::<Index>(), any::<Index>()).prop_map(|(a, b)| GridEdit::SwapColumns(a, b)),
-        1 => any::<Index>().prop_map(GridEdit::DeleteLine),
-        1 => any::<Index>().prop_map(GridEdit::DuplicateLine),
-        1 => (any::<Index>(), any::<Index>()).prop_map(|(a, b)| GridEdit::SwapLines(a, b)),
-        1 => (any::<Index>(), line).prop_map(|(r, l)| GridEdit::InsertLine(r, l)),
+        // One in four each: delete, duplicate, swap and insert lines.
+        4 => arb_line_edit(lines).prop_map(GridEdit::Line),
     ]
 }
 
 fn apply_grid(grid: &mut Vec<Vec<String>>, edit: &GridEdit) {
-    if let GridEdit::InsertLine(at, line) = edit {
-        grid.insert(at.index(grid.len() + 1), vec![line.clone()]);
-        return;
-    }
-    if grid.is_empty() {
-        return;
-    }
     let rows = grid.len();
     match edit {
+        // An inserted line is a row of one cell.
+        GridEdit::Line(edit) => apply_line_edit(grid, edit, |line| vec![line]),
+        _ if rows == 0 => {}
         GridEdit::Set(r, c, value) => {
             let row = &mut grid[r.index(rows)];
             if !row.is_empty() {
@@ -500,55 +823,20 @@ fn apply_grid(grid: &mut Vec<Vec<String>>, edit: &GridEdit) {
                 }
             }
         }
-        GridEdit::DeleteLine(r) => {
-            grid.remove(r.index(rows));
-        }
-        GridEdit::DuplicateLine(r) => {
-            let r = r.index(rows);
-            grid.insert(r, grid[r].clone());
-        }
-        GridEdit::SwapLines(a, b) => grid.swap(a.index(rows), b.index(rows)),
-        GridEdit::InsertLine(..) => unreachable!(),
     }
 }
 
-/// A valid CSV trace, a few grid edits, `\n` or `\r\n`, and a few byte edits.
+/// The CSV text of `samples` after `edits`.
+fn csv_edited(samples: &[Sample], edits: &[GridEdit], eol: &str, trailing_eol: bool) -> String {
+    let mut grid = csv_grid(&TextFormat::Csv.text(samples));
+    for edit in edits {
+        apply_grid(&mut grid, edit);
+    }
+    grid_text(&grid, eol, trailing_eol)
+}
+
 fn arb_structured_csv(max_edits: usize) -> impl Strategy<Value = Input> {
-    (
-        arb_samples(),
-        vec(arb_grid_edit(), 0..=max_edits),
-        any::<bool>(),
-        prop_oneof![4 => Just(true), 1 => Just(false)],
-        vec(arb_byte_edit(), 0..=max_edits.min(2)),
-    )
-        .prop_map(|(samples, edits, crlf, trailing_eol, byte_edits)| {
-            let text = csv_text(&samples);
-            let mut grid: Vec<Vec<String>> = text
-                .lines()
-                .map(|l| l.split(',').map(String::from).collect())
-                .collect();
-            for edit in &edits {
-                apply_grid(&mut grid, edit);
-            }
-            let eol = if crlf { "\r\n" } else { "\n" };
-            let mut text = grid
-                .iter()
-                .map(|row| row.join(","))
-                .collect::<Vec<_>>()
-                .join(eol);
-            if trailing_eol {
-                text.push_str(eol);
-            }
-            let mut bytes = text.into_bytes();
-            for edit in &byte_edits {
-                apply_bytes(&mut bytes, edit);
-            }
-            let valid = edits.is_empty() && byte_edits.is_empty();
-            Input {
-                bytes,
-                expected: valid.then_some(samples),
-            }
-        })
+    arb_structured_text(arb_grid_edit(), max_edits, csv_edited)
 }
 
 fn arb_csv() -> impl Strategy<Value = Input> {
@@ -571,179 +859,28 @@ fn arb_csv() -> impl Strategy<Value = Input> {
     ]
 }
 
-/// A text reader's result on `input`: a valid trace reads back exactly; any error is one line
-/// naming the file and a line of the input.
-fn check_text(
-    input: Input,
-    read: fn(&[u8]) -> Result<Vec<Sample>, TraceError>,
-    name: &str,
-) -> TestCaseResult {
-    match read(&input.bytes) {
-        Ok(samples) => {
-            accepted();
-            check_samples(&samples)?;
-            if let Some(expected) = &input.expected {
-                prop_assert_eq!(&samples, expected);
-            }
-        }
-        Err(e) => {
-            prop_assert!(input.expected.is_none(), "a valid trace was rejected: {e}");
-            check_text_error(&e, name, line_count(&input.bytes))?;
-        }
-    }
-    Ok(())
-}
-
-fn check_csv(input: Input) -> TestCaseResult {
-    check_text(input, read_csv, CSV_NAME)
-}
-
 #[test]
 fn fuzz_csv() {
-    fuzz("csv", 20_000, arb_csv(), check_csv);
-}
-
-/// Which value of a sample to spoil.
-#[derive(Debug, Clone, Copy)]
-enum Field {
-    Conf,
-    Pred,
-    Label,
-    Cost,
-}
-
-/// Values that are wrong for `field` both as CSV cells and as JSON numbers (`numeric`), or only
-/// in CSV (`!numeric`: JSON rejects them as syntax).
-fn bad_values(field: Field, numeric: bool) -> Vec<&'static str> {
-    match (field, numeric) {
-        (Field::Conf, true) => vec!["-1", "1.5", "1e308", "-0.1", "1.0000001", "-1e-300"],
-        (Field::Conf, false) => vec!["NaN", "inf", "-inf", "", "abc", "0.5.5"],
-        (Field::Pred | Field::Label, true) => {
-            vec!["-1", "1.5", "65535", "1e308", "4294967296", "-0.5", "0.1"]
-        }
-        (Field::Pred, false) => vec!["NaN", "inf", "", "x", "1..2"],
-        (Field::Label, false) => vec!["NaN", "inf", "x", "1..2"],
-        (Field::Cost, true) => vec!["-1", "-1e-9", "-1e308"],
-        (Field::Cost, false) => vec!["NaN", "inf", "-inf", "", "x"],
-    }
-}
-
-fn arb_field() -> impl Strategy<Value = Field> {
-    select(vec![Field::Conf, Field::Pred, Field::Label, Field::Cost])
-}
-
-/// The CSV column and JSON key of `field` at 0-based `exit`, falling back from costs to
-/// confidences when the trace has no costs.
-fn column_of(field: Field, exit: usize, has_costs: bool) -> (Field, String) {
-    match field {
-        Field::Cost if !has_costs => (Field::Conf, format!("conf_{}", exit + 1)),
-        Field::Conf => (Field::Conf, format!("conf_{}", exit + 1)),
-        Field::Pred => (Field::Pred, format!("pred_{}", exit + 1)),
-        Field::Cost => (Field::Cost, format!("cost_{}", exit + 1)),
-        Field::Label => (Field::Label, "label".into()),
-    }
+    fuzz("csv", 20_000, arb_csv(), |input| {
+        check_text(input, TextFormat::Csv)
+    });
 }
 
 /// One bad cell in a valid CSV trace is reported at its line and column.
 #[test]
 fn fuzz_csv_bad_cell() {
-    let strategy = (
-        arb_samples(),
-        any::<Index>(),
-        any::<Index>(),
-        arb_field(),
-        any::<bool>(),
-        any::<Index>(),
-    );
-    fuzz(
-        "csv-bad-cell",
-        5000,
-        strategy,
-        |(samples, row, exit, field, numeric, value)| {
-            let text = csv_text(&samples);
-            let mut grid: Vec<Vec<String>> = text
-                .lines()
-                .map(|l| l.split(',').map(String::from).collect())
-                .collect();
-            let exits = samples[0].conf.len();
-            let (field, column) = column_of(field, exit.index(exits), samples[0].cost.is_some());
-            let values = bad_values(field, numeric);
-            let value = values[value.index(values.len())];
-            let col = grid[0].iter().position(|c| *c == column).unwrap();
-            let row = 1 + row.index(samples.len());
-            grid[row][col] = value.to_string();
-            let mut text = grid
-                .iter()
-                .map(|r| r.join(","))
-                .collect::<Vec<_>>()
-                .join("\n");
-            text.push('\n');
-            let error = read_csv(text.as_bytes()).expect_err("a bad cell was accepted");
-            let line = row as u64 + 1;
-            let message = error.to_string();
-            prop_assert_eq!(error.location, Some(Location::Line(line)), "{}", message);
-            prop_assert_eq!(
-                error.column.as_deref(),
-                Some(column.as_str()),
-                "{}",
-                message
-            );
-            prop_assert!(
-                message.starts_with(&format!("{CSV_NAME}: line {line}: column {column}: ")),
-                "{message}"
-            );
-            prop_assert!(!message.contains("truncated"), "{message}");
-            Ok(())
-        },
-    );
+    fuzz_bad_value("csv-bad-cell", TextFormat::Csv);
 }
 
 /// A CSV trace whose last line is cut before its last cell (no newline, too few cells) is
 /// reported at that line as truncated.
 #[test]
 fn fuzz_csv_truncated_last_line() {
-    fuzz(
-        "csv-truncated",
-        5000,
-        (arb_samples(), any::<Index>(), any::<bool>()),
-        |(samples, cut, crlf)| {
-            let mut text = csv_text(&samples);
-            if crlf {
-                text = text.replace('\n', "\r\n");
-            }
-            let eol = if crlf { 2 } else { 1 };
-            let body = &text[..text.len() - eol];
-            let start = body.rfind('\n').map_or(0, |i| i + 1);
-            let last = &body[start..];
-            let last_comma = last.rfind(',').unwrap();
-            // Keep 1 ..= last_comma + 1 bytes of the last line: a cell or more is missing, or
-            // the last cell is empty.
-            let keep = 1 + cut.index(last_comma + 1);
-            let cut_text = &body[..start + keep];
-            let error = read_csv(cut_text.as_bytes()).expect_err("a truncated line was accepted");
-            let line = samples.len() as u64 + 1;
-            let message = error.to_string();
-            prop_assert_eq!(error.location, Some(Location::Line(line)), "{}", message);
-            prop_assert!(message.contains("truncated last line"), "{message}");
-            Ok(())
-        },
-    );
+    fuzz_truncated_last_line("csv-truncated", TextFormat::Csv);
 }
 
 // ---------------------------------------------------------------------------------------------
 // JSON Lines
-
-const JSONL_NAME: &str = "fuzz.jsonl";
-
-fn jsonl_text(samples: &[Sample]) -> String {
-    let mut out = Vec::new();
-    write_jsonl(&mut out, samples.to_vec()).unwrap();
-    String::from_utf8(out).unwrap()
-}
-
-fn read_jsonl(bytes: &[u8]) -> Result<Vec<Sample>, TraceError> {
-    JsonlSamples::new(Cursor::new(bytes.to_vec()), PathBuf::from(JSONL_NAME)).collect()
-}
 
 /// JSON text put where a value was: wrong types, NaN and infinities (not JSON), numbers out of
 /// range, deep nesting, strings with line breaks.
@@ -806,14 +943,11 @@ enum JsonEdit {
     SetElement(Index, Index, Index, String),
     PushElement(Index, Index, String),
     PopElement(Index, Index),
-    DeleteLine(Index),
-    DuplicateLine(Index),
-    SwapLines(Index, Index),
-    InsertLine(Index, String),
+    Line(LineEdit),
 }
 
 fn arb_json_edit() -> impl Strategy<Value = JsonEdit> {
-    let line = select(vec![
+    let lines = vec![
         "",
         " ",
         "\t",
@@ -824,8 +958,7 @@ fn arb_json_edit() -> impl Strategy<Value = JsonEdit> {
         "{",
         "#",
         "\u{feff}{}",
-    ])
-    .prop_map(String::from);
+    ];
     prop_oneof![
         3 => (any::<Index>(), arb_json_key(), arb_json_token())
             .prop_map(|(l, k, v)| JsonEdit::SetKey(l, k, v)),
@@ -835,10 +968,8 @@ fn arb_json_edit() -> impl Strategy<Value = JsonEdit> {
         1 => (any::<Index>(), any::<Index>(), arb_json_token())
             .prop_map(|(l, k, v)| JsonEdit::PushElement(l, k, v)),
         1 => (any::<Index>(), any::<Index>()).prop_map(|(l, k)| JsonEdit::PopElement(l, k)),
-        1 => any::<Index>().prop_map(JsonEdit::DeleteLine),
-        1 => any::<Index>().prop_map(JsonEdit::DuplicateLine),
-        1 => (any::<Index>(), any::<Index>()).prop_map(|(a, b)| JsonEdit::SwapLines(a, b)),
-        1 => (any::<Index>(), line).prop_map(|(at, l)| JsonEdit::InsertLine(at, l)),
+        // One in four each: delete, duplicate, swap and insert lines.
+        4 => arb_line_edit(lines).prop_map(JsonEdit::Line),
     ]
 }
 
@@ -856,25 +987,15 @@ fn placeholder(tokens: &mut Vec<String>, token: &str) -> serde_json::Value {
 }
 
 fn apply_json(lines: &mut Vec<JsonLine>, tokens: &mut Vec<String>, edit: &JsonEdit) {
-    let n = lines.len();
     match edit {
-        JsonEdit::InsertLine(at, line) => {
-            lines.insert(at.index(n + 1), JsonLine::Raw(line.clone()))
-        }
-        _ if n == 0 => {}
-        JsonEdit::DeleteLine(l) => {
-            lines.remove(l.index(n));
-        }
-        JsonEdit::DuplicateLine(l) => {
-            let l = l.index(n);
-            lines.insert(l, lines[l].clone());
-        }
-        JsonEdit::SwapLines(a, b) => lines.swap(a.index(n), b.index(n)),
+        JsonEdit::Line(edit) => apply_line_edit(lines, edit, JsonLine::Raw),
+        _ if lines.is_empty() => {}
         JsonEdit::SetKey(l, ..)
         | JsonEdit::RemoveKey(l, _)
         | JsonEdit::SetElement(l, ..)
         | JsonEdit::PushElement(l, ..)
         | JsonEdit::PopElement(l, _) => {
+            let n = lines.len();
             if let JsonLine::Object(map) = &mut lines[l.index(n)] {
                 edit_object(map, tokens, edit);
             }
@@ -946,49 +1067,29 @@ fn json_lines(text: &str) -> Vec<JsonLine> {
 
 /// Serialises edited lines, putting the raw tokens in place of their placeholders.
 fn json_text(lines: &[JsonLine], tokens: &[String], eol: &str, trailing_eol: bool) -> String {
-    let mut text = lines
-        .iter()
-        .map(|line| match line {
-            JsonLine::Object(map) => serde_json::to_string(map).unwrap(),
-            JsonLine::Raw(raw) => raw.clone(),
-        })
-        .collect::<Vec<_>>()
-        .join(eol);
-    if trailing_eol {
-        text.push_str(eol);
-    }
+    let lines = lines.iter().map(|line| match line {
+        JsonLine::Object(map) => serde_json::to_string(map).unwrap(),
+        JsonLine::Raw(raw) => raw.clone(),
+    });
+    let mut text = join_lines(lines, eol, trailing_eol);
     for (i, token) in tokens.iter().enumerate() {
         text = text.replace(&format!("\"\\u0001TOKEN{i}\\u0001\""), token);
     }
     text
 }
 
-/// A valid JSON Lines trace, a few edits of its objects and lines, and a few byte edits.
+/// The JSON Lines text of `samples` after `edits`.
+fn jsonl_edited(samples: &[Sample], edits: &[JsonEdit], eol: &str, trailing_eol: bool) -> String {
+    let mut lines = json_lines(&TextFormat::Jsonl.text(samples));
+    let mut tokens = Vec::new();
+    for edit in edits {
+        apply_json(&mut lines, &mut tokens, edit);
+    }
+    json_text(&lines, &tokens, eol, trailing_eol)
+}
+
 fn arb_structured_jsonl(max_edits: usize) -> impl Strategy<Value = Input> {
-    (
-        arb_samples(),
-        vec(arb_json_edit(), 0..=max_edits),
-        any::<bool>(),
-        prop_oneof![4 => Just(true), 1 => Just(false)],
-        vec(arb_byte_edit(), 0..=max_edits.min(2)),
-    )
-        .prop_map(|(samples, edits, crlf, trailing_eol, byte_edits)| {
-            let mut lines = json_lines(&jsonl_text(&samples));
-            let mut tokens = Vec::new();
-            for edit in &edits {
-                apply_json(&mut lines, &mut tokens, edit);
-            }
-            let eol = if crlf { "\r\n" } else { "\n" };
-            let mut bytes = json_text(&lines, &tokens, eol, trailing_eol).into_bytes();
-            for edit in &byte_edits {
-                apply_bytes(&mut bytes, edit);
-            }
-            let valid = edits.is_empty() && byte_edits.is_empty();
-            Input {
-                bytes,
-                expected: valid.then_some(samples),
-            }
-        })
+    arb_structured_text(arb_json_edit(), max_edits, jsonl_edited)
 }
 
 fn arb_jsonl() -> impl Strategy<Value = Input> {
@@ -1000,105 +1101,25 @@ fn arb_jsonl() -> impl Strategy<Value = Input> {
     ]
 }
 
-fn check_jsonl(input: Input) -> TestCaseResult {
-    check_text(input, read_jsonl, JSONL_NAME)
-}
-
 #[test]
 fn fuzz_jsonl() {
-    fuzz("jsonl", 20_000, arb_jsonl(), check_jsonl);
+    fuzz("jsonl", 20_000, arb_jsonl(), |input| {
+        check_text(input, TextFormat::Jsonl)
+    });
 }
 
 /// One bad value in a valid JSON Lines trace is reported at its line, and at its column when it
 /// is a number (other values are syntax or type errors of the line).
 #[test]
 fn fuzz_jsonl_bad_value() {
-    let strategy = (
-        arb_samples(),
-        any::<Index>(),
-        any::<Index>(),
-        arb_field(),
-        any::<bool>(),
-        any::<Index>(),
-    );
-    fuzz(
-        "jsonl-bad-value",
-        5000,
-        strategy,
-        |(samples, line, exit, field, numeric, value)| {
-            let mut lines = json_lines(&jsonl_text(&samples));
-            let exits = samples[0].conf.len();
-            let exit = exit.index(exits);
-            let (field, column) = column_of(field, exit, samples[0].cost.is_some());
-            let values = if numeric {
-                bad_values(field, true)
-            } else {
-                vec![
-                    "NaN", "Infinity", "\"0.5\"", "[]", "1e999", "01", "true", "{}",
-                ]
-            };
-            let token = values[value.index(values.len())];
-            let l = line.index(samples.len());
-            let JsonLine::Object(map) = &mut lines[l] else {
-                unreachable!()
-            };
-            let mut tokens = Vec::new();
-            let value = placeholder(&mut tokens, token);
-            match field {
-                Field::Label => {
-                    map.insert("label".into(), value);
-                }
-                Field::Conf | Field::Pred | Field::Cost => {
-                    let key = match field {
-                        Field::Conf => "conf",
-                        Field::Pred => "pred",
-                        _ => "cost",
-                    };
-                    map.get_mut(key).unwrap().as_array_mut().unwrap()[exit] = value;
-                }
-            }
-            let text = json_text(&lines, &tokens, "\n", true);
-            let error = read_jsonl(text.as_bytes()).expect_err("a bad value was accepted");
-            let line = l as u64 + 1;
-            let message = error.to_string();
-            prop_assert_eq!(error.location, Some(Location::Line(line)), "{}", message);
-            if numeric {
-                prop_assert_eq!(
-                    error.column.as_deref(),
-                    Some(column.as_str()),
-                    "{}",
-                    message
-                );
-            }
-            prop_assert!(!message.contains("truncated"), "{message}");
-            check_text_error(&error, JSONL_NAME, line_count(text.as_bytes()))
-        },
-    );
+    fuzz_bad_value("jsonl-bad-value", TextFormat::Jsonl);
 }
 
 /// A JSON Lines trace whose last line is cut (no newline, an incomplete object) is reported at
 /// that line as truncated.
 #[test]
 fn fuzz_jsonl_truncated_last_line() {
-    fuzz(
-        "jsonl-truncated",
-        5000,
-        (arb_samples(), any::<Index>()),
-        |(samples, cut)| {
-            let text = jsonl_text(&samples);
-            let body = &text[..text.len() - 1];
-            let start = body.rfind('\n').map_or(0, |i| i + 1);
-            // Keep 1 ..= len - 1 bytes of the last line: the object is never closed.
-            let keep = 1 + cut.index(body.len() - start - 1);
-            let cut_text = &body[..start + keep];
-            let error = read_jsonl(cut_text.as_bytes()).expect_err("a truncated line was accepted");
-            let line = samples.len() as u64;
-            let message = error.to_string();
-            prop_assert_eq!(error.location, Some(Location::Line(line)), "{}", message);
-            prop_assert!(message.contains("truncated last line"), "{message}");
-            Ok(())
-        },
-    );
+    fuzz_truncated_last_line("jsonl-truncated", TextFormat::Jsonl);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1910,17 +1931,10 @@ fn apply_toml(table: &mut toml::Table, edit: &TomlEdit) {
     }
 }
 
-/// An edit of a text's lines.
-#[derive(Debug, Clone)]
-enum LineEdit {
-    Delete(Index),
-    Duplicate(Index),
-    Swap(Index, Index),
-    Insert(Index, String),
-}
-
-fn arb_line_edit() -> impl Strategy<Value = LineEdit> {
-    let line = select(vec![
+fn arb_structured_config(max_edits: usize) -> impl Strategy<Value = Input> {
+    let bases = base_configs();
+    let count = bases.len();
+    let config_lines = vec![
         "[run]",
         "[cost]",
         "[[run]]",
@@ -1936,46 +1950,12 @@ fn arb_line_edit() -> impl Strategy<Value = LineEdit> {
         "mu = nan",
         "runs = 1e3",
         "seed = -1",
-    ])
-    .prop_map(String::from);
-    prop_oneof![
-        any::<Index>().prop_map(LineEdit::Delete),
-        any::<Index>().prop_map(LineEdit::Duplicate),
-        (any::<Index>(), any::<Index>()).prop_map(|(a, b)| LineEdit::Swap(a, b)),
-        (any::<Index>(), line).prop_map(|(at, l)| LineEdit::Insert(at, l)),
-    ]
-}
-
-fn apply_lines(text: &str, edits: &[LineEdit]) -> String {
-    let mut lines: Vec<String> = text.lines().map(String::from).collect();
-    for edit in edits {
-        let n = lines.len();
-        match edit {
-            LineEdit::Insert(at, line) => lines.insert(at.index(n + 1), line.clone()),
-            _ if n == 0 => {}
-            LineEdit::Delete(at) => {
-                lines.remove(at.index(n));
-            }
-            LineEdit::Duplicate(at) => {
-                let at = at.index(n);
-                lines.insert(at, lines[at].clone());
-            }
-            LineEdit::Swap(a, b) => lines.swap(a.index(n), b.index(n)),
-        }
-    }
-    let mut out = lines.join("\n");
-    out.push('\n');
-    out
-}
-
-fn arb_structured_config(max_edits: usize) -> impl Strategy<Value = Input> {
-    let bases = base_configs();
-    let count = bases.len();
+    ];
     (
         0..count,
         any::<bool>(),
         vec(arb_toml_edit(), 0..=max_edits),
-        vec(arb_line_edit(), 0..=max_edits.min(2)),
+        vec(arb_line_edit(config_lines), 0..=max_edits.min(2)),
         vec(arb_byte_edit(), 0..=max_edits.min(1)),
     )
         .prop_map(move |(base, reformat, edits, line_edits, byte_edits)| {
@@ -1993,7 +1973,11 @@ fn arb_structured_config(max_edits: usize) -> impl Strategy<Value = Input> {
             let text = if line_edits.is_empty() {
                 text
             } else {
-                apply_lines(&text, &line_edits)
+                let mut lines: Vec<String> = text.lines().map(String::from).collect();
+                for edit in &line_edits {
+                    apply_line_edit(&mut lines, edit, String::from);
+                }
+                join_lines(lines, "\n", true)
             };
             let mut bytes = text.into_bytes();
             for edit in &byte_edits {

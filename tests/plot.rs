@@ -1,6 +1,9 @@
 //! Plots of a small sweep: every figure is written as a valid PNG and SVG of the stated size,
 //! with its text, and a missing report is an error naming the file.
 
+mod common;
+
+use common::write_synthetic_optdigits;
 use splitee::plot::{figure_size, plot_dir, plot_sweep, FIGURES, PANEL_SIZE};
 use splitee::sweep::{run_sweep, SweepReport, SweepSettings};
 use std::path::{Path, PathBuf};
@@ -279,27 +282,7 @@ fn a_long_trace_name_is_shortened_from_the_left_to_fit_its_panel() {
 /// Runs a tiny predefined-sparsity study (synthetic optdigits-format digits, a dense and a
 /// sparse network, two seeds, learners when `evaluate`) whose report goes to `dir/res`.
 fn tiny_sparsity_study(dir: &Path, evaluate: bool) -> splitee::train::study::StudyReport {
-    use rand::{RngExt, SeedableRng};
-    let data = dir.join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    for (file, rows, seed) in [("optdigits.tra", 300, 1), ("optdigits.tes", 120, 2)] {
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-        let mut text = String::new();
-        for _ in 0..rows {
-            let class = rng.random_range(0..4u32);
-            for p in 0..64u32 {
-                let lit = p / 8 == 2 * class || p / 8 == 2 * class + 1;
-                let v = if lit {
-                    rng.random_range(9..=16u32)
-                } else {
-                    rng.random_range(0..=6u32)
-                };
-                text.push_str(&format!("{v},"));
-            }
-            text.push_str(&format!("{class}\n"));
-        }
-        std::fs::write(data.join(file), text).unwrap();
-    }
+    write_synthetic_optdigits(&dir.join("data"));
     let learners = if evaluate {
         "datasets = \"out\"\nprefix = \"t\"\n\n[evaluate]\nruns = 2\n"
     } else {

@@ -239,14 +239,9 @@ fn the_cli_takes_zoo_names_and_rejects_bad_ones_in_one_line() {
             "--policy",
             "sw-ucb:500+s",
         ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        .assert()
+        .success();
+    let report: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     let names: Vec<&str> = report["results"]
         .as_array()
         .unwrap()

@@ -17,15 +17,20 @@ fn splitee() -> Command {
     Command::new(env!("CARGO_BIN_EXE_splitee"))
 }
 
-/// Runs `splitee` with `args`, feeding `input` on standard input.
-fn run_with_input(args: &[&str], input: &[u8]) -> Output {
-    let mut child = splitee()
+/// Starts `splitee` with `args`, its standard input, output and error piped to the test.
+fn spawn_piped(args: &[&str]) -> Child {
+    splitee()
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+/// Runs `splitee` with `args`, feeding `input` on standard input.
+fn run_with_input(args: &[&str], input: &[u8]) -> Output {
+    let mut child = spawn_piped(args);
     let mut stdin = child.stdin.take().unwrap();
     let input = input.to_vec();
     let writer = std::thread::spawn(move || {
@@ -484,13 +489,7 @@ fn read_line_within(reader: &std::sync::mpsc::Receiver<String>, timeout: Duratio
 }
 
 fn spawn_stream(args: &[&str]) -> (Child, std::sync::mpsc::Receiver<String>) {
-    let mut child = splitee()
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_piped(args);
     let out = child.stdout.take().unwrap();
     let (send, receive) = std::sync::mpsc::channel();
     std::thread::spawn(move || {

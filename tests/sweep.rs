@@ -2,13 +2,25 @@
 
 mod common;
 
-use assert_cmd::Command;
-use common::shared_trace;
+use common::{run_ok, shared_trace, splitee, succeed};
 use std::path::{Path, PathBuf};
+use tempfile::TempDir;
 
-/// The paper grid on SST-2: 11 offloading costs x 5 policies x 20 runs.
-fn paper_grid_config(dir: &Path, trace: &Path) -> PathBuf {
-    let config = dir.join("sweep.toml");
+/// The files of a sweep's report folder.
+const REPORT_FILES: [&str; 5] = [
+    "sweep.json",
+    "sweep.csv",
+    "sweep.md",
+    "curves.csv",
+    "config.toml",
+];
+
+/// A temporary folder with the config of the paper grid on SST-2 (11 offloading costs x 5
+/// policies x 20 runs), or `None` with a skip notice when the shared trace is not there.
+fn paper_grid() -> Option<(TempDir, PathBuf)> {
+    let trace = shared_trace("sst2-bert12.csv")?;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("sweep.toml");
     std::fs::write(
         &config,
         format!(
@@ -20,37 +32,29 @@ fn paper_grid_config(dir: &Path, trace: &Path) -> PathBuf {
         ),
     )
     .unwrap();
-    config
+    Some((dir, config))
 }
 
-fn sweep(config: &Path, threads: &str, extra: &[&str]) -> Vec<u8> {
-    let out = Command::cargo_bin("splitee")
-        .unwrap()
-        .env("RAYON_NUM_THREADS", threads)
-        .args(["sweep", "--json", "--config"])
-        .arg(config)
-        .args(extra)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
+fn sweep(config: &Path, threads: &str, extra: &[&str]) -> String {
+    succeed(
+        splitee()
+            .env("RAYON_NUM_THREADS", threads)
+            .args(["sweep", "--json", "--config"])
+            .arg(config)
+            .args(extra),
+    )
 }
 
 #[test]
 fn sweep_json_is_identical_with_one_and_two_threads() {
-    let Some(trace) = shared_trace("sst2-bert12.csv") else {
+    // The folder lives as long as the config in it is read.
+    let Some((_dir, config)) = paper_grid() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let config = paper_grid_config(dir.path(), &trace);
     let one = sweep(&config, "1", &[]);
     let two = sweep(&config, "2", &[]);
     assert_eq!(one, two);
-    let report: serde_json::Value = serde_json::from_slice(&one).unwrap();
+    let report: serde_json::Value = serde_json::from_str(&one).unwrap();
     assert_eq!(report["grid_size"], 11);
     assert_eq!(report["points"].as_array().unwrap().len(), 11);
     assert_eq!(report["points"][10]["point"]["offload"], 0.6);
@@ -59,11 +63,9 @@ fn sweep_json_is_identical_with_one_and_two_threads() {
 
 #[test]
 fn three_shards_merged_equal_the_unsharded_sweep() {
-    let Some(trace) = shared_trace("sst2-bert12.csv") else {
+    let Some((dir, config)) = paper_grid() else {
         return;
     };
-    let dir = tempfile::tempdir().unwrap();
-    let config = paper_grid_config(dir.path(), &trace);
     let whole = dir.path().join("whole");
     sweep(&config, "2", &["--out", whole.to_str().unwrap()]);
     let shards = dir.path().join("shards");
@@ -76,19 +78,13 @@ fn three_shards_merged_equal_the_unsharded_sweep() {
         );
     }
     let merged = dir.path().join("merged");
-    let mut merge = Command::cargo_bin("splitee").unwrap();
+    let mut merge = splitee();
     merge.arg("merge").arg("--out").arg(&merged);
     for i in (0..3).rev() {
         merge.arg(shards.join(format!("shard-{i}-of-3.json")));
     }
     merge.assert().success();
-    for file in [
-        "sweep.json",
-        "sweep.csv",
-        "sweep.md",
-        "curves.csv",
-        "config.toml",
-    ] {
+    for file in REPORT_FILES {
         assert_eq!(
             std::fs::read(merged.join(file)).unwrap(),
             std::fs::read(whole.join(file)).unwrap(),
@@ -96,8 +92,7 @@ fn three_shards_merged_equal_the_unsharded_sweep() {
         );
     }
     // A missing shard is an error naming it.
-    let out = Command::cargo_bin("splitee")
-        .unwrap()
+    let out = splitee()
         .arg("merge")
         .arg("--out")
         .arg(dir.path().join("partial"))
@@ -121,8 +116,7 @@ fn sweep_axis_errors_name_file_line_and_key() {
         "[run]\nruns = 1\n[sweep]\nalpha = [0.5, 1.5]\noffload = {start = 0.5, stop = 0.1, step = 0.1}\n",
     )
     .unwrap();
-    let out = Command::cargo_bin("splitee")
-        .unwrap()
+    let out = splitee()
         .args(["sweep", "--config"])
         .arg(&config)
         .output()
@@ -194,31 +188,19 @@ fn reproduce_writes_reports_and_figures_and_all_names_what_it_skips() {
     // A config without [sweep] is not an experiment.
     std::fs::write(experiments.join("plain.toml"), "[run]\nruns = 1\n").unwrap();
     let results = dir.path().join("results");
-    let out = Command::cargo_bin("splitee")
-        .unwrap()
-        .args(["reproduce", "all", "--experiments"])
-        .arg(&experiments)
-        .arg("--results")
-        .arg(&results)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_ok(
+        splitee()
+            .args(["reproduce", "all", "--experiments"])
+            .arg(&experiments)
+            .arg("--results")
+            .arg(&results),
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("skipping absent: trace "), "{stderr}");
     assert!(stderr.contains("small: wrote "), "{stderr}");
     assert!(!results.join("absent").exists());
     let small = results.join("small");
-    for file in [
-        "sweep.json",
-        "sweep.csv",
-        "sweep.md",
-        "curves.csv",
-        "config.toml",
-    ] {
+    for file in REPORT_FILES {
         assert!(small.join(file).is_file(), "{file}");
     }
     for figure in [
@@ -236,8 +218,7 @@ fn reproduce_writes_reports_and_figures_and_all_names_what_it_skips() {
         }
     }
     // Naming a missing experiment lists the available ones.
-    let out = Command::cargo_bin("splitee")
-        .unwrap()
+    let out = splitee()
         .args(["reproduce", "nope", "--experiments"])
         .arg(&experiments)
         .output()
@@ -262,23 +243,16 @@ fn concatenated_traces_report_regret_against_each_segments_best_arm() {
     // Totals: arm 1 = 11, arm 2 = 14 (the global best), segment bests = 8 + 7 = 15.
     let (a, b) = (write("a.csv", 0.9), write("b.csv", 0.5));
     let output = |order: &str, format: &[&str]| -> String {
-        let out = Command::cargo_bin("splitee")
-            .unwrap()
-            .args(["run", "--runs", "1", "--order", order])
-            .args(format)
-            .args(["--alpha", "0.7", "--lambda", "0.1", "--offload-cost", "0.5"])
-            .args(["--policy", "fixed:1", "--policy", "fixed:2", "--trace"])
-            .arg(&a)
-            .arg("--trace")
-            .arg(&b)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        succeed(
+            splitee()
+                .args(["run", "--runs", "1", "--order", order])
+                .args(format)
+                .args(["--alpha", "0.7", "--lambda", "0.1", "--offload-cost", "0.5"])
+                .args(["--policy", "fixed:1", "--policy", "fixed:2", "--trace"])
+                .arg(&a)
+                .arg("--trace")
+                .arg(&b),
+        )
     };
     let run = |order: &str| -> serde_json::Value {
         serde_json::from_str(&output(order, &["--json"])).unwrap()

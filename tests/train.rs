@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::shared_dir;
+use common::{shared_dir, write_synthetic_optdigits};
 use ndarray::Array2;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -332,36 +332,28 @@ fn profile_cost_model_from_a_config() {
     );
 
     // Missing prices and a constant offloading cost are errors naming the key.
-    std::fs::write(
-        &config,
-        "[cost]\nmodel = \"profile\"\nprofile = \"net.profile.json\"\nper_byte = 1\n",
-    )
-    .unwrap();
-    let e = RunSettings::resolve(Some(&config), Overrides::default())
-        .unwrap_err()
-        .to_string();
+    let config_error = |text: &str| {
+        std::fs::write(&config, text).unwrap();
+        RunSettings::resolve(Some(&config), Overrides::default())
+            .unwrap_err()
+            .to_string()
+    };
+    let e =
+        config_error("[cost]\nmodel = \"profile\"\nprofile = \"net.profile.json\"\nper_byte = 1\n");
     assert!(
         e.ends_with(
             "line 2: cost.model: the profile cost model needs cost.per_mac (cost per unit)"
         ),
         "{e}"
     );
-    std::fs::write(&config, "[cost]\nmodel = \"profile\"\nprofile = \"net.profile.json\"\nper_mac = 1\nper_byte = 1\noffload = 0.3\n").unwrap();
-    let e = RunSettings::resolve(Some(&config), Overrides::default())
-        .unwrap_err()
-        .to_string();
+    let e = config_error("[cost]\nmodel = \"profile\"\nprofile = \"net.profile.json\"\nper_mac = 1\nper_byte = 1\noffload = 0.3\n");
     assert!(
         e.contains("line 6: cost.offload: the profile cost model derives off(k)"),
         "{e}"
     );
-    std::fs::write(
-        &config,
+    let e = config_error(
         "[cost]\nmodel = \"profile\"\nprofile = \"missing.json\"\nper_mac = 1\nper_byte = 1\n",
-    )
-    .unwrap();
-    let e = RunSettings::resolve(Some(&config), Overrides::default())
-        .unwrap_err()
-        .to_string();
+    );
     assert!(
         e.contains("line 3: cost.profile: ") && e.contains("missing.json: cannot read"),
         "{e}"
@@ -478,36 +470,10 @@ fn schedule_shifts_and_weight_decay_are_seeded_and_change_the_training() {
     );
 }
 
-/// Writes `rows` learnable optdigits-format samples (classes 0..4, each lighting its own pair
-/// of image rows, with seeded noise).
-fn write_optdigits(path: &Path, rows: usize, seed: u64) {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut text = String::new();
-    for _ in 0..rows {
-        let class = rng.random_range(0..4u32);
-        let pixels: Vec<String> = (0..64u32)
-            .map(|p| {
-                let lit = p / 8 == 2 * class || p / 8 == 2 * class + 1;
-                let v = if lit {
-                    rng.random_range(9..=16u32)
-                } else {
-                    rng.random_range(0..=6u32)
-                };
-                v.to_string()
-            })
-            .collect();
-        text.push_str(&format!("{},{class}\n", pixels.join(",")));
-    }
-    std::fs::write(path, text).unwrap();
-}
-
 /// A tiny study on synthetic optdigits files in `dir`: a dense and a sparse network, two
 /// seeds, and the given `[output]` and further sections.
 fn tiny_study(dir: &Path, output: &str) -> std::path::PathBuf {
-    let data = dir.join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    write_optdigits(&data.join("optdigits.tra"), 300, 1);
-    write_optdigits(&data.join("optdigits.tes"), 120, 2);
+    write_synthetic_optdigits(&dir.join("data"));
     let config = dir.join("study.toml");
     std::fs::write(
         &config,
@@ -595,27 +561,22 @@ fn a_study_trains_every_seed_and_reports_the_spread() {
         2
     );
     // The same config gives the same bytes again (traces, profiles and the report).
-    let first: Vec<Vec<u8>> = [
-        "out/t-dense.csv",
-        "out/t-sparse.profile.json",
-        "res/report.md",
-    ]
-    .iter()
-    .map(|f| std::fs::read(dir.path().join(f)).unwrap())
-    .collect();
+    let written = || -> Vec<Vec<u8>> {
+        [
+            "out/t-dense.csv",
+            "out/t-sparse.profile.json",
+            "res/report.md",
+        ]
+        .iter()
+        .map(|f| std::fs::read(dir.path().join(f)).unwrap())
+        .collect()
+    };
+    let first = written();
     Study::from_config(&config)
         .unwrap()
         .run(&mut NoProgress)
         .unwrap();
-    let again: Vec<Vec<u8>> = [
-        "out/t-dense.csv",
-        "out/t-sparse.profile.json",
-        "res/report.md",
-    ]
-    .iter()
-    .map(|f| std::fs::read(dir.path().join(f)).unwrap())
-    .collect();
-    assert_eq!(first, again);
+    assert_eq!(first, written());
 }
 
 #[test]

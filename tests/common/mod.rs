@@ -1,10 +1,14 @@
-//! Helpers shared by the integration tests: where the crate and the shared data are.
+//! Helpers shared by the integration tests: where the crate and the shared data are, running
+//! the binary, and inputs several test files build.
 
 // Each test crate uses only some of these.
 #![allow(dead_code)]
 
+use assert_cmd::Command;
+use rand::{RngExt, SeedableRng};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 /// The crate's root folder.
 pub fn manifest() -> &'static Path {
@@ -35,6 +39,70 @@ pub fn shared_file(relative: &str) -> Option<PathBuf> {
 /// A real trace of `data/traces` in the shared folder, or `None` with a skip notice.
 pub fn shared_trace(name: &str) -> Option<PathBuf> {
     shared_file(&format!("data/traces/{name}"))
+}
+
+/// The policies `experiments/splitee-sst2.toml` names, in its order.
+pub const EXAMPLE_CONFIG_POLICIES: [&str; 8] = [
+    "splitee",
+    "splitee-s:strict",
+    "splitee-s:oracle",
+    "final-exit",
+    "device-ee",
+    "random",
+    "random-run",
+    "best-fixed",
+];
+
+/// The crate's binary, to run as a user does.
+pub fn splitee() -> Command {
+    Command::cargo_bin("splitee").unwrap()
+}
+
+/// Runs `cmd`, asserts success (showing its standard error if not) and returns its output.
+pub fn run_ok(cmd: &mut Command) -> Output {
+    let output = cmd.output().unwrap();
+    assert!(
+        output.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// Runs `cmd`, asserts success and returns its standard output.
+pub fn succeed(cmd: &mut Command) -> String {
+    String::from_utf8(run_ok(cmd).stdout).unwrap()
+}
+
+/// Runs `cmd`, asserts success and parses its standard output as JSON.
+pub fn succeed_json(cmd: &mut Command) -> serde_json::Value {
+    serde_json::from_slice(&run_ok(cmd).stdout).unwrap()
+}
+
+/// Writes a small learnable optdigits folder `data` (created if needed): 300 training and 120
+/// test samples of classes 0..4, each lighting its own pair of image rows, with seeded noise.
+pub fn write_synthetic_optdigits(data: &Path) {
+    std::fs::create_dir_all(data).unwrap();
+    for (file, rows, seed) in [("optdigits.tra", 300, 1), ("optdigits.tes", 120, 2)] {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let mut text = String::new();
+        for _ in 0..rows {
+            let class = rng.random_range(0..4u32);
+            let pixels: Vec<String> = (0..64u32)
+                .map(|p| {
+                    let lit = p / 8 == 2 * class || p / 8 == 2 * class + 1;
+                    let v = if lit {
+                        rng.random_range(9..=16u32)
+                    } else {
+                        rng.random_range(0..=6u32)
+                    };
+                    v.to_string()
+                })
+                .collect();
+            text.push_str(&format!("{},{class}\n", pixels.join(",")));
+        }
+        std::fs::write(data.join(file), text).unwrap();
+    }
 }
 
 /// The bytes of an `.npy` array: the magic string, `version`, the header length (or
