@@ -20,7 +20,7 @@ pub use self::params::Param;
 pub use self::sampling::{EpsilonGreedy, Exploration, Thompson};
 pub use self::ucb::{SideInformation, Ucb};
 
-use self::params::side_suffix;
+use self::params::{own_constant, side_suffix};
 use crate::arms::ArmSpace;
 use crate::reward::{Action, Feedback, Observation};
 use serde::{Deserialize, Serialize, Serializer};
@@ -136,20 +136,26 @@ pub enum PolicyKind {
     Exp3 { gamma: Param },
     /// EXP3-IX (`exp3-ix:ETA`), bandit feedback only.
     Exp3Ix { eta: Param },
-    /// Sliding-window UCB over the last `window` observations (`sw-ucb:W`).
+    /// Sliding-window UCB over the last `window` observations (`sw-ucb:W`, `sw-ucb:W:C` with
+    /// its own UCB constant instead of the run's).
     SwUcb {
         window: usize,
+        c: Option<Param>,
         side: SideInformation,
     },
-    /// Discounted UCB (`d-ucb:G`).
-    DUcb { gamma: Param, side: SideInformation },
+    /// Discounted UCB (`d-ucb:G`, `d-ucb:G:C` with its own UCB constant).
+    DUcb {
+        gamma: Param,
+        c: Option<Param>,
+        side: SideInformation,
+    },
 }
 
 /// The names accepted by [`PolicySpec::from_str`], for help and error messages.
 pub const POLICY_NAMES: &str = "splitee, splitee-s, final-exit, device-ee, random, random-run, \
                                  fixed:K, best-fixed, ucb1:C, ucb-v, ucb-tuned, kl-ucb[:c], \
                                  thompson[:S], eps-greedy:E, eps-greedy:decay[:C], exp3:G, \
-                                 exp3-ix:ETA, sw-ucb:W, d-ucb:G (index policies also with +s for \
+                                 exp3-ix:ETA, sw-ucb:W[:C], d-ucb:G[:C] (index policies also with +s for \
                                  side observations); learners also as joint:NAME (every split x \
                                  threshold; joint-ucb = joint:splitee-s), threshold:K:NAME or \
                                  alpha:A:NAME; \
@@ -310,8 +316,17 @@ impl fmt::Display for PolicyKind {
             }
             Self::Exp3 { gamma } => write!(f, "exp3:{gamma}"),
             Self::Exp3Ix { eta } => write!(f, "exp3-ix:{eta}"),
-            Self::SwUcb { window, side } => write!(f, "sw-ucb:{window}{}", side_suffix(*side)),
-            Self::DUcb { gamma, side } => write!(f, "d-ucb:{gamma}{}", side_suffix(*side)),
+            Self::SwUcb { window, c, side } => {
+                write!(
+                    f,
+                    "sw-ucb:{window}{}{}",
+                    own_constant(*c),
+                    side_suffix(*side)
+                )
+            }
+            Self::DUcb { gamma, c, side } => {
+                write!(f, "d-ucb:{gamma}{}{}", own_constant(*c), side_suffix(*side))
+            }
         }
     }
 }
@@ -442,11 +457,13 @@ impl PolicySpec {
             PolicyKind::Exp3Ix { eta } => {
                 Exp3Ix::new(arms, eta.get(), ctx.reward_bounds, ctx.seed).into()
             }
-            PolicyKind::SwUcb { window, side } => {
-                SlidingWindowUcb::new(arms, window, ctx.ucb_c, ctx.reward_bounds, side).into()
+            PolicyKind::SwUcb { window, c, side } => {
+                let c = c.map_or(ctx.ucb_c, Param::get);
+                SlidingWindowUcb::new(arms, window, c, ctx.reward_bounds, side).into()
             }
-            PolicyKind::DUcb { gamma, side } => {
-                DiscountedUcb::new(arms, gamma.get(), ctx.ucb_c, ctx.reward_bounds, side).into()
+            PolicyKind::DUcb { gamma, c, side } => {
+                let c = c.map_or(ctx.ucb_c, Param::get);
+                DiscountedUcb::new(arms, gamma.get(), c, ctx.reward_bounds, side).into()
             }
         }
     }
@@ -637,8 +654,12 @@ mod tests {
             "exp3-ix:0.05",
             "sw-ucb:500",
             "sw-ucb:500+s",
+            "sw-ucb:500:0.25",
+            "sw-ucb:500:0+s",
             "d-ucb:0.99",
             "d-ucb:0.999+s",
+            "d-ucb:0.99:2+s",
+            "joint:sw-ucb:500:0.5+s:unbiased",
         ] {
             let spec: PolicySpec = name.parse().unwrap();
             assert_eq!(spec.to_string(), name);
@@ -651,6 +672,7 @@ mod tests {
             ("exp3:0.10", "exp3:0.1"),
             ("ucb1:-0", "ucb1:0"),
             ("d-ucb:9.9e-1", "d-ucb:0.99"),
+            ("sw-ucb:500:1.0", "sw-ucb:500:1"),
         ] {
             assert_eq!(name.parse::<PolicySpec>().unwrap().to_string(), canonical);
         }
@@ -676,6 +698,11 @@ mod tests {
             ("d-ucb:1.2", "discount G (gamma)"),
             ("d-ucb:1", "discount G (gamma)"),
             ("d-ucb:0", "discount G (gamma)"),
+            ("sw-ucb:500:-1", "UCB constant C in sw-ucb:W:C"),
+            ("sw-ucb:500:", "UCB constant C in sw-ucb:W:C"),
+            ("sw-ucb:x:1", "window W"),
+            ("d-ucb:0.99:x", "UCB constant C in d-ucb:G:C"),
+            ("d-ucb:2:1", "discount G (gamma)"),
             ("kl-ucb:x", "exploration constant c"),
             ("kl-ucb:-1", "exploration constant c"),
             ("kl-ucb:nan", "exploration constant c"),

@@ -114,6 +114,18 @@ const D_UCB_GAMMA: Rule = Rule {
     must: "in (0, 1)",
     ok: |v| v > 0.0 && v < 1.0,
 };
+const SW_UCB_C: Rule = Rule {
+    what: "the UCB constant C",
+    form: "sw-ucb:W:C",
+    must: "a number >= 0",
+    ok: |v| v >= 0.0,
+};
+const D_UCB_C: Rule = Rule {
+    what: "the UCB constant C",
+    form: "d-ucb:G:C",
+    must: "a number >= 0",
+    ok: |v| v >= 0.0,
+};
 
 /// A zoo name split into its parts.
 struct ZooName<'a> {
@@ -123,7 +135,23 @@ struct ZooName<'a> {
     side: SideInformation,
 }
 
-impl ZooName<'_> {
+impl<'a> ZooName<'a> {
+    /// The name with its parameter split at its first `:` into a leading parameter and an
+    /// optional trailing one (`sw-ucb:W:C`), which the second name holds.
+    fn split_trailing(&self) -> (Self, Option<Self>) {
+        let Some((first, rest)) = self.param.and_then(|p| p.split_once(':')) else {
+            return (self.with_param(self.param), None);
+        };
+        (
+            self.with_param(Some(first)),
+            Some(self.with_param(Some(rest))),
+        )
+    }
+
+    fn with_param(&self, param: Option<&'a str>) -> Self {
+        Self { param, ..*self }
+    }
+
     fn real(&self, raw: &str, rule: &Rule) -> Result<Param, String> {
         raw.trim()
             .parse::<f64>()
@@ -247,10 +275,20 @@ pub(super) fn parse_zoo(name: &str) -> Option<Result<PolicyKind, String>> {
             .bandit_only()
             .and_then(|()| n.required(&EXP3_IX_ETA))
             .map(|eta| PolicyKind::Exp3Ix { eta }),
-        "sw-ucb" => n.window().map(|window| PolicyKind::SwUcb { window, side }),
-        "d-ucb" => n
-            .required(&D_UCB_GAMMA)
-            .map(|gamma| PolicyKind::DUcb { gamma, side }),
+        "sw-ucb" => {
+            let (first, c) = n.split_trailing();
+            first.window().and_then(|window| {
+                let c = c.map(|c| c.required(&SW_UCB_C)).transpose()?;
+                Ok(PolicyKind::SwUcb { window, c, side })
+            })
+        }
+        "d-ucb" => {
+            let (first, c) = n.split_trailing();
+            first.required(&D_UCB_GAMMA).and_then(|gamma| {
+                let c = c.map(|c| c.required(&D_UCB_C)).transpose()?;
+                Ok(PolicyKind::DUcb { gamma, c, side })
+            })
+        }
         _ => return None,
     };
     Some(spec)
@@ -262,4 +300,9 @@ pub(super) fn side_suffix(side: SideInformation) -> &'static str {
         SideInformation::None => "",
         SideInformation::Shallower => "+s",
     }
+}
+
+/// The name suffix of a policy's own UCB constant (`:C`), empty when it takes the run's.
+pub(super) fn own_constant(c: Option<Param>) -> String {
+    c.map(|c| format!(":{c}")).unwrap_or_default()
 }
