@@ -216,7 +216,7 @@ pub struct LearnerArgs {
     /// Policy to run; repeat for several (`run` only; `stream` runs one, default splitee-s):
     /// splitee, splitee-s, final-exit, device-ee, random,
     /// random-run, fixed:K, best-fixed, the zoo (ucb1:C, ucb-v, ucb-tuned, kl-ucb, thompson,
-    /// eps-greedy:E, exp3:G, exp3-ix:ETA, sw-ucb:W, d-ucb:G; +s for side observations), over
+    /// eps-greedy:E, exp3:G, exp3-ix:ETA, sw-ucb:W[:C], d-ucb:G[:C]; +s for side observations), over
     /// other arms with joint:NAME (joint-ucb), threshold:K:NAME or alpha:A:NAME, and with
     /// :strict, :unbiased or :oracle after a side-observing name.
     #[arg(long = "policy", value_name = "NAME")]
@@ -224,7 +224,8 @@ pub struct LearnerArgs {
     /// Exit threshold: a sample exits at the split when C_k >= alpha. Default 0.7.
     #[arg(long, value_name = "A")]
     pub alpha: Option<f64>,
-    /// Processing cost per layer of the linear cost model. Default 0.1.
+    /// Processing cost per layer of the linear cost model. Default 0.1 (any cost setting
+    /// replaces the embedded trace's profile costs with the linear model).
     #[arg(long, value_name = "L")]
     pub lambda: Option<f64>,
     /// Constant offloading cost o. Default 0.5.
@@ -233,10 +234,10 @@ pub struct LearnerArgs {
     /// Weight of cost against confidence in the reward. Default 1.
     #[arg(long, value_name = "M")]
     pub mu: Option<f64>,
-    /// Processing-cost model. Default linear.
+    /// Processing-cost model. Default linear (profile for the embedded trace).
     #[arg(long = "cost-model", value_enum, value_name = "MODEL")]
     pub cost_model: Option<CostModelName>,
-    /// UCB exploration constant c. Default 1.
+    /// UCB exploration constant c (of policies without their own). Default 1.
     #[arg(long = "ucb-c", value_name = "C")]
     pub ucb_c: Option<f64>,
     /// Seed of the permutations, random policies and probes (`stream` uses run 0's streams, as
