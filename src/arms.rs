@@ -127,6 +127,16 @@ impl Arms {
         }
     }
 
+    /// Arm `a`'s split and threshold, read once (the replay loop then uses both without
+    /// looking them up again).
+    #[inline(always)]
+    pub fn arm(&self, a: usize) -> Arm {
+        Arm {
+            split: self.split(a),
+            threshold: self.threshold(a),
+        }
+    }
+
     /// The arms other than `a` whose reward a play of `a` may reveal: `0..side_arms_end(a)`,
     /// skipping `a` itself.
     #[inline]
@@ -162,6 +172,13 @@ impl Arms {
             threshold: self.threshold[a],
         }
     }
+}
+
+/// One arm: its 0-based split and its exit threshold.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Arm {
+    pub split: usize,
+    pub threshold: f64,
 }
 
 /// A (1-based split, threshold) pair, printed `k@alpha`.

@@ -3,7 +3,7 @@
 //! Rewards are computed as `C - mu*off - mu*proc`, the operation order of the published code, so
 //! that compatibility mode agrees with it to the last bit (with `mu = 1` the products are exact).
 
-use crate::arms::{ArmSpace, Arms};
+use crate::arms::{Arm, ArmSpace, Arms};
 use crate::cost::{ReportedCost, ResolvedCosts};
 use crate::trace::Trace;
 use serde::{Deserialize, Serialize};
@@ -168,8 +168,14 @@ impl RewardModel {
     /// Reward of arm `a` on `row`.
     #[inline(always)]
     pub fn reward(&self, row: &SampleRow, a: usize) -> f64 {
-        let k = self.arms.split(a);
-        self.split_reward(row, k, row.conf[k] >= self.arms.threshold(a))
+        self.arm_reward(row, self.arms.arm(a))
+    }
+
+    /// Reward of `arm` (an arm of this model, already looked up) on `row`.
+    #[inline(always)]
+    pub fn arm_reward(&self, row: &SampleRow, arm: Arm) -> f64 {
+        let k = arm.split;
+        self.split_reward(row, k, row.conf[k] >= arm.threshold)
     }
 
     /// Reward of splitting after exit `k` on `row`, when the sample `exits` there or not.
@@ -266,30 +272,32 @@ impl RewardModel {
     #[inline]
     pub fn play(&self, row: &SampleRow, action: Action) -> Outcome {
         let last = row.conf.len() - 1;
-        let (arm, split, answered_by, offloaded) = match action {
+        let (arm, split, offloaded, reward) = match action {
             Action::Split(a) => {
-                let k = self.arms.split(a);
-                if k < last && row.conf[k] < self.arms.threshold(a) {
-                    (a, k, last, true)
-                } else {
-                    (a, k, k, false)
-                }
+                // The arm is looked up once and its exit test made once, for both the path
+                // and the reward.
+                let Arm {
+                    split: k,
+                    threshold,
+                } = self.arms.arm(a);
+                let exits = row.conf[k] >= threshold;
+                (a, k, k < last && !exits, self.split_reward(row, k, exits))
             }
             Action::DeviceOnly => {
                 let stop = row.conf[..last]
                     .iter()
                     .position(|&c| c >= self.alpha)
                     .unwrap_or(last);
-                (stop, stop, stop, false)
+                (stop, stop, false, self.reward(row, stop))
             }
         };
         Outcome {
             arm,
             split,
-            answered_by,
+            answered_by: if offloaded { last } else { split },
             offloaded,
             probed: false,
-            reward: self.reward(row, arm),
+            reward,
             cost: self.reported_cost(row, split, offloaded),
         }
     }
@@ -374,6 +382,30 @@ impl SampleRow {
     }
 }
 
+/// How a decision reveals a reward whose inputs the device may not have computed.
+#[derive(Debug, Clone, Copy)]
+enum Reveal {
+    Seen,
+    Hidden,
+    /// Estimated through the probe of [`Observation::Unbiased`], sent with probability `p`:
+    /// `r / p` if it was sent (`Some(p)`), else `0`.
+    Estimated(Option<f64>),
+}
+
+impl Reveal {
+    /// What the policy learns of reward `r`.
+    // Three cases, not four: four would be compiled to a jump table, whose target changes from
+    // one decision to the next and is mispredicted.
+    #[inline(always)]
+    fn of(self, r: f64) -> Option<f64> {
+        match self {
+            Reveal::Seen => Some(r),
+            Reveal::Hidden => None,
+            Reveal::Estimated(probe) => Some(probe.map_or(0.0, |p| r / p)),
+        }
+    }
+}
+
 /// What a policy is told after a decision: the played reward, and on request the reward of any
 /// other arm that the observation model allows it to see.
 pub struct Feedback<'a> {
@@ -430,59 +462,48 @@ impl<'a> Feedback<'a> {
     }
 
     /// Calls `record(j, side_reward(j))` for every arm `j` in `0..side_arms_end()` other than
-    /// the played one whose side reward is `Some`, lowest first. Over a threshold grid the
-    /// rewards are computed once per split (a split's arms share its two possible rewards).
+    /// the played one whose side reward is `Some`, lowest first. What the observation model
+    /// reveals is settled once per decision, not per arm; over a threshold grid the rewards are
+    /// computed once per split (a split's arms share its two possible rewards).
     #[inline]
     pub fn for_each_side(&self, mut record: impl FnMut(usize, f64)) {
         let (model, row, outcome) = (self.model, self.row, self.outcome);
         let arms = model.arms();
-        let end = self.side_arms_end();
-        let played = outcome.arm;
+        let needing_final = self.final_reveal();
         if arms.has_one_threshold() {
-            // One threshold: the side arms are the strictly shallower ones, `0..played`.
-            for j in 0..end {
-                if let Some(r) = self.side_reward(j) {
-                    record(j, r);
+            // One threshold: the side arms are the splits below the played one, all computed
+            // on the device and none the final exit.
+            let alpha = arms.threshold(0);
+            let end = arms.side_arms_end(outcome.arm);
+            for (k, &c) in row.conf[..end].iter().enumerate() {
+                let exits = c >= alpha;
+                let r = model.split_reward(row, k, exits);
+                let seen = if exits { Some(r) } else { needing_final.of(r) };
+                if let Some(r) = seen {
+                    record(k, r);
                 }
             }
             return;
         }
+        let deeper = self.deeper_reveal();
+        let end = self.side_arms_end();
         let last = row.conf.len() - 1;
-        let knows_final = outcome.offloaded || outcome.split == last;
+        let played = outcome.arm;
         let mut start = 0;
         while start < end {
             let k = arms.split(start);
             let block = start..arms.block_end(start).min(end);
             start = block.end;
-            let computed = k <= outcome.split || outcome.offloaded;
             let (on_exit, on_offload) = (
                 model.split_reward(row, k, true),
                 model.split_reward(row, k, false),
             );
-            // What an arm of this split that exits, and one that offloads (or any arm, for a
-            // deeper split), lets the policy learn.
-            let (exit_seen, offload_seen) = match self.observation {
-                Observation::Oracle => (Some(on_exit), Some(on_offload)),
-                Observation::Strict => (
-                    computed.then_some(on_exit),
-                    (computed && (knows_final || outcome.probed)).then_some(on_offload),
-                ),
-                Observation::Unbiased => {
-                    let probe = |r: f64| {
-                        if outcome.probed {
-                            r / self.probe
-                        } else {
-                            0.0
-                        }
-                    };
-                    if knows_final {
-                        (Some(on_exit), Some(on_offload))
-                    } else if k > outcome.split {
-                        (Some(probe(on_exit)), Some(probe(on_offload)))
-                    } else {
-                        (Some(on_exit), Some(probe(on_offload)))
-                    }
-                }
+            // What an arm of this split that exits, and one that offloads, lets the policy
+            // learn.
+            let (exit_seen, offload_seen) = if k <= outcome.split || outcome.offloaded {
+                (Some(on_exit), needing_final.of(on_offload))
+            } else {
+                (deeper.of(on_exit), deeper.of(on_offload))
             };
             for j in block.filter(|&j| j != played) {
                 let exits = k == last || row.conf[k] >= arms.threshold(j);
@@ -492,6 +513,39 @@ impl<'a> Feedback<'a> {
                 }
             }
         }
+    }
+
+    /// How this decision reveals a reward that needs the final confidence, at a split the
+    /// device computed.
+    #[inline]
+    fn final_reveal(&self) -> Reveal {
+        let outcome = self.outcome;
+        // The cloud returns every exit's confidence; the final exit is the final confidence.
+        let knows_final = outcome.offloaded || outcome.split == self.row.conf.len() - 1;
+        match self.observation {
+            Observation::Oracle => Reveal::Seen,
+            _ if knows_final => Reveal::Seen,
+            Observation::Strict if outcome.probed => Reveal::Seen,
+            Observation::Strict => Reveal::Hidden,
+            Observation::Unbiased => self.probe_estimate(),
+        }
+    }
+
+    /// How this decision reveals any reward at a split deeper than the one the device computed
+    /// (there is none after an offload).
+    #[inline]
+    fn deeper_reveal(&self) -> Reveal {
+        match self.observation {
+            Observation::Oracle => Reveal::Seen,
+            Observation::Strict => Reveal::Hidden,
+            Observation::Unbiased => self.probe_estimate(),
+        }
+    }
+
+    /// The unbiased estimate through the probe.
+    #[inline]
+    fn probe_estimate(&self) -> Reveal {
+        Reveal::Estimated(self.outcome.probed.then_some(self.probe))
     }
 
     /// What the policy may learn of arm `j`'s reward on this sample: the reward if it is
@@ -671,7 +725,8 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// The per-split fast path reveals exactly what asking arm by arm does.
+        /// The bulk paths (per split over a grid, per arm with one threshold) reveal exactly
+        /// what asking arm by arm does.
         #[test]
         fn side_rewards_in_bulk_equal_arm_by_arm(
             conf in proptest::collection::vec(0.0f64..=1.0, 12),
@@ -680,8 +735,11 @@ mod tests {
                 Observation::Strict, Observation::Unbiased, Observation::Oracle,
             ]),
             probe in proptest::bool::ANY,
+            joint in proptest::bool::ANY,
         ) {
             let (_, model, mut r) = joint_sample0();
+            let model = if joint { model } else { model.with_space(ArmSpace::Splits, &[]) };
+            let played = played % model.arms().len();
             r.conf.copy_from_slice(&conf);
             let mut outcome = model.play(&r, Action::Split(played));
             if probe {

@@ -489,6 +489,7 @@ impl Replay<'_> {
         let (mut best_total, mut total_reward, mut total_cost) = (0.0, 0.0, 0.0);
         let (mut offloads, mut labeled, mut correct_count) = (0, 0, 0);
         let mut next_point = 0;
+        let best = model.arms().arm(best_arm);
         for (t, &s) in self.order.iter().enumerate() {
             let s = s as usize;
             if let Some(&ahead) = self.order.get(t + PREFETCH_DISTANCE) {
@@ -511,7 +512,7 @@ impl Replay<'_> {
                 labeled += 1;
                 correct_count += usize::from(c);
             }
-            best_total += model.reward(&row, best_arm);
+            best_total += model.arm_reward(&row, best);
             if self.curve_steps.get(next_point) == Some(&(t + 1)) {
                 m.regret_curve.push(best_total - total_reward);
                 m.arm_count_curve.push(m.arm_counts.clone());

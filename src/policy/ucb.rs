@@ -222,11 +222,15 @@ impl Ucb {
     }
 }
 
+// `choose` and `observe` run once per decision: inline, so the replay loop of SplitEE, SplitEE-S
+// and joint UCB (the policies replayed most) makes no call for them.
 impl Policy for Ucb {
+    #[inline]
     fn choose(&mut self, t: usize) -> Action {
         Action::Split(self.best_index(t))
     }
 
+    #[inline]
     fn observe(&mut self, feedback: &Feedback<'_>) {
         for_each_observed(feedback, self.side, |k, r| self.record(k, r));
     }
