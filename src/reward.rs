@@ -269,7 +269,7 @@ impl RewardModel {
     }
 
     /// Plays `action` on `row`.
-    #[inline]
+    #[inline(always)]
     pub fn play(&self, row: &SampleRow, action: Action) -> Outcome {
         let last = row.conf.len() - 1;
         let (arm, split, offloaded, reward) = match action {
@@ -406,6 +406,21 @@ impl Reveal {
     }
 }
 
+/// Receives the rewards a decision reveals, arm by arm (see [`Feedback::for_each_side`]). A
+/// closure `FnMut(arm, reward)` is one; a policy whose update runs on every decision implements
+/// it itself, so that the update is inlined at every place a reward is revealed (a closure
+/// called from several places may stay a call).
+pub trait RecordReward {
+    fn record(&mut self, arm: usize, reward: f64);
+}
+
+impl<F: FnMut(usize, f64)> RecordReward for F {
+    #[inline(always)]
+    fn record(&mut self, arm: usize, reward: f64) {
+        self(arm, reward)
+    }
+}
+
 /// What a policy is told after a decision: the played reward, and on request the reward of any
 /// other arm that the observation model allows it to see.
 pub struct Feedback<'a> {
@@ -465,8 +480,8 @@ impl<'a> Feedback<'a> {
     /// the played one whose side reward is `Some`, lowest first. What the observation model
     /// reveals is settled once per decision, not per arm; over a threshold grid the rewards are
     /// computed once per split (a split's arms share its two possible rewards).
-    #[inline]
-    pub fn for_each_side(&self, mut record: impl FnMut(usize, f64)) {
+    #[inline(always)]
+    pub fn for_each_side(&self, record: &mut impl RecordReward) {
         let (model, row, outcome) = (self.model, self.row, self.outcome);
         let arms = model.arms();
         let needing_final = self.final_reveal();
@@ -480,7 +495,7 @@ impl<'a> Feedback<'a> {
                 let r = model.split_reward(row, k, exits);
                 let seen = if exits { Some(r) } else { needing_final.of(r) };
                 if let Some(r) = seen {
-                    record(k, r);
+                    record.record(k, r);
                 }
             }
             return;
@@ -509,7 +524,7 @@ impl<'a> Feedback<'a> {
                 let exits = k == last || row.conf[k] >= arms.threshold(j);
                 let seen = if exits { exit_seen } else { offload_seen };
                 if let Some(r) = seen {
-                    record(j, r);
+                    record.record(j, r);
                 }
             }
         }
@@ -747,7 +762,7 @@ mod tests {
             }
             let feedback = Feedback::new(&outcome, &r, &model, observation, 0.2);
             let mut bulk = Vec::new();
-            feedback.for_each_side(|j, x| bulk.push((j, x.to_bits())));
+            feedback.for_each_side(&mut |j, x: f64| bulk.push((j, x.to_bits())));
             let one_by_one: Vec<(usize, u64)> = (0..feedback.side_arms_end())
                 .filter(|&j| j != played)
                 .filter_map(|j| feedback.side_reward(j).map(|x| (j, x.to_bits())))

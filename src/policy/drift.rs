@@ -124,7 +124,7 @@ impl Policy for SlidingWindowUcb {
     }
 
     fn observe(&mut self, feedback: &Feedback<'_>) {
-        for_each_observed(feedback, self.side, |k, r| self.record(k, r));
+        for_each_observed(feedback, self.side, &mut |k, r| self.record(k, r));
     }
 
     fn reward_sums(&self) -> Option<(&[f64], &[u64])> {
@@ -227,7 +227,7 @@ impl Policy for DiscountedUcb {
             total,
             ..
         } = self;
-        for_each_observed(feedback, *side, |k, r| {
+        for_each_observed(feedback, *side, &mut |k, r| {
             stats.record(k, r);
             sums[k] += r * weight;
             counts[k] += weight;

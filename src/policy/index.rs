@@ -42,7 +42,7 @@ impl Policy for UcbV {
     }
 
     fn observe(&mut self, feedback: &Feedback<'_>) {
-        for_each_observed(feedback, self.side, |k, r| self.stats.record(k, r));
+        for_each_observed(feedback, self.side, &mut |k, r| self.stats.record(k, r));
     }
 
     fn reward_sums(&self) -> Option<(&[f64], &[u64])> {
@@ -85,7 +85,7 @@ impl Policy for UcbTuned {
     }
 
     fn observe(&mut self, feedback: &Feedback<'_>) {
-        for_each_observed(feedback, self.side, |k, r| self.stats.record(k, r));
+        for_each_observed(feedback, self.side, &mut |k, r| self.stats.record(k, r));
     }
 
     fn reward_sums(&self) -> Option<(&[f64], &[u64])> {
@@ -254,7 +254,7 @@ impl Policy for KlUcb {
     }
 
     fn observe(&mut self, feedback: &Feedback<'_>) {
-        for_each_observed(feedback, self.side, |k, r| self.stats.record(k, r));
+        for_each_observed(feedback, self.side, &mut |k, r| self.stats.record(k, r));
     }
 
     fn reward_sums(&self) -> Option<(&[f64], &[u64])> {

@@ -45,7 +45,7 @@ impl Policy for Thompson {
     }
 
     fn observe(&mut self, feedback: &Feedback<'_>) {
-        for_each_observed(feedback, self.side, |k, r| self.stats.record(k, r));
+        for_each_observed(feedback, self.side, &mut |k, r| self.stats.record(k, r));
     }
 
     fn reward_sums(&self) -> Option<(&[f64], &[u64])> {
@@ -108,7 +108,7 @@ impl Policy for EpsilonGreedy {
     }
 
     fn observe(&mut self, feedback: &Feedback<'_>) {
-        for_each_observed(feedback, self.side, |k, r| self.stats.record(k, r));
+        for_each_observed(feedback, self.side, &mut |k, r| self.stats.record(k, r));
     }
 
     fn reward_sums(&self) -> Option<(&[f64], &[u64])> {

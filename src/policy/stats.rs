@@ -2,7 +2,7 @@
 //! argmax and the rescaling of rewards to [0, 1].
 
 use super::SideInformation;
-use crate::reward::Feedback;
+use crate::reward::{Feedback, RecordReward};
 use serde::{Deserialize, Serialize};
 
 /// Calls `record(arm, reward)` for every reward a decision revealed to a policy: with
@@ -14,13 +14,13 @@ use serde::{Deserialize, Serialize};
 pub(crate) fn for_each_observed(
     feedback: &Feedback<'_>,
     side: SideInformation,
-    mut record: impl FnMut(usize, f64),
+    record: &mut impl RecordReward,
 ) {
     let played = feedback.arm();
     if side == SideInformation::Shallower {
-        feedback.for_each_side(&mut record);
+        feedback.for_each_side(record);
     }
-    record(played, feedback.reward());
+    record.record(played, feedback.reward());
 }
 
 /// The arm with the highest index, the lowest on ties (a NaN index never wins).

@@ -2,7 +2,7 @@
 
 use super::stats::{check_counts, check_finite, check_len, for_each_observed, same, same_f64};
 use super::{Policy, Restore};
-use crate::reward::{Action, Feedback};
+use crate::reward::{Action, Feedback, RecordReward};
 use serde::{Deserialize, Serialize};
 
 /// Which other arms a decision updates besides the played one.
@@ -126,25 +126,6 @@ impl Ucb {
         self.rsqrt[arm] = inverse.sqrt();
     }
 
-    // Always: several times per decision with side observations.
-    #[inline(always)]
-    fn record(&mut self, arm: usize, reward: f64) {
-        self.sums[arm] += reward;
-        self.counts[arm] += 1;
-        let n = self.counts[arm] as f64;
-        if n == 1.0 {
-            self.unplayed -= 1;
-        }
-        // One division: these feed only the fast index, whose error bound covers an ulp here.
-        let inverse = 1.0 / n;
-        self.means[arm] = self.sums[arm] * inverse;
-        self.rsqrt[arm] = inverse.sqrt();
-        if let Some(lead) = self.lead.as_mut().filter(|l| l.leader != arm) {
-            let index = self.means[arm] + lead.scale * self.rsqrt[arm];
-            lead.bound = lead.bound.max(index);
-        }
-    }
-
     /// Cutoff below which an arm cannot be an exact maximiser when the top fast index is `top`.
     #[inline]
     fn cutoff(top: f64, scale: f64) -> f64 {
@@ -222,6 +203,28 @@ impl Ucb {
     }
 }
 
+// Always inlined: it runs several times per decision with side observations, and as the
+// policy's own recorder it is inlined wherever a reward is revealed.
+impl RecordReward for Ucb {
+    #[inline(always)]
+    fn record(&mut self, arm: usize, reward: f64) {
+        self.sums[arm] += reward;
+        self.counts[arm] += 1;
+        let n = self.counts[arm] as f64;
+        if n == 1.0 {
+            self.unplayed -= 1;
+        }
+        // One division: these feed only the fast index, whose error bound covers an ulp here.
+        let inverse = 1.0 / n;
+        self.means[arm] = self.sums[arm] * inverse;
+        self.rsqrt[arm] = inverse.sqrt();
+        if let Some(lead) = self.lead.as_mut().filter(|l| l.leader != arm) {
+            let index = self.means[arm] + lead.scale * self.rsqrt[arm];
+            lead.bound = lead.bound.max(index);
+        }
+    }
+}
+
 // `choose` and `observe` run once per decision: inline, so the replay loop of SplitEE, SplitEE-S
 // and joint UCB (the policies replayed most) makes no call for them.
 impl Policy for Ucb {
@@ -232,7 +235,8 @@ impl Policy for Ucb {
 
     #[inline]
     fn observe(&mut self, feedback: &Feedback<'_>) {
-        for_each_observed(feedback, self.side, |k, r| self.record(k, r));
+        let side = self.side;
+        for_each_observed(feedback, side, self);
     }
 
     fn prime(&mut self, arm: usize, reward: f64) {
