@@ -42,6 +42,8 @@ pub struct Arms {
     by_split: bool,
     /// Whether each split comes with several thresholds.
     grid: bool,
+    /// The final exit's split.
+    last: usize,
 }
 
 impl Arms {
@@ -71,6 +73,7 @@ impl Arms {
             side_end: Vec::new(),
             by_split: !grid && splits.iter().copied().eq(0..splits.len()),
             grid,
+            last,
         };
         for &k in splits {
             let per_split = if k == last && grid {
@@ -125,6 +128,13 @@ impl Arms {
         } else {
             self.threshold[0]
         }
+    }
+
+    /// Arm `a`'s threshold if the arm set learns thresholds: `None` with one threshold (it is
+    /// the run's or the policy's setting) and for the final exit, whose threshold changes
+    /// nothing. Reports and decision logs show thresholds by this rule.
+    pub fn learned_threshold(&self, a: usize) -> Option<f64> {
+        (self.grid && self.split(a) != self.last).then(|| self.threshold[a])
     }
 
     /// Arm `a`'s split and threshold, read once (the replay loop then uses both without

@@ -199,12 +199,7 @@ impl PolicyResult {
                 .map(|m| argmax_first(m.late_arm_counts.iter().map(|&c| c as f64))),
             arm_set.len(),
         );
-        // Thresholds are reported only for policies that learn them.
-        // The final exit's threshold changes nothing.
-        let threshold = |a: usize| {
-            (!arm_set.has_one_threshold() && arm_set.split(a) + 1 < exits)
-                .then(|| arm_set.threshold(a))
-        };
+        let threshold = |a: usize| arm_set.learned_threshold(a);
         let mut arm_counts = vec![0.0; exits];
         for m in runs {
             for (a, &count) in m.arm_counts.iter().enumerate() {

@@ -97,7 +97,7 @@ pub struct Decision {
     pub sample: usize,
     /// 1-based split.
     pub arm: usize,
-    /// The arm's exit threshold, for policies that learn it.
+    /// The arm's exit threshold, for policies that learn it ([`crate::arms::Arms::learned_threshold`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub threshold: Option<f64>,
     pub offloaded: bool,
@@ -525,8 +525,7 @@ impl Replay<'_> {
                     t,
                     sample: s,
                     arm: outcome.split + 1,
-                    threshold: (self.spec.arms != ArmSpace::Splits)
-                        .then(|| model.arms().threshold(outcome.arm)),
+                    threshold: model.arms().learned_threshold(outcome.arm),
                     offloaded: outcome.offloaded,
                     probed: outcome.probed,
                     reward: outcome.reward,

@@ -312,13 +312,9 @@ impl<W: Write> Session<W> {
         if let Some(c) = correct {
             learner.score(c);
         }
-        // As `run --decisions` writes it: for learners over other arms than the splits at alpha.
+        // As `run --decisions` writes it: for learners of the threshold.
         let threshold = match plan {
-            crate::live::Plan::Split { threshold, .. }
-                if self.settings.policy.arms != crate::arms::ArmSpace::Splits =>
-            {
-                Some(threshold)
-            }
+            crate::live::Plan::Split { arm, .. } => learner.arms().learned_threshold(arm),
             _ => None,
         };
         let line = DecisionLine {

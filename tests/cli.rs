@@ -497,6 +497,41 @@ fn decisions_file_has_one_line_per_decision() {
     }
 }
 
+/// The decision log gives a threshold only for learners of the threshold, and not on the final
+/// exit (whose threshold changes nothing), as the report does.
+#[test]
+fn decisions_give_the_threshold_of_threshold_learners_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("decisions.jsonl");
+    succeed(
+        splitee()
+            .args(["run", "--runs", "1", "--thresholds", "0.6,0.8"])
+            .args(["--policy", "joint-ucb", "--policy", "alpha:0.8:splitee-s"])
+            .args(["--policy", "splitee"])
+            .arg("--decisions")
+            .arg(&path),
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    let (mut with, mut final_exit) = (0, 0);
+    for line in text.lines() {
+        let d: Value = serde_json::from_str(line).unwrap();
+        let threshold = d.get("threshold").and_then(Value::as_f64);
+        match (d["policy"].as_str().unwrap(), d["arm"].as_u64().unwrap()) {
+            ("joint-ucb", 3) => {
+                assert_eq!(threshold, None, "{d}");
+                final_exit += 1;
+            }
+            ("joint-ucb", _) => {
+                assert!(matches!(threshold, Some(t) if t == 0.6 || t == 0.8), "{d}");
+                with += 1;
+            }
+            _ => assert_eq!(threshold, None, "{d}"),
+        }
+    }
+    // The embedded trace has 3 exits: joint UCB tries every arm, the final exit included.
+    assert!(with > 0 && final_exit > 0, "{with} {final_exit}");
+}
+
 // ---------------------------------------------------------------- reproducibility
 
 /// `splitee run --json` stdout on the embedded trace, with extra args and environment.
