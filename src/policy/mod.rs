@@ -487,7 +487,7 @@ macro_rules! any_policy {
             }
 
             /// Checks a policy read back from a saved state against `fresh`, the same policy
-            /// as the current settings build it, after `steps` decisions (see [`Restore`]).
+            /// as the current settings build it, after `steps` decisions (see `Restore`).
             pub fn restore(&mut self, fresh: &AnyPolicy, steps: u64) -> Result<(), String> {
                 match (self, fresh) {
                     $((Self::$variant(saved), Self::$variant(fresh)) => {

@@ -7,7 +7,7 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 
 /// A finite real parameter of a policy name. Equality and hashing are on the value's bits
-/// (`-0` is stored as `0`), so [`PolicySpec`] stays `Eq + Hash`; it displays as the shortest
+/// (`-0` is stored as `0`), so [`super::PolicySpec`] stays `Eq + Hash`; it displays as the shortest
 /// decimal that parses back to the same value, so names round-trip.
 #[derive(Debug, Clone, Copy)]
 pub struct Param(f64);

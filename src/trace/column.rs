@@ -19,7 +19,7 @@ impl Column {
         }
     }
 
-    /// Hints the CPU to fetch the value at `i` (see [`super::prefetch_slot`]).
+    /// Hints the CPU to fetch the value at `i` (see `prefetch_slot` in the trace module).
     #[inline]
     pub fn prefetch(&self, i: usize) {
         match self {

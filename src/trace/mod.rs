@@ -152,7 +152,7 @@ pub fn load_concatenated(paths: &[PathBuf]) -> Result<Trace, TraceError> {
 }
 
 /// A replayable trace held compactly in memory: one fixed-size record per sample (see
-/// [`rows`](self::rows)), confidences as `f32` whenever that is lossless, and measured costs, if
+/// the `rows` module), confidences as `f32` whenever that is lossless, and measured costs, if
 /// any, in a separate [`Column`].
 #[derive(Debug, Clone)]
 pub struct Trace {

@@ -8,7 +8,7 @@
 //! - [`profile`]: cost profiles;
 //! - [`distort`]: Gaussian noise and blur for traces under distortion;
 //! - [`study`]: `splitee train --config`: a density sweep, its traces, profiles and report;
-//! - [`bench`]: training and inference speed.
+//! - [`mod@bench`]: training and inference speed.
 //!
 //! Parameters are checked once ([`TrainParams::validate`] gives [`ValidParams`]); everything is
 //! seeded (ChaCha8) and single-threaded, so a seed gives byte-identical traces and profiles on a
