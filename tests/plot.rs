@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::write_synthetic_optdigits;
+use common::write_tiny_study;
 use splitee::plot::{figure_size, plot_dir, plot_sweep, FIGURES, PANEL_SIZE};
 use splitee::sweep::{run_sweep, SweepReport, SweepSettings};
 use std::path::{Path, PathBuf};
@@ -282,28 +282,15 @@ fn a_long_trace_name_is_shortened_from_the_left_to_fit_its_panel() {
 /// Runs a tiny predefined-sparsity study (synthetic optdigits-format digits, a dense and a
 /// sparse network, two seeds, learners when `evaluate`) whose report goes to `dir/res`.
 fn tiny_sparsity_study(dir: &Path, evaluate: bool) -> splitee::train::study::StudyReport {
-    write_synthetic_optdigits(&dir.join("data"));
     let learners = if evaluate {
         "datasets = \"out\"\nprefix = \"t\"\n\n[evaluate]\nruns = 2\n"
     } else {
         ""
     };
-    let config = dir.join("study.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"[data]
-dataset = "optdigits"
-path = "data"
-
-[model]
-widths = [64, 16, 16, 10]
-exits = [1, 2]
-epochs = 4
-batch = 32
-learning_rate = 0.01
-seeds = [0, 1]
-
+    let config = write_tiny_study(
+        dir,
+        &format!(
+            r#"
 [[networks]]
 name = "dense"
 
@@ -321,8 +308,7 @@ exit_fanout = [5, 5]
 report = "res"
 {learners}"#
         ),
-    )
-    .unwrap();
+    );
     splitee::train::study::Study::from_config(&config)
         .unwrap()
         .run(&mut splitee::train::NoProgress)

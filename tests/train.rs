@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{shared_dir, write_synthetic_optdigits};
+use common::{shared_dir, write_tiny_study};
 use ndarray::Array2;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -473,25 +473,12 @@ fn schedule_shifts_and_weight_decay_are_seeded_and_change_the_training() {
 /// A tiny study on synthetic optdigits files in `dir`: a dense and a sparse network, two
 /// seeds, and the given `[output]` and further sections.
 fn tiny_study(dir: &Path, output: &str) -> std::path::PathBuf {
-    write_synthetic_optdigits(&dir.join("data"));
-    let config = dir.join("study.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"[data]
-dataset = "optdigits"
-path = "data"
-
-[model]
-widths = [64, 16, 16, 10]
-exits = [1, 2]
-epochs = 4
-batch = 32
-learning_rate = 0.01
-lr_schedule = "cosine"
+    write_tiny_study(
+        dir,
+        &format!(
+            r#"lr_schedule = "cosine"
 shift = 1
 weight_decay = 0.1
-seeds = [0, 1]
 
 [[networks]]
 name = "dense"
@@ -504,8 +491,6 @@ exit_fanout = [5, 5]
 {output}"#
         ),
     )
-    .unwrap();
-    config
 }
 
 #[test]

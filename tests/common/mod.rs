@@ -81,7 +81,7 @@ pub fn succeed_json(cmd: &mut Command) -> serde_json::Value {
 
 /// Writes a small learnable optdigits folder `data` (created if needed): 300 training and 120
 /// test samples of classes 0..4, each lighting its own pair of image rows, with seeded noise.
-pub fn write_synthetic_optdigits(data: &Path) {
+fn write_synthetic_optdigits(data: &Path) {
     std::fs::create_dir_all(data).unwrap();
     for (file, rows, seed) in [("optdigits.tra", 300, 1), ("optdigits.tes", 120, 2)] {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
@@ -103,6 +103,20 @@ pub fn write_synthetic_optdigits(data: &Path) {
         }
         std::fs::write(data.join(file), text).unwrap();
     }
+}
+
+/// Writes a tiny predefined-sparsity study into `dir`: synthetic optdigits data in `dir/data`
+/// and the config `dir/study.toml` (returned), training 64,16,16,10 networks with exits after
+/// both hidden layers for 4 epochs with seeds 0 and 1. `rest` follows the `[model]` keys: more
+/// of them, then the `[[networks]]` and `[output]` sections.
+pub fn write_tiny_study(dir: &Path, rest: &str) -> PathBuf {
+    write_synthetic_optdigits(&dir.join("data"));
+    let config = dir.join("study.toml");
+    let head = "[data]\ndataset = \"optdigits\"\npath = \"data\"\n\n[model]\n\
+                widths = [64, 16, 16, 10]\nexits = [1, 2]\nepochs = 4\nbatch = 32\n\
+                learning_rate = 0.01\nseeds = [0, 1]\n";
+    std::fs::write(&config, format!("{head}{rest}")).unwrap();
+    config
 }
 
 /// The bytes of an `.npy` array: the magic string, `version`, the header length (or
