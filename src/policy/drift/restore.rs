@@ -3,16 +3,24 @@
 
 use super::{DiscountedUcb, SlidingWindowUcb};
 use crate::policy::stats::{check_counts, check_finite, check_len, same, same_f64};
-use crate::policy::Restore;
+use crate::policy::{Restore, SideInformation};
+
+/// The settings both drift policies fix when built: side information and exploration bonus.
+fn same_side_and_bonus(
+    saved: (SideInformation, f64),
+    fresh: (SideInformation, f64),
+) -> Result<(), String> {
+    same("the side information", &saved.0, &fresh.0)?;
+    same_f64(
+        "the exploration bonus (UCB constant x reward range)",
+        saved.1,
+        fresh.1,
+    )
+}
 
 impl Restore for SlidingWindowUcb {
     fn restore(&mut self, fresh: &Self, steps: u64) -> Result<(), String> {
-        same("the side information", &self.side, &fresh.side)?;
-        same_f64(
-            "the exploration bonus (UCB constant x reward range)",
-            self.bonus,
-            fresh.bonus,
-        )?;
+        same_side_and_bonus((self.side, self.bonus), (fresh.side, fresh.bonus))?;
         same("the window", &self.window, &fresh.window)?;
         let arms = fresh.window_counts.len();
         check_len("window_sums", self.window_sums.len(), arms)?;
@@ -66,12 +74,7 @@ impl Restore for SlidingWindowUcb {
 
 impl Restore for DiscountedUcb {
     fn restore(&mut self, fresh: &Self, steps: u64) -> Result<(), String> {
-        same("the side information", &self.side, &fresh.side)?;
-        same_f64(
-            "the exploration bonus (UCB constant x reward range)",
-            self.bonus,
-            fresh.bonus,
-        )?;
+        same_side_and_bonus((self.side, self.bonus), (fresh.side, fresh.bonus))?;
         same_f64("the discount gamma", self.gamma, fresh.gamma)?;
         let arms = fresh.counts.len();
         check_len("sums", self.sums.len(), arms)?;
