@@ -1084,21 +1084,31 @@ fn level(report: &crate::train::study::StudyReport, name: String, y: f64) -> Ser
         name,
         colour: RGBColor(90, 90, 90),
         kind: Kind::Dashed,
-        points: by_x(
-            report
-                .networks
-                .iter()
-                .map(|n| XyPoint {
-                    x: density_pct(n),
-                    y,
-                    err: None,
-                })
-                .collect(),
-        ),
+        points: per_density(report, |_| Some(y)),
     }
 }
 
 /// Points sorted by x.
+/// One point per network with a value (`y`), at its density, in order of density.
+fn per_density(
+    report: &crate::train::study::StudyReport,
+    y: impl Fn(&crate::train::study::NetworkReport) -> Option<f64>,
+) -> Vec<XyPoint> {
+    by_x(
+        report
+            .networks
+            .iter()
+            .filter_map(|n| {
+                Some(XyPoint {
+                    x: density_pct(n),
+                    y: y(n)?,
+                    err: None,
+                })
+            })
+            .collect(),
+    )
+}
+
 fn by_x(mut points: Vec<XyPoint>) -> Vec<XyPoint> {
     points.sort_by(|a, b| a.x.total_cmp(&b.x));
     points
@@ -1212,19 +1222,7 @@ fn sparsity_cost(report: &crate::train::study::StudyReport) -> Figure {
                 name: split_name(k),
                 colour: PALETTE[k % PALETTE.len()],
                 kind: Kind::Errorbars,
-                points: by_x(
-                    report
-                        .networks
-                        .iter()
-                        .filter_map(|n| {
-                            Some(XyPoint {
-                                x: density_pct(n),
-                                y: value(n.profile.splits.get(k)?) as f64,
-                                err: None,
-                            })
-                        })
-                        .collect(),
-                ),
+                points: per_density(report, |n| Some(value(n.profile.splits.get(k)?) as f64)),
             })
             .collect()
     };
@@ -1240,17 +1238,7 @@ fn sparsity_cost(report: &crate::train::study::StudyReport) -> Figure {
         name: "whole network (with heads)".into(),
         colour: BLACK,
         kind: Kind::Errorbars,
-        points: by_x(
-            report
-                .networks
-                .iter()
-                .map(|n| XyPoint {
-                    x: density_pct(n),
-                    y: n.profile.weights as f64,
-                    err: None,
-                })
-                .collect(),
-        ),
+        points: per_density(report, |n| Some(n.profile.weights as f64)),
     }];
     weights.extend(per_split(|s| s.device_weights));
     weights.push(level(
