@@ -605,6 +605,7 @@ impl RunSettings {
         section: &CostSection,
         o: &Overrides,
     ) -> Result<(CostModel, Origin, bool), ConfigError> {
+        let defaults = Self::default().cost;
         let model = layers.pick(
             ("--cost-model", o.cost_model),
             ("cost.model", &section.model),
@@ -618,9 +619,9 @@ impl RunSettings {
         let offload = layers.pick(
             ("--offload-cost", o.offload.map(OffloadCost::Constant)),
             ("cost.offload", &section.offload),
-            OffloadCost::Constant(crate::cost::DEFAULT_OFFLOAD),
+            defaults.offload,
         );
-        let mu = layers.pick(("--mu", o.mu), ("cost.mu", &section.mu), 1.0);
+        let mu = layers.pick(("--mu", o.mu), ("cost.mu", &section.mu), defaults.mu);
         let depths = layers.config_only("cost.depths", &section.depths, Vec::new());
         let table = layers.config_only("cost.table", &section.table, Vec::new());
 
