@@ -199,7 +199,6 @@ impl PolicyResult {
                 .map(|m| argmax_first(m.late_arm_counts.iter().map(|&c| c as f64))),
             arm_set.len(),
         );
-        let threshold = |a: usize| arm_set.learned_threshold(a);
         let mut arm_counts = vec![0.0; exits];
         for m in runs {
             for (a, &count) in m.arm_counts.iter().enumerate() {
@@ -228,9 +227,9 @@ impl PolicyResult {
                 .all(|m| m.pseudo_regret.is_some())
                 .then(|| estimate(runs, |m| m.pseudo_regret.unwrap_or(0.0))),
             best_arm: arm_set.split(arms.best_arm) + 1,
-            best_threshold: threshold(arms.best_arm),
+            best_threshold: arm_set.learned_threshold(arms.best_arm),
             learned_arm: arm_set.split(learned) + 1,
-            learned_threshold: threshold(learned),
+            learned_threshold: arm_set.learned_threshold(learned),
             optimum_arm,
             arm_counts,
             regret_curve: Curve {
