@@ -326,9 +326,10 @@ struct LineBreakLog {
 impl LineBreakLog {
     /// Logs the line breaks of `bytes`, read at offset `start`: every `\n`, and every `\r` not
     /// followed by `\n` (old Mac line endings, which the parser accepts too). A `\r` ending one
-    /// read is judged by the next read's first byte, or as a break at the end of the input.
+    /// read is judged by the next read's first byte, or as a break at the end of the input
+    /// (once, however often the end is read again).
     fn log_breaks(&mut self, start: u64, bytes: &[u8]) {
-        if self.last_byte == Some(b'\r') && bytes.first() != Some(&b'\n') {
+        if self.last_byte == Some(b'\r') && bytes.first() != Some(&b'\n') && !self.at_end {
             self.ahead.push_back(start - 1);
         }
         let bare_cr = |i: usize| bytes[i] == b'\r' && bytes.get(i + 1).is_some_and(|&b| b != b'\n');
