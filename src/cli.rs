@@ -1,7 +1,9 @@
 //! Command-line flags, defined once; `main` turns them into library calls.
 
+use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use splitee::config::{CompatCost, CompatName, CostModelName, Overrides};
+use splitee::named::Named;
 use splitee::policy::PolicySpec;
 use splitee::reward::{Observation, RewardKind};
 use splitee::sim::Order;
@@ -192,7 +194,7 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 20)]
     pub runs: usize,
     /// Sample order of each run.
-    #[arg(long, value_enum, default_value_t = Order::Shuffle)]
+    #[arg(long, value_parser = named::<Order>(), default_value_t = Order::Shuffle)]
     pub order: Order,
     /// Timed calls.
     #[arg(long, default_value_t = 5)]
@@ -245,7 +247,7 @@ pub struct LearnerArgs {
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
     /// What side updates may read. Default strict.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = named::<Observation>())]
     pub observation: Option<Observation>,
     /// Threshold grid of joint and threshold learners: START:STOP:STEP or A,B,C. Default
     /// 0.5:0.95:0.05.
@@ -255,7 +257,7 @@ pub struct LearnerArgs {
     #[arg(long, value_name = "P")]
     pub probe: Option<f64>,
     /// Label-free reward the policies learn from. Default splitee.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = named::<RewardKind>())]
     pub reward: Option<RewardKind>,
 }
 
@@ -291,7 +293,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "R")]
     pub runs: Option<usize>,
     /// Sample order in each run. Default shuffle.
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = named::<Order>())]
     pub order: Option<Order>,
     /// Reproduce published code decision for decision.
     #[arg(long, value_enum)]
@@ -495,7 +497,7 @@ pub struct TrainArgs {
     #[arg(long, value_name = "FILE.toml", conflicts_with_all = ["dataset", "data_path", "split", "widths", "exits", "fanout", "exit_fanout", "epochs", "learning_rate", "lr_schedule", "shift", "weight_decay", "seed", "out", "noise", "blur"])]
     pub config: Option<std::path::PathBuf>,
     /// Dataset.
-    #[arg(long, value_enum, default_value = "mnist")]
+    #[arg(long, value_parser = named::<splitee::train::data::DatasetKind>(), default_value = "mnist")]
     pub dataset: splitee::train::data::DatasetKind,
     /// The dataset's folder. Default: ../shared/data/<dataset>.
     #[arg(long = "data-path", value_name = "DIR")]
@@ -562,4 +564,14 @@ pub struct BenchTrainArgs {
     /// Print the figures as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+/// Parses an engine enumeration by name; `--help` lists each variant with its help.
+fn named<T: Named + Send + Sync + Clone>() -> impl clap::builder::TypedValueParser<Value = T> {
+    clap::builder::PossibleValuesParser::new(
+        T::VARIANTS
+            .iter()
+            .map(|&(_, name, help)| clap::builder::PossibleValue::new(name).help(help)),
+    )
+    .map(|name: String| T::from_name(&name).expect("clap accepts only the listed names"))
 }

@@ -1,6 +1,5 @@
 //! The library's error type: every failure a user can cause, each rendered as one line.
 
-use std::borrow::Cow;
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
@@ -37,9 +36,27 @@ pub enum Error {
     },
 }
 
+impl From<splitee_core::Error> for Error {
+    fn from(e: splitee_core::Error) -> Self {
+        match e {
+            splitee_core::Error::Trace(e) => e.into(),
+            splitee_core::Error::Cost(e) => e.into(),
+            splitee_core::Error::Sim(e) => e.into(),
+            splitee_core::Error::Live(e) => e.into(),
+            splitee_core::Error::State(e) => e.into(),
+        }
+    }
+}
+
 impl From<crate::plot::PlotError> for Error {
     fn from(e: crate::plot::PlotError) -> Self {
         Error::Plot(Box::new(e))
+    }
+}
+
+impl From<crate::train::data::DataError> for Error {
+    fn from(e: crate::train::data::DataError) -> Self {
+        Error::Train(Box::new(e.into()))
     }
 }
 
@@ -50,39 +67,3 @@ impl From<crate::train::TrainError> for Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// `text` with line breaks and other control characters escaped (`\n`, `\r`, `\u{1b}`; tabs are
-/// kept), so that user input quoted in a message (a CSV column name, a JSON key, a TOML string)
-/// cannot break the message over several lines.
-pub(crate) fn one_line(text: &str) -> Cow<'_, str> {
-    let escaped = |c: char| c.is_control() && c != '\t';
-    if !text.chars().any(escaped) {
-        return Cow::Borrowed(text);
-    }
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if escaped(c) {
-            out.extend(c.escape_debug());
-        } else {
-            out.push(c);
-        }
-    }
-    Cow::Owned(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::one_line;
-
-    #[test]
-    fn one_line_escapes_line_breaks_and_control_characters_only() {
-        assert_eq!(
-            one_line("a\nb\r\nc\u{1b}d\te é"),
-            "a\\nb\\r\\nc\\u{1b}d\te é"
-        );
-        assert!(matches!(
-            one_line("plain"),
-            std::borrow::Cow::Borrowed("plain")
-        ));
-    }
-}

@@ -219,8 +219,8 @@ pub fn reproduce_study(
     experiment: &Experiment,
     results: &Path,
     progress: &mut dyn crate::train::Progress,
-) -> Result<crate::train::study::StudyReport> {
-    let mut study = crate::train::study::Study::from_config(&experiment.config)?;
+) -> Result<crate::study::StudyReport> {
+    let mut study = crate::study::Study::from_config(&experiment.config)?;
     if !study.data.path.exists() {
         return Err(Error::Experiment {
             name: experiment.name.clone(),
@@ -228,5 +228,5 @@ pub fn reproduce_study(
         });
     }
     study.report = Some(results.join(&experiment.name));
-    Ok(study.run(progress)?)
+    study.run(progress)
 }

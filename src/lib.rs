@@ -1,31 +1,24 @@
-//! splitee: learn online, without labels, where to split an early-exit network between an edge
-//! device and the cloud, and when a sample may exit on the device.
-//!
-//! The pieces, in the order data flows through them: [`trace`] reads per-exit traces, [`cost`]
-//! and [`reward`] turn a trace row into label-free rewards under an observation model,
-//! [`policy`] decides, [`sim`] replays traces through policies, [`stats`] and [`report`]
-//! summarise, [`config`] validates settings and [`experiment`] ties them together for the CLI;
-//! [`embedded`] is the data a run without a trace uses.
+//! splitee's experiment layer, over the engine in [`splitee_core`] and the trainer in
+//! [`splitee_train`]: [`config`] reads settings from files and flags, [`experiment`] runs them
+//! and writes [`report`]s, [`sweep`] runs grids (shards and merge), [`plot`] draws figures,
+//! [`study`] trains and evaluates networks, [`stream`] decides live streams, [`mod@bench`] measures
+//! speed. The engine's modules are re-exported under their own names.
 
-pub mod arms;
+pub use splitee_core::{
+    arms, cost, embedded, files, frontier, grid, learner, live, named, numeric, param, policy,
+    process, reward, seed, settings, sim, stats, text, trace,
+};
+pub use splitee_train as train;
+
 pub mod bench;
 pub mod config;
-pub mod cost;
-pub mod embedded;
 pub mod error;
 pub mod experiment;
-pub mod frontier;
-pub mod learner;
-pub mod live;
 pub mod plot;
-pub mod policy;
+pub mod progress;
 pub mod report;
-pub mod reward;
-pub mod sim;
-pub mod stats;
 pub mod stream;
+pub mod study;
 pub mod sweep;
-pub mod trace;
-pub mod train;
 
 pub use error::{Error, Result};

@@ -10,7 +10,7 @@ use cli::{
     RunArgs, StreamArgs, SweepArgs, SynthArgs, SynthFormat,
 };
 use indicatif::{ProgressBar, ProgressStyle};
-use splitee::config::RunSettings;
+use splitee::config::{ResolveSettings, RunSettings};
 use splitee::experiment::{
     load_traces, run_on, write_decisions, write_outputs, write_sweep_outputs,
 };
@@ -371,7 +371,9 @@ fn shared_data(name: &str) -> std::path::PathBuf {
 }
 
 fn train(args: &cli::TrainArgs) -> Result<()> {
-    use splitee::train::{data::DataSpec, distort::Distortion, study, BarProgress, TrainParams};
+    use splitee::progress::BarProgress;
+    use splitee::study;
+    use splitee::train::{data::DataSpec, distort::Distortion, TrainParams};
     let mut progress = BarProgress::default();
     if let Some(config) = &args.config {
         let report = study::Study::from_config(config)?.run(&mut progress)?;
@@ -467,7 +469,7 @@ fn reproduce(args: &ReproduceArgs) -> Result<()> {
             ExperimentKind::Study => splitee::experiment::reproduce_study(
                 experiment,
                 &args.results,
-                &mut splitee::train::BarProgress::default(),
+                &mut splitee::progress::BarProgress::default(),
             )
             .map(drop),
         };

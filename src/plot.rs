@@ -68,7 +68,7 @@ pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
         let report = read_report(&sweep).map_err(PlotError::Read)?;
         plot_sweep(&report, dir)
     } else if study.exists() {
-        let report = crate::train::study::read_report(&study).map_err(PlotError::Read)?;
+        let report = crate::study::read_report(&study).map_err(PlotError::Read)?;
         plot_sparsity(&report, dir)
     } else {
         Err(PlotError::NothingToPlot {
@@ -1061,7 +1061,7 @@ pub const SPARSITY_FIGURES: [&str; 3] = ["sparsity-accuracy", "sparsity-cost", "
 /// [`SPARSITY_FIGURES`]) and returns the paths written. The learners' figure is skipped when
 /// the study ran no learners.
 pub fn plot_sparsity(
-    report: &crate::train::study::StudyReport,
+    report: &crate::study::StudyReport,
     dir: &Path,
 ) -> Result<Vec<PathBuf>, PlotError> {
     register_font()?;
@@ -1074,12 +1074,12 @@ pub fn plot_sparsity(
 }
 
 /// Overall density of a network, in percent.
-fn density_pct(n: &crate::train::study::NetworkReport) -> f64 {
+fn density_pct(n: &crate::study::NetworkReport) -> f64 {
     100.0 * n.profile.density
 }
 
 /// A dashed horizontal line at `y`, marked at each of the study's densities.
-fn level(report: &crate::train::study::StudyReport, name: String, y: f64) -> Series {
+fn level(report: &crate::study::StudyReport, name: String, y: f64) -> Series {
     Series {
         name,
         colour: RGBColor(90, 90, 90),
@@ -1091,8 +1091,8 @@ fn level(report: &crate::train::study::StudyReport, name: String, y: f64) -> Ser
 /// Points sorted by x.
 /// One point per network with a value (`y`), at its density, in order of density.
 fn per_density(
-    report: &crate::train::study::StudyReport,
-    y: impl Fn(&crate::train::study::NetworkReport) -> Option<f64>,
+    report: &crate::study::StudyReport,
+    y: impl Fn(&crate::study::NetworkReport) -> Option<f64>,
 ) -> Vec<XyPoint> {
     by_x(
         report
@@ -1114,8 +1114,8 @@ fn by_x(mut points: Vec<XyPoint>) -> Vec<XyPoint> {
     points
 }
 
-fn sparsity_accuracy(report: &crate::train::study::StudyReport) -> Figure {
-    use crate::train::study::mean_sd;
+fn sparsity_accuracy(report: &crate::study::StudyReport) -> Figure {
+    use crate::study::mean_sd;
     let seeds = report.seeds.len();
     let per_network: Vec<(f64, Vec<f64>)> = report
         .networks
@@ -1201,7 +1201,7 @@ fn sparsity_accuracy(report: &crate::train::study::StudyReport) -> Figure {
     }
 }
 
-fn sparsity_cost(report: &crate::train::study::StudyReport) -> Figure {
+fn sparsity_cost(report: &crate::study::StudyReport) -> Figure {
     let Some(first) = report.networks.first() else {
         return Figure {
             stem: SPARSITY_FIGURES[1],
@@ -1272,7 +1272,7 @@ fn sparsity_cost(report: &crate::train::study::StudyReport) -> Figure {
     }
 }
 
-fn sparsity_learners(report: &crate::train::study::StudyReport) -> Figure {
+fn sparsity_learners(report: &crate::study::StudyReport) -> Figure {
     let mut policies: Vec<&str> = Vec::new();
     for n in &report.networks {
         for p in n.costs.iter().flat_map(|c| &c.policies) {

@@ -3,8 +3,9 @@
 
 use crate::arms::{ArmLabel, Arms};
 use crate::config::RunSettings;
+use crate::numeric::argmax_first;
 use crate::sim::{ArmSummary, Compat, RunMetrics, SimResult};
-use crate::stats::{argmax_first, mode, Estimate};
+use crate::stats::{mode, Estimate};
 use crate::sweep::{Point, SweepReport};
 use crate::trace::Trace;
 use serde::{Deserialize, Serialize};

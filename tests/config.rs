@@ -4,7 +4,7 @@
 mod common;
 
 use common::{manifest, EXAMPLE_CONFIG_POLICIES};
-use splitee::config::{Overrides, RunSettings};
+use splitee::config::{Overrides, ResolveSettings, RunSettings};
 use splitee::cost::{CostModel, OffloadCost, ProcessingCost};
 use splitee::policy::PolicySpec;
 use splitee::reward::{Observation, RewardKind};

@@ -25,7 +25,7 @@ use proptest::option;
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
 use proptest::test_runner::{Config, RngSeed, TestCaseError, TestCaseResult, TestRunner};
-use splitee::config::{Overrides, RunSettings};
+use splitee::config::{Overrides, ResolveSettings, RunSettings};
 use splitee::trace::{
     self, read_npz, write_csv, write_jsonl, CsvSamples, JsonlSamples, Location, Sample, Trace,
     TraceError, MAX_CLASS,

@@ -281,7 +281,7 @@ fn a_long_trace_name_is_shortened_from_the_left_to_fit_its_panel() {
 
 /// Runs a tiny predefined-sparsity study (synthetic optdigits-format digits, a dense and a
 /// sparse network, two seeds, learners when `evaluate`) whose report goes to `dir/res`.
-fn tiny_sparsity_study(dir: &Path, evaluate: bool) -> splitee::train::study::StudyReport {
+fn tiny_sparsity_study(dir: &Path, evaluate: bool) -> splitee::study::StudyReport {
     let learners = if evaluate {
         "datasets = \"out\"\nprefix = \"t\"\n\n[evaluate]\nruns = 2\n"
     } else {
@@ -309,7 +309,7 @@ report = "res"
 {learners}"#
         ),
     );
-    splitee::train::study::Study::from_config(&config)
+    splitee::study::Study::from_config(&config)
         .unwrap()
         .run(&mut splitee::train::NoProgress)
         .unwrap()

@@ -571,12 +571,22 @@ fn killing_the_stream_in_the_middle_of_a_save_leaves_the_previous_state() {
     let writer = std::thread::spawn(move || {
         let _ = stdin.write_all(&rest);
     });
-    let temporary = dir.path().join(format!(".s.json.tmp-{}", child.id()));
+    // The temporary file's name is unpredictable: `.s.json.XXXXXX.tmp` beside the state.
+    let temporary_file = || {
+        std::fs::read_dir(dir.path()).ok()?.find_map(|entry| {
+            let path = entry.ok()?.path();
+            let name = path.file_name()?.to_str()?;
+            (name.starts_with(".s.json.") && name.ends_with(".tmp")).then_some(path)
+        })
+    };
     let started = Instant::now();
-    while !temporary.metadata().is_ok_and(|m| m.len() > 0) {
+    let temporary = loop {
+        if let Some(path) = temporary_file().filter(|p| p.metadata().is_ok_and(|m| m.len() > 0)) {
+            break path;
+        }
         assert!(started.elapsed() < Duration::from_secs(60), "no save began");
         std::thread::sleep(Duration::from_millis(20));
-    }
+    };
     // SIGKILL, mid-save: the temporary file is half written.
     child.kill().unwrap();
     child.wait().unwrap();

@@ -7,8 +7,9 @@ use common::{shared_dir, write_tiny_study};
 use ndarray::Array2;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use splitee::config::{Overrides, RunSettings};
+use splitee::config::{Overrides, ResolveSettings, RunSettings};
 use splitee::cost::ProcessingCost;
+use splitee::study::Study;
 use splitee::train::data::{
     load_mnist_folder, load_optdigits_folder, read_idx_images, read_idx_labels, read_optdigits,
     Images,
@@ -16,7 +17,6 @@ use splitee::train::data::{
 use splitee::train::mlp::{Adam, SparseMlp};
 use splitee::train::profile::CostProfile;
 use splitee::train::sparsity::Pattern;
-use splitee::train::study::Study;
 use splitee::train::{trace_samples, train, write_trace, NoProgress, Schedule, TrainParams};
 use std::path::Path;
 

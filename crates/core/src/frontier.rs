@@ -1,8 +1,8 @@
 //! Every fixed (split, threshold) arm's accuracy and cost on a trace, and their Pareto front:
 //! what a learned policy can at best achieve, for plots.
 
+use crate::cost::CostError;
 use crate::cost::{CostModel, ReportedCost};
-use crate::error::Result;
 use crate::reward::{Action, RewardModel, SampleRow};
 use crate::trace::Trace;
 use serde::{Deserialize, Serialize};
@@ -23,7 +23,11 @@ pub struct FixedArm {
 }
 
 /// Every split arm at every threshold in `alphas`, with the Pareto-optimal ones marked.
-pub fn fixed_arms(trace: &Trace, cost: &CostModel, alphas: &[f64]) -> Result<Vec<FixedArm>> {
+pub fn fixed_arms(
+    trace: &Trace,
+    cost: &CostModel,
+    alphas: &[f64],
+) -> Result<Vec<FixedArm>, CostError> {
     let costs = cost.resolve(trace)?;
     let exits = trace.exits();
     let n = trace.samples() as f64;

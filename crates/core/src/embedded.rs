@@ -10,8 +10,8 @@ use std::path::Path;
 /// The embedded trace's name in reports.
 pub const TRACE_NAME: &str = "embedded:sparsity-mnist-d25";
 
-const TRACE_CSV: &[u8] = include_bytes!("../datasets/sparsity-mnist-d25.csv");
-const PROFILE_JSON: &str = include_str!("../datasets/sparsity-mnist-d25.profile.json");
+const TRACE_CSV: &[u8] = include_bytes!("../../../datasets/sparsity-mnist-d25.csv");
+const PROFILE_JSON: &str = include_str!("../../../datasets/sparsity-mnist-d25.profile.json");
 
 /// Device cost per MAC: the dense reference network's final exit (91,000 MACs) costs 1.0, so
 /// the sparse network's costs read as fractions of the dense one's.

@@ -19,10 +19,10 @@ pub use self::column::{Column, ColumnBuilder};
 pub use self::csv::{write_csv, CsvSamples};
 pub use self::error::{Location, TraceError};
 pub use self::jsonl::{write_jsonl, JsonlSamples};
-pub(crate) use self::jsonl_fast::{push_float, push_int};
+pub use self::jsonl_fast::{push_float, push_int};
 pub use self::npz::read_npz;
 pub use self::stats::{ExitStats, TraceStats};
-pub(crate) use self::validate::open_maybe_gzipped;
+pub use self::validate::open_maybe_gzipped;
 
 use self::rows::Rows;
 use std::path::{Path, PathBuf};

@@ -16,9 +16,9 @@ pub use self::baseline::{DeviceOnly, FixedArm, RandomArm, RandomPerRun};
 pub use self::drift::{DiscountedUcb, SlidingWindowUcb};
 pub use self::exp3::{Exp3, Exp3Ix};
 pub use self::index::{KlUcb, UcbTuned, UcbV, KL_TOLERANCE};
-pub use self::params::Param;
 pub use self::sampling::{EpsilonGreedy, Exploration, Thompson};
 pub use self::ucb::{SideInformation, Ucb};
+pub use crate::param::Param;
 
 use self::params::{own_constant, side_suffix};
 use crate::arms::ArmSpace;

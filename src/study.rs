@@ -51,19 +51,19 @@
 //! seed = 0
 //! ```
 
-use super::data::{DataSpec, DataSplit, DatasetKind, Images};
-use super::distort::Distortion;
-use super::profile::CostProfile;
-use super::{
-    exit_accuracy, trace_samples, train, write_text, write_trace, Progress, TrainError,
-    TrainParams, ValidParams,
-};
 use crate::config::RunSettings;
 use crate::cost::{CostModel, OffloadCost, ProcessingCost, ProfileCost};
 use crate::experiment::run_on;
 use crate::policy::PolicySpec;
 use crate::sim::SimOptions;
 use crate::stats::Estimate;
+use crate::train::data::{DataSpec, DataSplit, DatasetKind, Images};
+use crate::train::distort::Distortion;
+use crate::train::profile::CostProfile;
+use crate::train::{
+    exit_accuracy, trace_samples, train, write_text, write_trace, Progress, TrainError,
+    TrainParams, ValidParams,
+};
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -245,10 +245,13 @@ pub struct Evaluate {
 impl Study {
     /// Reads and validates a study config (every network's parameters are checked before any
     /// training starts).
-    pub fn from_config(path: &Path) -> Result<Self, TrainError> {
-        let config_error = |message: String| TrainError::Config {
-            path: path.to_path_buf(),
-            message,
+    pub fn from_config(path: &Path) -> crate::Result<Self> {
+        let config_error = |message: String| -> crate::Error {
+            TrainError::Config {
+                path: path.to_path_buf(),
+                message,
+            }
+            .into()
         };
         let text = std::fs::read_to_string(path)
             .map_err(|e| config_error(format!("cannot read config: {e}")))?;
@@ -268,7 +271,7 @@ impl Study {
                 "networks: name at least one [[networks]]".into(),
             ));
         }
-        let schedule: super::Schedule = file
+        let schedule: crate::train::Schedule = file
             .model
             .lr_schedule
             .parse()
@@ -431,7 +434,7 @@ impl Study {
     }
 
     /// Trains every network, writes traces and profiles, evaluates and writes the report.
-    pub fn run(&self, progress: &mut dyn Progress) -> Result<StudyReport, TrainError> {
+    pub fn run(&self, progress: &mut dyn Progress) -> crate::Result<StudyReport> {
         let data = self.data.load()?;
         for n in &self.networks {
             n.check_data(&data.train, "training")?;
@@ -522,7 +525,7 @@ impl Study {
                 .position(|n| &n.params().name == network)
                 .expect("checked at validation");
             for (j, d) in list.iter().enumerate() {
-                let images = d.apply(&data.trace, super::derive_seed(*seed, j as u64));
+                let images = d.apply(&data.trace, crate::train::derive_seed(*seed, j as u64));
                 let samples = trace_samples(&trained[i], &images);
                 let path = self
                     .trace_path(&format!("{network}-{d}"))
@@ -577,7 +580,7 @@ impl Study {
     }
 
     /// Runs the learners on every trace (as written to disk) with the profile cost model.
-    fn evaluate(&self, eval: &Evaluate, report: &mut StudyReport) -> Result<(), TrainError> {
+    fn evaluate(&self, eval: &Evaluate, report: &mut StudyReport) -> crate::Result<()> {
         let reference = &report.networks[0].profile;
         let final_macs = reference.splits.last().map_or(1, |s| s.device_macs).max(1);
         let prices = Prices {
@@ -676,7 +679,7 @@ fn run_learners(
     profile: &CostProfile,
     prices: &Prices,
     eval: &Evaluate,
-) -> Result<CostResults, TrainError> {
+) -> crate::Result<CostResults> {
     let trace = crate::trace::load(Path::new(trace_path)).map_err(crate::Error::from)?;
     let cost = ProfileCost {
         source: Some(PathBuf::from(profile_path)),
@@ -1233,13 +1236,14 @@ fn with_suffix(prefix: &Path, suffix: &str) -> PathBuf {
 }
 
 impl SingleRun {
-    pub fn run(&self, progress: &mut dyn Progress) -> Result<SingleOutput, TrainError> {
+    pub fn run(&self, progress: &mut dyn Progress) -> crate::Result<SingleOutput> {
         let params = self.params.validate()?;
         for d in &self.distortions {
-            d.validate().map_err(|m| super::invalid("distortion", m))?;
+            d.validate()
+                .map_err(|m| crate::train::invalid("distortion", m))?;
         }
         if self.bytes_per_activation == 0 {
-            return Err(super::invalid("bytes_per_activation", "must be >= 1"));
+            return Err(crate::train::invalid("bytes_per_activation", "must be >= 1").into());
         }
         let data = self.data.load()?;
         params.check_data(&data.trace, "traced")?;
@@ -1259,7 +1263,7 @@ impl SingleRun {
         for (j, d) in self.distortions.iter().enumerate() {
             let images = d.apply(
                 &data.trace,
-                super::derive_seed(self.distortion_seed, j as u64),
+                crate::train::derive_seed(self.distortion_seed, j as u64),
             );
             let path = with_suffix(&self.out, &format!("-{d}.csv"));
             let s = write(&path, &images)?;

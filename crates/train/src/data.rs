@@ -103,9 +103,7 @@ pub struct DataSplit {
 }
 
 /// Which dataset to read.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DatasetKind {
     /// MNIST IDX files (a full folder, or the test set split in two).
@@ -113,6 +111,23 @@ pub enum DatasetKind {
     /// UCI optdigits (`optdigits.tra` and `optdigits.tes`).
     Optdigits,
 }
+
+impl splitee_core::named::Named for DatasetKind {
+    const VARIANTS: &'static [(Self, &'static str, &'static str)] = &[
+        (
+            Self::Mnist,
+            "mnist",
+            "MNIST IDX files (a full folder, or the test set split in two)",
+        ),
+        (
+            Self::Optdigits,
+            "optdigits",
+            "UCI optdigits (`optdigits.tra` and `optdigits.tes`)",
+        ),
+    ];
+}
+
+splitee_core::display_by_name!(DatasetKind);
 
 /// How to obtain the data of a training.
 #[derive(Debug, Clone, PartialEq)]

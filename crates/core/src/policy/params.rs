@@ -3,60 +3,7 @@
 
 use super::sampling::Exploration;
 use super::{PolicyKind, SideInformation};
-use std::fmt;
-use std::hash::{Hash, Hasher};
-
-/// A finite real parameter of a policy name. Equality and hashing are on the value's bits
-/// (`-0` is stored as `0`), so [`super::PolicySpec`] stays `Eq + Hash`; it displays as the shortest
-/// decimal that parses back to the same value, so names round-trip.
-#[derive(Debug, Clone, Copy)]
-pub struct Param(f64);
-
-impl Param {
-    pub const ONE: Self = Self(1.0);
-
-    /// `None` unless `value` is finite.
-    pub fn new(value: f64) -> Option<Self> {
-        value.is_finite().then_some(Self(value + 0.0))
-    }
-
-    pub fn get(self) -> f64 {
-        self.0
-    }
-}
-
-impl PartialEq for Param {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.to_bits() == other.0.to_bits()
-    }
-}
-
-impl Eq for Param {}
-
-impl Hash for Param {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.0.to_bits().hash(state);
-    }
-}
-
-impl serde::Serialize for Param {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_f64(self.0)
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for Param {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let value = f64::deserialize(d)?;
-        Self::new(value).ok_or_else(|| serde::de::Error::custom("a parameter must be finite"))
-    }
-}
-
-impl fmt::Display for Param {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(&self.0, f)
-    }
-}
+use crate::param::Param;
 
 /// What a real parameter is and which values it takes, for parsing and error messages.
 struct Rule {
@@ -227,7 +174,7 @@ impl<'a> ZooName<'a> {
 
     fn exploration(&self) -> Result<Exploration, String> {
         match self.param {
-            Some("decay") => Ok(Exploration::Decaying(Param(1.0))),
+            Some("decay") => Ok(Exploration::Decaying(Param::ONE)),
             Some(raw) => match raw.strip_prefix("decay:") {
                 Some(c) => self.real(c, &EPSILON_DECAY_C).map(Exploration::Decaying),
                 None => self.real(raw, &EPSILON).map(Exploration::Fixed),
@@ -258,7 +205,7 @@ pub(super) fn parse_zoo(name: &str) -> Option<Result<PolicyKind, String>> {
         "ucb-v" => n.no_parameter().map(|()| PolicyKind::UcbV { side }),
         "ucb-tuned" => n.no_parameter().map(|()| PolicyKind::UcbTuned { side }),
         "kl-ucb" => n.optional(&KL_UCB_C).map(|c| PolicyKind::KlUcb {
-            c: c.unwrap_or(Param(0.0)),
+            c: c.unwrap_or(Param::ZERO),
             side,
         }),
         "thompson" => n

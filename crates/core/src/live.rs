@@ -20,11 +20,11 @@
 //! it comes from other settings or does not check out.
 
 use crate::arms::{ArmLabel, ArmSpace, Arms};
-use crate::config::RunSettings;
 use crate::cost::{CostError, CostModel, ReportedCost};
 use crate::learner::{Choice, Learner, LearnerState};
 use crate::policy::{PolicyKind, PolicySpec, RunContext};
 use crate::reward::{Action, Observation, Outcome, RewardKind, RewardModel, SampleRow};
+use crate::settings::RunSettings;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -292,7 +292,7 @@ impl Totals {
     /// The arm played most (the lowest on ties), if any decision was made.
     pub fn most_played(&self) -> Option<usize> {
         (self.decisions > 0)
-            .then(|| crate::stats::argmax_first(self.arm_counts.iter().map(|&n| n as f64)))
+            .then(|| crate::numeric::argmax_first(self.arm_counts.iter().map(|&n| n as f64)))
     }
 }
 
@@ -466,7 +466,7 @@ impl LiveLearner {
             }
             None => None,
         };
-        let (seed, probe_seed) = crate::sim::learner_seeds(settings.seed, 0, &spec);
+        let (seed, probe_seed) = crate::learner::learner_seeds(settings.seed, 0, &spec);
         let ctx = RunContext {
             arms: model.arms().len(),
             best_arm: 0,
@@ -692,7 +692,7 @@ impl LiveLearner {
             source,
         })?;
         let bytes = text.as_bytes();
-        crate::report::write_atomic_with(path, |out| {
+        crate::files::write_atomic_with(path, |out| {
             if let Some(pause) = pause {
                 let half = bytes.len() / 2;
                 out.write_all(&bytes[..half])?;

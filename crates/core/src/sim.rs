@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// The order in which a run visits the samples.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Order {
     /// A seeded random permutation per run.
@@ -27,6 +27,19 @@ pub enum Order {
     /// The trace's own order in every run.
     Given,
 }
+
+impl crate::named::Named for Order {
+    const VARIANTS: &'static [(Self, &'static str, &'static str)] = &[
+        (
+            Self::Shuffle,
+            "shuffle",
+            "A seeded random permutation per run",
+        ),
+        (Self::Given, "given", "The trace's own order in every run"),
+    ];
+}
+
+crate::display_by_name!(Order);
 
 /// Compatibility with published code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -218,39 +231,9 @@ fn summarise_trace(trace: &Trace, model: &RewardModel) -> TraceSummary {
         reward_bounds: (lo, hi),
         segment_best: segment_sums
             .iter()
-            .map(|sums| crate::stats::argmax_first(sums.iter().copied()))
+            .map(|sums| crate::numeric::argmax_first(sums.iter().copied()))
             .collect(),
     }
-}
-
-/// A seed for stream `stream` of run `run` derived from the user's seed (SplitMix64 finaliser,
-/// so neighbouring seeds give unrelated streams).
-pub fn derive_seed(seed: u64, run: usize, stream: u64) -> u64 {
-    let mut z = seed
-        .wrapping_add((run as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15))
-        .wrapping_add(stream.wrapping_mul(0xD1B5_4A32_D192_ED03));
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
-/// A stable small number per policy name, so adding a policy does not change another's seeds.
-fn policy_stream(spec: &PolicySpec) -> u64 {
-    spec.to_string()
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        })
-}
-
-/// The seeds of `spec`'s own random stream and of its probe stream in run `run`. A live stream
-/// uses run 0's, so it decides as a one-run replay in the given order does.
-pub fn learner_seeds(seed: u64, run: usize, spec: &PolicySpec) -> (u64, u64) {
-    let stream = policy_stream(spec);
-    (
-        derive_seed(seed, run, stream),
-        derive_seed(seed, run, stream ^ PROBE_STREAM),
-    )
 }
 
 /// Fills `order` with the visiting order of run `run`: the identity, shuffled with the run's own
@@ -259,7 +242,7 @@ fn fill_permutation(order: &mut Vec<u32>, samples: usize, opts: &SimOptions, run
     order.clear();
     order.extend(0..samples as u32);
     if opts.order == Order::Shuffle {
-        order.shuffle(&mut ChaCha8Rng::seed_from_u64(derive_seed(
+        order.shuffle(&mut ChaCha8Rng::seed_from_u64(crate::seed::derive_seed(
             opts.seed, run, 0,
         )));
     }
@@ -370,7 +353,7 @@ impl Space {
         // Segments keep their meaning only when samples are replayed in order.
         let segment_best_total = (opts.order == Order::Given && summary.segment_best.len() > 1)
             .then(|| segment_best_total(trace, &model, &summary.segment_best));
-        let best_arm = crate::stats::argmax_first(summary.arm_means.iter().copied());
+        let best_arm = crate::numeric::argmax_first(summary.arm_means.iter().copied());
         Self {
             space,
             model,
@@ -440,7 +423,8 @@ impl Replay<'_> {
         } else {
             &self.space.model
         };
-        let (seed, probe_seed) = learner_seeds(self.opts.seed, self.run, &self.spec);
+        let (seed, probe_seed) =
+            crate::learner::learner_seeds(self.opts.seed, self.run, &self.spec);
         let ctx = RunContext {
             arms,
             best_arm,
@@ -560,9 +544,6 @@ impl Replay<'_> {
         m
     }
 }
-
-/// Distinguishes a policy's probe stream from its own random stream.
-const PROBE_STREAM: u64 = 0x0050_524f_4245;
 
 /// How many steps ahead the next sample's row is prefetched: shuffled replay reads rows at
 /// random, and each would otherwise be a cache miss on the critical path.

@@ -12,7 +12,7 @@ use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 
 /// Opens a text trace for reading, decompressing it if its name ends in `.gz`.
-pub(crate) fn open_maybe_gzipped(path: &Path) -> Result<Box<dyn Read + Send>, TraceError> {
+pub fn open_maybe_gzipped(path: &Path) -> Result<Box<dyn Read + Send>, TraceError> {
     let file = File::open(path).map_err(|e| TraceError::io(path, &e))?;
     let gzipped = path
         .extension()

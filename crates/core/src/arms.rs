@@ -6,7 +6,7 @@
 //! `a / T`, threshold `a % T`), so the arms at or below a split form a prefix and a single-threshold
 //! set numbers its arms exactly like the splits.
 
-use crate::policy::Param;
+use crate::param::Param;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -213,7 +213,7 @@ pub fn parse_thresholds(text: &str) -> Result<Vec<f64>, String> {
             .map_err(|_| format!("`{s}` is not a number"))
     };
     let values = match text.split(':').collect::<Vec<_>>()[..] {
-        [start, stop, step] => crate::sweep::Axis::Range {
+        [start, stop, step] => crate::grid::Axis::Range {
             start: number(start)?,
             stop: number(stop)?,
             step: number(step)?,

@@ -23,19 +23,7 @@ pub(crate) fn for_each_observed(
     record.record(played, feedback.reward());
 }
 
-/// The arm with the highest index, the lowest on ties (a NaN index never wins).
-#[inline]
-pub(crate) fn argmax_by(arms: usize, mut index: impl FnMut(usize) -> f64) -> usize {
-    let mut best = 0;
-    let mut best_index = f64::NEG_INFINITY;
-    for k in 0..arms {
-        let i = index(k);
-        if i > best_index {
-            (best, best_index) = (k, i);
-        }
-    }
-    best
-}
+pub(crate) use crate::numeric::argmax_by;
 
 /// Every reward ever fed to a policy, per arm: count, sum (kept as a plain running sum, so
 /// [`ArmStats::sums`] is exactly what was fed) and Welford's running mean and sum of squared

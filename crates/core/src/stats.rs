@@ -48,20 +48,7 @@ pub fn mode(values: impl IntoIterator<Item = usize>, bins: usize) -> usize {
     for v in values {
         counts[v] += 1;
     }
-    argmax_first(counts.iter().map(|&c| c as f64))
-}
-
-/// Index of the largest value, the first one on ties.
-pub fn argmax_first(values: impl IntoIterator<Item = f64>) -> usize {
-    let mut best = 0;
-    let mut best_value = f64::NEG_INFINITY;
-    for (i, v) in values.into_iter().enumerate() {
-        if v > best_value {
-            best = i;
-            best_value = v;
-        }
-    }
-    best
+    crate::numeric::argmax_first(counts.iter().map(|&c| c as f64))
 }
 
 #[cfg(test)]
@@ -86,6 +73,5 @@ mod tests {
     #[test]
     fn mode_and_argmax_prefer_the_first() {
         assert_eq!(mode([2, 1, 2, 1], 3), 1);
-        assert_eq!(argmax_first([0.5, 0.7, 0.7]), 1);
     }
 }

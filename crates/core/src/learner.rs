@@ -5,6 +5,7 @@
 
 use crate::policy::{AnyPolicy, Policy, PolicySpec, RunContext};
 use crate::reward::{Action, Feedback, Observation, Outcome, RewardModel, SampleRow};
+use crate::seed::{derive_seed, Fnv1a};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -156,6 +157,24 @@ impl<M: Borrow<RewardModel>> Learner<M> {
         self.steps = state.steps as usize;
         Ok(())
     }
+}
+
+/// A stable small number per policy name, so adding a policy does not change another's seeds.
+fn policy_stream(spec: &PolicySpec) -> u64 {
+    Fnv1a::of(spec.to_string().as_bytes())
+}
+
+/// Tells a learner's probe stream from its own.
+const PROBE_STREAM: u64 = 0x0050_524f_4245;
+
+/// The seeds of `spec`'s own random stream and of its probe stream in run `run`. A live stream
+/// uses run 0's, so it decides as a one-run replay in the given order does.
+pub fn learner_seeds(seed: u64, run: usize, spec: &PolicySpec) -> (u64, u64) {
+    let stream = policy_stream(spec);
+    (
+        derive_seed(seed, run, stream),
+        derive_seed(seed, run, stream ^ PROBE_STREAM),
+    )
 }
 
 #[cfg(test)]

@@ -283,7 +283,7 @@ fn push_floats(line: &mut Vec<u8>, values: &[f64]) {
 }
 
 /// A non-negative integer in decimal.
-pub(crate) fn push_int(line: &mut Vec<u8>, mut value: u64) {
+pub fn push_int(line: &mut Vec<u8>, mut value: u64) {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
     loop {
@@ -298,7 +298,7 @@ pub(crate) fn push_int(line: &mut Vec<u8>, mut value: u64) {
 }
 
 /// A float as serde_json writes it (`null` if not finite).
-pub(crate) fn push_float(line: &mut Vec<u8>, value: f64) {
+pub fn push_float(line: &mut Vec<u8>, value: f64) {
     // Writing into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *line, &value);
 }

@@ -5,13 +5,12 @@
 
 use crate::arms::{Arm, ArmSpace, Arms};
 use crate::cost::{ReportedCost, ResolvedCosts};
+use crate::named::Named;
 use crate::trace::Trace;
 use serde::{Deserialize, Serialize};
 
 /// What a policy may read after a decision (SPEC section 2, observation model).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Observation {
     /// Only what the device and the cloud actually computed.
@@ -27,9 +26,7 @@ pub enum Observation {
 }
 
 /// The label-free reward a policy learns from.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, clap::ValueEnum,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum RewardKind {
     /// SplitEE: confidence minus costs (`C_k - mu*proc(k)` on exit, `C_L - mu*(proc(k) +
@@ -42,6 +39,53 @@ pub enum RewardKind {
     /// mu*off(k)` on offload.
     ConfidenceGainClipped,
 }
+
+impl Named for Observation {
+    const VARIANTS: &'static [(Self, &'static str, &'static str)] = &[
+        (
+            Self::Strict,
+            "strict",
+            "Only what the device and the cloud actually computed",
+        ),
+        (
+            Self::Unbiased,
+            "unbiased",
+            "Strict, made unbiased: a sample that exits on the device is also sent to the cloud \
+             with a small probe probability `p`, and a side reward that needs the final \
+             confidence counts `r / p` when probed and `0` when not (inverse propensity weighting)",
+        ),
+        (
+            Self::Oracle,
+            "oracle",
+            "Side updates may read `C_L` even when the sample exited on the device (published \
+             SplitEE-S behaviour; a deployment never has this information)",
+        ),
+    ];
+}
+
+impl Named for RewardKind {
+    const VARIANTS: &'static [(Self, &'static str, &'static str)] = &[
+        (
+            Self::Splitee,
+            "splitee",
+            "SplitEE: confidence minus costs (`C_k - mu*proc(k)` on exit, `C_L - mu*(proc(k) + \
+             off(k))` on offload)",
+        ),
+        (
+            Self::ConfidenceGain,
+            "confidence-gain",
+            "CeeBERT / AdaEE confidence gain: `0` on exit, `C_L - C_k - mu*off(k)` on offload",
+        ),
+        (
+            Self::ConfidenceGainClipped,
+            "confidence-gain-clipped",
+            "The confidence gain clipped at 0 before the offloading cost: `max(C_L - C_k, 0) - \
+             mu*off(k)` on offload",
+        ),
+    ];
+}
+
+crate::display_by_name!(Observation, RewardKind);
 
 /// What to do with one sample.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,7 +7,6 @@
 //! - [`mlp`]: the network, its forward and backward passes, Adam, and a sparse inference kernel;
 //! - [`profile`]: cost profiles;
 //! - [`distort`]: Gaussian noise and blur for traces under distortion;
-//! - [`study`]: `splitee train --config`: a density sweep, its traces, profiles and report;
 //! - [`mod@bench`]: training and inference speed.
 //!
 //! Parameters are checked once ([`TrainParams::validate`] gives [`ValidParams`]); everything is
@@ -20,18 +19,19 @@ pub mod distort;
 pub mod mlp;
 pub mod profile;
 pub mod sparsity;
-pub mod study;
 
 use self::data::{DataError, Images};
-use self::mlp::{argmax, Adam, Mlp};
+use self::mlp::{Adam, Mlp};
 use self::sparsity::{fan_in, Pattern};
-use crate::report::write_atomic_with;
-use crate::trace::{write_csv, Sample};
 use ndarray::{s, Array2, Axis};
 use rand::seq::SliceRandom;
 use rand::RngExt;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use splitee_core::files::{write_atomic, write_atomic_with};
+use splitee_core::numeric::argmax_first;
+use splitee_core::seed::GOLDEN;
+use splitee_core::trace::{write_csv, Sample};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -54,15 +54,10 @@ pub enum TrainError {
         path: PathBuf,
         source: std::io::Error,
     },
-    /// Running the learners on a trace.
-    #[error(transparent)]
-    Run(#[from] crate::Error),
-    /// Drawing the report's figures.
-    #[error(transparent)]
-    Plot(#[from] crate::plot::PlotError),
 }
 
-fn invalid(key: impl Into<String>, message: impl Into<String>) -> TrainError {
+/// An invalid parameter `key`.
+pub fn invalid(key: impl Into<String>, message: impl Into<String>) -> TrainError {
     TrainError::Invalid {
         key: key.into(),
         message: message.into(),
@@ -313,13 +308,10 @@ impl TrainParams {
     }
 }
 
-/// A 64-bit mix of a seed and a stream number (SplitMix64), for independent seeded streams.
+/// A seed for the trainer's stream `stream` (weights, batches, shifts, distortions). Its own
+/// mix of the seed and the stream, kept so that a seed gives the same networks as before.
 pub fn derive_seed(seed: u64, stream: u64) -> u64 {
-    let mut z = seed ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+    splitee_core::seed::splitmix64((seed ^ stream.wrapping_mul(GOLDEN)).wrapping_add(GOLDEN))
 }
 
 impl ValidParams {
@@ -421,47 +413,6 @@ pub trait Progress {
 pub struct NoProgress;
 impl Progress for NoProgress {}
 
-/// A progress bar per network on standard error (hidden when it is not a terminal), with the
-/// loss and per-exit training accuracy; one summary line per network.
-#[derive(Default)]
-pub struct BarProgress {
-    bar: Option<indicatif::ProgressBar>,
-}
-
-impl Progress for BarProgress {
-    fn start(&mut self, name: &str, epochs: usize) {
-        let bar = indicatif::ProgressBar::new(epochs as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{prefix:>10} {bar:30} epoch {pos}/{len} {msg} ({elapsed})",
-            )
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar.set_prefix(name.to_owned());
-        self.bar = Some(bar);
-    }
-    fn epoch(&mut self, s: &EpochStats) {
-        if let Some(bar) = &self.bar {
-            bar.set_message(format!(
-                "loss {:.4} acc {}",
-                s.loss,
-                s.accuracy
-                    .iter()
-                    .map(|a| format!("{:.2}", 100.0 * a))
-                    .collect::<Vec<_>>()
-                    .join("/")
-            ));
-            bar.inc(1);
-        }
-    }
-    fn finish(&mut self, message: &str) {
-        if let Some(bar) = self.bar.take() {
-            bar.finish_and_clear();
-        }
-        eprintln!("{message}");
-    }
-}
-
 /// Trains a network from `params` on `train` (single-threaded, seeded).
 pub fn train(
     params: &ValidParams,
@@ -561,7 +512,7 @@ pub fn trace_samples(mlp: &Mlp, images: &Images) -> Vec<Sample> {
             for p in &probs {
                 let row = p.row(s);
                 let row = row.as_slice().expect("contiguous rows");
-                let k = argmax(row);
+                let k = argmax_first(row.iter().map(|&v| f64::from(v)));
                 conf.push(((f64::from(row[k]) * scale).round() / scale).clamp(0.0, 1.0));
                 pred.push(k as u32);
             }
@@ -615,7 +566,7 @@ pub fn write_trace(path: &Path, samples: &[Sample]) -> Result<(), TrainError> {
 /// Writes `text` atomically (parent folders created).
 pub fn write_text(path: &Path, text: &str) -> Result<(), TrainError> {
     create_parent(path)?;
-    crate::report::write_atomic(path, text.as_bytes()).map_err(write_error(path))
+    write_atomic(path, text.as_bytes()).map_err(write_error(path))
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! Errors from reading traces: each names the file, the line or row, and the column.
 
-use crate::error::one_line;
+use crate::text::one_line;
 use std::fmt;
 use std::path::{Path, PathBuf};
 

@@ -13,6 +13,7 @@ use ndarray::{s, Array1, Array2, ArrayView2, Axis, Zip};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
+use splitee_core::numeric::argmax_first;
 
 /// Initial value of every bias.
 pub const BIAS_INIT: f32 = 0.1;
@@ -292,17 +293,6 @@ pub fn softmax_rows(z: &mut Array2<f32>) {
     }
 }
 
-/// Index of the first largest value.
-pub fn argmax(row: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, &v) in row.iter().enumerate() {
-        if v > row[best] {
-            best = i;
-        }
-    }
-    best
-}
-
 /// Replaces logits by the gradient of the mean cross-entropy (`(softmax - onehot) / B`);
 /// returns the mean loss and the number of correct argmax predictions.
 fn softmax_cross_entropy_grad(z: &mut Array2<f32>, labels: &[u8]) -> (f64, usize) {
@@ -312,7 +302,7 @@ fn softmax_cross_entropy_grad(z: &mut Array2<f32>, labels: &[u8]) -> (f64, usize
     for (mut row, &y) in z.rows_mut().into_iter().zip(labels) {
         let y = usize::from(y);
         let slice = row.as_slice_mut().expect("contiguous rows");
-        if argmax(slice) == y {
+        if argmax_first(slice.iter().map(|&v| f64::from(v))) == y {
             correct += 1;
         }
         let max = slice.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));

@@ -1,6 +1,6 @@
 //! Cost profiles of a multi-exit network (SPEC section 6): per split point, what the device
 //! computes and stores, what it sends, and what the cloud computes. `cost.model = "profile"`
-//! turns one into `proc(k)` and `off(k)` (see [`crate::cost::ProfileCost`]).
+//! turns one into `proc(k)` and `off(k)` (see [`splitee_core::cost::ProfileCost`]).
 //!
 //! Split point `k` (1-based, one per exit) is "split after exit `k`": the device runs the
 //! backbone up to the exit's hidden layer `h_k` and exit `k`'s head; the final exit `L` runs the

@@ -1,0 +1,17 @@
+//! The engine's error type: every failure a caller of the core can cause, each one line.
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Trace(#[from] crate::trace::TraceError),
+    #[error(transparent)]
+    Cost(#[from] crate::cost::CostError),
+    #[error(transparent)]
+    Sim(#[from] crate::sim::SimError),
+    #[error(transparent)]
+    Live(#[from] crate::live::LiveError),
+    #[error(transparent)]
+    State(#[from] crate::live::StateError),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
