@@ -639,7 +639,7 @@ mod tests {
     use super::*;
     use crate::arms::ArmSpace;
     use crate::cost::CostModel;
-    use crate::policy::Param;
+    use crate::param::Param;
     use crate::trace::{Sample, TraceBuilder};
     use std::path::Path;
 
