@@ -1,13 +1,14 @@
 //! Built-in benchmarks (`splitee bench`): replay throughput on a synthetic trace, measured on
 //! one thread over repetitions, with the peak memory of the process.
 
+use crate::config::ReportSection;
 use crate::config::RunSettings;
 use crate::error::Result;
-use crate::experiment::run_on;
 use crate::policy::PolicySpec;
+use crate::run::run_on;
 use crate::sim::SimOptions;
 use crate::stats::Estimate;
-use crate::sweep::{LoadedSweep, ReportSection, SweepSettings};
+use crate::sweep::{LoadedSweep, SweepSettings};
 use crate::trace::synth::SynthParams;
 use serde::Serialize;
 use std::time::Instant;
@@ -82,14 +83,6 @@ impl std::fmt::Display for ReplayBenchResult {
     }
 }
 
-/// Peak resident set size of this process, from `/proc/self/status` (Linux only).
-pub fn peak_rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
-
 /// Replays a synthetic trace through one policy on a single thread, `repetitions` times, each a
 /// full `splitee run`-style call of `runs` shuffled runs (including the per-call pass that finds
 /// the best fixed arm), and reports decisions per second over the calls.
@@ -136,7 +129,7 @@ pub fn replay(bench: &ReplayBench) -> Result<ReplayBenchResult> {
         decisions_per_second: Estimate::from_values(&rates),
         generate_seconds,
         trace_bytes: trace.heap_bytes(),
-        peak_rss_bytes: peak_rss_bytes(),
+        peak_rss_bytes: crate::process::peak_rss_bytes(),
     })
 }
 

@@ -16,7 +16,7 @@ pub enum Error {
     #[error(transparent)]
     Plot(Box<crate::plot::PlotError>),
     #[error(transparent)]
-    Merge(#[from] crate::sweep::MergeError),
+    Merge(#[from] crate::sweep::merge::MergeError),
     #[error(transparent)]
     Live(#[from] crate::live::LiveError),
     #[error(transparent)]

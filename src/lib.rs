@@ -1,8 +1,11 @@
 //! splitee's experiment layer, over the engine in [`splitee_core`] and the trainer in
-//! [`splitee_train`]: [`config`] reads settings from files and flags, [`experiment`] runs them
-//! and writes [`report`]s, [`sweep`] runs grids (shards and merge), [`plot`] draws figures,
-//! [`study`] trains and evaluates networks, [`stream`] decides live streams, [`mod@bench`] measures
-//! speed. The engine's modules are re-exported under their own names.
+//! [`splitee_train`]. Bottom up (a module uses only those before it): [`config`] reads settings
+//! from files and flags; [`report`] summarises runs and sweeps and exports them; [`plot`] draws
+//! them; [`error`] gathers every failure; [`run`] runs settings and writes their outputs;
+//! [`sweep`] runs grids (shards and merge); [`study`] trains and evaluates networks;
+//! [`reproduce`] regenerates the committed experiments; [`stream`] decides live streams;
+//! [`mod@bench`] measures speed; [`progress`] shows bars. The engine's modules are re-exported
+//! under their own names.
 
 pub use splitee_core::{
     arms, cost, embedded, files, frontier, grid, learner, live, named, numeric, param, policy,
@@ -13,10 +16,11 @@ pub use splitee_train as train;
 pub mod bench;
 pub mod config;
 pub mod error;
-pub mod experiment;
 pub mod plot;
 pub mod progress;
 pub mod report;
+pub mod reproduce;
+pub mod run;
 pub mod stream;
 pub mod study;
 pub mod sweep;

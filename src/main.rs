@@ -11,13 +11,12 @@ use cli::{
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use splitee::config::{ResolveSettings, RunSettings};
-use splitee::experiment::{
-    load_traces, run_on, write_decisions, write_outputs, write_sweep_outputs,
-};
-use splitee::report::Markdown;
-use splitee::report::{write_atomic_with, Exporter, Json, Table};
+use splitee::files::write_atomic_with;
+use splitee::report::sweep::read_report;
+use splitee::report::{Exporter, Json, Markdown, Table};
+use splitee::run::{load_traces, run_on, write_decisions, write_outputs};
 use splitee::stream::note;
-use splitee::sweep::{read_report, LoadedSweep, SweepSettings};
+use splitee::sweep::{write_sweep_outputs, LoadedSweep, SweepSettings};
 use splitee::trace::{self, synth::SynthParams, write_csv, write_jsonl, TraceStats};
 use std::io::Write;
 use std::process::ExitCode;
@@ -357,7 +356,7 @@ fn merge(args: &MergeArgs) -> Result<()> {
         .shards
         .iter()
         .map(|p| read_report(p))
-        .collect::<splitee::Result<Vec<_>>>()?;
+        .collect::<Result<Vec<_>, _>>()?;
     let merged = splitee::sweep::merge(shards)?;
     write_sweep_outputs(&merged, &args.out)?;
     print_stdout(&Markdown.render(&merged))
@@ -440,8 +439,8 @@ fn bench_train(args: &cli::BenchTrainArgs) -> Result<()> {
 }
 
 fn reproduce(args: &ReproduceArgs) -> Result<()> {
-    use splitee::experiment::ExperimentKind;
-    let available = splitee::experiment::experiments(&args.experiments)?;
+    use splitee::reproduce::ExperimentKind;
+    let available = splitee::reproduce::experiments(&args.experiments)?;
     let chosen: Vec<_> = if args.name == "all" {
         available
     } else {
@@ -464,9 +463,9 @@ fn reproduce(args: &ReproduceArgs) -> Result<()> {
         };
         let outcome = match experiment.kind {
             ExperimentKind::Sweep => {
-                splitee::experiment::reproduce(experiment, &args.results, &start).map(drop)
+                splitee::reproduce::reproduce(experiment, &args.results, &start).map(drop)
             }
-            ExperimentKind::Study => splitee::experiment::reproduce_study(
+            ExperimentKind::Study => splitee::reproduce::reproduce_study(
                 experiment,
                 &args.results,
                 &mut splitee::progress::BarProgress::default(),

@@ -7,9 +7,11 @@
 //! code generic over plotters' `DrawingBackend`, so the SVG and the PNG are the same picture.
 //! Text uses DejaVu Sans, embedded in the binary, so rendering needs no system font.
 
+use crate::config::PublishedSection;
+use crate::report::sweep::read_report;
 use crate::report::PolicyResult;
+use crate::report::{PointResult, SweepReport};
 use crate::stats::Estimate;
-use crate::sweep::{read_report, PointResult, PublishedSection, SweepReport};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -48,7 +50,7 @@ pub enum PlotError {
     Draw { path: PathBuf, message: String },
     /// Reading the sweep report failed (the message names the file).
     #[error(transparent)]
-    Read(crate::Error),
+    Read(crate::trace::TraceError),
     #[error("the bundled font assets/fonts/DejaVuSans.ttf is not a valid font")]
     Font,
     #[error(
@@ -68,7 +70,7 @@ pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
         let report = read_report(&sweep).map_err(PlotError::Read)?;
         plot_sweep(&report, dir)
     } else if study.exists() {
-        let report = crate::study::read_report(&study).map_err(PlotError::Read)?;
+        let report = crate::study::report::read_report(&study).map_err(PlotError::Read)?;
         plot_sparsity(&report, dir)
     } else {
         Err(PlotError::NothingToPlot {
@@ -203,7 +205,7 @@ struct TraceView<'a> {
     series: Vec<&'a PointResult>,
     /// The point the regret, timeline and Pareto plots show.
     focus: Option<&'a PointResult>,
-    frontier: Option<&'a crate::sweep::Frontier>,
+    frontier: Option<&'a crate::report::Frontier>,
 }
 
 impl<'a> Sweep<'a> {
@@ -651,7 +653,7 @@ fn write_svg(figure: &Figure, path: &Path) -> Result<PathBuf, PlotError> {
         draw_figure(figure, &root).map_err(|e| draw_error(path, e))?;
         root.present().map_err(|e| draw_error(path, e))?;
     }
-    crate::report::write_atomic(path, svg.as_bytes()).map_err(|source| PlotError::Write {
+    crate::files::write_atomic(path, svg.as_bytes()).map_err(|source| PlotError::Write {
         path: path.to_owned(),
         source,
     })?;
@@ -1061,7 +1063,7 @@ pub const SPARSITY_FIGURES: [&str; 3] = ["sparsity-accuracy", "sparsity-cost", "
 /// [`SPARSITY_FIGURES`]) and returns the paths written. The learners' figure is skipped when
 /// the study ran no learners.
 pub fn plot_sparsity(
-    report: &crate::study::StudyReport,
+    report: &crate::study::report::StudyReport,
     dir: &Path,
 ) -> Result<Vec<PathBuf>, PlotError> {
     register_font()?;
@@ -1074,12 +1076,12 @@ pub fn plot_sparsity(
 }
 
 /// Overall density of a network, in percent.
-fn density_pct(n: &crate::study::NetworkReport) -> f64 {
+fn density_pct(n: &crate::study::report::NetworkReport) -> f64 {
     100.0 * n.profile.density
 }
 
 /// A dashed horizontal line at `y`, marked at each of the study's densities.
-fn level(report: &crate::study::StudyReport, name: String, y: f64) -> Series {
+fn level(report: &crate::study::report::StudyReport, name: String, y: f64) -> Series {
     Series {
         name,
         colour: RGBColor(90, 90, 90),
@@ -1091,8 +1093,8 @@ fn level(report: &crate::study::StudyReport, name: String, y: f64) -> Series {
 /// Points sorted by x.
 /// One point per network with a value (`y`), at its density, in order of density.
 fn per_density(
-    report: &crate::study::StudyReport,
-    y: impl Fn(&crate::study::NetworkReport) -> Option<f64>,
+    report: &crate::study::report::StudyReport,
+    y: impl Fn(&crate::study::report::NetworkReport) -> Option<f64>,
 ) -> Vec<XyPoint> {
     by_x(
         report
@@ -1114,8 +1116,8 @@ fn by_x(mut points: Vec<XyPoint>) -> Vec<XyPoint> {
     points
 }
 
-fn sparsity_accuracy(report: &crate::study::StudyReport) -> Figure {
-    use crate::study::mean_sd;
+fn sparsity_accuracy(report: &crate::study::report::StudyReport) -> Figure {
+    use crate::study::report::mean_sd;
     let seeds = report.seeds.len();
     let per_network: Vec<(f64, Vec<f64>)> = report
         .networks
@@ -1201,7 +1203,7 @@ fn sparsity_accuracy(report: &crate::study::StudyReport) -> Figure {
     }
 }
 
-fn sparsity_cost(report: &crate::study::StudyReport) -> Figure {
+fn sparsity_cost(report: &crate::study::report::StudyReport) -> Figure {
     let Some(first) = report.networks.first() else {
         return Figure {
             stem: SPARSITY_FIGURES[1],
@@ -1272,7 +1274,7 @@ fn sparsity_cost(report: &crate::study::StudyReport) -> Figure {
     }
 }
 
-fn sparsity_learners(report: &crate::study::StudyReport) -> Figure {
+fn sparsity_learners(report: &crate::study::report::StudyReport) -> Figure {
     let mut policies: Vec<&str> = Vec::new();
     for n in &report.networks {
         for p in n.costs.iter().flat_map(|c| &c.policies) {

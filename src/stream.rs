@@ -478,7 +478,7 @@ impl<W: Write> Session<W> {
             }),
             resumed_at: self.resumed_at,
             saved,
-            peak_rss_bytes: crate::bench::peak_rss_bytes(),
+            peak_rss_bytes: crate::process::peak_rss_bytes(),
         };
         self.summary = Some(summary.clone());
         if let Err(e) = flushed {

@@ -7,7 +7,7 @@ mod common;
 use common::{splitee, succeed_json};
 use splitee::config::RunSettings;
 use splitee::cost::CostModel;
-use splitee::experiment::run_on;
+use splitee::run::run_on;
 use splitee::sim::{Order, SimOptions};
 use splitee::trace::synth::{Drift, SynthParams};
 use splitee::trace::{Trace, TraceBuilder};

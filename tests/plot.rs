@@ -5,7 +5,8 @@ mod common;
 
 use common::write_tiny_study;
 use splitee::plot::{figure_size, plot_dir, plot_sweep, FIGURES, PANEL_SIZE};
-use splitee::sweep::{run_sweep, SweepReport, SweepSettings};
+use splitee::report::SweepReport;
+use splitee::sweep::{run_sweep, SweepSettings};
 use std::path::{Path, PathBuf};
 
 /// A 3-point offloading-cost sweep of four policies on the golden trace, with published

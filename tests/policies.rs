@@ -5,8 +5,8 @@
 use assert_cmd::Command;
 use splitee::config::RunSettings;
 use splitee::cost::CostModel;
-use splitee::experiment::run_on;
 use splitee::policy::PolicySpec;
+use splitee::run::run_on;
 use splitee::sim::SimOptions;
 use splitee::trace::{Sample, Trace, TraceBuilder};
 use std::path::Path;

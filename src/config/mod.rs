@@ -2,13 +2,15 @@
 //! before anything runs. Every error names where the bad value came from: the file, line and
 //! key, or the flag.
 
+pub use self::sections::{PublishedSection, ReportSection, SweepSection};
 use crate::cost::{CostModel, OffloadCost, ProcessingCost, ProfileCost};
 use crate::grid::Axis;
 use crate::policy::PolicySpec;
 use crate::reward::{Observation, RewardKind};
 use crate::sim::{Compat, Order, SimOptions};
-use crate::sweep::{PublishedSection, ReportSection, SweepSection};
 use crate::text::one_line;
+mod sections;
+
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::path::{Path, PathBuf};

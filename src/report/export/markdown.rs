@@ -1,0 +1,209 @@
+//! Markdown tables, for committed results and READMEs.
+
+use super::{header_line, outcome_cells, table, with_interval, Exporter};
+use crate::report::{PointResult, PolicyResult, Report, SweepReport};
+use std::fmt::Write as _;
+
+/// A Markdown table, for committed results and READMEs.
+pub struct Markdown;
+
+impl Exporter<Report> for Markdown {
+    fn extension(&self) -> &'static str {
+        "md"
+    }
+    fn render(&self, report: &Report) -> String {
+        let (columns, rows) = table(report);
+        let mut out = format!(
+            "`{}`: {}\n\n| {} |\n|{}|\n",
+            report.trace.paths.join(" + "),
+            header_line(report),
+            columns.join(" | "),
+            vec!["---"; columns.len()].join("|")
+        );
+        for r in rows {
+            let _ = writeln!(out, "| {} |", r.join(" | "));
+        }
+        out
+    }
+}
+
+/// The published value for `policy` at offloading cost `offload`, if any.
+fn published(
+    table: &std::collections::BTreeMap<String, Vec<f64>>,
+    offloads: &[f64],
+    policy: &str,
+    offload: f64,
+) -> Option<f64> {
+    let i = offloads.iter().position(|o| (o - offload).abs() < 1e-9)?;
+    table.get(policy)?.get(i).copied()
+}
+
+impl Exporter<SweepReport> for Markdown {
+    fn extension(&self) -> &'static str {
+        "md"
+    }
+    fn render(&self, sweep: &SweepReport) -> String {
+        let mut out = String::new();
+        let has_published = sweep.published.is_some();
+        for (t, meta) in sweep.traces.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "### `{}`\n\n{} samples, {} exits, {} runs per setting, seed {}\n",
+                meta.paths.join(" + "),
+                meta.samples,
+                meta.exits,
+                sweep.runs,
+                sweep.seed
+            );
+            let mut header = vec![
+                "alpha",
+                "lambda",
+                "mu",
+                "c",
+                "o",
+                "policy",
+                "accuracy %",
+                "cost/sample",
+                "vs final",
+                "offload %",
+                "reward/sample",
+                "regret",
+                "learned arm",
+            ];
+            if has_published {
+                header.extend(["published accuracy %", "published cost/sample"]);
+            }
+            let _ = writeln!(
+                out,
+                "| {} |\n|{}|",
+                header.join(" | "),
+                vec!["---"; header.len()].join("|")
+            );
+            for p in sweep.points.iter().filter(|p| p.point.trace == t) {
+                let q = &p.point;
+                for r in &p.results {
+                    let mut cells = vec![
+                        q.alpha.to_string(),
+                        q.lambda.to_string(),
+                        q.mu.to_string(),
+                        q.ucb_c.to_string(),
+                        q.offload.to_string(),
+                        r.policy.clone(),
+                    ];
+                    cells.extend(outcome_cells(r));
+                    cells.extend([
+                        with_interval(&r.reward_per_sample, 1.0, 4),
+                        with_interval(&r.cumulative_regret, 1.0, 1),
+                        r.learned_label(),
+                    ]);
+                    if let Some(pb) = &sweep.published {
+                        let value = |table, digits: usize| {
+                            published(table, &pb.offload, &r.policy, q.offload)
+                                .map_or_else(|| "-".to_owned(), |v| format!("{v:.digits$}"))
+                        };
+                        cells.push(value(&pb.accuracy, 2));
+                        cells.push(value(&pb.cost_per_sample, 3));
+                    }
+                    let _ = writeln!(out, "| {} |", cells.join(" | "));
+                }
+            }
+            out.push('\n');
+            for p in sweep.points.iter().filter(|p| p.point.trace == t) {
+                out.push_str(&threshold_comparison(p));
+            }
+        }
+        if let Some(pb) = &sweep.published {
+            let _ = writeln!(out, "Published values: {}\n", pb.source);
+        }
+        out
+    }
+}
+
+/// For a grid point that runs a learner at fixed thresholds (`alpha:A:NAME`): its best
+/// threshold in hindsight, the same learner at the run's alpha, and its joint version (split and
+/// threshold learned together), by reward per sample. Empty when there is nothing to compare.
+fn threshold_comparison(point: &PointResult) -> String {
+    use crate::arms::ArmSpace;
+    use crate::policy::PolicySpec;
+    let specs: Vec<(PolicySpec, &PolicyResult)> = point
+        .results
+        .iter()
+        .filter_map(|r| Some((r.policy.parse::<PolicySpec>().ok()?, r)))
+        .collect();
+    let same_learner =
+        |a: &PolicySpec, b: &PolicySpec| a.kind == b.kind && a.observation == b.observation;
+    let mut rows = Vec::new();
+    for (spec, _) in &specs {
+        if !matches!(spec.arms, ArmSpace::SplitsAt(_))
+            || rows
+                .iter()
+                .any(|(s, ..): &(PolicySpec, _, _, Option<&PolicyResult>)| same_learner(s, spec))
+        {
+            continue;
+        }
+        let fixed = specs
+            .iter()
+            .filter(|(s, _)| matches!(s.arms, ArmSpace::SplitsAt(_)) && same_learner(s, spec));
+        let best = fixed.max_by(|a, b| {
+            a.1.reward_per_sample
+                .mean
+                .total_cmp(&b.1.reward_per_sample.mean)
+        });
+        let at_run_alpha = specs
+            .iter()
+            .find(|(s, _)| s.arms == ArmSpace::Splits && same_learner(s, spec))
+            .map(|(_, r)| *r);
+        // The joint versions of the learner, under every observation model run.
+        let joints: Vec<&PolicyResult> = specs
+            .iter()
+            .filter(|(s, _)| s.arms == ArmSpace::Joint && s.kind == spec.kind)
+            .map(|(_, r)| *r)
+            .collect();
+        if joints.is_empty() {
+            rows.push((*spec, best, at_run_alpha, None));
+        }
+        for joint in joints {
+            rows.push((*spec, best, at_run_alpha, Some(joint)));
+        }
+    }
+    if rows.is_empty() {
+        return String::new();
+    }
+    let q = &point.point;
+    let mut out = format!(
+        "Fixed thresholds against joint learning at o = {}, lambda = {}, mu = {} (reward per \
+         sample, mean ± 95% interval; the best fixed threshold is chosen in hindsight):\n\n\
+         | learner | best fixed threshold | reward/sample | at alpha = {} | joint | reward/sample \
+         |\n|---|---|---|---|---|---|\n",
+        q.offload, q.lambda, q.mu, q.alpha
+    );
+    let reward = |r: Option<&PolicyResult>| {
+        r.map_or_else(
+            || "-".to_owned(),
+            |r| with_interval(&r.reward_per_sample, 1.0, 4),
+        )
+    };
+    for (spec, best, at_run_alpha, joint) in rows {
+        let learner = PolicySpec {
+            arms: ArmSpace::Splits,
+            ..spec
+        };
+        let _ = writeln!(
+            out,
+            "| {learner} | {} | {} | {} | {} | {} |",
+            best.map_or_else(
+                || "-".to_owned(),
+                |(s, _)| match s.arms {
+                    ArmSpace::SplitsAt(a) => a.to_string(),
+                    _ => "-".to_owned(),
+                }
+            ),
+            reward(best.map(|(_, r)| *r)),
+            reward(at_run_alpha),
+            joint.map_or_else(|| "-".to_owned(), |r| r.policy.clone()),
+            reward(joint),
+        );
+    }
+    out.push('\n');
+    out
+}

@@ -1,0 +1,79 @@
+//! What a sweep produced: its grid points and their results, ready to merge, export and plot.
+
+use super::{PolicyResult, ToolInfo};
+use crate::config::{PublishedSection, ReportSection};
+use crate::frontier::FixedArm;
+use crate::trace::TraceError;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// One grid point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Point {
+    /// Position in the full grid (shards keep it).
+    pub index: usize,
+    /// Index into [`SweepReport::traces`].
+    pub trace: usize,
+    pub alpha: f64,
+    pub lambda: f64,
+    pub mu: f64,
+    pub ucb_c: f64,
+    pub offload: f64,
+}
+
+/// What a trace was, so a result can be traced to its inputs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TraceMeta {
+    pub paths: Vec<String>,
+    /// FNV-1a 64-bit hash of the files' bytes, in order.
+    pub hash: String,
+    pub samples: usize,
+    pub exits: usize,
+    pub classes: usize,
+}
+
+/// One grid point's results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PointResult {
+    pub point: Point,
+    /// 1-based best fixed arm in hindsight.
+    pub best_arm: usize,
+    pub arm_mean_rewards: Vec<f64>,
+    pub results: Vec<PolicyResult>,
+}
+
+/// Fixed arms of one trace at the focus point, for the Pareto plot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Frontier {
+    /// Index of the grid point whose costs the arms were evaluated with.
+    pub point: usize,
+    pub arms: Vec<FixedArm>,
+}
+
+/// Everything a sweep produced. A merged set of shards equals the unsharded report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepReport {
+    pub tool: ToolInfo,
+    /// The config file's text, verbatim.
+    pub config: String,
+    pub traces: Vec<TraceMeta>,
+    pub runs: usize,
+    pub seed: u64,
+    pub policies: Vec<String>,
+    /// Number of points in the full grid.
+    pub grid_size: usize,
+    /// `(index, count)` of this shard; `None` for a complete sweep.
+    pub shard: Option<(usize, usize)>,
+    pub points: Vec<PointResult>,
+    /// Per trace, computed by the shard holding that trace's focus point.
+    pub frontiers: Vec<Frontier>,
+    pub report: ReportSection,
+    pub published: Option<PublishedSection>,
+}
+
+/// Reads a sweep report written by the sweep's exporters.
+pub fn read_report(path: &Path) -> Result<SweepReport, TraceError> {
+    let text = std::fs::read_to_string(path).map_err(|e| TraceError::io(path, &e))?;
+    serde_json::from_str(&text)
+        .map_err(|e| TraceError::file(path, format!("not a sweep report: {e}")))
+}

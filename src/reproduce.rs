@@ -1,0 +1,111 @@
+//! The committed experiments: every config of `experiments/` that runs a sweep or a study,
+//! regenerated into `results/NAME/` by `splitee reproduce`.
+
+use crate::config::Overrides;
+use crate::error::{Error, Result};
+use crate::report::SweepReport;
+use crate::sweep::{write_sweep_outputs, LoadedSweep, SweepSettings};
+use std::path::{Path, PathBuf};
+
+/// An experiment of `experiments/`, named by its file stem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Experiment {
+    pub name: String,
+    pub config: PathBuf,
+    pub kind: ExperimentKind,
+}
+
+/// What an experiment's config runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExperimentKind {
+    /// A grid of policy runs (a `[sweep]` section): [`reproduce`].
+    Sweep,
+    /// Networks to train (`[[networks]]` sections, `splitee train --config`): [`reproduce_study`].
+    Study,
+}
+
+impl ExperimentKind {
+    /// The kind a config's text declares by its sections, if any.
+    fn of(config: &str) -> Option<Self> {
+        config.lines().find_map(|line| match line.trim() {
+            "[sweep]" => Some(Self::Sweep),
+            "[[networks]]" => Some(Self::Study),
+            _ => None,
+        })
+    }
+}
+
+/// The experiments in `dir` (every `*.toml` with a `[sweep]` or `[[networks]]` section), by
+/// name.
+pub fn experiments(dir: &Path) -> Result<Vec<Experiment>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::Experiment {
+        name: dir.display().to_string(),
+        message: format!("cannot list experiments: {e}"),
+    })?;
+    let mut found: Vec<Experiment> = entries
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|e| e == "toml"))
+        .filter_map(|config| {
+            let kind = ExperimentKind::of(&std::fs::read_to_string(&config).ok()?)?;
+            let name = config.file_stem()?.to_string_lossy().into_owned();
+            Some(Experiment { name, config, kind })
+        })
+        .collect();
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(found)
+}
+
+/// Why an experiment cannot run here: the first of its trace files that does not exist.
+pub fn missing_trace(settings: &SweepSettings) -> Option<PathBuf> {
+    settings
+        .traces
+        .iter()
+        .flatten()
+        .find(|p| !p.exists())
+        .cloned()
+}
+
+/// Runs an experiment's sweep and writes its outputs and plots into `results/NAME/`.
+/// `start` is told the number of decisions to come and returns the progress callback.
+pub fn reproduce<'p>(
+    experiment: &Experiment,
+    results: &Path,
+    start: &dyn Fn(u64) -> Box<dyn Fn(u64) + Sync + 'p>,
+) -> Result<SweepReport> {
+    let settings = SweepSettings::resolve(&experiment.config, Overrides::default())?;
+    if let Some(missing) = missing_trace(&settings) {
+        return Err(Error::Experiment {
+            name: experiment.name.clone(),
+            message: format!(
+                "trace {} is not available (the README says how to convert published traces)",
+                missing.display()
+            ),
+        });
+    }
+    let loaded = LoadedSweep::load(&settings)?;
+    let advance = start(loaded.decisions(None));
+    let report = loaded.run(None, &*advance)?;
+    let dir = results.join(&experiment.name);
+    write_sweep_outputs(&report, &dir)?;
+    crate::plot::plot_sweep(&report, &dir)?;
+    Ok(report)
+}
+
+/// Trains a study's networks (as `splitee train --config` does) and writes its report and
+/// figures into `results/NAME/`; its traces and cost profiles go where its `[output]` section
+/// says, since other experiments read them there.
+pub fn reproduce_study(
+    experiment: &Experiment,
+    results: &Path,
+    progress: &mut dyn crate::train::Progress,
+) -> Result<crate::study::StudyReport> {
+    let mut study = crate::study::Study::from_config(&experiment.config)?;
+    if !study.data.path.exists() {
+        return Err(Error::Experiment {
+            name: experiment.name.clone(),
+            message: format!("data folder {} is not available", study.data.path.display()),
+        });
+    }
+    study.report = Some(results.join(&experiment.name));
+    study.run(progress)
+}

@@ -1,0 +1,123 @@
+//! `splitee run` as a library call: load the traces, tie the cost model to them, simulate every
+//! policy, summarise, and write the requested outputs.
+
+use crate::error::{Error, Result};
+use crate::files::{write_atomic, write_atomic_with};
+use crate::report::{Csv, Exporter, Json, Markdown, Report};
+use crate::reward::RewardModel;
+use crate::seed::Fnv1a;
+use crate::settings::RunSettings;
+use crate::sim::{simulate, SimResult};
+use crate::trace::{self, Trace};
+use std::path::{Path, PathBuf};
+
+/// Loads the settings' traces (concatenated in order), or the embedded default trace.
+pub fn load_traces(settings: &RunSettings) -> Result<(Trace, Vec<String>)> {
+    if settings.traces.is_empty() {
+        return Ok((
+            crate::embedded::trace()?,
+            vec![crate::embedded::TRACE_NAME.to_owned()],
+        ));
+    }
+    let names = settings
+        .traces
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    Ok((trace::load_concatenated(&settings.traces)?, names))
+}
+
+/// What a run produced.
+pub struct RunOutput {
+    pub report: Report,
+    pub sim: SimResult,
+}
+
+/// Runs every policy of `settings` on `trace`. `progress` receives decision counts as runs
+/// finish.
+pub fn run_on(
+    trace: &Trace,
+    trace_names: Vec<String>,
+    settings: &RunSettings,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<RunOutput> {
+    let costs = settings.cost.resolve(trace)?;
+    let model = RewardModel::new(
+        settings.alpha,
+        costs,
+        crate::cost::ReportedCost::Standard,
+        settings.cost.linear_lambda().unwrap_or(0.0),
+    )
+    .with_kind(settings.reward);
+    let sim = simulate(trace, &model, &settings.policies, &settings.sim, progress)?;
+    let report = Report::new(trace, trace_names, settings, &sim);
+    Ok(RunOutput { report, sim })
+}
+
+pub(crate) fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Writes every recorded decision as JSON Lines (SPEC section 5), policy by policy, run by run.
+pub fn write_decisions(sim: &SimResult, path: &Path) -> Result<()> {
+    write_atomic_with(path, |out| {
+        for metrics in sim.runs.iter().flatten() {
+            for d in &metrics.log {
+                serde_json::to_writer(&mut *out, d)?;
+                out.write_all(b"\n")?;
+            }
+        }
+        Ok(())
+    })
+    .map_err(write_error(path))
+}
+
+/// Writes `results.json`, `results.md` and `results.csv` into `dir` (created if missing), with
+/// the traces' hash in the report and, when the run had one, the config as `config.toml`, so a
+/// result can be traced to its inputs.
+pub fn write_outputs(
+    report: &Report,
+    settings: &RunSettings,
+    config: Option<&Path>,
+    dir: &Path,
+) -> Result<()> {
+    let mut report = report.clone();
+    if !settings.traces.is_empty() {
+        report.trace.hash = Some(hash_files(&settings.traces)?);
+    }
+    let exporters: [&dyn Exporter<Report>; 3] = [&Json, &Markdown, &Csv];
+    write_all(dir, "results", &report, &exporters)?;
+    if let Some(config) = config {
+        let text = std::fs::read(config).map_err(|e| crate::trace::TraceError::io(config, &e))?;
+        let copy = dir.join("config.toml");
+        write_atomic(&copy, &text).map_err(write_error(&copy))?;
+    }
+    Ok(())
+}
+
+/// Writes `doc` into `dir` as `STEM.EXT` once per exporter.
+pub(crate) fn write_all<D: ?Sized>(
+    dir: &Path,
+    stem: &str,
+    doc: &D,
+    exporters: &[&dyn Exporter<D>],
+) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(write_error(dir))?;
+    for exporter in exporters {
+        let path = dir.join(format!("{stem}.{}", exporter.extension()));
+        write_atomic(&path, exporter.render(doc).as_bytes()).map_err(write_error(&path))?;
+    }
+    Ok(())
+}
+
+/// FNV-1a over the files' bytes: a cheap fingerprint tying a result to its inputs.
+pub fn hash_files(paths: &[PathBuf]) -> Result<String> {
+    let mut h = Fnv1a::default();
+    for p in paths {
+        h.update(&std::fs::read(p).map_err(|e| trace::TraceError::io(p, &e))?);
+    }
+    Ok(format!("{:016x}", h.finish()))
+}

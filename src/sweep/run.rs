@@ -1,0 +1,186 @@
+//! Running a sweep: its traces loaded once, every grid point of a shard run in parallel, and
+//! its report written.
+
+use super::{Shard, SweepSettings};
+use crate::error::Result;
+use crate::files::write_atomic;
+use crate::frontier::fixed_arms;
+use crate::report::{CompactJson, Csv, CurvesCsv, Markdown};
+use crate::report::{Frontier, Point, PointResult, SweepReport, ToolInfo, TraceMeta};
+use crate::run::{hash_files, run_on, write_all, write_error};
+use crate::trace::Trace;
+use rayon::prelude::*;
+use std::path::Path;
+
+/// Writes a sweep's outputs into `dir`: a shard writes only `shard-I-of-N.json` (for
+/// `splitee merge`); a complete sweep writes `sweep.json`, `sweep.csv`, `sweep.md`,
+/// `curves.csv` and the config it ran (`config.toml`).
+pub fn write_sweep_outputs(sweep: &SweepReport, dir: &Path) -> Result<()> {
+    if let Some((index, count)) = sweep.shard {
+        let name = format!("shard-{index}-of-{count}");
+        return write_all(dir, &name, sweep, &[&CompactJson]);
+    }
+    write_all(dir, "sweep", sweep, &[&CompactJson, &Csv, &Markdown])?;
+    write_all(dir, "curves", sweep, &[&CurvesCsv])?;
+    let config = dir.join("config.toml");
+    write_atomic(&config, sweep.config.as_bytes()).map_err(write_error(&config))
+}
+
+/// A sweep with its traces loaded, ready to run (or to size a progress bar).
+pub struct LoadedSweep<'a> {
+    settings: &'a SweepSettings,
+    traces: Vec<(Trace, Vec<String>)>,
+    metas: Vec<TraceMeta>,
+    points: Vec<Point>,
+}
+
+impl<'a> LoadedSweep<'a> {
+    /// Loads every trace of the sweep once.
+    pub fn load(settings: &'a SweepSettings) -> Result<Self> {
+        let traces: Vec<(Trace, Vec<String>)> = settings
+            .traces
+            .iter()
+            .map(|paths| {
+                let mut s = settings.base.clone();
+                s.traces = paths.clone();
+                crate::run::load_traces(&s)
+            })
+            .collect::<Result<_>>()?;
+        let metas = settings
+            .traces
+            .iter()
+            .zip(&traces)
+            .map(|(paths, (trace, names))| {
+                Ok(TraceMeta {
+                    paths: names.clone(),
+                    hash: if paths.is_empty() {
+                        "embedded".into()
+                    } else {
+                        hash_files(paths)?
+                    },
+                    samples: trace.samples(),
+                    exits: trace.exits(),
+                    classes: trace.classes(),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            settings,
+            traces,
+            metas,
+            points: settings.points(),
+        })
+    }
+
+    /// A sweep over traces already in memory (one per `settings.traces` entry), e.g. synthetic
+    /// ones for benchmarks; their hash reads "in-memory".
+    pub fn with_traces(settings: &'a SweepSettings, traces: Vec<(Trace, Vec<String>)>) -> Self {
+        let metas = traces
+            .iter()
+            .map(|(trace, names)| TraceMeta {
+                paths: names.clone(),
+                hash: "in-memory".into(),
+                samples: trace.samples(),
+                exits: trace.exits(),
+                classes: trace.classes(),
+            })
+            .collect();
+        Self {
+            settings,
+            traces,
+            metas,
+            points: settings.points(),
+        }
+    }
+
+    fn in_shard(shard: Option<Shard>, point: &Point) -> bool {
+        shard.is_none_or(|s| point.index % s.count == s.index)
+    }
+
+    /// Decisions the sweep (or shard) will make, for a progress bar.
+    pub fn decisions(&self, shard: Option<Shard>) -> u64 {
+        let per_trace = |p: &Point| self.traces[p.trace].0.samples() as u64;
+        let per_point = (self.settings.base.sim.runs * self.settings.base.policies.len()) as u64;
+        self.points
+            .iter()
+            .filter(|p| Self::in_shard(shard, p))
+            .map(|p| per_trace(p) * per_point)
+            .sum()
+    }
+
+    /// Runs the sweep (or one shard of it), grid points in parallel. `progress` receives
+    /// decision counts as runs finish.
+    pub fn run(
+        &self,
+        shard: Option<Shard>,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<SweepReport> {
+        let settings = self.settings;
+        let mine: Vec<&Point> = self
+            .points
+            .iter()
+            .filter(|p| Self::in_shard(shard, p))
+            .collect();
+        let results = mine
+            .into_par_iter()
+            .map(|point| {
+                let (trace, names) = &self.traces[point.trace];
+                let out = run_on(trace, names.clone(), &settings.settings_at(point), progress)?;
+                Ok(PointResult {
+                    point: point.clone(),
+                    best_arm: out.report.best_arm,
+                    arm_mean_rewards: out.report.arm_mean_rewards,
+                    results: out.report.results,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+
+        let alphas = settings
+            .report
+            .pareto_alphas
+            .clone()
+            .unwrap_or_else(|| (0..10).map(|i| 0.5 + 0.05 * i as f64).collect());
+        let mut frontiers = Vec::new();
+        for (t, (trace, _)) in self.traces.iter().enumerate() {
+            let Some(focus) = settings.focus_point(&self.points, t) else {
+                continue;
+            };
+            if Self::in_shard(shard, &self.points[focus]) {
+                let cost = settings.settings_at(&self.points[focus]).cost;
+                frontiers.push(Frontier {
+                    point: focus,
+                    arms: fixed_arms(trace, &cost, &alphas)?,
+                });
+            }
+        }
+
+        Ok(SweepReport {
+            tool: ToolInfo::current(),
+            config: settings.config_text.clone(),
+            traces: self.metas.clone(),
+            runs: settings.base.sim.runs,
+            seed: settings.base.sim.seed,
+            policies: settings
+                .base
+                .policies
+                .iter()
+                .map(|p| p.to_string())
+                .collect(),
+            grid_size: self.points.len(),
+            shard: shard.map(|s| (s.index, s.count)),
+            points: results,
+            frontiers,
+            report: settings.report.clone(),
+            published: settings.published.clone(),
+        })
+    }
+}
+
+/// Loads and runs a sweep (or one shard) in one call.
+pub fn run_sweep(
+    settings: &SweepSettings,
+    shard: Option<Shard>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<SweepReport> {
+    LoadedSweep::load(settings)?.run(shard, progress)
+}
