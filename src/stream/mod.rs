@@ -11,10 +11,17 @@
 //! can finish it (flush, save, summarise) between two samples, even while the loop waits for
 //! input.
 
+mod decision;
+mod input;
+mod summary;
+
+pub use self::input::Input;
+pub use self::summary::{End, Summary};
+
+use self::decision::DecisionLine;
 use crate::error::{Error, Result};
 use crate::live::{LiveLearner, LiveSettings, Observed, StateError};
-use crate::trace::{push_float, push_int, JsonlSamples, Sample, TraceError, TraceFormat};
-use serde::Serialize;
+use crate::trace::{JsonlSamples, Sample, TraceError};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -45,171 +52,6 @@ pub struct StreamOptions {
 
 /// Bad lines reported one by one before they are only counted.
 const REPORTED_BAD_LINES: u64 = 20;
-
-/// One decision as written on standard output.
-struct DecisionLine {
-    /// Decisions the learner made before this one (continues across saved states).
-    t: u64,
-    /// 0-based index of the sample in this input (bad lines not counted).
-    sample: u64,
-    /// 1-based split.
-    arm: usize,
-    /// The arm's threshold, for learners over several thresholds.
-    threshold: Option<f64>,
-    offloaded: bool,
-    probed: bool,
-    /// 1-based exit whose prediction is the answer.
-    exit: usize,
-    prediction: u32,
-    correct: Option<bool>,
-    reward: f64,
-    cost: f64,
-    /// Reported cost of every decision since the state began.
-    total_cost: f64,
-}
-
-impl DecisionLine {
-    /// The line as JSON, into `out` (cleared first): `{"t":..,"sample":..,"arm":..,
-    /// ["threshold":..,]"offloaded":..,["probed":true,]"exit":..,"prediction":..,
-    /// ["correct":..,]"reward":..,"cost":..,"total_cost":..}` and a newline. Numbers are
-    /// written as serde_json writes them (shortest round-trip floats).
-    fn write_into(&self, out: &mut Vec<u8>) {
-        out.clear();
-        out.extend_from_slice(b"{\"t\":");
-        push_int(out, self.t);
-        out.extend_from_slice(b",\"sample\":");
-        push_int(out, self.sample);
-        out.extend_from_slice(b",\"arm\":");
-        push_int(out, self.arm as u64);
-        if let Some(threshold) = self.threshold {
-            out.extend_from_slice(b",\"threshold\":");
-            push_float(out, threshold);
-        }
-        out.extend_from_slice(if self.offloaded {
-            b",\"offloaded\":true"
-        } else {
-            b",\"offloaded\":false"
-        });
-        if self.probed {
-            out.extend_from_slice(b",\"probed\":true");
-        }
-        out.extend_from_slice(b",\"exit\":");
-        push_int(out, self.exit as u64);
-        out.extend_from_slice(b",\"prediction\":");
-        push_int(out, u64::from(self.prediction));
-        match self.correct {
-            Some(true) => out.extend_from_slice(b",\"correct\":true"),
-            Some(false) => out.extend_from_slice(b",\"correct\":false"),
-            None => {}
-        }
-        out.extend_from_slice(b",\"reward\":");
-        push_float(out, self.reward);
-        out.extend_from_slice(b",\"cost\":");
-        push_float(out, self.cost);
-        out.extend_from_slice(b",\"total_cost\":");
-        push_float(out, self.total_cost);
-        out.extend_from_slice(b"}\n");
-    }
-}
-
-/// Why a stream ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum End {
-    /// The input ended.
-    Eof,
-    /// Standard output was closed by its reader.
-    OutputClosed,
-    /// An error stopped it: a bad line (`--on-error stop`) or settings that do not fit the
-    /// samples.
-    Failed,
-    /// A signal (Ctrl-C) stopped it.
-    Interrupted,
-}
-
-/// What a stream did, printed on standard error at the end.
-#[derive(Debug, Clone, Serialize)]
-pub struct Summary {
-    pub end: End,
-    /// Samples decided in this session.
-    pub samples: u64,
-    /// Bad lines skipped.
-    pub skipped: u64,
-    pub seconds: f64,
-    pub samples_per_second: f64,
-    /// Decisions since the state began (including a restored state's).
-    pub decisions: u64,
-    pub offload_fraction: f64,
-    pub cost_per_sample: f64,
-    pub reward_per_sample: f64,
-    pub labeled: u64,
-    pub accuracy: Option<f64>,
-    /// The arm played most since the state began, as `k` or `k@alpha`.
-    pub most_played_arm: Option<String>,
-    /// The decision count a state resumed from.
-    pub resumed_at: Option<u64>,
-    /// The state file, if there is a learner state in it (saved now, or unchanged since it was
-    /// loaded).
-    pub saved: Option<PathBuf>,
-    /// Peak resident memory of the process (Linux), in bytes.
-    pub peak_rss_bytes: Option<u64>,
-}
-
-impl std::fmt::Display for Summary {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let ended = match self.end {
-            End::Eof => "end of input",
-            End::OutputClosed => "output closed",
-            End::Failed => "stopped by an error",
-            End::Interrupted => "interrupted",
-        };
-        writeln!(
-            f,
-            "stream: {} samples in {:.2} s ({:.3} M samples/s), {} bad lines skipped, {ended}",
-            self.samples,
-            self.seconds,
-            self.samples_per_second / 1e6,
-            self.skipped
-        )?;
-        let since = match self.resumed_at {
-            Some(n) => format!("since the state began ({n} restored)"),
-            None => "in all".into(),
-        };
-        write!(
-            f,
-            "  {} decisions {since}: {:.1}% offloaded, cost {:.4} per sample, reward {:.4} per \
-             sample",
-            self.decisions,
-            100.0 * self.offload_fraction,
-            self.cost_per_sample,
-            self.reward_per_sample
-        )?;
-        if let Some(a) = self.accuracy {
-            write!(
-                f,
-                ", accuracy {:.2}% of {} labeled",
-                100.0 * a,
-                self.labeled
-            )?;
-        }
-        if let Some(arm) = &self.most_played_arm {
-            write!(f, ", most played arm {arm}")?;
-        }
-        writeln!(f)?;
-        if let Some(path) = &self.saved {
-            writeln!(
-                f,
-                "  state in {}: {} decisions",
-                path.display(),
-                self.decisions
-            )?;
-        }
-        if let Some(peak) = self.peak_rss_bytes {
-            writeln!(f, "  peak memory {:.1} MB", peak as f64 / 1e6)?;
-        }
-        Ok(())
-    }
-}
 
 /// A stream in progress: the learner, the output and the counts.
 pub struct Session<W: Write> {
@@ -504,67 +346,52 @@ pub fn lock<W: Write>(session: &Mutex<Session<W>>) -> MutexGuard<'_, Session<W>>
     session.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// A JSON Lines input: standard input or a file (gzipped if it ends in `.gz`).
-pub struct Input {
-    reader: Box<dyn Read + Send>,
-    name: PathBuf,
-    /// The descriptor to ask whether a read would wait (Unix; `None` when unknown).
-    fd: Option<i32>,
+/// How a stream ended: its summary (`None` if another holder of the session, a signal
+/// handler, finished it first) and the error that stopped it, if any.
+pub struct Ended {
+    pub summary: Option<Summary>,
+    pub error: Option<Error>,
 }
 
-impl Input {
-    /// `None` or `-` reads standard input.
-    pub fn open(path: Option<&Path>) -> Result<Self, TraceError> {
-        let path = path.filter(|p| p.as_os_str() != "-");
-        let Some(path) = path else {
-            return Ok(Self {
-                reader: Box::new(std::io::stdin()),
-                name: PathBuf::from("<stdin>"),
-                fd: Some(0),
-            });
+/// Runs the stream: every sample of `input` decided by the session's learner, until the input
+/// ends, the output closes or a bad line stops it. The state is saved and the summary taken at
+/// the end, also after a bad line.
+pub fn run<W: Write>(input: Input, session: &Mutex<Session<W>>) -> Result<Ended> {
+    let name = input.name.clone();
+    let reader = FlushBeforeWait {
+        inner: BufReader::with_capacity(INPUT_BUFFER, input.reader),
+        fd: input.fd,
+        session,
+    };
+    let skip = lock(session).options.on_error == OnError::Skip;
+    let mut samples = JsonlSamples::new(reader, name.clone());
+    if skip {
+        samples = samples.keep_going();
+    }
+    let (end, error) = loop {
+        let Some(item) = samples.next() else {
+            break (End::Eof, None);
         };
-        if let Ok(TraceFormat::Csv | TraceFormat::Npz) = TraceFormat::from_path(path) {
-            return Err(TraceError::file(
-                path,
-                "stream reads JSON Lines samples, one {\"conf\": [...], \"pred\": [...]} per \
-                 line (see splitee stream --help)",
-            ));
+        let line = samples.line_number();
+        match lock(session).handle(item, line, &name) {
+            Ok(Flow::Continue) => {}
+            Ok(Flow::Stop(end)) => break (end, None),
+            Err(e) => break (End::Failed, Some(e)),
         }
-        let gzipped = path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
-        if gzipped {
-            let reader = crate::trace::open_maybe_gzipped(path)?;
-            return Ok(Self {
-                reader,
-                name: path.to_path_buf(),
-                fd: None,
+    };
+    let summary = match lock(session).finish(end) {
+        Ok(summary) => summary,
+        // The summary was taken; only the final flush failed.
+        Err(e @ Error::Write { .. }) => {
+            let summary = lock(session).summary.clone();
+            return Ok(Ended {
+                summary,
+                error: error.or(Some(e)),
             });
         }
-        let file = std::fs::File::open(path).map_err(|e| TraceError::io(path, &e))?;
-        #[cfg(unix)]
-        let fd = Some(std::os::unix::io::AsRawFd::as_raw_fd(&file));
-        #[cfg(not(unix))]
-        let fd = None;
-        Ok(Self {
-            reader: Box::new(file),
-            name: path.to_path_buf(),
-            fd,
-        })
-    }
-
-    /// Reads from any reader (tests), flushing before every read that may wait.
-    pub fn from_reader(reader: impl Read + Send + 'static, name: &str) -> Self {
-        Self {
-            reader: Box::new(reader),
-            name: PathBuf::from(name),
-            fd: None,
-        }
-    }
-
-    pub fn name(&self) -> &Path {
-        &self.name
-    }
+        Err(e) => return Err(e),
+    };
+    Ok(Ended { summary, error })
 }
 
 /// Input bytes buffered at a time.
@@ -618,52 +445,4 @@ impl<W: Write> BufRead for FlushBeforeWait<'_, W> {
     fn consume(&mut self, amount: usize) {
         self.inner.consume(amount);
     }
-}
-
-/// How a stream ended: its summary (`None` if another holder of the session, a signal
-/// handler, finished it first) and the error that stopped it, if any.
-pub struct Ended {
-    pub summary: Option<Summary>,
-    pub error: Option<Error>,
-}
-
-/// Runs the stream: every sample of `input` decided by the session's learner, until the input
-/// ends, the output closes or a bad line stops it. The state is saved and the summary taken at
-/// the end, also after a bad line.
-pub fn run<W: Write>(input: Input, session: &Mutex<Session<W>>) -> Result<Ended> {
-    let name = input.name.clone();
-    let reader = FlushBeforeWait {
-        inner: BufReader::with_capacity(INPUT_BUFFER, input.reader),
-        fd: input.fd,
-        session,
-    };
-    let skip = lock(session).options.on_error == OnError::Skip;
-    let mut samples = JsonlSamples::new(reader, name.clone());
-    if skip {
-        samples = samples.keep_going();
-    }
-    let (end, error) = loop {
-        let Some(item) = samples.next() else {
-            break (End::Eof, None);
-        };
-        let line = samples.line_number();
-        match lock(session).handle(item, line, &name) {
-            Ok(Flow::Continue) => {}
-            Ok(Flow::Stop(end)) => break (end, None),
-            Err(e) => break (End::Failed, Some(e)),
-        }
-    };
-    let summary = match lock(session).finish(end) {
-        Ok(summary) => summary,
-        // The summary was taken; only the final flush failed.
-        Err(e @ Error::Write { .. }) => {
-            let summary = lock(session).summary.clone();
-            return Ok(Ended {
-                summary,
-                error: error.or(Some(e)),
-            });
-        }
-        Err(e) => return Err(e),
-    };
-    Ok(Ended { summary, error })
 }

@@ -1,0 +1,522 @@
+//! Drawing figures with plotters, once for SVG and once for PNG from the same code.
+
+use super::figure::*;
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use std::path::{Path, PathBuf};
+
+/// Size in pixels of one panel; a figure of `n` panels is a grid of them (see `grid`).
+pub const PANEL_SIZE: (u32, u32) = (1200, 800);
+
+/// A plot that could not be produced.
+#[derive(Debug, thiserror::Error)]
+pub enum PlotError {
+    #[error("{}: cannot write", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: cannot draw: {message}", path.display())]
+    Draw { path: PathBuf, message: String },
+    /// Reading the sweep report failed (the message names the file).
+    #[error(transparent)]
+    Read(crate::trace::TraceError),
+    #[error("the bundled font assets/fonts/DejaVuSans.ttf is not a valid font")]
+    Font,
+    #[error(
+        "{}: nothing to plot: no sweep.json (from sweep, merge or reproduce) or report.json \
+         (from a sparsity study)",
+        dir.display()
+    )]
+    NothingToPlot { dir: PathBuf },
+}
+
+/// Writes every figure that has panels as `STEM.svg` and `STEM.png` into `dir`.
+pub(super) fn write_figures(figures: &[Figure], dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
+    let mut written = Vec::new();
+    for figure in figures.iter().filter(|f| !f.panels.is_empty()) {
+        written.push(write_svg(
+            figure,
+            &dir.join(format!("{}.svg", figure.stem)),
+        )?);
+        written.push(write_png(
+            figure,
+            &dir.join(format!("{}.png", figure.stem)),
+        )?);
+    }
+    Ok(written)
+}
+
+/// Width of the area right of each plot that holds its legend or colour bar.
+pub(super) const LEGEND_WIDTH: u32 = 320;
+
+/// The family all text is drawn in: the bundled font is registered under it, and SVG viewers
+/// map it to a sans-serif font of their own.
+pub(super) const FONT: &str = "sans-serif";
+
+pub(super) const DEJAVU_SANS: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+
+/// Registers the bundled font once per process under [`FONT`].
+pub(super) fn register_font() -> Result<(), PlotError> {
+    static REGISTERED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    let ok = *REGISTERED.get_or_init(|| {
+        plotters::style::register_font(FONT, FontStyle::Normal, DEJAVU_SANS).is_ok()
+    });
+    ok.then_some(()).ok_or(PlotError::Font)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Figure data, independent of the backend.
+
+pub(super) type Area<DB> = DrawingArea<DB, Shift>;
+
+pub(super) type DrawResult<T, DB> =
+    Result<T, DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+pub(super) type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// Columns and rows of the panel grid: one row up to three panels, then a square-ish grid.
+pub fn grid(panels: usize) -> (usize, usize) {
+    let cols = if panels <= 3 {
+        panels.max(1)
+    } else {
+        (panels as f64).sqrt().ceil() as usize
+    };
+    (cols, panels.div_ceil(cols).max(1))
+}
+
+/// Pixel size of a figure of `panels` panels: [`PANEL_SIZE`] per cell of the panel grid.
+pub fn figure_size(panels: usize) -> (u32, u32) {
+    let (cols, rows) = grid(panels);
+    (PANEL_SIZE.0 * cols as u32, PANEL_SIZE.1 * rows as u32)
+}
+
+pub(super) fn write_svg(figure: &Figure, path: &Path) -> Result<PathBuf, PlotError> {
+    let mut svg = String::new();
+    {
+        let size = figure_size(figure.panels.len());
+        let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
+        draw_figure(figure, &root).map_err(|e| draw_error(path, e))?;
+        root.present().map_err(|e| draw_error(path, e))?;
+    }
+    crate::files::write_atomic(path, svg.as_bytes()).map_err(|source| PlotError::Write {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok(path.to_owned())
+}
+
+/// Renders to a temporary PNG beside `path`, then renames it: a reader never sees half a file.
+pub(super) fn write_png(figure: &Figure, path: &Path) -> Result<PathBuf, PlotError> {
+    let name = path
+        .file_name()
+        .map_or_else(|| "plot".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}.png", std::process::id()));
+    let drawn = (|| {
+        let size = figure_size(figure.panels.len());
+        let root = BitMapBackend::new(&tmp, size).into_drawing_area();
+        draw_figure(figure, &root)?;
+        root.present()
+    })();
+    let renamed = drawn.map_err(|e| draw_error(path, e)).and_then(|()| {
+        std::fs::rename(&tmp, path).map_err(|source| PlotError::Write {
+            path: path.to_owned(),
+            source,
+        })
+    });
+    if renamed.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    renamed.map(|()| path.to_owned())
+}
+
+pub(super) fn draw_error(path: &Path, e: impl std::fmt::Display) -> PlotError {
+    PlotError::Draw {
+        path: path.to_owned(),
+        message: e.to_string(),
+    }
+}
+
+pub(super) fn draw_figure<DB: DrawingBackend>(
+    figure: &Figure,
+    root: &Area<DB>,
+) -> DrawResult<(), DB> {
+    root.fill(&WHITE)?;
+    let (cols, rows) = grid(figure.panels.len());
+    for (panel, area) in figure.panels.iter().zip(root.split_evenly((rows, cols))) {
+        let body = draw_heading(&area.margin(12, 0, 12, 12), panel)?;
+        match &panel.body {
+            Body::Xy(p) => draw_xy(p, &body)?,
+            Body::Heat(p) => draw_heat(p, &body)?,
+            Body::Note(message) => {
+                let (w, h) = body.dim_in_pixel();
+                let style = text_style(&body, 22, Pos::new(HPos::Center, VPos::Center));
+                body.draw(&Text::new(
+                    message.clone(),
+                    (w as i32 / 2, h as i32 / 2),
+                    style,
+                ))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn text_style<DB: DrawingBackend>(
+    area: &Area<DB>,
+    size: u32,
+    pos: Pos,
+) -> TextStyle<'static> {
+    (FONT, size).into_text_style(area).pos(pos)
+}
+
+/// Draws the title and, below it in grey, the trace (shortened from the left to fit), and
+/// returns the area under them.
+pub(super) fn draw_heading<DB: DrawingBackend>(
+    area: &Area<DB>,
+    panel: &Panel,
+) -> DrawResult<Area<DB>, DB> {
+    let (w, _) = area.dim_in_pixel();
+    let top = Pos::new(HPos::Center, VPos::Top);
+    let title = text_style(area, 26, top);
+    let trace = text_style(area, 20, top).color(&RGBColor(90, 90, 90));
+    let mut name: Vec<char> = panel.trace.chars().collect();
+    while name.len() > 12 && area.estimate_text_size(&collect(&name), &trace)?.0 + 40 > w {
+        name.splice(..2, ['…']);
+    }
+    area.draw(&Text::new(panel.title.clone(), (w as i32 / 2, 0), title))?;
+    area.draw(&Text::new(collect(&name), (w as i32 / 2, 34), trace))?;
+    Ok(area.split_vertically(66).1)
+}
+
+pub(super) fn collect(chars: &[char]) -> String {
+    chars.iter().collect()
+}
+
+/// Splits a panel body into the plot and the legend column on its right.
+pub(super) fn plot_and_legend<DB: DrawingBackend>(area: &Area<DB>) -> (Area<DB>, Area<DB>) {
+    let width = area.dim_in_pixel().0;
+    area.split_horizontally(width.saturating_sub(LEGEND_WIDTH))
+}
+
+/// Axis range covering `values` (with their intervals), padded by 5% on each side.
+pub(super) fn padded(values: impl Iterator<Item = (f64, f64)>) -> std::ops::Range<f64> {
+    let (lo, hi) = values
+        .filter(|(a, b)| a.is_finite() && b.is_finite())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), (a, b)| {
+            (lo.min(a), hi.max(b))
+        });
+    if !lo.is_finite() {
+        return 0.0..1.0;
+    }
+    let pad = if hi > lo {
+        (hi - lo) * 0.05
+    } else {
+        (lo.abs() * 0.05).max(0.05)
+    };
+    lo - pad..hi + pad
+}
+
+/// A tick label without float noise: `0.7`, not `0.7000000000000001`; `5`, not `5.0`.
+pub(super) fn tick(v: &f64) -> String {
+    let s = format!("{v:.6}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.into()
+    }
+}
+
+pub(super) fn build_chart<'a, DB: DrawingBackend>(
+    area: &'a Area<DB>,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+) -> DrawResult<Chart<'a, DB>, DB> {
+    ChartBuilder::on(area)
+        .margin(15)
+        .x_label_area_size(70)
+        .y_label_area_size(100)
+        .build_cartesian_2d(x, y)
+}
+
+pub(super) fn draw_xy<DB: DrawingBackend>(panel: &XyPanel, area: &Area<DB>) -> DrawResult<(), DB> {
+    let (plot, legend) = plot_and_legend(area);
+    let points = || panel.series.iter().flat_map(|s| &s.points);
+    let x = padded(points().map(|p| (p.x, p.x)));
+    let y = padded(points().map(|p| {
+        let e = p.err.unwrap_or(0.0);
+        (p.y - e, p.y + e)
+    }));
+    let mut chart = build_chart(&plot, x, y)?;
+    chart
+        .configure_mesh()
+        .x_desc(panel.x_label.as_str())
+        .y_desc(panel.y_label.as_str())
+        .label_style((FONT, 18))
+        .axis_desc_style((FONT, 22))
+        .max_light_lines(2)
+        .light_line_style(RGBColor(240, 240, 240))
+        .bold_line_style(RGBColor(215, 215, 215))
+        .x_label_formatter(&tick)
+        .y_label_formatter(&tick)
+        .draw()?;
+    // Bands and dots of every series first, so no band hides another series' line.
+    for s in &panel.series {
+        draw_background(&mut chart, s)?;
+    }
+    let bars = panel.series.iter().filter(|s| has_bars(s)).count();
+    let mut dodge = -(bars.saturating_sub(1) as i32) * DODGE / 2;
+    for s in &panel.series {
+        draw_foreground(&mut chart, s, dodge)?;
+        if has_bars(s) {
+            dodge += DODGE;
+        }
+    }
+    draw_legend(&legend, &panel.series)
+}
+
+/// Horizontal offset in pixels between the error bars of series at the same x, so that
+/// overlapping intervals stay distinguishable.
+pub(super) const DODGE: i32 = 4;
+
+pub(super) fn has_bars(s: &Series) -> bool {
+    matches!(s.kind, Kind::Errorbars | Kind::Marker) && s.points.iter().any(|p| p.err.is_some())
+}
+
+pub(super) fn xy(p: &XyPoint) -> (f64, f64) {
+    (p.x, p.y)
+}
+
+pub(super) fn draw_background<DB: DrawingBackend>(
+    chart: &mut Chart<DB>,
+    s: &Series,
+) -> DrawResult<(), DB> {
+    match s.kind {
+        Kind::Band => {
+            let upper = s.points.iter().filter_map(|p| Some((p.x, p.y + p.err?)));
+            let lower = s
+                .points
+                .iter()
+                .rev()
+                .filter_map(|p| Some((p.x, p.y - p.err?)));
+            let band: Vec<(f64, f64)> = upper.chain(lower).collect();
+            if band.len() >= 4 {
+                chart.draw_series([Polygon::new(band, s.colour.mix(0.18).filled())])?;
+            }
+        }
+        Kind::Dots => {
+            let dot = |p: &XyPoint| Circle::new(xy(p), 4, s.colour.filled());
+            chart.draw_series(s.points.iter().map(dot))?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+pub(super) fn draw_foreground<DB: DrawingBackend>(
+    chart: &mut Chart<DB>,
+    s: &Series,
+    dodge: i32,
+) -> DrawResult<(), DB> {
+    let colour = s.colour;
+    match s.kind {
+        Kind::Errorbars => {
+            chart.draw_series(LineSeries::new(
+                s.points.iter().map(xy),
+                colour.stroke_width(3),
+            ))?;
+            draw_error_bars(chart, s, dodge)?;
+            let marker = |p: &XyPoint| Circle::new(xy(p), 6, colour.filled());
+            chart.draw_series(s.points.iter().map(marker))?;
+        }
+        Kind::Marker => {
+            draw_error_bars(chart, s, dodge)?;
+            // A black halo keeps light colours visible on the grey dots.
+            let halo = |p: &XyPoint| TriangleMarker::new(xy(p), 14, BLACK.filled());
+            let marker = |p: &XyPoint| TriangleMarker::new(xy(p), 10, colour.filled());
+            chart.draw_series(s.points.iter().map(halo))?;
+            chart.draw_series(s.points.iter().map(marker))?;
+        }
+        Kind::Band => {
+            chart.draw_series(LineSeries::new(
+                s.points.iter().map(xy),
+                colour.stroke_width(3),
+            ))?;
+        }
+        Kind::Published => {
+            let line =
+                DashedLineSeries::new(s.points.iter().map(xy), 12, 8, colour.stroke_width(2));
+            chart.draw_series(line)?;
+            let hollow = |p: &XyPoint| Circle::new(xy(p), 9, colour.stroke_width(3));
+            chart.draw_series(s.points.iter().map(hollow))?;
+        }
+        Kind::Front => {
+            let steps = s
+                .points
+                .windows(2)
+                .flat_map(|w| [(w[0].x, w[0].y), (w[1].x, w[0].y)]);
+            let last = s.points.last().map(xy);
+            chart.draw_series(LineSeries::new(steps.chain(last), colour.stroke_width(2)))?;
+            let marker = |p: &XyPoint| Circle::new(xy(p), 6, colour.filled());
+            chart.draw_series(s.points.iter().map(marker))?;
+        }
+        Kind::Dots => {}
+        Kind::Dashed => {
+            let line =
+                DashedLineSeries::new(s.points.iter().map(xy), 12, 8, colour.stroke_width(2));
+            chart.draw_series(line)?;
+        }
+    }
+    Ok(())
+}
+
+/// Vertical 95% bars with caps, shifted `dodge` pixels right of their point.
+pub(super) fn draw_error_bars<DB: DrawingBackend>(
+    chart: &mut Chart<DB>,
+    s: &Series,
+    dodge: i32,
+) -> DrawResult<(), DB> {
+    let style = s.colour.stroke_width(2);
+    let bars = s.points.iter().filter_map(|p| {
+        let (lo, hi) = (p.y - p.err?, p.y + p.err?);
+        let top = chart.backend_coord(&(p.x, hi));
+        let bottom = chart.backend_coord(&(p.x, lo));
+        let h = bottom.1 - top.1;
+        let cap = |y| PathElement::new(vec![(dodge - 7, y), (dodge + 7, y)], style);
+        let stem = PathElement::new(vec![(dodge, 0), (dodge, h)], style);
+        Some(EmptyElement::at((p.x, hi)) + cap(0) + stem + cap(h))
+    });
+    let bars: Vec<_> = bars.collect();
+    chart.draw_series(bars)?;
+    Ok(())
+}
+
+/// One legend entry per series, each with a sample of how it is drawn.
+pub(super) fn draw_legend<DB: DrawingBackend>(
+    area: &Area<DB>,
+    series: &[Series],
+) -> DrawResult<(), DB> {
+    let style = text_style(area, 19, Pos::new(HPos::Left, VPos::Center));
+    for (i, s) in series.iter().enumerate() {
+        let y = 30 + 34 * i as i32;
+        let c = s.colour;
+        let (x0, x1, mid) = (10, 60, (35, y));
+        let line = |width| PathElement::new(vec![(x0, y), (x1, y)], c.stroke_width(width));
+        match s.kind {
+            Kind::Errorbars => {
+                area.draw(&line(3))?;
+                area.draw(&Circle::new(mid, 6, c.filled()))?;
+            }
+            Kind::Band => {
+                area.draw(&Rectangle::new(
+                    [(x0, y - 9), (x1, y + 9)],
+                    c.mix(0.18).filled(),
+                ))?;
+                area.draw(&line(3))?;
+            }
+            Kind::Published => {
+                area.draw(&PathElement::new(
+                    vec![(x0, y), (x0 + 12, y)],
+                    c.stroke_width(2),
+                ))?;
+                area.draw(&PathElement::new(
+                    vec![(x1 - 12, y), (x1, y)],
+                    c.stroke_width(2),
+                ))?;
+                area.draw(&Circle::new(mid, 9, c.stroke_width(3)))?;
+            }
+            Kind::Dots => area.draw(&Circle::new(mid, 4, c.filled()))?,
+            Kind::Front => {
+                area.draw(&line(2))?;
+                area.draw(&Circle::new(mid, 6, c.filled()))?;
+            }
+            Kind::Marker => {
+                area.draw(&TriangleMarker::new(mid, 14, BLACK.filled()))?;
+                area.draw(&TriangleMarker::new(mid, 10, c.filled()))?;
+            }
+            Kind::Dashed => {
+                for (a, b) in [(x0, x0 + 18), (x1 - 18, x1)] {
+                    area.draw(&PathElement::new(vec![(a, y), (b, y)], c.stroke_width(2)))?;
+                }
+            }
+        }
+        area.draw(&Text::new(s.name.clone(), (x1 + 12, y), style.clone()))?;
+    }
+    Ok(())
+}
+
+pub(super) fn draw_heat<DB: DrawingBackend>(
+    panel: &HeatPanel,
+    area: &Area<DB>,
+) -> DrawResult<(), DB> {
+    let (plot, legend) = plot_and_legend(area);
+    let t_max = panel.t.last().copied().unwrap_or(1).max(1) as f64;
+    let arms = panel.arms.max(1) as f64;
+    let mut chart = build_chart(&plot, 0.0..t_max, 0.5..arms + 0.5)?;
+    // Arms are integers; the axis runs between half-integers so each arm is one row.
+    let integer = |v: &f64| {
+        if (v - v.round()).abs() < 1e-6 {
+            tick(v)
+        } else {
+            String::new()
+        }
+    };
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc("time t (samples)")
+        .y_desc("arm k (split after exit k)")
+        .label_style((FONT, 18))
+        .axis_desc_style((FONT, 22))
+        .x_label_formatter(&tick)
+        .y_labels(panel.arms.clamp(2, 25))
+        .y_label_formatter(&integer)
+        .draw()?;
+    let cells = panel.t.iter().enumerate().flat_map(|(i, &end)| {
+        let start = if i == 0 { 0 } else { panel.t[i - 1] };
+        let shares = panel.share.get(i).map_or(&[][..], Vec::as_slice);
+        shares.iter().enumerate().map(move |(k, &share)| {
+            let y = k as f64 + 1.0;
+            Rectangle::new(
+                [(start as f64, y - 0.5), (end as f64, y + 0.5)],
+                ViridisRGB.get_color(share.clamp(0.0, 1.0) as f32).filled(),
+            )
+        })
+    });
+    chart.draw_series(cells)?;
+    draw_colour_bar(&legend)
+}
+
+/// The share-to-colour scale of the heat maps.
+pub(super) fn draw_colour_bar<DB: DrawingBackend>(area: &Area<DB>) -> DrawResult<(), DB> {
+    let (_, h) = area.dim_in_pixel();
+    let bar = area.margin(0, (h / 5) as i32, 30, (LEGEND_WIDTH - 150) as i32);
+    let mut chart = ChartBuilder::on(&bar)
+        .margin_top(15)
+        .right_y_label_area_size(60)
+        .caption("share of decisions", (FONT, 19))
+        .build_cartesian_2d(0.0..1.0, 0.0..1.0)?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .disable_x_axis()
+        .label_style((FONT, 18))
+        .y_labels(6)
+        .y_label_formatter(&tick)
+        .draw()?;
+    let steps = 100;
+    chart.draw_series((0..steps).map(|i| {
+        let (lo, hi) = (i as f64 / steps as f64, (i + 1) as f64 / steps as f64);
+        Rectangle::new(
+            [(0.0, lo), (1.0, hi)],
+            ViridisRGB.get_color(lo as f32).filled(),
+        )
+    }))?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Figures of a predefined-sparsity study (`splitee train --config`).

@@ -1,0 +1,92 @@
+//! Figures as backend-free data: panels of series or heat maps, drawn by [`super::draw`].
+
+use crate::stats::Estimate;
+use plotters::prelude::*;
+
+/// One figure: a stem and its panels, laid out in a grid.
+pub(super) struct Figure {
+    pub(super) stem: &'static str,
+    pub(super) panels: Vec<Panel>,
+}
+
+pub(super) struct Panel {
+    /// What the panel shows and with which settings.
+    pub(super) title: String,
+    /// The trace's files, shortened to fit on a second heading line.
+    pub(super) trace: String,
+    pub(super) body: Body,
+}
+
+pub(super) enum Body {
+    Xy(XyPanel),
+    Heat(HeatPanel),
+    /// Nothing to plot, and why.
+    Note(String),
+}
+
+/// Lines and markers on linear axes.
+pub(super) struct XyPanel {
+    pub(super) x_label: String,
+    pub(super) y_label: String,
+    pub(super) series: Vec<Series>,
+}
+
+pub(super) struct Series {
+    pub(super) name: String,
+    pub(super) colour: RGBColor,
+    pub(super) kind: Kind,
+    pub(super) points: Vec<XyPoint>,
+}
+
+/// A value and the half-width of its 95% interval.
+#[derive(Clone, Copy)]
+pub(super) struct XyPoint {
+    pub(super) x: f64,
+    pub(super) y: f64,
+    pub(super) err: Option<f64>,
+}
+
+/// How a series is drawn.
+#[derive(Clone, Copy, PartialEq)]
+pub(super) enum Kind {
+    /// Line through filled markers with 95% error bars: our results.
+    Errorbars,
+    /// Line with a shaded 95% band: curves with many points.
+    Band,
+    /// Dashed line through hollow markers: published numbers.
+    Published,
+    /// Small dots: every fixed arm.
+    Dots,
+    /// Staircase through filled markers: the Pareto front.
+    Front,
+    /// One large triangle with error bars: a policy on the Pareto plot.
+    Marker,
+    /// Dashed line without markers: a reference level.
+    Dashed,
+}
+
+/// `share[i][k]` of arm `k + 1` in the interval ending at `t[i]`.
+pub(super) struct HeatPanel {
+    pub(super) t: Vec<usize>,
+    pub(super) share: Vec<Vec<f64>>,
+    pub(super) arms: usize,
+}
+
+/// Tableau 10: distinct, colour-blind-friendlier than the primaries.
+pub(super) const PALETTE: [RGBColor; 10] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+/// A value and its interval, scaled (to percent, say).
+pub(super) fn scaled(e: Estimate, scale: f64) -> (f64, Option<f64>) {
+    (e.mean * scale, e.ci95.map(|h| h * scale))
+}

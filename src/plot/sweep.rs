@@ -1,0 +1,451 @@
+//! The figures of a sweep report.
+
+use super::draw::{register_font, write_figures, PlotError};
+use super::figure::*;
+use crate::config::PublishedSection;
+use crate::report::PolicyResult;
+use crate::report::{PointResult, SweepReport};
+use crate::stats::Estimate;
+use plotters::prelude::*;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The file stems of the figures, in the order [`plot_sweep`] writes them.
+pub const FIGURES: [&str; 5] = [
+    "accuracy-vs-offload",
+    "cost-vs-offload",
+    "regret",
+    "arm-timeline",
+    "pareto",
+];
+
+/// Writes every figure of `report` that has data into `dir`, each as `<stem>.svg` and
+/// `<stem>.png` (stems in [`FIGURES`]), and returns the paths written. A figure with no panel
+/// (e.g. the Pareto plot of an unlabeled trace) is skipped.
+pub fn plot_sweep(report: &SweepReport, dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
+    register_font()?;
+    let sweep = Sweep::new(report);
+    let figures = [
+        accuracy_vs_offload(&sweep),
+        cost_vs_offload(&sweep),
+        regret(&sweep),
+        arm_timeline(&sweep),
+        pareto(&sweep),
+    ];
+    write_figures(&figures, dir)
+}
+
+/// The report, indexed per trace.
+struct Sweep<'a> {
+    report: &'a SweepReport,
+    traces: Vec<TraceView<'a>>,
+}
+
+struct TraceView<'a> {
+    name: String,
+    /// Points varying only the offloading cost (other axes at the trace's first values),
+    /// by increasing cost.
+    series: Vec<&'a PointResult>,
+    /// The point the regret, timeline and Pareto plots show.
+    focus: Option<&'a PointResult>,
+    frontier: Option<&'a crate::report::Frontier>,
+}
+
+impl<'a> Sweep<'a> {
+    fn new(report: &'a SweepReport) -> Self {
+        let point = |index: usize| report.points.iter().find(|p| p.point.index == index);
+        let traces = (0..report.traces.len())
+            .map(|t| {
+                let mut all: Vec<&PointResult> = report
+                    .points
+                    .iter()
+                    .filter(|p| p.point.trace == t)
+                    .collect();
+                all.sort_by_key(|p| p.point.index);
+                let first = all.first().map(|p| p.point.clone());
+                let mut series: Vec<&PointResult> = all
+                    .into_iter()
+                    .filter(|p| {
+                        first.as_ref().is_some_and(|f| {
+                            (f.alpha, f.lambda, f.mu, f.ucb_c)
+                                == (p.point.alpha, p.point.lambda, p.point.mu, p.point.ucb_c)
+                        })
+                    })
+                    .collect();
+                series.sort_by(|a, b| a.point.offload.total_cmp(&b.point.offload));
+                let frontier = report
+                    .frontiers
+                    .iter()
+                    .find(|f| point(f.point).is_some_and(|p| p.point.trace == t));
+                let focus = frontier
+                    .and_then(|f| point(f.point))
+                    .or_else(|| series.last().copied());
+                TraceView {
+                    name: trace_name(report, t),
+                    series,
+                    focus,
+                    frontier,
+                }
+            })
+            .collect();
+        Self { report, traces }
+    }
+
+    /// A fixed colour per policy: its position in the sweep's policy list. A name only the
+    /// published numbers use takes the colour of its first variant (`splitee-s` that of
+    /// `splitee-s:strict`), else a hash of the name.
+    fn colour(&self, policy: &str) -> RGBColor {
+        let policies = &self.report.policies;
+        let index = policies
+            .iter()
+            .position(|p| p == policy)
+            .or_else(|| {
+                policies
+                    .iter()
+                    .position(|p| p.split(':').next() == Some(policy))
+            })
+            .unwrap_or_else(|| {
+                policy.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                    (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+                }) as usize
+            });
+        PALETTE[index % PALETTE.len()]
+    }
+}
+
+/// The trace's files, as the second line of each panel heading.
+fn trace_name(report: &SweepReport, t: usize) -> String {
+    match report.traces[t].paths.join(", ") {
+        name if name.is_empty() => format!("trace {}", t + 1),
+        name => name,
+    }
+}
+
+/// The settings shared by a trace's offloading-cost series, for panel titles.
+fn fixed_axes(p: &PointResult, runs: usize) -> String {
+    let p = &p.point;
+    let lambda = if p.lambda > 0.0 {
+        format!(", λ = {}", p.lambda)
+    } else {
+        String::new()
+    };
+    format!(
+        "α = {}{lambda}, μ = {}, UCB c = {}, {runs} runs",
+        p.alpha, p.mu, p.ucb_c
+    )
+}
+
+fn offload_text(o: f64) -> String {
+    if o.is_nan() {
+        "per-split o".into()
+    } else {
+        format!("o = {o}")
+    }
+}
+
+/// What the two offloading-cost figures plot.
+struct OffloadMetric {
+    stem: &'static str,
+    what: &'static str,
+    y_label: &'static str,
+    scale: f64,
+    value: fn(&PolicyResult) -> Option<Estimate>,
+    published: fn(&PublishedSection) -> &BTreeMap<String, Vec<f64>>,
+}
+
+/// Accuracy (%) against the offloading cost, one line per policy, published values beside.
+fn accuracy_vs_offload(sweep: &Sweep) -> Figure {
+    versus_offload(
+        sweep,
+        &OffloadMetric {
+            stem: FIGURES[0],
+            what: "Accuracy",
+            y_label: "accuracy (%)",
+            scale: 100.0,
+            value: |r| r.accuracy,
+            published: |p| &p.accuracy,
+        },
+    )
+}
+
+/// Cost per sample against the offloading cost (in the unit of the cost model).
+fn cost_vs_offload(sweep: &Sweep) -> Figure {
+    versus_offload(
+        sweep,
+        &OffloadMetric {
+            stem: FIGURES[1],
+            what: "Cost",
+            y_label: "cost per sample",
+            scale: 1.0,
+            value: |r| Some(r.cost_per_sample),
+            published: |p| &p.cost_per_sample,
+        },
+    )
+}
+
+fn versus_offload(sweep: &Sweep, metric: &OffloadMetric) -> Figure {
+    let panels = sweep
+        .traces
+        .iter()
+        .map(|trace| {
+            let points: Vec<&PointResult> = trace
+                .series
+                .iter()
+                .copied()
+                .filter(|p| p.point.offload.is_finite())
+                .collect();
+            let title = match points.first() {
+                Some(first) => format!(
+                    "{} vs offloading cost ({})",
+                    metric.what,
+                    fixed_axes(first, sweep.report.runs)
+                ),
+                None => format!("{} vs offloading cost", metric.what),
+            };
+            let panel = |body| Panel {
+                title: title.clone(),
+                trace: trace.name.clone(),
+                body,
+            };
+            if points.is_empty() {
+                return panel(Body::Note("the offloading cost was not swept".into()));
+            }
+            let only = &sweep.report.report.plot_policies;
+            let mut series: Vec<Series> = sweep
+                .report
+                .policies
+                .iter()
+                .filter(|policy| only.as_ref().is_none_or(|names| names.contains(policy)))
+                .filter_map(|policy| {
+                    let points: Vec<XyPoint> = points
+                        .iter()
+                        .filter_map(|p| {
+                            let r = p.results.iter().find(|r| &r.policy == policy)?;
+                            let (y, err) = scaled((metric.value)(r)?, metric.scale);
+                            Some(XyPoint {
+                                x: p.point.offload,
+                                y,
+                                err,
+                            })
+                        })
+                        .collect();
+                    (!points.is_empty()).then(|| Series {
+                        name: policy.clone(),
+                        colour: sweep.colour(policy),
+                        kind: Kind::Errorbars,
+                        points,
+                    })
+                })
+                .collect();
+            if series.is_empty() {
+                return panel(Body::Note("no values: the trace is unlabeled".into()));
+            }
+            if let Some(published) = &sweep.report.published {
+                let values = (metric.published)(published);
+                series.extend(published_series(sweep, published, values));
+            }
+            panel(Body::Xy(XyPanel {
+                x_label: "offloading cost o".into(),
+                y_label: metric.y_label.into(),
+                series,
+            }))
+        })
+        .collect();
+    Figure {
+        stem: metric.stem,
+        panels,
+    }
+}
+
+/// The published values of each policy, as dashed series in the policy's colour.
+fn published_series(
+    sweep: &Sweep,
+    published: &PublishedSection,
+    values: &BTreeMap<String, Vec<f64>>,
+) -> Vec<Series> {
+    values
+        .iter()
+        .map(|(policy, ys)| Series {
+            name: format!("{policy} (published)"),
+            colour: sweep.colour(policy),
+            kind: Kind::Published,
+            points: published
+                .offload
+                .iter()
+                .zip(ys)
+                .map(|(&x, &y)| XyPoint { x, y, err: None })
+                .collect(),
+        })
+        .filter(|s| !s.points.is_empty())
+        .collect()
+}
+
+/// Cumulative regret over time at each trace's focus point, with its 95% band.
+fn regret(sweep: &Sweep) -> Figure {
+    let wanted = |policy: &str| {
+        let only = &sweep.report.report.regret_policies;
+        only.as_ref()
+            .is_none_or(|names| names.iter().any(|n| n == policy))
+    };
+    let panels = sweep
+        .traces
+        .iter()
+        .filter_map(|trace| {
+            let focus = trace.focus?;
+            let series: Vec<Series> = focus
+                .results
+                .iter()
+                .filter(|r| wanted(&r.policy))
+                .map(|r| {
+                    let c = &r.regret_curve;
+                    Series {
+                        name: r.policy.clone(),
+                        colour: sweep.colour(&r.policy),
+                        kind: Kind::Band,
+                        points: (0..c.t.len().min(c.mean.len()))
+                            .map(|i| XyPoint {
+                                x: c.t[i] as f64,
+                                y: c.mean[i],
+                                err: c.ci95.get(i).copied().flatten(),
+                            })
+                            .collect(),
+                    }
+                })
+                .collect();
+            Some(Panel {
+                title: format!(
+                    "Cumulative regret at {} ({})",
+                    offload_text(focus.point.offload),
+                    fixed_axes(focus, sweep.report.runs)
+                ),
+                trace: trace.name.clone(),
+                body: if series.is_empty() {
+                    Body::Note("no policy selected by report.regret_policies".into())
+                } else {
+                    Body::Xy(XyPanel {
+                        x_label: "time t (samples)".into(),
+                        y_label: "cumulative regret (reward units)".into(),
+                        series,
+                    })
+                },
+            })
+        })
+        .collect();
+    Figure {
+        stem: FIGURES[2],
+        panels,
+    }
+}
+
+/// Which arm each learning policy played over time at each trace's focus point.
+fn arm_timeline(sweep: &Sweep) -> Figure {
+    let panels = sweep
+        .traces
+        .iter()
+        .filter_map(|trace| trace.focus.map(|focus| (trace, focus)))
+        .flat_map(|(trace, focus)| {
+            focus
+                .results
+                .iter()
+                .filter(|r| r.policy.starts_with("splitee"))
+                .map(move |r| Panel {
+                    title: format!(
+                        "Arms played by {} at {}",
+                        r.policy,
+                        offload_text(focus.point.offload)
+                    ),
+                    trace: trace.name.clone(),
+                    body: Body::Heat(HeatPanel {
+                        t: r.arm_timeline.t.clone(),
+                        share: r.arm_timeline.share.clone(),
+                        arms: r.arm_counts.len(),
+                    }),
+                })
+        })
+        .collect();
+    Figure {
+        stem: FIGURES[3],
+        panels,
+    }
+}
+
+/// Accuracy against cost of every fixed (split, alpha) arm, the Pareto front, and where the
+/// policies at the focus point land.
+fn pareto(sweep: &Sweep) -> Figure {
+    let panels = sweep
+        .traces
+        .iter()
+        .filter_map(|trace| {
+            let frontier = trace.frontier?;
+            let arm = |a: &crate::frontier::FixedArm| {
+                Some(XyPoint {
+                    x: a.cost_per_sample,
+                    y: a.accuracy? * 100.0,
+                    err: None,
+                })
+            };
+            let all: Vec<XyPoint> = frontier.arms.iter().filter_map(arm).collect();
+            if all.is_empty() {
+                return None;
+            }
+            let mut front: Vec<XyPoint> = frontier
+                .arms
+                .iter()
+                .filter(|a| a.pareto)
+                .filter_map(arm)
+                .collect();
+            front.sort_by(|a, b| a.x.total_cmp(&b.x).then(a.y.total_cmp(&b.y)));
+            let mut series = vec![
+                Series {
+                    name: "fixed arms (split, α)".into(),
+                    colour: RGBColor(160, 160, 160),
+                    kind: Kind::Dots,
+                    points: all,
+                },
+                Series {
+                    name: "Pareto front".into(),
+                    colour: BLACK,
+                    kind: Kind::Front,
+                    points: front,
+                },
+            ];
+            let focus = trace.focus;
+            series.extend(focus.iter().flat_map(|f| &f.results).filter_map(|r| {
+                let (y, err) = scaled(r.accuracy?, 100.0);
+                Some(Series {
+                    name: r.policy.clone(),
+                    colour: sweep.colour(&r.policy),
+                    kind: Kind::Marker,
+                    points: vec![XyPoint {
+                        x: r.cost_per_sample.mean,
+                        y,
+                        err,
+                    }],
+                })
+            }));
+            let at = focus.map_or_else(String::new, |f| {
+                format!(
+                    " at {}, policies at α = {}",
+                    offload_text(f.point.offload),
+                    f.point.alpha
+                )
+            });
+            Some(Panel {
+                title: format!("Fixed arms (split, α) and policies{at}"),
+                trace: trace.name.clone(),
+                body: Body::Xy(XyPanel {
+                    x_label: "cost per sample".into(),
+                    y_label: "accuracy (%)".into(),
+                    series,
+                }),
+            })
+        })
+        .collect();
+    Figure {
+        stem: FIGURES[4],
+        panels,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Drawing, generic over the backend.

@@ -1,0 +1,103 @@
+//! How a stream ended and what it did.
+
+use serde::Serialize;
+use std::path::PathBuf;
+
+/// Why a stream ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum End {
+    /// The input ended.
+    Eof,
+    /// Standard output was closed by its reader.
+    OutputClosed,
+    /// An error stopped it: a bad line (`--on-error stop`) or settings that do not fit the
+    /// samples.
+    Failed,
+    /// A signal (Ctrl-C) stopped it.
+    Interrupted,
+}
+
+/// What a stream did, printed on standard error at the end.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub end: End,
+    /// Samples decided in this session.
+    pub samples: u64,
+    /// Bad lines skipped.
+    pub skipped: u64,
+    pub seconds: f64,
+    pub samples_per_second: f64,
+    /// Decisions since the state began (including a restored state's).
+    pub decisions: u64,
+    pub offload_fraction: f64,
+    pub cost_per_sample: f64,
+    pub reward_per_sample: f64,
+    pub labeled: u64,
+    pub accuracy: Option<f64>,
+    /// The arm played most since the state began, as `k` or `k@alpha`.
+    pub most_played_arm: Option<String>,
+    /// The decision count a state resumed from.
+    pub resumed_at: Option<u64>,
+    /// The state file, if there is a learner state in it (saved now, or unchanged since it was
+    /// loaded).
+    pub saved: Option<PathBuf>,
+    /// Peak resident memory of the process (Linux), in bytes.
+    pub peak_rss_bytes: Option<u64>,
+}
+
+impl std::fmt::Display for Summary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ended = match self.end {
+            End::Eof => "end of input",
+            End::OutputClosed => "output closed",
+            End::Failed => "stopped by an error",
+            End::Interrupted => "interrupted",
+        };
+        writeln!(
+            f,
+            "stream: {} samples in {:.2} s ({:.3} M samples/s), {} bad lines skipped, {ended}",
+            self.samples,
+            self.seconds,
+            self.samples_per_second / 1e6,
+            self.skipped
+        )?;
+        let since = match self.resumed_at {
+            Some(n) => format!("since the state began ({n} restored)"),
+            None => "in all".into(),
+        };
+        write!(
+            f,
+            "  {} decisions {since}: {:.1}% offloaded, cost {:.4} per sample, reward {:.4} per \
+             sample",
+            self.decisions,
+            100.0 * self.offload_fraction,
+            self.cost_per_sample,
+            self.reward_per_sample
+        )?;
+        if let Some(a) = self.accuracy {
+            write!(
+                f,
+                ", accuracy {:.2}% of {} labeled",
+                100.0 * a,
+                self.labeled
+            )?;
+        }
+        if let Some(arm) = &self.most_played_arm {
+            write!(f, ", most played arm {arm}")?;
+        }
+        writeln!(f)?;
+        if let Some(path) = &self.saved {
+            writeln!(
+                f,
+                "  state in {}: {} decisions",
+                path.display(),
+                self.decisions
+            )?;
+        }
+        if let Some(peak) = self.peak_rss_bytes {
+            writeln!(f, "  peak memory {:.1} MB", peak as f64 / 1e6)?;
+        }
+        Ok(())
+    }
+}
