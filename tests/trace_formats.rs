@@ -1,5 +1,5 @@
 //! Trace formats: the real traces, round trips between formats, and one test per class of bad
-//! input (SPEC section 4), including what fuzzing found (`tests/fuzz.rs` fuzzes every reader).
+//! input (SPEC section 4), including what fuzzing found (`tests/fuzz/` fuzzes every reader).
 
 mod common;
 
