@@ -24,5 +24,6 @@ pub mod run;
 pub mod stream;
 pub mod study;
 pub mod sweep;
+pub mod synth;
 
 pub use error::{Error, Result};

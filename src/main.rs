@@ -11,13 +11,12 @@ use cli::{
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use splitee::config::{ResolveSettings, RunSettings};
-use splitee::files::write_atomic_with;
 use splitee::report::sweep::read_report;
 use splitee::report::{Exporter, Json, Markdown, Table};
 use splitee::run::{load_traces, run_on, write_decisions, write_outputs};
 use splitee::stream::note;
 use splitee::sweep::{write_sweep_outputs, LoadedSweep, SweepSettings};
-use splitee::trace::{self, synth::SynthParams, write_csv, write_jsonl, TraceStats};
+use splitee::trace::{self, synth::SynthParams, TraceStats};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -136,43 +135,26 @@ fn synth(args: &SynthArgs) -> Result<()> {
         classes: args.classes,
         seed: args.seed,
     };
-    let drift = args.drift();
-    let mut samples = params.stream_with(drift)?;
-    let format = args.format.unwrap_or_else(|| match &args.out {
-        Some(p) if trace::TraceFormat::from_path(p).ok() == Some(trace::TraceFormat::Jsonl) => {
-            SynthFormat::Jsonl
-        }
-        _ => SynthFormat::Csv,
-    });
-    let write = |out: &mut dyn Write, samples: &mut dyn Iterator<Item = trace::Sample>| match format
-    {
-        SynthFormat::Csv => write_csv(out, samples),
-        SynthFormat::Jsonl => write_jsonl(out, samples),
+    let format = match args.format {
+        Some(SynthFormat::Csv) => trace::TraceFormat::Csv,
+        Some(SynthFormat::Jsonl) => trace::TraceFormat::Jsonl,
+        None => match &args.out {
+            Some(p) if trace::TraceFormat::from_path(p).ok() == Some(trace::TraceFormat::Jsonl) => {
+                trace::TraceFormat::Jsonl
+            }
+            _ => trace::TraceFormat::Csv,
+        },
     };
-    let Some(path) = &args.out else {
-        // The writers buffer; standard output's own line buffer passes whole chunks through.
-        let mut out = std::io::stdout().lock();
-        return ignore_closed_pipe(write(&mut out, &mut samples).and_then(|()| out.flush()));
-    };
-    // One file per phase of an abrupt drift (a single phase otherwise).
-    let starts = drift.segment_starts(args.samples);
-    let ends: Vec<usize> = starts[1..].iter().copied().chain([args.samples]).collect();
-    for (phase, (&start, &end)) in starts.iter().zip(&ends).enumerate() {
-        let file = if starts.len() == 1 {
-            path.clone()
-        } else {
-            let stem = path.file_stem().unwrap_or_default().to_string_lossy();
-            let ext = path
-                .extension()
-                .map(|e| format!(".{}", e.to_string_lossy()));
-            path.with_file_name(format!("{stem}-{}{}", phase + 1, ext.unwrap_or_default()))
-        };
-        write_atomic_with(&file, |out| {
-            write(out, &mut samples.by_ref().take(end - start))
-        })
-        .with_context(|| format!("{}: cannot write", file.display()))?;
+    if let Some(path) = &args.out {
+        splitee::synth::write_files(&params, args.drift(), path, format)?;
+        return Ok(());
     }
-    Ok(())
+    // The writers buffer; standard output's own line buffer passes whole chunks through.
+    let mut samples = params.stream_with(args.drift())?;
+    let mut out = std::io::stdout().lock();
+    ignore_closed_pipe(
+        splitee::synth::write_samples(&mut out, &mut samples, format).and_then(|()| out.flush()),
+    )
 }
 
 /// Writes `text` to standard output. (`print!` panics when the reader has gone.)
@@ -362,32 +344,26 @@ fn merge(args: &MergeArgs) -> Result<()> {
     print_stdout(&Markdown.render(&merged))
 }
 
-/// `../shared/data/<name>` (or `$SPLITEE_SHARED/data/<name>`).
-fn shared_data(name: &str) -> std::path::PathBuf {
-    let shared: std::path::PathBuf =
-        std::env::var_os("SPLITEE_SHARED").map_or_else(|| "../shared".into(), Into::into);
-    shared.join("data").join(name)
-}
-
 fn train(args: &cli::TrainArgs) -> Result<()> {
+    use splitee::named::Named;
     use splitee::progress::BarProgress;
     use splitee::study;
-    use splitee::train::{data::DataSpec, distort::Distortion, TrainParams};
+    use splitee::train::data::{DataSpec, DEFAULT_TRACE_SPLIT, DEFAULT_TRAIN_SPLIT};
+    use splitee::train::{distort::Distortion, TrainParams};
     let mut progress = BarProgress::default();
     if let Some(config) = &args.config {
         let report = study::Study::from_config(config)?.run(&mut progress)?;
         return print_stdout(&report.markdown());
     }
-    let name = match args.dataset {
-        splitee::train::data::DatasetKind::Mnist => "mnist",
-        splitee::train::data::DatasetKind::Optdigits => "optdigits",
-    };
     let run = study::SingleRun {
         data: DataSpec {
             kind: args.dataset,
-            path: args.data_path.clone().unwrap_or_else(|| shared_data(name)),
-            train: args.split.first().copied().unwrap_or(7000),
-            trace: args.split.get(1).copied().unwrap_or(3000),
+            path: args
+                .data_path
+                .clone()
+                .unwrap_or_else(|| study::shared_data(args.dataset.name())),
+            train: args.split.first().copied().unwrap_or(DEFAULT_TRAIN_SPLIT),
+            trace: args.split.get(1).copied().unwrap_or(DEFAULT_TRACE_SPLIT),
             seed: args.seed,
         },
         params: TrainParams {
@@ -426,7 +402,7 @@ fn bench_train(args: &cli::BenchTrainArgs) -> Result<()> {
         mnist: Some(
             args.data_path
                 .clone()
-                .unwrap_or_else(|| shared_data("mnist")),
+                .unwrap_or_else(|| splitee::study::shared_data("mnist")),
         ),
         epochs: args.epochs,
         min_seconds: 0.5,
@@ -439,52 +415,19 @@ fn bench_train(args: &cli::BenchTrainArgs) -> Result<()> {
 }
 
 fn reproduce(args: &ReproduceArgs) -> Result<()> {
-    use splitee::reproduce::ExperimentKind;
-    let available = splitee::reproduce::experiments(&args.experiments)?;
-    let chosen: Vec<_> = if args.name == "all" {
-        available
-    } else {
-        let names: Vec<&str> = available.iter().map(|e| e.name.as_str()).collect();
-        let found = available.iter().find(|e| e.name == args.name).cloned();
-        vec![found.with_context(|| {
-            format!(
-                "no experiment `{}` in {} (available: {}, all)",
-                args.name,
-                args.experiments.display(),
-                names.join(", ")
-            )
-        })?]
+    let chosen = splitee::reproduce::select(&args.experiments, &args.name)?;
+    let start = |total: u64| -> Box<dyn Fn(u64) + Sync> {
+        let bar = progress_bar(total);
+        Box::new(move |n| bar.inc(n))
     };
-    let mut ran = 0;
-    for experiment in &chosen {
-        let start = |total: u64| -> Box<dyn Fn(u64) + Sync> {
-            let bar = progress_bar(total);
-            Box::new(move |n| bar.inc(n))
-        };
-        let outcome = match experiment.kind {
-            ExperimentKind::Sweep => {
-                splitee::reproduce::reproduce(experiment, &args.results, &start).map(drop)
-            }
-            ExperimentKind::Study => splitee::reproduce::reproduce_study(
-                experiment,
-                &args.results,
-                &mut splitee::progress::BarProgress::default(),
-            )
-            .map(drop),
-        };
-        match outcome {
-            Ok(()) => {
-                ran += 1;
-                let dir = args.results.join(&experiment.name);
-                eprintln!("{}: wrote {}", experiment.name, dir.display());
-            }
-            // With `all`, experiments whose traces are not here are skipped, and said so.
-            Err(e @ splitee::Error::Experiment { .. }) if args.name == "all" => {
-                eprintln!("skipping {e}");
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
+    let ran = splitee::reproduce::reproduce_each(
+        &chosen,
+        &args.results,
+        args.name == "all",
+        &start,
+        &mut splitee::progress::BarProgress::default(),
+        &mut |line| eprintln!("{line}"),
+    )?;
     if ran == 0 {
         anyhow::bail!("no experiment could run");
     }

@@ -109,3 +109,55 @@ pub fn reproduce_study(
     study.report = Some(results.join(&experiment.name));
     study.run(progress)
 }
+
+/// The experiments `name` asks for in `dir`: `all` of them, or the one so named (an error lists
+/// those available).
+pub fn select(dir: &Path, name: &str) -> Result<Vec<Experiment>> {
+    let available = experiments(dir)?;
+    if name == "all" {
+        return Ok(available);
+    }
+    match available.iter().find(|e| e.name == name) {
+        Some(found) => Ok(vec![found.clone()]),
+        None => {
+            let names: Vec<&str> = available.iter().map(|e| e.name.as_str()).collect();
+            Err(Error::Experiment {
+                name: name.to_owned(),
+                message: format!(
+                    "no such experiment in {} (available: {}, all)",
+                    dir.display(),
+                    names.join(", ")
+                ),
+            })
+        }
+    }
+}
+
+/// Reproduces each of `chosen` into `results/NAME/`, telling `say` what was written (and, when
+/// `skip_unavailable`, what was skipped because its data is not here). Returns how many ran.
+pub fn reproduce_each<'p>(
+    chosen: &[Experiment],
+    results: &Path,
+    skip_unavailable: bool,
+    start: &dyn Fn(u64) -> Box<dyn Fn(u64) + Sync + 'p>,
+    progress: &mut dyn crate::train::Progress,
+    say: &mut dyn FnMut(String),
+) -> Result<usize> {
+    let mut ran = 0;
+    for experiment in chosen {
+        let outcome = match experiment.kind {
+            ExperimentKind::Sweep => reproduce(experiment, results, start).map(drop),
+            ExperimentKind::Study => reproduce_study(experiment, results, progress).map(drop),
+        };
+        match outcome {
+            Ok(()) => {
+                ran += 1;
+                let dir = results.join(&experiment.name);
+                say(format!("{}: wrote {}", experiment.name, dir.display()));
+            }
+            Err(e @ Error::Experiment { .. }) if skip_unavailable => say(format!("skipping {e}")),
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(ran)
+}

@@ -34,11 +34,11 @@ struct DataSection {
 }
 
 fn default_train() -> usize {
-    7000
+    crate::train::data::DEFAULT_TRAIN_SPLIT
 }
 
 fn default_trace() -> usize {
-    3000
+    crate::train::data::DEFAULT_TRACE_SPLIT
 }
 
 #[derive(Debug, Deserialize)]

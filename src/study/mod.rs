@@ -63,6 +63,14 @@ pub use self::single::{SingleOutput, SingleRun};
 
 use self::report::mean_confidence;
 
+/// `../shared/data/<name>` (or `$SPLITEE_SHARED/data/<name>`): where the project's external
+/// data sets are laid out beside a checkout.
+pub fn shared_data(name: &str) -> PathBuf {
+    let shared: PathBuf =
+        std::env::var_os("SPLITEE_SHARED").map_or_else(|| "../shared".into(), Into::into);
+    shared.join("data").join(name)
+}
+
 use crate::cost::{CostModel, OffloadCost, ProcessingCost, ProfileCost};
 use crate::policy::PolicySpec;
 use crate::run::run_on;

@@ -129,6 +129,11 @@ impl splitee_core::named::Named for DatasetKind {
 
 splitee_core::display_by_name!(DatasetKind);
 
+/// MNIST without training images: how many test images train, by default.
+pub const DEFAULT_TRAIN_SPLIT: usize = 7000;
+/// MNIST without training images: how many test images are traced, by default.
+pub const DEFAULT_TRACE_SPLIT: usize = 3000;
+
 /// How to obtain the data of a training.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DataSpec {
