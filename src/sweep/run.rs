@@ -139,7 +139,7 @@ impl<'a> LoadedSweep<'a> {
             .report
             .pareto_alphas
             .clone()
-            .unwrap_or_else(|| (0..10).map(|i| 0.5 + 0.05 * i as f64).collect());
+            .unwrap_or_else(crate::arms::default_thresholds);
         let mut frontiers = Vec::new();
         for (t, (trace, _)) in self.traces.iter().enumerate() {
             let Some(focus) = settings.focus_point(&self.points, t) else {
