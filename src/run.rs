@@ -7,7 +7,7 @@ use crate::report::{Csv, Exporter, Json, Markdown, Report};
 use crate::reward::RewardModel;
 use crate::seed::Fnv1a;
 use crate::settings::RunSettings;
-use crate::sim::{simulate, SimResult};
+use crate::sim::{simulate, simulate_logged, SimError, SimResult};
 use crate::trace::{self, Trace};
 use std::path::{Path, PathBuf};
 
@@ -41,17 +41,64 @@ pub fn run_on(
     settings: &RunSettings,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<RunOutput> {
-    let costs = settings.cost.resolve(trace)?;
-    let model = RewardModel::new(
-        settings.alpha,
-        costs,
-        crate::cost::ReportedCost::Standard,
-        settings.cost.linear_lambda().unwrap_or(0.0),
-    )
-    .with_kind(settings.reward);
+    let model = reward_model(trace, settings)?;
     let sim = simulate(trace, &model, &settings.policies, &settings.sim, progress)?;
     let report = Report::new(trace, trace_names, settings, &sim);
     Ok(RunOutput { report, sim })
+}
+
+/// Like [`run_on`], writing every decision to `decisions` as it is made (JSON Lines, the
+/// schema of [`crate::decision`]; policy by policy, run by run), atomically: the file appears
+/// whole once the run has finished, or not at all.
+pub fn run_logging(
+    trace: &Trace,
+    trace_names: Vec<String>,
+    settings: &RunSettings,
+    progress: &(dyn Fn(u64) + Sync),
+    decisions: &Path,
+) -> Result<RunOutput> {
+    let model = reward_model(trace, settings)?;
+    let mut outcome = None;
+    let written = write_atomic_with(decisions, |out| {
+        let sim = simulate_logged(
+            trace,
+            &model,
+            &settings.policies,
+            &settings.sim,
+            progress,
+            out,
+        );
+        let failed = match &sim {
+            Ok(_) => None,
+            Err(SimError::Decisions(message)) => Some(message.clone()),
+            Err(_) => Some("the run failed".to_owned()),
+        };
+        outcome = Some(sim);
+        failed.map_or(Ok(()), |message| Err(std::io::Error::other(message)))
+    });
+    match outcome {
+        Some(Ok(sim)) => {
+            written.map_err(write_error(decisions))?;
+            let report = Report::new(trace, trace_names, settings, &sim);
+            Ok(RunOutput { report, sim })
+        }
+        Some(Err(SimError::Decisions(_))) | None => Err(written.err().map_or_else(
+            || Error::Bench("no run".into()),
+            |e| write_error(decisions)(e),
+        )),
+        Some(Err(e)) => Err(e.into()),
+    }
+}
+
+/// The reward model of `settings` on `trace`.
+fn reward_model(trace: &Trace, settings: &RunSettings) -> Result<RewardModel> {
+    let costs = settings.cost.resolve(trace)?;
+    Ok(RewardModel::of_settings(
+        settings.alpha,
+        &settings.cost,
+        costs,
+        settings.reward,
+    ))
 }
 
 pub(crate) fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
@@ -59,20 +106,6 @@ pub(crate) fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error +
         path: path.to_path_buf(),
         source,
     }
-}
-
-/// Writes every recorded decision as JSON Lines (SPEC section 5), policy by policy, run by run.
-pub fn write_decisions(sim: &SimResult, path: &Path) -> Result<()> {
-    write_atomic_with(path, |out| {
-        for metrics in sim.runs.iter().flatten() {
-            for d in &metrics.log {
-                serde_json::to_writer(&mut *out, d)?;
-                out.write_all(b"\n")?;
-            }
-        }
-        Ok(())
-    })
-    .map_err(write_error(path))
 }
 
 /// Writes `results.json`, `results.md` and `results.csv` into `dir` (created if missing), with

@@ -177,14 +177,19 @@ fn ucb1_with_the_run_constant_is_splitee() {
     let runs = &out.sim.runs;
     for (splitee, ucb1) in [(0, 1), (2, 3)] {
         for (a, b) in runs[splitee].iter().zip(&runs[ucb1]) {
-            assert_eq!(a.arm_counts, b.arm_counts);
+            assert_eq!(a.totals.arm_counts, b.totals.arm_counts);
             assert_eq!(a.regret_curve, b.regret_curve);
             assert_eq!(a.reward_sums, b.reward_sums);
         }
     }
     // A larger constant explores more: it plays the best arm less.
     let best = out.sim.best_arm;
-    let exploited = |p: usize| runs[p].iter().map(|m| m.arm_counts[best]).sum::<u64>();
+    let exploited = |p: usize| {
+        runs[p]
+            .iter()
+            .map(|m| m.totals.arm_counts[best])
+            .sum::<u64>()
+    };
     assert!(exploited(4) < exploited(1));
 }
 
@@ -203,10 +208,10 @@ fn forgetting_ucb_with_its_own_constant_ignores_the_runs() {
     let other = run(&["sw-ucb:200", "d-ucb:0.99+s"], 1.0);
     for p in 0..2 {
         for ((a, b), c) in own.runs[p].iter().zip(&runs.runs[p]).zip(&other.runs[p]) {
-            assert_eq!(a.arm_counts, b.arm_counts);
+            assert_eq!(a.totals.arm_counts, b.totals.arm_counts);
             assert_eq!(a.regret_curve, b.regret_curve);
             // The constant matters on this stream, so the equality above says something.
-            assert_ne!(a.arm_counts, c.arm_counts);
+            assert_ne!(a.totals.arm_counts, c.totals.arm_counts);
         }
     }
 }
@@ -226,8 +231,16 @@ fn randomised_policies_are_reproducible_from_the_seed() {
     };
     let (a, b, c) = (run(1), run(1), run(2));
     for p in 0..names.len() {
-        assert_eq!(a[p][0].arm_counts, b[p][0].arm_counts, "{}", names[p]);
-        assert_ne!(a[p][0].arm_counts, c[p][0].arm_counts, "{}", names[p]);
+        assert_eq!(
+            a[p][0].totals.arm_counts, b[p][0].totals.arm_counts,
+            "{}",
+            names[p]
+        );
+        assert_ne!(
+            a[p][0].totals.arm_counts, c[p][0].totals.arm_counts,
+            "{}",
+            names[p]
+        );
     }
 }
 

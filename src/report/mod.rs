@@ -187,7 +187,7 @@ impl PolicyResult {
 
     fn summarise(policy: String, runs: &[RunMetrics], arms: &ArmSummary, sim: &SimResult) -> Self {
         let exits = sim.arm_means.len();
-        let labeled = runs.iter().all(|m| m.labeled > 0);
+        let labeled = runs.iter().all(|m| m.totals.labeled > 0);
         let n_runs = runs.len() as f64;
         let arm_set = &arms.arms;
         let optimum_arm = runs[0].reward_sums.as_ref().map(|_| {
@@ -206,7 +206,7 @@ impl PolicyResult {
         );
         let mut arm_counts = vec![0.0; exits];
         for m in runs {
-            for (a, &count) in m.arm_counts.iter().enumerate() {
+            for (a, &count) in m.totals.arm_counts.iter().enumerate() {
                 arm_counts[arm_set.split(a)] += count as f64 / n_runs;
             }
         }
@@ -216,12 +216,12 @@ impl PolicyResult {
         Self {
             policy,
             runs: runs.len(),
-            accuracy: labeled.then(|| estimate(runs, |m| m.correct as f64 / m.labeled as f64)),
-            cost_per_sample: estimate(runs, |m| m.total_cost / m.decisions as f64),
-            total_cost: estimate(runs, |m| m.total_cost),
-            offload_fraction: estimate(runs, |m| m.offloads as f64 / m.decisions as f64),
-            cost_reduction: estimate(runs, |m| 1.0 - m.total_cost / sim.final_exit_cost),
-            reward_per_sample: estimate(runs, |m| m.total_reward / m.decisions as f64),
+            accuracy: labeled.then(|| estimate(runs, |m| m.totals.accuracy().unwrap_or(f64::NAN))),
+            cost_per_sample: estimate(runs, |m| m.totals.cost_per_sample()),
+            total_cost: estimate(runs, |m| m.totals.cost),
+            offload_fraction: estimate(runs, |m| m.totals.offload_fraction()),
+            cost_reduction: estimate(runs, |m| 1.0 - m.totals.cost / sim.final_exit_cost),
+            reward_per_sample: estimate(runs, |m| m.totals.reward_per_sample()),
             cumulative_regret: estimate(runs, |m| m.regret),
             segment_regret: runs
                 .iter()

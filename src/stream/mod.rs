@@ -11,16 +11,16 @@
 //! can finish it (flush, save, summarise) between two samples, even while the loop waits for
 //! input.
 
-mod decision;
 mod input;
 mod summary;
 
 pub use self::input::Input;
 pub use self::summary::{End, Summary};
 
-use self::decision::DecisionLine;
+use crate::decision::Decision;
 use crate::error::{Error, Result};
 use crate::live::{LiveLearner, LiveSettings, Observed, StateError};
+use crate::totals::Totals;
 use crate::trace::{JsonlSamples, Sample, TraceError};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -159,7 +159,9 @@ impl<W: Write> Session<W> {
             crate::live::Plan::Split { arm, .. } => learner.arms().learned_threshold(arm),
             _ => None,
         };
-        let line = DecisionLine {
+        let line = Decision {
+            policy: None,
+            run: None,
             t,
             sample: self.samples,
             arm: outcome.split + 1,
@@ -230,12 +232,12 @@ impl<W: Write> Session<W> {
         }
     }
 
-    fn write_line(&mut self, line: &DecisionLine) -> std::io::Result<()> {
+    fn write_line(&mut self, line: &Decision) -> std::io::Result<()> {
         // After a failed write, later ones are not attempted (the failure was handled).
         if self.output_closed {
             return Err(std::io::ErrorKind::BrokenPipe.into());
         }
-        line.write_into(&mut self.line);
+        line.write_line(&mut self.line);
         let written = self.out.write_all(&self.line);
         if written.is_err() {
             self.output_closed = true;
@@ -284,13 +286,6 @@ impl<W: Write> Session<W> {
         let seconds = self.started.elapsed().as_secs_f64();
         let totals = self.learner.as_ref().map(LiveLearner::totals);
         let decisions = totals.map_or(0, |t| t.decisions);
-        let per = |x: f64| {
-            if decisions > 0 {
-                x / decisions as f64
-            } else {
-                0.0
-            }
-        };
         let summary = Summary {
             end,
             samples: self.samples,
@@ -302,13 +297,11 @@ impl<W: Write> Session<W> {
                 0.0
             },
             decisions,
-            offload_fraction: per(totals.map_or(0, |t| t.offloads) as f64),
-            cost_per_sample: per(totals.map_or(0.0, |t| t.cost)),
-            reward_per_sample: per(totals.map_or(0.0, |t| t.reward)),
+            offload_fraction: totals.map_or(0.0, Totals::offload_fraction),
+            cost_per_sample: totals.map_or(0.0, Totals::cost_per_sample),
+            reward_per_sample: totals.map_or(0.0, Totals::reward_per_sample),
             labeled: totals.map_or(0, |t| t.labeled),
-            accuracy: totals
-                .filter(|t| t.labeled > 0)
-                .map(|t| t.correct as f64 / t.labeled as f64),
+            accuracy: totals.and_then(Totals::accuracy),
             most_played_arm: self.learner.as_ref().and_then(|l| {
                 let arm = l.totals().most_played()?;
                 let label = l.arms().label(arm);

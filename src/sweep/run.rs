@@ -146,10 +146,10 @@ impl<'a> LoadedSweep<'a> {
                 continue;
             };
             if Self::in_shard(shard, &self.points[focus]) {
-                let cost = settings.settings_at(&self.points[focus]).cost;
+                let at = settings.settings_at(&self.points[focus]);
                 frontiers.push(Frontier {
                     point: focus,
-                    arms: fixed_arms(trace, &cost, &alphas)?,
+                    arms: fixed_arms(trace, &at.cost, at.reward, &alphas)?,
                 });
             }
         }

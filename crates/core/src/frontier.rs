@@ -2,8 +2,9 @@
 //! what a learned policy can at best achieve, for plots.
 
 use crate::cost::CostError;
-use crate::cost::{CostModel, ReportedCost};
-use crate::reward::{Action, RewardModel, SampleRow};
+use crate::cost::CostModel;
+use crate::reward::{Action, Outcome, RewardKind, RewardModel, SampleRow};
+use crate::totals::Totals;
 use crate::trace::Trace;
 use serde::{Deserialize, Serialize};
 
@@ -26,37 +27,35 @@ pub struct FixedArm {
 pub fn fixed_arms(
     trace: &Trace,
     cost: &CostModel,
+    reward: RewardKind,
     alphas: &[f64],
 ) -> Result<Vec<FixedArm>, CostError> {
     let costs = cost.resolve(trace)?;
     let exits = trace.exits();
-    let n = trace.samples() as f64;
     let mut arms = Vec::with_capacity(alphas.len() * exits);
     for &alpha in alphas {
-        let model = RewardModel::new(alpha, costs.clone(), ReportedCost::Standard, 0.0);
+        let model = RewardModel::of_settings(alpha, cost, costs.clone(), reward);
         let mut row = SampleRow::new(trace, model.costs());
-        let (mut correct, mut labeled) = (vec![0usize; exits], 0usize);
-        let (mut cost_sum, mut offloads, mut reward) =
-            (vec![0.0; exits], vec![0usize; exits], vec![0.0; exits]);
+        // One split arm each: the totals of always playing it.
+        let mut totals = vec![Totals::new(1); exits];
         for s in 0..trace.samples() {
             row.load(trace, model.costs(), s);
             let label = trace.label(s);
-            labeled += usize::from(label.is_some());
-            for k in 0..exits {
+            for (k, totals) in totals.iter_mut().enumerate() {
                 let out = model.play(&row, Action::Split(k));
-                cost_sum[k] += out.cost;
-                reward[k] += out.reward;
-                offloads[k] += usize::from(out.offloaded);
-                correct[k] += usize::from(label == Some(trace.pred(s, out.answered_by)));
+                totals.record(&Outcome { arm: 0, ..out }, out.reward);
+                if let Some(y) = label {
+                    totals.score(y == trace.pred(s, out.answered_by));
+                }
             }
         }
-        arms.extend((0..exits).map(|k| FixedArm {
+        arms.extend(totals.iter().enumerate().map(|(k, t)| FixedArm {
             arm: k + 1,
             alpha,
-            accuracy: (labeled > 0).then(|| correct[k] as f64 / labeled as f64),
-            cost_per_sample: cost_sum[k] / n,
-            offload_fraction: offloads[k] as f64 / n,
-            reward_per_sample: reward[k] / n,
+            accuracy: t.accuracy(),
+            cost_per_sample: t.cost_per_sample(),
+            offload_fraction: t.offload_fraction(),
+            reward_per_sample: t.reward_per_sample(),
             pareto: false,
         }));
     }
@@ -95,7 +94,13 @@ mod tests {
             });
         }
         let trace = b.finish().unwrap();
-        let arms = fixed_arms(&trace, &CostModel::linear(0.1, 0.3), &[0.7]).unwrap();
+        let arms = fixed_arms(
+            &trace,
+            &CostModel::linear(0.1, 0.3),
+            RewardKind::Splitee,
+            &[0.7],
+        )
+        .unwrap();
         // Arm 1: sample 0 exits (cost 0.1, right), sample 1 offloads (cost 0.4, final is right).
         assert_eq!(arms[0].accuracy, Some(1.0));
         assert!((arms[0].cost_per_sample - 0.25).abs() < 1e-12);

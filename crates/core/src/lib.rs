@@ -15,6 +15,7 @@
 
 pub mod arms;
 pub mod cost;
+pub mod decision;
 pub mod embedded;
 pub mod error;
 pub mod files;
@@ -33,6 +34,7 @@ pub mod settings;
 pub mod sim;
 pub mod stats;
 pub mod text;
+pub mod totals;
 pub mod trace;
 
 pub use error::{Error, Result};

@@ -20,11 +20,12 @@
 //! it comes from other settings or does not check out.
 
 use crate::arms::{ArmLabel, ArmSpace, Arms};
-use crate::cost::{CostError, CostModel, ReportedCost};
+use crate::cost::{CostError, CostModel};
 use crate::learner::{Choice, Learner, LearnerState};
 use crate::policy::{PolicyKind, PolicySpec, RunContext};
 use crate::reward::{Action, Observation, Outcome, RewardKind, RewardModel, SampleRow};
 use crate::settings::RunSettings;
+use crate::totals::Totals;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -237,65 +238,6 @@ pub struct Observed<'a> {
     pub cost: Option<&'a [f64]>,
 }
 
-/// Running totals of a live learner since its state began (labels are for evaluation only and
-/// never reach the policy).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Totals {
-    pub decisions: u64,
-    pub offloads: u64,
-    pub probes: u64,
-    /// Reported cost, summed.
-    pub cost: f64,
-    /// Realised reward (less the offloading cost of probes), summed.
-    pub reward: f64,
-    pub labeled: u64,
-    pub correct: u64,
-    /// Decisions per arm.
-    pub arm_counts: Vec<u64>,
-}
-
-impl Totals {
-    fn check(&self, arms: usize, steps: u64) -> Result<(), String> {
-        if self.arm_counts.len() != arms {
-            return Err(format!(
-                "totals.arm_counts has {} entries but the learner has {arms} arms",
-                self.arm_counts.len()
-            ));
-        }
-        let counted = self
-            .arm_counts
-            .iter()
-            .try_fold(0u64, |total, &n| total.checked_add(n));
-        if self.decisions != steps || counted != Some(steps) {
-            return Err(format!(
-                "totals count {} decisions ({} by arm) but the learner made {steps}",
-                self.decisions,
-                counted.map_or_else(|| "overflowing".into(), |n| n.to_string())
-            ));
-        }
-        if self.offloads > steps || self.probes > steps || self.labeled > steps {
-            return Err("totals count more offloads, probes or labels than decisions".into());
-        }
-        if self.correct > self.labeled {
-            return Err("totals count more correct answers than labeled samples".into());
-        }
-        if !(self.cost.is_finite() && self.cost >= 0.0 && self.reward.is_finite()) {
-            return Err(format!(
-                "totals.cost {} or totals.reward {} is not a finite sum",
-                self.cost, self.reward
-            ));
-        }
-        Ok(())
-    }
-
-    /// The arm played most (the lowest on ties), if any decision was made.
-    pub fn most_played(&self) -> Option<usize> {
-        (self.decisions > 0)
-            .then(|| crate::numeric::argmax_first(self.arm_counts.iter().map(|&n| n as f64)))
-    }
-}
-
 /// The settings a state was saved with; a state is only restored under the same.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -441,10 +383,9 @@ impl LiveLearner {
         let costs = settings
             .cost
             .resolve_for(exits, has_costs, Path::new("the stream"))?;
-        let lambda = settings.cost.linear_lambda().unwrap_or(0.0);
-        let model = RewardModel::new(settings.alpha, costs, ReportedCost::Standard, lambda)
-            .with_kind(settings.reward)
-            .with_space(spec.arms, &settings.thresholds);
+        let model =
+            RewardModel::of_settings(settings.alpha, &settings.cost, costs, settings.reward)
+                .with_space(spec.arms, &settings.thresholds);
         let mut row = SampleRow {
             conf: vec![f64::NAN; exits],
             processing: vec![f64::NAN; exits],
@@ -499,10 +440,7 @@ impl LiveLearner {
             reward_bounds,
             seed: settings.seed,
         };
-        let totals = Totals {
-            arm_counts: vec![0; config.arms.len()],
-            ..Totals::default()
-        };
+        let totals = Totals::new(config.arms.len());
         Ok(Self {
             learner,
             config,
@@ -617,13 +555,8 @@ impl LiveLearner {
 
         let outcome = self.learner.observe(&self.row, choice);
         self.pending = None;
-        let t = &mut self.totals;
-        t.decisions += 1;
-        t.offloads += u64::from(outcome.offloaded);
-        t.probes += u64::from(outcome.probed);
-        t.cost += outcome.cost;
-        t.reward += self.learner.model().realised_reward(&outcome);
-        t.arm_counts[outcome.arm] += 1;
+        let reward = self.learner.model().realised_reward(&outcome);
+        self.totals.record(&outcome, reward);
         Ok(outcome)
     }
 
@@ -655,8 +588,7 @@ impl LiveLearner {
     /// Counts whether the last answer was right, when the sample's label is known (for the
     /// totals only: labels never reach the policy).
     pub fn score(&mut self, correct: bool) {
-        self.totals.labeled += 1;
-        self.totals.correct += u64::from(correct);
+        self.totals.score(correct);
     }
 
     /// The state as JSON (between samples only).

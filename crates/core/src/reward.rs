@@ -4,7 +4,7 @@
 //! that compatibility mode agrees with it to the last bit (with `mu = 1` the products are exact).
 
 use crate::arms::{Arm, ArmSpace, Arms};
-use crate::cost::{ReportedCost, ResolvedCosts};
+use crate::cost::{CostModel, ReportedCost, ResolvedCosts};
 use crate::named::Named;
 use crate::trace::Trace;
 use serde::{Deserialize, Serialize};
@@ -131,6 +131,19 @@ pub struct RewardModel {
 }
 
 impl RewardModel {
+    /// The reward model of a run's settings: threshold `alpha`, the costs of `cost` resolved
+    /// for a trace, reported as charged, and the reward `kind`. Replays, live learners and the
+    /// fixed-arm frontier all build theirs here.
+    pub fn of_settings(
+        alpha: f64,
+        cost: &CostModel,
+        costs: ResolvedCosts,
+        kind: RewardKind,
+    ) -> Self {
+        let lambda = cost.linear_lambda().unwrap_or(0.0);
+        Self::new(alpha, costs, ReportedCost::Standard, lambda).with_kind(kind)
+    }
+
     /// SplitEE's reward over every split at threshold `alpha`. `script_lambda` is only read
     /// when `reported` is [`ReportedCost::SplitEe2023Script`].
     pub fn new(

@@ -7,15 +7,18 @@
 
 use crate::arms::{ArmSpace, Arms};
 use crate::cost::ReportedCost;
+use crate::decision::Decision;
 use crate::learner::Learner;
 use crate::policy::{Policy, PolicySpec, RunContext};
 use crate::reward::{Observation, RewardModel, SampleRow};
+use crate::totals::Totals;
 use crate::trace::Trace;
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::io::Write;
 
 /// The order in which a run visits the samples.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -63,8 +66,6 @@ pub struct SimOptions {
     /// Probe probability of unbiased observation ([`Observation::Unbiased`]).
     pub probe: f64,
     pub compat: Option<Compat>,
-    /// Keep every decision (for `--decisions`).
-    pub record_decisions: bool,
     /// Points on the cumulative-regret curve kept per run.
     pub curve_points: usize,
 }
@@ -83,7 +84,6 @@ impl Default for SimOptions {
             thresholds: crate::arms::default_thresholds(),
             probe: DEFAULT_PROBE,
             compat: None,
-            record_decisions: false,
             curve_points: 200,
         }
     }
@@ -99,41 +99,17 @@ pub enum SimError {
          has only {samples}"
     )]
     TooShortForCompat { samples: usize, exits: usize },
-}
-
-/// One decision, as written by `--decisions`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Decision {
-    pub policy: PolicySpec,
-    pub run: usize,
-    pub t: usize,
-    pub sample: usize,
-    /// 1-based split.
-    pub arm: usize,
-    /// The arm's exit threshold, for policies that learn it ([`crate::arms::Arms::learned_threshold`]).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub threshold: Option<f64>,
-    pub offloaded: bool,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub probed: bool,
-    pub reward: f64,
-    pub cost: f64,
-    pub prediction: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub correct: Option<bool>,
+    /// Writing the decision log failed.
+    #[error("cannot write the decisions: {0}")]
+    Decisions(String),
 }
 
 /// What one run of one policy measured.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunMetrics {
-    pub decisions: usize,
-    pub labeled: usize,
-    pub correct: usize,
-    pub total_cost: f64,
-    pub total_reward: f64,
-    pub offloads: usize,
-    /// Decisions per arm of the policy's [`Arms`].
-    pub arm_counts: Vec<u64>,
+    /// Decisions, offloads, probes, cost, reward, labels and decisions per arm of the policy's
+    /// [`Arms`].
+    pub totals: Totals,
     /// Decisions per arm in the second half of the stream.
     pub late_arm_counts: Vec<u64>,
     /// Cumulative same-sample regret against the best fixed arm at the end of the run.
@@ -150,8 +126,6 @@ pub struct RunMetrics {
     pub arm_count_curve: Vec<Vec<u64>>,
     /// The policy's per-arm reward sums at the end, if it keeps them.
     pub reward_sums: Option<Vec<f64>>,
-    /// Every decision, when recording was asked for.
-    pub log: Vec<Decision>,
 }
 
 /// Everything a simulation produced: per policy, one [`RunMetrics`] per run.
@@ -256,14 +230,40 @@ fn curve_steps(samples: usize, points: usize) -> Vec<usize> {
     steps
 }
 
-/// Replays `trace` through every policy for `opts.runs` runs. `progress` is called with the
-/// number of decisions each finished (run, policy) made.
+/// Replays `trace` through every policy for `opts.runs` runs, in parallel. `progress` is called
+/// with the number of decisions each finished (run, policy) made.
 pub fn simulate(
     trace: &Trace,
     model: &RewardModel,
     policies: &[PolicySpec],
     opts: &SimOptions,
     progress: &(dyn Fn(u64) + Sync),
+) -> Result<SimResult, SimError> {
+    simulate_inner(trace, model, policies, opts, progress, None)
+}
+
+/// Like [`simulate`], writing every decision to `log` as it is made, as JSON Lines
+/// ([`Decision`]), policy by policy and run by run. Runs are then replayed one after the other
+/// in that order (the log is written as fast as it can be, and nothing is held in memory); the
+/// results are the same as [`simulate`]'s.
+pub fn simulate_logged(
+    trace: &Trace,
+    model: &RewardModel,
+    policies: &[PolicySpec],
+    opts: &SimOptions,
+    progress: &(dyn Fn(u64) + Sync),
+    log: &mut dyn Write,
+) -> Result<SimResult, SimError> {
+    simulate_inner(trace, model, policies, opts, progress, Some(log))
+}
+
+fn simulate_inner(
+    trace: &Trace,
+    model: &RewardModel,
+    policies: &[PolicySpec],
+    opts: &SimOptions,
+    progress: &(dyn Fn(u64) + Sync),
+    log: Option<&mut dyn Write>,
 ) -> Result<SimResult, SimError> {
     for p in policies {
         p.validate(trace.exits()).map_err(SimError::Policy)?;
@@ -289,39 +289,57 @@ pub fn simulate(
     let splits = &spaces[0];
     let steps = curve_steps(trace.samples(), opts.curve_points);
 
-    let per_run: Vec<Vec<RunMetrics>> = (0..opts.runs)
-        .into_par_iter()
-        // One order buffer per worker, refilled each run: no fresh pages to fault in and zero.
-        .map_init(Vec::new, |order, run| {
-            fill_permutation(order, trace.samples(), opts, run);
-            policies
-                .iter()
-                .map(|spec| {
-                    let space = space_of(spec).unwrap_or(splits);
-                    let replay = Replay {
-                        trace,
-                        space,
-                        spec: *spec,
-                        opts,
-                        run,
-                        order,
-                        curve_steps: &steps,
-                    };
-                    let metrics = replay.run();
-                    progress(metrics.decisions as u64);
-                    metrics
-                })
-                .collect()
-        })
-        .collect();
-
-    // Transpose to per policy.
-    let mut runs: Vec<Vec<RunMetrics>> = policies.iter().map(|_| Vec::new()).collect();
-    for run in per_run {
-        for (p, m) in run.into_iter().enumerate() {
-            runs[p].push(m);
+    let replay = |spec: &PolicySpec, run: usize, order: &[u32], log: Option<&mut dyn Write>| {
+        let metrics = Replay {
+            trace,
+            space: space_of(spec).unwrap_or(splits),
+            spec: *spec,
+            opts,
+            run,
+            order,
+            curve_steps: &steps,
         }
-    }
+        .run(log)
+        .map_err(|e| SimError::Decisions(e.to_string()))?;
+        progress(metrics.totals.decisions);
+        Ok(metrics)
+    };
+    let runs: Vec<Vec<RunMetrics>> = match log {
+        Some(log) => {
+            let mut order = Vec::new();
+            let mut runs = Vec::with_capacity(policies.len());
+            for spec in policies {
+                let mut per_policy = Vec::with_capacity(opts.runs);
+                for run in 0..opts.runs {
+                    fill_permutation(&mut order, trace.samples(), opts, run);
+                    per_policy.push(replay(spec, run, &order, Some(&mut *log))?);
+                }
+                runs.push(per_policy);
+            }
+            runs
+        }
+        None => {
+            let per_run: Vec<Vec<RunMetrics>> = (0..opts.runs)
+                .into_par_iter()
+                // One order buffer per worker, refilled each run: no fresh pages to fault in.
+                .map_init(Vec::new, |order, run| {
+                    fill_permutation(order, trace.samples(), opts, run);
+                    policies
+                        .iter()
+                        .map(|spec| replay(spec, run, order, None))
+                        .collect::<Result<Vec<_>, SimError>>()
+                })
+                .collect::<Result<_, _>>()?;
+            // Transpose to per policy.
+            let mut runs: Vec<Vec<RunMetrics>> = policies.iter().map(|_| Vec::new()).collect();
+            for run in per_run {
+                for (p, m) in run.into_iter().enumerate() {
+                    runs[p].push(m);
+                }
+            }
+            runs
+        }
+    };
     Ok(SimResult {
         policies: policies.to_vec(),
         runs,
@@ -401,7 +419,7 @@ struct Replay<'a> {
 
 impl Replay<'_> {
     #[inline(never)]
-    fn run(&self) -> RunMetrics {
+    fn run(&self, mut log: Option<&mut dyn Write>) -> std::io::Result<RunMetrics> {
         let trace = self.trace;
         let arms = self.space.model.arms().len();
         let best_arm = self.space.best_arm;
@@ -452,13 +470,7 @@ impl Replay<'_> {
         let n = self.order.len();
         let half = n / 2;
         let mut m = RunMetrics {
-            decisions: n,
-            labeled: 0,
-            correct: 0,
-            total_cost: 0.0,
-            total_reward: 0.0,
-            offloads: 0,
-            arm_counts: vec![0; arms],
+            totals: Totals::new(arms),
             late_arm_counts: vec![0; arms],
             regret: 0.0,
             segment_regret: None,
@@ -466,12 +478,13 @@ impl Replay<'_> {
             regret_curve: Vec::with_capacity(self.curve_steps.len()),
             arm_count_curve: Vec::with_capacity(self.curve_steps.len()),
             reward_sums: None,
-            log: Vec::new(),
         };
-        // Running totals live in locals (registers) rather than in `m`, which the compiler
-        // would otherwise update through memory on every step.
+        // Running totals live in locals (registers) rather than in `m.totals`, which the
+        // compiler would otherwise update through memory on every step; they are the same sums
+        // as `Totals::record` and `Totals::score` make, stored at the end.
         let (mut best_total, mut total_reward, mut total_cost) = (0.0, 0.0, 0.0);
-        let (mut offloads, mut labeled, mut correct_count) = (0, 0, 0);
+        let (mut offloads, mut probes, mut labeled, mut correct_count) = (0, 0, 0, 0);
+        let mut line = Vec::new();
         let mut next_point = 0;
         let best = model.arms().arm(best_arm);
         for (t, &s) in self.order.iter().enumerate() {
@@ -483,45 +496,52 @@ impl Replay<'_> {
             let choice = learner.choose();
             let outcome = learner.observe(&row, choice);
 
-            m.arm_counts[outcome.arm] += 1;
+            m.totals.arm_counts[outcome.arm] += 1;
             if t >= half {
                 m.late_arm_counts[outcome.arm] += 1;
             }
             total_cost += outcome.cost;
             total_reward += model.realised_reward(&outcome);
-            offloads += usize::from(outcome.offloaded);
+            offloads += u64::from(outcome.offloaded);
+            probes += u64::from(outcome.probed);
             let prediction = trace.pred(s, outcome.answered_by);
             let correct = trace.label(s).map(|y| y == prediction);
             if let Some(c) = correct {
                 labeled += 1;
-                correct_count += usize::from(c);
+                correct_count += u64::from(c);
             }
             best_total += model.arm_reward(&row, best);
             if self.curve_steps.get(next_point) == Some(&(t + 1)) {
                 m.regret_curve.push(best_total - total_reward);
-                m.arm_count_curve.push(m.arm_counts.clone());
+                m.arm_count_curve.push(m.totals.arm_counts.clone());
                 next_point += 1;
             }
-            if self.opts.record_decisions {
-                m.log.push(Decision {
-                    policy: self.spec,
-                    run: self.run,
-                    t,
-                    sample: s,
+            if let Some(log) = log.as_mut() {
+                Decision {
+                    policy: Some(self.spec),
+                    run: Some(self.run),
+                    t: t as u64,
+                    sample: s as u64,
                     arm: outcome.split + 1,
                     threshold: model.arms().learned_threshold(outcome.arm),
                     offloaded: outcome.offloaded,
                     probed: outcome.probed,
-                    reward: outcome.reward,
-                    cost: outcome.cost,
+                    exit: outcome.answered_by + 1,
                     prediction,
                     correct,
-                });
+                    reward: outcome.reward,
+                    cost: outcome.cost,
+                    total_cost,
+                }
+                .write_line(&mut line);
+                log.write_all(&line)?;
             }
         }
-        (m.total_cost, m.total_reward, m.offloads) = (total_cost, total_reward, offloads);
-        (m.labeled, m.correct) = (labeled, correct_count);
-        m.regret = best_total - m.total_reward;
+        m.totals.decisions = n as u64;
+        (m.totals.cost, m.totals.reward) = (total_cost, total_reward);
+        (m.totals.offloads, m.totals.probes) = (offloads, probes);
+        (m.totals.labeled, m.totals.correct) = (labeled, correct_count);
+        m.regret = best_total - total_reward;
         m.segment_regret = self
             .space
             .segment_best_total
@@ -530,7 +550,8 @@ impl Replay<'_> {
             let arm_means = &self.space.summary.arm_means;
             let best_mean = arm_means[best_arm];
             m.pseudo_regret = Some(
-                m.arm_counts
+                m.totals
+                    .arm_counts
                     .iter()
                     .zip(arm_means)
                     .map(|(&c, &mean)| c as f64 * (best_mean - mean))
@@ -541,7 +562,7 @@ impl Replay<'_> {
             .policy()
             .reward_sums()
             .map(|(sums, _)| sums.to_vec());
-        m
+        Ok(m)
     }
 }
 
