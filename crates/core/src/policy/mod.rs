@@ -10,6 +10,7 @@
 //! file names), the family under `families` (where help lists it).
 
 mod baseline;
+mod bayes_ucb;
 mod drift;
 mod exp3;
 mod index;
@@ -21,6 +22,7 @@ mod testing;
 mod ucb;
 
 pub use self::baseline::{DeviceOnly, FixedArm, RandomArm, RandomPerRun};
+pub use self::bayes_ucb::{BayesUcb, BayesUcbParams};
 pub use self::drift::{
     DiscountedUcb, DiscountedUcbParams, SlidingWindowUcb, SlidingWindowUcbParams,
 };
@@ -74,6 +76,7 @@ registry::registry! {
         Exp3Ix(Exp3Ix),
         SlidingWindowUcb(SlidingWindowUcb),
         DiscountedUcb(DiscountedUcb),
+        BayesUcb(BayesUcb),
     }
     // The families, in the order help lists them.
     families {
@@ -101,6 +104,8 @@ registry::registry! {
         UcbTuned(UcbTuned),
         /// `kl-ucb[:c]`: KL-UCB.
         KlUcb(KlUcb),
+        /// `bayes-ucb[:c]`: Bayes-UCB.
+        BayesUcb(BayesUcb),
         /// `thompson[:S]`: Gaussian Thompson sampling.
         Thompson(Thompson),
         /// `eps-greedy:E`, `eps-greedy:decay[:C]`: epsilon-greedy.
@@ -543,8 +548,8 @@ mod tests {
         assert_eq!(
             POLICY_NAMES,
             "splitee, splitee-s, final-exit, device-ee, random, random-run, fixed:K, \
-             best-fixed, ucb1:C, ucb-v, ucb-tuned, kl-ucb[:c], thompson[:S], eps-greedy:E, \
-             eps-greedy:decay[:C], exp3:G, exp3-ix:ETA, sw-ucb:W[:C], d-ucb:G[:C] (index \
+             best-fixed, ucb1:C, ucb-v, ucb-tuned, kl-ucb[:c], bayes-ucb[:c], thompson[:S], \
+             eps-greedy:E, eps-greedy:decay[:C], exp3:G, exp3-ix:ETA, sw-ucb:W[:C], d-ucb:G[:C] (index \
              policies also with +s for side observations); learners also as joint:NAME (every \
              split x threshold; joint-ucb = joint:splitee-s), threshold:K:NAME or \
              alpha:A:NAME; side-observing ones with :strict, :unbiased or :oracle"
@@ -571,6 +576,7 @@ mod tests {
             "ucb-v",
             "ucb-tuned",
             "kl-ucb:1",
+            "bayes-ucb:1",
             "thompson",
             "eps-greedy:decay",
             "exp3:0.1",
