@@ -3,7 +3,7 @@
 //! sample was sent there) computed. The simulator replays traces through the same two calls, so
 //! replay and live behave identically.
 
-use crate::policy::{AnyPolicy, Policy, PolicySpec, RunContext};
+use crate::policy::{AnyPolicy, Policy, PolicySpec, PolicyState, RunContext};
 use crate::reward::{Action, Feedback, Observation, Outcome, RewardModel, SampleRow};
 use crate::seed::{derive_seed, Fnv1a};
 use rand::{RngExt, SeedableRng};
@@ -25,6 +25,8 @@ pub struct Choice {
 #[derive(Debug, Clone)]
 pub struct Learner<M> {
     policy: AnyPolicy,
+    /// What the policy was built with.
+    settings: Settings,
     model: M,
     observation: Observation,
     /// Probe probability `p` and its random stream, when probing (unbiased observation of a
@@ -34,14 +36,88 @@ pub struct Learner<M> {
     steps: usize,
 }
 
-/// What a learner has learned, to save and restore: the policy's statistics and random
-/// streams, the number of decisions and the probe stream.
+/// What a learner has learned, to save and restore: what the policy learned (statistics,
+/// windows, weights, random streams), the number of decisions and the probe stream.
+///
+/// The settings are not saved: a state is restored into a learner built from the same settings,
+/// which supply them. A state taken from a learner in memory remembers them and is refused by a
+/// learner of other settings; one read back from a file does not, and whoever stores it checks
+/// them (a live state file keeps them in its `config`, compared before the state is restored).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LearnerState {
     pub steps: u64,
-    pub policy: AnyPolicy,
+    pub policy: PolicyState,
     /// The probe stream of unbiased observation, when probing.
     pub probe_rng: Option<ChaCha8Rng>,
+    /// The settings of the learner the state was taken from, in memory only.
+    #[serde(skip)]
+    settings: Option<Settings>,
+}
+
+/// What a learner's policy is built with: the policy, its run context, the observation model
+/// and the probe probability.
+#[derive(Debug, Clone, Copy)]
+struct Settings {
+    spec: PolicySpec,
+    ctx: RunContext,
+    observation: Observation,
+    probe: Option<f64>,
+}
+
+impl Settings {
+    /// The first setting in which a state's (`self`) differ from the learner's (`current`).
+    fn check(&self, current: &Self) -> Result<(), String> {
+        fn differ<T: PartialEq + std::fmt::Debug>(
+            what: &str,
+            saved: T,
+            current: T,
+        ) -> Result<(), String> {
+            if saved == current {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{what} is {saved:?} but the settings give {current:?}"
+                ))
+            }
+        }
+        fn differ_f64(what: &str, saved: f64, current: f64) -> Result<(), String> {
+            if saved.to_bits() == current.to_bits() {
+                Ok(())
+            } else {
+                Err(format!("{what} is {saved} but the settings give {current}"))
+            }
+        }
+        let (saved, ctx) = (&self.ctx, &current.ctx);
+        differ(
+            "the policy",
+            self.spec.to_string(),
+            current.spec.to_string(),
+        )?;
+        differ("the number of arms", saved.arms, ctx.arms)?;
+        differ("the best fixed arm", saved.best_arm, ctx.best_arm)?;
+        differ("the policy's seed", saved.seed, ctx.seed)?;
+        differ_f64("the UCB constant c", saved.ucb_c, ctx.ucb_c)?;
+        differ_f64(
+            "the reward range's lower end",
+            saved.reward_bounds.0,
+            ctx.reward_bounds.0,
+        )?;
+        differ_f64(
+            "the reward range's upper end",
+            saved.reward_bounds.1,
+            ctx.reward_bounds.1,
+        )?;
+        differ(
+            "the observation model",
+            self.observation,
+            current.observation,
+        )?;
+        differ(
+            "the probe probability",
+            self.probe.map(f64::to_bits),
+            current.probe.map(f64::to_bits),
+        )
+    }
 }
 
 /// More decisions than a saved state may claim: far beyond any stream, small enough that step
@@ -65,6 +141,12 @@ impl<M: Borrow<RewardModel>> Learner<M> {
         let probing = observation == Observation::Unbiased && spec.kind.observes_side();
         Self {
             policy: spec.build(ctx),
+            settings: Settings {
+                spec: *spec,
+                ctx: *ctx,
+                observation,
+                probe: probing.then_some(probe),
+            },
             model,
             observation,
             probe: probing.then(|| (probe, ChaCha8Rng::seed_from_u64(probe_seed))),
@@ -132,8 +214,9 @@ impl<M: Borrow<RewardModel>> Learner<M> {
     pub fn state(&self) -> LearnerState {
         LearnerState {
             steps: self.steps as u64,
-            policy: self.policy.clone(),
+            policy: self.policy.state(),
             probe_rng: self.probe.as_ref().map(|(_, rng)| rng.clone()),
+            settings: Some(self.settings),
         }
     }
 
@@ -144,8 +227,10 @@ impl<M: Borrow<RewardModel>> Learner<M> {
         if state.steps > MAX_STEPS {
             return Err(format!("steps is {}, beyond any stream", state.steps));
         }
-        let mut policy = state.policy;
-        policy.restore(&self.policy, state.steps)?;
+        if let Some(saved) = &state.settings {
+            saved.check(&self.settings)?;
+        }
+        let policy = self.policy.restored(state.policy, state.steps)?;
         let probe = match (&self.probe, state.probe_rng) {
             (Some((p, _)), Some(rng)) => Some((*p, rng)),
             (None, None) => None,

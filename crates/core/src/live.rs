@@ -22,7 +22,7 @@
 use crate::arms::{ArmLabel, ArmSpace, Arms};
 use crate::cost::{CostError, CostModel};
 use crate::learner::{Choice, Learner, LearnerState};
-use crate::policy::{PolicyKind, PolicySpec, RunContext};
+use crate::policy::{Family, PolicySpec, RunContext};
 use crate::reward::{Action, Observation, Outcome, RewardKind, RewardModel, SampleRow};
 use crate::settings::RunSettings;
 use crate::totals::Totals;
@@ -118,7 +118,7 @@ impl LiveSettings {
                 return invalid(message);
             }
         }
-        if self.policy.kind == PolicyKind::BestFixed {
+        if self.policy.family() == Family::BestFixed {
             return Err(LiveError::Unsupported(format!(
                 "policy `{}` needs the whole stream in hindsight; it cannot run live",
                 self.policy
@@ -916,5 +916,88 @@ mod tests {
         .unwrap();
         assert_eq!(back.state_json().unwrap(), text);
         assert_eq!(back.config().probe, Some(0.5));
+    }
+
+    /// `steps` decisions on confidences drawn from `seed`.
+    fn drive(learner: &mut LiveLearner, steps: usize, seed: u64) {
+        use rand::{RngExt, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        for _ in 0..steps {
+            learner.choose();
+            let conf: Vec<f64> = (0..learner.exits()).map(|_| rng.random::<f64>()).collect();
+            learner
+                .observe(&Observed {
+                    conf: &conf,
+                    cost: None,
+                })
+                .unwrap();
+        }
+    }
+
+    /// A state file holds what the policy learned, never its settings (the file's `config`
+    /// fingerprints them); a file that also holds them, as files written before did, loads
+    /// and continues the same.
+    #[test]
+    fn states_hold_what_was_learned_and_older_files_still_load() {
+        use serde_json::Value;
+        let settings_keys = [
+            "c",
+            "side",
+            "range",
+            "bonus",
+            "window",
+            "gamma",
+            "eta",
+            "sigma",
+            "exploration",
+            "arms",
+        ];
+        for name in [
+            "splitee-s",
+            "joint-ucb",
+            "kl-ucb+s",
+            "ucb-v",
+            "thompson+s",
+            "eps-greedy:0.2",
+            "exp3:0.2",
+            "sw-ucb:7+s",
+            "d-ucb:0.9",
+            "random",
+            "random-run",
+            "fixed:2",
+        ] {
+            let settings = settings(name);
+            let mut learner = LiveLearner::new(&settings, 4, false).unwrap();
+            drive(&mut learner, 40, 1);
+            let text = learner.state_json().unwrap();
+            let mut file: Value = serde_json::from_str(&text).unwrap();
+            let policy = file["learner"]["policy"].as_object_mut().unwrap();
+            assert_eq!(policy.len(), 1, "{name}");
+            let learned = policy.values_mut().next().unwrap();
+            match learned {
+                Value::Object(fields) => {
+                    for key in settings_keys {
+                        assert!(!fields.contains_key(key), "{name}: {key}");
+                    }
+                    // What files written before held besides.
+                    fields.insert("c".into(), Value::from(1.0));
+                    fields.insert("side".into(), Value::from("Shallower"));
+                    fields.insert("range".into(), serde_json::json!({"lo": 0.0, "width": 1.0}));
+                }
+                Value::Null => *learned = Value::from(1),
+                other => panic!("{name}: {other}"),
+            }
+            let older = serde_json::to_string_pretty(&file).unwrap();
+            let mut back =
+                LiveLearner::from_state_json(&settings, older.as_bytes(), Path::new("s")).unwrap();
+            assert_eq!(back.state_json().unwrap(), text, "{name}");
+            drive(&mut learner, 30, 2);
+            drive(&mut back, 30, 2);
+            assert_eq!(
+                back.state_json().unwrap(),
+                learner.state_json().unwrap(),
+                "{name}"
+            );
+        }
     }
 }

@@ -11,12 +11,13 @@
 //! Both also keep every reward ever fed in an [`ArmStats`], which is what
 //! [`Policy::reward_sums`] reports; their indices use only the windowed or discounted values.
 
+use super::registry::{own_constant, side_suffix, Entry, Name, PolicyFamily, Rule, Side};
 use super::stats::{argmax_by, for_each_observed, ArmStats, RewardRange};
-use super::{Policy, SideInformation};
+use super::{Param, Policy, RunContext, SideInformation};
 use crate::reward::{Action, Feedback};
-use serde::{Deserialize, Serialize};
+use std::fmt;
 
-/// Checks of the drift policies' saved states.
+/// What the drift policies learn, and the checks of their saved states.
 mod restore;
 
 /// Sliding-window UCB: index `mean_W + B c sqrt(ln(min(t, W)) / n_W)` over the last `W`
@@ -25,7 +26,7 @@ mod restore;
 /// `(arm, reward)`; with side observations, each observed shallower arm takes a slot too, so
 /// `min(t, W)` is the number of observations in the window. Arms absent from the window come
 /// first.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct SlidingWindowUcb {
     stats: ArmStats,
     side: SideInformation,
@@ -141,7 +142,7 @@ impl Policy for SlidingWindowUcb {
 /// Every step discounts all arms by `gamma`. Rather than touching every arm, the sums and counts
 /// are stored divided by a global factor `scale = gamma^steps`, so a step costs O(1) per
 /// observation; when `scale` gets small they are multiplied by it and it is reset to 1.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct DiscountedUcb {
     stats: ArmStats,
     side: SideInformation,
@@ -237,6 +238,139 @@ impl Policy for DiscountedUcb {
 
     fn reward_sums(&self) -> Option<(&[f64], &[u64])> {
         Some(self.stats.sums())
+    }
+}
+
+/// The parameters of `sw-ucb:W[:C][+s]`: the window, and a UCB constant of its own instead of
+/// the run's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SlidingWindowUcbParams {
+    pub window: usize,
+    pub c: Option<Param>,
+    pub side: SideInformation,
+}
+
+const SW_UCB_C: Rule = Rule {
+    what: "the UCB constant C",
+    form: "sw-ucb:W:C",
+    must: "a number >= 0",
+    ok: |v| v >= 0.0,
+};
+
+/// `sw-ucb:W[:C][+s]`.
+impl PolicyFamily for SlidingWindowUcb {
+    type Params = SlidingWindowUcbParams;
+    type Policy = Self;
+    const ENTRY: Entry = Entry {
+        name: "sw-ucb",
+        help: "sw-ucb:W[:C]",
+        side: Side::Optional,
+        reward_bounds: true,
+        arm_set: true,
+        learns: true,
+    };
+
+    fn parse(name: &Name<'_>) -> Result<SlidingWindowUcbParams, String> {
+        let (first, c) = name.split_trailing();
+        let window = match first.param {
+            None => {
+                return Err(format!(
+                    "`{}`: the window W is missing (write sw-ucb:W, W >= 1)",
+                    name.name
+                ))
+            }
+            Some(raw) => match raw.trim().parse::<usize>() {
+                Ok(w) if w >= 1 => w,
+                _ => {
+                    return Err(format!(
+                        "`{}`: the window W in sw-ucb:W must be a whole number of observations \
+                         >= 1, got `{raw}`",
+                        name.name
+                    ))
+                }
+            },
+        };
+        let c = c.map(|c| c.required(&SW_UCB_C)).transpose()?;
+        Ok(SlidingWindowUcbParams {
+            window,
+            c,
+            side: name.side,
+        })
+    }
+
+    fn write(p: &SlidingWindowUcbParams, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (c, side) = (own_constant(p.c), side_suffix(p.side));
+        write!(f, "sw-ucb:{}{c}{side}", p.window)
+    }
+
+    fn build(p: &SlidingWindowUcbParams, ctx: &RunContext) -> Self {
+        let c = p.c.map_or(ctx.ucb_c, Param::get);
+        Self::new(ctx.arms, p.window, c, ctx.reward_bounds, p.side)
+    }
+
+    fn side(p: &SlidingWindowUcbParams) -> SideInformation {
+        p.side
+    }
+}
+
+/// The parameters of `d-ucb:G[:C][+s]`: the discount, and a UCB constant of its own instead of
+/// the run's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DiscountedUcbParams {
+    pub gamma: Param,
+    pub c: Option<Param>,
+    pub side: SideInformation,
+}
+
+const D_UCB_GAMMA: Rule = Rule {
+    what: "the discount G (gamma)",
+    form: "d-ucb:G",
+    must: "in (0, 1)",
+    ok: |v| v > 0.0 && v < 1.0,
+};
+const D_UCB_C: Rule = Rule {
+    what: "the UCB constant C",
+    form: "d-ucb:G:C",
+    must: "a number >= 0",
+    ok: |v| v >= 0.0,
+};
+
+/// `d-ucb:G[:C][+s]`.
+impl PolicyFamily for DiscountedUcb {
+    type Params = DiscountedUcbParams;
+    type Policy = Self;
+    const ENTRY: Entry = Entry {
+        name: "d-ucb",
+        help: "d-ucb:G[:C]",
+        side: Side::Optional,
+        reward_bounds: true,
+        arm_set: true,
+        learns: true,
+    };
+
+    fn parse(name: &Name<'_>) -> Result<DiscountedUcbParams, String> {
+        let (first, c) = name.split_trailing();
+        let gamma = first.required(&D_UCB_GAMMA)?;
+        let c = c.map(|c| c.required(&D_UCB_C)).transpose()?;
+        Ok(DiscountedUcbParams {
+            gamma,
+            c,
+            side: name.side,
+        })
+    }
+
+    fn write(p: &DiscountedUcbParams, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (c, side) = (own_constant(p.c), side_suffix(p.side));
+        write!(f, "d-ucb:{}{c}{side}", p.gamma)
+    }
+
+    fn build(p: &DiscountedUcbParams, ctx: &RunContext) -> Self {
+        let c = p.c.map_or(ctx.ucb_c, Param::get);
+        Self::new(ctx.arms, p.gamma.get(), c, ctx.reward_bounds, p.side)
+    }
+
+    fn side(p: &DiscountedUcbParams) -> SideInformation {
+        p.side
     }
 }
 

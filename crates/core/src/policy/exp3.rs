@@ -2,16 +2,18 @@
 //! Both keep exponential weights over importance-weighted estimates built from the played arm's
 //! reward only (rescaled to [0, 1]); they take no side observations.
 
-use super::stats::{check_finite, check_len, same, same_f64, RewardRange};
-use super::{Policy, Restore};
+use super::registry::{Entry, Learns, Name, PolicyFamily, Rule, Side};
+use super::stats::{check_finite, check_len, RewardRange};
+use super::{Param, Policy, RunContext};
 use crate::reward::{Action, Feedback};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+use std::fmt;
 
 /// Exponential weights kept as logarithms, and the sampling distribution derived from them.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct ExpWeights {
+pub struct ExpWeights {
     log_weights: Vec<f64>,
     probs: Vec<f64>,
 }
@@ -70,7 +72,7 @@ impl ExpWeights {
 /// EXP3 with exploration rate `gamma` in (0, 1]: plays from `(1 - gamma) w / sum(w) +
 /// gamma / K` and adds `gamma x / (p K)` to the played arm's log-weight, `x` its reward in
 /// [0, 1].
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Exp3 {
     gamma: f64,
     weights: ExpWeights,
@@ -112,7 +114,7 @@ impl Policy for Exp3 {
 /// EXP3-IX with learning rate `eta > 0` and implicit exploration `gamma = eta / 2`: plays from
 /// `w / sum(w)` and subtracts `eta l / (p + gamma)` from the played arm's log-weight, `l = 1 - x`
 /// its loss in [0, 1].
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Exp3Ix {
     eta: f64,
     weights: ExpWeights,
@@ -154,7 +156,7 @@ impl Policy for Exp3Ix {
 impl ExpWeights {
     /// Checks weights read back from a saved state: one finite log-weight and one probability
     /// in [0, 1] per arm.
-    fn restore(&self, fresh: &Self) -> Result<(), String> {
+    fn check(&self, fresh: &Self) -> Result<(), String> {
         let arms = fresh.probs.len();
         check_len("log_weights", self.log_weights.len(), arms)?;
         check_len("probs", self.probs.len(), arms)?;
@@ -169,19 +171,118 @@ impl ExpWeights {
     }
 }
 
-impl Restore for Exp3 {
-    fn restore(&mut self, fresh: &Self, _steps: u64) -> Result<(), String> {
-        same_f64("gamma", self.gamma, fresh.gamma)?;
-        same("the reward range", &self.range, &fresh.range)?;
-        self.weights.restore(&fresh.weights)
+/// What the EXP3 policies learn: their weights and the state of their generator.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WeightsLearned {
+    weights: ExpWeights,
+    rng: ChaCha8Rng,
+}
+
+impl Learns for Exp3 {
+    type Learned = WeightsLearned;
+
+    fn learned(&self) -> WeightsLearned {
+        WeightsLearned {
+            weights: self.weights.clone(),
+            rng: self.rng.clone(),
+        }
+    }
+
+    fn restored(&self, learned: WeightsLearned, _steps: u64) -> Result<Self, String> {
+        learned.weights.check(&self.weights)?;
+        Ok(Self {
+            weights: learned.weights,
+            rng: learned.rng,
+            ..self.clone()
+        })
     }
 }
 
-impl Restore for Exp3Ix {
-    fn restore(&mut self, fresh: &Self, _steps: u64) -> Result<(), String> {
-        same_f64("eta", self.eta, fresh.eta)?;
-        same("the reward range", &self.range, &fresh.range)?;
-        self.weights.restore(&fresh.weights)
+impl Learns for Exp3Ix {
+    type Learned = WeightsLearned;
+
+    fn learned(&self) -> WeightsLearned {
+        WeightsLearned {
+            weights: self.weights.clone(),
+            rng: self.rng.clone(),
+        }
+    }
+
+    fn restored(&self, learned: WeightsLearned, _steps: u64) -> Result<Self, String> {
+        learned.weights.check(&self.weights)?;
+        Ok(Self {
+            weights: learned.weights,
+            rng: learned.rng,
+            ..self.clone()
+        })
+    }
+}
+
+const EXP3_GAMMA: Rule = Rule {
+    what: "the exploration rate G (gamma)",
+    form: "exp3:G",
+    must: "in (0, 1]",
+    ok: |v| v > 0.0 && v <= 1.0,
+};
+
+/// `exp3:G`: the exploration rate gamma.
+impl PolicyFamily for Exp3 {
+    type Params = Param;
+    type Policy = Self;
+    const ENTRY: Entry = Entry {
+        name: "exp3",
+        help: "exp3:G",
+        side: Side::Never,
+        reward_bounds: true,
+        arm_set: true,
+        learns: true,
+    };
+
+    fn parse(name: &Name<'_>) -> Result<Param, String> {
+        name.bandit_only()?;
+        name.required(&EXP3_GAMMA)
+    }
+
+    fn write(gamma: &Param, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "exp3:{gamma}")
+    }
+
+    fn build(gamma: &Param, ctx: &RunContext) -> Self {
+        Self::new(ctx.arms, gamma.get(), ctx.reward_bounds, ctx.seed)
+    }
+}
+
+const EXP3_IX_ETA: Rule = Rule {
+    what: "the learning rate ETA (eta)",
+    form: "exp3-ix:ETA",
+    must: "a number > 0",
+    ok: |v| v > 0.0,
+};
+
+/// `exp3-ix:ETA`: the learning rate eta.
+impl PolicyFamily for Exp3Ix {
+    type Params = Param;
+    type Policy = Self;
+    const ENTRY: Entry = Entry {
+        name: "exp3-ix",
+        help: "exp3-ix:ETA",
+        side: Side::Never,
+        reward_bounds: true,
+        arm_set: true,
+        learns: true,
+    };
+
+    fn parse(name: &Name<'_>) -> Result<Param, String> {
+        name.bandit_only()?;
+        name.required(&EXP3_IX_ETA)
+    }
+
+    fn write(eta: &Param, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "exp3-ix:{eta}")
+    }
+
+    fn build(eta: &Param, ctx: &RunContext) -> Self {
+        Self::new(ctx.arms, eta.get(), ctx.reward_bounds, ctx.seed)
     }
 }
 

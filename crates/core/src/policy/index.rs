@@ -4,14 +4,16 @@
 //! All use `ln t = ln(t + 1)` at 0-based step `t`, as SplitEE does, play unplayed arms first
 //! (lowest first) and break ties towards the lowest arm.
 
-use super::stats::{argmax_by, for_each_observed, same, same_f64, ArmStats, RewardRange};
-use super::{Policy, Restore, SideInformation};
+use super::registry::{side_suffix, Entry, Learns, Name, PolicyFamily, Rule, Side};
+use super::stats::{argmax_by, for_each_observed, ArmStats, RewardRange};
+use super::{Param, Policy, RunContext, SideInformation};
 use crate::reward::{Action, Feedback};
 use serde::{Deserialize, Serialize};
+use std::fmt;
 
 /// UCB-V (Audibert, Munos & Szepesvári 2009): `mean + sqrt(2 V ln t / n) + 3 b ln t / n`, with
 /// `V` the empirical variance and `b` the width of the run's reward range.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct UcbV {
     stats: ArmStats,
     side: SideInformation,
@@ -52,7 +54,7 @@ impl Policy for UcbV {
 
 /// UCB1-Tuned (Auer, Cesa-Bianchi & Fischer 2002) on rewards rescaled to [0, 1]:
 /// `mean + sqrt((ln t / n) * min(1/4, V + sqrt(2 ln t / n)))`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct UcbTuned {
     stats: ArmStats,
     side: SideInformation,
@@ -96,7 +98,7 @@ impl Policy for UcbTuned {
 /// KL-UCB (Garivier & Cappé 2011) with the Bernoulli divergence on rewards rescaled to [0, 1]:
 /// the index is the largest `q` in `[mean, 1]` with `n kl(mean, q) <= ln t + c ln ln t`, found by
 /// safeguarded Newton and chord steps to [`KL_TOLERANCE`].
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct KlUcb {
     stats: ArmStats,
     side: SideInformation,
@@ -262,31 +264,178 @@ impl Policy for KlUcb {
     }
 }
 
-impl Restore for UcbV {
-    fn restore(&mut self, fresh: &Self, steps: u64) -> Result<(), String> {
-        same("the side information", &self.side, &fresh.side)?;
-        same_f64("the reward range", self.range, fresh.range)?;
-        self.stats.restore(&fresh.stats, steps)
+impl Learns for UcbV {
+    type Learned = ArmStats;
+
+    fn learned(&self) -> ArmStats {
+        self.stats.clone()
+    }
+
+    fn restored(&self, learned: ArmStats, steps: u64) -> Result<Self, String> {
+        let stats = learned.restored(&self.stats, steps)?;
+        Ok(Self {
+            stats,
+            ..self.clone()
+        })
     }
 }
 
-impl Restore for UcbTuned {
-    fn restore(&mut self, fresh: &Self, steps: u64) -> Result<(), String> {
-        same("the side information", &self.side, &fresh.side)?;
-        same("the reward range", &self.range, &fresh.range)?;
-        self.stats.restore(&fresh.stats, steps)
+impl Learns for UcbTuned {
+    type Learned = ArmStats;
+
+    fn learned(&self) -> ArmStats {
+        self.stats.clone()
+    }
+
+    fn restored(&self, learned: ArmStats, steps: u64) -> Result<Self, String> {
+        let stats = learned.restored(&self.stats, steps)?;
+        Ok(Self {
+            stats,
+            ..self.clone()
+        })
     }
 }
 
-impl Restore for KlUcb {
-    fn restore(&mut self, fresh: &Self, steps: u64) -> Result<(), String> {
-        same("the side information", &self.side, &fresh.side)?;
-        same("the reward range", &self.range, &fresh.range)?;
-        same_f64("the exploration constant c", self.c, fresh.c)?;
-        if self.last >= fresh.stats.arms() {
-            return Err(format!("the last arm played, {}, is not an arm", self.last));
+/// What [`KlUcb`] learns: its statistics and the arm it chose last.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KlUcbLearned {
+    stats: ArmStats,
+    last: usize,
+}
+
+impl Learns for KlUcb {
+    type Learned = KlUcbLearned;
+
+    fn learned(&self) -> KlUcbLearned {
+        KlUcbLearned {
+            stats: self.stats.clone(),
+            last: self.last,
         }
-        self.stats.restore(&fresh.stats, steps)
+    }
+
+    fn restored(&self, learned: KlUcbLearned, steps: u64) -> Result<Self, String> {
+        if learned.last >= self.stats.arms() {
+            return Err(format!(
+                "the last arm played, {}, is not an arm",
+                learned.last
+            ));
+        }
+        let stats = learned.stats.restored(&self.stats, steps)?;
+        Ok(Self {
+            stats,
+            last: learned.last,
+            ..self.clone()
+        })
+    }
+}
+
+/// `ucb-v[+s]`.
+impl PolicyFamily for UcbV {
+    type Params = SideInformation;
+    type Policy = Self;
+    const ENTRY: Entry = Entry {
+        name: "ucb-v",
+        help: "ucb-v",
+        side: Side::Optional,
+        reward_bounds: true,
+        arm_set: true,
+        learns: true,
+    };
+
+    fn parse(name: &Name<'_>) -> Result<SideInformation, String> {
+        name.no_parameter().map(|()| name.side)
+    }
+
+    fn write(side: &SideInformation, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ucb-v{}", side_suffix(*side))
+    }
+
+    fn build(side: &SideInformation, ctx: &RunContext) -> Self {
+        Self::new(ctx.arms, ctx.reward_bounds, *side)
+    }
+
+    fn side(side: &SideInformation) -> SideInformation {
+        *side
+    }
+}
+
+/// `ucb-tuned[+s]`.
+impl PolicyFamily for UcbTuned {
+    type Params = SideInformation;
+    type Policy = Self;
+    const ENTRY: Entry = Entry {
+        name: "ucb-tuned",
+        help: "ucb-tuned",
+        side: Side::Optional,
+        reward_bounds: true,
+        arm_set: true,
+        learns: true,
+    };
+
+    fn parse(name: &Name<'_>) -> Result<SideInformation, String> {
+        name.no_parameter().map(|()| name.side)
+    }
+
+    fn write(side: &SideInformation, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ucb-tuned{}", side_suffix(*side))
+    }
+
+    fn build(side: &SideInformation, ctx: &RunContext) -> Self {
+        Self::new(ctx.arms, ctx.reward_bounds, *side)
+    }
+
+    fn side(side: &SideInformation) -> SideInformation {
+        *side
+    }
+}
+
+/// The parameters of `kl-ucb[:c][+s]` (`c = 0` by default).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct KlUcbParams {
+    pub c: Param,
+    pub side: SideInformation,
+}
+
+const KL_UCB_C: Rule = Rule {
+    what: "the exploration constant c",
+    form: "kl-ucb:c",
+    must: "a number >= 0",
+    ok: |v| v >= 0.0,
+};
+
+/// `kl-ucb[:c][+s]`.
+impl PolicyFamily for KlUcb {
+    type Params = KlUcbParams;
+    type Policy = Self;
+    const ENTRY: Entry = Entry {
+        name: "kl-ucb",
+        help: "kl-ucb[:c]",
+        side: Side::Optional,
+        reward_bounds: true,
+        arm_set: true,
+        learns: true,
+    };
+
+    fn parse(name: &Name<'_>) -> Result<KlUcbParams, String> {
+        let c = name.optional(&KL_UCB_C)?.unwrap_or(Param::ZERO);
+        Ok(KlUcbParams { c, side: name.side })
+    }
+
+    fn write(p: &KlUcbParams, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let side = side_suffix(p.side);
+        if p.c.get() == 0.0 {
+            write!(f, "kl-ucb{side}")
+        } else {
+            write!(f, "kl-ucb:{}{side}", p.c)
+        }
+    }
+
+    fn build(p: &KlUcbParams, ctx: &RunContext) -> Self {
+        Self::new(ctx.arms, p.c.get(), ctx.reward_bounds, p.side)
+    }
+
+    fn side(p: &KlUcbParams) -> SideInformation {
+        p.side
     }
 }
 

@@ -1,11 +1,20 @@
 //! Policies: each decides an [`Action`] per sample and learns from [`Feedback`]. The simulator
 //! owns the loop; a policy is one small type behind [`Policy`].
+//!
+//! Every family of policies is declared once, in its own file (a [`PolicyFamily`], and
+//! [`Learns`] for the policy it builds), and listed once in the registry below; parsing and
+//! printing names, help, building, saved states and the typed classification [`Family`] all read
+//! it (the machinery is in `policy/registry.rs`). Adding a policy: a file with the policy type
+//! (`Policy`, `Learns`) and its family (`PolicyFamily`), its `mod` line, and its lines in the
+//! registry: the policy type under `policies` (what the replay loop dispatches on and a state
+//! file names), the family under `families` (where help lists it).
 
 mod baseline;
+mod bayes_ucb;
 mod drift;
 mod exp3;
 mod index;
-mod params;
+mod registry;
 mod sampling;
 mod stats;
 #[cfg(test)]
@@ -13,17 +22,22 @@ mod testing;
 mod ucb;
 
 pub use self::baseline::{DeviceOnly, FixedArm, RandomArm, RandomPerRun};
-pub use self::drift::{DiscountedUcb, SlidingWindowUcb};
+pub use self::bayes_ucb::{BayesUcb, BayesUcbParams};
+pub use self::drift::{
+    DiscountedUcb, DiscountedUcbParams, SlidingWindowUcb, SlidingWindowUcbParams,
+};
 pub use self::exp3::{Exp3, Exp3Ix};
-pub use self::index::{KlUcb, UcbTuned, UcbV, KL_TOLERANCE};
-pub use self::sampling::{EpsilonGreedy, Exploration, Thompson};
-pub use self::ucb::{SideInformation, Ucb};
+pub use self::index::{KlUcb, KlUcbParams, UcbTuned, UcbV, KL_TOLERANCE};
+pub use self::registry::{Entry, Learns, Name, Nothing, PolicyFamily, Side};
+pub use self::sampling::{
+    EpsilonGreedy, EpsilonGreedyParams, Exploration, Thompson, ThompsonParams,
+};
+pub use self::ucb::{SideInformation, Ucb, Ucb1Params};
 pub use crate::param::Param;
 
-use self::params::{own_constant, side_suffix};
 use crate::arms::ArmSpace;
 use crate::reward::{Action, Feedback, Observation};
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Serialize, Serializer};
 use std::fmt;
 use std::str::FromStr;
 
@@ -45,13 +59,82 @@ pub trait Policy: Send {
     }
 }
 
-/// Restoring a policy from a saved state: `self` was read back from a file, `fresh` is the same
-/// policy as the current settings build it. Checks that the two share their settings and that
-/// the saved data fits them (lengths, finite values, consistent counts after `steps`
-/// decisions), and rebuilds what a state does not store.
-pub(crate) trait Restore {
-    fn restore(&mut self, fresh: &Self, steps: u64) -> Result<(), String>;
+registry::registry! {
+    // The policy types: what the replay loop dispatches on, and what a state file names.
+    policies {
+        Ucb(Ucb),
+        Fixed(FixedArm),
+        DeviceOnly(DeviceOnly),
+        Random(RandomArm),
+        RandomPerRun(RandomPerRun),
+        UcbV(UcbV),
+        UcbTuned(UcbTuned),
+        KlUcb(KlUcb),
+        Thompson(Thompson),
+        EpsilonGreedy(EpsilonGreedy),
+        Exp3(Exp3),
+        Exp3Ix(Exp3Ix),
+        SlidingWindowUcb(SlidingWindowUcb),
+        DiscountedUcb(DiscountedUcb),
+        BayesUcb(BayesUcb),
+    }
+    // The families, in the order help lists them.
+    families {
+        /// `splitee`: UCB1 with bandit feedback.
+        SplitEe(ucb::SplitEe),
+        /// `splitee-s`: UCB1 with side observations from shallower arms.
+        SplitEeS(ucb::SplitEeS),
+        /// `final-exit`: always the final exit (arm L).
+        FinalExit(baseline::FinalExit),
+        /// `device-ee`: walk exits on the device, stop at the first confident one, never offload.
+        DeviceEe(baseline::DeviceEe),
+        /// `random`: a uniformly random arm for each sample.
+        Random(baseline::Random),
+        /// `random-run`: one uniformly random arm for the whole run.
+        RandomRun(baseline::RandomRun),
+        /// `fixed:K`: always arm K (1-based, as users write it).
+        Fixed(baseline::Fixed),
+        /// `best-fixed`: always the best fixed arm in hindsight (an oracle).
+        BestFixed(baseline::BestFixed),
+        /// `ucb1:C`: UCB1 with its own exploration constant; the SplitEE policy itself.
+        Ucb1(ucb::Ucb1),
+        /// `ucb-v`: UCB-V.
+        UcbV(UcbV),
+        /// `ucb-tuned`: UCB1-Tuned.
+        UcbTuned(UcbTuned),
+        /// `kl-ucb[:c]`: KL-UCB.
+        KlUcb(KlUcb),
+        /// `bayes-ucb[:c]`: Bayes-UCB.
+        BayesUcb(BayesUcb),
+        /// `thompson[:S]`: Gaussian Thompson sampling.
+        Thompson(Thompson),
+        /// `eps-greedy:E`, `eps-greedy:decay[:C]`: epsilon-greedy.
+        EpsGreedy(EpsilonGreedy),
+        /// `exp3:G`: EXP3, bandit feedback only.
+        Exp3(Exp3),
+        /// `exp3-ix:ETA`: EXP3-IX, bandit feedback only.
+        Exp3Ix(Exp3Ix),
+        /// `sw-ucb:W[:C]`: sliding-window UCB.
+        SwUcb(SlidingWindowUcb),
+        /// `d-ucb:G[:C]`: discounted UCB.
+        DUcb(DiscountedUcb),
+    }
 }
+
+/// What [`POLICY_NAMES`] says after the families' forms.
+const NAMES_TAIL: &str = " (index policies also with +s for side observations); learners also \
+                          as joint:NAME (every split x threshold; joint-ucb = joint:splitee-s), \
+                          threshold:K:NAME or alpha:A:NAME; side-observing ones with :strict, \
+                          :unbiased or :oracle";
+const NAMES_LEN: usize = registry::help_len(ENTRIES, NAMES_TAIL);
+const NAMES_BYTES: [u8; NAMES_LEN] = registry::help_bytes(ENTRIES, NAMES_TAIL);
+
+/// The names accepted by [`PolicySpec::from_str`], for help and error messages: every family's
+/// forms, in the registry's order, and how names combine.
+pub const POLICY_NAMES: &str = match std::str::from_utf8(&NAMES_BYTES) {
+    Ok(names) => names,
+    Err(_) => panic!("policy help forms are UTF-8"),
+};
 
 /// A policy as named on the command line or in a config: a decision rule, the arms it learns
 /// over and, for rules that learn from side observations, the observation model it runs under
@@ -78,11 +161,12 @@ impl From<PolicyKind> for PolicySpec {
 }
 
 impl PolicySpec {
-    pub const SPLITEE: Self = Self::split(PolicyKind::SplitEe);
-    pub const SPLITEE_S: Self = Self::split(PolicyKind::SplitEeS);
-    pub const FINAL_EXIT: Self = Self::split(PolicyKind::FinalExit);
-    pub const DEVICE_EE: Self = Self::split(PolicyKind::DeviceEe);
-    pub const RANDOM: Self = Self::split(PolicyKind::Random);
+    pub const SPLITEE: Self = Self::split(PolicyKind::SplitEe(()));
+    pub const SPLITEE_S: Self = Self::split(PolicyKind::SplitEeS(()));
+    pub const FINAL_EXIT: Self = Self::split(PolicyKind::FinalExit(()));
+    pub const DEVICE_EE: Self = Self::split(PolicyKind::DeviceEe(()));
+    pub const RANDOM: Self = Self::split(PolicyKind::Random(()));
+    pub const BEST_FIXED: Self = Self::split(PolicyKind::BestFixed(()));
 
     /// `kind` over the split arms at the run's threshold, under the run's observation model.
     pub const fn split(kind: PolicyKind) -> Self {
@@ -93,73 +177,6 @@ impl PolicySpec {
         }
     }
 }
-
-/// A decision rule.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PolicyKind {
-    /// UCB1 with bandit feedback.
-    SplitEe,
-    /// UCB1 with side observations from shallower arms.
-    SplitEeS,
-    /// Always the final exit (arm L).
-    FinalExit,
-    /// Walk exits on the device, stop at the first confident one, never offload.
-    DeviceEe,
-    /// A uniformly random arm for each sample.
-    Random,
-    /// One uniformly random arm for the whole run.
-    RandomRun,
-    /// Always arm K (1-based, as users write it).
-    Fixed(usize),
-    /// Always the best fixed arm in hindsight (an oracle: zero regret by definition).
-    BestFixed,
-    /// UCB1 with its own exploration constant (`ucb1:C`); the SplitEE policy itself.
-    Ucb1 { c: Param, side: SideInformation },
-    /// UCB-V (`ucb-v`).
-    UcbV { side: SideInformation },
-    /// UCB1-Tuned (`ucb-tuned`).
-    UcbTuned { side: SideInformation },
-    /// KL-UCB (`kl-ucb`, `kl-ucb:c`; `c = 0` by default).
-    KlUcb { c: Param, side: SideInformation },
-    /// Gaussian Thompson sampling (`thompson`, `thompson:S`); `sigma` defaults to the width of
-    /// the run's reward range.
-    Thompson {
-        sigma: Option<Param>,
-        side: SideInformation,
-    },
-    /// Epsilon-greedy (`eps-greedy:E`, `eps-greedy:decay`, `eps-greedy:decay:C`).
-    EpsGreedy {
-        epsilon: Exploration,
-        side: SideInformation,
-    },
-    /// EXP3 (`exp3:G`), bandit feedback only.
-    Exp3 { gamma: Param },
-    /// EXP3-IX (`exp3-ix:ETA`), bandit feedback only.
-    Exp3Ix { eta: Param },
-    /// Sliding-window UCB over the last `window` observations (`sw-ucb:W`, `sw-ucb:W:C` with
-    /// its own UCB constant instead of the run's).
-    SwUcb {
-        window: usize,
-        c: Option<Param>,
-        side: SideInformation,
-    },
-    /// Discounted UCB (`d-ucb:G`, `d-ucb:G:C` with its own UCB constant).
-    DUcb {
-        gamma: Param,
-        c: Option<Param>,
-        side: SideInformation,
-    },
-}
-
-/// The names accepted by [`PolicySpec::from_str`], for help and error messages.
-pub const POLICY_NAMES: &str = "splitee, splitee-s, final-exit, device-ee, random, random-run, \
-                                 fixed:K, best-fixed, ucb1:C, ucb-v, ucb-tuned, kl-ucb[:c], \
-                                 thompson[:S], eps-greedy:E, eps-greedy:decay[:C], exp3:G, \
-                                 exp3-ix:ETA, sw-ucb:W[:C], d-ucb:G[:C] (index policies also with +s for \
-                                 side observations); learners also as joint:NAME (every split x \
-                                 threshold; joint-ucb = joint:splitee-s), threshold:K:NAME or \
-                                 alpha:A:NAME; \
-                                 side-observing ones with :strict, :unbiased or :oracle";
 
 /// The observation-model suffixes of policy names.
 const OBSERVATION_SUFFIXES: [(&str, Observation); 3] = [
@@ -237,7 +254,7 @@ impl fmt::Display for PolicySpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (self.arms, self.kind) {
             (ArmSpace::Splits, kind) => write!(f, "{kind}")?,
-            (ArmSpace::Joint, PolicyKind::SplitEeS) => f.write_str("joint-ucb")?,
+            (ArmSpace::Joint, PolicyKind::SplitEeS(())) => f.write_str("joint-ucb")?,
             (ArmSpace::Joint, kind) => write!(f, "joint:{kind}")?,
             (ArmSpace::ThresholdsAt(k), kind) => write!(f, "threshold:{}:{kind}", k + 1)?,
             (ArmSpace::SplitsAt(alpha), kind) => write!(f, "alpha:{alpha}:{kind}")?,
@@ -256,78 +273,17 @@ impl FromStr for PolicyKind {
     type Err = String;
 
     fn from_str(name: &str) -> Result<Self, Self::Err> {
-        let kind = match name {
-            "splitee" => Self::SplitEe,
-            "splitee-s" => Self::SplitEeS,
-            "final-exit" => Self::FinalExit,
-            "device-ee" => Self::DeviceEe,
-            "random" => Self::Random,
-            "random-run" => Self::RandomRun,
-            "best-fixed" => Self::BestFixed,
-            _ => match name.strip_prefix("fixed:") {
-                Some(k) => match k.parse::<usize>() {
-                    Ok(k) if k >= 1 => Self::Fixed(k),
-                    _ => {
-                        return Err(format!(
-                            "`{name}`: K in fixed:K must be an exit number >= 1"
-                        ))
-                    }
-                },
-                None => match params::parse_zoo(name) {
-                    Some(kind) => kind?,
-                    None => return Err(format!("unknown policy `{name}` (known: {POLICY_NAMES})")),
-                },
-            },
-        };
-        Ok(kind)
+        let name = Name::split(name);
+        match Family::named(name.family) {
+            Some(family) => Self::parse_as(family, &name),
+            None => Err(name.unknown()),
+        }
     }
 }
 
 impl fmt::Display for PolicyKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::SplitEe => f.write_str("splitee"),
-            Self::SplitEeS => f.write_str("splitee-s"),
-            Self::FinalExit => f.write_str("final-exit"),
-            Self::DeviceEe => f.write_str("device-ee"),
-            Self::Random => f.write_str("random"),
-            Self::RandomRun => f.write_str("random-run"),
-            Self::Fixed(k) => write!(f, "fixed:{k}"),
-            Self::BestFixed => f.write_str("best-fixed"),
-            Self::Ucb1 { c, side } => write!(f, "ucb1:{c}{}", side_suffix(*side)),
-            Self::UcbV { side } => write!(f, "ucb-v{}", side_suffix(*side)),
-            Self::UcbTuned { side } => write!(f, "ucb-tuned{}", side_suffix(*side)),
-            Self::KlUcb { c, side } if c.get() == 0.0 => write!(f, "kl-ucb{}", side_suffix(*side)),
-            Self::KlUcb { c, side } => write!(f, "kl-ucb:{c}{}", side_suffix(*side)),
-            Self::Thompson { sigma: None, side } => write!(f, "thompson{}", side_suffix(*side)),
-            Self::Thompson {
-                sigma: Some(s),
-                side,
-            } => write!(f, "thompson:{s}{}", side_suffix(*side)),
-            Self::EpsGreedy { epsilon, side } => {
-                let side = side_suffix(*side);
-                match epsilon {
-                    Exploration::Fixed(e) => write!(f, "eps-greedy:{e}{side}"),
-                    Exploration::Decaying(c) if c.get() == 1.0 => {
-                        write!(f, "eps-greedy:decay{side}")
-                    }
-                    Exploration::Decaying(c) => write!(f, "eps-greedy:decay:{c}{side}"),
-                }
-            }
-            Self::Exp3 { gamma } => write!(f, "exp3:{gamma}"),
-            Self::Exp3Ix { eta } => write!(f, "exp3-ix:{eta}"),
-            Self::SwUcb { window, c, side } => {
-                write!(
-                    f,
-                    "sw-ucb:{window}{}{}",
-                    own_constant(*c),
-                    side_suffix(*side)
-                )
-            }
-            Self::DUcb { gamma, c, side } => {
-                write!(f, "d-ucb:{gamma}{}{}", own_constant(*c), side_suffix(*side))
-            }
-        }
+        self.write(f)
     }
 }
 
@@ -364,38 +320,12 @@ impl PolicyKind {
     /// Whether the rule chooses among a set of arms (any set), rather than playing a split of its
     /// own.
     pub fn takes_arm_set(&self) -> bool {
-        !matches!(self, Self::FinalExit | Self::DeviceEe | Self::Fixed(_))
-    }
-
-    /// Whether the rule rescales rewards with the run's reward range
-    /// ([`RunContext::reward_bounds`]).
-    pub fn uses_reward_bounds(&self) -> bool {
-        matches!(
-            self,
-            Self::UcbV { .. }
-                | Self::UcbTuned { .. }
-                | Self::KlUcb { .. }
-                | Self::Thompson { sigma: None, .. }
-                | Self::Exp3 { .. }
-                | Self::Exp3Ix { .. }
-        )
+        self.family().entry().arm_set
     }
 
     /// Whether the rule learns from side observations of other arms.
     pub fn observes_side(&self) -> bool {
-        let side = match self {
-            Self::SplitEeS => return true,
-            Self::Ucb1 { side, .. }
-            | Self::UcbV { side }
-            | Self::UcbTuned { side }
-            | Self::KlUcb { side, .. }
-            | Self::Thompson { side, .. }
-            | Self::EpsGreedy { side, .. }
-            | Self::SwUcb { side, .. }
-            | Self::DUcb { side, .. } => *side,
-            _ => SideInformation::None,
-        };
-        side == SideInformation::Shallower
+        self.side() == SideInformation::Shallower
     }
 }
 
@@ -403,8 +333,12 @@ impl PolicySpec {
     /// Whether the policy learns a split with the published UCB index (and takes the
     /// compatibility warm start).
     pub fn is_bandit(&self) -> bool {
-        self.arms == ArmSpace::Splits
-            && matches!(self.kind, PolicyKind::SplitEe | PolicyKind::SplitEeS)
+        self.arms == ArmSpace::Splits && matches!(self.family(), Family::SplitEe | Family::SplitEeS)
+    }
+
+    /// The policy's family.
+    pub fn family(&self) -> Family {
+        self.kind.family()
     }
 
     /// The observation model this policy runs under, given the run's.
@@ -414,10 +348,9 @@ impl PolicySpec {
 
     /// Checks the spec against a trace's number of exits.
     pub fn validate(&self, exits: usize) -> Result<(), String> {
-        let deepest = match (self.kind, self.arms) {
-            (_, ArmSpace::ThresholdsAt(k)) => k + 1,
-            (PolicyKind::Fixed(k), _) => k,
-            _ => 0,
+        let deepest = match self.arms {
+            ArmSpace::ThresholdsAt(k) => k + 1,
+            _ => self.kind.exits_needed(),
         };
         if deepest > exits {
             return Err(format!("policy `{self}`: the trace has only {exits} exits"));
@@ -427,121 +360,8 @@ impl PolicySpec {
 
     /// A fresh policy for one run over `ctx.arms` arms.
     pub fn build(&self, ctx: &RunContext) -> AnyPolicy {
-        let arms = ctx.arms;
-        match self.kind {
-            PolicyKind::SplitEe => Ucb::new(arms, ctx.ucb_c, SideInformation::None).into(),
-            PolicyKind::SplitEeS => Ucb::new(arms, ctx.ucb_c, SideInformation::Shallower).into(),
-            PolicyKind::FinalExit => FixedArm(arms - 1).into(),
-            PolicyKind::DeviceEe => DeviceOnly.into(),
-            PolicyKind::Random => RandomArm::new(arms, ctx.seed).into(),
-            PolicyKind::RandomRun => RandomPerRun::new(arms, ctx.seed).into(),
-            PolicyKind::Fixed(k) => FixedArm(k - 1).into(),
-            PolicyKind::BestFixed => FixedArm(ctx.best_arm).into(),
-            PolicyKind::Ucb1 { c, side } => Ucb::new(arms, c.get(), side).into(),
-            PolicyKind::UcbV { side } => UcbV::new(arms, ctx.reward_bounds, side).into(),
-            PolicyKind::UcbTuned { side } => UcbTuned::new(arms, ctx.reward_bounds, side).into(),
-            PolicyKind::KlUcb { c, side } => {
-                KlUcb::new(arms, c.get(), ctx.reward_bounds, side).into()
-            }
-            PolicyKind::Thompson { sigma, side } => {
-                let width = stats::RewardRange::new(ctx.reward_bounds).width();
-                let sigma = sigma.map_or(width, Param::get);
-                Thompson::new(arms, sigma, ctx.seed, side).into()
-            }
-            PolicyKind::EpsGreedy { epsilon, side } => {
-                EpsilonGreedy::new(arms, epsilon, ctx.seed, side).into()
-            }
-            PolicyKind::Exp3 { gamma } => {
-                Exp3::new(arms, gamma.get(), ctx.reward_bounds, ctx.seed).into()
-            }
-            PolicyKind::Exp3Ix { eta } => {
-                Exp3Ix::new(arms, eta.get(), ctx.reward_bounds, ctx.seed).into()
-            }
-            PolicyKind::SwUcb { window, c, side } => {
-                let c = c.map_or(ctx.ucb_c, Param::get);
-                SlidingWindowUcb::new(arms, window, c, ctx.reward_bounds, side).into()
-            }
-            PolicyKind::DUcb { gamma, c, side } => {
-                let c = c.map_or(ctx.ucb_c, Param::get);
-                DiscountedUcb::new(arms, gamma.get(), c, ctx.reward_bounds, side).into()
-            }
-        }
+        self.kind.build(ctx)
     }
-}
-
-/// Declares [`AnyPolicy`] over the given policies, forwarding each [`Policy`] method.
-macro_rules! any_policy {
-    ($($variant:ident($policy:ty)),+ $(,)?) => {
-        /// Any built-in policy. The simulator calls policies through this enum rather than a
-        /// trait object so the per-step calls are inlined into the replay loop. It serialises
-        /// as the learner state a live stream saves.
-        #[derive(Debug, Clone, Serialize, Deserialize)]
-        pub enum AnyPolicy {
-            $($variant($policy),)+
-        }
-
-        impl AnyPolicy {
-            /// The rule's name in saved states.
-            fn variant(&self) -> &'static str {
-                match self { $(Self::$variant(_) => stringify!($variant),)+ }
-            }
-
-            /// Checks a policy read back from a saved state against `fresh`, the same policy
-            /// as the current settings build it, after `steps` decisions (see `Restore`).
-            pub fn restore(&mut self, fresh: &AnyPolicy, steps: u64) -> Result<(), String> {
-                match (self, fresh) {
-                    $((Self::$variant(saved), Self::$variant(fresh)) => {
-                        Restore::restore(saved, fresh, steps)
-                    })+
-                    (saved, fresh) => Err(format!(
-                        "the saved policy is {}, but the settings build {}",
-                        saved.variant(),
-                        fresh.variant()
-                    )),
-                }
-            }
-        }
-
-        $(impl From<$policy> for AnyPolicy {
-            fn from(policy: $policy) -> Self {
-                Self::$variant(policy)
-            }
-        })+
-
-        impl Policy for AnyPolicy {
-            #[inline]
-            fn choose(&mut self, t: usize) -> Action {
-                match self { $(Self::$variant(p) => p.choose(t),)+ }
-            }
-            #[inline]
-            fn observe(&mut self, feedback: &Feedback<'_>) {
-                match self { $(Self::$variant(p) => p.observe(feedback),)+ }
-            }
-            fn prime(&mut self, arm: usize, reward: f64) {
-                match self { $(Self::$variant(p) => p.prime(arm, reward),)+ }
-            }
-            fn reward_sums(&self) -> Option<(&[f64], &[u64])> {
-                match self { $(Self::$variant(p) => p.reward_sums(),)+ }
-            }
-        }
-    };
-}
-
-any_policy! {
-    Ucb(Ucb),
-    Fixed(FixedArm),
-    DeviceOnly(DeviceOnly),
-    Random(RandomArm),
-    RandomPerRun(RandomPerRun),
-    UcbV(UcbV),
-    UcbTuned(UcbTuned),
-    KlUcb(KlUcb),
-    Thompson(Thompson),
-    EpsilonGreedy(EpsilonGreedy),
-    Exp3(Exp3),
-    Exp3Ix(Exp3Ix),
-    SlidingWindowUcb(SlidingWindowUcb),
-    DiscountedUcb(DiscountedUcb),
 }
 
 #[cfg(test)]
@@ -719,5 +539,83 @@ mod tests {
         }
         assert!(err("splitee+s").starts_with("unknown policy"));
         assert!(err("ucb2:1").starts_with("unknown policy"));
+    }
+
+    /// The help list is generated from the registry, and reads as it did when it was written
+    /// by hand.
+    #[test]
+    fn policy_names_come_from_the_registry() {
+        assert_eq!(
+            POLICY_NAMES,
+            "splitee, splitee-s, final-exit, device-ee, random, random-run, fixed:K, \
+             best-fixed, ucb1:C, ucb-v, ucb-tuned, kl-ucb[:c], bayes-ucb[:c], thompson[:S], \
+             eps-greedy:E, eps-greedy:decay[:C], exp3:G, exp3-ix:ETA, sw-ucb:W[:C], d-ucb:G[:C] (index \
+             policies also with +s for side observations); learners also as joint:NAME (every \
+             split x threshold; joint-ucb = joint:splitee-s), threshold:K:NAME or \
+             alpha:A:NAME; side-observing ones with :strict, :unbiased or :oracle"
+        );
+        for family in Family::ALL {
+            assert!(POLICY_NAMES.contains(family.entry().help), "{family:?}");
+        }
+    }
+
+    /// A name of every family: its family is the one whose name it starts with, and what the
+    /// registry says of the family holds for it.
+    #[test]
+    fn every_family_is_found_by_its_name_and_keeps_its_entry() {
+        let names = [
+            "splitee",
+            "splitee-s",
+            "final-exit",
+            "device-ee",
+            "random",
+            "random-run",
+            "fixed:2",
+            "best-fixed",
+            "ucb1:2",
+            "ucb-v",
+            "ucb-tuned",
+            "kl-ucb:1",
+            "bayes-ucb:1",
+            "thompson",
+            "eps-greedy:decay",
+            "exp3:0.1",
+            "exp3-ix:0.1",
+            "sw-ucb:9",
+            "d-ucb:0.9",
+        ];
+        let mut seen = Vec::new();
+        for name in names {
+            let kind: PolicyKind = name.parse().unwrap();
+            let family = kind.family();
+            let entry = family.entry();
+            assert_eq!(Family::named(entry.name), Some(family));
+            assert!(name.starts_with(entry.name), "{name}");
+            assert_eq!(kind.takes_arm_set(), entry.arm_set, "{name}");
+            assert_eq!(kind.uses_reward_bounds(), entry.reward_bounds, "{name}");
+            assert_eq!(kind.observes_side(), entry.side == Side::Always, "{name}");
+            let sided = format!("{name}+s").parse::<PolicyKind>();
+            assert_eq!(sided.is_ok(), entry.side == Side::Optional, "{name}+s");
+            if let Ok(sided) = sided {
+                assert!(
+                    sided.observes_side() && sided.family() == family,
+                    "{name}+s"
+                );
+            }
+            seen.push(family);
+        }
+        assert_eq!(
+            seen,
+            Family::ALL,
+            "one name per family, in the registry's order"
+        );
+        // A scale of its own spares Thompson sampling the reward range.
+        assert!(!"thompson:0.5"
+            .parse::<PolicyKind>()
+            .unwrap()
+            .uses_reward_bounds());
+        assert_eq!(PolicySpec::SPLITEE_S.family(), Family::SplitEeS);
+        assert!(PolicySpec::SPLITEE_S.is_bandit());
+        assert!(!"joint-ucb".parse::<PolicySpec>().unwrap().is_bandit());
     }
 }

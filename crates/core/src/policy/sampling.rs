@@ -1,17 +1,19 @@
 //! Randomised index policies: Gaussian Thompson sampling and epsilon-greedy. Each draws from its
 //! own generator seeded by [`super::RunContext::seed`].
 
-use super::stats::{argmax_by, for_each_observed, same, same_f64, ArmStats};
-use super::{Param, Policy, Restore, SideInformation};
+use super::registry::{side_suffix, Entry, Learns, Name, PolicyFamily, Rule, Side};
+use super::stats::{argmax_by, for_each_observed, ArmStats, RewardRange};
+use super::{Param, Policy, RunContext, SideInformation};
 use crate::reward::{Action, Feedback};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
+use std::fmt;
 
 /// Gaussian Thompson sampling (Agrawal & Goyal 2013): each step draws `N(mean_k, sigma^2 /
 /// (n_k + 1))` for every arm and plays the largest draw; unplayed arms come first.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct Thompson {
     stats: ArmStats,
     side: SideInformation,
@@ -64,7 +66,7 @@ pub enum Exploration {
 
 /// Epsilon-greedy: after one play of every arm, explores a uniformly random arm with
 /// probability epsilon, else plays the arm with the highest mean (lowest on ties).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct EpsilonGreedy {
     stats: ArmStats,
     side: SideInformation,
@@ -116,18 +118,175 @@ impl Policy for EpsilonGreedy {
     }
 }
 
-impl Restore for Thompson {
-    fn restore(&mut self, fresh: &Self, steps: u64) -> Result<(), String> {
-        same("the side information", &self.side, &fresh.side)?;
-        same_f64("the posterior scale", self.sigma, fresh.sigma)?;
-        self.stats.restore(&fresh.stats, steps)
+/// What the randomised index policies learn: their statistics and the state of their generator.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SampledLearned {
+    stats: ArmStats,
+    rng: ChaCha8Rng,
+}
+
+impl Learns for Thompson {
+    type Learned = SampledLearned;
+
+    fn learned(&self) -> SampledLearned {
+        SampledLearned {
+            stats: self.stats.clone(),
+            rng: self.rng.clone(),
+        }
+    }
+
+    fn restored(&self, learned: SampledLearned, steps: u64) -> Result<Self, String> {
+        let stats = learned.stats.restored(&self.stats, steps)?;
+        Ok(Self {
+            stats,
+            rng: learned.rng,
+            ..self.clone()
+        })
     }
 }
 
-impl Restore for EpsilonGreedy {
-    fn restore(&mut self, fresh: &Self, steps: u64) -> Result<(), String> {
-        same("the side information", &self.side, &fresh.side)?;
-        same("the exploration", &self.exploration, &fresh.exploration)?;
-        self.stats.restore(&fresh.stats, steps)
+impl Learns for EpsilonGreedy {
+    type Learned = SampledLearned;
+
+    fn learned(&self) -> SampledLearned {
+        SampledLearned {
+            stats: self.stats.clone(),
+            rng: self.rng.clone(),
+        }
+    }
+
+    fn restored(&self, learned: SampledLearned, steps: u64) -> Result<Self, String> {
+        let stats = learned.stats.restored(&self.stats, steps)?;
+        Ok(Self {
+            stats,
+            rng: learned.rng,
+            ..self.clone()
+        })
+    }
+}
+
+/// The parameters of `thompson[:S][+s]`: the posterior scale, by default the width of the run's
+/// reward range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ThompsonParams {
+    pub sigma: Option<Param>,
+    pub side: SideInformation,
+}
+
+const THOMPSON_S: Rule = Rule {
+    what: "the posterior scale S (sigma)",
+    form: "thompson:S",
+    must: "a number > 0",
+    ok: |v| v > 0.0,
+};
+
+/// `thompson[:S][+s]`.
+impl PolicyFamily for Thompson {
+    type Params = ThompsonParams;
+    type Policy = Self;
+    const ENTRY: Entry = Entry {
+        name: "thompson",
+        help: "thompson[:S]",
+        side: Side::Optional,
+        reward_bounds: true,
+        arm_set: true,
+        learns: true,
+    };
+
+    fn parse(name: &Name<'_>) -> Result<ThompsonParams, String> {
+        let sigma = name.optional(&THOMPSON_S)?;
+        Ok(ThompsonParams {
+            sigma,
+            side: name.side,
+        })
+    }
+
+    fn write(p: &ThompsonParams, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let side = side_suffix(p.side);
+        match p.sigma {
+            None => write!(f, "thompson{side}"),
+            Some(s) => write!(f, "thompson:{s}{side}"),
+        }
+    }
+
+    fn build(p: &ThompsonParams, ctx: &RunContext) -> Self {
+        let width = RewardRange::new(ctx.reward_bounds).width();
+        let sigma = p.sigma.map_or(width, Param::get);
+        Self::new(ctx.arms, sigma, ctx.seed, p.side)
+    }
+
+    fn side(p: &ThompsonParams) -> SideInformation {
+        p.side
+    }
+
+    /// Only for the default posterior scale.
+    fn uses_reward_bounds(p: &ThompsonParams) -> bool {
+        p.sigma.is_none()
+    }
+}
+
+/// The parameters of `eps-greedy:E[+s]` and `eps-greedy:decay[:C][+s]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct EpsilonGreedyParams {
+    pub epsilon: Exploration,
+    pub side: SideInformation,
+}
+
+const EPSILON: Rule = Rule {
+    what: "epsilon E",
+    form: "eps-greedy:E",
+    must: "in [0, 1] (or `decay`, `decay:C`)",
+    ok: |v| (0.0..=1.0).contains(&v),
+};
+const EPSILON_DECAY_C: Rule = Rule {
+    what: "the decay constant C",
+    form: "eps-greedy:decay:C",
+    must: "a number > 0",
+    ok: |v| v > 0.0,
+};
+
+/// `eps-greedy:E[+s]`, `eps-greedy:decay[:C][+s]`.
+impl PolicyFamily for EpsilonGreedy {
+    type Params = EpsilonGreedyParams;
+    type Policy = Self;
+    const ENTRY: Entry = Entry {
+        name: "eps-greedy",
+        help: "eps-greedy:E, eps-greedy:decay[:C]",
+        side: Side::Optional,
+        reward_bounds: false,
+        arm_set: true,
+        learns: true,
+    };
+
+    fn parse(name: &Name<'_>) -> Result<EpsilonGreedyParams, String> {
+        let epsilon = match name.param {
+            Some("decay") => Exploration::Decaying(Param::ONE),
+            Some(raw) => match raw.strip_prefix("decay:") {
+                Some(c) => Exploration::Decaying(name.real(c, &EPSILON_DECAY_C)?),
+                None => Exploration::Fixed(name.real(raw, &EPSILON)?),
+            },
+            None => Exploration::Fixed(name.required(&EPSILON)?),
+        };
+        Ok(EpsilonGreedyParams {
+            epsilon,
+            side: name.side,
+        })
+    }
+
+    fn write(p: &EpsilonGreedyParams, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let side = side_suffix(p.side);
+        match p.epsilon {
+            Exploration::Fixed(e) => write!(f, "eps-greedy:{e}{side}"),
+            Exploration::Decaying(c) if c.get() == 1.0 => write!(f, "eps-greedy:decay{side}"),
+            Exploration::Decaying(c) => write!(f, "eps-greedy:decay:{c}{side}"),
+        }
+    }
+
+    fn build(p: &EpsilonGreedyParams, ctx: &RunContext) -> Self {
+        Self::new(ctx.arms, p.epsilon, ctx.seed, p.side)
+    }
+
+    fn side(p: &EpsilonGreedyParams) -> SideInformation {
+        p.side
     }
 }

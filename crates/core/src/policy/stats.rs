@@ -27,9 +27,9 @@ pub(crate) use crate::numeric::argmax_by;
 
 /// Every reward ever fed to a policy, per arm: count, sum (kept as a plain running sum, so
 /// [`ArmStats::sums`] is exactly what was fed) and Welford's running mean and sum of squared
-/// deviations for the variance.
+/// deviations for the variance. (It is what the index policies learn; a state saves it.)
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct ArmStats {
+pub struct ArmStats {
     sums: Vec<f64>,
     counts: Vec<u64>,
     welford_means: Vec<f64>,
@@ -108,10 +108,11 @@ impl ArmStats {
         (&self.sums, &self.counts)
     }
 
-    /// Checks statistics read back from a saved state (`fresh` has the right number of arms;
-    /// `steps` decisions were made, and each records an arm at most once): lengths, finite
-    /// values, counts no larger than the steps, nothing recorded for an arm never played.
-    pub(crate) fn restore(&mut self, fresh: &Self, steps: u64) -> Result<(), String> {
+    /// Statistics read back from a saved state, checked against `fresh` (which has the right
+    /// number of arms) after `steps` decisions, each of which records an arm at most once:
+    /// lengths, finite values, counts no larger than the steps, nothing recorded for an arm
+    /// never played.
+    pub(crate) fn restored(mut self, fresh: &Self, steps: u64) -> Result<Self, String> {
         let arms = fresh.arms();
         check_len("sums", self.sums.len(), arms)?;
         check_len("counts", self.counts.len(), arms)?;
@@ -134,7 +135,7 @@ impl ArmStats {
             }
         }
         self.unplayed = self.counts.iter().filter(|&&n| n == 0).count();
-        Ok(())
+        Ok(self)
     }
 }
 
@@ -180,15 +181,6 @@ pub(crate) fn same<T: PartialEq + std::fmt::Debug>(
         Err(format!(
             "{what} is {saved:?} but the settings give {fresh:?}"
         ))
-    }
-}
-
-/// [`same`] for a real number, bit for bit.
-pub(crate) fn same_f64(what: &str, saved: f64, fresh: f64) -> Result<(), String> {
-    if saved.to_bits() == fresh.to_bits() {
-        Ok(())
-    } else {
-        Err(format!("{what} is {saved} but the settings give {fresh}"))
     }
 }
 

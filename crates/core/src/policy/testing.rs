@@ -165,6 +165,7 @@ mod counts_and_sums {
         ucb_v: ["ucb-v", "ucb-v+s"];
         ucb_tuned: ["ucb-tuned", "ucb-tuned+s"];
         kl_ucb: ["kl-ucb", "kl-ucb:3+s", "kl-ucb+s"];
+        bayes_ucb: ["bayes-ucb", "bayes-ucb:3+s", "bayes-ucb+s"];
         thompson: ["thompson", "thompson:0.1+s"];
         eps_greedy: [
             "eps-greedy:0.2", "eps-greedy:1+s", "eps-greedy:decay", "eps-greedy:decay:3+s",

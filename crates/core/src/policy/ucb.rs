@@ -1,9 +1,12 @@
-//! UCB1 over split arms: SplitEE (bandit feedback) and SplitEE-S (side observations).
+//! UCB1 over split arms: SplitEE (bandit feedback), SplitEE-S (side observations) and UCB1
+//! with its own constant (`ucb1:C`), three families of one policy.
 
-use super::stats::{check_counts, check_finite, check_len, for_each_observed, same, same_f64};
-use super::{Policy, Restore};
+use super::registry::{side_suffix, Entry, Learns, Name, PolicyFamily, Rule, Side};
+use super::stats::{check_counts, check_finite, check_len, for_each_observed};
+use super::{Param, Policy, RunContext};
 use crate::reward::{Action, Feedback, RecordReward};
 use serde::{Deserialize, Serialize};
+use std::fmt;
 
 /// Which other arms a decision updates besides the played one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -22,32 +25,33 @@ pub enum SideInformation {
 /// few ulps, so only arms whose fast index is within a safe margin of the best are evaluated
 /// with the exact formula (usually one).
 ///
-/// A saved state holds the sums and counts; the caches below them are rebuilt on restore (they
-/// only speed up the argmax, which is exact without them).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// It learns the sums and counts; the caches below them are rebuilt on restore (they only speed
+/// up the argmax, which is exact without them).
+#[derive(Debug, Clone)]
 pub struct Ucb {
     c: f64,
     side: SideInformation,
     sums: Vec<f64>,
     counts: Vec<u64>,
     /// `S_k / N_k` (to within an ulp), refreshed when arm `k` is updated.
-    #[serde(skip)]
     means: Vec<f64>,
     /// `1 / sqrt(N_k)`.
-    #[serde(skip)]
     rsqrt: Vec<f64>,
     /// Scratch: the fast index of every arm at the current step.
-    #[serde(skip)]
     fast: Vec<f64>,
     /// Arms with no observation yet: played first, lowest first.
-    #[serde(skip)]
     unplayed: usize,
-    #[serde(skip, default = "RunningLog::new")]
     log_t: RunningLog,
     /// Proof that one arm leads the others by more than the error margin, kept across steps so
     /// most steps need not look at every arm.
-    #[serde(skip)]
     lead: Option<Lead>,
+}
+
+/// What [`Ucb`] learns: per-arm reward sums and counts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UcbLearned {
+    sums: Vec<f64>,
+    counts: Vec<u64>,
 }
 
 /// `leader`'s rivals all have fast indices at most `bound` at scale `scale`. Between steps a
@@ -248,25 +252,128 @@ impl Policy for Ucb {
     }
 }
 
-impl Restore for Ucb {
-    fn restore(&mut self, fresh: &Self, steps: u64) -> Result<(), String> {
-        same_f64("the UCB constant c", self.c, fresh.c)?;
-        same("the side information", &self.side, &fresh.side)?;
-        let arms = fresh.counts.len();
-        check_len("sums", self.sums.len(), arms)?;
-        check_len("counts", self.counts.len(), arms)?;
-        check_finite("sums", &self.sums)?;
-        check_counts("counts", &self.counts, steps)?;
-        if let Some(k) = (0..arms).find(|&k| self.counts[k] == 0 && self.sums[k] != 0.0) {
+impl Learns for Ucb {
+    type Learned = UcbLearned;
+
+    fn learned(&self) -> UcbLearned {
+        UcbLearned {
+            sums: self.sums.clone(),
+            counts: self.counts.clone(),
+        }
+    }
+
+    fn restored(&self, learned: UcbLearned, steps: u64) -> Result<Self, String> {
+        let UcbLearned { sums, counts } = learned;
+        let arms = self.counts.len();
+        check_len("sums", sums.len(), arms)?;
+        check_len("counts", counts.len(), arms)?;
+        check_finite("sums", &sums)?;
+        check_counts("counts", &counts, steps)?;
+        if let Some(k) = (0..arms).find(|&k| counts[k] == 0 && sums[k] != 0.0) {
             return Err(format!("arm {k} has no observation but a nonzero sum"));
         }
-        (self.means, self.rsqrt, self.fast) = (vec![0.0; arms], vec![0.0; arms], vec![0.0; arms]);
+        let mut policy = Self::new(arms, self.c, self.side);
+        (policy.sums, policy.counts) = (sums, counts);
         for k in 0..arms {
-            self.refresh(k);
+            policy.refresh(k);
         }
-        self.unplayed = self.counts.iter().filter(|&&n| n == 0).count();
-        (self.log_t, self.lead) = (RunningLog::new(), None);
-        Ok(())
+        policy.unplayed = policy.counts.iter().filter(|&&n| n == 0).count();
+        Ok(policy)
+    }
+}
+
+/// `splitee`: UCB1 with bandit feedback and the run's constant (`--ucb-c`).
+pub struct SplitEe;
+
+impl PolicyFamily for SplitEe {
+    type Params = ();
+    type Policy = Ucb;
+    const ENTRY: Entry = Entry {
+        name: "splitee",
+        help: "splitee",
+        side: Side::Never,
+        reward_bounds: false,
+        arm_set: true,
+        learns: true,
+    };
+
+    fn parse(name: &Name<'_>) -> Result<(), String> {
+        name.bare()
+    }
+
+    fn build((): &(), ctx: &RunContext) -> Ucb {
+        Ucb::new(ctx.arms, ctx.ucb_c, SideInformation::None)
+    }
+}
+
+/// `splitee-s`: UCB1 with side observations from shallower arms and the run's constant.
+pub struct SplitEeS;
+
+impl PolicyFamily for SplitEeS {
+    type Params = ();
+    type Policy = Ucb;
+    const ENTRY: Entry = Entry {
+        name: "splitee-s",
+        help: "splitee-s",
+        side: Side::Always,
+        reward_bounds: false,
+        arm_set: true,
+        learns: true,
+    };
+
+    fn parse(name: &Name<'_>) -> Result<(), String> {
+        name.bare()
+    }
+
+    fn build((): &(), ctx: &RunContext) -> Ucb {
+        Ucb::new(ctx.arms, ctx.ucb_c, SideInformation::Shallower)
+    }
+}
+
+/// `ucb1:C[+s]`: UCB1 with its own exploration constant.
+pub struct Ucb1;
+
+/// The parameters of `ucb1:C[+s]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Ucb1Params {
+    pub c: Param,
+    pub side: SideInformation,
+}
+
+const UCB1_C: Rule = Rule {
+    what: "the exploration constant C",
+    form: "ucb1:C",
+    must: "a number >= 0",
+    ok: |v| v >= 0.0,
+};
+
+impl PolicyFamily for Ucb1 {
+    type Params = Ucb1Params;
+    type Policy = Ucb;
+    const ENTRY: Entry = Entry {
+        name: "ucb1",
+        help: "ucb1:C",
+        side: Side::Optional,
+        reward_bounds: false,
+        arm_set: true,
+        learns: true,
+    };
+
+    fn parse(name: &Name<'_>) -> Result<Ucb1Params, String> {
+        let c = name.required(&UCB1_C)?;
+        Ok(Ucb1Params { c, side: name.side })
+    }
+
+    fn write(p: &Ucb1Params, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ucb1:{}{}", p.c, side_suffix(p.side))
+    }
+
+    fn build(p: &Ucb1Params, ctx: &RunContext) -> Ucb {
+        Ucb::new(ctx.arms, p.c.get(), p.side)
+    }
+
+    fn side(p: &Ucb1Params) -> SideInformation {
+        p.side
     }
 }
 
