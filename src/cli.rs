@@ -217,7 +217,7 @@ pub struct LearnerArgs {
     pub config: Option<PathBuf>,
     /// Policy to run; repeat for several (`run` only; `stream` runs one, default splitee-s):
     /// splitee, splitee-s, final-exit, device-ee, random,
-    /// random-run, fixed:K, best-fixed, the zoo (ucb1:C, ucb-v, ucb-tuned, kl-ucb, thompson,
+    /// random-run, fixed:K, best-fixed, the zoo (ucb1:C, ucb-v, ucb-tuned, kl-ucb, bayes-ucb, thompson,
     /// eps-greedy:E, exp3:G, exp3-ix:ETA, sw-ucb:W[:C], d-ucb:G[:C]; +s for side observations), over
     /// other arms with joint:NAME (joint-ucb), threshold:K:NAME or alpha:A:NAME, and with
     /// :strict, :unbiased or :oracle after a side-observing name.
@@ -334,7 +334,7 @@ pub struct StreamArgs {
     pub input: Option<PathBuf>,
     #[command(flatten)]
     pub learner: LearnerArgs,
-    /// The range rewards lie in, for policies that rescale them (ucb-v, ucb-tuned, kl-ucb,
+    /// The range rewards lie in, for policies that rescale them (ucb-v, ucb-tuned, kl-ucb, bayes-ucb,
     /// thompson, exp3, exp3-ix). Default: from the cost model; needed with measured costs.
     #[arg(long = "reward-bounds", value_name = "LO,HI", value_parser = parse_bounds,
           allow_hyphen_values = true)]

@@ -229,7 +229,7 @@ fn sparsity_learners(report: &crate::study::report::StudyReport) -> Figure {
     let mut policies: Vec<&str> = Vec::new();
     for n in &report.networks {
         for p in n.costs.iter().flat_map(|c| &c.policies) {
-            if p.policy != "final-exit" && !policies.contains(&p.policy.as_str()) {
+            if !p.is_final_exit() && !policies.contains(&p.policy.as_str()) {
                 policies.push(&p.policy);
             }
         }
@@ -249,7 +249,7 @@ fn sparsity_learners(report: &crate::study::report::StudyReport) -> Figure {
                     let final_acc = costs
                         .policies
                         .iter()
-                        .find(|p| p.policy == "final-exit")
+                        .find(|p| p.is_final_exit())
                         .and_then(|p| p.accuracy)
                         .map(|a| a.mean)
                         .or_else(|| n.exit_accuracy.last().copied())?;

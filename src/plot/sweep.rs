@@ -347,7 +347,7 @@ fn arm_timeline(sweep: &Sweep) -> Figure {
             focus
                 .results
                 .iter()
-                .filter(|r| r.policy.starts_with("splitee"))
+                .filter(|r| r.spec().is_some_and(|s| s.is_bandit()))
                 .map(move |r| Panel {
                     title: format!(
                         "Arms played by {} at {}",

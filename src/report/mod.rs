@@ -10,6 +10,7 @@ pub use self::sweep::{Frontier, Point, PointResult, SweepReport, TraceMeta};
 
 use crate::arms::{ArmLabel, Arms};
 use crate::numeric::argmax_first;
+use crate::policy::PolicySpec;
 use crate::settings::RunSettings;
 use crate::sim::{ArmSummary, Compat, RunMetrics, SimResult};
 use crate::stats::{mode, Estimate};
@@ -178,6 +179,12 @@ impl PolicyResult {
     /// learned too.
     pub fn learned_label(&self) -> String {
         arm_label(self.learned_arm, self.learned_threshold)
+    }
+
+    /// The policy, as the registry reads its name (`None` for a name this build does not know,
+    /// from a report written by another version).
+    pub fn spec(&self) -> Option<PolicySpec> {
+        self.policy.parse().ok()
     }
 
     /// The best fixed arm, written like [`PolicyResult::learned_label`].

@@ -32,6 +32,14 @@ pub struct PolicySummary {
     pub arm_counts: Vec<f64>,
 }
 
+impl PolicySummary {
+    /// Whether this is the final exit, the accuracy every other policy is held against.
+    pub fn is_final_exit(&self) -> bool {
+        self.policy.parse::<crate::policy::PolicySpec>()
+            == Ok(crate::policy::PolicySpec::FINAL_EXIT)
+    }
+}
+
 /// The learners on one trace.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CostResults {
@@ -480,7 +488,7 @@ fn policy_rows(s: &mut String, name: &str, c: &CostResults) {
     let final_acc = c
         .policies
         .iter()
-        .find(|p| p.policy == "final-exit")
+        .find(|p| p.is_final_exit())
         .and_then(|p| p.accuracy.map(|a| a.mean));
     let list = |v: &[f64]| {
         v.iter()
