@@ -1,0 +1,44 @@
+//! One sample's confidences and processing costs, as the reward model reads them.
+
+use crate::cost::ResolvedCosts;
+use crate::trace::Trace;
+
+/// One sample's confidences and processing costs, filled once per step and reused.
+#[derive(Debug, Clone)]
+pub struct SampleRow {
+    pub conf: Vec<f64>,
+    /// `proc(k)`, as reported.
+    pub processing: Vec<f64>,
+    /// `mu * proc(k)`, as the reward uses it.
+    pub weighted_processing: Vec<f64>,
+}
+
+impl SampleRow {
+    /// A row for `trace`, with processing costs filled in when they are the same for every
+    /// sample.
+    pub fn new(trace: &Trace, costs: &ResolvedCosts) -> Self {
+        let mut row = Self {
+            conf: vec![0.0; trace.exits()],
+            processing: vec![0.0; trace.exits()],
+            weighted_processing: vec![0.0; trace.exits()],
+        };
+        row.fill_processing(trace, costs, 0);
+        row
+    }
+
+    fn fill_processing(&mut self, trace: &Trace, costs: &ResolvedCosts, sample: usize) {
+        costs.processing_into(trace, sample, &mut self.processing);
+        for (w, p) in self.weighted_processing.iter_mut().zip(&self.processing) {
+            *w = costs.mu() * p;
+        }
+    }
+
+    /// Loads `sample` of `trace`; processing costs are refilled only when they vary by sample.
+    #[inline]
+    pub fn load(&mut self, trace: &Trace, costs: &ResolvedCosts, sample: usize) {
+        trace.conf_row(sample, &mut self.conf);
+        if !costs.is_fixed() {
+            self.fill_processing(trace, costs, sample);
+        }
+    }
+}
