@@ -1,0 +1,68 @@
+//! Whole pipes as a user runs them: `splitee bench-stream` and the live example
+//! (`examples/live_device.rs`).
+
+use crate::{splitee, stderr};
+use serde_json::Value;
+
+#[test]
+fn bench_stream_times_the_whole_pipe() {
+    let out = splitee()
+        .args([
+            "bench-stream",
+            "--samples",
+            "20000",
+            "--exits",
+            "4",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let result: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        result["decisions"], 20000,
+        "every sample decided and read back"
+    );
+    assert!(result["samples_per_second"].as_f64().unwrap() > 0.0);
+    let rss = result["stream_peak_rss_bytes"].as_f64().unwrap();
+    assert!(rss > 1e5 && rss < 50e6, "{rss}");
+    let text = splitee()
+        .args(["bench-stream", "--samples", "5000", "--policy", "splitee"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout).into_owned();
+    assert!(
+        text.contains("M samples/s (wall time of the whole pipe)"),
+        "{text}"
+    );
+    assert!(text.contains("stream process: peak memory"), "{text}");
+}
+
+/// The live example's logic, run as the example runs it.
+#[path = "../../examples/live_device.rs"]
+#[allow(dead_code)]
+mod live_device;
+
+#[test]
+fn live_example_learns_the_best_split_without_labels() {
+    let report = live_device::run(40_000, 7).unwrap();
+    let text = report.to_string();
+    println!("{text}");
+    assert_eq!(report.decisions, 40_000);
+    assert!(
+        report.resumed_at > 0,
+        "the example saves and restores its learner"
+    );
+    // The learner settles on the best fixed split in hindsight and pays far less than running
+    // every sample to the final exit, within a few points of its accuracy.
+    assert_eq!(report.learned_split, report.best_split, "{text}");
+    assert!(
+        report.cost_per_sample < 0.7 * report.final_exit_cost,
+        "{text}"
+    );
+    assert!(
+        report.accuracy > report.final_exit_accuracy - 0.05,
+        "{text}"
+    );
+    assert!(text.contains("learned split"), "{text}");
+}
