@@ -76,18 +76,19 @@ pub fn run_logging(
         outcome = Some(sim);
         failed.map_or(Ok(()), |message| Err(std::io::Error::other(message)))
     });
-    match outcome {
-        Some(Ok(sim)) => {
-            written.map_err(write_error(decisions))?;
-            let report = Report::new(trace, trace_names, settings, &sim);
-            Ok(RunOutput { report, sim })
+    let sim = match (outcome, written) {
+        (Some(Ok(sim)), Ok(())) => sim,
+        (Some(Err(e)), _) if !matches!(e, SimError::Decisions(_)) => return Err(e.into()),
+        // Writing failed: the log's own error, or the reason the closure gave.
+        (_, written) => {
+            let e = written
+                .err()
+                .unwrap_or_else(|| std::io::Error::other("not written"));
+            return Err(write_error(decisions)(e));
         }
-        Some(Err(SimError::Decisions(_))) | None => Err(written.err().map_or_else(
-            || Error::Bench("no run".into()),
-            |e| write_error(decisions)(e),
-        )),
-        Some(Err(e)) => Err(e.into()),
-    }
+    };
+    let report = Report::new(trace, trace_names, settings, &sim);
+    Ok(RunOutput { report, sim })
 }
 
 /// The reward model of `settings` on `trace`.

@@ -29,13 +29,23 @@ pub fn write_atomic_with(
     // Results are ordinary files: readable as the umask allows, not only by their owner.
     #[cfg(unix)]
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    let tmp = builder.tempfile_in(dir)?;
+    let tmp = builder.tempfile_in(dir).map_err(without_temporary_name)?;
     let mut out = std::io::BufWriter::new(tmp);
     write(&mut out)?;
     let tmp = out.into_inner().map_err(|e| e.into_error())?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     sync_dir(dir)
+}
+
+/// An error from `tempfile` without the temporary file's name it appends (`... at path "..."`):
+/// the user asked for the target, which the caller names instead.
+fn without_temporary_name(e: std::io::Error) -> std::io::Error {
+    let text = e.to_string();
+    match text.rfind(" at path ") {
+        Some(end) => std::io::Error::new(e.kind(), &text[..end]),
+        None => e,
+    }
 }
 
 /// Makes a rename in `dir` durable: until the folder itself is synced, a power loss may undo it.
@@ -64,6 +74,15 @@ mod tests {
         });
         assert!(failed.is_err());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_missing_folder_is_the_error_not_the_temporary_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("absent").join("out.txt");
+        let e = write_atomic(&target, b"x").unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::NotFound);
+        assert!(!e.to_string().contains(".tmp"), "{e}");
     }
 
     #[test]
