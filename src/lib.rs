@@ -8,8 +8,8 @@
 //! under their own names.
 
 pub use splitee_core::{
-    arms, cost, embedded, files, frontier, grid, learner, live, named, numeric, param, policy,
-    process, reward, seed, settings, sim, stats, text, trace,
+    arms, cost, embedded, files, frontier, grid, learner, live, named, numeric, param, params,
+    policy, process, reward, seed, settings, sim, stats, text, trace,
 };
 pub use splitee_train as train;
 

@@ -176,8 +176,8 @@ fn from_layers(
             origin: Origin::Default("policy.thresholds"),
         },
     };
-    crate::arms::check_thresholds(&thresholds.value)
-        .map_err(|message| invalid(&thresholds.origin, message))?;
+    crate::params::check_thresholds(&thresholds.value)
+        .map_err(|e| invalid(&thresholds.origin, e.message))?;
     let probe = layers.pick(
         ("--probe", o.probe),
         ("policy.probe", &file.policy.probe),

@@ -4,8 +4,11 @@
 use super::sampling::Exploration;
 use super::{PolicyKind, SideInformation};
 use crate::param::Param;
+use crate::params::{NON_NEGATIVE, UNIT_INTERVAL};
 
-/// What a real parameter is and which values it takes, for parsing and error messages.
+/// What a real parameter is and which values it takes, for parsing and error messages. Rules
+/// shared with the run's parameters take their predicate from [`crate::params`] (finiteness is
+/// checked for every parameter by [`Param::new`]).
 struct Rule {
     what: &'static str,
     form: &'static str,
@@ -17,13 +20,13 @@ const UCB1_C: Rule = Rule {
     what: "the exploration constant C",
     form: "ucb1:C",
     must: "a number >= 0",
-    ok: |v| v >= 0.0,
+    ok: NON_NEGATIVE.ok,
 };
 const KL_UCB_C: Rule = Rule {
     what: "the exploration constant c",
     form: "kl-ucb:c",
     must: "a number >= 0",
-    ok: |v| v >= 0.0,
+    ok: NON_NEGATIVE.ok,
 };
 const THOMPSON_S: Rule = Rule {
     what: "the posterior scale S (sigma)",
@@ -46,8 +49,8 @@ const EPSILON_DECAY_C: Rule = Rule {
 const EXP3_GAMMA: Rule = Rule {
     what: "the exploration rate G (gamma)",
     form: "exp3:G",
-    must: "in (0, 1]",
-    ok: |v| v > 0.0 && v <= 1.0,
+    must: UNIT_INTERVAL.must,
+    ok: UNIT_INTERVAL.ok,
 };
 const EXP3_IX_ETA: Rule = Rule {
     what: "the learning rate ETA (eta)",
@@ -65,13 +68,13 @@ const SW_UCB_C: Rule = Rule {
     what: "the UCB constant C",
     form: "sw-ucb:W:C",
     must: "a number >= 0",
-    ok: |v| v >= 0.0,
+    ok: NON_NEGATIVE.ok,
 };
 const D_UCB_C: Rule = Rule {
     what: "the UCB constant C",
     form: "d-ucb:G:C",
     must: "a number >= 0",
-    ok: |v| v >= 0.0,
+    ok: NON_NEGATIVE.ok,
 };
 
 /// A zoo name split into its parts.
