@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use splitee::config::{ResolveSettings, RunSettings};
 use splitee::report::sweep::read_report;
 use splitee::report::{Exporter, Json, Markdown, Table};
-use splitee::run::{load_traces, run_on, write_decisions, write_outputs};
+use splitee::run::{load_traces, run_checked, write_decisions, write_outputs};
 use splitee::stream::note;
 use splitee::sweep::{write_sweep_outputs, LoadedSweep, SweepSettings};
 use splitee::trace::{self, synth::SynthParams, TraceStats};
@@ -93,11 +93,12 @@ fn one_line(error: &anyhow::Error) -> String {
 fn run(args: &RunArgs) -> Result<()> {
     let mut settings = RunSettings::resolve(args.learner.config.as_deref(), args.overrides())?;
     settings.sim.record_decisions = args.decisions.is_some();
+    let settings = settings.check()?;
     let (trace, names) = load_traces(&settings)?;
 
     let total = (trace.samples() * settings.policies.len() * settings.sim.runs) as u64;
     let bar = progress_bar(total);
-    let output = run_on(&trace, names, &settings, &|n| bar.inc(n))?;
+    let output = run_checked(&trace, names, &settings, &|n| bar.inc(n))?;
     bar.finish_and_clear();
 
     if let Some(path) = &args.decisions {
