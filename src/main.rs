@@ -178,7 +178,7 @@ fn stream(args: &StreamArgs) -> Result<()> {
     use std::sync::{Arc, Mutex};
     let mut overrides = args.learner.overrides();
     if overrides.policies.is_empty() && args.learner.config.is_none() {
-        overrides.policies = vec![splitee::policy::PolicySpec::SPLITEE_S];
+        overrides.policies = vec![splitee::settings::DEFAULT_STREAM_POLICY];
     }
     // The stream is this run's trace: without it the settings would take the embedded trace's
     // cost profile.
