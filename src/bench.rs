@@ -173,24 +173,26 @@ pub fn paper_grid(samples: usize, exits: usize, runs: usize) -> Result<PaperGrid
     }
     .trace()?;
     let offload: Vec<f64> = (0..11).map(|i| (10 + 5 * i) as f64 / 100.0).collect();
-    let settings = SweepSettings {
-        base: RunSettings {
-            policies: vec![PolicySpec::SPLITEE, PolicySpec::SPLITEE_S],
-            sim: SimOptions {
-                runs,
-                ..SimOptions::default()
-            },
-            ..RunSettings::default()
+    // SplitEE's setting (the run defaults) at each offloading cost.
+    let base = RunSettings {
+        policies: vec![PolicySpec::SPLITEE, PolicySpec::SPLITEE_S],
+        sim: SimOptions {
+            runs,
+            ..SimOptions::default()
         },
+        ..RunSettings::default()
+    };
+    let settings = SweepSettings {
         traces: vec![Vec::new()],
-        alpha: vec![0.7],
-        lambda: vec![0.1],
-        mu: vec![1.0],
-        ucb_c: vec![1.0],
+        alpha: vec![base.alpha],
+        lambda: vec![crate::cost::SPLITEE_LAMBDA],
+        mu: vec![base.cost.mu],
+        ucb_c: vec![base.sim.ucb_c],
         offload,
         report: ReportSection::default(),
         published: None,
         config_text: String::new(),
+        base,
     };
     let sweep = LoadedSweep::with_traces(&settings, vec![(trace, vec!["synthetic".into()])]);
     let decisions = sweep.decisions(None);

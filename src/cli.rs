@@ -2,7 +2,7 @@
 
 use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use splitee::config::{CompatCost, CompatName, CostModelName, Overrides};
+use splitee::config::{CompatCost, CompatName, CostModelName, Overrides, RunSettings};
 use splitee::named::Named;
 use splitee::policy::PolicySpec;
 use splitee::reward::{Observation, RewardKind};
@@ -191,10 +191,10 @@ pub struct BenchArgs {
     #[arg(long, default_value = "splitee-s")]
     pub policy: PolicySpec,
     /// Runs per timed call, as `splitee run --runs`.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = RunSettings::default().sim.runs)]
     pub runs: usize,
     /// Sample order of each run.
-    #[arg(long, value_parser = named::<Order>(), default_value_t = Order::Shuffle)]
+    #[arg(long, value_parser = named::<Order>(), default_value_t = RunSettings::default().sim.order)]
     pub order: Order,
     /// Timed calls.
     #[arg(long, default_value_t = 5)]
@@ -209,55 +209,36 @@ pub struct BenchArgs {
 }
 
 /// The settings of a learner, shared by `run` and `stream`: a config and the flags that
-/// override it.
+/// override it. The help of a flag that has a default states it, generated from the run's
+/// defaults ([`help`]); the flags stay `None` when not given, so that a config's value applies.
 #[derive(Debug, Args)]
 pub struct LearnerArgs {
     /// TOML config with [trace], [cost], [policy] and [run] sections; flags override it.
     #[arg(long, value_name = "FILE.toml")]
     pub config: Option<PathBuf>,
-    /// Policy to run; repeat for several (`run` only; `stream` runs one, default splitee-s):
-    /// splitee, splitee-s, final-exit, device-ee, random,
-    /// random-run, fixed:K, best-fixed, the zoo (ucb1:C, ucb-v, ucb-tuned, kl-ucb, bayes-ucb, thompson,
-    /// eps-greedy:E, exp3:G, exp3-ix:ETA, sw-ucb:W[:C], d-ucb:G[:C]; +s for side observations), over
-    /// other arms with joint:NAME (joint-ucb), threshold:K:NAME or alpha:A:NAME, and with
-    /// :strict, :unbiased or :oracle after a side-observing name.
-    #[arg(long = "policy", value_name = "NAME")]
+    #[arg(long = "policy", value_name = "NAME", help = help::policy())]
     pub policies: Vec<PolicySpec>,
-    /// Exit threshold: a sample exits at the split when C_k >= alpha. Default 0.7.
-    #[arg(long, value_name = "A")]
+    #[arg(long, value_name = "A", help = help::alpha())]
     pub alpha: Option<f64>,
-    /// Processing cost per layer of the linear cost model. Default 0.1 (any cost setting
-    /// replaces the embedded trace's profile costs with the linear model).
-    #[arg(long, value_name = "L")]
+    #[arg(long, value_name = "L", help = help::lambda())]
     pub lambda: Option<f64>,
-    /// Constant offloading cost o. Default 0.5.
-    #[arg(long = "offload-cost", value_name = "O")]
+    #[arg(long = "offload-cost", value_name = "O", help = help::offload())]
     pub offload_cost: Option<f64>,
-    /// Weight of cost against confidence in the reward. Default 1.
-    #[arg(long, value_name = "M")]
+    #[arg(long, value_name = "M", help = help::mu())]
     pub mu: Option<f64>,
-    /// Processing-cost model. Default linear (profile for the embedded trace).
-    #[arg(long = "cost-model", value_enum, value_name = "MODEL")]
+    #[arg(long = "cost-model", value_enum, value_name = "MODEL", help = help::cost_model())]
     pub cost_model: Option<CostModelName>,
-    /// UCB exploration constant c (of policies without their own). Default 1.
-    #[arg(long = "ucb-c", value_name = "C")]
+    #[arg(long = "ucb-c", value_name = "C", help = help::ucb_c())]
     pub ucb_c: Option<f64>,
-    /// Seed of the permutations, random policies and probes (`stream` uses run 0's streams, as
-    /// `run --runs 1`). Default 0.
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", help = help::seed())]
     pub seed: Option<u64>,
-    /// What side updates may read. Default strict.
-    #[arg(long, value_parser = named::<Observation>())]
+    #[arg(long, value_parser = named::<Observation>(), help = help::observation())]
     pub observation: Option<Observation>,
-    /// Threshold grid of joint and threshold learners: START:STOP:STEP or A,B,C. Default
-    /// 0.5:0.95:0.05.
-    #[arg(long, value_name = "GRID", value_parser = parse_thresholds)]
+    #[arg(long, value_name = "GRID", value_parser = parse_thresholds, help = help::thresholds())]
     pub thresholds: Option<Thresholds>,
-    /// Probe probability of unbiased observation. Default 0.1.
-    #[arg(long, value_name = "P")]
+    #[arg(long, value_name = "P", help = help::probe())]
     pub probe: Option<f64>,
-    /// Label-free reward the policies learn from. Default splitee.
-    #[arg(long, value_parser = named::<RewardKind>())]
+    #[arg(long, value_parser = named::<RewardKind>(), help = help::reward())]
     pub reward: Option<RewardKind>,
 }
 
@@ -289,17 +270,14 @@ pub struct RunArgs {
     pub traces: Vec<PathBuf>,
     #[command(flatten)]
     pub learner: LearnerArgs,
-    /// Independent runs. Default 20.
-    #[arg(long, value_name = "R")]
+    #[arg(long, value_name = "R", help = help::runs())]
     pub runs: Option<usize>,
-    /// Sample order in each run. Default shuffle.
-    #[arg(long, value_parser = named::<Order>())]
+    #[arg(long, value_parser = named::<Order>(), help = help::order())]
     pub order: Option<Order>,
     /// Reproduce published code decision for decision.
     #[arg(long, value_enum)]
     pub compat: Option<CompatName>,
-    /// Reported cost in compatibility mode. Default published.
-    #[arg(long = "compat-cost", value_enum)]
+    #[arg(long = "compat-cost", value_enum, help = help::compat_cost())]
     pub compat_cost: Option<CompatCost>,
     /// Write every decision as JSON Lines.
     #[arg(long, value_name = "FILE.jsonl")]
@@ -574,4 +552,131 @@ fn named<T: Named + Send + Sync + Clone>() -> impl clap::builder::TypedValuePars
             .map(|&(_, name, help)| clap::builder::PossibleValue::new(name).help(help)),
     )
     .map(|name: String| T::from_name(&name).expect("clap accepts only the listed names"))
+}
+
+/// The help of the flags that override run settings, each stating its default as
+/// [`RunSettings::default`] (or the stream's, [`DEFAULT_STREAM_POLICY`]) has it, so that a changed
+/// default cannot leave stale help. Written as clap shows a one-paragraph doc comment: one line,
+/// no final period.
+///
+/// [`DEFAULT_STREAM_POLICY`]: splitee::settings::DEFAULT_STREAM_POLICY
+pub mod help {
+    use clap::ValueEnum;
+    use splitee::config::{CompatCost, CostModelName, RunSettings};
+
+    fn run() -> RunSettings {
+        RunSettings::default()
+    }
+
+    fn value_name<T: ValueEnum>(value: T) -> String {
+        value
+            .to_possible_value()
+            .map_or_else(String::new, |v| v.get_name().to_owned())
+    }
+
+    pub fn policy() -> String {
+        format!(
+            "Policy to run; repeat for several (`run` only; `stream` runs one, default {}): {}",
+            splitee::settings::DEFAULT_STREAM_POLICY,
+            splitee::policy::POLICY_NAMES
+        )
+    }
+
+    pub fn alpha() -> String {
+        format!(
+            "Exit threshold: a sample exits at the split when C_k >= alpha. Default {}",
+            run().alpha
+        )
+    }
+
+    pub fn lambda() -> String {
+        format!(
+            "Processing cost per layer of the linear cost model. Default {} (any cost setting \
+             replaces the embedded trace's profile costs with the linear model)",
+            run().cost.linear_lambda().unwrap_or(f64::NAN)
+        )
+    }
+
+    pub fn offload() -> String {
+        let offload = match run().cost.offload {
+            splitee::cost::OffloadCost::Constant(o) => o.to_string(),
+            splitee::cost::OffloadCost::PerSplit(list) => format!("{list:?}"),
+        };
+        format!("Constant offloading cost o. Default {offload}")
+    }
+
+    pub fn mu() -> String {
+        format!(
+            "Weight of cost against confidence in the reward. Default {}",
+            run().cost.mu
+        )
+    }
+
+    pub fn cost_model() -> String {
+        let run = run();
+        let embedded = splitee::embedded::cost_model(run.cost.mu);
+        format!(
+            "Processing-cost model. Default {} ({} for the embedded trace)",
+            value_name(CostModelName::of(&run.cost.processing)),
+            value_name(CostModelName::of(&embedded.processing))
+        )
+    }
+
+    pub fn ucb_c() -> String {
+        format!(
+            "UCB exploration constant c (of policies without their own). Default {}",
+            run().sim.ucb_c
+        )
+    }
+
+    pub fn seed() -> String {
+        format!(
+            "Seed of the permutations, random policies and probes (`stream` uses run 0's \
+             streams, as `run --runs 1`). Default {}",
+            run().sim.seed
+        )
+    }
+
+    pub fn observation() -> String {
+        format!(
+            "What side updates may read. Default {}",
+            run().sim.observation
+        )
+    }
+
+    pub fn thresholds() -> String {
+        format!(
+            "Threshold grid of joint and threshold learners: START:STOP:STEP or A,B,C. Default {}",
+            splitee::arms::thresholds_text(&run().sim.thresholds)
+        )
+    }
+
+    pub fn probe() -> String {
+        format!(
+            "Probe probability of unbiased observation. Default {}",
+            run().sim.probe
+        )
+    }
+
+    pub fn reward() -> String {
+        format!(
+            "Label-free reward the policies learn from. Default {}",
+            run().reward
+        )
+    }
+
+    pub fn runs() -> String {
+        format!("Independent runs. Default {}", run().sim.runs)
+    }
+
+    pub fn order() -> String {
+        format!("Sample order in each run. Default {}", run().sim.order)
+    }
+
+    pub fn compat_cost() -> String {
+        format!(
+            "Reported cost in compatibility mode. Default {}",
+            value_name(CompatCost::default())
+        )
+    }
 }

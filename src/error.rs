@@ -12,6 +12,8 @@ pub enum Error {
     Cost(#[from] crate::cost::CostError),
     #[error(transparent)]
     Sim(#[from] crate::sim::SimError),
+    #[error(transparent)]
+    Param(#[from] crate::params::ParamError),
     /// Boxed: a plot error can itself hold an error reading a report.
     #[error(transparent)]
     Plot(Box<crate::plot::PlotError>),
@@ -44,6 +46,7 @@ impl From<splitee_core::Error> for Error {
             splitee_core::Error::Sim(e) => e.into(),
             splitee_core::Error::Live(e) => e.into(),
             splitee_core::Error::State(e) => e.into(),
+            splitee_core::Error::Param(e) => e.into(),
         }
     }
 }

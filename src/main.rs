@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use splitee::config::{ResolveSettings, RunSettings};
 use splitee::report::sweep::read_report;
 use splitee::report::{Exporter, Json, Markdown, Table};
-use splitee::run::{load_traces, run_logging, run_on, write_outputs};
+use splitee::run::{load_traces, run_checked, run_logging, write_outputs};
 use splitee::stream::note;
 use splitee::sweep::{write_sweep_outputs, LoadedSweep, SweepSettings};
 use splitee::trace::{self, synth::SynthParams, TraceStats};
@@ -91,7 +91,8 @@ fn one_line(error: &anyhow::Error) -> String {
 }
 
 fn run(args: &RunArgs) -> Result<()> {
-    let settings = RunSettings::resolve(args.learner.config.as_deref(), args.overrides())?;
+    let settings =
+        RunSettings::resolve(args.learner.config.as_deref(), args.overrides())?.check()?;
     let (trace, names) = load_traces(&settings)?;
 
     let total = (trace.samples() * settings.policies.len() * settings.sim.runs) as u64;
@@ -99,7 +100,7 @@ fn run(args: &RunArgs) -> Result<()> {
     let advance = |n| bar.inc(n);
     let output = match &args.decisions {
         Some(path) => run_logging(&trace, names, &settings, &advance, path)?,
-        None => run_on(&trace, names, &settings, &advance)?,
+        None => run_checked(&trace, names, &settings, &advance)?,
     };
     bar.finish_and_clear();
     if let Some(dir) = &args.out {
@@ -176,7 +177,7 @@ fn stream(args: &StreamArgs) -> Result<()> {
     use std::sync::{Arc, Mutex};
     let mut overrides = args.learner.overrides();
     if overrides.policies.is_empty() && args.learner.config.is_none() {
-        overrides.policies = vec![splitee::policy::PolicySpec::SPLITEE_S];
+        overrides.policies = vec![splitee::settings::DEFAULT_STREAM_POLICY];
     }
     // The stream is this run's trace: without it the settings would take the embedded trace's
     // cost profile.

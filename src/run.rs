@@ -6,7 +6,7 @@ use crate::files::{write_atomic, write_atomic_with};
 use crate::report::{Csv, Exporter, Json, Markdown, Report};
 use crate::reward::RewardModel;
 use crate::seed::Fnv1a;
-use crate::settings::RunSettings;
+use crate::settings::{CheckedSettings, RunSettings};
 use crate::sim::{simulate, simulate_logged, SimError, SimResult};
 use crate::trace::{self, Trace};
 use std::path::{Path, PathBuf};
@@ -33,12 +33,23 @@ pub struct RunOutput {
     pub sim: SimResult,
 }
 
-/// Runs every policy of `settings` on `trace`. `progress` receives decision counts as runs
-/// finish.
+/// Runs every policy of `settings` on `trace`, after checking them ([`RunSettings::check`]).
+/// `progress` receives decision counts as runs finish.
 pub fn run_on(
     trace: &Trace,
     trace_names: Vec<String>,
     settings: &RunSettings,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<RunOutput> {
+    run_checked(trace, trace_names, &settings.clone().check()?, progress)
+}
+
+/// Runs every policy of checked `settings` on `trace`. `progress` receives decision counts as
+/// runs finish.
+pub fn run_checked(
+    trace: &Trace,
+    trace_names: Vec<String>,
+    settings: &CheckedSettings,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<RunOutput> {
     let model = reward_model(trace, settings)?;
@@ -53,7 +64,7 @@ pub fn run_on(
 pub fn run_logging(
     trace: &Trace,
     trace_names: Vec<String>,
-    settings: &RunSettings,
+    settings: &CheckedSettings,
     progress: &(dyn Fn(u64) + Sync),
     decisions: &Path,
 ) -> Result<RunOutput> {
@@ -154,4 +165,36 @@ pub fn hash_files(paths: &[PathBuf]) -> Result<String> {
         h.update(&std::fs::read(p).map_err(|e| trace::TraceError::io(p, &e))?);
     }
     Ok(format!("{:016x}", h.finish()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::synth::SynthParams;
+
+    #[test]
+    fn settings_that_skipped_the_check_do_not_run() {
+        let trace = SynthParams {
+            samples: 50,
+            exits: 4,
+            classes: 2,
+            seed: 1,
+        }
+        .trace()
+        .unwrap();
+        let run = |settings: RunSettings| {
+            run_on(&trace, vec![], &settings, &|_| {}).map_err(|e| e.to_string())
+        };
+        assert_eq!(
+            run(RunSettings {
+                alpha: 1.5,
+                ..RunSettings::default()
+            })
+            .err(),
+            Some("policy.alpha: alpha must be in (0, 1], got 1.5".into())
+        );
+        let mut settings = RunSettings::default();
+        settings.sim.runs = 2;
+        assert_eq!(run(settings).unwrap().sim.runs[0].len(), 2);
+    }
 }

@@ -257,6 +257,116 @@ fn version_and_run_help_succeed() {
         .stdout(predicate::str::contains("splitee run --trace "));
 }
 
+/// Each flag of `splitee COMMAND --help` with its help paragraph on one line.
+fn flag_helps(command: &str) -> Vec<(String, String)> {
+    let out = succeed(splitee().args([command, "--help"]));
+    let mut flags: Vec<(String, String)> = Vec::new();
+    let mut in_paragraph = false;
+    for line in out.lines() {
+        let text = line.trim_start();
+        let indent = line.len() - text.len();
+        if indent <= 6 && text.starts_with("--") {
+            let flag = text.split_whitespace().next().unwrap_or_default();
+            flags.push((flag.to_owned(), String::new()));
+            in_paragraph = true;
+        } else if text.is_empty() {
+            in_paragraph = false;
+        } else if let (true, Some((_, help))) = (in_paragraph, flags.last_mut()) {
+            if !help.is_empty() {
+                help.push(' ');
+            }
+            help.push_str(text);
+        }
+    }
+    flags
+}
+
+/// The value a help paragraph states as its default (`Default X` or `default X`), if any.
+fn stated_default(help: &str) -> Option<String> {
+    let at = help.find("Default ").or_else(|| help.find("default "))?;
+    let word = help[at + "Default ".len()..].split_whitespace().next()?;
+    Some(word.trim_end_matches(['.', ',', ')', ':', ';']).to_owned())
+}
+
+/// The defaults that `run --help` and `stream --help` state are the run's defaults
+/// (`RunSettings::default`), every one of them: a changed default cannot leave stale help.
+#[test]
+fn help_states_the_run_defaults() {
+    use splitee::config::{CompatCost, CostModelName, RunSettings};
+    let run = RunSettings::default();
+    let name = |value: serde_json::Value| value.as_str().unwrap().to_owned();
+    let number = |value: f64| move |text: &str| text.parse::<f64>() == Ok(value);
+    let named = |expected: String| move |text: &str| text == expected;
+    let offload = match run.cost.offload {
+        splitee::cost::OffloadCost::Constant(o) => o,
+        splitee::cost::OffloadCost::PerSplit(_) => f64::NAN,
+    };
+    let thresholds = run.sim.thresholds.clone();
+    // Per flag: whether the text it states is the default.
+    type Holds = Box<dyn Fn(&str) -> bool>;
+    let expected: Vec<(&str, Holds)> = vec![
+        (
+            "--policy",
+            Box::new(named(splitee::settings::DEFAULT_STREAM_POLICY.to_string())),
+        ),
+        ("--alpha", Box::new(number(run.alpha))),
+        (
+            "--lambda",
+            Box::new(number(run.cost.linear_lambda().unwrap())),
+        ),
+        ("--offload-cost", Box::new(number(offload))),
+        ("--mu", Box::new(number(run.cost.mu))),
+        (
+            "--cost-model",
+            Box::new(named(name(
+                serde_json::to_value(CostModelName::of(&run.cost.processing)).unwrap(),
+            ))),
+        ),
+        ("--ucb-c", Box::new(number(run.sim.ucb_c))),
+        ("--seed", Box::new(number(run.sim.seed as f64))),
+        (
+            "--observation",
+            Box::new(named(run.sim.observation.to_string())),
+        ),
+        (
+            "--thresholds",
+            Box::new(move |text: &str| {
+                splitee::arms::parse_thresholds(text).as_ref() == Ok(&thresholds)
+            }),
+        ),
+        ("--probe", Box::new(number(run.sim.probe))),
+        ("--reward", Box::new(named(run.reward.to_string()))),
+        ("--runs", Box::new(number(run.sim.runs as f64))),
+        ("--order", Box::new(named(run.sim.order.to_string()))),
+        (
+            "--compat-cost",
+            Box::new(named(name(
+                serde_json::to_value(CompatCost::default()).unwrap(),
+            ))),
+        ),
+    ];
+    for command in ["run", "stream"] {
+        let mut checked = 0;
+        for (flag, help) in flag_helps(command) {
+            let Some(stated) = stated_default(&help) else {
+                continue;
+            };
+            let (_, holds) = expected
+                .iter()
+                .find(|(f, _)| *f == flag)
+                .unwrap_or_else(|| {
+                    panic!("{command} {flag} states a default no test holds: {help}")
+                });
+            assert!(
+                holds(&stated),
+                "{command} {flag}: stated default {stated:?} in {help:?}"
+            );
+            checked += 1;
+        }
+        assert!(checked >= 11, "{command}: {checked} defaults found");
+    }
+}
+
 #[test]
 fn run_without_trace_uses_the_embedded_default() {
     let table = succeed(splitee().args(["run", "--runs", "2"]));

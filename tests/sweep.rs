@@ -3,6 +3,7 @@
 mod common;
 
 use common::{run_ok, shared_trace, splitee, succeed};
+use splitee::config::Overrides;
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
@@ -129,6 +130,66 @@ fn sweep_axis_errors_name_file_line_and_key() {
             "splitee: {}: line 4: sweep.alpha: alpha must be in (0, 1], got 1.5",
             config.display()
         )
+    );
+}
+
+/// A swept value goes through the rule of the value it replaces, with that rule's message.
+#[test]
+fn every_axis_value_follows_the_rule_of_the_value_it_replaces() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("bad.toml");
+    let error = |sweep: &str| {
+        std::fs::write(&config, format!("[run]\nruns = 1\n[sweep]\n{sweep}\n")).unwrap();
+        splitee::sweep::SweepSettings::resolve(&config, Overrides::default())
+            .unwrap_err()
+            .to_string()
+    };
+    let at = |key: &str, message: &str| format!("{}: line 4: {key}: {message}", config.display());
+    let costs = "costs must be finite and >= 0";
+    for (sweep, key, message) in [
+        (
+            "alpha = [0.5, 0.0]",
+            "sweep.alpha",
+            "alpha must be in (0, 1], got 0".to_owned(),
+        ),
+        (
+            "mu = [1.0, -1.0]",
+            "sweep.mu",
+            format!("entry 1 is -1; {costs}"),
+        ),
+        (
+            "lambda = [0.1, inf]",
+            "sweep.lambda",
+            format!("entry 1 is inf; {costs}"),
+        ),
+        (
+            "offload = [nan]",
+            "sweep.offload",
+            format!("entry 1 is NaN; {costs}"),
+        ),
+        (
+            "ucb_c = [1.0, -0.5]",
+            "sweep.ucb_c",
+            "the UCB constant must be finite and >= 0, got -0.5".to_owned(),
+        ),
+    ] {
+        assert_eq!(error(sweep), at(key, &message), "{sweep}");
+    }
+    std::fs::write(
+        &config,
+        "[cost]\nmodel = \"table\"\ntable = [0.1, 0.2]\n[sweep]\nlambda = [0.1]\n",
+    )
+    .unwrap();
+    let message = splitee::sweep::SweepSettings::resolve(&config, Overrides::default())
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        message,
+        at(
+            "sweep.lambda",
+            "sweeping lambda needs the linear cost model"
+        )
+        .replace("line 4", "line 5")
     );
 }
 

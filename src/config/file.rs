@@ -161,6 +161,19 @@ pub enum CostModelName {
     Profile,
 }
 
+impl CostModelName {
+    /// The name of a processing-cost model.
+    pub fn of(processing: &crate::cost::ProcessingCost) -> Self {
+        use crate::cost::ProcessingCost as P;
+        match processing {
+            P::Linear { .. } => Self::Linear,
+            P::Table { .. } => Self::Table,
+            P::Measured => Self::Measured,
+            P::Profile(_) => Self::Profile,
+        }
+    }
+}
+
 /// Published code that compatibility mode reproduces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 pub enum CompatName {

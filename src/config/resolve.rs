@@ -1,11 +1,13 @@
 //! Settings resolved from their layers: each value from a flag, then the config, then the
-//! default, checked where it is chosen so that an error names its source.
+//! default, then every value through the run's one check ([`RunSettings::check_ref`], the rules
+//! of [`crate::params`]), a refusal naming where the bad value came from.
 
 use super::file::{
     invalid, normalise, CompatCost, CompatName, ConfigError, ConfigFile, ConfigSections,
     CostModelName, CostSection, Layers, Origin, Overrides, RunSettings, Setting,
 };
 use crate::cost::{CostModel, OffloadCost, ProcessingCost, ProfileCost};
+use crate::params;
 use crate::reward::Observation;
 use crate::sim::{Compat, SimOptions};
 use std::path::{Path, PathBuf};
@@ -67,7 +69,7 @@ fn from_layers(
     o: Overrides,
 ) -> Result<RunSettings, ConfigError> {
     let defaults = RunSettings::default();
-    let (cost, cost_model_origin, cost_given) = cost_model(layers, &file.cost, &o)?;
+    let cost = cost_model(layers, &file.cost, &o)?;
     // Trace paths in a config are relative to the config file's folder.
     let base = layers.path.parent().unwrap_or(Path::new(""));
     let traces = if o.traces.is_empty() {
@@ -87,47 +89,24 @@ fn from_layers(
     let names = layers.policy_names(file.policy.names)?;
     let policies = layers.pick(
         ("--policy", (!o.policies.is_empty()).then_some(o.policies)),
-        ("policy.names", &names),
+        (params::POLICIES, &names),
         defaults.policies,
     );
-    if policies.value.is_empty() {
-        return Err(invalid(&policies.origin, "name at least one policy"));
-    }
-
     let alpha = layers.pick(
         ("--alpha", o.alpha),
-        ("policy.alpha", &file.policy.alpha),
+        (params::ALPHA.key, &file.policy.alpha),
         defaults.alpha,
     );
-    if !(alpha.value > 0.0 && alpha.value <= 1.0) {
-        return Err(invalid(
-            &alpha.origin,
-            format!("alpha must be in (0, 1], got {}", alpha.value),
-        ));
-    }
     let ucb_c = layers.pick(
         ("--ucb-c", o.ucb_c),
-        ("policy.ucb_c", &file.policy.ucb_c),
+        (params::UCB_C.key, &file.policy.ucb_c),
         defaults.sim.ucb_c,
     );
-    if !(ucb_c.value.is_finite() && ucb_c.value >= 0.0) {
-        return Err(invalid(
-            &ucb_c.origin,
-            format!(
-                "the UCB constant must be finite and >= 0, got {}",
-                ucb_c.value
-            ),
-        ));
-    }
-
     let runs = layers.pick(
         ("--runs", o.runs),
-        ("run.runs", &file.run.runs),
+        (params::RUNS, &file.run.runs),
         defaults.sim.runs,
     );
-    if runs.value == 0 {
-        return Err(invalid(&runs.origin, "runs must be at least 1"));
-    }
     let seed = layers.pick(
         ("--seed", o.seed),
         ("run.seed", &file.run.seed),
@@ -144,7 +123,7 @@ fn from_layers(
     let compat_cost = layers.pick(
         ("--compat-cost", o.compat_cost),
         ("run.compat_cost", &file.run.compat_cost),
-        CompatCost::Published,
+        CompatCost::default(),
     );
     let observation = layers.pick(
         ("--observation", o.observation),
@@ -160,7 +139,7 @@ fn from_layers(
             let origin = Origin::Config {
                 path: layers.path.clone(),
                 line: layers.line_of(axis.span().start),
-                key: "policy.thresholds",
+                key: params::THRESHOLDS,
             };
             let values = axis
                 .get_ref()
@@ -173,30 +152,53 @@ fn from_layers(
         }
         (None, None) => Setting {
             value: defaults.sim.thresholds.clone(),
-            origin: Origin::Default("policy.thresholds"),
+            origin: Origin::Default(params::THRESHOLDS),
         },
     };
-    crate::arms::check_thresholds(&thresholds.value)
-        .map_err(|message| invalid(&thresholds.origin, message))?;
     let probe = layers.pick(
         ("--probe", o.probe),
-        ("policy.probe", &file.policy.probe),
+        (params::PROBE.key, &file.policy.probe),
         defaults.sim.probe,
     );
-    if !(probe.value > 0.0 && probe.value <= 1.0) {
-        return Err(invalid(
-            &probe.origin,
-            format!(
-                "the probe probability must be in (0, 1], got {}",
-                probe.value
-            ),
-        ));
-    }
     let reward = layers.pick(
         ("--reward", o.reward),
         ("policy.reward", &file.policy.reward),
         defaults.reward,
     );
+
+    // Every value through the run's one check, a refusal blamed on where the value came from.
+    let origins = [
+        (params::POLICIES, &policies.origin),
+        (params::ALPHA.key, &alpha.origin),
+        (params::UCB_C.key, &ucb_c.origin),
+        (params::RUNS, &runs.origin),
+        (params::THRESHOLDS, &thresholds.origin),
+        (params::PROBE.key, &probe.origin),
+    ];
+    let settings = RunSettings {
+        traces,
+        policies: policies.value,
+        alpha: alpha.value,
+        cost: cost.model,
+        reward: reward.value,
+        sim: SimOptions {
+            runs: runs.value,
+            seed: seed.value,
+            order: order.value,
+            observation: observation.value,
+            ucb_c: ucb_c.value,
+            thresholds: thresholds.value,
+            probe: probe.value,
+            ..defaults.sim
+        },
+    };
+    settings
+        .check_ref()
+        .map_err(|e| match origins.iter().find(|(key, _)| *key == e.key) {
+            Some((_, origin)) => invalid(origin, e.message),
+            None => cost.origins.refusal(e),
+        })?;
+
     let compat = match compat {
         Some(CompatName::SplitEe2023) => {
             if matches!(observation.origin, Origin::Flag(_) | Origin::Config { .. })
@@ -208,11 +210,11 @@ fn from_layers(
                          (oracle observation); drop the strict setting",
                 ));
             }
-            let lambda = cost.linear_lambda();
+            let lambda = settings.cost.linear_lambda();
             if compat_cost.value == CompatCost::Published && lambda.is_none() {
                 // Blame the setting the user wrote: compat_cost if given, else the model.
                 let origin = match compat_cost.origin {
-                    Origin::Default(_) => &cost_model_origin,
+                    Origin::Default(_) => &cost.origins.model,
                     ref given => given,
                 };
                 return Err(invalid(
@@ -232,51 +234,77 @@ fn from_layers(
     // (also by sweeping lambda or o) or the compatibility mode, which prices the published
     // way.
     let sweep = file.sweep.as_ref();
-    let embedded_trace = traces.is_empty() && sweep.is_none_or(|s| s.traces.is_none());
+    let embedded_trace = settings.traces.is_empty() && sweep.is_none_or(|s| s.traces.is_none());
     let cost_swept = sweep.is_some_and(|s| s.lambda.is_some() || s.offload.is_some());
-    let cost = if embedded_trace && !cost_given && !cost_swept && compat.is_none() {
-        crate::embedded::cost_model(cost.mu)
+    let cost = if embedded_trace && !cost.given && !cost_swept && compat.is_none() {
+        crate::embedded::cost_model(settings.cost.mu)
     } else {
-        cost
+        settings.cost
     };
-
     Ok(RunSettings {
-        traces,
-        policies: policies.value,
-        alpha: alpha.value,
         cost,
-        reward: reward.value,
         sim: SimOptions {
-            runs: runs.value,
-            seed: seed.value,
-            order: order.value,
-            observation: observation.value,
-            ucb_c: ucb_c.value,
-            thresholds: thresholds.value,
-            probe: probe.value,
             compat,
-            ..defaults.sim
+            ..settings.sim
         },
+        ..settings
     })
 }
 
-/// The cost model, the origin of its name, and whether any setting of it (beyond `mu`) was
-/// given.
+/// The cost model as the layers give it, before the run's check.
+struct CostSettings {
+    model: CostModel,
+    origins: CostOrigins,
+    /// Whether any setting of the model (beyond `mu`) was given.
+    given: bool,
+}
+
+/// Where each value of the cost model came from.
+struct CostOrigins {
+    model: Origin,
+    lambda: Origin,
+    offload: Origin,
+    mu: Origin,
+    depths: Origin,
+    table: Origin,
+}
+
+impl CostOrigins {
+    /// A refusal of the cost model's values, blamed on the setting it names; the profile's
+    /// prices and numbers are blamed on the model, naming the key.
+    fn refusal(&self, e: crate::params::ParamError) -> ConfigError {
+        let origin = match e.key {
+            "cost.lambda" => &self.lambda,
+            "cost.offload" => &self.offload,
+            "cost.mu" => &self.mu,
+            "cost.depths" => &self.depths,
+            "cost.per_mac" | "cost.per_byte" | "cost.cloud_per_mac" | "cost.profile" => {
+                return invalid(&self.model, format!("{}: {}", e.key, e.message));
+            }
+            _ => &self.table,
+        };
+        invalid(origin, e.message)
+    }
+}
+
+/// The cost model and where its values came from (checked with the run's other settings).
 fn cost_model(
     layers: &Layers<'_>,
     section: &CostSection,
     o: &Overrides,
-) -> Result<(CostModel, Origin, bool), ConfigError> {
+) -> Result<CostSettings, ConfigError> {
     let defaults = RunSettings::default().cost;
     let model = layers.pick(
         ("--cost-model", o.cost_model),
         ("cost.model", &section.model),
-        CostModelName::Linear,
+        CostModelName::of(&defaults.processing),
     );
     let lambda = layers.pick(
         ("--lambda", o.lambda),
         ("cost.lambda", &section.lambda),
-        crate::cost::SPLITEE_LAMBDA,
+        defaults
+            .linear_lambda()
+            .unwrap_or(crate::cost::SPLITEE_LAMBDA),
     );
     let offload = layers.pick(
         ("--offload-cost", o.offload.map(OffloadCost::Constant)),
@@ -304,24 +332,6 @@ fn cost_model(
         CostModelName::Measured => ProcessingCost::Measured,
         CostModelName::Profile => profile_cost(layers, section, &model.origin, &offload.origin)?,
     };
-    let cost = CostModel {
-        processing,
-        offload: offload.value,
-        mu: mu.value,
-    };
-    cost.validate().map_err(|e| {
-        let origin = match e.key {
-            "cost.lambda" => &lambda.origin,
-            "cost.offload" => &offload.origin,
-            "cost.mu" => &mu.origin,
-            "cost.depths" => &depths.origin,
-            "cost.per_mac" | "cost.per_byte" | "cost.cloud_per_mac" | "cost.profile" => {
-                return invalid(&model.origin, format!("{}: {}", e.key, e.message));
-            }
-            _ => &table.origin,
-        };
-        invalid(origin, e.message)
-    })?;
     let given = [
         &model.origin,
         &lambda.origin,
@@ -331,7 +341,22 @@ fn cost_model(
     ]
     .iter()
     .any(|origin| !matches!(origin, Origin::Default(_)));
-    Ok((cost, model.origin, given))
+    Ok(CostSettings {
+        model: CostModel {
+            processing,
+            offload: offload.value,
+            mu: mu.value,
+        },
+        origins: CostOrigins {
+            model: model.origin,
+            lambda: lambda.origin,
+            offload: offload.origin,
+            mu: mu.origin,
+            depths: depths.origin,
+            table: table.origin,
+        },
+        given,
+    })
 }
 
 /// The profile cost model from `cost.profile`, `cost.per_mac`, `cost.per_byte` and
@@ -363,15 +388,8 @@ fn profile_cost(
                 format!("the profile cost model needs {key} (cost per unit)"),
             ));
         }
-        if !(setting.value.is_finite() && setting.value >= 0.0) {
-            return Err(invalid(
-                &setting.origin,
-                format!(
-                    "{} is {}; costs must be finite and >= 0",
-                    key, setting.value
-                ),
-            ));
-        }
+        crate::params::check_costs(key, &[setting.value])
+            .map_err(|e| invalid(&setting.origin, e.message))?;
         Ok(setting.value)
     };
     let per_mac = required("cost.per_mac", &section.per_mac)?;

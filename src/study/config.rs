@@ -1,8 +1,9 @@
 //! A study's config file: its sections, their defaults, and their validation into a [`Study`]
-//! before anything trains.
+//! before anything trains (`[evaluate]` by the run's rules, [`Evaluate::check`]).
 
-use super::{Evaluate, Study};
+use super::{Evaluate, Study, STUDY_ALPHA, STUDY_POLICIES};
 use crate::policy::PolicySpec;
+use crate::settings::RunSettings;
 use crate::train::data::{DataSpec, DatasetKind};
 use crate::train::distort::Distortion;
 use crate::train::{TrainError, TrainParams};
@@ -103,47 +104,20 @@ fn default_bytes() -> u64 {
     4
 }
 
+/// `[evaluate]`: an absent key takes the study's default ([`super::STUDY_ALPHA`],
+/// [`super::STUDY_POLICIES`]) or the run's ([`RunSettings::default`]).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct EvaluateSection {
-    #[serde(default = "default_alpha")]
-    alpha: f64,
+    alpha: Option<f64>,
     per_mac: Option<f64>,
     per_byte: Option<f64>,
     #[serde(default)]
     cloud_per_mac: f64,
-    #[serde(default = "default_mu")]
-    mu: f64,
-    #[serde(default = "default_runs")]
-    runs: usize,
-    #[serde(default)]
-    seed: u64,
-    #[serde(default = "default_policies")]
-    policies: Vec<String>,
-}
-
-fn default_alpha() -> f64 {
-    0.9
-}
-
-fn default_mu() -> f64 {
-    1.0
-}
-
-fn default_runs() -> usize {
-    20
-}
-
-fn default_policies() -> Vec<String> {
-    [
-        "splitee",
-        "splitee-s",
-        "final-exit",
-        "device-ee",
-        "best-fixed",
-    ]
-    .map(String::from)
-    .to_vec()
+    mu: Option<f64>,
+    runs: Option<usize>,
+    seed: Option<u64>,
+    policies: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -252,27 +226,30 @@ impl Study {
         let evaluate = match file.evaluate {
             None => None,
             Some(e) => {
-                let policies = e
-                    .policies
-                    .iter()
-                    .map(|p| p.parse::<PolicySpec>())
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(|m| config_error(format!("evaluate.policies: {m}")))?;
-                if policies.is_empty() || e.runs == 0 || !(e.alpha > 0.0 && e.alpha <= 1.0) {
-                    return Err(config_error(
-                        "evaluate: needs at least one policy, runs >= 1 and alpha in (0, 1]".into(),
-                    ));
-                }
-                Some(Evaluate {
-                    alpha: e.alpha,
+                let run = RunSettings::default();
+                let policies = match &e.policies {
+                    None => STUDY_POLICIES.to_vec(),
+                    Some(names) => names
+                        .iter()
+                        .map(|p| p.parse::<PolicySpec>())
+                        .collect::<Result<Vec<_>, _>>()
+                        .map_err(|m| config_error(format!("evaluate.policies: {m}")))?,
+                };
+                let evaluate = Evaluate {
+                    alpha: e.alpha.unwrap_or(STUDY_ALPHA),
                     per_mac: e.per_mac,
                     per_byte: e.per_byte,
                     cloud_per_mac: e.cloud_per_mac,
-                    mu: e.mu,
-                    runs: e.runs,
-                    seed: e.seed,
+                    mu: e.mu.unwrap_or(run.cost.mu),
+                    runs: e.runs.unwrap_or(run.sim.runs),
+                    seed: e.seed.unwrap_or(run.sim.seed),
                     policies,
-                })
+                };
+                // Every network has the first one's exits (the model section is shared).
+                evaluate
+                    .check(networks[0].exits())
+                    .map_err(|e| config_error(e.to_string()))?;
+                Some(evaluate)
             }
         };
         let distortion = match file.distortion {

@@ -34,7 +34,9 @@
 //! report = "../results/sparsity-mnist"  # report.md and report.json
 //! bytes_per_activation = 4
 //!
-//! [evaluate]                          # learners on every trace, profile cost model
+//! [evaluate]                          # learners on every trace, profile cost model; shown
+//!                                     # with the defaults (STUDY_ALPHA, STUDY_POLICIES, and
+//!                                     # splitee run's for the rest), checked before training
 //! alpha = 0.9
 //! # per_mac = ...                     # default: 1 / device MACs of the reference's final exit
 //! # per_byte = ...                    # default: 1 / (N_0 x bytes_per_activation)
@@ -72,6 +74,7 @@ pub fn shared_data(name: &str) -> PathBuf {
 }
 
 use crate::cost::{CostModel, OffloadCost, ProcessingCost, ProfileCost};
+use crate::params::{self, ParamError};
 use crate::policy::PolicySpec;
 use crate::run::run_on;
 use crate::settings::RunSettings;
@@ -104,7 +107,22 @@ pub struct Study {
     pub distortion: Option<(String, Vec<Distortion>, u64)>,
 }
 
-/// Settings of the learners' runs on every trace.
+/// A study's exit threshold when `[evaluate]` gives none: a study's own default, stricter than
+/// `splitee run`'s ([`RunSettings::default`]); the other `[evaluate]` keys default as a run.
+pub const STUDY_ALPHA: f64 = 0.9;
+
+/// The learners a study compares when `[evaluate]` names none: `splitee run`'s defaults with the
+/// best fixed arm in hindsight in place of random, as the reference each learner is scored
+/// against.
+pub const STUDY_POLICIES: [PolicySpec; 5] = [
+    PolicySpec::SPLITEE,
+    PolicySpec::SPLITEE_S,
+    PolicySpec::FINAL_EXIT,
+    PolicySpec::DEVICE_EE,
+    PolicySpec::BEST_FIXED,
+];
+
+/// Settings of the learners' runs on every trace, checked by [`Evaluate::check`].
 #[derive(Debug, Clone)]
 pub struct Evaluate {
     pub alpha: f64,
@@ -115,6 +133,67 @@ pub struct Evaluate {
     pub runs: usize,
     pub seed: u64,
     pub policies: Vec<PolicySpec>,
+}
+
+impl Evaluate {
+    /// The run settings of the learners on `trace`, priced by `cost`: this section's values, the
+    /// run defaults for the rest.
+    fn run_settings(&self, trace: PathBuf, cost: CostModel) -> RunSettings {
+        let run = RunSettings::default();
+        RunSettings {
+            traces: vec![trace],
+            policies: self.policies.clone(),
+            alpha: self.alpha,
+            cost,
+            sim: SimOptions {
+                runs: self.runs,
+                seed: self.seed,
+                ..run.sim
+            },
+            ..run
+        }
+    }
+
+    /// Checks the section by the run's rules ([`RunSettings::check_ref`]), and every policy
+    /// against networks of `exits` exits, before anything trains; the error names the
+    /// `evaluate.` key.
+    pub fn check(&self, exits: usize) -> Result<(), ParamError> {
+        const KEYS: [(&str, &str); 7] = [
+            (params::ALPHA.key, "evaluate.alpha"),
+            (params::RUNS, "evaluate.runs"),
+            (params::POLICIES, "evaluate.policies"),
+            ("cost.mu", "evaluate.mu"),
+            ("cost.per_mac", "evaluate.per_mac"),
+            ("cost.per_byte", "evaluate.per_byte"),
+            ("cost.cloud_per_mac", "evaluate.cloud_per_mac"),
+        ];
+        let in_study = |e: ParamError| {
+            let key = KEYS.iter().find(|(run, _)| *run == e.key);
+            ParamError::new(key.map_or(e.key, |(_, study)| study), e.message)
+        };
+        // The profile's numbers are known after training; its prices and mu are checked here.
+        for (k, price) in [
+            ("cost.per_mac", self.per_mac),
+            ("cost.per_byte", self.per_byte),
+            ("cost.cloud_per_mac", Some(self.cloud_per_mac)),
+        ] {
+            params::check_costs(k, price.as_slice()).map_err(in_study)?;
+        }
+        let cost = CostModel {
+            processing: ProcessingCost::Measured,
+            offload: OffloadCost::Constant(0.0),
+            mu: self.mu,
+        };
+        self.run_settings(PathBuf::new(), cost)
+            .check_ref()
+            .map_err(in_study)?;
+        for policy in &self.policies {
+            policy
+                .validate(exits)
+                .map_err(|m| ParamError::new("evaluate.policies", m))?;
+        }
+        Ok(())
+    }
 }
 
 impl Study {
@@ -130,6 +209,10 @@ impl Study {
 
     /// Trains every network, writes traces and profiles, evaluates and writes the report.
     pub fn run(&self, progress: &mut dyn Progress) -> crate::Result<StudyReport> {
+        // As `from_config` did: no network trains for learners that cannot run.
+        if let Some(eval) = &self.evaluate {
+            eval.check(self.networks[0].exits())?;
+        }
         let data = self.data.load()?;
         for n in &self.networks {
             n.check_data(&data.train, "training")?;
@@ -346,22 +429,14 @@ fn run_learners(
         per_byte: prices.per_byte,
         cloud_per_mac: prices.cloud_per_mac,
     };
-    let settings = RunSettings {
-        traces: vec![PathBuf::from(trace_path)],
-        policies: eval.policies.clone(),
-        alpha: prices.alpha,
-        cost: CostModel {
+    let settings = eval.run_settings(
+        PathBuf::from(trace_path),
+        CostModel {
             processing: ProcessingCost::Profile(cost.clone()),
             offload: OffloadCost::Constant(0.0),
             mu: prices.mu,
         },
-        sim: SimOptions {
-            runs: prices.runs,
-            seed: prices.seed,
-            ..SimOptions::default()
-        },
-        ..RunSettings::default()
-    };
+    );
     let out = run_on(&trace, vec![trace_path.to_owned()], &settings, &|_| {})?;
     Ok(CostResults {
         processing: cost.processing(),

@@ -53,16 +53,20 @@ impl std::str::FromStr for Shard {
     }
 }
 
-/// The values of a sweep axis (or `base` when the axis is absent), each checked by `valid`.
+/// The values of a sweep axis, or `base`'s own value when the axis is absent. Each value is set
+/// into the base settings by `set` and goes through the run's check
+/// ([`RunSettings::check_ref`]): a swept value obeys the same rule as the value it replaces, and a
+/// refusal names the axis.
 fn axis_values(
     axis: &Option<Spanned<Axis>>,
     key: &'static str,
     sections: &ConfigSections,
-    base: f64,
-    valid: impl Fn(f64) -> std::result::Result<(), String>,
+    base: &RunSettings,
+    base_value: f64,
+    set: Set,
 ) -> std::result::Result<Vec<f64>, ConfigError> {
     let Some(axis) = axis else {
-        return Ok(vec![base]);
+        return Ok(vec![base_value]);
     };
     let invalid = |message: String| ConfigError::Invalid {
         origin: sections.origin(axis.span(), key),
@@ -70,17 +74,44 @@ fn axis_values(
     };
     let values = axis.get_ref().values().map_err(invalid)?;
     for &v in &values {
-        valid(v).map_err(invalid)?;
+        let mut settings = base.clone();
+        set(&mut settings, v).map_err(invalid)?;
+        settings.check_ref().map_err(|e| invalid(e.message))?;
     }
     Ok(values)
 }
 
-fn non_negative(v: f64) -> std::result::Result<(), String> {
-    if v.is_finite() && v >= 0.0 {
-        Ok(())
-    } else {
-        Err(format!("{v} is not a finite value >= 0"))
+/// Sets a swept value into run settings; an error when the settings have no such value.
+type Set = fn(&mut RunSettings, f64) -> std::result::Result<(), String>;
+
+fn set_alpha(s: &mut RunSettings, alpha: f64) -> std::result::Result<(), String> {
+    s.alpha = alpha;
+    Ok(())
+}
+
+fn set_lambda(s: &mut RunSettings, value: f64) -> std::result::Result<(), String> {
+    match &mut s.cost.processing {
+        ProcessingCost::Linear { lambda, .. } => {
+            *lambda = value;
+            Ok(())
+        }
+        _ => Err("sweeping lambda needs the linear cost model".into()),
     }
+}
+
+fn set_mu(s: &mut RunSettings, mu: f64) -> std::result::Result<(), String> {
+    s.cost.mu = mu;
+    Ok(())
+}
+
+fn set_ucb_c(s: &mut RunSettings, ucb_c: f64) -> std::result::Result<(), String> {
+    s.sim.ucb_c = ucb_c;
+    Ok(())
+}
+
+fn set_offload(s: &mut RunSettings, offload: f64) -> std::result::Result<(), String> {
+    s.cost.offload = OffloadCost::Constant(offload);
+    Ok(())
 }
 
 impl SweepSettings {
@@ -99,60 +130,25 @@ impl SweepSettings {
                 .collect(),
             None => vec![base.traces.clone()],
         };
-        let lambda_base = base.cost.linear_lambda();
-        let lambda_valid = |v: f64| match lambda_base {
-            Some(_) => non_negative(v),
-            None => Err("sweeping lambda needs the linear cost model".into()),
-        };
         // A per-split offload list is kept unless the offloading cost is swept (NaN marks it).
         let base_offload = match base.cost.offload {
             OffloadCost::Constant(o) => o,
             OffloadCost::PerSplit(_) => f64::NAN,
         };
-        let alpha_valid = |a: f64| {
-            if a > 0.0 && a <= 1.0 {
-                Ok(())
-            } else {
-                Err(format!("alpha must be in (0, 1], got {a}"))
-            }
-        };
+        let axis =
+            |axis, key, base_value, set| axis_values(axis, key, &sections, &base, base_value, set);
         Ok(Self {
             traces,
-            alpha: axis_values(
-                &sweep.alpha,
-                "sweep.alpha",
-                &sections,
-                base.alpha,
-                alpha_valid,
-            )?,
-            lambda: axis_values(
+            alpha: axis(&sweep.alpha, "sweep.alpha", base.alpha, set_alpha)?,
+            lambda: axis(
                 &sweep.lambda,
                 "sweep.lambda",
-                &sections,
-                lambda_base.unwrap_or(0.0),
-                lambda_valid,
+                base.cost.linear_lambda().unwrap_or(0.0),
+                set_lambda,
             )?,
-            mu: axis_values(&sweep.mu, "sweep.mu", &sections, base.cost.mu, non_negative)?,
-            ucb_c: axis_values(
-                &sweep.ucb_c,
-                "sweep.ucb_c",
-                &sections,
-                base.sim.ucb_c,
-                non_negative,
-            )?,
-            offload: axis_values(
-                &sweep.offload,
-                "sweep.offload",
-                &sections,
-                base_offload,
-                |o| {
-                    if o.is_nan() {
-                        Ok(())
-                    } else {
-                        non_negative(o)
-                    }
-                },
-            )?,
+            mu: axis(&sweep.mu, "sweep.mu", base.cost.mu, set_mu)?,
+            ucb_c: axis(&sweep.ucb_c, "sweep.ucb_c", base.sim.ucb_c, set_ucb_c)?,
+            offload: axis(&sweep.offload, "sweep.offload", base_offload, set_offload)?,
             report: sections.report.clone().unwrap_or_default(),
             published: sections.published.clone(),
             config_text: sections.text.clone(),
@@ -191,14 +187,20 @@ impl SweepSettings {
     pub fn settings_at(&self, point: &Point) -> RunSettings {
         let mut s = self.base.clone();
         s.traces = self.traces[point.trace].clone();
-        s.alpha = point.alpha;
-        s.sim.ucb_c = point.ucb_c;
-        s.cost.mu = point.mu;
-        if let ProcessingCost::Linear { lambda, .. } = &mut s.cost.processing {
-            *lambda = point.lambda;
-        }
+        let mut swept: Vec<(Set, f64)> = vec![
+            (set_alpha, point.alpha),
+            (set_lambda, point.lambda),
+            (set_mu, point.mu),
+            (set_ucb_c, point.ucb_c),
+        ];
+        // NaN: the base's per-split offloading costs, not swept.
         if !point.offload.is_nan() {
-            s.cost.offload = OffloadCost::Constant(point.offload);
+            swept.push((set_offload, point.offload));
+        }
+        for (set, value) in swept {
+            // Refused only where the base has no such value: the lambda of a model that is not
+            // linear, whose axis is the placeholder 0.
+            let _ = set(&mut s, value);
         }
         s
     }

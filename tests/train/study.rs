@@ -176,6 +176,75 @@ fn study_training_options_are_checked() {
     assert!(!dir.path().join("res/report.md").exists());
 }
 
+/// `[evaluate]` goes through the run's rules in `from_config`, before any network trains; each
+/// refusal names its `evaluate.` key. Absent keys take the study's defaults.
+#[test]
+fn study_evaluate_settings_are_checked_before_training() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = "[output]\ndatasets = \"out\"\nprefix = \"t\"\n\n[evaluate]\n";
+    let error = |evaluate: &str| {
+        let config = tiny_study(dir.path(), &format!("{output}{evaluate}\n"));
+        Study::from_config(&config).unwrap_err().to_string()
+    };
+    let costs = "costs must be finite and >= 0";
+    for (evaluate, expected) in [
+        ("mu = -1.0", format!("evaluate.mu: entry 1 is -1; {costs}")),
+        (
+            "per_mac = -1.0",
+            format!("evaluate.per_mac: entry 1 is -1; {costs}"),
+        ),
+        (
+            "cloud_per_mac = inf",
+            format!("evaluate.cloud_per_mac: entry 1 is inf; {costs}"),
+        ),
+        (
+            "alpha = 1.5",
+            "evaluate.alpha: alpha must be in (0, 1], got 1.5".to_owned(),
+        ),
+        (
+            "runs = 0",
+            "evaluate.runs: runs must be at least 1".to_owned(),
+        ),
+        (
+            "policies = []",
+            "evaluate.policies: name at least one policy".to_owned(),
+        ),
+        (
+            "policies = [\"splitee\", \"fixed:4\"]",
+            "evaluate.policies: policy `fixed:4`: the trace has only 3 exits".to_owned(),
+        ),
+    ] {
+        let e = error(evaluate);
+        assert!(e.ends_with(&expected), "{evaluate}: {e}");
+    }
+    // The defaults: the study's alpha and policies, the run's mu, runs and seed.
+    let study = Study::from_config(&tiny_study(dir.path(), output)).unwrap();
+    let eval = study.evaluate.unwrap();
+    let run = splitee::settings::RunSettings::default();
+    assert_eq!(eval.alpha, splitee::study::STUDY_ALPHA);
+    assert_eq!(eval.policies, splitee::study::STUDY_POLICIES);
+    assert_eq!(
+        (eval.mu, eval.runs, eval.seed),
+        (run.cost.mu, run.sim.runs, run.sim.seed)
+    );
+}
+
+/// The committed studies pass `from_config`'s checks (nothing is read or trained).
+#[test]
+fn committed_studies_pass_their_check() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments");
+    let mut studies = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        if path.extension().is_some_and(|e| e == "toml") && text.contains("[[networks]]") {
+            Study::from_config(&path).unwrap_or_else(|e| panic!("{e}"));
+            studies += 1;
+        }
+    }
+    assert!(studies >= 2, "studies in {}", dir.display());
+}
+
 /// `splitee reproduce` runs training studies too: the report and figures go to
 /// `RESULTS/NAME/`, the traces where the config says; `all` skips a study whose data is absent.
 #[test]

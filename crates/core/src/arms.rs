@@ -222,22 +222,29 @@ pub fn parse_thresholds(text: &str) -> Result<Vec<f64>, String> {
         [_] => text.split(',').map(number).collect::<Result<Vec<_>, _>>()?,
         _ => return Err("write thresholds as START:STOP:STEP or a list A,B,C".into()),
     };
-    check_thresholds(&values)?;
+    crate::params::check_thresholds(&values).map_err(|e| e.message)?;
     Ok(values)
 }
 
-/// Every threshold in (0, 1], strictly increasing, at least one.
-pub fn check_thresholds(values: &[f64]) -> Result<(), String> {
-    if values.is_empty() {
-        return Err("the threshold grid is empty".into());
+/// A threshold grid as [`parse_thresholds`] reads it: `START:STOP:STEP` when the values are
+/// evenly spaced (and read back the same), otherwise the list `A,B,C`.
+pub fn thresholds_text(values: &[f64]) -> String {
+    let list = || {
+        values
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    if let [first, second, .., last] = values {
+        // Rounded as grid ranges round their values, so 0.55 - 0.5 reads as 0.05.
+        let step = ((second - first) * 1e12).round() / 1e12;
+        let range = format!("{first}:{last}:{step}");
+        if parse_thresholds(&range).is_ok_and(|back| back == values) {
+            return range;
+        }
     }
-    if let Some(bad) = values.iter().find(|&&v| !(v > 0.0 && v <= 1.0)) {
-        return Err(format!("thresholds must be in (0, 1], got {bad}"));
-    }
-    if values.windows(2).any(|w| w[1] <= w[0]) {
-        return Err("thresholds must be strictly increasing".into());
-    }
-    Ok(())
+    list()
 }
 
 #[cfg(test)]
@@ -291,5 +298,16 @@ mod tests {
             .unwrap_err()
             .contains("not a number"));
         assert!(parse_thresholds("1:2").is_err());
+    }
+
+    #[test]
+    fn threshold_grids_print_as_they_parse() {
+        assert_eq!(thresholds_text(&default_thresholds()), "0.5:0.95:0.05");
+        assert_eq!(thresholds_text(&[0.6, 0.9]), "0.6,0.9");
+        assert_eq!(thresholds_text(&[0.5, 0.6, 0.9]), "0.5,0.6,0.9");
+        assert_eq!(thresholds_text(&[0.7]), "0.7");
+        for grid in [vec![0.6, 0.7, 0.8, 0.9], vec![0.5, 0.6, 0.9]] {
+            assert_eq!(parse_thresholds(&thresholds_text(&grid)).unwrap(), grid);
+        }
     }
 }

@@ -205,18 +205,15 @@ fn cost_error(key: &'static str, message: impl Into<String>) -> CostError {
     }
 }
 
-fn check_non_negative(key: &'static str, values: &[f64]) -> Result<(), CostError> {
-    match values.iter().position(|v| !v.is_finite() || *v < 0.0) {
-        Some(i) => Err(cost_error(
-            key,
-            format!(
-                "entry {} is {}; costs must be finite and >= 0",
-                i + 1,
-                values[i]
-            ),
-        )),
-        None => Ok(()),
+impl From<crate::params::ParamError> for CostError {
+    fn from(e: crate::params::ParamError) -> Self {
+        cost_error(e.key, e.message)
     }
+}
+
+/// Every entry of `values` finite and `>= 0` (the cost rule of [`crate::params`]).
+fn check_non_negative(key: &'static str, values: &[f64]) -> Result<(), CostError> {
+    Ok(crate::params::check_costs(key, values)?)
 }
 
 impl CostModel {

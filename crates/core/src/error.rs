@@ -12,6 +12,8 @@ pub enum Error {
     Live(#[from] crate::live::LiveError),
     #[error(transparent)]
     State(#[from] crate::live::StateError),
+    #[error(transparent)]
+    Param(#[from] crate::params::ParamError),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -2,13 +2,14 @@
 //! between an edge device and the cloud, and when a sample may exit on the device.
 //!
 //! The layers, bottom up (a module uses only modules above it in this list): leaf utilities
-//! ([`text`], [`files`], [`seed`], [`numeric`], [`process`], [`param`], [`grid`]); [`trace`]
-//! reads per-exit traces; [`cost`] prices splits; [`arms`] are the learners' choices; [`reward`]
-//! turns a trace row into label-free rewards under an observation model; [`policy`] decides;
-//! [`learner`] is the decision kernel shared by [`sim`] (seeded replays of traces) and [`live`]
-//! (one sample at a time, with state files); [`frontier`] scores every fixed arm; [`stats`]
-//! summarises; [`settings`] holds the run's parameters with their only defaults; [`embedded`] is
-//! the data a run without a trace uses.
+//! ([`text`], [`files`], [`seed`], [`numeric`], [`process`], [`param`], [`grid`], and [`params`],
+//! the rules every run parameter is checked by); [`trace`] reads per-exit traces; [`cost`] prices
+//! splits; [`arms`] are the learners' choices; [`reward`] turns a trace row into label-free
+//! rewards under an observation model; [`policy`] decides; [`learner`] is the decision kernel
+//! shared by [`sim`] (seeded replays of traces) and [`live`] (one sample at a time, with state
+//! files); [`frontier`] scores every fixed arm; [`stats`] summarises; [`settings`] holds the run's
+//! parameters with their only defaults and checks them into a [`settings::CheckedSettings`];
+//! [`embedded`] is the data a run without a trace uses.
 //!
 //! This crate depends on no command-line, plotting or progress-bar crate: the experiment layer,
 //! the trainer, the binary and the bindings build on it.
@@ -26,6 +27,7 @@ pub mod live;
 pub mod named;
 pub mod numeric;
 pub mod param;
+pub mod params;
 pub mod policy;
 pub mod process;
 pub mod reward;

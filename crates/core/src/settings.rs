@@ -1,13 +1,29 @@
-//! The settings of a run, with the only defaults: every entrance (flags, config files, sweeps,
-//! live learners, studies) starts from [`RunSettings::default`].
+//! The settings of a run, with the only defaults, and their check: every entrance (flags, config
+//! files, sweeps, live learners, studies) starts from [`RunSettings::default`] and goes through
+//! [`RunSettings::check`].
+//!
+//! The shape follows linfa's `ParamGuard`. [`RunSettings`] are the parameters as given: public
+//! fields, changed with struct update syntax, the only defaults. [`RunSettings::check`] applies
+//! every rule of [`crate::params`] and returns a [`CheckedSettings`], which nothing else can
+//! build, or a [`ParamError`] naming the first bad key (`cost.mu`, `policy.names`,
+//! `policy.alpha`, `policy.ucb_c`, `run.runs`, `policy.thresholds`, `policy.probe`, in that
+//! order). [`RunSettings::check_ref`] runs the same rules on a borrowed value; entrances that
+//! know where each value came from (a flag, a config line, a sweep axis, a study key) call it and
+//! blame that origin. The experiment layer's `run_on` checks whatever settings it is given, so
+//! an unchecked value never reaches a replay.
+//!
+//! `RunSettings` stays the unchecked type, rather than becoming the checked one behind a
+//! separate `RunParams`, because its fields are the public surface that library users and tests
+//! build settings with; the checked newtype only dereferences to it.
 
 use crate::cost::CostModel;
+use crate::params::{self, ParamError};
 use crate::policy::PolicySpec;
 use crate::reward::RewardKind;
 use crate::sim::SimOptions;
 use std::path::PathBuf;
 
-/// Validated settings of `splitee run`.
+/// The settings of `splitee run`, as given; [`RunSettings::check`] validates them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunSettings {
     /// Traces replayed one after the other; empty means the embedded default trace
@@ -45,3 +61,109 @@ pub const DEFAULT_POLICIES: [PolicySpec; 5] = [
     PolicySpec::DEVICE_EE,
     PolicySpec::RANDOM,
 ];
+
+/// The policy a live stream runs when none is named (it runs exactly one).
+pub const DEFAULT_STREAM_POLICY: PolicySpec = PolicySpec::SPLITEE_S;
+
+impl RunSettings {
+    /// Checks every parameter by the rules of [`crate::params`], in a fixed order (the cost
+    /// model, the policy list, alpha, the UCB constant, runs, the threshold grid, the probe
+    /// probability); the error names the first bad key.
+    pub fn check_ref(&self) -> Result<(), ParamError> {
+        self.cost
+            .validate()
+            .map_err(|e| ParamError::new(e.key, e.message))?;
+        params::check_policy_count(self.policies.len())?;
+        params::ALPHA.check(self.alpha)?;
+        params::UCB_C.check(self.sim.ucb_c)?;
+        params::check_runs(self.sim.runs)?;
+        params::check_thresholds(&self.sim.thresholds)?;
+        params::PROBE.check(self.sim.probe)?;
+        Ok(())
+    }
+
+    /// The settings, checked ([`RunSettings::check_ref`]).
+    pub fn check(self) -> Result<CheckedSettings, ParamError> {
+        self.check_ref()?;
+        Ok(CheckedSettings(self))
+    }
+}
+
+/// Settings that passed [`RunSettings::check`], the only way to build one. Read them through
+/// `Deref`; change them by taking them out ([`CheckedSettings::into_inner`]) and checking again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedSettings(RunSettings);
+
+impl CheckedSettings {
+    pub fn into_inner(self) -> RunSettings {
+        self.0
+    }
+}
+
+impl std::ops::Deref for CheckedSettings {
+    type Target = RunSettings;
+
+    fn deref(&self) -> &RunSettings {
+        &self.0
+    }
+}
+
+impl AsRef<RunSettings> for CheckedSettings {
+    fn as_ref(&self) -> &RunSettings {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_pass_their_check() {
+        let checked = RunSettings::default().check().unwrap();
+        assert_eq!(*checked, RunSettings::default());
+    }
+
+    #[test]
+    fn the_first_bad_key_is_named() {
+        let bad = |edit: &dyn Fn(&mut RunSettings)| {
+            let mut s = RunSettings::default();
+            edit(&mut s);
+            s.check().unwrap_err().to_string()
+        };
+        assert_eq!(
+            bad(&|s| s.alpha = 0.0),
+            "policy.alpha: alpha must be in (0, 1], got 0"
+        );
+        assert_eq!(
+            bad(&|s| s.cost.mu = -1.0),
+            "cost.mu: entry 1 is -1; costs must be finite and >= 0"
+        );
+        assert_eq!(
+            bad(&|s| s.policies.clear()),
+            "policy.names: name at least one policy"
+        );
+        assert_eq!(
+            bad(&|s| s.sim.runs = 0),
+            "run.runs: runs must be at least 1"
+        );
+        assert_eq!(
+            bad(&|s| s.sim.ucb_c = f64::NAN),
+            "policy.ucb_c: the UCB constant must be finite and >= 0, got NaN"
+        );
+        assert_eq!(
+            bad(&|s| s.sim.thresholds = vec![0.9, 0.6]),
+            "policy.thresholds: thresholds must be strictly increasing"
+        );
+        assert_eq!(
+            bad(&|s| s.sim.probe = 1.5),
+            "policy.probe: the probe probability must be in (0, 1], got 1.5"
+        );
+        // The cost model comes first, then the order of the fields.
+        assert!(bad(&|s| {
+            s.alpha = 2.0;
+            s.cost.mu = f64::NAN;
+        })
+        .starts_with("cost.mu"));
+    }
+}

@@ -263,6 +263,11 @@ impl ValidParams {
         &self.params
     }
 
+    /// The network's exits `L`: one per exit head, and the final layer (as [`Mlp::exits`]).
+    pub fn exits(&self) -> usize {
+        self.params.exits.len() + 1
+    }
+
     /// A freshly initialised network: patterns drawn once from the seed, He-normal weights.
     pub fn build(&self) -> Mlp {
         let p = &self.params;

@@ -30,9 +30,8 @@ pub struct LiveSettings {
 }
 
 impl LiveSettings {
-    /// `policy` with the defaults of `splitee run` for a named trace ([`RunSettings::default`]:
-    /// alpha 0.7, linear costs with lambda 0.1 and o 0.5, strict observation, ...); change
-    /// fields with struct update syntax.
+    /// `policy` with the defaults of `splitee run` for a named trace ([`RunSettings::default`]);
+    /// change fields with struct update syntax.
     pub fn new(policy: PolicySpec) -> Self {
         Self::of_run(&RunSettings::default(), policy)
     }
@@ -70,29 +69,17 @@ impl LiveSettings {
     /// stream) and oracle observation (it reads the final confidence of samples that exited);
     /// and values a config would refuse (alpha, probe, UCB constant, threshold grid).
     pub fn check(&self) -> Result<(), LiveError> {
-        let invalid = |message: String| Err(LiveError::Unsupported(message));
-        if !(self.alpha > 0.0 && self.alpha <= 1.0) {
-            return invalid(format!("alpha must be in (0, 1], got {}", self.alpha));
-        }
-        if !(self.probe > 0.0 && self.probe <= 1.0) {
-            return invalid(format!(
-                "the probe probability must be in (0, 1], got {}",
-                self.probe
-            ));
-        }
-        if !(self.ucb_c.is_finite() && self.ucb_c >= 0.0) {
-            return invalid(format!(
-                "the UCB constant must be finite and >= 0, got {}",
-                self.ucb_c
-            ));
-        }
+        // The run's rules (`crate::params`), with their messages; the grid only matters to
+        // policies that learn over it.
+        let refused = |e: crate::params::ParamError| LiveError::Unsupported(e.message);
+        crate::params::ALPHA.check(self.alpha).map_err(refused)?;
+        crate::params::PROBE.check(self.probe).map_err(refused)?;
+        crate::params::UCB_C.check(self.ucb_c).map_err(refused)?;
         if matches!(
             self.policy.arms,
             ArmSpace::Joint | ArmSpace::ThresholdsAt(_)
         ) {
-            if let Err(message) = crate::arms::check_thresholds(&self.thresholds) {
-                return invalid(message);
-            }
+            crate::params::check_thresholds(&self.thresholds).map_err(refused)?;
         }
         if self.policy.family() == Family::BestFixed {
             return Err(LiveError::Unsupported(format!(

@@ -14,6 +14,7 @@
 use super::registry::{side_suffix, Entry, Learns, Name, PolicyFamily, Rule, Side};
 use super::stats::{argmax_by, for_each_observed, ArmStats, RewardRange};
 use super::{Param, Policy, RunContext, SideInformation};
+use crate::params::NON_NEGATIVE;
 use crate::reward::{Action, Feedback};
 use std::fmt;
 
@@ -97,7 +98,7 @@ const BAYES_UCB_C: Rule = Rule {
     what: "the exploration constant c",
     form: "bayes-ucb:c",
     must: "a number >= 0",
-    ok: |v| v >= 0.0,
+    ok: NON_NEGATIVE.ok,
 };
 
 /// `bayes-ucb[:c][+s]`.

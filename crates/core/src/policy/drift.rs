@@ -14,6 +14,7 @@
 use super::registry::{own_constant, side_suffix, Entry, Name, PolicyFamily, Rule, Side};
 use super::stats::{argmax_by, for_each_observed, ArmStats, RewardRange};
 use super::{Param, Policy, RunContext, SideInformation};
+use crate::params::NON_NEGATIVE;
 use crate::reward::{Action, Feedback};
 use std::fmt;
 
@@ -254,7 +255,7 @@ const SW_UCB_C: Rule = Rule {
     what: "the UCB constant C",
     form: "sw-ucb:W:C",
     must: "a number >= 0",
-    ok: |v| v >= 0.0,
+    ok: NON_NEGATIVE.ok,
 };
 
 /// `sw-ucb:W[:C][+s]`.
@@ -332,7 +333,7 @@ const D_UCB_C: Rule = Rule {
     what: "the UCB constant C",
     form: "d-ucb:G:C",
     must: "a number >= 0",
-    ok: |v| v >= 0.0,
+    ok: NON_NEGATIVE.ok,
 };
 
 /// `d-ucb:G[:C][+s]`.

@@ -5,6 +5,7 @@
 use super::registry::{Entry, Learns, Name, PolicyFamily, Rule, Side};
 use super::stats::{check_finite, check_len, RewardRange};
 use super::{Param, Policy, RunContext};
+use crate::params::UNIT_INTERVAL;
 use crate::reward::{Action, Feedback};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -221,8 +222,8 @@ impl Learns for Exp3Ix {
 const EXP3_GAMMA: Rule = Rule {
     what: "the exploration rate G (gamma)",
     form: "exp3:G",
-    must: "in (0, 1]",
-    ok: |v| v > 0.0 && v <= 1.0,
+    must: UNIT_INTERVAL.must,
+    ok: UNIT_INTERVAL.ok,
 };
 
 /// `exp3:G`: the exploration rate gamma.

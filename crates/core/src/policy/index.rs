@@ -7,6 +7,7 @@
 use super::registry::{side_suffix, Entry, Learns, Name, PolicyFamily, Rule, Side};
 use super::stats::{argmax_by, for_each_observed, ArmStats, RewardRange};
 use super::{Param, Policy, RunContext, SideInformation};
+use crate::params::NON_NEGATIVE;
 use crate::reward::{Action, Feedback};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -400,7 +401,7 @@ const KL_UCB_C: Rule = Rule {
     what: "the exploration constant c",
     form: "kl-ucb:c",
     must: "a number >= 0",
-    ok: |v| v >= 0.0,
+    ok: NON_NEGATIVE.ok,
 };
 
 /// `kl-ucb[:c][+s]`.

@@ -209,7 +209,11 @@ impl FromStr for PolicySpec {
             }
         } else if let Some(tail) = rest.strip_prefix("alpha:") {
             let (a, rule) = tail.split_once(':').unwrap_or((tail, ""));
-            match a.parse::<f64>().ok().filter(|a| *a > 0.0 && *a <= 1.0) {
+            match a
+                .parse::<f64>()
+                .ok()
+                .filter(|&a| crate::params::ALPHA.rule.accepts(a))
+            {
                 Some(a) => (
                     ArmSpace::SplitsAt(Param::new(a).unwrap_or(Param::ONE)),
                     rule,

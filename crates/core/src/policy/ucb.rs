@@ -4,6 +4,7 @@
 use super::registry::{side_suffix, Entry, Learns, Name, PolicyFamily, Rule, Side};
 use super::stats::{check_counts, check_finite, check_len, for_each_observed};
 use super::{Param, Policy, RunContext};
+use crate::params::NON_NEGATIVE;
 use crate::reward::{Action, Feedback, RecordReward};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -344,7 +345,7 @@ const UCB1_C: Rule = Rule {
     what: "the exploration constant C",
     form: "ucb1:C",
     must: "a number >= 0",
-    ok: |v| v >= 0.0,
+    ok: NON_NEGATIVE.ok,
 };
 
 impl PolicyFamily for Ucb1 {

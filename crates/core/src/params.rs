@@ -1,0 +1,212 @@
+//! The rules of the run parameters, each written once: which values a parameter takes, and how
+//! a refusal reads. A leaf: arm sets, cost models, policy names, the run's settings
+//! ([`crate::settings::RunSettings::check`]) and live settings all call these rules, and every
+//! entrance (flags, config files, sweeps, live learners, studies) reaches them through those.
+//!
+//! A refusal is a [`ParamError`] naming the parameter's config key (`policy.alpha`, `run.runs`,
+//! `cost.mu`, ...); an entrance maps the key to where the value came from (a flag, a line of a
+//! config file, a sweep axis, a study key) and keeps the message.
+
+/// A parameter value its rule refuses. `key` is the parameter's config key; `message` says what
+/// is wrong without naming where the value came from.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{key}: {message}")]
+pub struct ParamError {
+    pub key: &'static str,
+    pub message: String,
+}
+
+impl ParamError {
+    pub fn new(key: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            key,
+            message: message.into(),
+        }
+    }
+}
+
+/// Which real values a rule takes, and how messages say it ("must be {must}").
+#[derive(Debug, Clone, Copy)]
+pub struct Rule {
+    pub ok: fn(f64) -> bool,
+    pub must: &'static str,
+}
+
+impl Rule {
+    pub fn accepts(&self, value: f64) -> bool {
+        (self.ok)(value)
+    }
+}
+
+fn in_unit_interval(value: f64) -> bool {
+    value > 0.0 && value <= 1.0
+}
+
+fn finite_non_negative(value: f64) -> bool {
+    value.is_finite() && value >= 0.0
+}
+
+/// Thresholds and probabilities: `(0, 1]` (NaN is refused).
+pub const UNIT_INTERVAL: Rule = Rule {
+    ok: in_unit_interval,
+    must: "in (0, 1]",
+};
+
+/// Costs and constants: finite and `>= 0`.
+pub const NON_NEGATIVE: Rule = Rule {
+    ok: finite_non_negative,
+    must: "finite and >= 0",
+};
+
+/// A real parameter: its key, what messages call it, and its rule.
+#[derive(Debug, Clone, Copy)]
+pub struct Real {
+    pub key: &'static str,
+    pub what: &'static str,
+    pub rule: Rule,
+}
+
+impl Real {
+    /// `value` if the rule takes it; otherwise "{what} must be {must}, got {value}".
+    pub fn check(&self, value: f64) -> Result<f64, ParamError> {
+        if self.rule.accepts(value) {
+            Ok(value)
+        } else {
+            Err(ParamError::new(
+                self.key,
+                format!("{} must be {}, got {value}", self.what, self.rule.must),
+            ))
+        }
+    }
+}
+
+/// The exit threshold of split arms.
+pub const ALPHA: Real = Real {
+    key: "policy.alpha",
+    what: "alpha",
+    rule: UNIT_INTERVAL,
+};
+
+/// The probe probability of unbiased observation.
+pub const PROBE: Real = Real {
+    key: "policy.probe",
+    what: "the probe probability",
+    rule: UNIT_INTERVAL,
+};
+
+/// The UCB exploration constant of policies without their own.
+pub const UCB_C: Real = Real {
+    key: "policy.ucb_c",
+    what: "the UCB constant",
+    rule: NON_NEGATIVE,
+};
+
+/// The key of the policy list.
+pub const POLICIES: &str = "policy.names";
+/// The key of the number of runs.
+pub const RUNS: &str = "run.runs";
+/// The key of the threshold grid.
+pub const THRESHOLDS: &str = "policy.thresholds";
+
+/// At least one policy.
+pub fn check_policy_count(count: usize) -> Result<(), ParamError> {
+    match count {
+        0 => Err(ParamError::new(POLICIES, "name at least one policy")),
+        _ => Ok(()),
+    }
+}
+
+/// At least one run.
+pub fn check_runs(runs: usize) -> Result<(), ParamError> {
+    match runs {
+        0 => Err(ParamError::new(RUNS, "runs must be at least 1")),
+        _ => Ok(()),
+    }
+}
+
+/// A threshold grid: at least one threshold, every one in (0, 1], strictly increasing.
+pub fn check_thresholds(values: &[f64]) -> Result<(), ParamError> {
+    let refuse = |message: String| Err(ParamError::new(THRESHOLDS, message));
+    if values.is_empty() {
+        return refuse("the threshold grid is empty".into());
+    }
+    if let Some(bad) = values.iter().find(|&&v| !UNIT_INTERVAL.accepts(v)) {
+        return refuse(format!(
+            "thresholds must be {}, got {bad}",
+            UNIT_INTERVAL.must
+        ));
+    }
+    if values.windows(2).any(|w| w[1] <= w[0]) {
+        return refuse("thresholds must be strictly increasing".into());
+    }
+    Ok(())
+}
+
+/// Cost values under `key` (`cost.lambda`, `cost.mu`, a table, per-split offloading costs, ...):
+/// every entry finite and `>= 0`; the message names the first bad entry (1-based).
+pub fn check_costs(key: &'static str, values: &[f64]) -> Result<(), ParamError> {
+    match values.iter().position(|&v| !NON_NEGATIVE.accepts(v)) {
+        Some(i) => Err(ParamError::new(
+            key,
+            format!(
+                "entry {} is {}; costs must be {}",
+                i + 1,
+                values[i],
+                NON_NEGATIVE.must
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_name_the_key_and_the_rule() {
+        assert_eq!(ALPHA.check(0.7), Ok(0.7));
+        assert_eq!(
+            ALPHA.check(1.5).unwrap_err().to_string(),
+            "policy.alpha: alpha must be in (0, 1], got 1.5"
+        );
+        assert!(ALPHA.check(f64::NAN).is_err());
+        assert_eq!(
+            PROBE.check(0.0).unwrap_err().message,
+            "the probe probability must be in (0, 1], got 0"
+        );
+        assert_eq!(
+            UCB_C.check(-0.5).unwrap_err().message,
+            "the UCB constant must be finite and >= 0, got -0.5"
+        );
+        assert!(UCB_C.check(f64::INFINITY).is_err());
+        assert_eq!(UCB_C.check(0.0), Ok(0.0));
+        assert_eq!(
+            check_runs(0).unwrap_err().to_string(),
+            "run.runs: runs must be at least 1"
+        );
+        assert_eq!(
+            check_policy_count(0).unwrap_err().to_string(),
+            "policy.names: name at least one policy"
+        );
+        assert_eq!(
+            check_costs("cost.mu", &[0.5, -2.0])
+                .unwrap_err()
+                .to_string(),
+            "cost.mu: entry 2 is -2; costs must be finite and >= 0"
+        );
+        assert!(check_costs("cost.table", &[]).is_ok());
+    }
+
+    #[test]
+    fn threshold_grids() {
+        assert!(check_thresholds(&[0.5, 1.0]).is_ok());
+        let message = |v: &[f64]| check_thresholds(v).unwrap_err().message;
+        assert_eq!(message(&[]), "the threshold grid is empty");
+        assert_eq!(message(&[0.0, 0.5]), "thresholds must be in (0, 1], got 0");
+        assert_eq!(
+            message(&[0.6, 0.6]),
+            "thresholds must be strictly increasing"
+        );
+    }
+}
