@@ -1,5 +1,6 @@
 //! What a study produced, as JSON (`report.json`, read back by `splitee plot`) and Markdown.
 
+use crate::report::export::markdown_table;
 use crate::stats::Estimate;
 use crate::train::distort::Distortion;
 use crate::train::profile::CostProfile;
@@ -192,36 +193,36 @@ impl StudyReport {
         }
         self.summary_markdown(&mut s);
         let _ = writeln!(s, "## Networks\n");
-        let exits = reference.exit_accuracy.len();
-        let _ = write!(
-            s,
-            "| network | fan-out (junctions; heads) | density | density incl. heads | weights | \
-             fewer weights | biases |"
-        );
-        for k in 1..=exits {
-            let _ = write!(s, " exit {k} acc. % |");
-        }
-        let _ = writeln!(s);
-        let _ = writeln!(s, "|{}", "---|".repeat(7 + exits));
-        for n in &self.networks {
+        let mut header: Vec<String> = [
+            "network",
+            "fan-out (junctions; heads)",
+            "density",
+            "density incl. heads",
+            "weights",
+            "fewer weights",
+            "biases",
+        ]
+        .map(String::from)
+        .into();
+        header.extend((1..=reference.exit_accuracy.len()).map(|k| format!("exit {k} acc. %")));
+        let rows = self.networks.iter().map(|n| {
             let p = &n.profile;
-            let _ = write!(
-                s,
-                "| {} | {:?}; {:?} | {:.2}% | {:.2}% | {} | {:.2}x | {} |",
-                n.name,
-                p.fanout,
-                p.exit_fanout,
-                100.0 * p.density,
-                100.0 * p.density_with_heads,
-                p.weights,
-                reference.profile.weights as f64 / p.weights as f64,
-                p.biases
-            );
-            for a in &n.exit_accuracy {
-                let _ = write!(s, " {:.2} |", 100.0 * a);
-            }
-            let _ = writeln!(s);
-        }
+            let mut row = vec![
+                n.name.clone(),
+                format!("{:?}; {:?}", p.fanout, p.exit_fanout),
+                format!("{:.2}%", 100.0 * p.density),
+                format!("{:.2}%", 100.0 * p.density_with_heads),
+                p.weights.to_string(),
+                format!(
+                    "{:.2}x",
+                    reference.profile.weights as f64 / p.weights as f64
+                ),
+                p.biases.to_string(),
+            ];
+            row.extend(n.exit_accuracy.iter().map(|a| format!("{:.2}", 100.0 * a)));
+            row
+        });
+        markdown_table(&mut s, &header, rows);
         if self.seeds.len() > 1 {
             self.seeds_markdown(&mut s);
         }
@@ -234,29 +235,40 @@ impl StudyReport {
              when offloading, cloud MACs for the rest.\n",
             reference.profile.index_bytes
         );
-        let _ = writeln!(
-            s,
-            "| network | split | device MACs | fewer MACs | storage dense kB | values kB | \
-             sparse kB | bytes sent | cloud MACs |"
-        );
-        let _ = writeln!(s, "|{}", "---|".repeat(9));
-        for n in &self.networks {
-            for (sp, r) in n.profile.splits.iter().zip(&reference.profile.splits) {
-                let _ = writeln!(
-                    s,
-                    "| {} | {} | {} | {:.2}x | {} | {} | {} | {} | {} |",
-                    n.name,
-                    sp.exit,
-                    sp.device_macs,
-                    r.device_macs as f64 / sp.device_macs.max(1) as f64,
-                    kb(sp.storage_bytes_dense),
-                    kb(sp.storage_bytes_values),
-                    kb(sp.storage_bytes_sparse),
-                    sp.bytes_sent,
-                    sp.cloud_macs
-                );
-            }
-        }
+        let header = [
+            "network",
+            "split",
+            "device MACs",
+            "fewer MACs",
+            "storage dense kB",
+            "values kB",
+            "sparse kB",
+            "bytes sent",
+            "cloud MACs",
+        ];
+        let rows = self.networks.iter().flat_map(|n| {
+            n.profile
+                .splits
+                .iter()
+                .zip(&reference.profile.splits)
+                .map(|(sp, r)| {
+                    vec![
+                        n.name.clone(),
+                        sp.exit.to_string(),
+                        sp.device_macs.to_string(),
+                        format!(
+                            "{:.2}x",
+                            r.device_macs as f64 / sp.device_macs.max(1) as f64
+                        ),
+                        kb(sp.storage_bytes_dense),
+                        kb(sp.storage_bytes_values),
+                        kb(sp.storage_bytes_sparse),
+                        sp.bytes_sent.to_string(),
+                        sp.cloud_macs.to_string(),
+                    ]
+                })
+        });
+        markdown_table(&mut s, &header, rows);
         if let Some(p) = &self.prices {
             let _ = writeln!(
                 s,
@@ -279,17 +291,12 @@ impl StudyReport {
                 p.runs,
                 p.seed
             );
-            let _ = writeln!(
-                s,
-                "| network | proc(k) | off(k) | policy | accuracy % | drop | cost/sample | vs \
-                 final | offload % | learned arm |"
-            );
-            let _ = writeln!(s, "|{}", "---|".repeat(10));
-            for n in &self.networks {
-                if let Some(c) = &n.costs {
-                    policy_rows(&mut s, &n.name, c);
-                }
-            }
+            let rows = self
+                .networks
+                .iter()
+                .filter_map(|n| Some(policy_rows(&n.name, n.costs.as_ref()?)))
+                .flatten();
+            markdown_table(&mut s, &POLICY_HEADER, rows);
             let _ = writeln!(
                 s,
                 "\n*learned arm*: the split played most in the second half of the stream \
@@ -306,17 +313,17 @@ impl StudyReport {
                  noise (sigma on the 0..1 pixel scale, clipped) or Gaussian blur (sigma in \
                  pixels), for drifting-stream experiments (concatenate the traces).\n"
             );
-            let _ = writeln!(
-                s,
-                "| network | distortion | exit accuracy % | mean confidence | trace |"
-            );
-            let _ = writeln!(s, "|---|---|---|---|---|");
-            for d in &self.distortions {
-                let _ = writeln!(
-                    s,
-                    "| {} | {} | {} | {} | `{}` |",
-                    d.network,
-                    d.distortion,
+            let header = [
+                "network",
+                "distortion",
+                "exit accuracy %",
+                "mean confidence",
+                "trace",
+            ];
+            let rows = self.distortions.iter().map(|d| {
+                vec![
+                    d.network.clone(),
+                    d.distortion.to_string(),
                     d.exit_accuracy
                         .iter()
                         .map(|a| format!("{:.2}", 100.0 * a))
@@ -327,22 +334,21 @@ impl StudyReport {
                         .map(|a| format!("{a:.3}"))
                         .collect::<Vec<_>>()
                         .join(" / "),
-                    d.trace
-                );
-            }
+                    format!("`{}`", d.trace),
+                ]
+            });
+            markdown_table(&mut s, &header, rows);
             if self.distortions.iter().any(|d| d.costs.is_some()) {
-                let _ = writeln!(
-                    s,
-                    "\nLearners on each distorted trace (same prices):\n\n| network | proc(k) \
-                     | off(k) | policy | accuracy % | drop | cost/sample | vs final | offload % \
-                     | learned arm |"
-                );
-                let _ = writeln!(s, "|{}", "---|".repeat(10));
-                for d in &self.distortions {
-                    if let Some(c) = &d.costs {
-                        policy_rows(&mut s, &format!("{} {}", d.network, d.distortion), c);
-                    }
-                }
+                let _ = writeln!(s, "\nLearners on each distorted trace (same prices):\n");
+                let rows = self
+                    .distortions
+                    .iter()
+                    .filter_map(|d| {
+                        let name = format!("{} {}", d.network, d.distortion);
+                        Some(policy_rows(&name, d.costs.as_ref()?))
+                    })
+                    .flatten();
+                markdown_table(&mut s, &POLICY_HEADER, rows);
             }
         }
         s
@@ -370,59 +376,66 @@ impl StudyReport {
                 String::new()
             }
         );
-        let _ = write!(
-            s,
-            "| network | density | fewer weights | fewer device MACs | final-exit acc. % | gap |"
-        );
+        let mut header = vec![
+            "network",
+            "density",
+            "fewer weights",
+            "fewer device MACs",
+            "final-exit acc. %",
+            "gap",
+        ];
         if seeds > 1 {
-            let _ = write!(s, " acc. % over seeds | gap over seeds | largest gap |");
+            header.extend(["acc. % over seeds", "gap over seeds", "largest gap"]);
         }
-        let _ = writeln!(s);
-        let _ = writeln!(s, "|{}", "---|".repeat(if seeds > 1 { 9 } else { 6 }));
         let reference_final = reference.exit_accuracy.last().copied().unwrap_or(f64::NAN);
         let reference_seeds = self
             .seed_accuracy
             .first()
             .map(SeedReport::final_accuracy)
             .unwrap_or_default();
-        for (n, row) in self.networks.iter().zip(&self.seed_accuracy) {
-            let fewer_macs = n
-                .profile
-                .splits
-                .iter()
-                .zip(&reference.profile.splits)
-                .map(|(sp, r)| r.device_macs as f64 / sp.device_macs.max(1) as f64)
-                .fold(f64::INFINITY, f64::min);
-            let final_acc = n.exit_accuracy.last().copied().unwrap_or(f64::NAN);
-            let _ = write!(
-                s,
-                "| {} | {:.2}% | {:.2}x | {:.2}x | {:.2} | {:+.2} |",
-                n.name,
-                100.0 * n.profile.density,
-                reference.profile.weights as f64 / n.profile.weights.max(1) as f64,
-                fewer_macs,
-                100.0 * final_acc,
-                100.0 * (reference_final - final_acc)
-            );
-            if seeds > 1 {
-                let acc = row.final_accuracy();
-                let gaps: Vec<f64> = reference_seeds
+        let rows = self
+            .networks
+            .iter()
+            .zip(&self.seed_accuracy)
+            .map(|(n, row)| {
+                let fewer_macs = n
+                    .profile
+                    .splits
                     .iter()
-                    .zip(&acc)
-                    .map(|(r, a)| 100.0 * (r - a))
-                    .collect();
-                let (am, asd) = mean_sd(&acc);
-                let (gm, gsd) = mean_sd(&gaps);
-                let largest = gaps.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                let _ = write!(
-                    s,
-                    " {:.2} ± {:.2} | {gm:+.2} ± {gsd:.2} | {largest:+.2} |",
-                    100.0 * am,
-                    100.0 * asd
-                );
-            }
-            let _ = writeln!(s);
-        }
+                    .zip(&reference.profile.splits)
+                    .map(|(sp, r)| r.device_macs as f64 / sp.device_macs.max(1) as f64)
+                    .fold(f64::INFINITY, f64::min);
+                let final_acc = n.exit_accuracy.last().copied().unwrap_or(f64::NAN);
+                let mut cells = vec![
+                    n.name.clone(),
+                    format!("{:.2}%", 100.0 * n.profile.density),
+                    format!(
+                        "{:.2}x",
+                        reference.profile.weights as f64 / n.profile.weights.max(1) as f64
+                    ),
+                    format!("{fewer_macs:.2}x"),
+                    format!("{:.2}", 100.0 * final_acc),
+                    format!("{:+.2}", 100.0 * (reference_final - final_acc)),
+                ];
+                if seeds > 1 {
+                    let acc = row.final_accuracy();
+                    let gaps: Vec<f64> = reference_seeds
+                        .iter()
+                        .zip(&acc)
+                        .map(|(r, a)| 100.0 * (r - a))
+                        .collect();
+                    let (am, asd) = mean_sd(&acc);
+                    let (gm, gsd) = mean_sd(&gaps);
+                    let largest = gaps.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                    cells.extend([
+                        format!("{:.2} ± {:.2}", 100.0 * am, 100.0 * asd),
+                        format!("{gm:+.2} ± {gsd:.2}"),
+                        format!("{largest:+.2}"),
+                    ]);
+                }
+                cells
+            });
+        markdown_table(s, &header, rows);
         let _ = writeln!(s);
     }
 
@@ -442,49 +455,74 @@ impl StudyReport {
              to `{}` (its accuracy minus the network's, in points, seed by seed).\n",
             self.networks[0].name
         );
-        let _ = write!(s, "| network | density |");
-        for seed in &self.seeds {
-            let _ = write!(s, " seed {seed} |");
-        }
-        let _ = writeln!(
-            s,
-            " mean ± sd | min to max | gap per seed | gap mean ± sd | largest gap |"
+        let mut header = vec!["network".to_owned(), "density".to_owned()];
+        header.extend(self.seeds.iter().map(|seed| format!("seed {seed}")));
+        header.extend(
+            [
+                "mean ± sd",
+                "min to max",
+                "gap per seed",
+                "gap mean ± sd",
+                "largest gap",
+            ]
+            .map(String::from),
         );
-        let _ = writeln!(s, "|{}", "---|".repeat(7 + self.seeds.len()));
-        for (n, row) in self.networks.iter().zip(&self.seed_accuracy) {
-            let acc: Vec<f64> = row.final_accuracy().iter().map(|a| 100.0 * a).collect();
-            let (mean, sd) = mean_sd(&acc);
-            let lo = acc.iter().copied().fold(f64::INFINITY, f64::min);
-            let hi = acc.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let _ = write!(s, "| {} | {:.2}% |", n.name, 100.0 * n.profile.density);
-            for a in &acc {
-                let _ = write!(s, " {a:.2} |");
-            }
-            let _ = write!(s, " {mean:.2} ± {sd:.2} | {lo:.2} to {hi:.2} |");
-            if std::ptr::eq(n, &self.networks[0]) {
-                let _ = writeln!(s, " | | |");
-                continue;
-            }
-            let gaps: Vec<f64> = reference
-                .iter()
-                .zip(&acc)
-                .map(|(r, a)| 100.0 * r - a)
-                .collect();
-            let (gm, gsd) = mean_sd(&gaps);
-            let largest = gaps.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let _ = writeln!(
-                s,
-                " {} | {gm:+.2} ± {gsd:.2} | {largest:+.2} |",
-                gaps.iter()
-                    .map(|g| format!("{g:+.2}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-        }
+        let rows = self
+            .networks
+            .iter()
+            .zip(&self.seed_accuracy)
+            .map(|(n, row)| {
+                let acc: Vec<f64> = row.final_accuracy().iter().map(|a| 100.0 * a).collect();
+                let (mean, sd) = mean_sd(&acc);
+                let lo = acc.iter().copied().fold(f64::INFINITY, f64::min);
+                let hi = acc.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let mut cells = vec![n.name.clone(), format!("{:.2}%", 100.0 * n.profile.density)];
+                cells.extend(acc.iter().map(|a| format!("{a:.2}")));
+                cells.extend([
+                    format!("{mean:.2} ± {sd:.2}"),
+                    format!("{lo:.2} to {hi:.2}"),
+                ]);
+                // No gap of the reference to itself: its row stops here, the gap cells blank.
+                if std::ptr::eq(n, &self.networks[0]) {
+                    return cells;
+                }
+                let gaps: Vec<f64> = reference
+                    .iter()
+                    .zip(&acc)
+                    .map(|(r, a)| 100.0 * r - a)
+                    .collect();
+                let (gm, gsd) = mean_sd(&gaps);
+                let largest = gaps.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                cells.extend([
+                    gaps.iter()
+                        .map(|g| format!("{g:+.2}"))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    format!("{gm:+.2} ± {gsd:.2}"),
+                    format!("{largest:+.2}"),
+                ]);
+                cells
+            });
+        markdown_table(s, &header, rows);
     }
 }
 
-fn policy_rows(s: &mut String, name: &str, c: &CostResults) {
+/// The columns of the learners' tables, whose rows [`policy_rows`] makes.
+const POLICY_HEADER: [&str; 10] = [
+    "network",
+    "proc(k)",
+    "off(k)",
+    "policy",
+    "accuracy %",
+    "drop",
+    "cost/sample",
+    "vs final",
+    "offload %",
+    "learned arm",
+];
+
+/// One row per policy of `c`, the first named `name` and with the exits' prices.
+fn policy_rows(name: &str, c: &CostResults) -> Vec<Vec<String>> {
     let final_acc = c
         .policies
         .iter()
@@ -496,33 +534,35 @@ fn policy_rows(s: &mut String, name: &str, c: &CostResults) {
             .collect::<Vec<_>>()
             .join(", ")
     };
-    for (i, p) in c.policies.iter().enumerate() {
-        let (proc_s, off_s) = if i == 0 {
-            (list(&c.processing), list(&c.offload[..c.offload.len() - 1]))
-        } else {
-            (String::new(), String::new())
-        };
-        let drop = match (final_acc, p.accuracy) {
-            (Some(f), Some(a)) => format!("{:+.2}", 100.0 * (f - a.mean)),
-            _ => "n/a".into(),
-        };
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} | {} | {} | {} | {:+.1}% | {} | {} |",
-            if i == 0 { name } else { "" },
-            proc_s,
-            off_s,
-            p.policy,
-            p.accuracy
-                .as_ref()
-                .map_or_else(|| "n/a".into(), |a| est(a, 100.0, 2)),
-            drop,
-            est(&p.cost_per_sample, 1.0, 4),
-            -100.0 * p.cost_reduction.mean,
-            est(&p.offload_fraction, 100.0, 1),
-            p.learned_arm
-        );
-    }
+    c.policies
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let (proc_s, off_s) = if i == 0 {
+                (list(&c.processing), list(&c.offload[..c.offload.len() - 1]))
+            } else {
+                (String::new(), String::new())
+            };
+            let drop = match (final_acc, p.accuracy) {
+                (Some(f), Some(a)) => format!("{:+.2}", 100.0 * (f - a.mean)),
+                _ => "n/a".into(),
+            };
+            vec![
+                if i == 0 { name } else { "" }.to_owned(),
+                proc_s,
+                off_s,
+                p.policy.clone(),
+                p.accuracy
+                    .as_ref()
+                    .map_or_else(|| "n/a".into(), |a| est(a, 100.0, 2)),
+                drop,
+                est(&p.cost_per_sample, 1.0, 4),
+                format!("{:+.1}%", -100.0 * p.cost_reduction.mean),
+                est(&p.offload_fraction, 100.0, 1),
+                p.learned_arm.clone(),
+            ]
+        })
+        .collect()
 }
 
 /// Each exit's mean confidence over `samples`.

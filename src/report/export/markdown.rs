@@ -7,6 +7,36 @@ use std::fmt::Write as _;
 /// A Markdown table, for committed results and READMEs.
 pub struct Markdown;
 
+/// Writes a Markdown table to `out`, one line each for the header, the `|---|---|` separator and
+/// every row: each cell as `| cell `, the line closed by `|`. An empty cell is written `|  |`; a
+/// row shorter than the header is finished with blank cells written `| |`.
+pub fn markdown_table(
+    out: &mut String,
+    header: &[impl AsRef<str>],
+    rows: impl IntoIterator<Item = Vec<String>>,
+) {
+    markdown_line(out, header, header.len());
+    out.push('|');
+    out.push_str(&"---|".repeat(header.len()));
+    out.push('\n');
+    for row in rows {
+        markdown_line(out, &row, header.len());
+    }
+}
+
+/// One line of a Markdown table of `width` columns.
+fn markdown_line(out: &mut String, cells: &[impl AsRef<str>], width: usize) {
+    for cell in cells {
+        out.push_str("| ");
+        out.push_str(cell.as_ref());
+        out.push(' ');
+    }
+    for _ in cells.len()..width {
+        out.push_str("| ");
+    }
+    out.push_str("|\n");
+}
+
 impl Exporter<Report> for Markdown {
     fn extension(&self) -> &'static str {
         "md"
@@ -14,15 +44,11 @@ impl Exporter<Report> for Markdown {
     fn render(&self, report: &Report) -> String {
         let (columns, rows) = table(report);
         let mut out = format!(
-            "`{}`: {}\n\n| {} |\n|{}|\n",
+            "`{}`: {}\n\n",
             report.trace.paths.join(" + "),
-            header_line(report),
-            columns.join(" | "),
-            vec!["---"; columns.len()].join("|")
+            header_line(report)
         );
-        for r in rows {
-            let _ = writeln!(out, "| {} |", r.join(" | "));
-        }
+        markdown_table(&mut out, &columns, rows);
         out
     }
 }
@@ -73,40 +99,39 @@ impl Exporter<SweepReport> for Markdown {
             if has_published {
                 header.extend(["published accuracy %", "published cost/sample"]);
             }
-            let _ = writeln!(
-                out,
-                "| {} |\n|{}|",
-                header.join(" | "),
-                vec!["---"; header.len()].join("|")
-            );
-            for p in sweep.points.iter().filter(|p| p.point.trace == t) {
-                let q = &p.point;
-                for r in &p.results {
-                    let mut cells = vec![
-                        q.alpha.to_string(),
-                        q.lambda.to_string(),
-                        q.mu.to_string(),
-                        q.ucb_c.to_string(),
-                        q.offload.to_string(),
-                        r.policy.clone(),
-                    ];
-                    cells.extend(outcome_cells(r));
-                    cells.extend([
-                        with_interval(&r.reward_per_sample, 1.0, 4),
-                        with_interval(&r.cumulative_regret, 1.0, 1),
-                        r.learned_label(),
-                    ]);
-                    if let Some(pb) = &sweep.published {
-                        let value = |table, digits: usize| {
-                            published(table, &pb.offload, &r.policy, q.offload)
-                                .map_or_else(|| "-".to_owned(), |v| format!("{v:.digits$}"))
-                        };
-                        cells.push(value(&pb.accuracy, 2));
-                        cells.push(value(&pb.cost_per_sample, 3));
-                    }
-                    let _ = writeln!(out, "| {} |", cells.join(" | "));
-                }
-            }
+            let rows = sweep
+                .points
+                .iter()
+                .filter(|p| p.point.trace == t)
+                .flat_map(|p| {
+                    let q = &p.point;
+                    p.results.iter().map(move |r| {
+                        let mut cells = vec![
+                            q.alpha.to_string(),
+                            q.lambda.to_string(),
+                            q.mu.to_string(),
+                            q.ucb_c.to_string(),
+                            q.offload.to_string(),
+                            r.policy.clone(),
+                        ];
+                        cells.extend(outcome_cells(r));
+                        cells.extend([
+                            with_interval(&r.reward_per_sample, 1.0, 4),
+                            with_interval(&r.cumulative_regret, 1.0, 1),
+                            r.learned_label(),
+                        ]);
+                        if let Some(pb) = &sweep.published {
+                            let value = |table, digits: usize| {
+                                published(table, &pb.offload, &r.policy, q.offload)
+                                    .map_or_else(|| "-".to_owned(), |v| format!("{v:.digits$}"))
+                            };
+                            cells.push(value(&pb.accuracy, 2));
+                            cells.push(value(&pb.cost_per_sample, 3));
+                        }
+                        cells
+                    })
+                });
+            markdown_table(&mut out, &header, rows);
             out.push('\n');
             for p in sweep.points.iter().filter(|p| p.point.trace == t) {
                 out.push_str(&threshold_comparison(p));
@@ -172,38 +197,44 @@ fn threshold_comparison(point: &PointResult) -> String {
     let q = &point.point;
     let mut out = format!(
         "Fixed thresholds against joint learning at o = {}, lambda = {}, mu = {} (reward per \
-         sample, mean ± 95% interval; the best fixed threshold is chosen in hindsight):\n\n\
-         | learner | best fixed threshold | reward/sample | at alpha = {} | joint | reward/sample \
-         |\n|---|---|---|---|---|---|\n",
-        q.offload, q.lambda, q.mu, q.alpha
+         sample, mean ± 95% interval; the best fixed threshold is chosen in hindsight):\n\n",
+        q.offload, q.lambda, q.mu
     );
+    let header = [
+        "learner".to_owned(),
+        "best fixed threshold".to_owned(),
+        "reward/sample".to_owned(),
+        format!("at alpha = {}", q.alpha),
+        "joint".to_owned(),
+        "reward/sample".to_owned(),
+    ];
     let reward = |r: Option<&PolicyResult>| {
         r.map_or_else(
             || "-".to_owned(),
             |r| with_interval(&r.reward_per_sample, 1.0, 4),
         )
     };
-    for (spec, best, at_run_alpha, joint) in rows {
+    let rows = rows.into_iter().map(|(spec, best, at_run_alpha, joint)| {
         let learner = PolicySpec {
             arms: ArmSpace::Splits,
             ..spec
         };
-        let _ = writeln!(
-            out,
-            "| {learner} | {} | {} | {} | {} | {} |",
+        vec![
+            learner.to_string(),
             best.map_or_else(
                 || "-".to_owned(),
                 |(s, _)| match s.arms {
                     ArmSpace::SplitsAt(a) => a.to_string(),
                     _ => "-".to_owned(),
-                }
+                },
             ),
             reward(best.map(|(_, r)| *r)),
             reward(at_run_alpha),
             joint.map_or_else(|| "-".to_owned(), |r| r.policy.clone()),
             reward(joint),
-        );
-    }
+        ]
+    });
+    markdown_table(&mut out, &header, rows);
     out.push('\n');
     out
 }

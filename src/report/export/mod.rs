@@ -8,7 +8,7 @@ mod table;
 
 pub use self::csv::{Csv, CurvesCsv};
 pub use self::json::{CompactJson, Json};
-pub use self::markdown::Markdown;
+pub use self::markdown::{markdown_table, Markdown};
 pub use self::table::Table;
 
 use super::{PolicyResult, Report};
