@@ -312,10 +312,8 @@ pub struct StreamArgs {
     pub input: Option<PathBuf>,
     #[command(flatten)]
     pub learner: LearnerArgs,
-    /// The range rewards lie in, for policies that rescale them (ucb-v, ucb-tuned, kl-ucb, bayes-ucb,
-    /// thompson, exp3, exp3-ix). Default: from the cost model; needed with measured costs.
     #[arg(long = "reward-bounds", value_name = "LO,HI", value_parser = parse_bounds,
-          allow_hyphen_values = true)]
+          allow_hyphen_values = true, help = help::reward_bounds())]
     pub reward_bounds: Option<RewardBounds>,
     /// Learner state: loaded at the start if the file exists, saved (atomically) at the end,
     /// every --save-every samples, after a bad line and on Ctrl-C.
@@ -579,6 +577,21 @@ pub mod help {
             "Policy to run; repeat for several (`run` only; `stream` runs one, default {}): {}",
             splitee::settings::DEFAULT_STREAM_POLICY,
             splitee::policy::POLICY_NAMES
+        )
+    }
+
+    /// The families that rescale rewards, from the registry.
+    pub fn reward_bounds() -> String {
+        let families: Vec<&str> = splitee::policy::Family::ALL
+            .iter()
+            .map(|f| f.entry())
+            .filter(|e| e.reward_bounds)
+            .map(|e| e.name)
+            .collect();
+        format!(
+            "The range rewards lie in, for policies that rescale them ({}). Default: from the cost \
+             model; needed with measured costs",
+            families.join(", ")
         )
     }
 

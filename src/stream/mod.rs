@@ -159,22 +159,15 @@ impl<W: Write> Session<W> {
             crate::live::Plan::Split { arm, .. } => learner.arms().learned_threshold(arm),
             _ => None,
         };
-        let line = Decision {
-            policy: None,
-            run: None,
+        let line = Decision::of(
+            &outcome,
             t,
-            sample: self.samples,
-            arm: outcome.split + 1,
+            self.samples,
             threshold,
-            offloaded: outcome.offloaded,
-            probed: outcome.probed,
-            exit: outcome.answered_by + 1,
             prediction,
             correct,
-            reward: outcome.reward,
-            cost: outcome.cost,
-            total_cost: learner.totals().cost,
-        };
+            learner.totals().cost,
+        );
         self.samples += 1;
         self.unsaved += 1;
         let written = self.write_line(&line);

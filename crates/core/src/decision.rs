@@ -11,6 +11,7 @@
 //! cost) and `total_cost` (reported cost of every decision so far, this one included).
 
 use crate::policy::PolicySpec;
+use crate::reward::Outcome;
 use crate::trace::{push_float, push_int};
 use serde::{Deserialize, Serialize};
 
@@ -39,6 +40,35 @@ pub struct Decision {
 }
 
 impl Decision {
+    /// The record of `outcome` (its arm, where it answered, whether it offloaded or probed, its
+    /// reward and cost) at step `t` on sample `sample`; replays add `policy` and `run`.
+    pub fn of(
+        outcome: &Outcome,
+        t: u64,
+        sample: u64,
+        threshold: Option<f64>,
+        prediction: u32,
+        correct: Option<bool>,
+        total_cost: f64,
+    ) -> Self {
+        Self {
+            policy: None,
+            run: None,
+            t,
+            sample,
+            arm: outcome.split + 1,
+            threshold,
+            offloaded: outcome.offloaded,
+            probed: outcome.probed,
+            exit: outcome.answered_by + 1,
+            prediction,
+            correct,
+            reward: outcome.reward,
+            cost: outcome.cost,
+            total_cost,
+        }
+    }
+
     /// Replaces `out` with the record as a line of JSON (newline included), written by hand
     /// because streams and large replays write millions of them; the same text serde writes
     /// (checked by a test), numbers as shortest round-trip decimals.

@@ -517,21 +517,13 @@ impl Replay<'_> {
                 next_point += 1;
             }
             if let Some(log) = log.as_mut() {
+                let threshold = model.arms().learned_threshold(outcome.arm);
                 Decision {
                     policy: Some(self.spec),
                     run: Some(self.run),
-                    t: t as u64,
-                    sample: s as u64,
-                    arm: outcome.split + 1,
-                    threshold: model.arms().learned_threshold(outcome.arm),
-                    offloaded: outcome.offloaded,
-                    probed: outcome.probed,
-                    exit: outcome.answered_by + 1,
-                    prediction,
-                    correct,
-                    reward: outcome.reward,
-                    cost: outcome.cost,
-                    total_cost,
+                    ..Decision::of(
+                        &outcome, t as u64, s as u64, threshold, prediction, correct, total_cost,
+                    )
                 }
                 .write_line(&mut line);
                 log.write_all(&line)?;
