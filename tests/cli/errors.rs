@@ -1,0 +1,142 @@
+//! One-line errors: exit status 2, one line on stderr naming what was wrong, no panic.
+
+use super::*;
+use std::path::PathBuf;
+use tempfile::TempDir;
+
+fn temp_file(dir: &TempDir, name: &str, contents: &str) -> PathBuf {
+    let path = dir.path().join(name);
+    std::fs::write(&path, contents).unwrap();
+    path
+}
+
+#[test]
+fn missing_trace_file_is_one_line_naming_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("absent.csv");
+    let line = fail_with_one_line(splitee().arg("run").arg("--trace").arg(&path));
+    assert_mentions(&line, &[&path.display().to_string(), "No such file"]);
+}
+
+#[test]
+fn missing_config_file_is_one_line_naming_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("absent.toml");
+    let line = fail_with_one_line(splitee().arg("run").arg("--config").arg(&path));
+    assert_mentions(&line, &[&path.display().to_string(), "cannot read config"]);
+}
+
+#[test]
+fn config_syntax_error_is_one_line_naming_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = temp_file(&dir, "bad.toml", "[run]\nruns = 2\n[cost]\nlambda = \n");
+    let line = fail_with_one_line(splitee().arg("run").arg("--config").arg(&path));
+    assert_mentions(&line, &[&path.display().to_string(), "line 4"]);
+}
+
+#[test]
+fn unknown_policy_is_one_line_naming_it() {
+    let line = fail_with_one_line(splitee().args(["run", "--policy", "ucb9"]));
+    assert_mentions(&line, &["unknown policy `ucb9`", "splitee-s"]);
+}
+
+#[test]
+fn a_bad_choice_is_one_line_listing_the_possible_values() {
+    let line = fail_with_one_line(splitee().args(["run", "--cost-model", "x"]));
+    assert_eq!(
+        line,
+        "splitee: invalid value 'x' for '--cost-model <MODEL>' \
+         [possible values: linear, table, measured, profile]"
+    );
+}
+
+#[test]
+fn out_of_range_flags_are_one_line_naming_the_flag() {
+    let cases = [
+        (
+            ["--alpha", "2"],
+            "splitee: --alpha: alpha must be in (0, 1], got 2",
+        ),
+        (["--runs", "0"], "splitee: --runs: runs must be at least 1"),
+    ];
+    for (args, expected) in cases {
+        assert_eq!(
+            fail_with_one_line(splitee().arg("run").args(args)),
+            expected
+        );
+    }
+}
+
+#[test]
+fn bad_trace_value_names_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = temp_file(
+        &dir,
+        "bad.csv",
+        "label,conf_1,pred_1,conf_2,pred_2\n1,0.6,1,0.9,1\n0,1.5,0,0.9,0\n",
+    );
+    let line = fail_with_one_line(splitee().arg("run").arg("--trace").arg(&path));
+    assert_mentions(
+        &line,
+        &[&path.display().to_string(), "line 3", "conf_1", "1.5"],
+    );
+}
+
+#[test]
+fn measured_cost_model_needs_cost_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = temp_file(
+        &dir,
+        "nocost.csv",
+        "label,conf_1,pred_1,conf_2,pred_2\n1,0.6,1,0.9,1\n0,0.8,0,0.9,0\n",
+    );
+    let line = fail_with_one_line(
+        splitee()
+            .args(["run", "--cost-model", "measured", "--trace"])
+            .arg(&path),
+    );
+    assert_mentions(&line, &[&path.display().to_string(), "cost_k", "measured"]);
+    // The library error carries its cause in its own text; it must not be printed twice.
+    assert_eq!(line.matches("cost_k").count(), 1, "{line}");
+}
+
+#[test]
+fn unwritable_output_is_one_line_without_repeating_the_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("missing-folder/decisions.jsonl");
+    let line = fail_with_one_line(
+        splitee()
+            .args([
+                "run",
+                "--runs",
+                "1",
+                "--policy",
+                "final-exit",
+                "--decisions",
+            ])
+            .arg(&path),
+    );
+    assert_mentions(&line, &[&path.display().to_string(), "cannot write"]);
+    assert_eq!(line.matches("No such file").count(), 1, "{line}");
+}
+
+#[test]
+fn bare_command_is_one_line_listing_the_commands() {
+    let line = fail_with_one_line(&mut splitee());
+    assert_mentions(&line, &["run", "inspect", "synth", "--help"]);
+}
+
+#[test]
+fn closed_stdout_is_not_an_error() {
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("splitee"))
+        .args(["run", "--json", "--runs", "2"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
