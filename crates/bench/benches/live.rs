@@ -7,24 +7,15 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use splitee_core::live::{LiveLearner, LiveSettings, Observed};
 use splitee_core::policy::PolicySpec;
-use splitee_core::trace::synth::SynthParams;
 use std::hint::black_box;
-use std::time::Duration;
 
 const SAMPLES: usize = 20_000;
-const EXITS: usize = 12;
+use splitee_bench::EXITS;
 /// Decisions per iteration.
 const BLOCK: usize = 1000;
 
 fn live(c: &mut Criterion) {
-    let trace = SynthParams {
-        samples: SAMPLES,
-        exits: EXITS,
-        classes: 2,
-        seed: 1,
-    }
-    .trace()
-    .expect("a valid synthetic trace");
+    let trace = splitee_bench::synthetic_trace(SAMPLES);
     // Every sample's confidences, row after row.
     let mut conf = vec![0.0; SAMPLES * EXITS];
     for (s, row) in conf.chunks_exact_mut(EXITS).enumerate() {
@@ -64,10 +55,7 @@ fn live(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .sample_size(20)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(2));
+    config = splitee_bench::short(20, 2);
     targets = live
 }
 criterion_main!(benches);

@@ -4,14 +4,11 @@
 //! (`trace::load`: open, read, parse, validate, build the compact trace).
 
 use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
-use splitee_core::trace::synth::SynthParams;
 use splitee_core::trace::{self, write_csv, write_jsonl, CsvSamples, JsonlSamples, Sample};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 const SAMPLES: usize = 20_000;
-const EXITS: usize = 12;
 
 /// Reads every sample of a stream, failing on the first error; returns how many there were.
 fn drain(samples: impl Iterator<Item = Result<Sample, trace::TraceError>>) -> usize {
@@ -24,15 +21,10 @@ fn drain(samples: impl Iterator<Item = Result<Sample, trace::TraceError>>) -> us
 }
 
 fn readers(c: &mut Criterion) {
-    let samples: Vec<Sample> = SynthParams {
-        samples: SAMPLES,
-        exits: EXITS,
-        classes: 2,
-        seed: 1,
-    }
-    .stream()
-    .expect("a valid synthetic trace")
-    .collect();
+    let samples: Vec<Sample> = splitee_bench::synthetic(SAMPLES)
+        .stream()
+        .expect("a valid synthetic trace")
+        .collect();
     let mut csv = Vec::new();
     write_csv(&mut csv, samples.iter().cloned()).expect("writing to memory");
     let mut jsonl = Vec::new();
@@ -78,10 +70,7 @@ fn load(path: &Path) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3));
+    config = splitee_bench::short(10, 3);
     targets = readers
 }
 criterion_main!(benches);

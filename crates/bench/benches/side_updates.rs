@@ -6,18 +6,14 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use splitee_core::cost::ReportedCost;
 use splitee_core::policy::{AnyPolicy, Policy, PolicySpec, RunContext};
 use splitee_core::reward::{Action, Feedback, Observation, Outcome, RewardModel, SampleRow};
 use splitee_core::settings::RunSettings;
-use splitee_core::trace::synth::SynthParams;
 use splitee_core::trace::Trace;
 use std::hint::black_box;
-use std::time::Duration;
 
 /// Decisions per iteration: rows cycled through in order.
 const ROWS: usize = 4096;
-const EXITS: usize = 12;
 
 /// Which arm each decision played.
 #[derive(Clone, Copy)]
@@ -83,23 +79,9 @@ fn rows(trace: &Trace, model: &RewardModel) -> Vec<SampleRow> {
 }
 
 fn side_updates(c: &mut Criterion) {
-    let trace = SynthParams {
-        samples: ROWS,
-        exits: EXITS,
-        classes: 2,
-        seed: 1,
-    }
-    .trace()
-    .expect("a valid synthetic trace");
+    let trace = splitee_bench::synthetic_trace(ROWS);
     let settings = RunSettings::default();
-    let costs = settings.cost.resolve(&trace).expect("linear costs resolve");
-    let base = RewardModel::new(
-        settings.alpha,
-        costs,
-        ReportedCost::Standard,
-        settings.cost.linear_lambda().unwrap_or(0.0),
-    )
-    .with_kind(settings.reward);
+    let base = splitee_bench::default_model(&trace);
     let rows = rows(&trace, &base);
 
     let mut group = c.benchmark_group("side_updates");
@@ -148,10 +130,7 @@ fn side_updates(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default()
-        .sample_size(20)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(2));
+    config = splitee_bench::short(20, 2);
     targets = side_updates
 }
 criterion_main!(benches);
