@@ -11,7 +11,7 @@
 //! budget), plays unplayed arms first (lowest first) and breaks ties towards the lowest arm.
 //! Every arm's quantile is at the same level, so one inverse normal per decision serves all.
 
-use super::registry::{side_suffix, Entry, Learns, Name, PolicyFamily, Rule, Side};
+use super::registry::{write_constant_or_zero, Entry, Learns, Name, PolicyFamily, Rule, Side};
 use super::stats::{argmax_by, for_each_observed, ArmStats, RewardRange};
 use super::{Param, Policy, RunContext, SideInformation};
 use crate::params::NON_NEGATIVE;
@@ -120,12 +120,7 @@ impl PolicyFamily for BayesUcb {
     }
 
     fn write(p: &BayesUcbParams, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let side = side_suffix(p.side);
-        if p.c.get() == 0.0 {
-            write!(f, "bayes-ucb{side}")
-        } else {
-            write!(f, "bayes-ucb:{}{side}", p.c)
-        }
+        write_constant_or_zero(f, Self::ENTRY.name, p.c, p.side)
     }
 
     fn build(p: &BayesUcbParams, ctx: &RunContext) -> Self {

@@ -4,7 +4,9 @@
 //! All use `ln t = ln(t + 1)` at 0-based step `t`, as SplitEE does, play unplayed arms first
 //! (lowest first) and break ties towards the lowest arm.
 
-use super::registry::{side_suffix, Entry, Learns, Name, PolicyFamily, Rule, Side};
+use super::registry::{
+    side_suffix, write_constant_or_zero, Entry, Learns, Name, PolicyFamily, Rule, Side,
+};
 use super::stats::{argmax_by, for_each_observed, ArmStats, RewardRange};
 use super::{Param, Policy, RunContext, SideInformation};
 use crate::params::NON_NEGATIVE;
@@ -423,12 +425,7 @@ impl PolicyFamily for KlUcb {
     }
 
     fn write(p: &KlUcbParams, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let side = side_suffix(p.side);
-        if p.c.get() == 0.0 {
-            write!(f, "kl-ucb{side}")
-        } else {
-            write!(f, "kl-ucb:{}{side}", p.c)
-        }
+        write_constant_or_zero(f, Self::ENTRY.name, p.c, p.side)
     }
 
     fn build(p: &KlUcbParams, ctx: &RunContext) -> Self {

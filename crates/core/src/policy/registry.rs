@@ -265,6 +265,22 @@ pub(crate) fn side_suffix(side: SideInformation) -> &'static str {
     }
 }
 
+/// Writes `NAME[:c][+s]` for a family whose constant `c` defaults to 0 and is then left out
+/// (KL-UCB's and Bayes-UCB's weight of `ln ln t`).
+pub(crate) fn write_constant_or_zero(
+    f: &mut fmt::Formatter<'_>,
+    family: &str,
+    c: Param,
+    side: SideInformation,
+) -> fmt::Result {
+    let side = side_suffix(side);
+    if c.get() == 0.0 {
+        write!(f, "{family}{side}")
+    } else {
+        write!(f, "{family}:{c}{side}")
+    }
+}
+
 /// The name suffix of a policy's own UCB constant (`:C`), empty when it takes the run's.
 pub(crate) fn own_constant(c: Option<Param>) -> String {
     c.map(|c| format!(":{c}")).unwrap_or_default()
