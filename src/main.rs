@@ -4,7 +4,7 @@
 mod cli;
 
 use anyhow::{Context, Result};
-use clap::{CommandFactory, Parser};
+use clap::CommandFactory;
 use cli::{
     BenchArgs, BenchStreamArgs, Cli, Command, InspectArgs, MergeArgs, PlotArgs, ReproduceArgs,
     RunArgs, StreamArgs, SweepArgs, SynthArgs, SynthFormat,
@@ -24,7 +24,7 @@ use std::process::ExitCode;
 const PROGRESS_THRESHOLD: u64 = 2_000_000;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::parse_args() {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
             // --help and --version

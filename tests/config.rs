@@ -104,11 +104,32 @@ fn messages_quoting_the_config_stay_on_one_line() {
 fn wrong_type_names_its_line() {
     assert_eq!(
         error_of("[cost]\nmodel = \"linear\"\nlambda = \"0.1\"\n"),
-        "FILE: line 3: invalid type: string \"0.1\", expected f64"
+        "FILE: line 3: cost.lambda: expected a number, got the text \"0.1\""
     );
     assert_eq!(
         error_of("[run]\nruns = -3\n"),
-        "FILE: line 2: invalid value: integer `-3`, expected usize"
+        "FILE: line 2: run.runs: expected a whole number (0 or more), got -3"
+    );
+    assert_eq!(
+        error_of("[run]\nruns = 20.5\n"),
+        "FILE: line 2: run.runs: expected a whole number (0 or more), got 20.5"
+    );
+    assert_eq!(
+        error_of("[run]\nruns = 2\nseed = -1\n"),
+        "FILE: line 3: run.seed: expected a whole number (0 or more), got -1"
+    );
+}
+
+#[test]
+fn values_of_several_shapes_say_which_shapes_they_take() {
+    assert_eq!(
+        error_of("[cost]\nmodel = \"linear\"\noffload = \"x\"\n"),
+        "FILE: line 3: cost.offload: expected a number, or a list of numbers with one per split"
+    );
+    assert_eq!(
+        error_of("[policy]\nthresholds = \"x\"\n"),
+        "FILE: line 2: policy.thresholds: expected a number, a list of numbers, or a table \
+         {start, stop, step}"
     );
 }
 
@@ -136,13 +157,13 @@ fn missing_config_file_is_named() {
 #[test]
 fn negative_costs_are_rejected_naming_file_line_and_key() {
     let cases = [
-        ("lambda = -0.1", "cost.lambda: entry 1 is -0.1"),
-        ("offload = -0.3", "cost.offload: entry 1 is -0.3"),
+        ("lambda = -0.1", "cost.lambda: is -0.1"),
+        ("offload = -0.3", "cost.offload: is -0.3"),
         (
             "offload = [0.1, 0.2, -0.4]",
             "cost.offload: entry 3 is -0.4",
         ),
-        ("mu = -1.0", "cost.mu: entry 1 is -1"),
+        ("mu = -1.0", "cost.mu: is -1"),
         ("depths = [1.0, -2.0]", "cost.depths: entry 2 is -2"),
     ];
     for (line, expected) in cases {
@@ -314,21 +335,21 @@ fn invalid_overrides_without_config_name_their_flags() {
                 offload: Some(-0.3),
                 ..Overrides::default()
             },
-            format!("--offload-cost: entry 1 is -0.3; {NEGATIVE_COST}"),
+            format!("--offload-cost: is -0.3; {NEGATIVE_COST}"),
         ),
         (
             Overrides {
                 lambda: Some(f64::INFINITY),
                 ..Overrides::default()
             },
-            format!("--lambda: entry 1 is inf; {NEGATIVE_COST}"),
+            format!("--lambda: is inf; {NEGATIVE_COST}"),
         ),
         (
             Overrides {
                 mu: Some(-2.0),
                 ..Overrides::default()
             },
-            format!("--mu: entry 1 is -2; {NEGATIVE_COST}"),
+            format!("--mu: is -2; {NEGATIVE_COST}"),
         ),
         (
             Overrides {

@@ -155,17 +155,17 @@ fn every_axis_value_follows_the_rule_of_the_value_it_replaces() {
         (
             "mu = [1.0, -1.0]",
             "sweep.mu",
-            format!("entry 1 is -1; {costs}"),
+            format!("is -1; {costs}"),
         ),
         (
             "lambda = [0.1, inf]",
             "sweep.lambda",
-            format!("entry 1 is inf; {costs}"),
+            format!("is inf; {costs}"),
         ),
         (
             "offload = [nan]",
             "sweep.offload",
-            format!("entry 1 is NaN; {costs}"),
+            format!("is NaN; {costs}"),
         ),
         (
             "ucb_c = [1.0, -0.5]",

@@ -69,6 +69,17 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// Parses the command line. A value that looks like a negative number (`--mu -1`) is the
+    /// flag's value, so that it reaches the flag's own check instead of reading as a flag.
+    pub fn parse_args() -> Result<Self, clap::Error> {
+        use clap::{CommandFactory, FromArgMatches};
+        let command = Self::command()
+            .mut_subcommands(|sub| sub.mut_args(|arg| arg.allow_negative_numbers(true)));
+        Self::from_arg_matches(&command.try_get_matches()?)
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Replay traces through policies; report accuracy, cost, offloading and regret.
@@ -85,21 +96,23 @@ pub enum Command {
     #[command(after_help = STREAM_EXAMPLES)]
     Stream(StreamArgs),
     /// Measure replay speed (decisions per second on one thread) and peak memory.
+    #[command(after_help = BENCH_EXAMPLES)]
     Bench(BenchArgs),
     /// Measure `splitee synth | splitee stream`: samples per second and the stream's peak
     /// memory.
-    #[command(name = "bench-stream")]
+    #[command(name = "bench-stream", after_help = BENCH_STREAM_EXAMPLES)]
     BenchStream(BenchStreamArgs),
     /// Run a grid of settings (a config's [sweep] section) on all cores.
     #[command(after_help = SWEEP_EXAMPLES)]
     Sweep(SweepArgs),
     /// Join the shard outputs of one sweep into the report a single run gives.
+    #[command(after_help = MERGE_EXAMPLES)]
     Merge(MergeArgs),
     /// Train multi-exit MLPs (dense or predefined-sparse); write traces and cost profiles.
     #[command(after_help = TRAIN_EXAMPLES)]
     Train(TrainArgs),
     /// Measure training epoch time and dense vs sparse inference throughput.
-    #[command(name = "bench-train")]
+    #[command(name = "bench-train", after_help = BENCH_TRAIN_EXAMPLES)]
     BenchTrain(BenchTrainArgs),
     /// Run an experiment of experiments/ (or all) and write its report and plots to
     /// results/NAME/.
@@ -107,8 +120,30 @@ pub enum Command {
     Reproduce(ReproduceArgs),
     /// Redraw the plots of a results folder: a sweep's (sweep.json) or a sparsity study's
     /// (report.json).
+    #[command(after_help = PLOT_EXAMPLES)]
     Plot(PlotArgs),
 }
+
+const BENCH_EXAMPLES: &str = "\
+Examples:
+  splitee bench                          SplitEE-S on a 1,000,000-sample 12-exit synthetic trace
+  splitee bench --policy splitee --samples 100000 --repetitions 10 --json
+  splitee bench --paper-grid             the SplitEE paper's grid on all cores";
+const BENCH_STREAM_EXAMPLES: &str = "\
+Examples:
+  splitee bench-stream                   1,000,000 12-exit samples through `splitee stream`
+  splitee bench-stream --samples 200000 --policy splitee --json";
+const BENCH_TRAIN_EXAMPLES: &str = "\
+Examples:
+  splitee bench-train --data-path ../shared/data/mnist --epochs 3
+  splitee bench-train --epochs 1 --json";
+const MERGE_EXAMPLES: &str = "\
+Examples:
+  splitee merge shards/shard-*-of-3.json --out results/sweep   after `splitee sweep --shard I/3`";
+const PLOT_EXAMPLES: &str = "\
+Examples:
+  splitee plot results/splitee-sst2      redraw from results/splitee-sst2/sweep.json
+  splitee plot results/sparsity-mnist    redraw a sparsity study from its report.json";
 
 const REPRODUCE_EXAMPLES: &str = "\
 Examples:
@@ -384,7 +419,7 @@ pub struct InspectArgs {
     pub trace: Option<PathBuf>,
     /// Thresholds at which to report the fraction of samples with C_k >= alpha.
     #[arg(long = "alpha", value_name = "A", value_delimiter = ',',
-          default_values_t = [0.5, 0.6, 0.7, 0.8, 0.9])]
+          default_value = "0.5,0.6,0.7,0.8,0.9")]
     pub alphas: Vec<f64>,
     /// Print the summary as JSON.
     #[arg(long)]
@@ -481,13 +516,13 @@ pub struct TrainArgs {
     #[arg(long = "data-path", value_name = "DIR")]
     pub data_path: Option<std::path::PathBuf>,
     /// MNIST without training images: test images used to train, and traced.
-    #[arg(long = "split", value_name = "TRAIN,TRACE", value_delimiter = ',', default_values_t = [7000, 3000])]
+    #[arg(long = "split", value_name = "TRAIN,TRACE", value_delimiter = ',', default_value = "7000,3000")]
     pub split: Vec<usize>,
     /// Layer widths N_0..N_D (inputs are zero-padded to N_0).
-    #[arg(long, value_delimiter = ',', default_values_t = [800, 100, 100, 10])]
+    #[arg(long, value_delimiter = ',', default_value = "800,100,100,10")]
     pub widths: Vec<usize>,
     /// Hidden layers followed by an exit head.
-    #[arg(long, value_delimiter = ',', default_values_t = [1, 2])]
+    #[arg(long, value_delimiter = ',', default_value = "1,2")]
     pub exits: Vec<usize>,
     /// Fan-out per junction (default dense).
     #[arg(long, value_delimiter = ',')]

@@ -6,6 +6,7 @@
 pub mod file;
 pub mod resolve;
 pub mod sections;
+pub mod words;
 
 pub use self::file::{
     normalise, CompatCost, CompatName, ConfigError, ConfigSections, CostModelName, Origin,

@@ -40,15 +40,9 @@ pub trait ResolveSettings: Sized {
             path: path.clone(),
             text: &text,
         };
-        let file: ConfigFile = toml::from_str(&text).map_err(|e| {
-            let line = e.span().map(|s| layers.line_of(s.start));
-            ConfigError::File {
-                path: path.clone(),
-                message: match line {
-                    Some(line) => format!("line {line}: {}", e.message().trim()),
-                    None => e.message().trim().to_owned(),
-                },
-            }
+        let file: ConfigFile = toml::from_str(&text).map_err(|e| ConfigError::File {
+            path: path.clone(),
+            message: super::words::parse_error(&text, &e),
         })?;
         let sections = ConfigSections {
             sweep: file.sweep.clone(),

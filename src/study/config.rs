@@ -145,15 +145,8 @@ impl Study {
         };
         let text = std::fs::read_to_string(path)
             .map_err(|e| config_error(format!("cannot read config: {e}")))?;
-        let file: StudyFile = toml::from_str(&text).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
-            config_error(match line {
-                Some(line) => format!("line {line}: {}", e.message().trim()),
-                None => e.message().trim().to_owned(),
-            })
-        })?;
+        let file: StudyFile = toml::from_str(&text)
+            .map_err(|e| config_error(crate::config::words::parse_error(&text, &e)))?;
         let base = path.parent().unwrap_or(Path::new(""));
         let rel = |p: &Path| crate::config::normalise(&base.join(p));
         if file.networks.is_empty() {

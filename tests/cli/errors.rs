@@ -58,6 +58,19 @@ fn out_of_range_flags_are_one_line_naming_the_flag() {
             "splitee: --alpha: alpha must be in (0, 1], got 2",
         ),
         (["--runs", "0"], "splitee: --runs: runs must be at least 1"),
+        // A negative value after a flag is the flag's value, refused by its own check.
+        (
+            ["--mu", "-1"],
+            "splitee: --mu: is -1; costs must be finite and >= 0",
+        ),
+        (
+            ["--lambda", "-0.1"],
+            "splitee: --lambda: is -0.1; costs must be finite and >= 0",
+        ),
+        (
+            ["--alpha", "-0.5"],
+            "splitee: --alpha: alpha must be in (0, 1], got -0.5",
+        ),
     ];
     for (args, expected) in cases {
         assert_eq!(

@@ -219,3 +219,46 @@ fn example_config_runs_from_the_repository_root() {
         .collect();
     assert_eq!(policies, EXAMPLE_CONFIG_POLICIES);
 }
+
+/// The subcommands `splitee --help` lists.
+fn subcommands() -> Vec<String> {
+    let out = succeed(splitee().arg("--help"));
+    out.lines()
+        .skip_while(|line| !line.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|line| line.starts_with("  "))
+        // A name sits at two spaces; wrapped descriptions are indented further.
+        .filter(|line| !line[2..].starts_with(' '))
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn every_subcommand_help_ends_with_examples_of_itself() {
+    let commands = subcommands();
+    assert!(commands.len() >= 12, "{commands:?}");
+    for command in commands {
+        let out = succeed(splitee().args([&command, "--help"]));
+        let (_, examples) = out
+            .rsplit_once("Examples:\n")
+            .unwrap_or_else(|| panic!("`splitee {command} --help` has no examples"));
+        let lines: Vec<&str> = examples.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert!(!lines.is_empty(), "{command}: empty examples");
+        assert!(
+            lines.iter().any(|l| l.trim_start().starts_with(&format!("splitee {command} "))
+                || l.trim() == format!("splitee {command}")),
+            "{command}: no example calls it: {examples}"
+        );
+    }
+}
+
+#[test]
+fn list_defaults_are_shown_as_they_are_typed() {
+    let train = succeed(splitee().args(["train", "--help"]));
+    assert!(train.contains("[default: 800,100,100,10]"), "{train}");
+    assert!(train.contains("[default: 7000,3000]"), "{train}");
+    let inspect = succeed(splitee().args(["inspect", "--help"]));
+    assert!(inspect.contains("[default: 0.5,0.6,0.7,0.8,0.9]"), "{inspect}");
+}

@@ -188,14 +188,14 @@ fn study_evaluate_settings_are_checked_before_training() {
     };
     let costs = "costs must be finite and >= 0";
     for (evaluate, expected) in [
-        ("mu = -1.0", format!("evaluate.mu: entry 1 is -1; {costs}")),
+        ("mu = -1.0", format!("evaluate.mu: is -1; {costs}")),
         (
             "per_mac = -1.0",
-            format!("evaluate.per_mac: entry 1 is -1; {costs}"),
+            format!("evaluate.per_mac: is -1; {costs}"),
         ),
         (
             "cloud_per_mac = inf",
-            format!("evaluate.cloud_per_mac: entry 1 is inf; {costs}"),
+            format!("evaluate.cloud_per_mac: is inf; {costs}"),
         ),
         (
             "alpha = 1.5",

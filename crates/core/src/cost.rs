@@ -161,7 +161,7 @@ impl ProfileCost {
 
 /// Offloading cost `off(k)` when splitting after exit `k`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, expecting = "expected a number, or a list of numbers with one per split")]
 pub enum OffloadCost {
     /// The same `o` at every split (SplitEE sweeps `o = 0.10 ..= 0.60`).
     Constant(f64),
@@ -426,7 +426,7 @@ mod tests {
         let mut m = CostModel::linear(0.1, -0.3);
         assert_eq!(
             m.validate().unwrap_err().to_string(),
-            "cost.offload: entry 1 is -0.3; costs must be finite and >= 0"
+            "cost.offload: is -0.3; costs must be finite and >= 0"
         );
         m = CostModel::linear(-1.0, 0.3);
         assert_eq!(m.validate().unwrap_err().key, "cost.lambda");

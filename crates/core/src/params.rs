@@ -145,12 +145,16 @@ pub fn check_thresholds(values: &[f64]) -> Result<(), ParamError> {
 /// Cost values under `key` (`cost.lambda`, `cost.mu`, a table, per-split offloading costs, ...):
 /// every entry finite and `>= 0`; the message names the first bad entry (1-based).
 pub fn check_costs(key: &'static str, values: &[f64]) -> Result<(), ParamError> {
+    let which = |i: usize| match values.len() {
+        1 => String::new(),
+        _ => format!("entry {} ", i + 1),
+    };
     match values.iter().position(|&v| !NON_NEGATIVE.accepts(v)) {
         Some(i) => Err(ParamError::new(
             key,
             format!(
-                "entry {} is {}; costs must be {}",
-                i + 1,
+                "{}is {}; costs must be {}",
+                which(i),
                 values[i],
                 NON_NEGATIVE.must
             ),

@@ -137,7 +137,7 @@ mod tests {
         );
         assert_eq!(
             bad(&|s| s.cost.mu = -1.0),
-            "cost.mu: entry 1 is -1; costs must be finite and >= 0"
+            "cost.mu: is -1; costs must be finite and >= 0"
         );
         assert_eq!(
             bad(&|s| s.policies.clear()),
