@@ -65,7 +65,7 @@ const NEGATIVE_COST: &str = "costs must be finite and >= 0";
 fn unknown_key_is_named_with_its_line() {
     assert_eq!(
         error_of("[cost]\nlambda = 0.1\nlamda = 0.2\n"),
-        "FILE: line 3: unknown field `lamda`, expected one of `model`, `lambda`, `depths`, \
+        "FILE: line 3: unknown key `lamda` in [cost], expected one of `model`, `lambda`, `depths`, \
          `table`, `offload`, `mu`, `profile`, `per_mac`, `per_byte`, `cloud_per_mac`"
     );
 }
@@ -74,7 +74,7 @@ fn unknown_key_is_named_with_its_line() {
 fn unknown_section_is_named_with_its_line() {
     assert_eq!(
         error_of("[run]\nruns = 2\n[plicy]\nalpha = 0.5\n"),
-        "FILE: line 3: unknown field `plicy`, expected one of `trace`, `cost`, `policy`, `run`, \
+        "FILE: line 3: unknown section `plicy`, expected one of `trace`, `cost`, `policy`, `run`, \
          `sweep`, `report`, `published`"
     );
 }
@@ -84,12 +84,12 @@ fn messages_quoting_the_config_stay_on_one_line() {
     // A key or a value with a line break in it was quoted as is, over two lines.
     assert_eq!(
         error_of("[cost]\n\"lamb\\nda\" = 0.1\n"),
-        "FILE: line 2: unknown field `lamb\\nda`, expected one of `model`, `lambda`, `depths`, \
+        "FILE: line 2: unknown key `lamb\\nda` in [cost], expected one of `model`, `lambda`, `depths`, \
          `table`, `offload`, `mu`, `profile`, `per_mac`, `per_byte`, `cloud_per_mac`"
     );
     let message = error_of("[cost]\nmodel = \"lin\\r\\near\"\n");
     assert!(
-        message.starts_with("FILE: line 2: unknown variant `lin\\r\\near`"),
+        message.starts_with("FILE: line 2: cost.model: unknown variant `lin\\r\\near`"),
         "{message}"
     );
     let message = error_of("[policy]\nnames = [\"splitee\", \"fixed\\n:1\"]\n");

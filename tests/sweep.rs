@@ -152,11 +152,7 @@ fn every_axis_value_follows_the_rule_of_the_value_it_replaces() {
             "sweep.alpha",
             "alpha must be in (0, 1], got 0".to_owned(),
         ),
-        (
-            "mu = [1.0, -1.0]",
-            "sweep.mu",
-            format!("is -1; {costs}"),
-        ),
+        ("mu = [1.0, -1.0]", "sweep.mu", format!("is -1; {costs}")),
         (
             "lambda = [0.1, inf]",
             "sweep.lambda",

@@ -418,8 +418,12 @@ pub struct InspectArgs {
     #[arg(long, value_name = "PATH")]
     pub trace: Option<PathBuf>,
     /// Thresholds at which to report the fraction of samples with C_k >= alpha.
-    #[arg(long = "alpha", value_name = "A", value_delimiter = ',',
-          default_value = "0.5,0.6,0.7,0.8,0.9")]
+    #[arg(
+        long = "alpha",
+        value_name = "A",
+        value_delimiter = ',',
+        default_value = "0.5,0.6,0.7,0.8,0.9"
+    )]
     pub alphas: Vec<f64>,
     /// Print the summary as JSON.
     #[arg(long)]
@@ -516,7 +520,12 @@ pub struct TrainArgs {
     #[arg(long = "data-path", value_name = "DIR")]
     pub data_path: Option<std::path::PathBuf>,
     /// MNIST without training images: test images used to train, and traced.
-    #[arg(long = "split", value_name = "TRAIN,TRACE", value_delimiter = ',', default_value = "7000,3000")]
+    #[arg(
+        long = "split",
+        value_name = "TRAIN,TRACE",
+        value_delimiter = ',',
+        default_value = "7000,3000"
+    )]
     pub split: Vec<usize>,
     /// Layer widths N_0..N_D (inputs are zero-padded to N_0).
     #[arg(long, value_delimiter = ',', default_value = "800,100,100,10")]

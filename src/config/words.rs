@@ -8,18 +8,31 @@ pub fn parse_error(text: &str, error: &toml::de::Error) -> String {
         Some(span) => {
             let offset = span.start.min(text.len());
             let line = text[..offset].matches('\n').count() + 1;
-            match key_at(text, offset) {
-                Some(key) => format!("line {line}: {key}: {message}"),
-                None => format!("line {line}: {message}"),
+            let (section, key) = key_at(text, offset);
+            match (message.strip_prefix("unknown field "), section, key) {
+                (Some(rest), Some(section), _) => {
+                    match rest.split_once(", expected") {
+                        Some((name, expected)) => {
+                            format!("line {line}: unknown key {name} in [{section}], expected{expected}")
+                        }
+                        None => format!("line {line}: unknown key {rest} in [{section}]"),
+                    }
+                }
+                (Some(rest), None, _) => format!("line {line}: unknown section {rest}"),
+                (None, Some(section), Some(key)) => {
+                    format!("line {line}: {section}.{key}: {message}")
+                }
+                (None, None, Some(key)) => format!("line {line}: {key}: {message}"),
+                (None, _, None) => format!("line {line}: {message}"),
             }
         }
         None => message,
     }
 }
 
-/// The dotted key (`section.key`) whose value holds byte `offset`: the nearest `key =` at or
-/// above the offset's line, inside the nearest `[section]` header above it.
-fn key_at(text: &str, offset: usize) -> Option<String> {
+/// The section and key whose value holds byte `offset`: the nearest `[section]` header above
+/// it, and the nearest `key =` at or above the offset's line below that header.
+fn key_at(text: &str, offset: usize) -> (Option<String>, Option<String>) {
     let mut section = None;
     let mut key = None;
     let mut start = 0;
@@ -39,11 +52,7 @@ fn key_at(text: &str, offset: usize) -> Option<String> {
             }
         }
     }
-    let key = key?;
-    Some(match section {
-        Some(section) => format!("{section}.{key}"),
-        None => key,
-    })
+    (section, key)
 }
 
 fn is_key_char(c: char) -> bool {
@@ -57,7 +66,11 @@ fn in_words(message: &str) -> String {
             .strip_prefix(prefix)
             .and_then(|rest| rest.split_once(", expected "))
         {
-            return format!("expected {}, got {}", expected_in_words(expected), got_in_words(got));
+            return format!(
+                "expected {}, got {}",
+                expected_in_words(expected),
+                got_in_words(got)
+            );
         }
     }
     message.to_owned()
@@ -96,6 +109,7 @@ mod tests {
     use serde::Deserialize;
 
     #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
     #[allow(dead_code)] // read only by serde
     struct Run {
         runs: Option<usize>,
@@ -103,6 +117,7 @@ mod tests {
         alpha: Option<f64>,
     }
     #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
     #[allow(dead_code)] // read only by serde
     struct File {
         run: Run,
@@ -111,6 +126,18 @@ mod tests {
     fn error_of(text: &str) -> String {
         let e = toml::from_str::<File>(text).unwrap_err();
         parse_error(text, &e)
+    }
+
+    #[test]
+    fn unknown_keys_name_their_section() {
+        assert_eq!(
+            error_of("[run]\nrun = 3\n"),
+            "line 2: unknown key `run` in [run], expected one of `runs`, `seed`, `alpha`"
+        );
+        assert_eq!(
+            error_of("[rn]\nruns = 3\n"),
+            "line 1: unknown section `rn`, expected `run`"
+        );
     }
 
     #[test]

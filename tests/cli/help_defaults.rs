@@ -247,8 +247,10 @@ fn every_subcommand_help_ends_with_examples_of_itself() {
         let lines: Vec<&str> = examples.lines().filter(|l| !l.trim().is_empty()).collect();
         assert!(!lines.is_empty(), "{command}: empty examples");
         assert!(
-            lines.iter().any(|l| l.trim_start().starts_with(&format!("splitee {command} "))
-                || l.trim() == format!("splitee {command}")),
+            lines.iter().any(
+                |l| l.trim_start().starts_with(&format!("splitee {command} "))
+                    || l.trim() == format!("splitee {command}")
+            ),
             "{command}: no example calls it: {examples}"
         );
     }
@@ -260,5 +262,8 @@ fn list_defaults_are_shown_as_they_are_typed() {
     assert!(train.contains("[default: 800,100,100,10]"), "{train}");
     assert!(train.contains("[default: 7000,3000]"), "{train}");
     let inspect = succeed(splitee().args(["inspect", "--help"]));
-    assert!(inspect.contains("[default: 0.5,0.6,0.7,0.8,0.9]"), "{inspect}");
+    assert!(
+        inspect.contains("[default: 0.5,0.6,0.7,0.8,0.9]"),
+        "{inspect}"
+    );
 }

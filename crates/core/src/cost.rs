@@ -161,7 +161,10 @@ impl ProfileCost {
 
 /// Offloading cost `off(k)` when splitting after exit `k`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged, expecting = "expected a number, or a list of numbers with one per split")]
+#[serde(
+    untagged,
+    expecting = "expected a number, or a list of numbers with one per split"
+)]
 pub enum OffloadCost {
     /// The same `o` at every split (SplitEE sweeps `o = 0.10 ..= 0.60`).
     Constant(f64),

@@ -4,7 +4,10 @@ use serde::{Deserialize, Serialize};
 
 /// One axis of a sweep: a value, a list, or an inclusive range `{start, stop, step}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged, expecting = "expected a number, a list of numbers, or a table {start, stop, step}")]
+#[serde(
+    untagged,
+    expecting = "expected a number, a list of numbers, or a table {start, stop, step}"
+)]
 pub enum Axis {
     One(f64),
     List(Vec<f64>),
