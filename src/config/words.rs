@@ -43,6 +43,10 @@ fn key_at(text: &str, offset: usize) -> (Option<String>, Option<String>) {
         start += line.len();
         let line = line.trim();
         if let Some(header) = line.strip_prefix('[') {
+            if start > offset {
+                // The offset is on this header: an unknown section, inside the one above.
+                return (section, None);
+            }
             section = Some(header.trim_matches(['[', ']', ' ']).to_owned());
             key = None;
         } else if let Some((name, _)) = line.split_once('=') {
