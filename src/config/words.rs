@@ -4,35 +4,51 @@
 /// `error`, raised while reading `text`, as `line N: KEY: expected WHAT, got VALUE`.
 pub fn parse_error(text: &str, error: &toml::de::Error) -> String {
     let message = in_words(error.message().trim());
-    match error.span() {
-        Some(span) => {
-            let offset = span.start.min(text.len());
-            let line = text[..offset].matches('\n').count() + 1;
-            let (section, key) = key_at(text, offset);
-            match (message.strip_prefix("unknown field "), section, key) {
-                (Some(rest), Some(section), _) => {
-                    match rest.split_once(", expected") {
-                        Some((name, expected)) => {
-                            format!("line {line}: unknown key {name} in [{section}], expected{expected}")
-                        }
-                        None => format!("line {line}: unknown key {rest} in [{section}]"),
-                    }
-                }
-                (Some(rest), None, _) => format!("line {line}: unknown section {rest}"),
-                (None, Some(section), Some(key)) => {
-                    format!("line {line}: {section}.{key}: {message}")
-                }
-                (None, None, Some(key)) => format!("line {line}: {key}: {message}"),
-                (None, _, None) => format!("line {line}: {message}"),
+    let Some(span) = error.span() else {
+        return message;
+    };
+    let offset = span.start.min(text.len());
+    let line = text[..offset].matches('\n').count() + 1;
+    let unknown = message.strip_prefix("unknown field ");
+    let said = match (place_of(text, offset), unknown) {
+        (Place::Header, Some(rest)) => format!("unknown section {rest}"),
+        (Place::Key { section, .. }, Some(rest)) => {
+            let (name, expected) = rest.split_once(", expected").unwrap_or((rest, ""));
+            match section {
+                Some(section) => format!("unknown key {name} in [{section}]{}", with(expected)),
+                None => format!("unknown key {name} outside any [section]{}", with(expected)),
             }
         }
-        None => message,
+        (Place::Key { section, key }, None) => match (section, key) {
+            (Some(section), Some(key)) => format!("{section}.{key}: {message}"),
+            (None, Some(key)) => format!("{key}: {message}"),
+            (_, None) => message,
+        },
+        (Place::Header, None) => message,
+    };
+    format!("line {line}: {said}")
+}
+
+/// `, expected ...` again, when there was one.
+fn with(expected: &str) -> String {
+    match expected {
+        "" => String::new(),
+        rest => format!(", expected{rest}"),
     }
 }
 
-/// The section and key whose value holds byte `offset`: the nearest `[section]` header above
-/// it, and the nearest `key =` at or above the offset's line below that header.
-fn key_at(text: &str, offset: usize) -> (Option<String>, Option<String>) {
+/// Where an offset of a config file sits.
+enum Place {
+    /// On a `[section]` header line.
+    Header,
+    /// In a key's value: the nearest `key =` at or above the line, under the nearest header.
+    Key {
+        section: Option<String>,
+        key: Option<String>,
+    },
+}
+
+fn place_of(text: &str, offset: usize) -> Place {
     let mut section = None;
     let mut key = None;
     let mut start = 0;
@@ -44,8 +60,7 @@ fn key_at(text: &str, offset: usize) -> (Option<String>, Option<String>) {
         let line = line.trim();
         if let Some(header) = line.strip_prefix('[') {
             if start > offset {
-                // The offset is on this header: an unknown section, inside the one above.
-                return (section, None);
+                return Place::Header;
             }
             section = Some(header.trim_matches(['[', ']', ' ']).to_owned());
             key = None;
@@ -56,7 +71,7 @@ fn key_at(text: &str, offset: usize) -> (Option<String>, Option<String>) {
             }
         }
     }
-    (section, key)
+    Place::Key { section, key }
 }
 
 fn is_key_char(c: char) -> bool {
