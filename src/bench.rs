@@ -192,6 +192,7 @@ pub fn paper_grid(samples: usize, exits: usize, runs: usize) -> Result<PaperGrid
         report: ReportSection::default(),
         published: None,
         config_text: String::new(),
+        notes: Vec::new(),
         base,
     };
     let sweep = LoadedSweep::with_traces(&settings, vec![(trace, vec!["synthetic".into()])]);

@@ -81,6 +81,13 @@ fn main() -> ExitCode {
     }
 }
 
+/// Notes on how the settings were read, on standard error.
+fn print_notes(notes: &[String]) {
+    for line in notes {
+        note(&format!("splitee: note: {line}\n"));
+    }
+}
+
 /// The error and its causes (`{:#}`), folded onto one line.
 fn one_line(error: &anyhow::Error) -> String {
     format!("{error:#}")
@@ -91,8 +98,10 @@ fn one_line(error: &anyhow::Error) -> String {
 }
 
 fn run(args: &RunArgs) -> Result<()> {
-    let settings =
-        RunSettings::resolve(args.learner.config.as_deref(), args.overrides())?.check()?;
+    let (settings, sections) =
+        RunSettings::resolve_with_sections(args.learner.config.as_deref(), args.overrides())?;
+    print_notes(&sections.notes);
+    let settings = settings.check()?;
     let (trace, names) = load_traces(&settings)?;
 
     let total = (trace.samples() * settings.policies.len() * settings.sim.runs) as u64;
@@ -318,6 +327,7 @@ fn sweep(args: &SweepArgs) -> Result<()> {
         ..Default::default()
     };
     let settings = SweepSettings::resolve(&args.config, overrides)?;
+    print_notes(&settings.notes);
     let loaded = LoadedSweep::load(&settings)?;
     let bar = progress_bar(loaded.decisions(args.shard));
     let report = loaded.run(args.shard, &|n| bar.inc(n))?;

@@ -245,7 +245,7 @@ fn empty_policy_list_is_rejected() {
 #[test]
 fn table_model_needs_a_table() {
     assert_eq!(
-        error_of("[cost]\nlambda = 0.2\nmodel = \"table\"\n"),
+        error_of("[cost]\nmu = 0.5\nmodel = \"table\"\n"),
         "FILE: line 3: cost.model: the table cost model needs cost.table = [one cost per exit]"
     );
 }

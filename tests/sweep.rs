@@ -187,6 +187,30 @@ fn every_axis_value_follows_the_rule_of_the_value_it_replaces() {
         )
         .replace("line 4", "line 5")
     );
+    // The profile model derives off(k) from its bytes and MACs: a swept o would be ignored.
+    let profile =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/sparsity-mnist-d25.profile.json");
+    std::fs::write(
+        &config,
+        format!(
+            "[cost]\nmodel = \"profile\"\nprofile = {:?}\nper_mac = 1e-5\nper_byte = 1e-3\n\
+             [sweep]\noffload = [0.1, 0.2]\n",
+            profile.display().to_string()
+        ),
+    )
+    .unwrap();
+    let message = splitee::sweep::SweepSettings::resolve(&config, Overrides::default())
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        message,
+        at(
+            "sweep.offload",
+            "sweeping o has no effect under the profile cost model, which derives off(k) from \
+             the profile's bytes and MACs"
+        )
+        .replace("line 4", "line 7")
+    );
 }
 
 #[test]
@@ -327,7 +351,7 @@ fn concatenated_traces_report_regret_against_each_segments_best_arm() {
     let table = output("given", &[]);
     let rows: Vec<Vec<&str>> = table
         .lines()
-        .skip(2)
+        .skip(3)
         .map(|l| l.split_whitespace().collect())
         .collect();
     assert!(

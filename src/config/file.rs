@@ -79,6 +79,9 @@ pub struct ConfigSections {
     /// The config file's path and text, to locate values and to record with results.
     pub path: PathBuf,
     pub text: String,
+    /// What the user should know about how the settings were read (e.g. that a cost setting
+    /// replaced the embedded trace's cost profile), one sentence each, for standard error.
+    pub notes: Vec<String>,
 }
 
 impl ConfigSections {
@@ -162,6 +165,16 @@ pub enum CostModelName {
 }
 
 impl CostModelName {
+    /// The name a config or `--cost-model` gives.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Linear => "linear",
+            Self::Table => "table",
+            Self::Measured => "measured",
+            Self::Profile => "profile",
+        }
+    }
+
     /// The name of a processing-cost model.
     pub fn of(processing: &crate::cost::ProcessingCost) -> Self {
         use crate::cost::ProcessingCost as P;

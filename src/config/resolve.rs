@@ -44,14 +44,16 @@ pub trait ResolveSettings: Sized {
             path: path.clone(),
             message: super::words::parse_error(&text, &e),
         })?;
-        let sections = ConfigSections {
+        let mut sections = ConfigSections {
             sweep: file.sweep.clone(),
             report: file.report.clone(),
             published: file.published.clone(),
             path: path.clone(),
             text: text.clone(),
+            notes: Vec::new(),
         };
-        Ok((from_layers(&layers, file, overrides)?, sections))
+        let settings = from_layers(&layers, file, overrides, &mut sections.notes)?;
+        Ok((settings, sections))
     }
 }
 
@@ -61,6 +63,7 @@ fn from_layers(
     layers: &Layers<'_>,
     file: ConfigFile,
     o: Overrides,
+    notes: &mut Vec<String>,
 ) -> Result<RunSettings, ConfigError> {
     let defaults = RunSettings::default();
     let cost = cost_model(layers, &file.cost, &o)?;
@@ -230,10 +233,22 @@ fn from_layers(
     let sweep = file.sweep.as_ref();
     let embedded_trace = settings.traces.is_empty() && sweep.is_none_or(|s| s.traces.is_none());
     let cost_swept = sweep.is_some_and(|s| s.lambda.is_some() || s.offload.is_some());
-    let cost = if embedded_trace && !cost.given && !cost_swept && compat.is_none() {
-        crate::embedded::cost_model(settings.cost.mu)
-    } else {
-        settings.cost
+    let replaced_by = match (&cost.given, cost_swept, compat) {
+        (_, _, Some(_)) => Some("compatibility mode".to_owned()),
+        (_, true, None) => Some("the swept cost".to_owned()),
+        (Some(origin), false, None) => Some(origin.to_string()),
+        (None, false, None) => None,
+    };
+    let cost = match (embedded_trace, replaced_by) {
+        (true, None) => crate::embedded::cost_model(settings.cost.mu),
+        (true, Some(by)) => {
+            notes.push(format!(
+                "{by} replaces the embedded trace's cost profile; costs: {}",
+                settings.cost
+            ));
+            settings.cost
+        }
+        (false, _) => settings.cost,
     };
     Ok(RunSettings {
         cost,
@@ -249,8 +264,8 @@ fn from_layers(
 struct CostSettings {
     model: CostModel,
     origins: CostOrigins,
-    /// Whether any setting of the model (beyond `mu`) was given.
-    given: bool,
+    /// The first setting of the model (beyond `mu`) that was given, if any.
+    given: Option<Origin>,
 }
 
 /// Where each value of the cost model came from.
@@ -309,6 +324,59 @@ fn cost_model(
     let depths = layers.config_only("cost.depths", &section.depths, Vec::new());
     let table = layers.config_only("cost.table", &section.table, Vec::new());
 
+    // A setting the chosen model does not read is refused, never silently ignored.
+    let profile_keys = [
+        ("cost.profile", section.profile.as_ref().map(Spanned::span)),
+        ("cost.per_mac", section.per_mac.as_ref().map(Spanned::span)),
+        (
+            "cost.per_byte",
+            section.per_byte.as_ref().map(Spanned::span),
+        ),
+        (
+            "cost.cloud_per_mac",
+            section.cloud_per_mac.as_ref().map(Spanned::span),
+        ),
+    ];
+    let profile_origins: Vec<Origin> = profile_keys
+        .iter()
+        .filter_map(|(key, span)| {
+            span.clone().map(|span| Origin::Config {
+                path: layers.path.clone(),
+                line: layers.line_of(span.start),
+                key,
+            })
+        })
+        .collect();
+    let readers: Vec<(&Origin, bool)> = [
+        (&lambda.origin, model.value == CostModelName::Linear),
+        (&depths.origin, model.value == CostModelName::Linear),
+        (&table.origin, model.value == CostModelName::Table),
+    ]
+    .into_iter()
+    .chain(
+        profile_origins
+            .iter()
+            .map(|origin| (origin, model.value == CostModelName::Profile)),
+    )
+    .collect();
+    if let Some((origin, _)) = readers
+        .iter()
+        .find(|(origin, read)| !read && !matches!(origin, Origin::Default(_)))
+    {
+        let chosen = match &model.origin {
+            Origin::Default(_) => "the default".to_owned(),
+            given => given.to_string(),
+        };
+        return Err(invalid(
+            origin,
+            format!(
+                "has no effect under the {} cost model ({chosen}); drop it, or choose a model \
+                 that reads it",
+                model.value.name()
+            ),
+        ));
+    }
+
     let processing = match model.value {
         CostModelName::Linear => ProcessingCost::Linear {
             lambda: lambda.value,
@@ -333,8 +401,9 @@ fn cost_model(
         &depths.origin,
         &table.origin,
     ]
-    .iter()
-    .any(|origin| !matches!(origin, Origin::Default(_)));
+    .into_iter()
+    .find(|origin| !matches!(origin, Origin::Default(_)))
+    .cloned();
     Ok(CostSettings {
         model: CostModel {
             processing,

@@ -33,6 +33,8 @@ pub struct SweepSettings {
     pub offload: Vec<f64>,
     pub report: ReportSection,
     pub published: Option<PublishedSection>,
+    /// Notes on how the settings were read, for standard error.
+    pub notes: Vec<String>,
 }
 
 /// A slice `index` of `count` of the grid.
@@ -110,6 +112,13 @@ fn set_ucb_c(s: &mut RunSettings, ucb_c: f64) -> std::result::Result<(), String>
 }
 
 fn set_offload(s: &mut RunSettings, offload: f64) -> std::result::Result<(), String> {
+    if let ProcessingCost::Profile(_) = s.cost.processing {
+        return Err(
+            "sweeping o has no effect under the profile cost model, which derives \
+                    off(k) from the profile's bytes and MACs"
+                .into(),
+        );
+    }
     s.cost.offload = OffloadCost::Constant(offload);
     Ok(())
 }
@@ -152,6 +161,7 @@ impl SweepSettings {
             report: sections.report.clone().unwrap_or_default(),
             published: sections.published.clone(),
             config_text: sections.text.clone(),
+            notes: sections.notes.clone(),
             base,
         })
     }

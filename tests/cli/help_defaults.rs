@@ -143,7 +143,7 @@ fn run_without_trace_uses_the_embedded_default() {
     );
     let policies: Vec<&str> = table
         .lines()
-        .skip(3)
+        .skip(4)
         .filter_map(|l| l.split_whitespace().next())
         .collect();
     assert_eq!(

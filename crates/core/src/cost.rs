@@ -219,6 +219,53 @@ fn check_non_negative(key: &'static str, values: &[f64]) -> Result<(), CostError
     Ok(crate::params::check_costs(key, values)?)
 }
 
+/// One line naming the model and its numbers, so that two runs' costs can be told apart:
+/// `linear: lambda 0.1, o 0.5, mu 1`, `profile embedded:...json: 0.000011 per MAC, ...`.
+impl std::fmt::Display for CostModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let list = |values: &[f64]| {
+            let items: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+            format!("[{}]", items.join(", "))
+        };
+        let offload = match &self.offload {
+            OffloadCost::Constant(o) => format!("o {o}"),
+            OffloadCost::PerSplit(v) => format!("o {}", list(v)),
+        };
+        match &self.processing {
+            ProcessingCost::Linear { lambda, depths } => {
+                write!(f, "linear: lambda {lambda}")?;
+                if let Some(depths) = depths {
+                    write!(f, " x depths {}", list(depths))?;
+                }
+                write!(f, ", {offload}")?;
+            }
+            ProcessingCost::Table { table } => write!(f, "table {}, {offload}", list(table))?,
+            ProcessingCost::Measured => write!(f, "measured (cost_k columns), {offload}")?,
+            ProcessingCost::Profile(p) => {
+                f.write_str("profile")?;
+                if let Some(source) = &p.source {
+                    write!(f, " {}", source.display())?;
+                }
+                // Prices are tiny (1/91,000 per MAC): four significant digits say them.
+                let price = |v: f64| match v.abs() {
+                    a if a != 0.0 && a < 1e-3 => format!("{v:.3e}"),
+                    _ => v.to_string(),
+                };
+                write!(
+                    f,
+                    ": {} per MAC, {} per byte",
+                    price(p.per_mac),
+                    price(p.per_byte)
+                )?;
+                if p.cloud_per_mac != 0.0 {
+                    write!(f, ", {} per cloud MAC", price(p.cloud_per_mac))?;
+                }
+            }
+        }
+        write!(f, ", mu {}", self.mu)
+    }
+}
+
 impl CostModel {
     /// The SplitEE setting: `proc(k) = lambda * k`, constant offload `o`, `mu = 1`.
     pub fn linear(lambda: f64, offload: f64) -> Self {

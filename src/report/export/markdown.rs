@@ -1,6 +1,6 @@
 //! Markdown tables, for committed results and READMEs.
 
-use super::{header_line, outcome_cells, table, with_interval, Exporter};
+use super::{cost_line, header_line, outcome_cells, table, with_interval, Exporter};
 use crate::report::{PointResult, PolicyResult, Report, SweepReport};
 use std::fmt::Write as _;
 
@@ -44,9 +44,10 @@ impl Exporter<Report> for Markdown {
     fn render(&self, report: &Report) -> String {
         let (columns, rows) = table(report);
         let mut out = format!(
-            "`{}`: {}\n\n",
+            "`{}`: {}\n\n{}\n\n",
             report.trace.paths.join(" + "),
-            header_line(report)
+            header_line(report),
+            cost_line(report)
         );
         markdown_table(&mut out, &columns, rows);
         out

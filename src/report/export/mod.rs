@@ -95,3 +95,8 @@ pub(crate) fn header_line(report: &Report) -> String {
         if report.settings.runs == 1 { "" } else { "s" },
     )
 }
+
+/// The cost model and its numbers, so that two runs' costs can be told apart.
+pub(crate) fn cost_line(report: &Report) -> String {
+    format!("costs: {}", report.settings.cost)
+}

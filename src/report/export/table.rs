@@ -1,6 +1,6 @@
 //! An aligned plain-text table for the terminal.
 
-use super::{header_line, table, Exporter};
+use super::{cost_line, header_line, table, Exporter};
 use crate::report::Report;
 
 /// An aligned plain-text table for the terminal.
@@ -22,9 +22,10 @@ impl Exporter<Report> for Table {
             })
             .collect();
         let mut out = format!(
-            "{}\n{}\n",
+            "{}\n{}\n{}\n",
             report.trace.paths.join(" + "),
-            header_line(report)
+            header_line(report),
+            cost_line(report)
         );
         let line = |cells: Vec<&str>| {
             cells
