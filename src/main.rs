@@ -430,9 +430,15 @@ fn reproduce(args: &ReproduceArgs) -> Result<()> {
         let bar = progress_bar(total);
         Box::new(move |n| bar.inc(n))
     };
+    // A results folder of the user's holds everything written, the studies' traces too.
+    let (results, datasets) = match &args.results {
+        Some(dir) => (dir.clone(), Some(dir.join("datasets"))),
+        None => (std::path::PathBuf::from("results"), None),
+    };
     let ran = splitee::reproduce::reproduce_each(
         &chosen,
-        &args.results,
+        &results,
+        datasets.as_deref(),
         args.name == "all",
         &start,
         &mut splitee::progress::BarProgress::default(),

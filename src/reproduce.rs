@@ -92,11 +92,12 @@ pub fn reproduce<'p>(
 }
 
 /// Trains a study's networks (as `splitee train --config` does) and writes its report and
-/// figures into `results/NAME/`; its traces and cost profiles go where its `[output]` section
-/// says, since other experiments read them there.
+/// figures into `results/NAME/`; its traces and cost profiles go into `datasets` when given,
+/// else where its `[output]` section says (other experiments read them there).
 pub fn reproduce_study(
     experiment: &Experiment,
     results: &Path,
+    datasets: Option<&Path>,
     progress: &mut dyn crate::train::Progress,
 ) -> Result<crate::study::StudyReport> {
     let mut study = crate::study::Study::from_config(&experiment.config)?;
@@ -107,6 +108,9 @@ pub fn reproduce_study(
         });
     }
     study.report = Some(results.join(&experiment.name));
+    if let (Some(dir), Some((written, _))) = (datasets, study.datasets.as_mut()) {
+        *written = dir.to_path_buf();
+    }
     study.run(progress)
 }
 
@@ -133,11 +137,13 @@ pub fn select(dir: &Path, name: &str) -> Result<Vec<Experiment>> {
     }
 }
 
-/// Reproduces each of `chosen` into `results/NAME/`, telling `say` what was written (and, when
-/// `skip_unavailable`, what was skipped because its data is not here). Returns how many ran.
+/// Reproduces each of `chosen` into `results/NAME/` (a study's traces into `datasets` when
+/// given), telling `say` what was written (and, when `skip_unavailable`, what was skipped
+/// because its data is not here). Returns how many ran.
 pub fn reproduce_each<'p>(
     chosen: &[Experiment],
     results: &Path,
+    datasets: Option<&Path>,
     skip_unavailable: bool,
     start: &dyn Fn(u64) -> Box<dyn Fn(u64) + Sync + 'p>,
     progress: &mut dyn crate::train::Progress,
@@ -147,7 +153,9 @@ pub fn reproduce_each<'p>(
     for experiment in chosen {
         let outcome = match experiment.kind {
             ExperimentKind::Sweep => reproduce(experiment, results, start).map(drop),
-            ExperimentKind::Study => reproduce_study(experiment, results, progress).map(drop),
+            ExperimentKind::Study => {
+                reproduce_study(experiment, results, datasets, progress).map(drop)
+            }
         };
         match outcome {
             Ok(()) => {

@@ -161,10 +161,11 @@ pub struct ReproduceArgs {
     /// Folder of the experiment configs.
     #[arg(long, default_value = "experiments", value_name = "DIR")]
     pub experiments: PathBuf,
-    /// Folder the results go to (results/NAME/). A training study also rewrites the traces and
-    /// cost profiles its [output] section names (datasets/), which other experiments read.
-    #[arg(long, default_value = "results", value_name = "DIR")]
-    pub results: PathBuf,
+    /// Folder everything goes to: DIR/NAME/, and a training study's traces and cost profiles
+    /// in DIR/datasets/. Default: results/NAME/, and the traces where the study's [output]
+    /// section names them (datasets/, which other experiments read).
+    #[arg(long, value_name = "DIR")]
+    pub results: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -286,5 +286,9 @@ fn reproduce_runs_a_study_and_all_skips_one_without_data() {
     ] {
         assert!(results.join("study").join(file).is_file(), "{file}");
     }
-    assert!(experiments.join("out/t-sparse.profile.json").is_file());
+    // With --results, everything goes under it: the study's traces too, nothing beside the
+    // configs.
+    assert!(results.join("datasets/t-sparse.profile.json").is_file());
+    assert!(results.join("datasets/t-sparse.csv").is_file());
+    assert!(!experiments.join("out").exists());
 }
