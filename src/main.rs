@@ -108,9 +108,10 @@ fn run(args: &RunArgs) -> Result<()> {
     let bar = progress_bar(total);
     let advance = |n| bar.inc(n);
     let output = match &args.decisions {
-        Some(path) => run_logging(&trace, names, &settings, &advance, path)?,
-        None => run_checked(&trace, names, &settings, &advance)?,
-    };
+        Some(path) => run_logging(&trace, names, &settings, &advance, path),
+        None => run_checked(&trace, names, &settings, &advance),
+    }
+    .map_err(|e| sections.locate(e))?;
     bar.finish_and_clear();
     if let Some(dir) = &args.out {
         write_outputs(

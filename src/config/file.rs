@@ -82,9 +82,31 @@ pub struct ConfigSections {
     /// What the user should know about how the settings were read (e.g. that a cost setting
     /// replaced the embedded trace's cost profile), one sentence each, for standard error.
     pub notes: Vec<String>,
+    /// Where the cost model's settings came from, to blame one a trace later refuses.
+    pub cost_origins: Vec<(&'static str, Origin)>,
 }
 
 impl ConfigSections {
+    /// `error` blamed on where its setting came from, when it is a cost setting that only a
+    /// trace could refuse (a per-split list of the wrong length, say).
+    pub fn locate(&self, error: crate::Error) -> crate::Error {
+        match error {
+            crate::Error::Cost(e) => {
+                match self.cost_origins.iter().find(|(key, _)| *key == e.key) {
+                    Some((_, origin @ (Origin::Config { .. } | Origin::Flag(_)))) => {
+                        ConfigError::Invalid {
+                            origin: origin.clone(),
+                            message: e.message,
+                        }
+                        .into()
+                    }
+                    _ => crate::Error::Cost(e),
+                }
+            }
+            other => other,
+        }
+    }
+
     /// Where a value with byte span `span` of key `key` sits in the config.
     pub fn origin(&self, span: std::ops::Range<usize>, key: &'static str) -> Origin {
         Origin::Config {

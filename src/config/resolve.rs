@@ -51,8 +51,9 @@ pub trait ResolveSettings: Sized {
             path: path.clone(),
             text: text.clone(),
             notes: Vec::new(),
+            cost_origins: Vec::new(),
         };
-        let settings = from_layers(&layers, file, overrides, &mut sections.notes)?;
+        let settings = from_layers(&layers, file, overrides, &mut sections)?;
         Ok((settings, sections))
     }
 }
@@ -63,7 +64,7 @@ fn from_layers(
     layers: &Layers<'_>,
     file: ConfigFile,
     o: Overrides,
-    notes: &mut Vec<String>,
+    sections: &mut ConfigSections,
 ) -> Result<RunSettings, ConfigError> {
     let defaults = RunSettings::default();
     let cost = cost_model(layers, &file.cost, &o)?;
@@ -233,6 +234,7 @@ fn from_layers(
     let sweep = file.sweep.as_ref();
     let embedded_trace = settings.traces.is_empty() && sweep.is_none_or(|s| s.traces.is_none());
     let cost_swept = sweep.is_some_and(|s| s.lambda.is_some() || s.offload.is_some());
+    sections.cost_origins = cost.origins.keyed();
     let replaced_by = match (&cost.given, cost_swept, compat) {
         (_, _, Some(_)) => Some("compatibility mode".to_owned()),
         (_, true, None) => Some("the swept cost".to_owned()),
@@ -242,7 +244,7 @@ fn from_layers(
     let cost = match (embedded_trace, replaced_by) {
         (true, None) => crate::embedded::cost_model(settings.cost.mu),
         (true, Some(by)) => {
-            notes.push(format!(
+            sections.notes.push(format!(
                 "{by} replaces the embedded trace's cost profile; costs: {}",
                 settings.cost
             ));
@@ -279,6 +281,18 @@ struct CostOrigins {
 }
 
 impl CostOrigins {
+    /// Each origin under its config key.
+    fn keyed(&self) -> Vec<(&'static str, Origin)> {
+        vec![
+            ("cost.model", self.model.clone()),
+            ("cost.lambda", self.lambda.clone()),
+            ("cost.offload", self.offload.clone()),
+            ("cost.mu", self.mu.clone()),
+            ("cost.depths", self.depths.clone()),
+            ("cost.table", self.table.clone()),
+        ]
+    }
+
     /// A refusal of the cost model's values, blamed on the setting it names; the profile's
     /// prices and numbers are blamed on the model, naming the key.
     fn refusal(&self, e: crate::params::ParamError) -> ConfigError {

@@ -153,3 +153,52 @@ fn closed_stdout_is_not_an_error() {
     assert!(output.status.success(), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// A cost list only the trace can refuse (one value per split) is blamed on its file and line.
+#[test]
+fn wrong_length_cost_lists_name_their_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("s.csv");
+    crate::common::succeed(
+        splitee()
+            .args(["synth", "--samples", "20", "--exits", "3", "--out"])
+            .arg(&trace),
+    );
+    let config = temp_file(
+        &dir,
+        "c.toml",
+        "[cost]\nmodel = \"linear\"\noffload = [0.1, 0.2, 0.3, 0.4]\n",
+    );
+    assert_eq!(
+        fail_with_one_line(
+            splitee()
+                .args(["run", "--config"])
+                .arg(&config)
+                .arg("--trace")
+                .arg(&trace)
+        ),
+        format!(
+            "splitee: {}: line 3: cost.offload: has 4 entries; a per-split offload cost needs one \
+             per split 1..2 (2 values)",
+            config.display()
+        )
+    );
+    let config = temp_file(
+        &dir,
+        "t.toml",
+        "[cost]\nmodel = \"table\"\ntable = [0.1, 0.2]\n",
+    );
+    assert_eq!(
+        fail_with_one_line(
+            splitee()
+                .args(["run", "--config"])
+                .arg(&config)
+                .arg("--trace")
+                .arg(&trace)
+        ),
+        format!(
+            "splitee: {}: line 3: cost.table: has 2 entries but the trace has 3 exits",
+            config.display()
+        )
+    );
+}
