@@ -9,6 +9,7 @@ use crate::arms::{ArmSpace, Arms};
 use crate::cost::ReportedCost;
 use crate::decision::Decision;
 use crate::learner::Learner;
+use crate::memory::{Bytes, MemoryError};
 use crate::policy::{Policy, PolicySpec, RunContext};
 use crate::reward::{Observation, RewardModel, SampleRow};
 use crate::totals::Totals;
@@ -102,6 +103,9 @@ pub enum SimError {
     /// Writing the decision log failed.
     #[error("cannot write the decisions: {0}")]
     Decisions(String),
+    /// The results of the runs would not fit in memory.
+    #[error(transparent)]
+    Memory(#[from] MemoryError),
 }
 
 /// What one run of one policy measured.
@@ -288,6 +292,16 @@ fn simulate_inner(
     let space_of = |p: &PolicySpec| spaces.iter().find(|s| s.space == p.arms);
     let splits = &spaces[0];
     let steps = curve_steps(trace.samples(), opts.curve_points);
+    let arms = spaces
+        .iter()
+        .map(|s| s.model.arms().len())
+        .max()
+        .unwrap_or(0);
+    results_memory(opts.runs, policies.len(), steps.len(), arms).check(format!(
+        "{} runs of {} policies",
+        opts.runs,
+        policies.len()
+    ))?;
 
     let replay = |spec: &PolicySpec, run: usize, order: &[u32], log: Option<&mut dyn Write>| {
         let metrics = Replay {
@@ -352,6 +366,22 @@ fn simulate_inner(
         final_exit_cost: splits.summary.final_exit_cost,
         curve_steps: steps,
     })
+}
+
+/// What a simulation's results hold at the end: one [`RunMetrics`] per run and policy, with its
+/// per-arm counts and curves of `steps` points over `arms` arms.
+fn results_memory(runs: usize, policies: usize, steps: usize, arms: usize) -> Bytes {
+    use std::mem::size_of;
+    let per_arm = Bytes::of(arms, 3 * size_of::<u64>());
+    let curve_point = Bytes::from(size_of::<f64>() + size_of::<Vec<u64>>())
+        .plus(Bytes::of(arms, size_of::<u64>()));
+    let per_run = Bytes::from(size_of::<RunMetrics>())
+        .plus(per_arm)
+        .plus(curve_point.times(steps));
+    per_run
+        .times(policies)
+        .plus(Bytes::from(size_of::<Vec<RunMetrics>>()))
+        .times(runs)
 }
 
 /// One arm set of a simulation: its reward model and what a pass over the trace tells of it.
@@ -585,5 +615,41 @@ mod tests {
         // Lowest: arm 11 offloading, -(1.1 + 0.3); highest: arm 1 exiting with C = 1.
         assert!((lo + 1.4).abs() < 1e-12, "{lo}");
         assert!((hi - 0.9).abs() < 1e-12, "{hi}");
+    }
+
+    /// Runs whose results would not fit in memory are refused before any is replayed.
+    #[test]
+    fn huge_run_counts_are_refused_up_front() {
+        let trace = crate::trace::synth::SynthParams {
+            samples: 50,
+            exits: 4,
+            classes: 2,
+            seed: 1,
+        }
+        .trace()
+        .unwrap();
+        let costs = CostModel::linear(0.1, 0.3).resolve(&trace).unwrap();
+        let model = RewardModel::new(0.7, costs, ReportedCost::Standard, 0.1);
+        let policies = [PolicySpec::SPLITEE, PolicySpec::RANDOM];
+        let replay = |runs| {
+            let opts = SimOptions {
+                runs,
+                ..SimOptions::default()
+            };
+            simulate(&trace, &model, &policies, &opts, &|_| {})
+        };
+        for runs in [usize::MAX, 1 << 32] {
+            let SimError::Memory(e) = replay(runs).unwrap_err() else {
+                panic!("{runs} runs were not refused for their memory");
+            };
+            assert_eq!(e.what, format!("{runs} runs of 2 policies"));
+            assert!(e.to_string().contains(" would need "), "{e}");
+        }
+        assert_eq!(
+            results_memory(usize::MAX, 2, 50, 4).get(),
+            None,
+            "counted without overflow"
+        );
+        assert_eq!(replay(3).unwrap().runs[0].len(), 3);
     }
 }

@@ -108,6 +108,20 @@ pub fn train(
             }
         }
         let n = train.len() as f64;
+        // A diverged network only gets worse: stop before its NaN weights become a trace.
+        let diverged = if !(loss / n).is_finite() {
+            Some(format!("the loss is {}", loss / n))
+        } else {
+            (!mlp.is_finite()).then(|| "the weights are no longer finite".to_owned())
+        };
+        if let Some(what) = diverged {
+            return Err(TrainError::Diverged {
+                name: p.name.clone(),
+                epoch,
+                epochs: p.epochs,
+                what,
+            });
+        }
         progress.epoch(&EpochStats {
             epoch,
             epochs: p.epochs,
@@ -117,4 +131,48 @@ pub fn train(
         });
     }
     Ok(mlp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params::TrainParams;
+
+    fn images() -> Images {
+        let pixels = Array2::from_shape_fn((40, 16), |(i, j)| ((i * 7 + j * 3) % 11) as f32 / 10.0);
+        Images {
+            pixels,
+            labels: (0..40).map(|i| (i % 4) as u8).collect(),
+            rows: 4,
+            cols: 4,
+        }
+    }
+
+    /// A learning rate that sends the weights to infinity stops the training, naming the
+    /// epoch, instead of writing a network of NaN.
+    #[test]
+    fn a_diverging_training_stops_naming_the_epoch() {
+        let params = |learning_rate| {
+            TrainParams {
+                name: "n".into(),
+                widths: vec![16, 8, 4],
+                exits: vec![1],
+                epochs: 3,
+                batch: 8,
+                learning_rate,
+                ..TrainParams::default()
+            }
+            .validate()
+            .unwrap()
+        };
+        let e = train(&params(1e308), &images(), &mut NoProgress).unwrap_err();
+        let TrainError::Diverged { epoch, .. } = e else {
+            panic!("{e}");
+        };
+        assert_eq!(epoch, 1);
+        assert!(e
+            .to_string()
+            .starts_with("network n: the training diverged in epoch 1 of 3: "));
+        assert!(train(&params(1e-3), &images(), &mut NoProgress).is_ok());
+    }
 }

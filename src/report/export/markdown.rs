@@ -1,6 +1,7 @@
 //! Markdown tables, for committed results and READMEs.
 
 use super::{header_line, outcome_cells, table, with_interval, Exporter};
+use crate::json::JsonError;
 use crate::report::{PointResult, PolicyResult, Report, SweepReport};
 use std::fmt::Write as _;
 
@@ -41,15 +42,17 @@ impl Exporter<Report> for Markdown {
     fn extension(&self) -> &'static str {
         "md"
     }
-    fn render(&self, report: &Report) -> String {
-        let (columns, rows) = table(report);
-        let mut out = format!(
-            "`{}`: {}\n\n",
-            report.trace.paths.join(" + "),
-            header_line(report)
-        );
-        markdown_table(&mut out, &columns, rows);
-        out
+    fn render(&self, report: &Report) -> Result<String, JsonError> {
+        Ok({
+            let (columns, rows) = table(report);
+            let mut out = format!(
+                "`{}`: {}\n\n",
+                report.trace.paths.join(" + "),
+                header_line(report)
+            );
+            markdown_table(&mut out, &columns, rows);
+            out
+        })
     }
 }
 
@@ -68,79 +71,81 @@ impl Exporter<SweepReport> for Markdown {
     fn extension(&self) -> &'static str {
         "md"
     }
-    fn render(&self, sweep: &SweepReport) -> String {
-        let mut out = String::new();
-        let has_published = sweep.published.is_some();
-        for (t, meta) in sweep.traces.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "### `{}`\n\n{} samples, {} exits, {} runs per setting, seed {}\n",
-                meta.paths.join(" + "),
-                meta.samples,
-                meta.exits,
-                sweep.runs,
-                sweep.seed
-            );
-            let mut header = vec![
-                "alpha",
-                "lambda",
-                "mu",
-                "c",
-                "o",
-                "policy",
-                "accuracy %",
-                "cost/sample",
-                "vs final",
-                "offload %",
-                "reward/sample",
-                "regret",
-                "learned arm",
-            ];
-            if has_published {
-                header.extend(["published accuracy %", "published cost/sample"]);
+    fn render(&self, sweep: &SweepReport) -> Result<String, JsonError> {
+        Ok({
+            let mut out = String::new();
+            let has_published = sweep.published.is_some();
+            for (t, meta) in sweep.traces.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "### `{}`\n\n{} samples, {} exits, {} runs per setting, seed {}\n",
+                    meta.paths.join(" + "),
+                    meta.samples,
+                    meta.exits,
+                    sweep.runs,
+                    sweep.seed
+                );
+                let mut header = vec![
+                    "alpha",
+                    "lambda",
+                    "mu",
+                    "c",
+                    "o",
+                    "policy",
+                    "accuracy %",
+                    "cost/sample",
+                    "vs final",
+                    "offload %",
+                    "reward/sample",
+                    "regret",
+                    "learned arm",
+                ];
+                if has_published {
+                    header.extend(["published accuracy %", "published cost/sample"]);
+                }
+                let rows = sweep
+                    .points
+                    .iter()
+                    .filter(|p| p.point.trace == t)
+                    .flat_map(|p| {
+                        let q = &p.point;
+                        p.results.iter().map(move |r| {
+                            let mut cells = vec![
+                                q.alpha.to_string(),
+                                q.lambda.to_string(),
+                                q.mu.to_string(),
+                                q.ucb_c.to_string(),
+                                q.offload.to_string(),
+                                r.policy.clone(),
+                            ];
+                            cells.extend(outcome_cells(r));
+                            cells.extend([
+                                with_interval(&r.reward_per_sample, 1.0, 4),
+                                with_interval(&r.cumulative_regret, 1.0, 1),
+                                r.learned_label(),
+                            ]);
+                            if let Some(pb) = &sweep.published {
+                                let value = |table, digits: usize| {
+                                    published(table, &pb.offload, &r.policy, q.offload)
+                                        .map_or_else(|| "-".to_owned(), |v| format!("{v:.digits$}"))
+                                };
+                                cells.push(value(&pb.accuracy, 2));
+                                cells.push(value(&pb.cost_per_sample, 3));
+                            }
+                            cells
+                        })
+                    });
+                markdown_table(&mut out, &header, rows);
+                out.push('\n');
+                for p in sweep.points.iter().filter(|p| p.point.trace == t) {
+                    out.push_str(&threshold_comparison(p));
+                }
             }
-            let rows = sweep
-                .points
-                .iter()
-                .filter(|p| p.point.trace == t)
-                .flat_map(|p| {
-                    let q = &p.point;
-                    p.results.iter().map(move |r| {
-                        let mut cells = vec![
-                            q.alpha.to_string(),
-                            q.lambda.to_string(),
-                            q.mu.to_string(),
-                            q.ucb_c.to_string(),
-                            q.offload.to_string(),
-                            r.policy.clone(),
-                        ];
-                        cells.extend(outcome_cells(r));
-                        cells.extend([
-                            with_interval(&r.reward_per_sample, 1.0, 4),
-                            with_interval(&r.cumulative_regret, 1.0, 1),
-                            r.learned_label(),
-                        ]);
-                        if let Some(pb) = &sweep.published {
-                            let value = |table, digits: usize| {
-                                published(table, &pb.offload, &r.policy, q.offload)
-                                    .map_or_else(|| "-".to_owned(), |v| format!("{v:.digits$}"))
-                            };
-                            cells.push(value(&pb.accuracy, 2));
-                            cells.push(value(&pb.cost_per_sample, 3));
-                        }
-                        cells
-                    })
-                });
-            markdown_table(&mut out, &header, rows);
-            out.push('\n');
-            for p in sweep.points.iter().filter(|p| p.point.trace == t) {
-                out.push_str(&threshold_comparison(p));
+            if let Some(pb) = &sweep.published {
+                let _ = writeln!(out, "Published values: {}\n", pb.source);
             }
-        }
-        if let Some(pb) = &sweep.published {
-            let _ = writeln!(out, "Published values: {}\n", pb.source);
-        }
-        out
+            out
+        })
     }
 }
 

@@ -116,6 +116,41 @@ fn measured_costs_come_with_the_observation() {
     );
 }
 
+/// Costs each within bounds whose sum is not: refused before the learner or the totals see
+/// them, so the state stays finite and loads back.
+#[test]
+fn huge_measured_costs_are_refused_and_the_state_stays_readable() {
+    let mut cost = CostModel::linear(0.1, 0.3);
+    cost.processing = crate::cost::ProcessingCost::Measured;
+    let settings = LiveSettings {
+        cost,
+        ..settings("fixed:3")
+    };
+    let mut learner = LiveLearner::new(&settings, 3, true).unwrap();
+    learner.choose();
+    let observe = |l: &mut LiveLearner, cost: &[f64]| {
+        l.observe(&Observed {
+            conf: &[0.5, 0.6, 0.9],
+            cost: Some(cost),
+        })
+        .map_err(|e| e.to_string())
+    };
+    assert_eq!(
+        observe(&mut learner, &[1e308, 1.0, 1.0]).unwrap_err(),
+        "cost_1 is 1e308; costs must be finite, >= 0 and at most 1e100"
+    );
+    assert!(observe(&mut learner, &[1e100, 1e100, 1e100])
+        .unwrap_err()
+        .contains("proc(2) + off(2) is 2e100, beyond 1e100"));
+    assert_eq!(observe(&mut learner, &[1.0, 2.0, 4.0]).unwrap(), {
+        let mut fresh = LiveLearner::new(&settings, 3, true).unwrap();
+        fresh.choose();
+        observe(&mut fresh, &[1.0, 2.0, 4.0]).unwrap()
+    });
+    let state = learner.state_json().unwrap();
+    LiveLearner::from_state_json(&settings, state.as_bytes(), Path::new("s")).unwrap();
+}
+
 #[test]
 fn settings_a_config_would_refuse_are_refused() {
     for (bad, expected) in [
