@@ -102,6 +102,20 @@ fn huge_values_are_refused_where_what_is_computed_from_them_would_overflow() {
         &["run", "--trace", trace, "--lambda", "1e100"],
         &["proc(2) + off(2) is 2e100, beyond 1e100"],
     );
+    // Measured costs each within the bound whose sums are not.
+    let measured = dir.path().join("measured.csv");
+    std::fs::write(
+        &measured,
+        "conf_1,conf_2,pred_1,pred_2,label,cost_1,cost_2\n0.6,0.9,0,1,1,1,2\n0.6,0.9,0,1,1,1e99,1e100\n",
+    )
+    .unwrap();
+    refused(
+        &["run", "--cost-model", "measured", "--runs", "2", "--trace"]
+            .into_iter()
+            .chain([measured.to_str().unwrap()])
+            .collect::<Vec<_>>(),
+        &["measured.csv: sample 2: proc(2) + off(2) is 1.1e100, beyond 1e100"],
+    );
     let stream = dir.path().join("s.jsonl");
     std::fs::write(
         &stream,
