@@ -184,6 +184,20 @@ fn settings_a_config_would_refuse_are_refused() {
         ),
         (settings("best-fixed"), "hindsight"),
         (settings("splitee-s:oracle"), "oracle"),
+        (
+            LiveSettings {
+                reward_bounds: Some((-1e308, 1e308)),
+                ..settings("sw-ucb:10")
+            },
+            "each at most 1e100 in magnitude, got -1e308, 1e308",
+        ),
+        (
+            LiveSettings {
+                cost: CostModel::linear(1e308, 0.3),
+                ..settings("splitee")
+            },
+            "cost.lambda: entry 1 is 1e308",
+        ),
     ] {
         let message = LiveLearner::new(&bad, 4, false).unwrap_err().to_string();
         assert!(message.contains(expected), "{message}");
