@@ -228,41 +228,28 @@ impl ser::Serializer for &mut FiniteCheck {
     }
 }
 
-impl ser::SerializeSeq for &mut FiniteCheck {
-    type Ok = ();
-    type Error = JsonError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Done {
-        self.element(value)
-    }
-    fn end(self) -> Done {
-        self.close_sequence();
-        Ok(())
-    }
+/// The sequences: each element checked under its index.
+macro_rules! sequence {
+    ($($kind:ident: $element:ident),+) => {$(
+        impl ser::$kind for &mut FiniteCheck {
+            type Ok = ();
+            type Error = JsonError;
+            fn $element<T: Serialize + ?Sized>(&mut self, value: &T) -> Done {
+                self.element(value)
+            }
+            fn end(self) -> Done {
+                self.close_sequence();
+                Ok(())
+            }
+        }
+    )+};
 }
 
-impl ser::SerializeTuple for &mut FiniteCheck {
-    type Ok = ();
-    type Error = JsonError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Done {
-        self.element(value)
-    }
-    fn end(self) -> Done {
-        self.close_sequence();
-        Ok(())
-    }
-}
-
-impl ser::SerializeTupleStruct for &mut FiniteCheck {
-    type Ok = ();
-    type Error = JsonError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Done {
-        self.element(value)
-    }
-    fn end(self) -> Done {
-        self.close_sequence();
-        Ok(())
-    }
-}
+sequence!(
+    SerializeSeq: serialize_element,
+    SerializeTuple: serialize_element,
+    SerializeTupleStruct: serialize_field
+);
 
 impl ser::SerializeTupleVariant for &mut FiniteCheck {
     type Ok = ();

@@ -65,7 +65,8 @@ pub fn train(
     let mut shift_rng = ChaCha8Rng::seed_from_u64(derive_seed(p.seed, 3));
     let shift = i32::try_from(p.shift).unwrap_or(i32::MAX);
     let steps_per_epoch = train.len().div_ceil(p.batch);
-    let total_steps = p.epochs * steps_per_epoch;
+    // Saturating: the step count only shapes the schedule, whatever the number of epochs.
+    let total_steps = p.epochs.saturating_mul(steps_per_epoch);
     let features = train.features();
     let mut raw = Array2::<f32>::zeros((p.batch.min(train.len()), features));
     progress.start(&p.name, p.epochs);
@@ -76,7 +77,9 @@ pub fn train(
         let mut correct = vec![0usize; mlp.exits()];
         let mut labels = Vec::with_capacity(p.batch);
         for (b, batch) in order.chunks(p.batch).enumerate() {
-            let step = (epoch - 1) * steps_per_epoch + b;
+            let step = (epoch - 1)
+                .saturating_mul(steps_per_epoch)
+                .saturating_add(b);
             adam.learning_rate =
                 p.schedule
                     .rate(p.learning_rate, step, total_steps, epoch - 1) as f32;

@@ -84,14 +84,19 @@ fn observations_must_hold_what_the_decision_needs() {
     assert_eq!((out.arm, out.offloaded), (1, false));
 }
 
-#[test]
-fn measured_costs_come_with_the_observation() {
+/// `fixed:3` under the measured cost model.
+fn measured_settings() -> LiveSettings {
     let mut cost = CostModel::linear(0.1, 0.3);
     cost.processing = crate::cost::ProcessingCost::Measured;
-    let settings = LiveSettings {
+    LiveSettings {
         cost,
         ..settings("fixed:3")
-    };
+    }
+}
+
+#[test]
+fn measured_costs_come_with_the_observation() {
+    let settings = measured_settings();
     let mut learner = LiveLearner::new(&settings, 3, true).unwrap();
     assert!(learner.measured_costs());
     learner.choose();
@@ -120,12 +125,7 @@ fn measured_costs_come_with_the_observation() {
 /// them, so the state stays finite and loads back.
 #[test]
 fn huge_measured_costs_are_refused_and_the_state_stays_readable() {
-    let mut cost = CostModel::linear(0.1, 0.3);
-    cost.processing = crate::cost::ProcessingCost::Measured;
-    let settings = LiveSettings {
-        cost,
-        ..settings("fixed:3")
-    };
+    let settings = measured_settings();
     let mut learner = LiveLearner::new(&settings, 3, true).unwrap();
     learner.choose();
     let observe = |l: &mut LiveLearner, cost: &[f64]| {
