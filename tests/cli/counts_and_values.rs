@@ -72,7 +72,7 @@ fn huge_counts_and_sizes_are_refused_up_front_with_the_memory_they_need() {
     );
     refused(
         &["bench", "--runs", MAX],
-        &[&format!("{MAX} runs"), "would need"],
+        &[&format!("{MAX} runs of 1 policy would need")],
     );
     refused(
         &["train", "--widths", "64,4000000000,10", "--exits", "1"],

@@ -317,11 +317,12 @@ fn simulate_inner(
         .map(|s| s.model.arms().len())
         .max()
         .unwrap_or(0);
-    results_memory(opts.runs, policies.len(), steps.len(), arms).check(format!(
-        "{} runs of {} policies",
-        opts.runs,
-        policies.len()
-    ))?;
+    let named = match policies.len() {
+        1 => "1 policy".to_owned(),
+        n => format!("{n} policies"),
+    };
+    results_memory(opts.runs, policies.len(), steps.len(), arms)
+        .check(format!("{} runs of {named}", opts.runs))?;
 
     let replay = |spec: &PolicySpec, run: usize, order: &[u32], log: Option<&mut dyn Write>| {
         let metrics = Replay {
