@@ -31,6 +31,12 @@ pub enum Error {
     /// A benchmark's child process failed.
     #[error("{0}")]
     Bench(String),
+    /// A document that cannot be written as it is (a non-finite number in JSON).
+    #[error("{}: cannot write: {source}", path.display())]
+    Unwritable {
+        path: PathBuf,
+        source: crate::json::JsonError,
+    },
     #[error("{}: cannot write", path.display())]
     Write {
         path: PathBuf,

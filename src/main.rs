@@ -104,7 +104,10 @@ fn run(args: &RunArgs) -> Result<()> {
     let settings = settings.check()?;
     let (trace, names) = load_traces(&settings)?;
 
-    let total = (trace.samples() * settings.policies.len() * settings.sim.runs) as u64;
+    // Saturating: a count too large to replay is refused by the replay itself, with its memory.
+    let total = [settings.policies.len(), settings.sim.runs]
+        .into_iter()
+        .fold(trace.samples() as u64, |n, m| n.saturating_mul(m as u64));
     let bar = progress_bar(total);
     let advance = |n| bar.inc(n);
     let output = match &args.decisions {
@@ -122,17 +125,23 @@ fn run(args: &RunArgs) -> Result<()> {
         )?;
     }
     let exporter: &dyn Exporter<splitee::report::Report> = if args.json { &Json } else { &Table };
-    print_stdout(&exporter.render(&output.report))
+    print_stdout(&exporter.render(&output.report)?)
 }
 
 fn inspect(args: &InspectArgs) -> Result<()> {
+    // The rule `run` checks alpha by, blaming the flag as `run` does.
+    for &alpha in &args.alphas {
+        splitee::params::ALPHA
+            .check(alpha)
+            .map_err(|e| anyhow::anyhow!("--alpha: {}", e.message))?;
+    }
     let trace = match &args.trace {
         Some(path) => trace::load(path)?,
         None => splitee::embedded::trace()?,
     };
     let stats = TraceStats::compute(&trace, &args.alphas);
     if args.json {
-        print_stdout(&format!("{}\n", serde_json::to_string_pretty(&stats)?))
+        print_stdout(&format!("{}\n", splitee::json::to_string_pretty(&stats)?))
     } else {
         print_stdout(&stats.to_string())
     }
@@ -145,20 +154,16 @@ fn synth(args: &SynthArgs) -> Result<()> {
         classes: args.classes,
         seed: args.seed,
     };
-    let format = match args.format {
-        Some(SynthFormat::Csv) => trace::TraceFormat::Csv,
-        Some(SynthFormat::Jsonl) => trace::TraceFormat::Jsonl,
-        None => match &args.out {
-            Some(p) if trace::TraceFormat::from_path(p).ok() == Some(trace::TraceFormat::Jsonl) => {
-                trace::TraceFormat::Jsonl
-            }
-            _ => trace::TraceFormat::Csv,
-        },
-    };
+    let requested = args.format.map(|f| match f {
+        SynthFormat::Csv => trace::TraceFormat::Csv,
+        SynthFormat::Jsonl => trace::TraceFormat::Jsonl,
+    });
     if let Some(path) = &args.out {
+        let format = splitee::synth::file_format(path, requested)?;
         splitee::synth::write_files(&params, args.drift(), path, format)?;
         return Ok(());
     }
+    let format = requested.unwrap_or(trace::TraceFormat::Csv);
     // The writers buffer; standard output's own line buffer passes whole chunks through.
     let mut samples = params.stream_with(args.drift())?;
     let mut out = std::io::stdout().lock();
@@ -273,7 +278,7 @@ fn bench_stream(args: &BenchStreamArgs) -> Result<()> {
     let exe = std::env::current_exe().context("cannot locate the splitee binary")?;
     let result = splitee::bench::stream_pipe(&exe, args.samples, args.exits, args.policy)?;
     if args.json {
-        print_stdout(&format!("{}\n", serde_json::to_string_pretty(&result)?))
+        print_stdout(&format!("{}\n", splitee::json::to_string_pretty(&result)?))
     } else {
         print_stdout(&result.to_string())
     }
@@ -283,7 +288,7 @@ fn bench(args: &BenchArgs) -> Result<()> {
     if args.paper_grid {
         let result = splitee::bench::paper_grid(args.samples, args.exits, args.runs.max(1))?;
         let text = if args.json {
-            serde_json::to_string_pretty(&result)? + "\n"
+            splitee::json::to_string_pretty(&result)? + "\n"
         } else {
             result.to_string()
         };
@@ -299,7 +304,7 @@ fn bench(args: &BenchArgs) -> Result<()> {
         seed: 1,
     })?;
     if args.json {
-        print_stdout(&format!("{}\n", serde_json::to_string_pretty(&result)?))
+        print_stdout(&format!("{}\n", splitee::json::to_string_pretty(&result)?))
     } else {
         print_stdout(&result.to_string())
     }
@@ -341,7 +346,7 @@ fn sweep(args: &SweepArgs) -> Result<()> {
     } else {
         Markdown.render(&report)
     };
-    print_stdout(&rendered)
+    print_stdout(&rendered?)
 }
 
 fn merge(args: &MergeArgs) -> Result<()> {
@@ -352,7 +357,7 @@ fn merge(args: &MergeArgs) -> Result<()> {
         .collect::<Result<Vec<_>, _>>()?;
     let merged = splitee::sweep::merge(shards)?;
     write_sweep_outputs(&merged, &args.out)?;
-    print_stdout(&Markdown.render(&merged))
+    print_stdout(&Markdown.render(&merged)?)
 }
 
 fn train(args: &cli::TrainArgs) -> Result<()> {
@@ -405,7 +410,7 @@ fn train(args: &cli::TrainArgs) -> Result<()> {
         distortion_seed: args.seed,
     };
     let out = run.run(&mut progress)?;
-    print_stdout(&format!("{}\n", serde_json::to_string_pretty(&out)?))
+    print_stdout(&format!("{}\n", splitee::json::to_string_pretty(&out)?))
 }
 
 fn bench_train(args: &cli::BenchTrainArgs) -> Result<()> {
@@ -419,7 +424,7 @@ fn bench_train(args: &cli::BenchTrainArgs) -> Result<()> {
         min_seconds: 0.5,
     })?;
     if args.json {
-        print_stdout(&format!("{}\n", serde_json::to_string_pretty(&result)?))
+        print_stdout(&format!("{}\n", splitee::json::to_string_pretty(&result)?))
     } else {
         print_stdout(&result.to_string())
     }

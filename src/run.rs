@@ -153,7 +153,11 @@ pub(crate) fn write_all<D: ?Sized>(
     std::fs::create_dir_all(dir).map_err(write_error(dir))?;
     for exporter in exporters {
         let path = dir.join(format!("{stem}.{}", exporter.extension()));
-        write_atomic(&path, exporter.render(doc).as_bytes()).map_err(write_error(&path))?;
+        let text = exporter.render(doc).map_err(|source| Error::Unwritable {
+            path: path.clone(),
+            source,
+        })?;
+        write_atomic(&path, text.as_bytes()).map_err(write_error(&path))?;
     }
     Ok(())
 }

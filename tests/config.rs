@@ -59,7 +59,7 @@ fn override_error(overrides: Overrides) -> String {
         .to_string()
 }
 
-const NEGATIVE_COST: &str = "costs must be finite and >= 0";
+const NEGATIVE_COST: &str = "costs must be finite, >= 0 and at most 1e100";
 
 #[test]
 fn unknown_key_is_named_with_its_line() {
@@ -213,7 +213,7 @@ fn zero_runs_are_rejected() {
 fn negative_ucb_constant_is_rejected() {
     assert_eq!(
         error_of("[policy]\nucb_c = -0.5\n"),
-        "FILE: line 2: policy.ucb_c: the UCB constant must be finite and >= 0, got -0.5"
+        "FILE: line 2: policy.ucb_c: the UCB constant must be finite, >= 0 and at most 1e100, got -0.5"
     );
 }
 
@@ -356,7 +356,7 @@ fn invalid_overrides_without_config_name_their_flags() {
                 ucb_c: Some(f64::NAN),
                 ..Overrides::default()
             },
-            "--ucb-c: the UCB constant must be finite and >= 0, got NaN".to_owned(),
+            "--ucb-c: the UCB constant must be finite, >= 0 and at most 1e100, got NaN".to_owned(),
         ),
     ];
     for (overrides, expected) in cases {

@@ -108,6 +108,79 @@ fn three_shards_merged_equal_the_unsharded_sweep() {
     );
 }
 
+/// Shards made with different settings are refused, naming the first difference, instead of
+/// being merged into a report that claims the first shard's settings.
+#[test]
+fn shards_made_with_different_settings_are_not_merged() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("t.csv");
+    run_ok(
+        splitee()
+            .args([
+                "synth",
+                "--samples",
+                "200",
+                "--exits",
+                "4",
+                "--seed",
+                "3",
+                "--out",
+            ])
+            .arg(&trace),
+    );
+    let write_config = |name: &str, extra: &str| {
+        let config = dir.path().join(name);
+        std::fs::write(
+            &config,
+            format!(
+                "[trace]\npaths = [{:?}]\n[policy]\nnames = [\"splitee\", \"random\"]\n\
+                 [run]\nruns = 2\n[sweep]\noffload = [0.3, 0.5]\n{extra}",
+                trace.display().to_string()
+            ),
+        )
+        .unwrap();
+        config
+    };
+    let config = write_config("s.toml", "");
+    let shard = |i: usize, config: &Path, extra: &[&str]| {
+        let stem = config.file_stem().unwrap().to_string_lossy();
+        let out = dir.path().join(format!("{stem}-{i}-{}", extra.join("")));
+        run_ok(
+            splitee()
+                .args(["sweep", "--config"])
+                .arg(config)
+                .args(["--shard", &format!("{i}/2"), "--out"])
+                .arg(&out)
+                .args(extra),
+        );
+        out.join(format!("shard-{i}-of-2.json"))
+    };
+    let merge = |second: &Path| {
+        splitee()
+            .arg("merge")
+            .arg("--out")
+            .arg(dir.path().join("merged"))
+            .arg(shard(0, &config, &[]))
+            .arg(second)
+            .output()
+            .unwrap()
+    };
+    assert!(merge(&shard(1, &config, &[])).status.success());
+    let other_config = write_config("other.toml", "# another config\n");
+    for (second, setting) in [
+        (shard(1, &config, &["--seed", "9"]), "--seed"),
+        (shard(1, &config, &["--runs", "3"]), "--runs"),
+        (shard(1, &other_config, &[]), "config files"),
+    ] {
+        let out = merge(&second);
+        assert_eq!(out.status.code(), Some(2), "{setting}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr).trim(),
+            format!("splitee: cannot merge: shards 0/2 and 1/2 were made with different {setting}")
+        );
+    }
+}
+
 #[test]
 fn sweep_axis_errors_name_file_line_and_key() {
     let dir = tempfile::tempdir().unwrap();
@@ -145,7 +218,7 @@ fn every_axis_value_follows_the_rule_of_the_value_it_replaces() {
             .to_string()
     };
     let at = |key: &str, message: &str| format!("{}: line 4: {key}: {message}", config.display());
-    let costs = "costs must be finite and >= 0";
+    let costs = "costs must be finite, >= 0 and at most 1e100";
     for (sweep, key, message) in [
         (
             "alpha = [0.5, 0.0]",
@@ -159,6 +232,11 @@ fn every_axis_value_follows_the_rule_of_the_value_it_replaces() {
             format!("is inf; {costs}"),
         ),
         (
+            "lambda = [0.1, 1e308]",
+            "sweep.lambda",
+            format!("is 1e308; {costs}"),
+        ),
+        (
             "offload = [nan]",
             "sweep.offload",
             format!("is NaN; {costs}"),
@@ -166,7 +244,7 @@ fn every_axis_value_follows_the_rule_of_the_value_it_replaces() {
         (
             "ucb_c = [1.0, -0.5]",
             "sweep.ucb_c",
-            "the UCB constant must be finite and >= 0, got -0.5".to_owned(),
+            "the UCB constant must be finite, >= 0 and at most 1e100, got -0.5".to_owned(),
         ),
     ] {
         assert_eq!(error(sweep), at(key, &message), "{sweep}");

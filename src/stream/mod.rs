@@ -119,6 +119,12 @@ impl<W: Write> Session<W> {
         line: u64,
         source: &Path,
     ) -> Result<Flow> {
+        // The first sample sizes the learner, which then checks every sample, this one too.
+        if let (Ok(sample), None) = (&item, &self.learner) {
+            let learner =
+                LiveLearner::new(&self.settings, sample.conf.len(), sample.cost.is_some())?;
+            self.learner = Some(learner);
+        }
         let sample = match item.and_then(|s| self.fits(s, line, source)) {
             Ok(sample) => sample,
             Err(e) if self.options.on_error == OnError::Skip && e.location.is_some() => {
@@ -133,11 +139,6 @@ impl<W: Write> Session<W> {
             }
             Err(e) => return Err(e.into()),
         };
-        if self.learner.is_none() {
-            let learner =
-                LiveLearner::new(&self.settings, sample.conf.len(), sample.cost.is_some())?;
-            self.learner = Some(learner);
-        }
         let Some(learner) = self.learner.as_mut() else {
             return Ok(Flow::Continue);
         };
@@ -196,8 +197,11 @@ impl<W: Write> Session<W> {
                 sample.conf.len(),
                 learner.exits()
             ))
-        } else if learner.measured_costs() && sample.cost.is_none() {
-            Some("has no costs but the measured cost model needs them".into())
+        } else if learner.measured_costs() {
+            match &sample.cost {
+                None => Some("has no costs but the measured cost model needs them".into()),
+                Some(cost) => learner.check_costs(cost).err(),
+            }
         } else {
             None
         };

@@ -349,9 +349,15 @@ impl Study {
         }
         if let Some(dir) = &self.report {
             write_text(&dir.join("report.md"), &report.markdown())?;
-            let mut json = serde_json::to_string_pretty(&report).expect("a report serialises");
+            let path = dir.join("report.json");
+            let mut json = crate::json::to_string_pretty(&report).map_err(|source| {
+                crate::Error::Unwritable {
+                    path: path.clone(),
+                    source,
+                }
+            })?;
             json.push('\n');
-            write_text(&dir.join("report.json"), &json)?;
+            write_text(&path, &json)?;
             crate::plot::plot_sparsity(&report, dir)?;
         }
         Ok(report)

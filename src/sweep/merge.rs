@@ -28,14 +28,16 @@ pub fn merge(shards: Vec<SweepReport>) -> std::result::Result<SweepReport, Merge
     mark(&mut seen, &merged)?;
     for report in shards {
         mark(&mut seen, &report)?;
-        let same = report.config == merged.config
-            && report.traces == merged.traces
-            && report.tool == merged.tool
-            && report.grid_size == merged.grid_size;
-        if !same {
-            return Err(MergeError(
-                "shards come from different configs, traces or tool versions".into(),
-            ));
+        if let Some(setting) = first_difference(&merged, &report) {
+            let shard = |r: &SweepReport| {
+                r.shard
+                    .map_or_else(String::new, |(i, n)| format!("{i}/{n}"))
+            };
+            return Err(MergeError(format!(
+                "shards {} and {} were made with different {setting}",
+                shard(&merged),
+                shard(&report)
+            )));
         }
         merged.points.extend(report.points);
         merged.frontiers.extend(report.frontiers);
@@ -47,4 +49,21 @@ pub fn merge(shards: Vec<SweepReport>) -> std::result::Result<SweepReport, Merge
     merged.frontiers.sort_by_key(|f| f.point);
     merged.shard = None;
     Ok(merged)
+}
+
+/// The first setting two shards of one sweep must share and do not, by name: everything a
+/// point's results depend on besides the point itself.
+fn first_difference(a: &SweepReport, b: &SweepReport) -> Option<&'static str> {
+    let differs = [
+        ("tool versions", a.tool != b.tool),
+        ("config files", a.config != b.config),
+        ("traces", a.traces != b.traces),
+        ("--runs", a.runs != b.runs),
+        ("--seed", a.seed != b.seed),
+        ("policies", a.policies != b.policies),
+        ("grids", a.grid_size != b.grid_size),
+        ("[report] sections", a.report != b.report),
+        ("[published] sections", a.published != b.published),
+    ];
+    differs.into_iter().find(|&(_, d)| d).map(|(name, _)| name)
 }

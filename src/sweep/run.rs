@@ -100,12 +100,15 @@ impl<'a> LoadedSweep<'a> {
     /// Decisions the sweep (or shard) will make, for a progress bar.
     pub fn decisions(&self, shard: Option<Shard>) -> u64 {
         let per_trace = |p: &Point| self.traces[p.trace].0.samples() as u64;
-        let per_point = (self.settings.base.sim.runs * self.settings.base.policies.len()) as u64;
+        // Saturating: a count too large to replay is refused by the replay itself.
+        let per_point = (self.settings.base.sim.runs as u64)
+            .saturating_mul(self.settings.base.policies.len() as u64);
         self.points
             .iter()
             .filter(|p| Self::in_shard(shard, p))
-            .map(|p| per_trace(p) * per_point)
-            .sum()
+            .fold(0, |n: u64, p| {
+                n.saturating_add(per_trace(p).saturating_mul(per_point))
+            })
     }
 
     /// Runs the sweep (or one shard of it), grid points in parallel. `progress` receives

@@ -61,11 +61,11 @@ fn out_of_range_flags_are_one_line_naming_the_flag() {
         // A negative value after a flag is the flag's value, refused by its own check.
         (
             ["--mu", "-1"],
-            "splitee: --mu: is -1; costs must be finite and >= 0",
+            "splitee: --mu: is -1; costs must be finite, >= 0 and at most 1e100",
         ),
         (
             ["--lambda", "-0.1"],
-            "splitee: --lambda: is -0.1; costs must be finite and >= 0",
+            "splitee: --lambda: is -0.1; costs must be finite, >= 0 and at most 1e100",
         ),
         (
             ["--alpha", "-0.5"],

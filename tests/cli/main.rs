@@ -1,11 +1,12 @@
 //! The `splitee` binary as users and tools call it: the SPEC section 5 contract (exit status,
-//! one-line errors, the `--json` schema, `--decisions`, `--out`), reproducibility, and the
-//! `inspect` and `synth` commands.
+//! one-line errors, the `--json` schema, `--decisions`, `--out`), reproducibility, the
+//! `inspect` and `synth` commands, and hostile counts and values.
 
 #[path = "../common/mod.rs"]
 mod common;
 
 mod costs;
+mod counts_and_values;
 mod errors;
 mod help_defaults;
 mod inspect_synth;

@@ -186,7 +186,7 @@ fn study_evaluate_settings_are_checked_before_training() {
         let config = tiny_study(dir.path(), &format!("{output}{evaluate}\n"));
         Study::from_config(&config).unwrap_err().to_string()
     };
-    let costs = "costs must be finite and >= 0";
+    let costs = "costs must be finite, >= 0 and at most 1e100";
     for (evaluate, expected) in [
         ("mu = -1.0", format!("evaluate.mu: is -1; {costs}")),
         (

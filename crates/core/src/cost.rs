@@ -266,6 +266,18 @@ impl std::fmt::Display for CostModel {
     }
 }
 
+impl ProcessingCost {
+    /// The config key of the model's values, blamed for what is computed from them.
+    pub fn key(&self) -> &'static str {
+        match self {
+            ProcessingCost::Linear { .. } => "cost.lambda",
+            ProcessingCost::Table { .. } => "cost.table",
+            ProcessingCost::Measured => "cost.model",
+            ProcessingCost::Profile(_) => "cost.profile",
+        }
+    }
+}
+
 impl CostModel {
     /// The SplitEE setting: `proc(k) = lambda * k`, constant offload `o`, `mu = 1`.
     pub fn linear(lambda: f64, offload: f64) -> Self {
@@ -394,12 +406,16 @@ impl CostModel {
                 }
             },
         };
-        Ok(ResolvedCosts {
+        let resolved = ResolvedCosts {
             fixed_processing,
             weighted_offload: offload.iter().map(|o| self.mu * o).collect(),
             offload,
             mu: self.mu,
-        })
+        };
+        if let Some(fixed) = &resolved.fixed_processing {
+            resolved.check_computed(self.processing.key(), fixed.iter().copied())?;
+        }
+        Ok(resolved)
     }
 
     /// The linear model's `lambda`, if this is one (needed by the published script's cost).
@@ -440,6 +456,24 @@ impl ResolvedCosts {
         }
     }
 
+    /// Checks the costs computed for one sample from its `proc(k)` per exit, blaming `key`:
+    /// every split's `proc(k) + off(k)` and `mu * (proc(k) + off(k))`, hence every reward and
+    /// reward range, stay within [`crate::params::MAX_MAGNITUDE`].
+    pub fn check_computed(
+        &self,
+        key: &'static str,
+        processing: impl IntoIterator<Item = f64>,
+    ) -> Result<(), crate::params::ParamError> {
+        use crate::params::check_computed;
+        for (split, (p, &o)) in (1..).zip(processing.into_iter().zip(&self.offload)) {
+            let cost = check_computed(key, p + o, || format!("proc({split}) + off({split})"))?;
+            check_computed(key, self.mu * cost, || {
+                format!("mu * (proc({split}) + off({split}))")
+            })?;
+        }
+        Ok(())
+    }
+
     /// Whether `proc(k)` is the same for every sample (so it need not be refilled per sample).
     pub fn is_fixed(&self) -> bool {
         self.fixed_processing.is_some()
@@ -476,13 +510,39 @@ mod tests {
         let mut m = CostModel::linear(0.1, -0.3);
         assert_eq!(
             m.validate().unwrap_err().to_string(),
-            "cost.offload: is -0.3; costs must be finite and >= 0"
+            "cost.offload: is -0.3; costs must be finite, >= 0 and at most 1e100"
         );
         m = CostModel::linear(-1.0, 0.3);
         assert_eq!(m.validate().unwrap_err().key, "cost.lambda");
         m = CostModel::linear(0.1, 0.3);
         m.mu = f64::NAN;
         assert_eq!(m.validate().unwrap_err().key, "cost.mu");
+    }
+
+    #[test]
+    fn costs_computed_from_accepted_values_stay_finite() {
+        let source = std::path::Path::new("t");
+        // lambda and mu are each accepted, but mu * proc(12) would be 1.2e102.
+        let mut m = CostModel::linear(1e100, 0.5);
+        assert_eq!(
+            m.resolve_for(12, false, source).unwrap_err().to_string(),
+            "cost.lambda: proc(2) + off(2) is 2e100, beyond 1e100: lower the values it is \
+             computed from"
+        );
+        m = CostModel::linear(1e99, 0.5);
+        m.mu = 100.0;
+        assert!(m
+            .resolve_for(12, false, source)
+            .unwrap_err()
+            .message
+            .starts_with("mu * (proc(1) + off(1)) is"));
+        m = CostModel::linear(1e308, 0.5);
+        assert_eq!(m.validate().unwrap_err().key, "cost.lambda");
+        m = CostModel::linear(0.1, 1.7e308);
+        assert_eq!(m.validate().unwrap_err().key, "cost.offload");
+        assert!(CostModel::linear(0.1, 0.5)
+            .resolve_for(12, false, source)
+            .is_ok());
     }
 
     #[test]

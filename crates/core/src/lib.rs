@@ -2,8 +2,9 @@
 //! between an edge device and the cloud, and when a sample may exit on the device.
 //!
 //! The layers, bottom up (a module uses only modules above it in this list): leaf utilities
-//! ([`text`], [`files`], [`seed`], [`numeric`], [`process`], [`param`], [`grid`], and [`params`],
-//! the rules every run parameter is checked by); [`trace`] reads per-exit traces; [`cost`] prices
+//! ([`text`], [`files`], [`seed`], [`numeric`], [`process`], [`param`], [`grid`], [`memory`],
+//! which counts what work would hold and refuses what the machine cannot, [`json`], which writes
+//! only finite numbers, and [`params`], the rules every run parameter is checked by); [`trace`] reads per-exit traces; [`cost`] prices
 //! splits; [`arms`] are the learners' choices; [`reward`] turns a trace row into label-free
 //! rewards under an observation model; [`policy`] decides; [`learner`] is the decision kernel
 //! shared by [`sim`] (seeded replays of traces) and [`live`] (one sample at a time, with state
@@ -22,8 +23,10 @@ pub mod error;
 pub mod files;
 pub mod frontier;
 pub mod grid;
+pub mod json;
 pub mod learner;
 pub mod live;
+pub mod memory;
 pub mod named;
 pub mod numeric;
 pub mod param;

@@ -43,8 +43,14 @@ fn in_unit_interval(value: f64) -> bool {
 }
 
 fn finite_non_negative(value: f64) -> bool {
-    value.is_finite() && value >= 0.0
+    (0.0..=MAX_MAGNITUDE).contains(&value)
 }
+
+/// The largest cost, weight or constant, and the largest magnitude of what is computed from
+/// them (weighted costs, rewards, reward ranges, exploration bonuses). At 1e100, sums of rewards
+/// and of their squares over any number of decisions stay finite, so nothing derived from an
+/// accepted value can overflow into infinity or NaN.
+pub const MAX_MAGNITUDE: f64 = 1e100;
 
 /// Thresholds and probabilities: `(0, 1]` (NaN is refused).
 pub const UNIT_INTERVAL: Rule = Rule {
@@ -52,10 +58,10 @@ pub const UNIT_INTERVAL: Rule = Rule {
     must: "in (0, 1]",
 };
 
-/// Costs and constants: finite and `>= 0`.
+/// Costs and constants: `>= 0` and at most [`MAX_MAGNITUDE`] (NaN is refused).
 pub const NON_NEGATIVE: Rule = Rule {
     ok: finite_non_negative,
-    must: "finite and >= 0",
+    must: "finite, >= 0 and at most 1e100",
 };
 
 /// A real parameter: its key, what messages call it, and its rule.
@@ -74,7 +80,12 @@ impl Real {
         } else {
             Err(ParamError::new(
                 self.key,
-                format!("{} must be {}, got {value}", self.what, self.rule.must),
+                format!(
+                    "{} must be {}, got {}",
+                    self.what,
+                    self.rule.must,
+                    show(value)
+                ),
             ))
         }
     }
@@ -124,6 +135,39 @@ pub fn check_runs(runs: usize) -> Result<(), ParamError> {
     }
 }
 
+/// `value` as messages show it: as typed for ordinary values, in exponent form when huge or
+/// tiny (`1e308`, not 309 digits).
+pub fn show(value: f64) -> String {
+    let magnitude = value.abs();
+    if magnitude != 0.0 && magnitude.is_finite() && !(1e-6..1e16).contains(&magnitude) {
+        format!("{value:e}")
+    } else {
+        value.to_string()
+    }
+}
+
+/// A value computed from accepted parameters (a weighted cost, a reward range, a bonus) under
+/// `key`: finite and at most [`MAX_MAGNITUDE`] in magnitude, or refused naming it by `what`
+/// (called only then: checks run per sample).
+pub fn check_computed(
+    key: &'static str,
+    value: f64,
+    what: impl FnOnce() -> String,
+) -> Result<f64, ParamError> {
+    if value.abs() <= MAX_MAGNITUDE {
+        Ok(value)
+    } else {
+        Err(ParamError::new(
+            key,
+            format!(
+                "{} is {}, beyond 1e100: lower the values it is computed from",
+                what(),
+                show(value)
+            ),
+        ))
+    }
+}
+
 /// A threshold grid: at least one threshold, every one in (0, 1], strictly increasing.
 pub fn check_thresholds(values: &[f64]) -> Result<(), ParamError> {
     let refuse = |message: String| Err(ParamError::new(THRESHOLDS, message));
@@ -155,7 +199,7 @@ pub fn check_costs(key: &'static str, values: &[f64]) -> Result<(), ParamError> 
             format!(
                 "{}is {}; costs must be {}",
                 which(i),
-                values[i],
+                show(values[i]),
                 NON_NEGATIVE.must
             ),
         )),
@@ -181,7 +225,7 @@ mod tests {
         );
         assert_eq!(
             UCB_C.check(-0.5).unwrap_err().message,
-            "the UCB constant must be finite and >= 0, got -0.5"
+            "the UCB constant must be finite, >= 0 and at most 1e100, got -0.5"
         );
         assert!(UCB_C.check(f64::INFINITY).is_err());
         assert_eq!(UCB_C.check(0.0), Ok(0.0));
@@ -197,9 +241,30 @@ mod tests {
             check_costs("cost.mu", &[0.5, -2.0])
                 .unwrap_err()
                 .to_string(),
-            "cost.mu: entry 2 is -2; costs must be finite and >= 0"
+            "cost.mu: entry 2 is -2; costs must be finite, >= 0 and at most 1e100"
         );
         assert!(check_costs("cost.table", &[]).is_ok());
+    }
+
+    #[test]
+    fn huge_values_and_what_is_computed_from_them_are_refused() {
+        assert!(UCB_C.check(1e100).is_ok());
+        assert!(UCB_C.check(1e308).is_err());
+        assert_eq!(
+            check_costs("cost.lambda", &[1e308]).unwrap_err().message,
+            "is 1e308; costs must be finite, >= 0 and at most 1e100"
+        );
+        assert_eq!(
+            check_computed("cost.mu", -1e99, || "a reward range".into()),
+            Ok(-1e99)
+        );
+        assert_eq!(
+            check_computed("cost.mu", f64::INFINITY, || "mu * proc(3)".into())
+                .unwrap_err()
+                .to_string(),
+            "cost.mu: mu * proc(3) is inf, beyond 1e100: lower the values it is computed from"
+        );
+        assert!(check_computed("cost.mu", f64::NAN, String::new).is_err());
     }
 
     #[test]

@@ -137,7 +137,7 @@ mod tests {
         );
         assert_eq!(
             bad(&|s| s.cost.mu = -1.0),
-            "cost.mu: is -1; costs must be finite and >= 0"
+            "cost.mu: is -1; costs must be finite, >= 0 and at most 1e100"
         );
         assert_eq!(
             bad(&|s| s.policies.clear()),
@@ -149,7 +149,7 @@ mod tests {
         );
         assert_eq!(
             bad(&|s| s.sim.ucb_c = f64::NAN),
-            "policy.ucb_c: the UCB constant must be finite and >= 0, got NaN"
+            "policy.ucb_c: the UCB constant must be finite, >= 0 and at most 1e100, got NaN"
         );
         assert_eq!(
             bad(&|s| s.sim.thresholds = vec![0.9, 0.6]),

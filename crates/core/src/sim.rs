@@ -9,6 +9,7 @@ use crate::arms::{ArmSpace, Arms};
 use crate::cost::ReportedCost;
 use crate::decision::Decision;
 use crate::learner::Learner;
+use crate::memory::{Bytes, MemoryError};
 use crate::policy::{Policy, PolicySpec, RunContext};
 use crate::reward::{Observation, RewardModel, SampleRow};
 use crate::totals::Totals;
@@ -102,6 +103,18 @@ pub enum SimError {
     /// Writing the decision log failed.
     #[error("cannot write the decisions: {0}")]
     Decisions(String),
+    /// A sample's measured costs, summed up to a split and weighted, leave the range rewards are
+    /// kept in ([`crate::params::MAX_MAGNITUDE`]).
+    #[error("{}: sample {sample}: {message}", path.display())]
+    CostOutOfRange {
+        path: std::path::PathBuf,
+        /// 1-based.
+        sample: usize,
+        message: String,
+    },
+    /// The results of the runs would not fit in memory.
+    #[error(transparent)]
+    Memory(#[from] MemoryError),
 }
 
 /// What one run of one policy measured.
@@ -166,7 +179,7 @@ struct TraceSummary {
     segment_best: Vec<usize>,
 }
 
-fn summarise_trace(trace: &Trace, model: &RewardModel) -> TraceSummary {
+fn summarise_trace(trace: &Trace, model: &RewardModel) -> Result<TraceSummary, SimError> {
     let exits = trace.exits();
     let arms = model.arms().len();
     let mut row = SampleRow::new(trace, model.costs());
@@ -193,13 +206,24 @@ fn summarise_trace(trace: &Trace, model: &RewardModel) -> TraceSummary {
         }
         final_exit_cost += row.processing[exits - 1];
         // Processing costs, hence the bounds, change per sample only when measured.
+        if !model.costs().is_fixed() {
+            let processing = row.processing.iter().copied();
+            model
+                .costs()
+                .check_computed("cost.model", processing)
+                .map_err(|e| SimError::CostOutOfRange {
+                    path: trace.source().to_path_buf(),
+                    sample: s + 1,
+                    message: e.message,
+                })?;
+        }
         if s == 0 || !model.costs().is_fixed() {
             let (row_lo, row_hi) = model.reward_bounds(&row);
             (lo, hi) = (lo.min(row_lo), hi.max(row_hi));
         }
     }
     let n = trace.samples() as f64;
-    TraceSummary {
+    Ok(TraceSummary {
         arm_means: sums.iter().map(|s| s / n).collect(),
         final_exit_cost,
         reward_bounds: (lo, hi),
@@ -207,7 +231,7 @@ fn summarise_trace(trace: &Trace, model: &RewardModel) -> TraceSummary {
             .iter()
             .map(|sums| crate::numeric::argmax_first(sums.iter().copied()))
             .collect(),
-    }
+    })
 }
 
 /// Fills `order` with the visiting order of run `run`: the identity, shuffled with the run's own
@@ -284,10 +308,21 @@ fn simulate_inner(
     let spaces: Vec<Space> = spaces
         .into_iter()
         .map(|space| Space::new(trace, model, space, opts))
-        .collect();
+        .collect::<Result<_, _>>()?;
     let space_of = |p: &PolicySpec| spaces.iter().find(|s| s.space == p.arms);
     let splits = &spaces[0];
     let steps = curve_steps(trace.samples(), opts.curve_points);
+    let arms = spaces
+        .iter()
+        .map(|s| s.model.arms().len())
+        .max()
+        .unwrap_or(0);
+    let named = match policies.len() {
+        1 => "1 policy".to_owned(),
+        n => format!("{n} policies"),
+    };
+    results_memory(opts.runs, policies.len(), steps.len(), arms)
+        .check(format!("{} runs of {named}", opts.runs))?;
 
     let replay = |spec: &PolicySpec, run: usize, order: &[u32], log: Option<&mut dyn Write>| {
         let metrics = Replay {
@@ -354,6 +389,22 @@ fn simulate_inner(
     })
 }
 
+/// What a simulation's results hold at the end: one [`RunMetrics`] per run and policy, with its
+/// per-arm counts and curves of `steps` points over `arms` arms.
+fn results_memory(runs: usize, policies: usize, steps: usize, arms: usize) -> Bytes {
+    use std::mem::size_of;
+    let per_arm = Bytes::of(arms, 3 * size_of::<u64>());
+    let curve_point = Bytes::from(size_of::<f64>() + size_of::<Vec<u64>>())
+        .plus(Bytes::of(arms, size_of::<u64>()));
+    let per_run = Bytes::from(size_of::<RunMetrics>())
+        .plus(per_arm)
+        .plus(curve_point.times(steps));
+    per_run
+        .times(policies)
+        .plus(Bytes::from(size_of::<Vec<RunMetrics>>()))
+        .times(runs)
+}
+
 /// One arm set of a simulation: its reward model and what a pass over the trace tells of it.
 struct Space {
     space: ArmSpace,
@@ -365,20 +416,25 @@ struct Space {
 }
 
 impl Space {
-    fn new(trace: &Trace, base: &RewardModel, space: ArmSpace, opts: &SimOptions) -> Self {
+    fn new(
+        trace: &Trace,
+        base: &RewardModel,
+        space: ArmSpace,
+        opts: &SimOptions,
+    ) -> Result<Self, SimError> {
         let model = base.with_space(space, &opts.thresholds);
-        let summary = summarise_trace(trace, &model);
+        let summary = summarise_trace(trace, &model)?;
         // Segments keep their meaning only when samples are replayed in order.
         let segment_best_total = (opts.order == Order::Given && summary.segment_best.len() > 1)
             .then(|| segment_best_total(trace, &model, &summary.segment_best));
         let best_arm = crate::numeric::argmax_first(summary.arm_means.iter().copied());
-        Self {
+        Ok(Self {
             space,
             model,
             summary,
             best_arm,
             segment_best_total,
-        }
+        })
     }
 
     fn arm_summary(&self) -> ArmSummary {
@@ -581,9 +637,82 @@ mod tests {
         let trace = b.finish().unwrap();
         let costs = CostModel::linear(0.1, 0.3).resolve(&trace).unwrap();
         let model = RewardModel::new(0.7, costs, ReportedCost::Standard, 0.1);
-        let (lo, hi) = summarise_trace(&trace, &model).reward_bounds;
+        let (lo, hi) = summarise_trace(&trace, &model).unwrap().reward_bounds;
         // Lowest: arm 11 offloading, -(1.1 + 0.3); highest: arm 1 exiting with C = 1.
         assert!((lo + 1.4).abs() < 1e-12, "{lo}");
         assert!((hi - 0.9).abs() < 1e-12, "{hi}");
+    }
+
+    /// Runs whose results would not fit in memory are refused before any is replayed.
+    #[test]
+    fn huge_run_counts_are_refused_up_front() {
+        let trace = crate::trace::synth::SynthParams {
+            samples: 50,
+            exits: 4,
+            classes: 2,
+            seed: 1,
+        }
+        .trace()
+        .unwrap();
+        let costs = CostModel::linear(0.1, 0.3).resolve(&trace).unwrap();
+        let model = RewardModel::new(0.7, costs, ReportedCost::Standard, 0.1);
+        let policies = [PolicySpec::SPLITEE, PolicySpec::RANDOM];
+        let replay = |runs| {
+            let opts = SimOptions {
+                runs,
+                ..SimOptions::default()
+            };
+            simulate(&trace, &model, &policies, &opts, &|_| {})
+        };
+        for runs in [usize::MAX, 1 << 32] {
+            let SimError::Memory(e) = replay(runs).unwrap_err() else {
+                panic!("{runs} runs were not refused for their memory");
+            };
+            assert_eq!(e.what, format!("{runs} runs of 2 policies"));
+            assert!(e.to_string().contains(" would need "), "{e}");
+        }
+        assert_eq!(
+            results_memory(usize::MAX, 2, 50, 4).get(),
+            None,
+            "counted without overflow"
+        );
+        assert_eq!(replay(3).unwrap().runs[0].len(), 3);
+    }
+
+    /// Measured costs each accepted whose sums are not: refused before any run, naming the
+    /// sample, instead of reporting infinite costs.
+    #[test]
+    fn measured_costs_summing_past_the_bound_are_refused_naming_the_sample() {
+        let mut b = TraceBuilder::new(Path::new("t.csv"));
+        for cost in [[1.0, 2.0], [1e308, 1e308]] {
+            b.push(Sample {
+                conf: vec![0.6, 0.9],
+                pred: vec![0, 1],
+                label: Some(1),
+                cost: Some(cost.to_vec()),
+            });
+        }
+        let trace = b.finish().unwrap();
+        let mut cost = CostModel::linear(0.1, 0.3);
+        cost.processing = crate::cost::ProcessingCost::Measured;
+        let model = RewardModel::new(
+            0.7,
+            cost.resolve(&trace).unwrap(),
+            ReportedCost::Standard,
+            0.0,
+        );
+        let error = simulate(
+            &trace,
+            &model,
+            &[PolicySpec::SPLITEE],
+            &SimOptions::default(),
+            &|_| {},
+        )
+        .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "t.csv: sample 2: proc(1) + off(1) is 1e308, beyond 1e100: lower the values it is \
+             computed from"
+        );
     }
 }

@@ -29,14 +29,25 @@ impl fmt::Display for Distortion {
     }
 }
 
+/// The widest blur, in pixels. Its kernel (radius `ceil(3 sigma)`, so 601 taps) already
+/// spans any image the trainer reads many times over; a wider one would only cost memory and
+/// time (a sigma of 1e9 asks for a 48 GB kernel).
+pub const MAX_BLUR_SIGMA: f64 = 100.0;
+
 impl Distortion {
-    /// Checks the parameter.
+    /// Checks the parameter: a finite sigma `>= 0`, and a blur's at most [`MAX_BLUR_SIGMA`].
     pub fn validate(&self) -> Result<(), String> {
-        let (Distortion::Noise { sigma } | Distortion::Blur { sigma }) = *self;
-        if sigma.is_finite() && sigma >= 0.0 {
-            Ok(())
-        } else {
-            Err(format!("{self}: sigma must be finite and >= 0"))
+        match *self {
+            Distortion::Noise { sigma } | Distortion::Blur { sigma }
+                if !(sigma.is_finite() && sigma >= 0.0) =>
+            {
+                Err(format!("{self}: sigma must be finite and >= 0"))
+            }
+            Distortion::Blur { sigma } if sigma > MAX_BLUR_SIGMA => Err(format!(
+                "{self}: sigma must be at most {MAX_BLUR_SIGMA} pixels, a kernel of {} taps",
+                2 * (3.0 * MAX_BLUR_SIGMA).ceil() as usize + 1
+            )),
+            _ => Ok(()),
         }
     }
 
@@ -149,6 +160,17 @@ mod tests {
         let n2 = Distortion::Noise { sigma: 0.3 }.apply(&images, 5);
         assert_eq!(n1, n2);
         assert!(n1.pixels.iter().all(|p| (0.0..=1.0).contains(p)));
+    }
+
+    #[test]
+    fn sigmas_are_finite_and_blurs_bounded() {
+        assert!(Distortion::Blur { sigma: 100.0 }.validate().is_ok());
+        assert_eq!(
+            Distortion::Blur { sigma: 1e9 }.validate().unwrap_err(),
+            "blur1000000000: sigma must be at most 100 pixels, a kernel of 601 taps"
+        );
+        assert!(Distortion::Noise { sigma: 1e9 }.validate().is_ok());
+        assert!(Distortion::Noise { sigma: f64::NAN }.validate().is_err());
     }
 
     #[test]

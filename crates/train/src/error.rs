@@ -17,6 +17,17 @@ pub enum TrainError {
     /// A study config that cannot be read or is invalid.
     #[error("{}: {message}", path.display())]
     Config { path: PathBuf, message: String },
+    /// The loss or the weights stopped being finite.
+    #[error(
+        "network {name}: the training diverged in epoch {epoch} of {epochs}: {what}; lower \
+         the learning rate"
+    )]
+    Diverged {
+        name: String,
+        epoch: usize,
+        epochs: usize,
+        what: String,
+    },
     #[error("{}: cannot write: {source}", path.display())]
     Write {
         path: PathBuf,

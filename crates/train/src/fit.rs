@@ -65,7 +65,8 @@ pub fn train(
     let mut shift_rng = ChaCha8Rng::seed_from_u64(derive_seed(p.seed, 3));
     let shift = i32::try_from(p.shift).unwrap_or(i32::MAX);
     let steps_per_epoch = train.len().div_ceil(p.batch);
-    let total_steps = p.epochs * steps_per_epoch;
+    // Saturating: the step count only shapes the schedule, whatever the number of epochs.
+    let total_steps = p.epochs.saturating_mul(steps_per_epoch);
     let features = train.features();
     let mut raw = Array2::<f32>::zeros((p.batch.min(train.len()), features));
     progress.start(&p.name, p.epochs);
@@ -76,7 +77,9 @@ pub fn train(
         let mut correct = vec![0usize; mlp.exits()];
         let mut labels = Vec::with_capacity(p.batch);
         for (b, batch) in order.chunks(p.batch).enumerate() {
-            let step = (epoch - 1) * steps_per_epoch + b;
+            let step = (epoch - 1)
+                .saturating_mul(steps_per_epoch)
+                .saturating_add(b);
             adam.learning_rate =
                 p.schedule
                     .rate(p.learning_rate, step, total_steps, epoch - 1) as f32;
@@ -108,6 +111,20 @@ pub fn train(
             }
         }
         let n = train.len() as f64;
+        // A diverged network only gets worse: stop before its NaN weights become a trace.
+        let diverged = if !(loss / n).is_finite() {
+            Some(format!("the loss is {}", loss / n))
+        } else {
+            (!mlp.is_finite()).then(|| "the weights are no longer finite".to_owned())
+        };
+        if let Some(what) = diverged {
+            return Err(TrainError::Diverged {
+                name: p.name.clone(),
+                epoch,
+                epochs: p.epochs,
+                what,
+            });
+        }
         progress.epoch(&EpochStats {
             epoch,
             epochs: p.epochs,
@@ -117,4 +134,48 @@ pub fn train(
         });
     }
     Ok(mlp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::params::TrainParams;
+
+    fn images() -> Images {
+        let pixels = Array2::from_shape_fn((40, 16), |(i, j)| ((i * 7 + j * 3) % 11) as f32 / 10.0);
+        Images {
+            pixels,
+            labels: (0..40).map(|i| (i % 4) as u8).collect(),
+            rows: 4,
+            cols: 4,
+        }
+    }
+
+    /// A learning rate that sends the weights to infinity stops the training, naming the
+    /// epoch, instead of writing a network of NaN.
+    #[test]
+    fn a_diverging_training_stops_naming_the_epoch() {
+        let params = |learning_rate| {
+            TrainParams {
+                name: "n".into(),
+                widths: vec![16, 8, 4],
+                exits: vec![1],
+                epochs: 3,
+                batch: 8,
+                learning_rate,
+                ..TrainParams::default()
+            }
+            .validate()
+            .unwrap()
+        };
+        let e = train(&params(1e308), &images(), &mut NoProgress).unwrap_err();
+        let TrainError::Diverged { epoch, .. } = e else {
+            panic!("{e}");
+        };
+        assert_eq!(epoch, 1);
+        assert!(e
+            .to_string()
+            .starts_with("network n: the training diverged in epoch 1 of 3: "));
+        assert!(train(&params(1e-3), &images(), &mut NoProgress).is_ok());
+    }
 }

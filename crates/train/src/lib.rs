@@ -98,6 +98,22 @@ mod tests {
             ..base.clone()
         });
         assert!(e.starts_with("lr_schedule: step:0:0.5"), "{e}");
+        // A network the machine cannot hold is refused before anything is allocated.
+        let e = err(TrainParams {
+            widths: vec![64, 4_000_000_000, 10],
+            exits: vec![],
+            ..base.clone()
+        });
+        assert!(
+            e.starts_with("widths: a network of widths [64, 4000000000, 10] would need "),
+            "{e}"
+        );
+        let e = err(TrainParams {
+            widths: vec![64, usize::MAX, 10],
+            exits: vec![],
+            ..base.clone()
+        });
+        assert!(e.contains("would need more than 16 EiB of memory"), "{e}");
         // Shifts must leave part of the image in view.
         let images = Images {
             pixels: ndarray::Array2::zeros((2, 20)),

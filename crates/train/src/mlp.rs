@@ -63,6 +63,11 @@ impl Linear {
         }
     }
 
+    /// Whether every weight and bias is finite.
+    pub fn is_finite(&self) -> bool {
+        self.w.iter().chain(&self.b).all(|v| v.is_finite())
+    }
+
     /// Stored nonzero weights (the pattern's edges).
     pub fn weights(&self) -> usize {
         self.pattern.edges()
@@ -101,6 +106,11 @@ struct Grad {
 }
 
 impl Mlp {
+    /// Whether every weight and bias of every layer and head is finite.
+    pub fn is_finite(&self) -> bool {
+        self.layers.iter().chain(&self.heads).all(Linear::is_finite)
+    }
+
     /// A network with the given junction and head patterns, initialised from `seed`.
     pub fn new(
         widths: Vec<usize>,

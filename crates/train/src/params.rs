@@ -5,6 +5,7 @@ use crate::data::Images;
 use crate::error::{invalid, TrainError};
 use crate::mlp::Mlp;
 use crate::sparsity::{fan_in, Pattern};
+use splitee_core::memory::Bytes;
 use splitee_core::seed::GOLDEN;
 
 /// What to train, as given; [`validate`](Self::validate) checks it.
@@ -168,6 +169,9 @@ impl TrainParams {
                 ),
             ));
         }
+        network_memory(w, &p.exits, p.batch)
+            .check(format!("a network of widths {w:?}"))
+            .map_err(|e| invalid("widths", e.to_string()))?;
         if p.fanout.is_empty() {
             p.fanout = w[1..].to_vec();
         }
@@ -249,6 +253,27 @@ impl TrainParams {
         }
         Ok(ValidParams { params: p })
     }
+}
+
+/// What training a network of `widths` with exit heads after `exits` holds: per junction and
+/// head, `inputs x outputs` weights, their mask, Adam's two moments and their gradient (`f32`
+/// each); per layer, a batch of activations and of their gradients.
+fn network_memory(widths: &[usize], exits: &[usize], batch: usize) -> Bytes {
+    let classes = widths[widths.len() - 1];
+    let junctions = widths.windows(2).map(|w| (w[0], w[1]));
+    let heads = exits.iter().map(|&layer| (widths[layer], classes));
+    let per_weight = 5 * std::mem::size_of::<f32>();
+    let weights = junctions
+        .chain(heads)
+        .fold(Bytes::ZERO, |total, (inputs, outputs)| {
+            total.plus(Bytes::of(inputs, per_weight).times(outputs))
+        });
+    let activations = widths
+        .iter()
+        .fold(Bytes::ZERO, |total, &width| total.plus(Bytes::from(width)))
+        .times(2 * std::mem::size_of::<f32>())
+        .times(batch.max(1));
+    weights.plus(activations)
 }
 
 /// A seed for the trainer's stream `stream` (weights, batches, shifts, distortions). Its own

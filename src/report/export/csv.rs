@@ -1,6 +1,7 @@
 //! CSV: one row per policy (and grid point), and the regret curves.
 
 use super::Exporter;
+use crate::json::JsonError;
 use crate::report::{Point, PolicyResult, Report, SweepReport};
 use crate::stats::Estimate;
 
@@ -83,8 +84,11 @@ impl Exporter<Report> for Csv {
     fn extension(&self) -> &'static str {
         "csv"
     }
-    fn render(&self, report: &Report) -> String {
-        csv_text(&METRIC_HEADER, report.results.iter().map(metric_cells))
+    fn render(&self, report: &Report) -> Result<String, JsonError> {
+        Ok(csv_text(
+            &METRIC_HEADER,
+            report.results.iter().map(metric_cells),
+        ))
     }
 }
 
@@ -92,16 +96,18 @@ impl Exporter<SweepReport> for Csv {
     fn extension(&self) -> &'static str {
         "csv"
     }
-    fn render(&self, sweep: &SweepReport) -> String {
-        let header: Vec<&str> = POINT_HEADER.iter().chain(&METRIC_HEADER).copied().collect();
-        let rows = sweep.points.iter().flat_map(|p| {
-            p.results.iter().map(|r| {
-                let mut cells = point_cells(sweep, &p.point);
-                cells.extend(metric_cells(r));
-                cells
-            })
-        });
-        csv_text(&header, rows)
+    fn render(&self, sweep: &SweepReport) -> Result<String, JsonError> {
+        Ok({
+            let header: Vec<&str> = POINT_HEADER.iter().chain(&METRIC_HEADER).copied().collect();
+            let rows = sweep.points.iter().flat_map(|p| {
+                p.results.iter().map(|r| {
+                    let mut cells = point_cells(sweep, &p.point);
+                    cells.extend(metric_cells(r));
+                    cells
+                })
+            });
+            csv_text(&header, rows)
+        })
     }
 }
 
@@ -109,25 +115,27 @@ impl Exporter<SweepReport> for CurvesCsv {
     fn extension(&self) -> &'static str {
         "csv"
     }
-    fn render(&self, sweep: &SweepReport) -> String {
-        let header: Vec<&str> = POINT_HEADER
-            .iter()
-            .chain(&["policy", "t", "regret_mean", "regret_ci95"])
-            .copied()
-            .collect();
-        let rows = sweep.points.iter().flat_map(|p| {
-            p.results.iter().flat_map(move |r| {
-                let curve = &r.regret_curve;
-                (0..curve.t.len()).map(move |i| {
-                    let mut cells = point_cells(sweep, &p.point);
-                    cells.push(r.policy.clone());
-                    cells.push(curve.t[i].to_string());
-                    cells.push(curve.mean[i].to_string());
-                    cells.push(curve.ci95[i].map(|h| h.to_string()).unwrap_or_default());
-                    cells
+    fn render(&self, sweep: &SweepReport) -> Result<String, JsonError> {
+        Ok({
+            let header: Vec<&str> = POINT_HEADER
+                .iter()
+                .chain(&["policy", "t", "regret_mean", "regret_ci95"])
+                .copied()
+                .collect();
+            let rows = sweep.points.iter().flat_map(|p| {
+                p.results.iter().flat_map(move |r| {
+                    let curve = &r.regret_curve;
+                    (0..curve.t.len()).map(move |i| {
+                        let mut cells = point_cells(sweep, &p.point);
+                        cells.push(r.policy.clone());
+                        cells.push(curve.t[i].to_string());
+                        cells.push(curve.mean[i].to_string());
+                        cells.push(curve.ci95[i].map(|h| h.to_string()).unwrap_or_default());
+                        cells
+                    })
                 })
-            })
-        });
-        csv_text(&header, rows)
+            });
+            csv_text(&header, rows)
+        })
     }
 }

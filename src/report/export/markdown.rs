@@ -1,6 +1,7 @@
 //! Markdown tables, for committed results and READMEs.
 
 use super::{cost_line, header_line, outcome_cells, table, with_interval, Exporter};
+use crate::json::JsonError;
 use crate::report::{PointResult, PolicyResult, Report, SweepReport};
 use std::fmt::Write as _;
 
@@ -41,7 +42,7 @@ impl Exporter<Report> for Markdown {
     fn extension(&self) -> &'static str {
         "md"
     }
-    fn render(&self, report: &Report) -> String {
+    fn render(&self, report: &Report) -> Result<String, JsonError> {
         let (columns, rows) = table(report);
         let mut out = format!(
             "`{}`: {}\n\n{}\n\n",
@@ -50,7 +51,7 @@ impl Exporter<Report> for Markdown {
             cost_line(report)
         );
         markdown_table(&mut out, &columns, rows);
-        out
+        Ok(out)
     }
 }
 

@@ -21,7 +21,9 @@ use crate::stats::Estimate;
 pub trait Exporter<D: ?Sized> {
     /// File extension of the format, without the dot.
     fn extension(&self) -> &'static str;
-    fn render(&self, doc: &D) -> String;
+    /// The document in this format. Only JSON refuses a document: one holding a non-finite
+    /// number ([`crate::json`]).
+    fn render(&self, doc: &D) -> Result<String, crate::json::JsonError>;
 }
 
 /// `mean ± ci95` with `digits` decimals; just the mean for a single run.

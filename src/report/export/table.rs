@@ -1,6 +1,7 @@
 //! An aligned plain-text table for the terminal.
 
 use super::{cost_line, header_line, table, Exporter};
+use crate::json::JsonError;
 use crate::report::Report;
 
 /// An aligned plain-text table for the terminal.
@@ -10,7 +11,7 @@ impl Exporter<Report> for Table {
     fn extension(&self) -> &'static str {
         "txt"
     }
-    fn render(&self, report: &Report) -> String {
+    fn render(&self, report: &Report) -> Result<String, JsonError> {
         let (columns, rows) = table(report);
         let widths: Vec<usize> = (0..columns.len())
             .map(|c| {
@@ -49,6 +50,6 @@ impl Exporter<Report> for Table {
             out += &line(r.iter().map(String::as_str).collect());
             out.push('\n');
         }
-        out
+        Ok(out)
     }
 }

@@ -240,6 +240,31 @@ impl LiveLearner {
         Ok(outcome)
     }
 
+    /// Refuses measured per-exit costs this learner cannot learn from: one outside the cost
+    /// rule, or sums of them that, with the offloading costs and weighted by mu, would leave the
+    /// range rewards are kept in ([`crate::params::MAX_MAGNITUDE`]). A stream checks a sample
+    /// with this before deciding it; [`LiveLearner::observe`] checks again.
+    pub fn check_costs(&self, cost: &[f64]) -> Result<(), String> {
+        let rule = crate::params::NON_NEGATIVE;
+        if let Some(k) = cost.iter().position(|&c| !rule.accepts(c)) {
+            return Err(format!(
+                "cost_{} is {}; costs must be {}",
+                k + 1,
+                crate::params::show(cost[k]),
+                rule.must
+            ));
+        }
+        let processing = cost.iter().scan(0.0, |total, &c| {
+            *total += c;
+            Some(*total)
+        });
+        self.learner
+            .model()
+            .costs()
+            .check_computed("cost", processing)
+            .map_err(|e| e.message)
+    }
+
     /// Processing costs of the visible exits from measured per-exit costs (NaN beyond).
     fn fill_measured(&mut self, cost: Option<&[f64]>, visible: usize) -> Result<(), LiveError> {
         let cost = cost.filter(|c| c.len() >= visible).ok_or_else(|| {
@@ -247,15 +272,11 @@ impl LiveLearner {
                 "the measured cost model needs the cost of each of the {visible} exits computed"
             ))
         })?;
+        self.check_costs(&cost[..visible])
+            .map_err(LiveError::Observed)?;
         let mu = self.learner.model().costs().mu();
         let mut total = 0.0;
         for (k, &c) in cost[..visible].iter().enumerate() {
-            if !(c.is_finite() && c >= 0.0) {
-                return Err(LiveError::Observed(format!(
-                    "cost_{} is {c}; costs must be finite and >= 0",
-                    k + 1
-                )));
-            }
             total += c;
             self.row.processing[k] = total;
             self.row.weighted_processing[k] = mu * total;
@@ -284,7 +305,7 @@ impl LiveLearner {
             totals: self.totals.clone(),
             learner: self.learner.state(),
         };
-        serde_json::to_string_pretty(&file)
+        crate::json::to_string_pretty(&file)
             .map(|text| text + "\n")
             .map_err(|e| LiveError::Unsupported(format!("cannot serialise the state: {e}")))
     }

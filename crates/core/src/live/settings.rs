@@ -101,9 +101,14 @@ impl LiveSettings {
             });
         }
         if let Some((lo, hi)) = self.reward_bounds {
-            if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+            // Bounded, so that the range `hi - lo` rewards are rescaled by is finite too.
+            let bounded = |v: f64| v.abs() <= crate::params::MAX_MAGNITUDE;
+            if !(bounded(lo) && bounded(hi) && lo < hi) {
                 return Err(LiveError::Unsupported(format!(
-                    "the reward range must be two finite numbers LO < HI, got {lo}, {hi}"
+                    "the reward range must be two numbers LO < HI, each at most 1e100 in \
+                     magnitude, got {}, {}",
+                    crate::params::show(lo),
+                    crate::params::show(hi)
                 )));
             }
         }

@@ -84,14 +84,19 @@ fn observations_must_hold_what_the_decision_needs() {
     assert_eq!((out.arm, out.offloaded), (1, false));
 }
 
-#[test]
-fn measured_costs_come_with_the_observation() {
+/// `fixed:3` under the measured cost model.
+fn measured_settings() -> LiveSettings {
     let mut cost = CostModel::linear(0.1, 0.3);
     cost.processing = crate::cost::ProcessingCost::Measured;
-    let settings = LiveSettings {
+    LiveSettings {
         cost,
         ..settings("fixed:3")
-    };
+    }
+}
+
+#[test]
+fn measured_costs_come_with_the_observation() {
+    let settings = measured_settings();
     let mut learner = LiveLearner::new(&settings, 3, true).unwrap();
     assert!(learner.measured_costs());
     learner.choose();
@@ -114,6 +119,36 @@ fn measured_costs_come_with_the_observation() {
         LiveLearner::new(&settings, 3, false).is_err(),
         "samples without costs"
     );
+}
+
+/// Costs each within bounds whose sum is not: refused before the learner or the totals see
+/// them, so the state stays finite and loads back.
+#[test]
+fn huge_measured_costs_are_refused_and_the_state_stays_readable() {
+    let settings = measured_settings();
+    let mut learner = LiveLearner::new(&settings, 3, true).unwrap();
+    learner.choose();
+    let observe = |l: &mut LiveLearner, cost: &[f64]| {
+        l.observe(&Observed {
+            conf: &[0.5, 0.6, 0.9],
+            cost: Some(cost),
+        })
+        .map_err(|e| e.to_string())
+    };
+    assert_eq!(
+        observe(&mut learner, &[1e308, 1.0, 1.0]).unwrap_err(),
+        "cost_1 is 1e308; costs must be finite, >= 0 and at most 1e100"
+    );
+    assert!(observe(&mut learner, &[1e100, 1e100, 1e100])
+        .unwrap_err()
+        .contains("proc(2) + off(2) is 2e100, beyond 1e100"));
+    assert_eq!(observe(&mut learner, &[1.0, 2.0, 4.0]).unwrap(), {
+        let mut fresh = LiveLearner::new(&settings, 3, true).unwrap();
+        fresh.choose();
+        observe(&mut fresh, &[1.0, 2.0, 4.0]).unwrap()
+    });
+    let state = learner.state_json().unwrap();
+    LiveLearner::from_state_json(&settings, state.as_bytes(), Path::new("s")).unwrap();
 }
 
 #[test]
@@ -149,6 +184,20 @@ fn settings_a_config_would_refuse_are_refused() {
         ),
         (settings("best-fixed"), "hindsight"),
         (settings("splitee-s:oracle"), "oracle"),
+        (
+            LiveSettings {
+                reward_bounds: Some((-1e308, 1e308)),
+                ..settings("sw-ucb:10")
+            },
+            "each at most 1e100 in magnitude, got -1e308, 1e308",
+        ),
+        (
+            LiveSettings {
+                cost: CostModel::linear(1e308, 0.3),
+                ..settings("splitee")
+            },
+            "cost.lambda: is 1e308",
+        ),
     ] {
         let message = LiveLearner::new(&bad, 4, false).unwrap_err().to_string();
         assert!(message.contains(expected), "{message}");

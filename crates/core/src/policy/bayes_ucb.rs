@@ -97,7 +97,7 @@ pub struct BayesUcbParams {
 const BAYES_UCB_C: Rule = Rule {
     what: "the exploration constant c",
     form: "bayes-ucb:c",
-    must: "a number >= 0",
+    must: NON_NEGATIVE.must,
     ok: NON_NEGATIVE.ok,
 };
 

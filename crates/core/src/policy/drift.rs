@@ -254,7 +254,7 @@ pub struct SlidingWindowUcbParams {
 const SW_UCB_C: Rule = Rule {
     what: "the UCB constant C",
     form: "sw-ucb:W:C",
-    must: "a number >= 0",
+    must: NON_NEGATIVE.must,
     ok: NON_NEGATIVE.ok,
 };
 
@@ -332,7 +332,7 @@ const D_UCB_GAMMA: Rule = Rule {
 const D_UCB_C: Rule = Rule {
     what: "the UCB constant C",
     form: "d-ucb:G:C",
-    must: "a number >= 0",
+    must: NON_NEGATIVE.must,
     ok: NON_NEGATIVE.ok,
 };
 

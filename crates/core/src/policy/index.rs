@@ -402,7 +402,7 @@ pub struct KlUcbParams {
 const KL_UCB_C: Rule = Rule {
     what: "the exploration constant c",
     form: "kl-ucb:c",
-    must: "a number >= 0",
+    must: NON_NEGATIVE.must,
     ok: NON_NEGATIVE.ok,
 };
 

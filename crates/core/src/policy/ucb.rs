@@ -345,7 +345,7 @@ pub struct Ucb1Params {
 const UCB1_C: Rule = Rule {
     what: "the exploration constant C",
     form: "ucb1:C",
-    must: "a number >= 0",
+    must: NON_NEGATIVE.must,
     ok: NON_NEGATIVE.ok,
 };
 

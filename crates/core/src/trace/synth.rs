@@ -33,6 +33,7 @@
 //! are the vectors of each [`Sample`].
 
 use super::{Sample, Trace, TraceBuilder, TraceError};
+use crate::memory::{Bytes, MemoryError};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::path::Path;
@@ -61,8 +62,8 @@ pub struct SynthParams {
 const SOURCE: &str = "<synthetic>";
 
 impl SynthParams {
-    /// Checks that the trace makes sense: at least one sample, two exits and two classes, and
-    /// classes that fit a trace.
+    /// Checks that the trace makes sense: at least one sample, two exits and two classes,
+    /// classes that fit a trace, and samples whose generation fits in memory.
     pub fn validate(&self) -> Result<(), TraceError> {
         let problem = if self.samples < 1 {
             Some(format!("samples must be at least 1 (got {})", self.samples))
@@ -81,7 +82,15 @@ impl SynthParams {
         };
         match problem {
             Some(message) => Err(TraceError::file(Path::new(SOURCE), message)),
-            None => Ok(()),
+            None => {
+                // Per exit: its certainty and distortion weight, and a sample's confidence and
+                // prediction.
+                let per_exit = 3 * std::mem::size_of::<f64>() + std::mem::size_of::<u32>();
+                Bytes::of(self.exits, per_exit)
+                    .check(format!("a sample of {} exits", self.exits))
+                    .map(drop)
+                    .map_err(too_large)
+            }
         }
     }
 
@@ -94,6 +103,22 @@ impl SynthParams {
     pub fn stream_with(&self, drift: Drift) -> Result<SynthSamples, TraceError> {
         self.validate()?;
         drift.validate()?;
+        if let Drift::Abrupt { segments, .. } | Drift::Switch { segments, .. } = drift {
+            if segments > self.samples {
+                return Err(TraceError::file(
+                    Path::new(SOURCE),
+                    format!(
+                        "{segments} segments need at least as many samples (got {}): a segment \
+                         would be empty",
+                        self.samples
+                    ),
+                ));
+            }
+            // The start of every segment, and a file per segment when written.
+            Bytes::of(segments, std::mem::size_of::<usize>() + 256)
+                .check(format!("{segments} segments"))
+                .map_err(too_large)?;
+        }
         let span = (self.exits - 1) as f64;
         let depth = |k: usize| k as f64 / span;
         Ok(SynthSamples {
@@ -119,6 +144,17 @@ impl SynthParams {
 
     /// The whole drifting trace in memory; an abrupt drift's phases are the trace's segments.
     pub fn trace_with(&self, drift: Drift) -> Result<Trace, TraceError> {
+        self.validate()?;
+        // At least a compact record per sample: an `f32` confidence and a `u8` prediction per
+        // exit, and the label.
+        Bytes::of(self.exits, 5)
+            .plus(Bytes::from(1))
+            .times(self.samples)
+            .check(format!(
+                "a trace of {} samples x {} exits",
+                self.samples, self.exits
+            ))
+            .map_err(too_large)?;
         let mut builder = TraceBuilder::new(Path::new(SOURCE))
             .with_classes(self.classes)
             .with_capacity(self.samples);
@@ -162,6 +198,17 @@ pub enum Drift {
     /// cheap (with 12 exits, `lambda = 0.1`, `alpha = 0.7` and `shift = 0.5`, the best split
     /// moves from exit 1 to exit 5 for `o` between about 0.43 and 0.85).
     Switch { segments: usize, shift: f64 },
+}
+
+/// Work refused for its memory, as a trace error on the synthetic source.
+fn too_large(e: MemoryError) -> TraceError {
+    TraceError::file(Path::new(SOURCE), e.to_string())
+}
+
+/// `index * parts / total` without overflow, whatever the counts.
+fn share(index: usize, parts: usize, total: usize) -> usize {
+    // Exact in 128 bits, and at most `parts` when `index <= total`.
+    (index as u128 * parts as u128 / total.max(1) as u128) as usize
 }
 
 /// Exits shallower than this relative depth are defeated in the distorted phases of
@@ -215,7 +262,7 @@ impl Drift {
     pub fn segment_starts(&self, samples: usize) -> Vec<usize> {
         match *self {
             Drift::Abrupt { segments, .. } | Drift::Switch { segments, .. } => {
-                (0..segments).map(|i| i * samples / segments).collect()
+                (0..segments).map(|i| share(i, samples, segments)).collect()
             }
             _ => vec![0],
         }
@@ -223,7 +270,7 @@ impl Drift {
 
     /// The data's condition at sample `index` of `total`.
     fn condition(&self, index: usize, total: usize) -> Condition {
-        let phase = |segments: usize| index * segments / total.max(1);
+        let phase = |segments: usize| share(index, segments, total);
         let level = match *self {
             Drift::None => 0.0,
             Drift::Abrupt { segments, shift } => {
@@ -524,5 +571,57 @@ mod tests {
             c = f32::from_bits(c.to_bits() + 97);
         }
         assert!(1.0 <= 1f64.powf(GAMMA));
+    }
+
+    /// Sizes the machine cannot hold are refused before anything is allocated, and phases
+    /// never come out empty.
+    #[test]
+    fn huge_sizes_and_more_segments_than_samples_are_refused() {
+        let refused = |p: SynthParams, drift: Drift| p.stream_with(drift).unwrap_err().to_string();
+        for exits in [usize::MAX, 1 << 40] {
+            let message = refused(SynthParams { exits, ..params(1) }, Drift::None);
+            assert!(
+                message.starts_with(&format!(
+                    "<synthetic>: a sample of {exits} exits would need "
+                )),
+                "{message}"
+            );
+        }
+        let huge = SynthParams {
+            samples: usize::MAX,
+            ..params(1)
+        };
+        assert!(
+            huge.stream().is_ok(),
+            "streaming needs no memory per sample"
+        );
+        assert!(huge
+            .trace()
+            .unwrap_err()
+            .to_string()
+            .contains("would need more than 16 EiB of memory"));
+        let switch = |segments| Drift::Switch {
+            segments,
+            shift: 0.5,
+        };
+        let few = SynthParams {
+            samples: 10,
+            ..params(1)
+        };
+        assert_eq!(
+            refused(few, switch(20)),
+            "<synthetic>: 20 segments need at least as many samples (got 10): a segment would be \
+             empty"
+        );
+        assert!(refused(huge, switch(usize::MAX / 2)).contains("segments would need"));
+        assert_eq!(
+            few.trace_with(switch(10)).unwrap().segment_starts().len(),
+            10
+        );
+        // Phase boundaries computed without overflow.
+        assert_eq!(
+            switch(3).segment_starts(usize::MAX),
+            [0, usize::MAX / 3, usize::MAX / 3 * 2]
+        );
     }
 }
