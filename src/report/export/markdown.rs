@@ -70,7 +70,7 @@ impl Exporter<SweepReport> for Markdown {
     fn extension(&self) -> &'static str {
         "md"
     }
-    fn render(&self, sweep: &SweepReport) -> String {
+    fn render(&self, sweep: &SweepReport) -> Result<String, JsonError> {
         let mut out = String::new();
         let has_published = sweep.published.is_some();
         for (t, meta) in sweep.traces.iter().enumerate() {
@@ -142,7 +142,7 @@ impl Exporter<SweepReport> for Markdown {
         if let Some(pb) = &sweep.published {
             let _ = writeln!(out, "Published values: {}\n", pb.source);
         }
-        out
+        Ok(out)
     }
 }
 
