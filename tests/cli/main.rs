@@ -7,6 +7,7 @@ mod common;
 
 mod costs;
 mod errors;
+mod files;
 mod help_defaults;
 mod inspect_synth;
 mod joint_threshold;
