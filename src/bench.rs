@@ -277,8 +277,10 @@ pub fn stream_pipe(
             &exits.to_string(),
         ])
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| failed("cannot start splitee synth", e))?;
+    let synth_errors = read_in_background(synth.stderr.take());
     let synth_out = synth
         .stdout
         .take()
@@ -290,14 +292,7 @@ pub fn stream_pipe(
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| failed("cannot start splitee stream", e))?;
-    let mut errors = stream.stderr.take();
-    let stderr = std::thread::spawn(move || {
-        let mut text = String::new();
-        if let Some(e) = errors.as_mut() {
-            let _ = e.read_to_string(&mut text);
-        }
-        text
-    });
+    let stream_errors = read_in_background(stream.stderr.take());
     // Count the decisions as they come, 64 KiB at a time.
     let mut out = stream
         .stdout
@@ -316,13 +311,25 @@ pub fn stream_pipe(
     }
     let (status, usage) = wait_with_usage(&mut stream)?;
     let seconds = start.elapsed().as_secs_f64();
-    let _ = synth.wait();
-    let stderr = stderr.join().unwrap_or_default();
-    if !status {
-        return Err(crate::Error::Bench(format!(
-            "splitee stream failed: {}",
-            stderr.lines().last().unwrap_or("no message")
-        )));
+    let synth_status = synth
+        .wait()
+        .map_err(|e| failed("cannot wait for splitee synth", e))?;
+    // The producer first: a stream of a failed producer's output ends early but cleanly.
+    let children = [
+        ("synth", synth_status.success(), synth_errors),
+        ("stream", status, stream_errors),
+    ];
+    for (name, succeeded, errors) in children {
+        let errors = errors.join().unwrap_or_default();
+        if !succeeded {
+            return Err(crate::Error::Bench(format!(
+                "splitee {name} failed: {}",
+                errors
+                    .lines()
+                    .last()
+                    .map_or("no message", |l| l.trim_start_matches("splitee: "))
+            )));
+        }
     }
     Ok(StreamBenchResult {
         samples,
@@ -333,6 +340,21 @@ pub fn stream_pipe(
         stream_peak_rss_bytes: usage.map(|u| u.0),
         stream_cpu_seconds: usage.map(|u| u.1),
         decisions,
+    })
+}
+
+/// Reads a child's standard error to the end on a thread of its own (so that a chatty child
+/// never waits on a full pipe while we wait for it).
+fn read_in_background(
+    stderr: Option<std::process::ChildStderr>,
+) -> std::thread::JoinHandle<String> {
+    use std::io::Read;
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        if let Some(mut e) = stderr {
+            let _ = e.read_to_string(&mut text);
+        }
+        text
     })
 }
 

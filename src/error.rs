@@ -37,6 +37,17 @@ pub enum Error {
         path: PathBuf,
         source: crate::json::JsonError,
     },
+    #[error(
+        "{}: in use by another stream (one state file takes one stream at a time); stop that \
+         stream or choose another --state",
+        path.display()
+    )]
+    StateInUse { path: PathBuf },
+    #[error("{}: cannot lock the state file", path.display())]
+    StateLock {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{}: cannot write", path.display())]
     Write {
         path: PathBuf,

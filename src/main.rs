@@ -2,6 +2,7 @@
 //! and exit status 2.
 
 mod cli;
+mod signals;
 
 use anyhow::{Context, Result};
 use clap::CommandFactory;
@@ -58,6 +59,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Err(e) = signals::install() {
+        note(&format!("splitee: {}\n", one_line(&e)));
+        return ExitCode::from(2);
+    }
     let outcome = match cli.command {
         Command::Run(args) => run(&args),
         Command::Inspect(args) => inspect(&args),
@@ -188,7 +193,7 @@ fn ignore_closed_pipe(written: std::io::Result<()>) -> Result<()> {
 
 fn stream(args: &StreamArgs) -> Result<()> {
     use splitee::live::LiveSettings;
-    use splitee::stream::{Input, Session, StreamOptions};
+    use splitee::stream::{Input, Session, StdoutOutput, Stop, StreamOptions};
     use std::sync::{Arc, Mutex};
     let mut overrides = args.learner.overrides();
     if overrides.policies.is_empty() && args.learner.config.is_none() {
@@ -218,7 +223,8 @@ fn stream(args: &StreamArgs) -> Result<()> {
         save_pause: args.save_pause_ms.map(std::time::Duration::from_millis),
     };
     let input = Input::open(args.input.as_deref())?;
-    let out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout());
+    let stop = Stop::default();
+    let out = std::io::BufWriter::with_capacity(64 << 10, StdoutOutput::new(stop.clone()));
     let session = Session::start(live, options, out)?;
     if let Some(path) = &args.state {
         match session.resumed_at() {
@@ -233,45 +239,37 @@ fn stream(args: &StreamArgs) -> Result<()> {
         }
     }
     let session = Arc::new(Mutex::new(session));
-    finish_on_signals(Arc::clone(&session))?;
-    let ended = splitee::stream::run(input, &session)?;
-    if let Some(summary) = ended.summary {
+    finish_on_signals(Arc::clone(&session), stop.clone());
+    let ended = splitee::stream::run(input, &session);
+    if let Ok(Some(summary)) = ended.as_ref().map(|e| e.summary.as_ref()) {
         note(&summary.to_string());
     }
-    match ended.error {
+    if stop.requested() {
+        // A signal stopped the stream: its handler saves, summarises and exits with its status.
+        signals::wait_for_exit();
+    }
+    match ended?.error {
         Some(e) => Err(e.into()),
         None => Ok(()),
     }
 }
 
 /// On Ctrl-C (SIGINT) or SIGTERM, finishes the stream between two samples (flushes the
-/// decisions, saves the state, prints the summary) and exits with 130 or 143.
-#[cfg(unix)]
+/// decisions, saves the state, prints the summary) before the process exits with 130 or 143.
+/// An output nobody reads is given up after a short grace, so the state is saved regardless.
 fn finish_on_signals<W: Write + Send + 'static>(
     session: std::sync::Arc<std::sync::Mutex<splitee::stream::Session<W>>>,
-) -> Result<()> {
-    use signal_hook::consts::{SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
-        .context("cannot install the signal handler")?;
-    std::thread::spawn(move || {
-        if let Some(signal) = signals.forever().next() {
-            let mut session = splitee::stream::lock(&session);
-            match session.finish(splitee::stream::End::Interrupted) {
-                Ok(Some(summary)) => note(&summary.to_string()),
-                Ok(None) => {}
-                Err(e) => note(&format!("splitee: {}\n", one_line(&e.into()))),
-            }
-            std::process::exit(128 + signal);
+    stop: splitee::stream::Stop,
+) {
+    signals::before_exit(move || {
+        stop.request();
+        let mut session = splitee::stream::lock(&session);
+        match session.finish(splitee::stream::End::Interrupted) {
+            Ok(Some(summary)) => summary.to_string(),
+            Ok(None) => String::new(),
+            Err(e) => format!("splitee: {}\n", one_line(&e.into())),
         }
     });
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn finish_on_signals<W: Write + Send + 'static>(
-    _session: std::sync::Arc<std::sync::Mutex<splitee::stream::Session<W>>>,
-) -> Result<()> {
-    Ok(())
 }
 
 fn bench_stream(args: &BenchStreamArgs) -> Result<()> {

@@ -12,9 +12,13 @@
 //! input.
 
 mod input;
+mod lock;
+mod output;
 mod summary;
 
 pub use self::input::Input;
+pub use self::lock::StateLock;
+pub use self::output::{is_stopped, StdoutOutput, Stop, Stopped};
 pub use self::summary::{End, Summary};
 
 use crate::decision::Decision;
@@ -72,6 +76,8 @@ pub struct Session<W: Write> {
     write_failed: bool,
     /// The decision line being written.
     line: Vec<u8>,
+    /// Held while the session lives: no other stream writes its state file.
+    _state_lock: Option<StateLock>,
 }
 
 /// Whether the loop goes on.
@@ -82,9 +88,11 @@ pub enum Flow {
 }
 
 impl<W: Write> Session<W> {
-    /// A session writing decisions to `out`; restores the state file if it exists.
+    /// A session writing decisions to `out`; locks the state file (refusing one another stream
+    /// holds) and restores it if it exists.
     pub fn start(settings: LiveSettings, options: StreamOptions, out: W) -> Result<Self> {
         settings.check()?;
+        let state_lock = options.state.as_deref().map(StateLock::take).transpose()?;
         let learner = match &options.state {
             Some(path) if path.exists() => Some(LiveLearner::load(&settings, path)?),
             _ => None,
@@ -103,6 +111,7 @@ impl<W: Write> Session<W> {
             output_closed: false,
             write_failed: false,
             line: Vec::with_capacity(256),
+            _state_lock: state_lock,
         })
     }
 
@@ -119,6 +128,10 @@ impl<W: Write> Session<W> {
         line: u64,
         source: &Path,
     ) -> Result<Flow> {
+        // A finished session (a signal handler finished it) decides nothing more.
+        if let Some(summary) = &self.summary {
+            return Ok(Flow::Stop(summary.end));
+        }
         // The first sample sizes the learner, which then checks every sample, this one too.
         if let (Ok(sample), None) = (&item, &self.learner) {
             let learner =
@@ -216,11 +229,14 @@ impl<W: Write> Session<W> {
         }
     }
 
-    /// A closed output (its reader has gone: `splitee stream | head`) ends the stream normally;
-    /// another write error is an error.
+    /// A closed output (its reader has gone: `splitee stream | head`) ends the stream normally,
+    /// a write given up on a stop request ends it as interrupted; another write error is an
+    /// error.
     fn output_failed(&mut self, error: std::io::Error) -> Result<Flow> {
         if error.kind() == std::io::ErrorKind::BrokenPipe {
             Ok(Flow::Stop(End::OutputClosed))
+        } else if is_stopped(&error) {
+            Ok(Flow::Stop(End::Interrupted))
         } else {
             Err(Error::Write {
                 path: PathBuf::from("standard output"),
@@ -314,7 +330,8 @@ impl<W: Write> Session<W> {
         };
         self.summary = Some(summary.clone());
         if let Err(e) = flushed {
-            if e.kind() != std::io::ErrorKind::BrokenPipe && !self.write_failed {
+            let ended_normally = e.kind() == std::io::ErrorKind::BrokenPipe || is_stopped(&e);
+            if !ended_normally && !self.write_failed {
                 self.write_failed = true;
                 return Err(Error::Write {
                     path: PathBuf::from("standard output"),
@@ -345,7 +362,8 @@ pub struct Ended {
 
 /// Runs the stream: every sample of `input` decided by the session's learner, until the input
 /// ends, the output closes or a bad line stops it. The state is saved and the summary taken at
-/// the end, also after a bad line.
+/// the end, also after a bad line. A stream stopped from outside (its output gave up on a
+/// [`Stop`] request) is left to the one who stopped it to finish.
 pub fn run<W: Write>(input: Input, session: &Mutex<Session<W>>) -> Result<Ended> {
     let name = input.name.clone();
     let reader = FlushBeforeWait {
@@ -365,11 +383,20 @@ pub fn run<W: Write>(input: Input, session: &Mutex<Session<W>>) -> Result<Ended>
         let line = samples.line_number();
         match lock(session).handle(item, line, &name) {
             Ok(Flow::Continue) => {}
+            // Whoever stopped the stream (the CLI's signal handler) finishes it.
+            Ok(Flow::Stop(End::Interrupted)) => {
+                return Ok(Ended {
+                    summary: None,
+                    error: None,
+                })
+            }
             Ok(Flow::Stop(end)) => break (end, None),
             Err(e) => break (End::Failed, Some(e)),
         }
     };
-    let summary = match lock(session).finish(end) {
+    // Bound first: the guard must be gone before the error branch locks again.
+    let finished = lock(session).finish(end);
+    let summary = match finished {
         Ok(summary) => summary,
         // The summary was taken; only the final flush failed.
         Err(e @ Error::Write { .. }) => {

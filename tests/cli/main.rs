@@ -8,6 +8,7 @@ mod common;
 mod costs;
 mod counts_and_values;
 mod errors;
+mod files;
 mod help_defaults;
 mod inspect_synth;
 mod joint_threshold;

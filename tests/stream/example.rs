@@ -66,3 +66,17 @@ fn live_example_learns_the_best_split_without_labels() {
     );
     assert!(text.contains("learned split"), "{text}");
 }
+
+#[test]
+fn bench_stream_fails_when_a_child_fails() {
+    let out = splitee()
+        .args(["bench-stream", "--samples", "0"])
+        .output()
+        .unwrap();
+    let line = crate::error_line(&out);
+    assert_eq!(
+        line,
+        "splitee: splitee synth failed: <synthetic>: samples must be at least 1 (got 0)"
+    );
+    assert!(out.stdout.is_empty());
+}

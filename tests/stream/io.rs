@@ -89,3 +89,40 @@ fn a_closed_output_ends_the_stream_and_a_failing_one_is_an_error() {
         assert!(line.contains("standard output: cannot write"), "{line}");
     }
 }
+
+#[test]
+fn a_failing_final_flush_ends_with_one_line_and_status_2_and_the_state_saved() {
+    if !Path::new("/dev/full").exists() {
+        eprintln!("skipping: no /dev/full");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // Few enough decisions to stay in the output's buffer until the final flush.
+    let input = write_file(dir.path(), "s.jsonl", &jsonl(&samples(10, 4, 83, false)));
+    let state = dir.path().join("s.json");
+    let mut child = splitee()
+        .args(["stream", input.to_str().unwrap()])
+        .arg("--state")
+        .arg(&state)
+        .stdout(std::fs::File::create("/dev/full").unwrap())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > std::time::Duration::from_secs(20) {
+            child.kill().unwrap();
+            panic!("the stream hangs after its final flush failed");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().unwrap();
+    let line = error_line(&output);
+    assert_eq!(
+        line,
+        "splitee: standard output: cannot write: No space left on device (os error 28)"
+    );
+    assert!(stderr(&output).contains("state in"), "{}", stderr(&output));
+    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    assert_eq!(saved["learner"]["steps"], 10);
+}

@@ -139,4 +139,62 @@ fn killing_the_stream_in_the_middle_of_a_save_leaves_the_previous_state() {
         stderr(&resumed).contains("resumed from") && stderr(&resumed).contains("at 50 decisions")
     );
     assert_eq!(lines(&resumed)[0]["t"], 50);
+    // The killed save's temporary file was cleaned by the next stream on the state.
+    assert!(!temporary.exists(), "{} is left", temporary.display());
+}
+
+#[test]
+fn a_signal_ends_a_stream_whose_reader_stopped_reading_within_a_second() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = crate::write_file(
+        dir.path(),
+        "s.jsonl",
+        &jsonl(&samples(100_000, 4, 91, false)),
+    );
+    for signal in [libc::SIGTERM, libc::SIGINT] {
+        let state = dir.path().join(format!("s{signal}.json"));
+        // Standard output is a pipe nobody reads: the stream fills it and waits.
+        let mut child = splitee()
+            .args(["stream", input.to_str().unwrap()])
+            .arg("--state")
+            .arg(&state)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::sleep(Duration::from_millis(1500));
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "it waits on its reader"
+        );
+        // SAFETY: signalling our own child.
+        assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
+        let signalled = Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if signalled.elapsed() > Duration::from_secs(10) {
+                child.kill().unwrap();
+                panic!("signal {signal} did not end the stream");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        let took = signalled.elapsed();
+        drop(stdout);
+        let output = child.wait_with_output().unwrap();
+        let text = stderr(&output);
+        assert_eq!(status.code(), Some(128 + signal), "{text}");
+        // A second is the promise; the margin is for a loaded machine.
+        assert!(took < Duration::from_secs(2), "took {took:?}");
+        assert!(
+            text.contains("interrupted") && text.contains("state in"),
+            "{text}"
+        );
+        let saved: Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+        let steps = saved["learner"]["steps"].as_u64().unwrap();
+        assert!(steps > 0 && steps < 100_000, "{steps}");
+        assert_eq!(saved["totals"]["decisions"], steps);
+    }
 }

@@ -151,3 +151,41 @@ fn states_from_other_settings_or_damaged_are_refused() {
         );
     }
 }
+
+#[test]
+fn a_second_stream_on_the_same_state_is_refused_naming_it() {
+    use std::io::{BufRead, BufReader, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("s.json");
+    let s = state.to_str().unwrap();
+    let all = samples(40, 4, 41, false);
+    let mut first = crate::spawn_piped(&["stream", "--state", s]);
+    let mut first_err = BufReader::new(first.stderr.take().unwrap());
+    let mut started = String::new();
+    first_err.read_line(&mut started).unwrap();
+    assert!(started.contains("starting a new learner"), "{started}");
+    let mut first_in = first.stdin.take().unwrap();
+    first_in.write_all(&jsonl(&all[..20])).unwrap();
+
+    // While the first runs, a second on the same state is refused and changes nothing.
+    let second = run_with_input(&["stream", "--state", s], &jsonl(&all[20..]));
+    let line = error_line(&second);
+    assert_eq!(
+        line,
+        format!(
+            "splitee: {s}: in use by another stream (one state file takes one stream at a \
+             time); stop that stream or choose another --state"
+        )
+    );
+    assert!(second.stdout.is_empty());
+
+    drop(first_in);
+    let first = first.wait_with_output().unwrap();
+    assert!(first.status.success());
+    let saved: Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    assert_eq!(saved["learner"]["steps"], 20);
+    // Once the first has ended, the state is free.
+    let third = run_with_input(&["stream", "--state", s], &jsonl(&all[20..]));
+    assert!(third.status.success(), "{}", stderr(&third));
+    assert_eq!(lines(&third)[0]["t"], 20);
+}
