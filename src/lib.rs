@@ -8,8 +8,8 @@
 //! under their own names.
 
 pub use splitee_core::{
-    arms, cost, decision, embedded, files, frontier, grid, learner, live, named, numeric, param,
-    params, policy, process, reward, seed, settings, sim, stats, text, totals, trace,
+    arms, cost, decision, embedded, files, frontier, grid, learner, lines, live, named, numeric,
+    param, params, policy, process, reward, seed, settings, sim, stats, text, totals, trace,
 };
 pub use splitee_train as train;
 

@@ -58,6 +58,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    splitee::lines::set_max_line_bytes(usize::try_from(cli.max_line_bytes).unwrap_or(usize::MAX));
     let outcome = match cli.command {
         Command::Run(args) => run(&args),
         Command::Inspect(args) => inspect(&args),
@@ -91,9 +92,11 @@ fn one_line(error: &anyhow::Error) -> String {
 }
 
 fn run(args: &RunArgs) -> Result<()> {
-    let settings =
-        RunSettings::resolve(args.learner.config.as_deref(), args.overrides())?.check()?;
-    let (trace, names) = load_traces(&settings)?;
+    let (settings, sections) =
+        RunSettings::resolve_with_sections(args.learner.config.as_deref(), args.overrides())?;
+    let settings = settings.check()?;
+    let loaded = load_traces(&settings, args.out.is_some())?;
+    let (trace, names) = (loaded.trace, loaded.names);
 
     let total = (trace.samples() * settings.policies.len() * settings.sim.runs) as u64;
     let bar = progress_bar(total);
@@ -104,12 +107,8 @@ fn run(args: &RunArgs) -> Result<()> {
     };
     bar.finish_and_clear();
     if let Some(dir) = &args.out {
-        write_outputs(
-            &output.report,
-            &settings,
-            args.learner.config.as_deref(),
-            dir,
-        )?;
+        let config_text = args.learner.config.as_ref().map(|_| sections.text.as_str());
+        write_outputs(&output.report, loaded.hash.as_deref(), config_text, dir)?;
     }
     let exporter: &dyn Exporter<splitee::report::Report> = if args.json { &Json } else { &Table };
     print_stdout(&exporter.render(&output.report))

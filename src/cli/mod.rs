@@ -67,6 +67,12 @@ const SYNTH_EXAMPLES: &str = concat!("Examples:\n", synth_examples!());
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// The longest line, in bytes, read from any input (traces, the stream's input, configs,
+    /// profiles, states, reports); a longer line is refused with an error naming it.
+    #[arg(long, global = true, value_name = "BYTES",
+          default_value_t = splitee::lines::DEFAULT_MAX_LINE_BYTES as u64,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_line_bytes: u64,
 }
 
 #[derive(Debug, Subcommand)]

@@ -8,6 +8,7 @@ mod common;
 mod costs;
 mod errors;
 mod help_defaults;
+mod inputs;
 mod inspect_synth;
 mod joint_threshold;
 mod json_report;

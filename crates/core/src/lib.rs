@@ -2,7 +2,7 @@
 //! between an edge device and the cloud, and when a sample may exit on the device.
 //!
 //! The layers, bottom up (a module uses only modules above it in this list): leaf utilities
-//! ([`text`], [`files`], [`seed`], [`numeric`], [`process`], [`param`], [`grid`], and [`params`],
+//! ([`text`], [`lines`], [`files`], [`seed`], [`numeric`], [`process`], [`param`], [`grid`], and [`params`],
 //! the rules every run parameter is checked by); [`trace`] reads per-exit traces; [`cost`] prices
 //! splits; [`arms`] are the learners' choices; [`reward`] turns a trace row into label-free
 //! rewards under an observation model; [`policy`] decides; [`learner`] is the decision kernel
@@ -23,6 +23,7 @@ pub mod files;
 pub mod frontier;
 pub mod grid;
 pub mod learner;
+pub mod lines;
 pub mod live;
 pub mod named;
 pub mod numeric;

@@ -14,15 +14,26 @@ use std::path::{Path, PathBuf};
 /// Opens a text trace for reading, decompressing it if its name ends in `.gz`.
 pub fn open_maybe_gzipped(path: &Path) -> Result<Box<dyn Read + Send>, TraceError> {
     let file = File::open(path).map_err(|e| TraceError::io(path, &e))?;
-    let gzipped = path
-        .extension()
-        .is_some_and(|ext| ext.eq_ignore_ascii_case("gz"));
-    Ok(if gzipped {
+    Ok(decompress_if_gzipped(path, Box::new(file)))
+}
+
+/// Whether `path` names a gzipped file (its name ends in `.gz`).
+pub(crate) fn is_gzipped(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("gz"))
+}
+
+/// `raw`, the bytes of `path`, decompressed if the name says gzip.
+pub(crate) fn decompress_if_gzipped(
+    path: &Path,
+    raw: Box<dyn Read + Send>,
+) -> Box<dyn Read + Send> {
+    if is_gzipped(path) {
         // Multi-member, so files made with `cat a.gz b.gz` read whole.
-        Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file)))
+        Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(raw)))
     } else {
-        Box::new(file)
-    })
+        raw
+    }
 }
 
 /// One sample as parsed, before validation. Class values are `f64` so that every format can hand
