@@ -370,6 +370,13 @@ pub struct BenchStreamArgs {
     /// Policy of the stream.
     #[arg(long, default_value = "splitee-s")]
     pub policy: PolicySpec,
+    /// Another splitee binary (an earlier build) whose stream is measured too, in turns with
+    /// this one's on the same input, and printed beside it.
+    #[arg(long, value_name = "PATH")]
+    pub baseline: Option<PathBuf>,
+    /// With --baseline: runs of each side, in turns; each side's fastest is kept.
+    #[arg(long, default_value_t = 3, requires = "baseline")]
+    pub rounds: usize,
     /// Print the figures as JSON.
     #[arg(long)]
     pub json: bool,

@@ -168,6 +168,14 @@ impl SampleValidator {
     }
 
     fn check_class(&self, value: f64, kind: ClassKind) -> Result<u32, String> {
+        // The usual class, a small non-negative integer, is accepted here without the rounding
+        // calls below, which only explain what is wrong.
+        let largest = self
+            .classes
+            .map_or(f64::from(MAX_CLASS), |classes| f64::from(classes) - 1.0);
+        if (0.0..=largest).contains(&value) && f64::from(value as u32) == value {
+            return Ok(value as u32);
+        }
         let noun = kind.noun();
         if value.is_nan() {
             return Err(format!("{noun} is NaN"));
