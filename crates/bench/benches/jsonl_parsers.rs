@@ -33,6 +33,9 @@ impl From<Line> for Sample {
     }
 }
 
+/// Reads every sample of a JSON Lines text.
+type Reader = fn(&[u8]) -> Vec<Sample>;
+
 /// Every sample of `jsonl`, each line deserialized by `parse`.
 fn each_line(jsonl: &[u8], mut parse: impl FnMut(&[u8]) -> Line) -> Vec<Sample> {
     jsonl
@@ -77,7 +80,7 @@ fn parsers(c: &mut Criterion) {
         .collect();
     let mut jsonl = Vec::new();
     write_jsonl(&mut jsonl, samples.iter().cloned()).expect("writing to memory");
-    let parsers: [(&str, fn(&[u8]) -> Vec<Sample>); 4] = [
+    let parsers: [(&str, Reader); 4] = [
         ("engine", engine),
         ("serde_json", serde_json),
         ("sonic-rs", sonic_rs),
