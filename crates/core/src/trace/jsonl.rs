@@ -56,15 +56,22 @@ impl<R: BufRead> JsonlSamples<R> {
     }
 
     fn next_sample(&mut self) -> Option<Result<Sample, TraceError>> {
-        let path = self.validator.path();
         let (number, line) = loop {
             match self.lines.next_line() {
                 Ok(None) => return None,
                 Ok(Some((_, line))) if line.trim_ascii().is_empty() => continue,
                 Ok(Some(numbered)) => break numbered,
-                Err(e) => return Some(Err(TraceError::from_line_error(path, e))),
+                Err(e) => return Some(Err(TraceError::from_line_error(self.validator.path(), e))),
             }
         };
+        // The usual valid line in one pass; any other goes through the parser and the
+        // validator, which explain what is wrong.
+        if let Some(sample) = super::jsonl_fast::parse_valid(line) {
+            if self.validator.accepts(&sample) {
+                return Some(Ok(sample));
+            }
+        }
+        let path = self.validator.path();
         let at = Location::Line(number);
         Some(parse_line(line, path, at).and_then(|raw| self.validator.validate(raw, at)))
     }

@@ -48,7 +48,7 @@ pub(crate) struct RawSample {
 }
 
 /// What the first sample fixed for all the others.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Shape {
     exits: usize,
     has_costs: bool,
@@ -96,6 +96,24 @@ impl SampleValidator {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Whether `sample`, whose values are each valid on their own, also fits what earlier samples
+    /// fixed (exits, costs) and the declared classes; the first sample fixes them.
+    pub fn accepts(&mut self, sample: &Sample) -> bool {
+        let shape = Shape {
+            exits: sample.conf.len(),
+            has_costs: sample.cost.is_some(),
+        };
+        let expected = *self.shape.get_or_insert(shape);
+        let classes_fit = self.classes.is_none_or(|classes| {
+            sample
+                .pred
+                .iter()
+                .chain(&sample.label)
+                .all(|&c| c < classes)
+        });
+        shape.exits == expected.exits && shape.has_costs == expected.has_costs && classes_fit
     }
 
     /// Checks one sample read at `at` and converts its classes to integers.
