@@ -255,11 +255,12 @@ impl std::fmt::Display for StreamBenchResult {
     }
 }
 
-/// Runs `exe synth --samples N --exits L --format jsonl | exe stream --policy P`, reading the
-/// stream's decisions as a consumer would (counting lines), and measures the wall time of the
-/// whole pipe and the stream process's peak memory and CPU time (from `wait4`).
+/// Runs `exe synth --samples N --exits L --format jsonl | stream_exe stream --policy P`,
+/// reading the stream's decisions as a consumer would (counting lines), and measures the wall
+/// time of the whole pipe and the stream process's peak memory and CPU time (from `wait4`).
 pub fn stream_pipe(
     exe: &std::path::Path,
+    stream_exe: &std::path::Path,
     samples: usize,
     exits: usize,
     policy: PolicySpec,
@@ -285,7 +286,7 @@ pub fn stream_pipe(
         .stdout
         .take()
         .ok_or_else(|| crate::Error::Bench("splitee synth has no output pipe".into()))?;
-    let mut stream = Command::new(exe)
+    let mut stream = Command::new(stream_exe)
         .args(["stream", "--policy", &policy.to_string()])
         .stdin(synth_out)
         .stdout(Stdio::piped())
@@ -356,6 +357,77 @@ fn read_in_background(
         }
         text
     })
+}
+
+/// The stream pipe of this build and of a baseline binary (an earlier build), run in turns on
+/// the same synthetic input; each side's fastest run (least stream CPU time) is kept.
+#[derive(Debug, Clone, Serialize)]
+pub struct StreamComparison {
+    pub current: StreamBenchResult,
+    pub baseline: StreamBenchResult,
+    pub baseline_path: std::path::PathBuf,
+    /// Runs of each side, alternating.
+    pub rounds: usize,
+}
+
+impl StreamComparison {
+    /// How many times more samples per CPU second of the stream process this build handles.
+    pub fn cpu_speedup(&self) -> Option<f64> {
+        Some(self.baseline.stream_cpu_seconds? / self.current.stream_cpu_seconds?)
+    }
+}
+
+impl std::fmt::Display for StreamComparison {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "this build, fastest of {} runs:", self.rounds)?;
+        write!(f, "{}", self.current)?;
+        writeln!(
+            f,
+            "baseline {}, fastest of {} runs, in turns with this build's:",
+            self.baseline_path.display(),
+            self.rounds
+        )?;
+        write!(f, "{}", self.baseline)?;
+        let wall = self.baseline.seconds / self.current.seconds;
+        match self.cpu_speedup() {
+            Some(cpu) => writeln!(
+                f,
+                "this build / baseline: {cpu:.2}x samples per CPU second of the stream, {wall:.2}x wall"
+            ),
+            None => writeln!(f, "this build / baseline: {wall:.2}x wall"),
+        }
+    }
+}
+
+/// [`stream_pipe`] with this build's stream and with `baseline`'s, `rounds` times each in turns
+/// (so that both meet the same machine load), keeping each side's fastest run.
+pub fn compare_stream_pipes(
+    exe: &std::path::Path,
+    baseline: &std::path::Path,
+    samples: usize,
+    exits: usize,
+    policy: PolicySpec,
+    rounds: usize,
+) -> Result<StreamComparison> {
+    let cpu = |r: &StreamBenchResult| r.stream_cpu_seconds.unwrap_or(r.seconds);
+    let faster = |best: Option<StreamBenchResult>, run: StreamBenchResult| match best {
+        Some(best) if cpu(&best) <= cpu(&run) => Some(best),
+        _ => Some(run),
+    };
+    let (mut current, mut old) = (None, None);
+    for _ in 0..rounds.max(1) {
+        current = faster(current, stream_pipe(exe, exe, samples, exits, policy)?);
+        old = faster(old, stream_pipe(exe, baseline, samples, exits, policy)?);
+    }
+    match (current, old) {
+        (Some(current), Some(old)) => Ok(StreamComparison {
+            current,
+            baseline: old,
+            baseline_path: baseline.to_path_buf(),
+            rounds: rounds.max(1),
+        }),
+        _ => Err(crate::Error::Bench("no run was made".into())),
+    }
 }
 
 /// Waits for `child`; whether it succeeded, and its peak RSS (bytes) and CPU seconds when the

@@ -63,6 +63,7 @@ fn main() -> ExitCode {
         note(&format!("splitee: {}\n", one_line(&e)));
         return ExitCode::from(2);
     }
+    splitee::lines::set_max_line_bytes(usize::try_from(cli.max_line_bytes).unwrap_or(usize::MAX));
     let outcome = match cli.command {
         Command::Run(args) => run(&args),
         Command::Inspect(args) => inspect(&args),
@@ -107,7 +108,8 @@ fn run(args: &RunArgs) -> Result<()> {
         RunSettings::resolve_with_sections(args.learner.config.as_deref(), args.overrides())?;
     print_notes(&sections.notes);
     let settings = settings.check()?;
-    let (trace, names) = load_traces(&settings)?;
+    let loaded = load_traces(&settings, args.out.is_some())?;
+    let (trace, names) = (loaded.trace, loaded.names);
 
     // Saturating: a count too large to replay is refused by the replay itself, with its memory.
     let total = [settings.policies.len(), settings.sim.runs]
@@ -122,12 +124,8 @@ fn run(args: &RunArgs) -> Result<()> {
     .map_err(|e| sections.locate(e))?;
     bar.finish_and_clear();
     if let Some(dir) = &args.out {
-        write_outputs(
-            &output.report,
-            &settings,
-            args.learner.config.as_deref(),
-            dir,
-        )?;
+        let config_text = args.learner.config.as_ref().map(|_| sections.text.as_str());
+        write_outputs(&output.report, loaded.hash.as_deref(), config_text, dir)?;
     }
     let exporter: &dyn Exporter<splitee::report::Report> = if args.json { &Json } else { &Table };
     print_stdout(&exporter.render(&output.report)?)
@@ -274,7 +272,22 @@ fn finish_on_signals<W: Write + Send + 'static>(
 
 fn bench_stream(args: &BenchStreamArgs) -> Result<()> {
     let exe = std::env::current_exe().context("cannot locate the splitee binary")?;
-    let result = splitee::bench::stream_pipe(&exe, args.samples, args.exits, args.policy)?;
+    if let Some(baseline) = &args.baseline {
+        let comparison = splitee::bench::compare_stream_pipes(
+            &exe,
+            baseline,
+            args.samples,
+            args.exits,
+            args.policy,
+            args.rounds,
+        )?;
+        return print_stdout(&if args.json {
+            format!("{}\n", serde_json::to_string_pretty(&comparison)?)
+        } else {
+            comparison.to_string()
+        });
+    }
+    let result = splitee::bench::stream_pipe(&exe, &exe, args.samples, args.exits, args.policy)?;
     if args.json {
         print_stdout(&format!("{}\n", splitee::json::to_string_pretty(&result)?))
     } else {

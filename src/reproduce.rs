@@ -46,7 +46,7 @@ pub fn experiments(dir: &Path) -> Result<Vec<Experiment>> {
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|path| path.extension().is_some_and(|e| e == "toml"))
         .filter_map(|config| {
-            let kind = ExperimentKind::of(&std::fs::read_to_string(&config).ok()?)?;
+            let kind = ExperimentKind::of(&crate::lines::read_text(&config).ok()?)?;
             let name = config.file_stem()?.to_string_lossy().into_owned();
             Some(Experiment { name, config, kind })
         })

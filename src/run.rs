@@ -5,26 +5,44 @@ use crate::error::{Error, Result};
 use crate::files::{write_atomic, write_atomic_with};
 use crate::report::{Csv, Exporter, Json, Markdown, Report};
 use crate::reward::RewardModel;
-use crate::seed::Fnv1a;
 use crate::settings::{CheckedSettings, RunSettings};
 use crate::sim::{simulate, simulate_logged, SimError, SimResult};
 use crate::trace::{self, Trace};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// Loads the settings' traces (concatenated in order), or the embedded default trace.
-pub fn load_traces(settings: &RunSettings) -> Result<(Trace, Vec<String>)> {
+/// The traces of a run, loaded.
+pub struct LoadedTraces {
+    /// The traces concatenated in order.
+    pub trace: Trace,
+    /// How the report names them.
+    pub names: Vec<String>,
+    /// FNV-1a hash of the files' bytes in order, taken as they were read, when asked for
+    /// (`None` for the embedded trace).
+    pub hash: Option<String>,
+}
+
+/// Loads the settings' traces (concatenated in order), or the embedded default trace, each file
+/// read once; with `fingerprint`, also hashing their bytes for the report.
+pub fn load_traces(settings: &RunSettings, fingerprint: bool) -> Result<LoadedTraces> {
     if settings.traces.is_empty() {
-        return Ok((
-            crate::embedded::trace()?,
-            vec![crate::embedded::TRACE_NAME.to_owned()],
-        ));
+        return Ok(LoadedTraces {
+            trace: crate::embedded::trace()?,
+            names: vec![crate::embedded::TRACE_NAME.to_owned()],
+            hash: None,
+        });
     }
     let names = settings
         .traces
         .iter()
         .map(|p| p.display().to_string())
         .collect();
-    Ok((trace::load_concatenated(&settings.traces)?, names))
+    let (trace, hash) = if fingerprint {
+        let (trace, hash) = trace::load_fingerprinted(&settings.traces)?;
+        (trace, Some(format!("{hash:016x}")))
+    } else {
+        (trace::load_concatenated(&settings.traces)?, None)
+    };
+    Ok(LoadedTraces { trace, names, hash })
 }
 
 /// What a run produced.
@@ -121,24 +139,23 @@ pub(crate) fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error +
 }
 
 /// Writes `results.json`, `results.md` and `results.csv` into `dir` (created if missing), with
-/// the traces' hash in the report and, when the run had one, the config as `config.toml`, so a
-/// result can be traced to its inputs.
+/// the traces' hash in the report and, when the run had a config, its text (as read for the
+/// run) as `config.toml`, so a result can be traced to its inputs.
 pub fn write_outputs(
     report: &Report,
-    settings: &RunSettings,
-    config: Option<&Path>,
+    traces_hash: Option<&str>,
+    config_text: Option<&str>,
     dir: &Path,
 ) -> Result<()> {
     let mut report = report.clone();
-    if !settings.traces.is_empty() {
-        report.trace.hash = Some(hash_files(&settings.traces)?);
+    if let Some(hash) = traces_hash {
+        report.trace.hash = Some(hash.to_owned());
     }
     let exporters: [&dyn Exporter<Report>; 3] = [&Json, &Markdown, &Csv];
     write_all(dir, "results", &report, &exporters)?;
-    if let Some(config) = config {
-        let text = std::fs::read(config).map_err(|e| crate::trace::TraceError::io(config, &e))?;
+    if let Some(text) = config_text {
         let copy = dir.join("config.toml");
-        write_atomic(&copy, &text).map_err(write_error(&copy))?;
+        write_atomic(&copy, text.as_bytes()).map_err(write_error(&copy))?;
     }
     Ok(())
 }
@@ -160,15 +177,6 @@ pub(crate) fn write_all<D: ?Sized>(
         write_atomic(&path, text.as_bytes()).map_err(write_error(&path))?;
     }
     Ok(())
-}
-
-/// FNV-1a over the files' bytes: a cheap fingerprint tying a result to its inputs.
-pub fn hash_files(paths: &[PathBuf]) -> Result<String> {
-    let mut h = Fnv1a::default();
-    for p in paths {
-        h.update(&std::fs::read(p).map_err(|e| trace::TraceError::io(p, &e))?);
-    }
-    Ok(format!("{:016x}", h.finish()))
 }
 
 #[cfg(test)]

@@ -67,6 +67,12 @@ const SYNTH_EXAMPLES: &str = concat!("Examples:\n", synth_examples!());
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// The longest line, in bytes, read from any input (traces, the stream's input, configs,
+    /// profiles, states, reports); a longer line is refused with an error naming it.
+    #[arg(long, global = true, value_name = "BYTES",
+          default_value_t = splitee::lines::DEFAULT_MAX_LINE_BYTES as u64,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_line_bytes: u64,
 }
 
 impl Cli {
@@ -400,6 +406,13 @@ pub struct BenchStreamArgs {
     /// Policy of the stream.
     #[arg(long, default_value = "splitee-s")]
     pub policy: PolicySpec,
+    /// Another splitee binary (an earlier build) whose stream is measured too, in turns with
+    /// this one's on the same input, and printed beside it.
+    #[arg(long, value_name = "PATH")]
+    pub baseline: Option<PathBuf>,
+    /// With --baseline: runs of each side, in turns; each side's fastest is kept.
+    #[arg(long, default_value_t = 3, requires = "baseline")]
+    pub rounds: usize,
     /// Print the figures as JSON.
     #[arg(long)]
     pub json: bool,

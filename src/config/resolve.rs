@@ -28,9 +28,9 @@ pub trait ResolveSettings: Sized {
     ) -> Result<(RunSettings, ConfigSections), ConfigError> {
         let (path, text) = match config {
             Some(p) => {
-                let text = std::fs::read_to_string(p).map_err(|e| ConfigError::File {
+                let text = crate::lines::read_text(p).map_err(|e| ConfigError::File {
                     path: p.to_path_buf(),
-                    message: format!("cannot read config: {e}"),
+                    message: format!("cannot read config: {}", e.error),
                 })?;
                 (p.to_path_buf(), text)
             }

@@ -73,7 +73,7 @@ pub struct SweepReport {
 
 /// Reads a sweep report written by the sweep's exporters.
 pub fn read_report(path: &Path) -> Result<SweepReport, TraceError> {
-    let text = std::fs::read_to_string(path).map_err(|e| TraceError::io(path, &e))?;
+    let text = crate::lines::read_text(path).map_err(TraceError::from_text_error)?;
     serde_json::from_str(&text)
         .map_err(|e| TraceError::file(path, format!("not a sweep report: {e}")))
 }

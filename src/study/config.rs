@@ -143,8 +143,8 @@ impl Study {
             }
             .into()
         };
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| config_error(format!("cannot read config: {e}")))?;
+        let text = crate::lines::read_text(path)
+            .map_err(|e| config_error(format!("cannot read config: {}", e.error)))?;
         let file: StudyFile = toml::from_str(&text)
             .map_err(|e| config_error(crate::config::words::parse_error(&text, &e)))?;
         let base = path.parent().unwrap_or(Path::new(""));

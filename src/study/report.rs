@@ -110,7 +110,7 @@ pub fn mean_sd(values: &[f64]) -> (f64, f64) {
 /// Reads a study's `report.json` (for `splitee plot`).
 pub fn read_report(path: &Path) -> Result<StudyReport, crate::trace::TraceError> {
     use crate::trace::TraceError;
-    let text = std::fs::read_to_string(path).map_err(|e| TraceError::io(path, &e))?;
+    let text = crate::lines::read_text(path).map_err(TraceError::from_text_error)?;
     serde_json::from_str(&text)
         .map_err(|e| TraceError::file(path, format!("not a sparsity study report: {e}")))
 }

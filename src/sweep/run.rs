@@ -7,7 +7,7 @@ use crate::files::write_atomic;
 use crate::frontier::fixed_arms;
 use crate::report::{CompactJson, Csv, CurvesCsv, Markdown};
 use crate::report::{Frontier, Point, PointResult, SweepReport, ToolInfo, TraceMeta};
-use crate::run::{hash_files, run_on, write_all, write_error};
+use crate::run::{run_on, write_all, write_error, LoadedTraces};
 use crate::trace::Trace;
 use rayon::prelude::*;
 use std::path::Path;
@@ -37,33 +37,26 @@ pub struct LoadedSweep<'a> {
 impl<'a> LoadedSweep<'a> {
     /// Loads every trace of the sweep once.
     pub fn load(settings: &'a SweepSettings) -> Result<Self> {
-        let traces: Vec<(Trace, Vec<String>)> = settings
+        let loaded: Vec<LoadedTraces> = settings
             .traces
             .iter()
             .map(|paths| {
                 let mut s = settings.base.clone();
                 s.traces = paths.clone();
-                crate::run::load_traces(&s)
+                crate::run::load_traces(&s, true)
             })
             .collect::<Result<_>>()?;
-        let metas = settings
-            .traces
+        let metas = loaded
             .iter()
-            .zip(&traces)
-            .map(|(paths, (trace, names))| {
-                Ok(TraceMeta {
-                    paths: names.clone(),
-                    hash: if paths.is_empty() {
-                        "embedded".into()
-                    } else {
-                        hash_files(paths)?
-                    },
-                    samples: trace.samples(),
-                    exits: trace.exits(),
-                    classes: trace.classes(),
-                })
+            .map(|l| TraceMeta {
+                paths: l.names.clone(),
+                hash: l.hash.clone().unwrap_or_else(|| "embedded".into()),
+                samples: l.trace.samples(),
+                exits: l.trace.exits(),
+                classes: l.trace.classes(),
             })
-            .collect::<Result<Vec<_>>>()?;
+            .collect();
+        let traces = loaded.into_iter().map(|l| (l.trace, l.names)).collect();
         Ok(Self {
             settings,
             traces,

@@ -10,6 +10,7 @@ mod counts_and_values;
 mod errors;
 mod files;
 mod help_defaults;
+mod inputs;
 mod inspect_synth;
 mod joint_threshold;
 mod json_report;

@@ -38,6 +38,45 @@ fn bench_stream_times_the_whole_pipe() {
     assert!(text.contains("stream process: peak memory"), "{text}");
 }
 
+/// With `--baseline`, an earlier build's stream (here the same binary) is measured in turns on
+/// the same input and printed beside this build's, with their ratio.
+#[test]
+fn bench_stream_measures_a_baseline_side_by_side() {
+    let exe = env!("CARGO_BIN_EXE_splitee");
+    let run = |json: bool| {
+        let mut command = splitee();
+        command.args(["bench-stream", "--samples", "3000", "--exits", "4"]);
+        command.args(["--baseline", exe, "--rounds", "2"]);
+        if json {
+            command.arg("--json");
+        }
+        let out = command.output().unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let result: Value = serde_json::from_str(&run(true)).unwrap();
+    for side in ["current", "baseline"] {
+        assert_eq!(result[side]["decisions"], 3000, "{side}");
+    }
+    assert_eq!(result["baseline_path"], exe);
+    assert_eq!(result["rounds"], 2);
+    let text = run(false);
+    assert!(
+        text.starts_with("this build, fastest of 2 runs:\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("baseline {exe}, fastest of 2 runs")),
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("M samples per CPU second").count(),
+        2,
+        "{text}"
+    );
+    assert!(text.contains("this build / baseline: "), "{text}");
+}
+
 /// The live example's logic, run as the example runs it.
 #[path = "../../examples/live_device.rs"]
 #[allow(dead_code)]

@@ -72,10 +72,10 @@ impl ProfileCost {
         per_byte: f64,
         cloud_per_mac: f64,
     ) -> Result<Self, CostError> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        let text = crate::lines::read_text(path).map_err(|e| {
             cost_error(
                 "cost.profile",
-                format!("{}: cannot read: {e}", path.display()),
+                format!("{}: cannot read: {}", path.display(), e.error),
             )
         })?;
         Self::parse(&text, path, per_mac, per_byte, cloud_per_mac)

@@ -2,9 +2,10 @@
 //! between an edge device and the cloud, and when a sample may exit on the device.
 //!
 //! The layers, bottom up (a module uses only modules above it in this list): leaf utilities
-//! ([`text`], [`files`], [`seed`], [`numeric`], [`process`], [`param`], [`grid`], [`memory`],
-//! which counts what work would hold and refuses what the machine cannot, [`json`], which writes
-//! only finite numbers, and [`params`], the rules every run parameter is checked by); [`trace`] reads per-exit traces; [`cost`] prices
+//! ([`text`], [`lines`], [`files`], [`seed`], [`numeric`], [`process`], [`param`], [`grid`],
+//! [`memory`], which counts what work would hold and refuses what the machine cannot, [`json`],
+//! which writes only finite numbers, and [`params`], the rules every run parameter is checked
+//! by); [`trace`] reads per-exit traces; [`cost`] prices
 //! splits; [`arms`] are the learners' choices; [`reward`] turns a trace row into label-free
 //! rewards under an observation model; [`policy`] decides; [`learner`] is the decision kernel
 //! shared by [`sim`] (seeded replays of traces) and [`live`] (one sample at a time, with state
@@ -25,6 +26,7 @@ pub mod frontier;
 pub mod grid;
 pub mod json;
 pub mod learner;
+pub mod lines;
 pub mod live;
 pub mod memory;
 pub mod named;

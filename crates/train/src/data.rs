@@ -388,7 +388,8 @@ pub fn load_mnist_folder(
 
 /// Reads one optdigits file: rows of 64 counts in 0..=16 and a class in 0..=9.
 pub fn read_optdigits(path: &Path) -> Result<Images, DataError> {
-    let bytes = std::fs::read(path).map_err(io_error(path))?;
+    let bytes =
+        splitee_core::lines::read_bytes(path).map_err(|e| io_error(path)(e.error.into_io()))?;
     let text = String::from_utf8_lossy(&bytes);
     let mut pixels = Vec::new();
     let mut labels = Vec::new();

@@ -344,9 +344,9 @@ impl LiveLearner {
 
     /// Restores a learner saved at `path` under `settings`.
     pub fn load(settings: &LiveSettings, path: &Path) -> Result<Self, StateError> {
-        let bytes = std::fs::read(path).map_err(|source| StateError::Read {
+        let bytes = crate::lines::read_bytes(path).map_err(|e| StateError::Read {
             path: path.to_path_buf(),
-            source,
+            source: e.error.into_io(),
         })?;
         Self::from_state_json(settings, &bytes, path)
     }

@@ -7,6 +7,7 @@
 
 use super::validate::{open_maybe_gzipped, RawSample, SampleValidator};
 use super::{Location, Sample, TraceError};
+use crate::lines::{BoundedRead, LineError};
 use std::collections::{BTreeMap, VecDeque};
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -46,7 +47,7 @@ impl CsvSamples {
             .comment(Some(b'#'))
             .trim(::csv::Trim::All)
             .from_reader(LineCountingReader {
-                inner: Box::new(input),
+                inner: Box::new(BoundedRead::new(input)),
                 line_breaks: line_breaks.clone(),
             });
         let header = reader.headers().cloned();
@@ -283,7 +284,10 @@ fn truncated(message: &str) -> String {
 /// too few fields on an `unterminated` last line is reported as truncated.
 fn csv_error(path: &Path, line: Location, error: ::csv::Error, unterminated: bool) -> TraceError {
     match error.kind() {
-        ::csv::ErrorKind::Io(e) => TraceError::io(path, e),
+        ::csv::ErrorKind::Io(e) => match LineError::too_long_in(e) {
+            Some(too_long) => TraceError::from_line_error(path, too_long),
+            None => TraceError::io(path, e),
+        },
         ::csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
         } => {

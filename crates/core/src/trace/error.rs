@@ -72,6 +72,25 @@ impl TraceError {
         }
     }
 
+    /// A line past the bound (at that line), or an I/O failure.
+    pub fn from_line_error(path: &Path, error: crate::lines::LineError) -> Self {
+        use crate::lines::LineError;
+        match error {
+            LineError::TooLong { line, limit } => Self::at(
+                path,
+                Location::Line(line),
+                None,
+                crate::lines::too_long(limit),
+            ),
+            LineError::Io(e) => Self::io(path, &e),
+        }
+    }
+
+    /// A whole file that could not be read (see [`crate::lines::read_text`]).
+    pub fn from_text_error(error: crate::lines::TextError) -> Self {
+        Self::from_line_error(&error.path, error.error)
+    }
+
     /// An I/O failure on the file.
     pub fn io(path: &Path, err: &std::io::Error) -> Self {
         Self::file(path, err.to_string())

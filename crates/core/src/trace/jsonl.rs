@@ -6,17 +6,17 @@
 
 use super::validate::{open_maybe_gzipped, RawSample, SampleValidator};
 use super::{Location, Sample, TraceError};
+use crate::lines::Lines;
 use serde::Deserialize;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 /// Streams samples from JSON Lines, one line at a time (memory does not depend on the stream
-/// length). Stops after the first error.
+/// length; a line is at most [`crate::lines::max_line_bytes`] long). Stops after the first
+/// error.
 pub struct JsonlSamples<R> {
-    reader: R,
+    lines: Lines<R>,
     validator: SampleValidator,
-    line: Vec<u8>,
-    line_number: u64,
     failed: bool,
     /// Go on after a bad line (I/O errors still end the stream).
     keep_going: bool,
@@ -25,19 +25,20 @@ pub struct JsonlSamples<R> {
 impl JsonlSamples<Box<dyn BufRead + Send>> {
     /// Opens a `.jsonl` (or `.ndjson`) file, gzipped if its name ends in `.gz`.
     pub fn open(path: &Path) -> Result<Self, TraceError> {
-        let input = BufReader::new(open_maybe_gzipped(path)?);
+        let input = BufReader::with_capacity(INPUT_BUFFER, open_maybe_gzipped(path)?);
         Ok(Self::new(Box::new(input), path.to_path_buf()))
     }
 }
+
+/// Bytes read at a time.
+pub(super) const INPUT_BUFFER: usize = 64 << 10;
 
 impl<R: BufRead> JsonlSamples<R> {
     /// Reads JSON Lines from `reader`, naming it `path` in messages.
     pub fn new(reader: R, path: PathBuf) -> Self {
         Self {
-            reader,
+            lines: Lines::new(reader),
             validator: SampleValidator::new(&path),
-            line: Vec::new(),
-            line_number: 0,
             failed: false,
             keep_going: false,
         }
@@ -51,43 +52,45 @@ impl<R: BufRead> JsonlSamples<R> {
 
     /// The 1-based number of the last line read.
     pub fn line_number(&self) -> u64 {
-        self.line_number
+        self.lines.line_number()
     }
 
     fn next_sample(&mut self) -> Option<Result<Sample, TraceError>> {
-        loop {
-            self.line.clear();
-            match self.reader.read_until(b'\n', &mut self.line) {
-                Ok(0) => return None,
-                Ok(_) => self.line_number += 1,
-                Err(e) => return Some(Err(TraceError::io(self.validator.path(), &e))),
+        let (number, line) = loop {
+            match self.lines.next_line() {
+                Ok(None) => return None,
+                Ok(Some((_, line))) if line.trim_ascii().is_empty() => continue,
+                Ok(Some(numbered)) => break numbered,
+                Err(e) => return Some(Err(TraceError::from_line_error(self.validator.path(), e))),
             }
-            if !self.line.trim_ascii().is_empty() {
-                break;
+        };
+        // The usual valid line in one pass; any other goes through the parser and the
+        // validator, which explain what is wrong.
+        if let Some(sample) = super::jsonl_fast::parse_valid(line) {
+            if self.validator.accepts(&sample) {
+                return Some(Ok(sample));
             }
         }
-        let at = Location::Line(self.line_number);
-        Some(
-            self.parse_line(at)
-                .and_then(|raw| self.validator.validate(raw, at)),
-        )
+        let path = self.validator.path();
+        let at = Location::Line(number);
+        Some(parse_line(line, path, at).and_then(|raw| self.validator.validate(raw, at)))
     }
+}
 
-    fn parse_line(&self, at: Location) -> Result<RawSample, TraceError> {
-        if let Some(raw) = super::jsonl_fast::parse(&self.line) {
-            return Ok(raw);
-        }
-        let parsed: JsonSample = serde_json::from_slice(&self.line).map_err(|e| {
-            let truncated = e.is_eof() && !self.line.ends_with(b"\n");
-            let message = if truncated {
-                format!("truncated last line ({})", describe(&e))
-            } else {
-                describe(&e)
-            };
-            TraceError::at(self.validator.path(), at, None, message)
-        })?;
-        Ok(parsed.into())
+fn parse_line(line: &[u8], path: &Path, at: Location) -> Result<RawSample, TraceError> {
+    if let Some(raw) = super::jsonl_fast::parse(line) {
+        return Ok(raw);
     }
+    let parsed: JsonSample = serde_json::from_slice(line).map_err(|e| {
+        let truncated = e.is_eof() && !line.ends_with(b"\n");
+        let message = if truncated {
+            format!("truncated last line ({})", describe(&e))
+        } else {
+            describe(&e)
+        };
+        TraceError::at(path, at, None, message)
+    })?;
+    Ok(parsed.into())
 }
 
 impl<R: BufRead> Iterator for JsonlSamples<R> {

@@ -9,10 +9,49 @@
 //! buffer.
 
 use super::validate::RawSample;
-use super::Sample;
+use super::{Sample, MAX_CLASS};
 
 /// Parses `line` (which may end in a newline) if it has the usual form.
 pub(crate) fn parse(line: &[u8]) -> Option<RawSample> {
+    let (conf, pred, label, cost) = parse_object(line, Parser::number)?;
+    Some(RawSample {
+        conf,
+        pred,
+        label,
+        cost,
+    })
+}
+
+/// Parses `line` straight into a sample if it has the usual form, its classes are written as
+/// plain integers and every value is valid on its own (confidences in [0, 1], non-negative
+/// costs, as many values in every array). What depends on other lines (the number of exits,
+/// costs or none) is left to [`super::validate::SampleValidator::accepts`]. Any other line
+/// returns `None` and goes through [`parse`] and the validator, which explain what is wrong:
+/// this only skips the checks' bookkeeping for lines that pass them.
+pub(crate) fn parse_valid(line: &[u8]) -> Option<Sample> {
+    let (conf, pred, label, cost) = parse_object(line, Parser::class)?;
+    let exits = conf.len();
+    let valid = exits > 0
+        && pred.len() == exits
+        && conf.iter().all(|c| (0.0..=1.0).contains(c))
+        && cost
+            .as_ref()
+            .is_none_or(|c| c.len() == exits && c.iter().all(|&v| v >= 0.0));
+    valid.then_some(Sample {
+        conf,
+        pred,
+        label,
+        cost,
+    })
+}
+
+/// The fields of a line of the usual form, classes read by `class`.
+type Fields<C> = (Vec<f64>, Vec<C>, Option<C>, Option<Vec<f64>>);
+
+fn parse_object<'a, C>(
+    line: &'a [u8],
+    class: fn(&mut Parser<'a>) -> Option<C>,
+) -> Option<Fields<C>> {
     let mut p = Parser { s: line, i: 0 };
     p.ws();
     p.eat(b'{')?;
@@ -28,11 +67,17 @@ pub(crate) fn parse(line: &[u8]) -> Option<RawSample> {
         p.eat(b':')?;
         p.ws();
         match key {
-            Key::Conf if conf.is_none() => conf = Some(p.array()?),
-            Key::Pred if pred.is_none() => pred = Some(p.array()?),
-            Key::Label if label.is_none() => label = Some(p.nullable_number()?),
+            Key::Conf if conf.is_none() => conf = Some(p.array(Parser::number)?),
+            Key::Pred if pred.is_none() => pred = Some(p.array(class)?),
+            Key::Label if label.is_none() => {
+                label = Some(if p.null() { None } else { Some(class(&mut p)?) })
+            }
             Key::Cost if cost.is_none() => {
-                cost = Some(if p.null() { None } else { Some(p.array()?) })
+                cost = Some(if p.null() {
+                    None
+                } else {
+                    Some(p.array(Parser::number)?)
+                })
             }
             _ => return None,
         }
@@ -47,12 +92,7 @@ pub(crate) fn parse(line: &[u8]) -> Option<RawSample> {
     if p.i != line.len() {
         return None;
     }
-    Some(RawSample {
-        conf: conf?,
-        pred: pred?,
-        label: label.flatten(),
-        cost: cost.flatten(),
-    })
+    Some((conf?, pred?, label.flatten(), cost.flatten()))
 }
 
 enum Key {
@@ -119,15 +159,22 @@ impl Parser<'_> {
         }
     }
 
-    fn nullable_number(&mut self) -> Option<Option<f64>> {
-        if self.null() {
-            Some(None)
-        } else {
-            self.number().map(Some)
+    /// A class written as a plain integer (`0` or digits not starting with `0`) no larger than
+    /// [`MAX_CLASS`]; anything else (a sign, a fraction, an exponent) returns `None`.
+    fn class(&mut self) -> Option<u32> {
+        let mut value = 0u32;
+        let start = self.i;
+        while let Some(d @ b'0'..=b'9') = self.peek() {
+            value = value.checked_mul(10)?.checked_add(u32::from(d - b'0'))?;
+            self.i += 1;
         }
+        let digits = self.i - start;
+        let plain = digits == 1 || (digits > 1 && self.s[start] != b'0');
+        let ends = !matches!(self.peek(), Some(b'.' | b'e' | b'E'));
+        (plain && ends && value <= MAX_CLASS).then_some(value)
     }
 
-    fn array(&mut self) -> Option<Vec<f64>> {
+    fn array<T>(&mut self, element: fn(&mut Self) -> Option<T>) -> Option<Vec<T>> {
         self.eat(b'[')?;
         let mut values = Vec::with_capacity(16);
         self.ws();
@@ -137,7 +184,7 @@ impl Parser<'_> {
         }
         loop {
             self.ws();
-            values.push(self.number()?);
+            values.push(element(self)?);
             self.ws();
             match self.next()? {
                 b',' => continue,
@@ -212,8 +259,8 @@ impl Parser<'_> {
             };
             return Some(if negative { -value } else { value });
         }
-        // ASCII digits and signs only, by construction.
-        let text = std::str::from_utf8(&self.s[start..self.i]).ok()?;
+        // SAFETY: the bytes were all matched above as ASCII digits, signs, `.`, `e` or `E`.
+        let text = unsafe { std::str::from_utf8_unchecked(&self.s[start..self.i]) };
         text.parse::<f64>().ok().filter(|v| v.is_finite())
     }
 
@@ -331,6 +378,8 @@ const POWERS_OF_TEN: [f64; 23] = [
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::trace::validate::SampleValidator;
+    use crate::trace::Location;
     use proptest::prelude::*;
 
     /// What the reader's serde path makes of a line.
@@ -468,6 +517,54 @@ mod tests {
                 (None, None) => {}
             }
         }
+
+        /// A line the one-pass path takes reads exactly as the parser and the validator read it.
+        #[test]
+        fn one_pass_agrees_with_the_checked_path(line in line()) {
+            if let Some(fast) = parse_valid(&line) {
+                let text = String::from_utf8_lossy(&line).into_owned();
+                let raw = parse(&line);
+                prop_assert!(raw.is_some(), "{}", text);
+                let checked = SampleValidator::new(std::path::Path::new("t"))
+                    .validate(raw.unwrap(), Location::Line(1));
+                prop_assert!(checked.is_ok(), "{}", text);
+                prop_assert!(same_sample(&fast, &checked.unwrap()), "{}", text);
+            }
+        }
+    }
+
+    fn same_sample(a: &Sample, b: &Sample) -> bool {
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        bits(&a.conf) == bits(&b.conf)
+            && a.pred == b.pred
+            && a.label == b.label
+            && a.cost.as_deref().map(bits) == b.cost.as_deref().map(bits)
+    }
+
+    #[test]
+    fn classes_are_plain_integers_in_range() {
+        for (text, class) in [("0", Some(0)), ("17", Some(17)), ("65534", Some(65534))] {
+            assert_eq!(
+                Parser {
+                    s: text.as_bytes(),
+                    i: 0
+                }
+                .class(),
+                class,
+                "{text}"
+            );
+        }
+        for text in ["65535", "01", "-1", "1.0", "1e0", "", "99999999999"] {
+            assert_eq!(
+                Parser {
+                    s: text.as_bytes(),
+                    i: 0
+                }
+                .class(),
+                None,
+                "{text}"
+            );
+        }
     }
 
     #[test]
@@ -544,9 +641,20 @@ mod tests {
         .stream()
         .unwrap();
         crate::trace::write_jsonl(&mut out, samples).unwrap();
-        for line in out.split_inclusive(|&b| b == b'\n') {
+        let written: Vec<Sample> = crate::trace::synth::SynthParams {
+            samples: 200,
+            exits: 12,
+            classes: 3,
+            seed: 5,
+        }
+        .stream()
+        .unwrap()
+        .collect();
+        for (line, sample) in out.split_inclusive(|&b| b == b'\n').zip(&written) {
             let fast = parse(line).expect("a written sample takes the fast path");
             assert!(same(&fast, &slow(line).unwrap()));
+            let one_pass = parse_valid(line).expect("and the one-pass path");
+            assert!(same_sample(&one_pass, sample));
         }
     }
 }

@@ -25,7 +25,9 @@ pub use self::stats::{ExitStats, TraceStats};
 pub use self::validate::open_maybe_gzipped;
 
 use self::rows::Rows;
+use crate::seed::Fnv1a;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 
 /// Largest class index a trace may hold: classes are stored in at most 16 bits, and the largest
 /// value marks a missing label.
@@ -79,52 +81,131 @@ pub type SampleStream = Box<dyn Iterator<Item = Result<Sample, TraceError>> + Se
 
 /// Opens a CSV or JSON Lines trace as a stream of samples (`-` reads JSON Lines from stdin).
 pub fn open_stream(path: &Path) -> Result<SampleStream, TraceError> {
+    Ok(open_text(path, None)?.samples)
+}
+
+/// A text trace opened once: its samples, and how many rows to expect.
+struct OpenedText {
+    samples: SampleStream,
+    /// A generous estimate of the rows of an uncompressed regular file (0 when unknown), from
+    /// its size and the line density of the first buffer read. Reserving it up front keeps
+    /// loading from copying the trace as it grows; capacity never used is never touched.
+    estimated_rows: usize,
+}
+
+/// Opens a text trace once (a named pipe cannot be opened twice): the first buffer read both
+/// estimates the rows and starts the parse. Every byte read is fed to `fingerprint`, if any.
+fn open_text(path: &Path, fingerprint: Option<&Fingerprint>) -> Result<OpenedText, TraceError> {
+    use std::io::BufRead;
     if path.as_os_str() == "-" {
-        let stdin = std::io::BufReader::new(std::io::stdin());
-        return Ok(Box::new(JsonlSamples::new(stdin, PathBuf::from("<stdin>"))));
+        let stdin = std::io::BufReader::with_capacity(jsonl::INPUT_BUFFER, std::io::stdin());
+        return Ok(OpenedText {
+            samples: Box::new(JsonlSamples::new(stdin, PathBuf::from("<stdin>"))),
+            estimated_rows: 0,
+        });
     }
-    match TraceFormat::from_path(path)? {
-        TraceFormat::Csv => Ok(Box::new(CsvSamples::open(path)?)),
-        TraceFormat::Jsonl => Ok(Box::new(JsonlSamples::open(path)?)),
-        TraceFormat::Npz => Err(TraceError::file(
+    let format = TraceFormat::from_path(path)?;
+    if format == TraceFormat::Npz {
+        return Err(TraceError::file(
             path,
             "an .npz trace cannot be streamed; load it for replay instead",
-        )),
+        ));
     }
+    let file = std::fs::File::open(path).map_err(|e| TraceError::io(path, &e))?;
+    let size = file
+        .metadata()
+        .ok()
+        .filter(std::fs::Metadata::is_file)
+        .map(|m| m.len() as usize);
+    let raw: Box<dyn std::io::Read + Send> = match fingerprint {
+        Some(f) => Box::new(f.reading(file)),
+        None => Box::new(file),
+    };
+    let gzipped = validate::is_gzipped(path);
+    let mut input = std::io::BufReader::with_capacity(
+        jsonl::INPUT_BUFFER,
+        validate::decompress_if_gzipped(path, raw),
+    );
+    let estimated_rows = match size {
+        Some(size) if !gzipped => {
+            let head = input.fill_buf().map_err(|e| TraceError::io(path, &e))?;
+            let lines = memchr::memchr_iter(b'\n', head).count();
+            match lines {
+                0 => 0,
+                _ => (size / (head.len() / lines).max(1)) * 5 / 4,
+            }
+        }
+        _ => 0,
+    };
+    let samples: SampleStream = match format {
+        TraceFormat::Csv => Box::new(CsvSamples::new(input, path.to_path_buf())?),
+        _ => Box::new(JsonlSamples::new(
+            Box::new(input) as Box<dyn std::io::BufRead + Send>,
+            path.to_path_buf(),
+        )),
+    };
+    Ok(OpenedText {
+        samples,
+        estimated_rows,
+    })
 }
 
 /// Loads a whole trace, in any supported format, into memory for replay.
 pub fn load(path: &Path) -> Result<Trace, TraceError> {
+    load_one(path, None)
+}
+
+fn load_one(path: &Path, fingerprint: Option<&Fingerprint>) -> Result<Trace, TraceError> {
     if path.as_os_str() != "-" && TraceFormat::from_path(path)? == TraceFormat::Npz {
-        return read_npz(path);
+        return npz::read_npz_fingerprinted(path, fingerprint);
     }
-    let stream = open_stream(path)?;
-    let mut builder = TraceBuilder::new(path).with_capacity(estimated_rows(path));
-    for sample in stream {
+    let opened = open_text(path, fingerprint)?;
+    let mut builder = TraceBuilder::new(path).with_capacity(opened.estimated_rows);
+    for sample in opened.samples {
         builder.push(sample?);
     }
     builder.finish()
 }
 
-/// A generous estimate of the rows of an uncompressed text trace, from its size and the line
-/// density of its first 64 KiB (0 when unknown). Reserving it up front keeps loading from
-/// copying the trace as it grows; capacity that is never used is never touched.
-fn estimated_rows(path: &Path) -> usize {
-    use std::io::Read;
-    if path.extension().is_some_and(|e| e == "gz") {
-        return 0;
+/// FNV-1a over the raw bytes of the files read through it, in order: a cheap fingerprint
+/// tying a result to its inputs, taken while they are read (so each is read once).
+#[derive(Clone, Default)]
+pub struct Fingerprint(Arc<Mutex<Fnv1a>>);
+
+impl Fingerprint {
+    /// `file`, feeding every byte read from it to the fingerprint.
+    pub fn reading<R: std::io::Read>(&self, file: R) -> FingerprintReader<R> {
+        FingerprintReader {
+            inner: file,
+            fingerprint: self.clone(),
+        }
     }
-    let Ok(mut file) = std::fs::File::open(path) else {
-        return 0;
-    };
-    let size = file.metadata().map_or(0, |m| m.len()) as usize;
-    let mut head = vec![0; 64 << 10];
-    let read = file.read(&mut head).unwrap_or(0);
-    let lines = head[..read].iter().filter(|&&b| b == b'\n').count();
-    if lines == 0 {
-        return 0;
+
+    pub fn finish(&self) -> u64 {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .finish()
     }
-    (size / (read / lines).max(1)) * 5 / 4
+}
+
+/// A reader feeding a [`Fingerprint`].
+pub struct FingerprintReader<R> {
+    inner: R,
+    fingerprint: Fingerprint,
+}
+
+impl<R: std::io::Read> std::io::Read for FingerprintReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let mut hash = self
+            .fingerprint
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        hash.update(&buf[..n]);
+        Ok(n)
+    }
 }
 
 /// Reads a CSV trace built into the binary; `name` names it in
@@ -140,7 +221,19 @@ pub fn from_csv_bytes(csv: &'static [u8], name: &Path) -> Result<Trace, TraceErr
 /// Loads several traces and concatenates them in order (for example to build a shifting
 /// stream from real data). All must have the same number of exits.
 pub fn load_concatenated(paths: &[PathBuf]) -> Result<Trace, TraceError> {
-    let mut traces = paths.iter().map(|p| load(p));
+    load_all(paths, None)
+}
+
+/// [`load_concatenated`], also returning the FNV-1a hash of the files' bytes in order (each
+/// file is read once, for both).
+pub fn load_fingerprinted(paths: &[PathBuf]) -> Result<(Trace, u64), TraceError> {
+    let fingerprint = Fingerprint::default();
+    let trace = load_all(paths, Some(&fingerprint))?;
+    Ok((trace, fingerprint.finish()))
+}
+
+fn load_all(paths: &[PathBuf], fingerprint: Option<&Fingerprint>) -> Result<Trace, TraceError> {
+    let mut traces = paths.iter().map(|p| load_one(p, fingerprint));
     let mut first = match traces.next() {
         Some(t) => t?,
         None => return Err(TraceError::file(Path::new("<none>"), "no trace given")),

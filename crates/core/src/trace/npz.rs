@@ -6,67 +6,91 @@
 //! unlabeled) and `cost` float `[N, L]`. Floats may be `f32` or `f64`, integers any width.
 
 use super::validate::{RawSample, SampleValidator};
-use super::{Location, Trace, TraceBuilder, TraceError, MAX_CLASS};
+use super::{Fingerprint, Location, Trace, TraceBuilder, TraceError, MAX_CLASS};
 use ndarray::{ArrayD, Axis, IxDyn, ShapeBuilder};
 use ndarray_npy::npy::header::Header;
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 use zip::ZipArchive;
 
 /// Reads a whole `.npz` trace into memory, validating every value.
 pub fn read_npz(path: &Path) -> Result<Trace, TraceError> {
-    let mut arrays = Arrays::open(path)?;
-    let ConfAndPred {
-        conf,
-        pred,
-        classes,
-    } = arrays.conf_and_pred()?;
-    // The array that fixed N and L, for messages.
-    let reference = if classes.is_some() { "probs" } else { "conf" };
-    let samples = match conf.shape() {
-        &[n, exits] if exits > 0 => n,
-        shape => {
-            let message = format!("array {reference} has shape {shape:?}: no exits");
-            return Err(TraceError::file(path, message));
-        }
-    };
-    let label = arrays.optional("label", Arrays::ints)?;
-    let cost = arrays.optional("cost", Arrays::floats)?;
-    let expected_shapes = [
-        ("pred", Some(&pred), conf.shape()),
-        ("cost", cost.as_ref(), conf.shape()),
-        ("label", label.as_ref(), &[samples]),
-    ];
-    for (name, array, expected) in expected_shapes {
-        if let Some(array) = array.filter(|a| a.shape() != expected) {
-            let message = format!(
-                "array {name} has shape {:?}; expected {expected:?} to match {reference}",
-                array.shape()
-            );
-            return Err(TraceError::file(path, message));
-        }
-    }
+    read_npz_fingerprinted(path, None)
+}
 
-    let mut validator = SampleValidator::new(path);
-    let mut builder = TraceBuilder::new(path).with_capacity(samples);
-    if let Some(k) = classes {
-        validator = validator.with_classes(k);
-        builder = builder.with_classes(k as usize);
+/// [`read_npz`], feeding the archive's bytes to `fingerprint` (from the handle already open:
+/// an archive is read by seeking, so it is never a pipe).
+pub(super) fn read_npz_fingerprinted(
+    path: &Path,
+    fingerprint: Option<&Fingerprint>,
+) -> Result<Trace, TraceError> {
+    let mut arrays = Arrays::open(path)?;
+    let trace = arrays.trace()?;
+    if let Some(fingerprint) = fingerprint {
+        let mut file = arrays.zip.into_inner().into_inner();
+        file.seek(SeekFrom::Start(0))
+            .and_then(|_| std::io::copy(&mut fingerprint.reading(file), &mut std::io::sink()))
+            .map_err(|e| TraceError::io(path, &e))?;
     }
-    let row =
-        |array: &ArrayD<f64>, i: usize| array.index_axis(Axis(0), i).iter().copied().collect();
-    for i in 0..samples {
-        let raw = RawSample {
-            conf: row(&conf, i),
-            pred: row(&pred, i),
-            // NumPy has no missing integer, so a negative label marks an unlabeled sample.
-            label: label.as_ref().map(|l| l[[i]]).filter(|&l| l >= 0.0),
-            cost: cost.as_ref().map(|c| row(c, i)),
+    Ok(trace)
+}
+
+impl Arrays<'_> {
+    fn trace(&mut self) -> Result<Trace, TraceError> {
+        let path = self.path;
+        let arrays = self;
+        let ConfAndPred {
+            conf,
+            pred,
+            classes,
+        } = arrays.conf_and_pred()?;
+        // The array that fixed N and L, for messages.
+        let reference = if classes.is_some() { "probs" } else { "conf" };
+        let samples = match conf.shape() {
+            &[n, exits] if exits > 0 => n,
+            shape => {
+                let message = format!("array {reference} has shape {shape:?}: no exits");
+                return Err(TraceError::file(path, message));
+            }
         };
-        builder.push(validator.validate(raw, Location::Row(i as u64))?);
+        let label = arrays.optional("label", Arrays::ints)?;
+        let cost = arrays.optional("cost", Arrays::floats)?;
+        let expected_shapes = [
+            ("pred", Some(&pred), conf.shape()),
+            ("cost", cost.as_ref(), conf.shape()),
+            ("label", label.as_ref(), &[samples]),
+        ];
+        for (name, array, expected) in expected_shapes {
+            if let Some(array) = array.filter(|a| a.shape() != expected) {
+                let message = format!(
+                    "array {name} has shape {:?}; expected {expected:?} to match {reference}",
+                    array.shape()
+                );
+                return Err(TraceError::file(path, message));
+            }
+        }
+
+        let mut validator = SampleValidator::new(path);
+        let mut builder = TraceBuilder::new(path).with_capacity(samples);
+        if let Some(k) = classes {
+            validator = validator.with_classes(k);
+            builder = builder.with_classes(k as usize);
+        }
+        let row =
+            |array: &ArrayD<f64>, i: usize| array.index_axis(Axis(0), i).iter().copied().collect();
+        for i in 0..samples {
+            let raw = RawSample {
+                conf: row(&conf, i),
+                pred: row(&pred, i),
+                // NumPy has no missing integer, so a negative label marks an unlabeled sample.
+                label: label.as_ref().map(|l| l[[i]]).filter(|&l| l >= 0.0),
+                cost: cost.as_ref().map(|c| row(c, i)),
+            };
+            builder.push(validator.validate(raw, Location::Row(i as u64))?);
+        }
+        builder.finish()
     }
-    builder.finish()
 }
 
 /// `conf` and `pred` `[N, L]`, and the class count if the archive fixes it (`probs`).

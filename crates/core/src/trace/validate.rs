@@ -14,15 +14,26 @@ use std::path::{Path, PathBuf};
 /// Opens a text trace for reading, decompressing it if its name ends in `.gz`.
 pub fn open_maybe_gzipped(path: &Path) -> Result<Box<dyn Read + Send>, TraceError> {
     let file = File::open(path).map_err(|e| TraceError::io(path, &e))?;
-    let gzipped = path
-        .extension()
-        .is_some_and(|ext| ext.eq_ignore_ascii_case("gz"));
-    Ok(if gzipped {
+    Ok(decompress_if_gzipped(path, Box::new(file)))
+}
+
+/// Whether `path` names a gzipped file (its name ends in `.gz`).
+pub(crate) fn is_gzipped(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("gz"))
+}
+
+/// `raw`, the bytes of `path`, decompressed if the name says gzip.
+pub(crate) fn decompress_if_gzipped(
+    path: &Path,
+    raw: Box<dyn Read + Send>,
+) -> Box<dyn Read + Send> {
+    if is_gzipped(path) {
         // Multi-member, so files made with `cat a.gz b.gz` read whole.
-        Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file)))
+        Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(raw)))
     } else {
-        Box::new(file)
-    })
+        raw
+    }
 }
 
 /// One sample as parsed, before validation. Class values are `f64` so that every format can hand
@@ -37,7 +48,7 @@ pub(crate) struct RawSample {
 }
 
 /// What the first sample fixed for all the others.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Shape {
     exits: usize,
     has_costs: bool,
@@ -85,6 +96,24 @@ impl SampleValidator {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Whether `sample`, whose values are each valid on their own, also fits what earlier samples
+    /// fixed (exits, costs) and the declared classes; the first sample fixes them.
+    pub fn accepts(&mut self, sample: &Sample) -> bool {
+        let shape = Shape {
+            exits: sample.conf.len(),
+            has_costs: sample.cost.is_some(),
+        };
+        let expected = *self.shape.get_or_insert(shape);
+        let classes_fit = self.classes.is_none_or(|classes| {
+            sample
+                .pred
+                .iter()
+                .chain(&sample.label)
+                .all(|&c| c < classes)
+        });
+        shape.exits == expected.exits && shape.has_costs == expected.has_costs && classes_fit
     }
 
     /// Checks one sample read at `at` and converts its classes to integers.
@@ -157,6 +186,14 @@ impl SampleValidator {
     }
 
     fn check_class(&self, value: f64, kind: ClassKind) -> Result<u32, String> {
+        // The usual class, a small non-negative integer, is accepted here without the rounding
+        // calls below, which only explain what is wrong.
+        let largest = self
+            .classes
+            .map_or(f64::from(MAX_CLASS), |classes| f64::from(classes) - 1.0);
+        if (0.0..=largest).contains(&value) && f64::from(value as u32) == value {
+            return Ok(value as u32);
+        }
         let noun = kind.noun();
         if value.is_nan() {
             return Err(format!("{noun} is NaN"));
