@@ -7,7 +7,8 @@
 //! splits; [`arms`] are the learners' choices; [`reward`] turns a trace row into label-free
 //! rewards under an observation model; [`policy`] decides; [`learner`] is the decision kernel
 //! shared by [`sim`] (seeded replays of traces) and [`live`] (one sample at a time, with state
-//! files); [`frontier`] scores every fixed arm; [`stats`] summarises; [`settings`] holds the run's
+//! files); [`frontier`] scores every fixed arm; [`stats`] summarises; [`summary`] turns a replay into
+//! the numbers a run reports; [`settings`] holds the run's
 //! parameters with their only defaults and checks them into a [`settings::CheckedSettings`];
 //! [`embedded`] is the data a run without a trace uses.
 //!
@@ -35,6 +36,7 @@ pub mod seed;
 pub mod settings;
 pub mod sim;
 pub mod stats;
+pub mod summary;
 pub mod text;
 pub mod totals;
 pub mod trace;
