@@ -15,6 +15,7 @@ use splitee_core::settings::CheckedSettings;
 use splitee_core::sim::{simulate_logged, SimResult};
 use splitee_core::summary::{self, Report};
 use splitee_core::trace::Trace;
+use std::time::Instant;
 
 /// Every decision of a logged run, one entry per decision in each column.
 #[derive(Default)]
@@ -104,7 +105,8 @@ fn run_logged(
 
 /// Runs `trace` with `settings` (the run's keyword arguments); returns the report as
 /// `splitee run --json` prints it (JSON text), each policy's regret curves `[runs, points]`,
-/// and with `decisions` every decision as columns.
+/// with `decisions` every decision as columns, and the seconds the engine took (the replay and
+/// its summary, without the conversions to Python).
 #[pyfunction]
 #[pyo3(signature = (trace, settings=None, decisions=false))]
 pub fn run<'py>(
@@ -116,6 +118,7 @@ pub fn run<'py>(
     let checked = run_settings(settings)?.check().map_err(value_error)?;
     let names = trace.names.clone();
     let engine = &trace.trace;
+    let started = Instant::now();
     let (report, sim, columns) = py
         .detach(|| {
             if decisions {
@@ -125,7 +128,9 @@ pub fn run<'py>(
             }
         })
         .map_err(value_error)?;
+    let engine_seconds = started.elapsed().as_secs_f64();
     let out = PyDict::new(py);
+    out.set_item("engine_seconds", engine_seconds)?;
     out.set_item(
         "report",
         serde_json::to_string(&report).map_err(value_error)?,

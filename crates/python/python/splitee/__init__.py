@@ -96,7 +96,8 @@ def _settings(policies: Optional[Sequence[str]], settings: Dict[str, Any]) -> Di
 class Result:
     """What a run produced: ``report`` (the dict ``splitee run --json`` prints),
     ``regret_curves`` (per policy, cumulative regret ``[runs, points]`` at ``curve_steps``) and
-    ``decisions`` (every decision as arrays, when the run logged them)."""
+    ``decisions`` (every decision as arrays, when the run logged them); ``engine_seconds`` is the
+    time the engine took, without the conversions to Python."""
 
     def __init__(self, native: Dict[str, Any]) -> None:
         self.report: Dict[str, Any] = json.loads(native["report"])
@@ -105,6 +106,7 @@ class Result:
         self.curve_steps: np.ndarray = np.asarray(steps, dtype=np.int64)
         self.regret_curves: Dict[str, np.ndarray] = dict(zip(self.policies, native["curves"]))
         self.decisions: Optional[Dict[str, np.ndarray]] = native["decisions"]
+        self.engine_seconds: float = native["engine_seconds"]
 
     def to_dict(self) -> Dict[str, Any]:
         """The report, as ``splitee run --json`` prints it."""
