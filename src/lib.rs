@@ -9,7 +9,8 @@
 
 pub use splitee_core::{
     arms, cost, decision, embedded, files, frontier, grid, learner, live, named, numeric, param,
-    params, policy, process, reward, seed, settings, sim, stats, summary, text, totals, trace,
+    params, policy, process, reward, seed, settings, sim, stats, summary, sweep_grid, text, totals,
+    trace,
 };
 pub use splitee_train as train;
 

@@ -8,7 +8,7 @@
 //! rewards under an observation model; [`policy`] decides; [`learner`] is the decision kernel
 //! shared by [`sim`] (seeded replays of traces) and [`live`] (one sample at a time, with state
 //! files); [`frontier`] scores every fixed arm; [`stats`] summarises; [`summary`] turns a replay into
-//! the numbers a run reports; [`settings`] holds the run's
+//! the numbers a run reports; [`sweep_grid`] expands and runs grids of settings; [`settings`] holds the run's
 //! parameters with their only defaults and checks them into a [`settings::CheckedSettings`];
 //! [`embedded`] is the data a run without a trace uses.
 //!
@@ -37,6 +37,7 @@ pub mod settings;
 pub mod sim;
 pub mod stats;
 pub mod summary;
+pub mod sweep_grid;
 pub mod text;
 pub mod totals;
 pub mod trace;
