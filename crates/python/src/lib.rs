@@ -25,6 +25,7 @@ fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<live::PyPlan>()?;
     m.add_class::<live::PyDecision>()?;
     m.add_function(wrap_pyfunction!(run::run, m)?)?;
+    m.add_function(wrap_pyfunction!(run::sweep, m)?)?;
     m.add_function(wrap_pyfunction!(settings::defaults, m)?)?;
     Ok(())
 }

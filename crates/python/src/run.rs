@@ -1,6 +1,7 @@
 //! Runs: every policy of the settings replayed on a trace, summarised as `splitee run --json`
 //! reports it (the engine's [`splitee_core::summary`]), with each run's regret curve and,
-//! on request, every decision as columns.
+//! on request, every decision as columns; and sweeps of grids of settings
+//! ([`splitee_core::sweep_grid`]).
 
 use crate::settings::run_settings;
 use crate::trace::PyTrace;
@@ -10,11 +11,14 @@ use numpy::IntoPyArray;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use splitee_core::decision::Decision;
+use splitee_core::grid::Axis;
 use splitee_core::policy::PolicySpec;
 use splitee_core::settings::CheckedSettings;
 use splitee_core::sim::{simulate_logged, SimResult};
 use splitee_core::summary::{self, Report};
+use splitee_core::sweep_grid::{Grid, Point, Swept};
 use splitee_core::trace::Trace;
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 /// Every decision of a logged run, one entry per decision in each column.
@@ -150,4 +154,50 @@ pub fn run<'py>(
         None => out.set_item("decisions", py.None())?,
     }
     Ok(out)
+}
+
+/// Runs the grid of `axes` (JSON: `alpha`, `lambda`, `mu`, `ucb_c`, `offload`, each a value, a
+/// list or `{start, stop, step}` as in a config's `[sweep]`) over `traces` and the run's
+/// `settings`, grid points in parallel; returns every point's results as JSON (a list of
+/// `{point, best_arm, arm_mean_rewards, results}`, as `sweep.json` holds them).
+#[pyfunction]
+#[pyo3(signature = (traces, axes, settings=None))]
+pub fn sweep(
+    py: Python<'_>,
+    traces: Vec<PyRef<'_, PyTrace>>,
+    axes: &str,
+    settings: Option<&Bound<'_, PyDict>>,
+) -> PyResult<String> {
+    let base = run_settings(settings)?;
+    let axes: BTreeMap<String, Axis> = serde_json::from_str(axes).map_err(value_error)?;
+    let mut grid = Grid::new(base, vec![Vec::new(); traces.len()]);
+    for (key, axis) in &axes {
+        let swept = match key.as_str() {
+            "alpha" => Swept::Alpha,
+            "lambda" => Swept::Lambda,
+            "mu" => Swept::Mu,
+            "ucb_c" => Swept::UcbC,
+            "offload" => Swept::Offload,
+            other => {
+                return Err(value_error(format!(
+                    "{other}: not a sweep axis (axes: alpha, lambda, mu, ucb_c, offload)"
+                )))
+            }
+        };
+        let values = axis
+            .values()
+            .and_then(|values| swept.check(&grid.base, &values).map(|()| values))
+            .map_err(|message| value_error(format!("{key}: {message}")))?;
+        *grid.axis_mut(swept) = values;
+    }
+    let shared: Vec<(&Trace, &[String])> = traces
+        .iter()
+        .map(|t| (t.trace.as_ref(), t.names.as_slice()))
+        .collect();
+    let points = grid.points();
+    let all: Vec<&Point> = points.iter().collect();
+    let results = py
+        .detach(|| grid.run(&shared, &all, &|_| {}))
+        .map_err(value_error)?;
+    serde_json::to_string(&results).map_err(value_error)
 }

@@ -4,7 +4,7 @@ and cloud.
 Traces come from NumPy arrays (``from_arrays``, ``from_probs``, ``from_logits``; torch tensors
 through ``.numpy()``) or files (``load``). ``run`` replays them through bandit policies with the
 command line's settings and defaults and returns the numbers ``splitee run --json`` prints;
-``sweep`` runs a grid of settings; ``LiveLearner`` decides samples one at a time inside an
+``sweep`` runs a grid of settings (from a dict); ``LiveLearner`` decides samples one at a time inside an
 inference loop, with the state files of ``splitee stream``. The engine is Rust (``_native``) and
 releases the GIL while it works.
 """
@@ -33,6 +33,8 @@ __all__ = [
     "from_probs",
     "load",
     "run",
+    "sweep",
+    "SweepResult",
 ]
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -181,6 +183,57 @@ def run(trace: Union[Trace, PathLike, Sequence[PathLike]],
         observation=observation, thresholds=thresholds, probe=probe, reward=reward,
         curve_points=curve_points))
     return Result(_native.run(_trace(trace), settings, decisions))
+
+
+class SweepResult:
+    """What a sweep produced: ``points``, one dict per grid point (``point``: its trace index,
+    alpha, lambda, mu, ucb_c and offloading cost; ``best_arm``, ``arm_mean_rewards`` and
+    ``results``, the policies' results as ``splitee run --json`` reports them), as
+    ``sweep.json`` holds them."""
+
+    def __init__(self, points: List[Dict[str, Any]]) -> None:
+        self.points = points
+
+    def to_dict(self) -> List[Dict[str, Any]]:
+        return self.points
+
+    def to_pandas(self) -> Any:
+        """One row per grid point and policy: the point's values, then each estimate's mean
+        and 95% half-width (``*_ci95``). Needs pandas."""
+        import pandas as pd
+
+        rows = []
+        for p in self.points:
+            for r in p["results"]:
+                row: Dict[str, Any] = dict(p["point"])
+                row["policy"] = r["policy"]
+                for key, value in r.items():
+                    if isinstance(value, dict) and "mean" in value and "ci95" in value:
+                        row[key] = value["mean"]
+                        row[key + "_ci95"] = value["ci95"]
+                row["learned_arm"] = r["learned_arm"]
+                rows.append(row)
+        return pd.DataFrame(rows)
+
+    def __repr__(self) -> str:
+        return f"SweepResult({len(self.points)} points)"
+
+
+def sweep(traces: Union[Trace, PathLike, Sequence[Union[Trace, PathLike]]],
+          grid: Dict[str, Any], policies: Optional[Sequence[str]] = None,
+          **settings: Any) -> SweepResult:
+    """Runs every point of ``grid`` over ``traces`` (one trace, or a list: each is an axis
+    value), grid points in parallel without the GIL. ``grid`` maps ``alpha``, ``lambda``,
+    ``mu``, ``ucb_c`` and ``offload`` to a value, a list, or ``{"start", "stop", "step"}``
+    (inclusive), as a config's ``[sweep]`` section does; ``settings`` are the run's keyword
+    arguments (``runs``, ``seed``, ...), the base every point changes."""
+    if isinstance(traces, (Trace, str, os.PathLike)):
+        traces = [traces]
+    loaded = [t if isinstance(t, Trace) else load(t) for t in traces]
+    axes = {k: ([float(x) for x in v] if isinstance(v, (list, tuple, np.ndarray)) else v)
+            for k, v in grid.items()}
+    points = _native.sweep(loaded, json.dumps(axes), _settings(policies, settings))
+    return SweepResult(json.loads(points))
 
 
 class LiveLearner:
