@@ -17,7 +17,7 @@ use std::path::PathBuf;
 pub struct Point {
     /// Position in the full grid (shards keep it).
     pub index: usize,
-    /// Index into [`SweepReport::traces`].
+    /// Index into the grid's traces ([`Grid::traces`]).
     pub trace: usize,
     pub alpha: f64,
     pub lambda: f64,

@@ -1,6 +1,6 @@
 //! `splitee._native`: the Python package's native module over the engine ([`splitee_core`]).
-//! Traces from NumPy arrays or files ([`trace`]), runs and sweeps with the command line's
-//! settings and defaults ([`settings`], [`run`]), and the live learner ([`live`]). The GIL is
+//! Traces from NumPy arrays or files (`trace`), runs and sweeps with the command line's
+//! settings and defaults (`settings`, `run`), and the live learner (`live`). The GIL is
 //! released while the engine works, so several runs proceed at once in Python threads.
 //! Every refusal of bad input is a `ValueError` carrying the engine's one-line message.
 
