@@ -95,6 +95,17 @@ def _settings(policies: Optional[Sequence[str]], settings: Dict[str, Any]) -> Di
     return given
 
 
+def _estimates(result: Dict[str, Any]) -> Dict[str, Any]:
+    """A policy's estimates as columns: each one's mean, and its 95% half-width as
+    ``NAME_ci95``."""
+    columns: Dict[str, Any] = {}
+    for key, value in result.items():
+        if isinstance(value, dict) and "mean" in value and "ci95" in value:
+            columns[key] = value["mean"]
+            columns[key + "_ci95"] = value["ci95"]
+    return columns
+
+
 class Result:
     """What a run produced: ``report`` (the dict ``splitee run --json`` prints),
     ``regret_curves`` (per policy, cumulative regret ``[runs, points]`` at ``curve_steps``) and
@@ -121,11 +132,7 @@ class Result:
 
         rows = []
         for r in self.report["results"]:
-            row: Dict[str, Any] = {"policy": r["policy"], "runs": r["runs"]}
-            for key, value in r.items():
-                if isinstance(value, dict) and "mean" in value and "ci95" in value:
-                    row[key] = value["mean"]
-                    row[key + "_ci95"] = value["ci95"]
+            row: Dict[str, Any] = {"policy": r["policy"], "runs": r["runs"], **_estimates(r)}
             for key in ("best_arm", "best_threshold", "learned_arm", "learned_threshold"):
                 row[key] = r.get(key)
             rows.append(row)
@@ -207,10 +214,7 @@ class SweepResult:
             for r in p["results"]:
                 row: Dict[str, Any] = dict(p["point"])
                 row["policy"] = r["policy"]
-                for key, value in r.items():
-                    if isinstance(value, dict) and "mean" in value and "ci95" in value:
-                        row[key] = value["mean"]
-                        row[key + "_ci95"] = value["ci95"]
+                row.update(_estimates(r))
                 row["learned_arm"] = r["learned_arm"]
                 rows.append(row)
         return pd.DataFrame(rows)
