@@ -2,7 +2,8 @@
 
 1. a replay from Python (`splitee.run`, wall time around the call) against the engine's own
    time for the same call (`Result.engine_seconds`, the library's replay and summary) on the
-   same 1M x 12 arrays, repetitions alternated; target: within 1.2x;
+   same 1M x 12 arrays; target: within 1.2x. For reference, `splitee bench` (the library
+   called from Rust, on its own synthetic trace of the same shape) when the binary is built;
 2. two replays in two Python threads against one alone (the GIL is released: about 1x on two
    free cores, 2x if the GIL were held);
 3. the live learner's `choose` + `observe` round trip from Python; target: under 2 us.
@@ -11,13 +12,19 @@
 """
 
 import argparse
+import json
 import statistics
+import subprocess
 import threading
 import time
 
 import numpy as np
 
 import splitee
+
+from pathlib import Path
+
+CLI = Path(__file__).resolve().parents[3] / "target" / "release" / "splitee"
 
 
 def replay(trace, seed=0):
@@ -53,6 +60,15 @@ def main():
           f"engine {rust_s:.3f} s ({args.samples / rust_s / 1e6:.1f} M decisions/s): "
           f"ratio {py_s / rust_s:.3f} (target <= 1.2)")
 
+    if CLI.exists():
+        out = subprocess.run([str(CLI), "bench", "--samples", str(args.samples), "--exits",
+                              str(args.exits), "--runs", "1", "--repetitions",
+                              str(args.repetitions), "--json"], capture_output=True, text=True,
+                             check=True).stdout
+        rate = json.loads(out)["decisions_per_second"]
+        print(f"splitee bench (Rust, synthetic {args.samples} x {args.exits}, splitee-s, 1 run): "
+              f"{rate['mean'] / 1e6:.1f} M decisions/s (95% interval +- {rate['ci95'] / 1e6:.1f})")
+
     alone = statistics.median(_timed(lambda: replay(trace)) for _ in range(3))
     together = []
     for _ in range(3):
@@ -69,16 +85,14 @@ def main():
 
     learner = splitee.LiveLearner(args.exits, "splitee-s", seed=0)
     rows = [(conf[i].tolist(), pred[i].tolist()) for i in range(args.live_steps)]
-    native = learner._native
-    for label_, choose, observe in (("LiveLearner", learner.choose, learner.observe),
-                                    ("native", native.choose, native.observe)):
-        start = time.perf_counter()
-        for c, p in rows:
-            choose()
-            observe(c, p)
-        per = (time.perf_counter() - start) / len(rows)
-        print(f"live choose + observe ({label_}, {args.exits} confidences as lists): "
-              f"{per * 1e6:.2f} us per round trip (target < 2 us)")
+    choose, observe = learner.choose, learner.observe
+    start = time.perf_counter()
+    for c, p in rows:
+        choose()
+        observe(c, p)
+    per = (time.perf_counter() - start) / len(rows)
+    print(f"live choose + observe ({args.exits} confidences and predictions as lists): "
+          f"{per * 1e6:.2f} us per round trip (target < 2 us)")
 
 
 def _timed(f):

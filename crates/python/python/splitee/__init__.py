@@ -256,8 +256,15 @@ class LiveLearner:
                  reward_bounds: Optional[Sequence[float]] = None,
                  **settings: Any) -> None:
         bounds = None if reward_bounds is None else tuple(reward_bounds)
-        self._native = _native.LiveLearner(exits, policy, measured_costs, bounds,
-                                           _settings(None, settings))
+        self._bind(_native.LiveLearner(exits, policy, measured_costs, bounds,
+                                       _settings(None, settings)))
+
+    def _bind(self, native: Any) -> None:
+        self._native = native
+        # The per-sample calls go straight to the engine (one Python call less per sample);
+        # the methods below document them.
+        self.choose = native.choose  # type: ignore[method-assign]
+        self.observe = native.observe  # type: ignore[method-assign]
 
     @classmethod
     def load(cls, path: PathLike, policy: Optional[str] = None, *,
@@ -266,8 +273,8 @@ class LiveLearner:
         """A learner restored from ``path``, refused unless saved with these settings."""
         learner = cls.__new__(cls)
         bounds = None if reward_bounds is None else tuple(reward_bounds)
-        learner._native = _native.LiveLearner.load(os.fspath(path), policy, bounds,
-                                                   _settings(None, settings))
+        learner._bind(_native.LiveLearner.load(os.fspath(path), policy, bounds,
+                                               _settings(None, settings)))
         return learner
 
     def choose(self) -> Plan:
