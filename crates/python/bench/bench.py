@@ -40,7 +40,8 @@ def main():
     args = parser.parse_args()
 
     rng = np.random.default_rng(0)
-    conf = np.sort(rng.random((args.samples, args.exits)), axis=1)
+    # float32, as models dump them (the engine then keeps them compact, as `splitee bench` does).
+    conf = np.sort(rng.random((args.samples, args.exits), dtype=np.float32), axis=1)
     pred = rng.integers(0, 10, (args.samples, args.exits))
     label = rng.integers(0, 10, args.samples)
     start = time.perf_counter()
