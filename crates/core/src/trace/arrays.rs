@@ -92,9 +92,8 @@ impl TraceArrays<'_> {
         let reference = self.reference();
         let (samples, exits, classes) = match &self.scores {
             Scores::ConfPred { conf, pred } => {
-                let &[n, l] = conf.shape() else {
-                    unreachable!("a 2-D view")
-                };
+                // Two axes: the view's dimension says so.
+                let (n, l) = (conf.shape()[0], conf.shape()[1]);
                 if pred.shape() != conf.shape() {
                     return Err(ArrayError::new(
                         "pred",
@@ -108,9 +107,8 @@ impl TraceArrays<'_> {
                 (n, l, None)
             }
             Scores::Probs(scores) | Scores::Logits(scores) => {
-                let &[n, l, k] = scores.shape() else {
-                    unreachable!("a 3-D view")
-                };
+                let shape = scores.shape();
+                let (n, l, k) = (shape[0], shape[1], shape[2]);
                 let max_classes = MAX_CLASS as usize + 1;
                 if !(1..=max_classes).contains(&k) {
                     return Err(ArrayError::new(
