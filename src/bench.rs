@@ -9,6 +9,7 @@ use crate::run::run_on;
 use crate::sim::SimOptions;
 use crate::stats::Estimate;
 use crate::sweep::{LoadedSweep, SweepSettings};
+use crate::sweep_grid::Grid;
 use crate::trace::synth::SynthParams;
 use serde::Serialize;
 use std::time::Instant;
@@ -182,18 +183,14 @@ pub fn paper_grid(samples: usize, exits: usize, runs: usize) -> Result<PaperGrid
         },
         ..RunSettings::default()
     };
+    let mut grid = Grid::new(base, vec![Vec::new()]);
+    grid.offload = offload;
     let settings = SweepSettings {
-        traces: vec![Vec::new()],
-        alpha: vec![base.alpha],
-        lambda: vec![crate::cost::SPLITEE_LAMBDA],
-        mu: vec![base.cost.mu],
-        ucb_c: vec![base.sim.ucb_c],
-        offload,
+        grid,
         report: ReportSection::default(),
         published: None,
         config_text: String::new(),
         notes: Vec::new(),
-        base,
     };
     let sweep = LoadedSweep::with_traces(&settings, vec![(trace, vec!["synthetic".into()])]);
     let decisions = sweep.decisions(None);

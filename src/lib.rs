@@ -9,8 +9,8 @@
 
 pub use splitee_core::{
     arms, cost, decision, embedded, files, frontier, grid, json, learner, lines, live, memory,
-    named, numeric, param, params, policy, process, reward, seed, settings, sim, stats, text,
-    totals, trace,
+    named, numeric, param, params, policy, process, reward, seed, settings, sim, stats, summary,
+    sweep_grid, text, totals, trace,
 };
 pub use splitee_train as train;
 

@@ -58,6 +58,7 @@ pub fn experiments(dir: &Path) -> Result<Vec<Experiment>> {
 /// Why an experiment cannot run here: the first of its trace files that does not exist.
 pub fn missing_trace(settings: &SweepSettings) -> Option<PathBuf> {
     settings
+        .grid
         .traces
         .iter()
         .flatten()

@@ -4,9 +4,9 @@
 use crate::error::{Error, Result};
 use crate::files::{write_atomic, write_atomic_with};
 use crate::report::{Csv, Exporter, Json, Markdown, Report};
-use crate::reward::RewardModel;
 use crate::settings::{CheckedSettings, RunSettings};
-use crate::sim::{simulate, simulate_logged, SimError, SimResult};
+use crate::sim::{simulate_logged, SimError, SimResult};
+use crate::summary::reward_model;
 use crate::trace::{self, Trace};
 use std::path::Path;
 
@@ -70,9 +70,7 @@ pub fn run_checked(
     settings: &CheckedSettings,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<RunOutput> {
-    let model = reward_model(trace, settings)?;
-    let sim = simulate(trace, &model, &settings.policies, &settings.sim, progress)?;
-    let report = Report::new(trace, trace_names, settings, &sim);
+    let (report, sim) = crate::summary::run(trace, trace_names, settings, progress)?;
     Ok(RunOutput { report, sim })
 }
 
@@ -118,17 +116,6 @@ pub fn run_logging(
     };
     let report = Report::new(trace, trace_names, settings, &sim);
     Ok(RunOutput { report, sim })
-}
-
-/// The reward model of `settings` on `trace`.
-fn reward_model(trace: &Trace, settings: &RunSettings) -> Result<RewardModel> {
-    let costs = settings.cost.resolve(trace)?;
-    Ok(RewardModel::of_settings(
-        settings.alpha,
-        &settings.cost,
-        costs,
-        settings.reward,
-    ))
 }
 
 pub(crate) fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {

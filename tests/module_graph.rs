@@ -356,6 +356,11 @@ fn train_modules_are_acyclic() {
 }
 
 #[test]
+fn python_bindings_modules_are_acyclic() {
+    assert_acyclic("crates/python");
+}
+
+#[test]
 fn root_modules_are_acyclic() {
     assert_acyclic(".");
 }

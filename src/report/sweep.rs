@@ -1,25 +1,12 @@
 //! What a sweep produced: its grid points and their results, ready to merge, export and plot.
 
-use super::{PolicyResult, ToolInfo};
+use super::ToolInfo;
 use crate::config::{PublishedSection, ReportSection};
 use crate::frontier::FixedArm;
+pub use crate::sweep_grid::{Point, PointResult};
 use crate::trace::TraceError;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
-
-/// One grid point.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Point {
-    /// Position in the full grid (shards keep it).
-    pub index: usize,
-    /// Index into [`SweepReport::traces`].
-    pub trace: usize,
-    pub alpha: f64,
-    pub lambda: f64,
-    pub mu: f64,
-    pub ucb_c: f64,
-    pub offload: f64,
-}
 
 /// What a trace was, so a result can be traced to its inputs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,16 +17,6 @@ pub struct TraceMeta {
     pub samples: usize,
     pub exits: usize,
     pub classes: usize,
-}
-
-/// One grid point's results.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PointResult {
-    pub point: Point,
-    /// 1-based best fixed arm in hindsight.
-    pub best_arm: usize,
-    pub arm_mean_rewards: Vec<f64>,
-    pub results: Vec<PolicyResult>,
 }
 
 /// Fixed arms of one trace at the focus point, for the Pareto plot.

@@ -163,25 +163,7 @@ impl<W: Write> Session<W> {
         };
         // The sample was validated: an error here is a bug, not bad input.
         let outcome = learner.observe(&observed)?;
-        let prediction = sample.pred[outcome.answered_by];
-        let correct = sample.label.map(|y| y == prediction);
-        if let Some(c) = correct {
-            learner.score(c);
-        }
-        // As `run --decisions` writes it: for learners of the threshold.
-        let threshold = match plan {
-            crate::live::Plan::Split { arm, .. } => learner.arms().learned_threshold(arm),
-            _ => None,
-        };
-        let line = Decision::of(
-            &outcome,
-            t,
-            self.samples,
-            threshold,
-            prediction,
-            correct,
-            learner.totals().cost,
-        );
+        let line = learner.record(plan, &outcome, t, self.samples, &sample.pred, sample.label);
         self.samples += 1;
         self.unsaved += 1;
         let written = self.write_line(&line);

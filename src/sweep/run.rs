@@ -6,10 +6,9 @@ use crate::error::Result;
 use crate::files::write_atomic;
 use crate::frontier::fixed_arms;
 use crate::report::{CompactJson, Csv, CurvesCsv, Markdown};
-use crate::report::{Frontier, Point, PointResult, SweepReport, ToolInfo, TraceMeta};
-use crate::run::{run_on, write_all, write_error, LoadedTraces};
+use crate::report::{Frontier, Point, SweepReport, ToolInfo, TraceMeta};
+use crate::run::{write_all, write_error, LoadedTraces};
 use crate::trace::Trace;
-use rayon::prelude::*;
 use std::path::Path;
 
 /// Writes a sweep's outputs into `dir`: a shard writes only `shard-I-of-N.json` (for
@@ -38,10 +37,11 @@ impl<'a> LoadedSweep<'a> {
     /// Loads every trace of the sweep once.
     pub fn load(settings: &'a SweepSettings) -> Result<Self> {
         let loaded: Vec<LoadedTraces> = settings
+            .grid
             .traces
             .iter()
             .map(|paths| {
-                let mut s = settings.base.clone();
+                let mut s = settings.grid.base.clone();
                 s.traces = paths.clone();
                 crate::run::load_traces(&s, true)
             })
@@ -61,11 +61,11 @@ impl<'a> LoadedSweep<'a> {
             settings,
             traces,
             metas,
-            points: settings.points(),
+            points: settings.grid.points(),
         })
     }
 
-    /// A sweep over traces already in memory (one per `settings.traces` entry), e.g. synthetic
+    /// A sweep over traces already in memory (one per `settings.grid.traces` entry), e.g. synthetic
     /// ones for benchmarks; their hash reads "in-memory".
     pub fn with_traces(settings: &'a SweepSettings, traces: Vec<(Trace, Vec<String>)>) -> Self {
         let metas = traces
@@ -82,7 +82,7 @@ impl<'a> LoadedSweep<'a> {
             settings,
             traces,
             metas,
-            points: settings.points(),
+            points: settings.grid.points(),
         }
     }
 
@@ -94,8 +94,8 @@ impl<'a> LoadedSweep<'a> {
     pub fn decisions(&self, shard: Option<Shard>) -> u64 {
         let per_trace = |p: &Point| self.traces[p.trace].0.samples() as u64;
         // Saturating: a count too large to replay is refused by the replay itself.
-        let per_point = (self.settings.base.sim.runs as u64)
-            .saturating_mul(self.settings.base.policies.len() as u64);
+        let base = &self.settings.grid.base;
+        let per_point = (base.sim.runs as u64).saturating_mul(base.policies.len() as u64);
         self.points
             .iter()
             .filter(|p| Self::in_shard(shard, p))
@@ -117,19 +117,12 @@ impl<'a> LoadedSweep<'a> {
             .iter()
             .filter(|p| Self::in_shard(shard, p))
             .collect();
-        let results = mine
-            .into_par_iter()
-            .map(|point| {
-                let (trace, names) = &self.traces[point.trace];
-                let out = run_on(trace, names.clone(), &settings.settings_at(point), progress)?;
-                Ok(PointResult {
-                    point: point.clone(),
-                    best_arm: out.report.best_arm,
-                    arm_mean_rewards: out.report.arm_mean_rewards,
-                    results: out.report.results,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let traces: Vec<(&Trace, &[String])> = self
+            .traces
+            .iter()
+            .map(|(trace, names)| (trace, names.as_slice()))
+            .collect();
+        let results = settings.grid.run(&traces, &mine, progress)?;
 
         let alphas = settings
             .report
@@ -142,7 +135,7 @@ impl<'a> LoadedSweep<'a> {
                 continue;
             };
             if Self::in_shard(shard, &self.points[focus]) {
-                let at = settings.settings_at(&self.points[focus]);
+                let at = settings.grid.settings_at(&self.points[focus]);
                 frontiers.push(Frontier {
                     point: focus,
                     arms: fixed_arms(trace, &at.cost, at.reward, &alphas)?,
@@ -154,9 +147,10 @@ impl<'a> LoadedSweep<'a> {
             tool: ToolInfo::current(),
             config: settings.config_text.clone(),
             traces: self.metas.clone(),
-            runs: settings.base.sim.runs,
-            seed: settings.base.sim.seed,
+            runs: settings.grid.base.sim.runs,
+            seed: settings.grid.base.sim.seed,
             policies: settings
+                .grid
                 .base
                 .policies
                 .iter()

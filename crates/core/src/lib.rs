@@ -9,9 +9,11 @@
 //! splits; [`arms`] are the learners' choices; [`reward`] turns a trace row into label-free
 //! rewards under an observation model; [`policy`] decides; [`learner`] is the decision kernel
 //! shared by [`sim`] (seeded replays of traces) and [`live`] (one sample at a time, with state
-//! files); [`frontier`] scores every fixed arm; [`stats`] summarises; [`settings`] holds the run's
-//! parameters with their only defaults and checks them into a [`settings::CheckedSettings`];
-//! [`embedded`] is the data a run without a trace uses.
+//! files); [`frontier`] scores every fixed arm; [`stats`] summarises; [`settings`] holds the
+//! run's parameters with their only defaults and checks them into a
+//! [`settings::CheckedSettings`]; [`summary`] runs them and turns the replay into the numbers a
+//! run reports; [`sweep_grid`] expands and runs grids of settings; [`embedded`] is the data a
+//! run without a trace uses.
 //!
 //! This crate depends on no command-line, plotting or progress-bar crate: the experiment layer,
 //! the trainer, the binary and the bindings build on it.
@@ -40,6 +42,8 @@ pub mod seed;
 pub mod settings;
 pub mod sim;
 pub mod stats;
+pub mod summary;
+pub mod sweep_grid;
 pub mod text;
 pub mod totals;
 pub mod trace;

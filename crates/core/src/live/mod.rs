@@ -29,6 +29,7 @@ pub use self::state::{StateConfig, StateError};
 use self::state::{StateFile, StateHeader, MAX_EXITS, STATE_FORMAT, STATE_VERSION};
 
 use crate::arms::{ArmLabel, Arms};
+use crate::decision::Decision;
 use crate::learner::{Choice, Learner};
 use crate::policy::RunContext;
 use crate::reward::{Action, Outcome, RewardModel, SampleRow};
@@ -284,6 +285,40 @@ impl LiveLearner {
         self.row.processing[visible..].fill(f64::NAN);
         self.row.weighted_processing[visible..].fill(f64::NAN);
         Ok(())
+    }
+
+    /// The record of the sample just observed (what `splitee stream` writes for it): decided
+    /// by `plan` at step `t` (the learner's [`LiveLearner::steps`] before the decision), its
+    /// `outcome`, the answer `pred[outcome.answered_by]` scored against `label` when known (and
+    /// counted in the totals), at index `sample` of its input.
+    pub fn record(
+        &mut self,
+        plan: Plan,
+        outcome: &Outcome,
+        t: u64,
+        sample: u64,
+        pred: &[u32],
+        label: Option<u32>,
+    ) -> Decision {
+        let prediction = pred[outcome.answered_by];
+        let correct = label.map(|y| y == prediction);
+        if let Some(c) = correct {
+            self.score(c);
+        }
+        // As `run --decisions` writes it: for learners of the threshold.
+        let threshold = match plan {
+            Plan::Split { arm, .. } => self.arms().learned_threshold(arm),
+            Plan::DeviceOnly { .. } => None,
+        };
+        Decision::of(
+            outcome,
+            t,
+            sample,
+            threshold,
+            prediction,
+            correct,
+            self.totals.cost,
+        )
     }
 
     /// Counts whether the last answer was right, when the sample's label is known (for the

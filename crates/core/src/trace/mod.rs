@@ -4,6 +4,7 @@
 //! the trace length) or into a compact in-memory [`Trace`] for replay. Formats are described in
 //! the README and in SPEC section 4.
 
+pub mod arrays;
 mod column;
 mod csv;
 mod error;

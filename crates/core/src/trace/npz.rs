@@ -446,7 +446,7 @@ fn split_probs(path: &Path, probs: &ArrayD<f64>) -> Result<ConfAndPred, TraceErr
 }
 
 /// Index and value of the first largest value; the value is NaN if any value is.
-fn first_max(values: impl Iterator<Item = f64>) -> (usize, f64) {
+pub(super) fn first_max(values: impl Iterator<Item = f64>) -> (usize, f64) {
     values
         .enumerate()
         .fold((0, f64::NEG_INFINITY), |(best, max), (j, p)| {
