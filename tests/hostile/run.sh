@@ -10,7 +10,6 @@
 #   tests/hostile/run.sh [ROUNDS]      ROUNDS random signal rounds per family (default 6)
 #   HOSTILE_SEED=N                     repeats a campaign (the seed is printed)
 #   SPLITEE=PATH                       the binary (default target/release/splitee)
-#   HOSTILE_PENDING=1                  also runs the checks of fixes not merged yet (pending_*)
 #
 # Exits non-zero if any check failed. Needs bash, python3 (tests/hostile/launch.py reports how a
 # process ended, exit status or signal) and mkfifo.
@@ -290,8 +289,8 @@ run_expecting_status_0_or_2() {
     done
 }
 
-# Pending: huge counts are refused up front (defect 2 of the hardening issue).
-pending_huge_counts() {
+# Huge counts are refused up front, with the memory they would need.
+huge_counts() {
     run_expecting_status_0_or_2 "huge counts" \
         "run --trace $WORK/trace.csv --runs 18446744073709551615" \
         "run --trace $WORK/trace.csv --runs 4294967296" \
@@ -301,8 +300,8 @@ pending_huge_counts() {
         "train --widths 64,4000000000,10"
 }
 
-# Pending: finite but huge values never make inf/NaN results or unloadable states (defect 3).
-pending_non_finite() {
+# Finite but huge values never make inf/NaN results or unloadable states.
+non_finite() {
     checks=$((checks + 1))
     "$BIN" run --trace "$WORK/trace.csv" --runs 2 --lambda 1e308 >"$WORK/out" 2>&1
     ! grep -qiE "inf|nan" "$WORK/out" || fail "run --lambda 1e308" "$(grep -m1 -iE 'inf|nan' "$WORK/out")"
@@ -312,9 +311,9 @@ pending_non_finite() {
     check_state_loads "stream --lambda 1e308" "$state" --lambda 1e308
 }
 
-# Pending: every reader bounds its line length (defect 4): endless input without a line break
-# is an error, under a 2 GB address-space limit.
-pending_line_bound() {
+# Every reader bounds its line length: endless input without a line break is an error, under a
+# 2 GB address-space limit.
+line_bound() {
     local outcome
     outcome=$(
         ulimit -v 2000000
@@ -325,8 +324,8 @@ pending_line_bound() {
     [[ $outcome == "exit 2 "* ]] || fail "stream < /dev/zero" "ended with $outcome"
 }
 
-# Pending: a FIFO given as --trace is read once (defect 6).
-pending_fifo_read_once() {
+# A FIFO given as --trace is read once.
+fifo_read_once() {
     local dir="$WORK/fifo-trace"
     mkdir -p "$dir"
     mkfifo "$dir/t.csv"
@@ -334,7 +333,7 @@ pending_fifo_read_once() {
     checks=$((checks + 1))
     local n
     n=$("$BIN" run --trace "$dir/t.csv" --runs 1 --json 2>"$dir/err" | python3 -c \
-        'import json,sys; print(json.load(sys.stdin)["samples"])' 2>/dev/null)
+        'import json,sys; print(json.load(sys.stdin)["trace"]["samples"])' 2>/dev/null)
     [ "$n" = 3000 ] || fail "run --trace FIFO" "samples $n: $(tail -n 1 "$dir/err")"
     wait
 }
@@ -346,11 +345,9 @@ full_disks
 small_disk
 fifo_inputs
 huge_values
-if [ "${HOSTILE_PENDING:-0}" = 1 ]; then
-    pending_huge_counts
-    pending_non_finite
-    pending_line_bound
-    pending_fifo_read_once
-fi
+huge_counts
+non_finite
+line_bound
+fifo_read_once
 echo "hostile campaign: $checks checks, $failures failed (seed $SEED)"
 [ "$failures" = 0 ]
