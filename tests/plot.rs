@@ -67,12 +67,14 @@ offload = [0.1, 0.3, 0.5]
     run_sweep(&settings, None, &|_| {}).unwrap()
 }
 
-/// The point lists of an SVG's polylines, with their stroke colour and width.
-fn polylines(svg: &str) -> Vec<(String, String, Vec<(i32, i32)>)> {
+/// Pixel coordinates.
+type Points = Vec<(i32, i32)>;
+
+/// The point lists of an SVG's polylines, with their stroke width.
+fn polylines(svg: &str) -> Vec<(String, Points)> {
     elements(svg, "<polyline")
         .map(|e| {
             (
-                attribute(e, "stroke"),
                 attribute(e, "stroke-width"),
                 points(&attribute(e, "points")),
             )
@@ -95,7 +97,7 @@ fn attribute(element: &str, name: &str) -> String {
     element[start..start + len].to_owned()
 }
 
-fn points(list: &str) -> Vec<(i32, i32)> {
+fn points(list: &str) -> Points {
     list.split_whitespace()
         .map(|p| {
             let (x, y) = p.split_once(',').unwrap();
@@ -503,13 +505,16 @@ fn a_sparsity_study_without_learners_has_no_learners_figure() {
     assert!(err.to_string().contains("sparsity-accuracy.svg"), "{err}");
 }
 
+/// An error bar: its x, top and bottom.
+type Bar = (i32, i32, i32);
+
 /// The error bars of `svg` (vertical polylines 2 px wide, as x, top, bottom) and their caps
 /// (horizontal ones 14 px long, as their middle).
-fn error_bars(svg: &str) -> (Vec<(i32, i32, i32)>, Vec<(i32, i32)>) {
-    let lines: Vec<Vec<(i32, i32)>> = polylines(svg)
+fn error_bars(svg: &str) -> (Vec<Bar>, Points) {
+    let lines: Vec<Points> = polylines(svg)
         .into_iter()
-        .filter(|(_, width, p)| width == "2" && p.len() == 2)
-        .map(|(_, _, p)| p)
+        .filter(|(width, p)| width == "2" && p.len() == 2)
+        .map(|(_, p)| p)
         .collect();
     let bars = lines
         .iter()

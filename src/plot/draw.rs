@@ -413,8 +413,8 @@ pub(super) fn draw_foreground<DB: DrawingBackend>(
             // Evenly spaced markers, each band's shifted by a fraction of the spacing.
             let (index, count) = band;
             let step = (s.points.len() / MARKS_PER_LINE).max(1);
-            let first = step * index / count.max(1) + step / 2;
-            let marked = s.points.iter().skip(first.min(step - 1)).step_by(step);
+            let first = (step * index / count.max(1) + step / 2) % step;
+            let marked = s.points.iter().skip(first).step_by(step);
             draw_markers(chart, marked, shape, MARKER - 1, colour.filled())?;
         }
         Kind::Published => {
