@@ -9,43 +9,42 @@ use splitee::report::SweepReport;
 use splitee::sweep::{run_sweep, SweepSettings};
 use std::path::{Path, PathBuf};
 
+/// Runs a sweep on the golden trace whose config is `settings` after the `[trace]` section.
+fn golden_sweep(dir: &Path, settings: &str) -> SweepReport {
+    let trace = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/golden-spec8.csv");
+    let path = dir.join("sweep.toml");
+    std::fs::write(&path, format!("[trace]\npaths = [{trace:?}]\n\n{settings}")).unwrap();
+    let settings = SweepSettings::resolve(&path, Default::default()).unwrap();
+    run_sweep(&settings, None, &|_| {}).unwrap()
+}
+
 /// A 3-point offloading-cost sweep of four policies on the golden trace, with published
 /// accuracy for SplitEE-S.
 fn small_sweep(dir: &Path) -> SweepReport {
-    let trace = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/golden-spec8.csv");
-    let config = format!(
-        r#"[trace]
-paths = [{trace:?}]
-
-[policy]
+    golden_sweep(
+        dir,
+        r#"[policy]
 names = ["splitee", "splitee-s", "final-exit", "random"]
 
 [run]
 runs = 3
 
 [sweep]
-offload = {{ start = 0.1, stop = 0.5, step = 0.2 }}
+offload = { start = 0.1, stop = 0.5, step = 0.2 }
 
 [published]
 source = "test"
 offload = [0.1, 0.3]
-accuracy = {{ "splitee-s" = [50.0, 48.0] }}
-"#
-    );
-    let path = dir.join("sweep.toml");
-    std::fs::write(&path, &config).unwrap();
-    let settings = SweepSettings::resolve(&path, Default::default()).unwrap();
-    run_sweep(&settings, None, &|_| {}).unwrap()
+accuracy = { "splitee-s" = [50.0, 48.0] }
+"#,
+    )
 }
 
 /// A sweep of 24 policies, more than a legend holds, some at thresholds of their own.
 fn many_policies_sweep(dir: &Path) -> SweepReport {
-    let trace = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/golden-spec8.csv");
-    let config = format!(
-        r#"[trace]
-paths = [{trace:?}]
-
-[policy]
+    golden_sweep(
+        dir,
+        r#"[policy]
 alpha = 0.7
 names = [
   "final-exit", "device-ee", "random", "best-fixed", "splitee", "splitee-s",
@@ -59,12 +58,20 @@ runs = 3
 
 [sweep]
 offload = [0.1, 0.3, 0.5]
-"#
-    );
-    let path = dir.join("sweep.toml");
-    std::fs::write(&path, &config).unwrap();
-    let settings = SweepSettings::resolve(&path, Default::default()).unwrap();
-    run_sweep(&settings, None, &|_| {}).unwrap()
+"#,
+    )
+}
+
+/// A folder holding the figures of `sweep`, run in it.
+fn plotted(sweep: fn(&Path) -> SweepReport) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let report = sweep(dir.path());
+    plot_sweep(&report, dir.path()).unwrap();
+    dir
+}
+
+fn svg_of(dir: &tempfile::TempDir, stem: &str) -> String {
+    std::fs::read_to_string(dir.path().join(format!("{stem}.svg"))).unwrap()
 }
 
 /// Pixel coordinates.
@@ -531,10 +538,7 @@ fn error_bars(svg: &str) -> (Vec<Bar>, Points) {
 
 #[test]
 fn error_bars_sit_on_their_markers_and_none_hides_inside_one() {
-    let dir = tempfile::tempdir().unwrap();
-    let report = small_sweep(dir.path());
-    plot_sweep(&report, dir.path()).unwrap();
-    let svg = std::fs::read_to_string(dir.path().join("accuracy-vs-offload.svg")).unwrap();
+    let svg = svg_of(&plotted(small_sweep), "accuracy-vs-offload");
     // SplitEE, the first policy, is drawn with round markers at every offloading cost (the
     // hollow ones of published values are larger).
     let marker_x: Vec<i32> = elements(&svg, "<circle")
@@ -591,10 +595,7 @@ fn legend_markers(svg: &str) -> Vec<(String, Vec<(i32, i32)>)> {
 
 #[test]
 fn every_series_has_its_own_colour_and_marker_shape() {
-    let dir = tempfile::tempdir().unwrap();
-    let report = many_policies_sweep(dir.path());
-    plot_sweep(&report, dir.path()).unwrap();
-    let svg = std::fs::read_to_string(dir.path().join("cost-vs-offload.svg")).unwrap();
+    let svg = svg_of(&plotted(many_policies_sweep), "cost-vs-offload");
     let markers = legend_markers(&svg);
     assert!(markers.len() >= 12, "{} legend markers", markers.len());
     for (i, a) in markers.iter().enumerate() {
@@ -612,11 +613,9 @@ fn every_series_has_its_own_colour_and_marker_shape() {
 
 #[test]
 fn a_legend_too_long_for_its_panel_leaves_series_out_and_says_so() {
-    let dir = tempfile::tempdir().unwrap();
-    let report = many_policies_sweep(dir.path());
-    plot_sweep(&report, dir.path()).unwrap();
+    let dir = plotted(many_policies_sweep);
     for stem in ["accuracy-vs-offload", "regret", "pareto"] {
-        let svg = std::fs::read_to_string(dir.path().join(format!("{stem}.svg"))).unwrap();
+        let svg = svg_of(&dir, stem);
         let texts = texts(&svg);
         let (_, h) = PANEL_SIZE;
         for (y, text) in &texts {
@@ -659,12 +658,9 @@ fn title(svg: &str) -> String {
 
 #[test]
 fn titles_name_alpha_only_when_every_series_plays_at_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let report = many_policies_sweep(dir.path());
-    plot_sweep(&report, dir.path()).unwrap();
-    let svg = |stem: &str| std::fs::read_to_string(dir.path().join(format!("{stem}.svg"))).unwrap();
+    let dir = plotted(many_policies_sweep);
     for stem in ["accuracy-vs-offload", "cost-vs-offload", "regret", "pareto"] {
-        let svg = svg(stem);
+        let svg = svg_of(&dir, stem);
         let title = title(&svg);
         assert!(
             !title.contains('α') || title.starts_with("Fixed arms (split, α) and policies at o"),
@@ -683,13 +679,11 @@ fn titles_name_alpha_only_when_every_series_plays_at_it() {
         }
     }
     // When every series plays at the run's α, the title says it once.
-    let dir = tempfile::tempdir().unwrap();
-    let report = small_sweep(dir.path());
-    plot_sweep(&report, dir.path()).unwrap();
-    let svg = |stem: &str| std::fs::read_to_string(dir.path().join(format!("{stem}.svg"))).unwrap();
+    let dir = plotted(small_sweep);
     for stem in ["accuracy-vs-offload", "regret", "pareto"] {
-        let title = title(&svg(stem));
+        let svg = svg_of(&dir, stem);
+        let title = title(&svg);
         assert!(title.contains("α = 0.7"), "{stem}.svg: {title}");
-        assert!(!svg(stem).contains("(α = 0.7)"), "{stem}.svg");
+        assert!(!svg.contains("(α = 0.7)"), "{stem}.svg");
     }
 }
