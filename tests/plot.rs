@@ -687,3 +687,37 @@ fn titles_name_alpha_only_when_every_series_plays_at_it() {
         assert!(!svg.contains("(α = 0.7)"), "{stem}.svg");
     }
 }
+
+#[test]
+fn policies_landing_on_one_point_are_named_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut report = small_sweep(dir.path());
+    // Random lands exactly where the final exit does, at every grid point.
+    for point in &mut report.points {
+        let last = point
+            .results
+            .iter()
+            .find(|r| r.policy == "final-exit")
+            .unwrap();
+        let (accuracy, cost) = (last.accuracy, last.cost_per_sample);
+        let random = point
+            .results
+            .iter_mut()
+            .find(|r| r.policy == "random")
+            .unwrap();
+        (random.accuracy, random.cost_per_sample) = (accuracy, cost);
+    }
+    plot_sweep(&report, dir.path()).unwrap();
+    let text = |svg: &str| -> String {
+        let words: Vec<String> = texts(svg).into_iter().map(|(_, t)| t).collect();
+        words.join(" ")
+    };
+    let pareto = text(&svg_of(&dir, "pareto"));
+    assert!(
+        pareto.contains("On one point, the last on top: final-exit, random."),
+        "{pareto}"
+    );
+    assert!(!pareto.contains("splitee, "), "{pareto}");
+    // Lines through several points are told apart by their other points: no such note.
+    assert!(!text(&svg_of(&dir, "accuracy-vs-offload")).contains("On one point"));
+}

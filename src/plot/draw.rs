@@ -518,7 +518,30 @@ pub(super) fn legend_notes(panel: &XyPanel) -> Vec<String> {
     if panel.series.iter().any(has_bars) {
         notes.push("Bars inside their marker are not drawn.".into());
     }
+    notes.extend(coinciding(&panel.series));
     notes
+}
+
+/// A note for each point where the single markers of several series (policies on the Pareto
+/// plot, say) fall, since only the one drawn last shows.
+pub(super) fn coinciding(series: &[Series]) -> Vec<String> {
+    let same = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0);
+    let mut points: Vec<(&XyPoint, Vec<&str>)> = Vec::new();
+    for s in series.iter().filter(|s| s.kind == Kind::Marker) {
+        let [p] = s.points.as_slice() else { continue };
+        match points
+            .iter_mut()
+            .find(|(at, _)| same(at.x, p.x) && same(at.y, p.y))
+        {
+            Some((_, names)) => names.push(&s.name),
+            None => points.push((p, vec![&s.name])),
+        }
+    }
+    points
+        .into_iter()
+        .filter(|(_, names)| names.len() > 1)
+        .map(|(_, names)| format!("On one point, the last on top: {}.", names.join(", ")))
+        .collect()
 }
 
 pub(super) fn note_style<DB: DrawingBackend>(area: &Area<DB>) -> TextStyle<'static> {
