@@ -9,33 +9,121 @@ use splitee::report::SweepReport;
 use splitee::sweep::{run_sweep, SweepSettings};
 use std::path::{Path, PathBuf};
 
+/// Runs a sweep on the golden trace whose config is `settings` after the `[trace]` section.
+fn golden_sweep(dir: &Path, settings: &str) -> SweepReport {
+    let trace = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/golden-spec8.csv");
+    let path = dir.join("sweep.toml");
+    std::fs::write(&path, format!("[trace]\npaths = [{trace:?}]\n\n{settings}")).unwrap();
+    let settings = SweepSettings::resolve(&path, Default::default()).unwrap();
+    run_sweep(&settings, None, &|_| {}).unwrap()
+}
+
 /// A 3-point offloading-cost sweep of four policies on the golden trace, with published
 /// accuracy for SplitEE-S.
 fn small_sweep(dir: &Path) -> SweepReport {
-    let trace = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/golden-spec8.csv");
-    let config = format!(
-        r#"[trace]
-paths = [{trace:?}]
-
-[policy]
+    golden_sweep(
+        dir,
+        r#"[policy]
 names = ["splitee", "splitee-s", "final-exit", "random"]
 
 [run]
 runs = 3
 
 [sweep]
-offload = {{ start = 0.1, stop = 0.5, step = 0.2 }}
+offload = { start = 0.1, stop = 0.5, step = 0.2 }
 
 [published]
 source = "test"
 offload = [0.1, 0.3]
-accuracy = {{ "splitee-s" = [50.0, 48.0] }}
-"#
-    );
-    let path = dir.join("sweep.toml");
-    std::fs::write(&path, &config).unwrap();
-    let settings = SweepSettings::resolve(&path, Default::default()).unwrap();
-    run_sweep(&settings, None, &|_| {}).unwrap()
+accuracy = { "splitee-s" = [50.0, 48.0] }
+"#,
+    )
+}
+
+/// A sweep of 24 policies, more than a legend holds, some at thresholds of their own.
+fn many_policies_sweep(dir: &Path) -> SweepReport {
+    golden_sweep(
+        dir,
+        r#"[policy]
+alpha = 0.7
+names = [
+  "final-exit", "device-ee", "random", "best-fixed", "splitee", "splitee-s",
+  "alpha:0.5:splitee", "alpha:0.9:splitee", "joint:splitee", "joint-ucb", "ucb1:0.5", "ucb-v",
+  "ucb-tuned", "kl-ucb", "bayes-ucb", "thompson", "eps-greedy:0.1", "exp3:0.1", "sw-ucb:500",
+  "d-ucb:0.99", "ucb1:0.5+s", "kl-ucb+s", "thompson+s", "joint:kl-ucb+s",
+]
+
+[run]
+runs = 3
+
+[sweep]
+offload = [0.1, 0.3, 0.5]
+"#,
+    )
+}
+
+/// A folder holding the figures of `sweep`, run in it.
+fn plotted(sweep: fn(&Path) -> SweepReport) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let report = sweep(dir.path());
+    plot_sweep(&report, dir.path()).unwrap();
+    dir
+}
+
+fn svg_of(dir: &tempfile::TempDir, stem: &str) -> String {
+    std::fs::read_to_string(dir.path().join(format!("{stem}.svg"))).unwrap()
+}
+
+/// Pixel coordinates.
+type Points = Vec<(i32, i32)>;
+
+/// The point lists of an SVG's polylines, with their stroke width.
+fn polylines(svg: &str) -> Vec<(String, Points)> {
+    elements(svg, "<polyline")
+        .map(|e| {
+            (
+                attribute(e, "stroke-width"),
+                points(&attribute(e, "points")),
+            )
+        })
+        .collect()
+}
+
+fn elements<'a>(svg: &'a str, tag: &'a str) -> impl Iterator<Item = &'a str> {
+    svg.match_indices(tag)
+        .map(|(i, _)| &svg[i..i + svg[i..].find('>').unwrap()])
+}
+
+fn attribute(element: &str, name: &str) -> String {
+    let key = format!(" {name}=\"");
+    let start = element
+        .find(&key)
+        .unwrap_or_else(|| panic!("{name} in {element}"))
+        + key.len();
+    let len = element[start..].find('"').unwrap();
+    element[start..start + len].to_owned()
+}
+
+fn points(list: &str) -> Points {
+    list.split_whitespace()
+        .map(|p| {
+            let (x, y) = p.split_once(',').unwrap();
+            (x.parse().unwrap(), y.parse().unwrap())
+        })
+        .collect()
+}
+
+/// Each `<text>` element's y and content.
+fn texts(svg: &str) -> Vec<(i32, String)> {
+    svg.match_indices("<text")
+        .map(|(i, _)| {
+            let element = &svg[i..];
+            let open = element.find('>').unwrap();
+            let close = element.find("</text>").unwrap();
+            let y = attribute(&element[..open], "y").parse().unwrap();
+            (y, element[open + 1..close].trim().to_owned())
+        })
+        .collect()
 }
 
 /// Width and height from a PNG's IHDR chunk, after checking the signature.
@@ -188,19 +276,41 @@ fn plot_dir_without_a_report_names_the_missing_files() {
     );
 }
 
-/// `splitee plot` redraws a committed sparsity study's figures from its report.json: the same
-/// SVG, byte for byte, and PNG of the same size (rasterising is left some freedom).
+/// `splitee plot` redraws every committed results folder's figures from its sweep.json or
+/// report.json: the same SVG, byte for byte, and PNG of the same size (rasterising is left
+/// some freedom). The committed figures are thus those of the code.
 #[test]
-fn plot_dir_redraws_a_sparsity_study_from_report_json() {
-    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("results/sparsity-mnist");
+fn plot_dir_redraws_every_committed_figure() {
+    let results = Path::new(env!("CARGO_MANIFEST_DIR")).join("results");
+    let mut folders: Vec<PathBuf> = std::fs::read_dir(&results)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    folders.sort();
+    assert!(folders.len() >= 7, "{folders:?}");
+    for committed in folders {
+        redraws_the_committed_figures(&committed);
+    }
+}
+
+fn redraws_the_committed_figures(committed: &Path) {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        committed.join("report.json"),
-        dir.path().join("report.json"),
-    )
-    .unwrap();
+    for report in ["report.json", "sweep.json"] {
+        if committed.join(report).exists() {
+            std::fs::copy(committed.join(report), dir.path().join(report)).unwrap();
+        }
+    }
     let written = plot_dir(dir.path()).unwrap();
-    assert_eq!(written.len(), 2 * splitee::plot::SPARSITY_FIGURES.len());
+    let committed_figures = std::fs::read_dir(committed)
+        .unwrap()
+        .filter(|e| {
+            let name = e.as_ref().unwrap().file_name();
+            let name = name.to_string_lossy();
+            name.ends_with(".svg") || name.ends_with(".png")
+        })
+        .count();
+    assert_eq!(written.len(), committed_figures, "{}", committed.display());
     for path in written {
         let name = path.file_name().unwrap();
         let (new, old) = (
@@ -210,8 +320,9 @@ fn plot_dir_redraws_a_sparsity_study_from_report_json() {
         if path.extension().unwrap() == "svg" {
             assert!(
                 new == old,
-                "{} differs from the committed figure",
-                name.to_string_lossy()
+                "{} differs from the committed figure in {}",
+                name.to_string_lossy(),
+                committed.display()
             );
         } else {
             assert_eq!(png_size(&new), png_size(&old), "{}", name.to_string_lossy());
@@ -399,4 +510,214 @@ fn a_sparsity_study_without_learners_has_no_learners_figure() {
     assert_eq!(again.len(), 4);
     let err = splitee::plot::plot_sparsity(&report, &res.join("no/such")).unwrap_err();
     assert!(err.to_string().contains("sparsity-accuracy.svg"), "{err}");
+}
+
+/// An error bar: its x, top and bottom.
+type Bar = (i32, i32, i32);
+
+/// The error bars of `svg` (vertical polylines 2 px wide, as x, top, bottom) and their caps
+/// (horizontal ones 14 px long, as their middle).
+fn error_bars(svg: &str) -> (Vec<Bar>, Points) {
+    let lines: Vec<Points> = polylines(svg)
+        .into_iter()
+        .filter(|(width, p)| width == "2" && p.len() == 2)
+        .map(|(_, p)| p)
+        .collect();
+    let bars = lines
+        .iter()
+        .filter(|p| p[0].0 == p[1].0 && p[0].1 != p[1].1)
+        .map(|p| (p[0].0, p[0].1.min(p[1].1), p[0].1.max(p[1].1)))
+        .collect();
+    let caps = lines
+        .iter()
+        .filter(|p| p[0].1 == p[1].1 && (p[1].0 - p[0].0).abs() == 14)
+        .map(|p| ((p[0].0 + p[1].0) / 2, p[0].1))
+        .collect();
+    (bars, caps)
+}
+
+#[test]
+fn error_bars_sit_on_their_markers_and_none_hides_inside_one() {
+    let svg = svg_of(&plotted(small_sweep), "accuracy-vs-offload");
+    // SplitEE, the first policy, is drawn with round markers at every offloading cost (the
+    // hollow ones of published values are larger).
+    let marker_x: Vec<i32> = elements(&svg, "<circle")
+        .filter(|c| attribute(c, "r").parse::<i32>().unwrap() < 9)
+        .map(|c| attribute(c, "cx").parse().unwrap())
+        .collect();
+    let (bars, caps) = error_bars(&svg);
+    assert!(!bars.is_empty(), "no error bar drawn");
+    for &(x, top, bottom) in &bars {
+        assert!(
+            marker_x.contains(&x),
+            "a bar at x = {x} is off every marker ({marker_x:?})"
+        );
+        // A bar no longer than the marker (radius 7) would only show as stray caps.
+        assert!(bottom - top > 18, "a bar of {} px at x = {x}", bottom - top);
+    }
+    // Every cap ends a bar: none is left as a stray dash beside a marker.
+    for (x, y) in caps {
+        assert!(
+            bars.iter()
+                .any(|&(bx, top, bottom)| bx == x && (y == top || y == bottom)),
+            "a cap at ({x}, {y}) ends no bar"
+        );
+    }
+}
+
+/// The legend's sample markers (right of the plot, 860 px in a 1200 px panel): each one's
+/// fill colour and its outline relative to its first corner (empty for a circle).
+fn legend_markers(svg: &str) -> Vec<(String, Vec<(i32, i32)>)> {
+    let circles = elements(svg, "<circle")
+        .filter(|c| attribute(c, "cx").parse::<i32>().unwrap() > 860)
+        .map(|c| {
+            (
+                attribute(c, "cy").parse::<i32>().unwrap(),
+                attribute(c, "fill"),
+                vec![],
+            )
+        });
+    let polygons = elements(svg, "<polygon").filter_map(|e| {
+        let p = points(&attribute(e, "points"));
+        (p.iter().all(|&(x, _)| x > 860) && p.len() < 13).then(|| {
+            let (x0, y0) = p[0];
+            let shape = p.iter().map(|&(x, y)| (x - x0, y - y0)).collect();
+            (y0, attribute(e, "fill"), shape)
+        })
+    });
+    let mut markers: Vec<_> = circles.chain(polygons).collect();
+    markers.sort_by_key(|m| m.0);
+    markers
+        .into_iter()
+        .map(|(_, fill, shape)| (fill, shape))
+        .collect()
+}
+
+#[test]
+fn every_series_has_its_own_colour_and_marker_shape() {
+    let svg = svg_of(&plotted(many_policies_sweep), "cost-vs-offload");
+    let markers = legend_markers(&svg);
+    assert!(markers.len() >= 12, "{} legend markers", markers.len());
+    for (i, a) in markers.iter().enumerate() {
+        for b in &markers[i + 1..] {
+            assert!(a != b, "two series drawn alike: {a:?}");
+        }
+    }
+    // The first nine differ in colour and in shape alike.
+    for (i, a) in markers[..9].iter().enumerate() {
+        for b in &markers[i + 1..9] {
+            assert!(a.0 != b.0 && a.1 != b.1, "{a:?} and {b:?}");
+        }
+    }
+}
+
+#[test]
+fn a_legend_too_long_for_its_panel_leaves_series_out_and_says_so() {
+    let dir = plotted(many_policies_sweep);
+    for stem in ["accuracy-vs-offload", "regret", "pareto"] {
+        let svg = svg_of(&dir, stem);
+        let texts = texts(&svg);
+        let (_, h) = PANEL_SIZE;
+        for (y, text) in &texts {
+            assert!(*y < h as i32, "{stem}.svg: {text:?} at y = {y}");
+        }
+        assert!(
+            texts
+                .iter()
+                .any(|(_, t)| t.contains("more series not drawn")),
+            "{stem}.svg does not say series were left out"
+        );
+        assert!(!svg.contains("d-ucb:0.99"), "{stem}.svg");
+    }
+}
+
+#[test]
+fn series_chosen_by_the_report_settings_are_counted_in_the_legend() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut report = many_policies_sweep(dir.path());
+    report.report.plot_policies = Some(vec!["splitee".into(), "joint-ucb".into()]);
+    report.report.regret_policies = Some(vec!["splitee".into()]);
+    plot_sweep(&report, dir.path()).unwrap();
+    let svg = |stem: &str| std::fs::read_to_string(dir.path().join(format!("{stem}.svg"))).unwrap();
+    for stem in ["accuracy-vs-offload", "cost-vs-offload", "pareto"] {
+        let svg = svg(stem);
+        assert!(
+            svg.contains("2 of 24 policies, chosen by") && svg.contains("report.plot_policies"),
+            "{stem}.svg"
+        );
+        assert!(!svg.contains("final-exit"), "{stem}.svg");
+    }
+    let regret = svg("regret");
+    assert!(regret.contains("1 of 24 policies, chosen by") && !regret.contains("joint-ucb"));
+}
+
+/// The title of the first panel of `svg`.
+fn title(svg: &str) -> String {
+    texts(svg).swap_remove(0).1
+}
+
+#[test]
+fn titles_name_alpha_only_when_every_series_plays_at_it() {
+    let dir = plotted(many_policies_sweep);
+    for stem in ["accuracy-vs-offload", "cost-vs-offload", "regret", "pareto"] {
+        let svg = svg_of(&dir, stem);
+        let title = title(&svg);
+        assert!(
+            !title.contains('α') || title.starts_with("Fixed arms (split, α) and policies at o"),
+            "{stem}.svg: {title}"
+        );
+        assert!(!title.contains("α = "), "{stem}.svg: {title}");
+        // Each series says its threshold: by its name, or with the run's α.
+        for label in [
+            "splitee (α = 0.7)",
+            "final-exit (α = 0.7)",
+            "alpha:0.5:splitee<",
+            "joint-ucb<",
+        ] {
+            let label = label.replace('<', "\n</text>");
+            assert!(svg.contains(&label), "{stem}.svg lacks {label:?}");
+        }
+    }
+    // When every series plays at the run's α, the title says it once.
+    let dir = plotted(small_sweep);
+    for stem in ["accuracy-vs-offload", "regret", "pareto"] {
+        let svg = svg_of(&dir, stem);
+        let title = title(&svg);
+        assert!(title.contains("α = 0.7"), "{stem}.svg: {title}");
+        assert!(!svg.contains("(α = 0.7)"), "{stem}.svg");
+    }
+}
+
+#[test]
+fn policies_landing_on_one_point_are_named_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut report = small_sweep(dir.path());
+    // Random lands exactly where the final exit does, at every grid point.
+    for point in &mut report.points {
+        let last = point
+            .results
+            .iter()
+            .find(|r| r.policy == "final-exit")
+            .unwrap();
+        let (accuracy, cost) = (last.accuracy, last.cost_per_sample);
+        let random = point
+            .results
+            .iter_mut()
+            .find(|r| r.policy == "random")
+            .unwrap();
+        (random.accuracy, random.cost_per_sample) = (accuracy, cost);
+    }
+    plot_sweep(&report, dir.path()).unwrap();
+    let text = |svg: &str| -> String {
+        let words: Vec<String> = texts(svg).into_iter().map(|(_, t)| t).collect();
+        words.join(" ")
+    };
+    let pareto = text(&svg_of(&dir, "pareto"));
+    assert!(
+        pareto.contains("On one point, the last on top: final-exit, random."),
+        "{pareto}"
+    );
+    assert!(!pareto.contains("splitee, "), "{pareto}");
+    // Lines through several points are told apart by their other points: no such note.
+    assert!(!text(&svg_of(&dir, "accuracy-vs-offload")).contains("On one point"));
 }

@@ -50,7 +50,7 @@ pub(super) fn write_figures(figures: &[Figure], dir: &Path) -> Result<Vec<PathBu
 }
 
 /// Width of the area right of each plot that holds its legend or colour bar.
-pub(super) const LEGEND_WIDTH: u32 = 320;
+pub(super) const LEGEND_WIDTH: u32 = 340;
 
 /// The family all text is drawn in: the bundled font is registered under it, and SVG viewers
 /// map it to a sans-serif font of their own.
@@ -244,7 +244,22 @@ pub(super) fn build_chart<'a, DB: DrawingBackend>(
 
 pub(super) fn draw_xy<DB: DrawingBackend>(panel: &XyPanel, area: &Area<DB>) -> DrawResult<(), DB> {
     let (plot, legend) = plot_and_legend(area);
-    let points = || panel.series.iter().flat_map(|s| &s.points);
+    let notes = legend_notes(panel);
+    let rows = legend_rows(&legend, &notes)?;
+    // Series beyond what the legend holds are left out, and the legend says so.
+    let shown = &panel.series[..panel.series.len().min(rows)];
+    let mut notes = notes;
+    if shown.len() < panel.series.len() {
+        notes.insert(
+            0,
+            format!(
+                "{} more series not drawn: the legend holds {}; all are in the table",
+                panel.series.len() - shown.len(),
+                shown.len()
+            ),
+        );
+    }
+    let points = || shown.iter().flat_map(|s| &s.points);
     let x = padded(points().map(|p| (p.x, p.x)));
     let y = padded(points().map(|p| {
         let e = p.err.unwrap_or(0.0);
@@ -264,23 +279,25 @@ pub(super) fn draw_xy<DB: DrawingBackend>(panel: &XyPanel, area: &Area<DB>) -> D
         .y_label_formatter(&tick)
         .draw()?;
     // Bands and dots of every series first, so no band hides another series' line.
-    for s in &panel.series {
+    for s in shown {
         draw_background(&mut chart, s)?;
     }
-    let bars = panel.series.iter().filter(|s| has_bars(s)).count();
-    let mut dodge = -(bars.saturating_sub(1) as i32) * DODGE / 2;
-    for s in &panel.series {
-        draw_foreground(&mut chart, s, dodge)?;
-        if has_bars(s) {
-            dodge += DODGE;
-        }
+    let bands = shown.iter().filter(|s| s.kind == Kind::Band).count();
+    let mut band = 0;
+    for s in shown {
+        draw_foreground(&mut chart, s, (band, bands))?;
+        band += usize::from(s.kind == Kind::Band);
     }
-    draw_legend(&legend, &panel.series)
+    draw_legend(&legend, shown, &notes)
 }
 
-/// Horizontal offset in pixels between the error bars of series at the same x, so that
-/// overlapping intervals stay distinguishable.
-pub(super) const DODGE: i32 = 4;
+/// Radius in pixels of the markers of our results; error bars shorter than it are hidden by
+/// their marker and not drawn.
+pub(super) const MARKER: i32 = 7;
+
+/// Markers placed along each line of many points (regret curves), so that lines on top of
+/// each other still show every series' shape.
+pub(super) const MARKS_PER_LINE: usize = 8;
 
 pub(super) fn has_bars(s: &Series) -> bool {
     matches!(s.kind, Kind::Errorbars | Kind::Marker) && s.points.iter().any(|p| p.err.is_some())
@@ -290,10 +307,59 @@ pub(super) fn xy(p: &XyPoint) -> (f64, f64) {
     (p.x, p.y)
 }
 
+/// The corners of `shape` around its centre at radius `r` (its size as a circle of radius
+/// `r`), or `None` for a circle.
+pub(super) fn outline(shape: Shape, r: i32) -> Option<Vec<(i32, i32)>> {
+    let r = f64::from(r);
+    // Corners on a circle, the first straight up (screen y grows downwards).
+    let polar = |radii: &[f64], turn: f64| -> Vec<(f64, f64)> {
+        let n = radii.len() as f64;
+        radii
+            .iter()
+            .enumerate()
+            .map(|(i, &radius)| {
+                let a = std::f64::consts::TAU * (i as f64 / n + turn) - std::f64::consts::FRAC_PI_2;
+                (radius * a.cos(), radius * a.sin())
+            })
+            .collect()
+    };
+    // A plus of arms `w` wide and `l` long, turned by `turn` (of a full turn).
+    let plus = |turn: f64| -> Vec<(f64, f64)> {
+        let (w, l) = (0.38 * r, 1.2 * r);
+        let arm = [(-w, -l), (w, -l), (w, -w)];
+        let (sin, cos) = (std::f64::consts::TAU * turn).sin_cos();
+        (0..4)
+            .flat_map(|q| {
+                let (qs, qc) = (std::f64::consts::FRAC_PI_2 * f64::from(q)).sin_cos();
+                arm.map(|(x, y)| (x * qc - y * qs, x * qs + y * qc))
+            })
+            .map(|(x, y)| (x * cos - y * sin, x * sin + y * cos))
+            .collect()
+    };
+    let corners = match shape {
+        Shape::Circle => return None,
+        Shape::Square => polar(&[1.25 * r; 4], 0.125),
+        Shape::TriangleUp => polar(&[1.4 * r; 3], 0.0),
+        Shape::TriangleDown => polar(&[1.4 * r; 3], 0.5),
+        Shape::Diamond => vec![(0.0, -1.35 * r), (r, 0.0), (0.0, 1.35 * r), (-r, 0.0)],
+        Shape::Pentagon => polar(&[1.2 * r; 5], 0.0),
+        Shape::Star => polar(&[1.55 * r, 0.65 * r].repeat(5), 0.0),
+        Shape::Plus => plus(0.0),
+        Shape::Cross => plus(0.125),
+    };
+    Some(
+        corners
+            .into_iter()
+            .map(|(x, y)| (x.round() as i32, y.round() as i32))
+            .collect(),
+    )
+}
+
 pub(super) fn draw_background<DB: DrawingBackend>(
     chart: &mut Chart<DB>,
     s: &Series,
 ) -> DrawResult<(), DB> {
+    let colour = s.style.colour;
     match s.kind {
         Kind::Band => {
             let upper = s.points.iter().filter_map(|p| Some((p.x, p.y + p.err?)));
@@ -304,11 +370,11 @@ pub(super) fn draw_background<DB: DrawingBackend>(
                 .filter_map(|p| Some((p.x, p.y - p.err?)));
             let band: Vec<(f64, f64)> = upper.chain(lower).collect();
             if band.len() >= 4 {
-                chart.draw_series([Polygon::new(band, s.colour.mix(0.18).filled())])?;
+                chart.draw_series([Polygon::new(band, colour.mix(0.18).filled())])?;
             }
         }
         Kind::Dots => {
-            let dot = |p: &XyPoint| Circle::new(xy(p), 4, s.colour.filled());
+            let dot = |p: &XyPoint| Circle::new(xy(p), 4, colour.filled());
             chart.draw_series(s.points.iter().map(dot))?;
         }
         _ => {}
@@ -316,42 +382,47 @@ pub(super) fn draw_background<DB: DrawingBackend>(
     Ok(())
 }
 
+/// Draws a series' lines, bars and markers; `band` is its place among the panel's bands
+/// (index, count), which staggers their markers.
 pub(super) fn draw_foreground<DB: DrawingBackend>(
     chart: &mut Chart<DB>,
     s: &Series,
-    dodge: i32,
+    band: (usize, usize),
 ) -> DrawResult<(), DB> {
-    let colour = s.colour;
+    let Style { colour, shape } = s.style;
     match s.kind {
         Kind::Errorbars => {
             chart.draw_series(LineSeries::new(
                 s.points.iter().map(xy),
                 colour.stroke_width(3),
             ))?;
-            draw_error_bars(chart, s, dodge)?;
-            let marker = |p: &XyPoint| Circle::new(xy(p), 6, colour.filled());
-            chart.draw_series(s.points.iter().map(marker))?;
+            draw_error_bars(chart, s)?;
+            draw_markers(chart, s.points.iter(), shape, MARKER, colour.filled())?;
         }
         Kind::Marker => {
-            draw_error_bars(chart, s, dodge)?;
+            draw_error_bars(chart, s)?;
             // A black halo keeps light colours visible on the grey dots.
-            let halo = |p: &XyPoint| TriangleMarker::new(xy(p), 14, BLACK.filled());
-            let marker = |p: &XyPoint| TriangleMarker::new(xy(p), 10, colour.filled());
-            chart.draw_series(s.points.iter().map(halo))?;
-            chart.draw_series(s.points.iter().map(marker))?;
+            draw_markers(chart, s.points.iter(), shape, MARKER + 3, BLACK.filled())?;
+            draw_markers(chart, s.points.iter(), shape, MARKER + 1, colour.filled())?;
         }
         Kind::Band => {
             chart.draw_series(LineSeries::new(
                 s.points.iter().map(xy),
                 colour.stroke_width(3),
             ))?;
+            // Evenly spaced markers, each band's shifted by a fraction of the spacing.
+            let (index, count) = band;
+            let step = (s.points.len() / MARKS_PER_LINE).max(1);
+            let first = (step * index / count.max(1) + step / 2) % step;
+            let marked = s.points.iter().skip(first).step_by(step);
+            draw_markers(chart, marked, shape, MARKER - 1, colour.filled())?;
         }
         Kind::Published => {
             let line =
                 DashedLineSeries::new(s.points.iter().map(xy), 12, 8, colour.stroke_width(2));
             chart.draw_series(line)?;
-            let hollow = |p: &XyPoint| Circle::new(xy(p), 9, colour.stroke_width(3));
-            chart.draw_series(s.points.iter().map(hollow))?;
+            let hollow = colour.stroke_width(3);
+            draw_markers(chart, s.points.iter(), shape, MARKER + 3, hollow)?;
         }
         Kind::Front => {
             let steps = s
@@ -360,8 +431,7 @@ pub(super) fn draw_foreground<DB: DrawingBackend>(
                 .flat_map(|w| [(w[0].x, w[0].y), (w[1].x, w[0].y)]);
             let last = s.points.last().map(xy);
             chart.draw_series(LineSeries::new(steps.chain(last), colour.stroke_width(2)))?;
-            let marker = |p: &XyPoint| Circle::new(xy(p), 6, colour.filled());
-            chart.draw_series(s.points.iter().map(marker))?;
+            draw_markers(chart, s.points.iter(), shape, MARKER - 1, colour.filled())?;
         }
         Kind::Dots => {}
         Kind::Dashed => {
@@ -373,20 +443,64 @@ pub(super) fn draw_foreground<DB: DrawingBackend>(
     Ok(())
 }
 
-/// Vertical 95% bars with caps, shifted `dodge` pixels right of their point.
+fn draw_markers<'p, DB: DrawingBackend>(
+    chart: &mut Chart<DB>,
+    points: impl Iterator<Item = &'p XyPoint>,
+    shape: Shape,
+    r: i32,
+    style: ShapeStyle,
+) -> DrawResult<(), DB> {
+    let at = |p: &XyPoint| EmptyElement::at(xy(p));
+    match outline(shape, r) {
+        None => chart.draw_series(points.map(|p| at(p) + Circle::new((0, 0), r, style)))?,
+        Some(corners) if style.filled => {
+            chart.draw_series(points.map(|p| at(p) + Polygon::new(corners.clone(), style)))?
+        }
+        Some(corners) => {
+            chart.draw_series(points.map(|p| at(p) + PathElement::new(closed(&corners), style)))?
+        }
+    };
+    Ok(())
+}
+
+/// A marker of `shape`, filled or as an outline, centred on `at` in a legend.
+fn draw_legend_marker<DB: DrawingBackend>(
+    area: &Area<DB>,
+    at: (i32, i32),
+    shape: Shape,
+    r: i32,
+    style: ShapeStyle,
+) -> DrawResult<(), DB> {
+    let at = EmptyElement::at(at);
+    match outline(shape, r) {
+        None => area.draw(&(at + Circle::new((0, 0), r, style))),
+        Some(corners) if style.filled => area.draw(&(at + Polygon::new(corners, style))),
+        Some(corners) => area.draw(&(at + PathElement::new(closed(&corners), style))),
+    }
+}
+
+/// An outline's corners, back to the first.
+fn closed(corners: &[(i32, i32)]) -> Vec<(i32, i32)> {
+    corners.iter().chain(corners.first()).copied().collect()
+}
+
+/// Vertical 95% bars with caps, centred on their point; a bar the marker would hide is left
+/// out, so that no stray cap shows beside a marker.
 pub(super) fn draw_error_bars<DB: DrawingBackend>(
     chart: &mut Chart<DB>,
     s: &Series,
-    dodge: i32,
 ) -> DrawResult<(), DB> {
-    let style = s.colour.stroke_width(2);
+    let style = s.style.colour.stroke_width(2);
     let bars = s.points.iter().filter_map(|p| {
         let (lo, hi) = (p.y - p.err?, p.y + p.err?);
         let top = chart.backend_coord(&(p.x, hi));
         let bottom = chart.backend_coord(&(p.x, lo));
         let h = bottom.1 - top.1;
-        let cap = |y| PathElement::new(vec![(dodge - 7, y), (dodge + 7, y)], style);
-        let stem = PathElement::new(vec![(dodge, 0), (dodge, h)], style);
+        if h <= 2 * (MARKER + 2) {
+            return None;
+        }
+        let cap = |y| PathElement::new(vec![(-7, y), (7, y)], style);
+        let stem = PathElement::new(vec![(0, 0), (0, h)], style);
         Some(EmptyElement::at((p.x, hi)) + cap(0) + stem + cap(h))
     });
     let bars: Vec<_> = bars.collect();
@@ -394,21 +508,99 @@ pub(super) fn draw_error_bars<DB: DrawingBackend>(
     Ok(())
 }
 
-/// One legend entry per series, each with a sample of how it is drawn.
+/// Height in pixels of one legend entry, and of one line of a legend note.
+pub(super) const LEGEND_ROW: i32 = 34;
+pub(super) const NOTE_LINE: i32 = 24;
+
+/// The notes under a panel's legend: the panel's own, then what its error bars leave out.
+pub(super) fn legend_notes(panel: &XyPanel) -> Vec<String> {
+    let mut notes = panel.notes.clone();
+    if panel.series.iter().any(has_bars) {
+        notes.push("Bars inside their marker are not drawn.".into());
+    }
+    notes.extend(coinciding(&panel.series));
+    notes
+}
+
+/// A note for each point where the single markers of several series (policies on the Pareto
+/// plot, say) fall, since only the one drawn last shows.
+pub(super) fn coinciding(series: &[Series]) -> Vec<String> {
+    let same = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0);
+    let mut points: Vec<(&XyPoint, Vec<&str>)> = Vec::new();
+    for s in series.iter().filter(|s| s.kind == Kind::Marker) {
+        let [p] = s.points.as_slice() else { continue };
+        match points
+            .iter_mut()
+            .find(|(at, _)| same(at.x, p.x) && same(at.y, p.y))
+        {
+            Some((_, names)) => names.push(&s.name),
+            None => points.push((p, vec![&s.name])),
+        }
+    }
+    points
+        .into_iter()
+        .filter(|(_, names)| names.len() > 1)
+        .map(|(_, names)| format!("On one point, the last on top: {}.", names.join(", ")))
+        .collect()
+}
+
+pub(super) fn note_style<DB: DrawingBackend>(area: &Area<DB>) -> TextStyle<'static> {
+    text_style(area, 17, Pos::new(HPos::Left, VPos::Top)).color(&RGBColor(70, 70, 70))
+}
+
+/// `text` broken into lines that fit the legend column.
+pub(super) fn wrap<DB: DrawingBackend>(area: &Area<DB>, text: &str) -> DrawResult<Vec<String>, DB> {
+    let style = note_style(area);
+    let width = area.dim_in_pixel().0.saturating_sub(20);
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split_whitespace() {
+        match lines.last_mut() {
+            Some(line)
+                if area
+                    .estimate_text_size(&format!("{line} {word}"), &style)?
+                    .0
+                    <= width =>
+            {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.to_owned()),
+        }
+    }
+    Ok(lines)
+}
+
+/// How many legend entries fit above the notes.
+pub(super) fn legend_rows<DB: DrawingBackend>(
+    area: &Area<DB>,
+    notes: &[String],
+) -> DrawResult<usize, DB> {
+    let mut lines = 0;
+    for note in notes {
+        lines += wrap(area, note)?.len() as i32;
+    }
+    // One more note line may come, saying how many series were left out.
+    let room = area.dim_in_pixel().1 as i32 - 30 - NOTE_LINE * (lines + 3);
+    Ok((room / LEGEND_ROW).max(1) as usize)
+}
+
+/// One legend entry per series, each with a sample of how it is drawn, then the notes.
 pub(super) fn draw_legend<DB: DrawingBackend>(
     area: &Area<DB>,
     series: &[Series],
+    notes: &[String],
 ) -> DrawResult<(), DB> {
     let style = text_style(area, 19, Pos::new(HPos::Left, VPos::Center));
-    for (i, s) in series.iter().enumerate() {
-        let y = 30 + 34 * i as i32;
-        let c = s.colour;
+    let mut y = 30;
+    for s in series {
+        let Style { colour: c, shape } = s.style;
         let (x0, x1, mid) = (10, 60, (35, y));
         let line = |width| PathElement::new(vec![(x0, y), (x1, y)], c.stroke_width(width));
+        let mark = |r, style| draw_legend_marker(area, mid, shape, r, style);
         match s.kind {
             Kind::Errorbars => {
                 area.draw(&line(3))?;
-                area.draw(&Circle::new(mid, 6, c.filled()))?;
+                mark(MARKER, c.filled())?;
             }
             Kind::Band => {
                 area.draw(&Rectangle::new(
@@ -416,6 +608,7 @@ pub(super) fn draw_legend<DB: DrawingBackend>(
                     c.mix(0.18).filled(),
                 ))?;
                 area.draw(&line(3))?;
+                mark(MARKER - 1, c.filled())?;
             }
             Kind::Published => {
                 area.draw(&PathElement::new(
@@ -426,16 +619,16 @@ pub(super) fn draw_legend<DB: DrawingBackend>(
                     vec![(x1 - 12, y), (x1, y)],
                     c.stroke_width(2),
                 ))?;
-                area.draw(&Circle::new(mid, 9, c.stroke_width(3)))?;
+                mark(MARKER + 3, c.stroke_width(3))?;
             }
             Kind::Dots => area.draw(&Circle::new(mid, 4, c.filled()))?,
             Kind::Front => {
                 area.draw(&line(2))?;
-                area.draw(&Circle::new(mid, 6, c.filled()))?;
+                mark(MARKER - 1, c.filled())?;
             }
             Kind::Marker => {
-                area.draw(&TriangleMarker::new(mid, 14, BLACK.filled()))?;
-                area.draw(&TriangleMarker::new(mid, 10, c.filled()))?;
+                mark(MARKER + 3, BLACK.filled())?;
+                mark(MARKER + 1, c.filled())?;
             }
             Kind::Dashed => {
                 for (a, b) in [(x0, x0 + 18), (x1 - 18, x1)] {
@@ -444,6 +637,16 @@ pub(super) fn draw_legend<DB: DrawingBackend>(
             }
         }
         area.draw(&Text::new(s.name.clone(), (x1 + 12, y), style.clone()))?;
+        y += LEGEND_ROW;
+    }
+    let note = note_style(area);
+    y += NOTE_LINE / 2 - LEGEND_ROW / 2;
+    for text in notes {
+        y += NOTE_LINE / 2;
+        for line in wrap(area, text)? {
+            area.draw(&Text::new(line, (10, y), note.clone()))?;
+            y += NOTE_LINE;
+        }
     }
     Ok(())
 }

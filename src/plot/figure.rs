@@ -29,11 +29,13 @@ pub(super) struct XyPanel {
     pub(super) x_label: String,
     pub(super) y_label: String,
     pub(super) series: Vec<Series>,
+    /// Lines under the legend: which series were selected, and where the rest are.
+    pub(super) notes: Vec<String>,
 }
 
 pub(super) struct Series {
     pub(super) name: String,
-    pub(super) colour: RGBColor,
+    pub(super) style: Style,
     pub(super) kind: Kind,
     pub(super) points: Vec<XyPoint>,
 }
@@ -72,6 +74,57 @@ pub(super) struct HeatPanel {
     pub(super) arms: usize,
 }
 
+/// How a series looks: its colour and the shape of its markers.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub(super) struct Style {
+    pub(super) colour: RGBColor,
+    pub(super) shape: Shape,
+}
+
+/// Marker shapes, told apart without colour.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub(super) enum Shape {
+    Circle,
+    Square,
+    TriangleUp,
+    Diamond,
+    TriangleDown,
+    Star,
+    Pentagon,
+    Cross,
+    Plus,
+}
+
+/// Nine shapes against ten colours: as 9 and 10 are coprime, the first 90 styles are all
+/// different pairs, and any 9 consecutive ones differ in both colour and shape.
+pub(super) const SHAPES: [Shape; 9] = [
+    Shape::Circle,
+    Shape::Square,
+    Shape::TriangleUp,
+    Shape::Diamond,
+    Shape::TriangleDown,
+    Shape::Star,
+    Shape::Pentagon,
+    Shape::Cross,
+    Shape::Plus,
+];
+
+/// The `i`-th style of a figure: colour and shape cycle together (see [`SHAPES`]).
+pub(super) fn style(i: usize) -> Style {
+    Style {
+        colour: PALETTE[i % PALETTE.len()],
+        shape: SHAPES[i % SHAPES.len()],
+    }
+}
+
+/// A colour with round markers, for series that are not one of a set (fixed arms, levels).
+pub(super) fn plain(colour: RGBColor) -> Style {
+    Style {
+        colour,
+        shape: Shape::Circle,
+    }
+}
+
 /// Tableau 10: distinct, colour-blind-friendlier than the primaries.
 pub(super) const PALETTE: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
@@ -89,4 +142,12 @@ pub(super) const PALETTE: [RGBColor; 10] = [
 /// A value and its interval, scaled (to percent, say).
 pub(super) fn scaled(e: Estimate, scale: f64) -> (f64, Option<f64>) {
     (e.mean * scale, e.ci95.map(|h| h * scale))
+}
+
+/// Whether a policy plays at a threshold of its own (`alpha:A:NAME`) or learns one (`joint:…`,
+/// `threshold:K:…`) rather than at the run's α. An unknown name counts as the run's.
+pub(super) fn sets_own_alpha(policy: &str) -> bool {
+    policy
+        .parse::<crate::policy::PolicySpec>()
+        .is_ok_and(|spec| spec.arms != crate::arms::ArmSpace::Splits)
 }

@@ -35,7 +35,7 @@ fn density_pct(n: &crate::study::report::NetworkReport) -> f64 {
 fn level(report: &crate::study::report::StudyReport, name: String, y: f64) -> Series {
     Series {
         name,
-        colour: RGBColor(90, 90, 90),
+        style: plain(RGBColor(90, 90, 90)),
         kind: Kind::Dashed,
         points: per_density(report, |_| Some(y)),
     }
@@ -83,7 +83,7 @@ fn sparsity_accuracy(report: &crate::study::report::StudyReport) -> Figure {
     if seeds > 1 {
         series.push(Series {
             name: format!("each of {seeds} seeds"),
-            colour: RGBColor(160, 160, 160),
+            style: plain(RGBColor(160, 160, 160)),
             kind: Kind::Dots,
             points: per_network
                 .iter()
@@ -117,7 +117,7 @@ fn sparsity_accuracy(report: &crate::study::report::StudyReport) -> Figure {
         } else {
             format!("seed {}", report.seed)
         },
-        colour: PALETTE[0],
+        style: style(0),
         kind: Kind::Errorbars,
         points,
     });
@@ -146,6 +146,7 @@ fn sparsity_accuracy(report: &crate::study::report::StudyReport) -> Figure {
             x_label: "overall density (%)".into(),
             y_label: "final-exit accuracy (%)".into(),
             series,
+            notes: Vec::new(),
         }),
     };
     Figure {
@@ -173,7 +174,7 @@ fn sparsity_cost(report: &crate::study::report::StudyReport) -> Figure {
         (0..exits)
             .map(|k| Series {
                 name: split_name(k),
-                colour: PALETTE[k % PALETTE.len()],
+                style: style(k),
                 kind: Kind::Errorbars,
                 points: per_density(report, |n| Some(value(n.profile.splits.get(k)?) as f64)),
             })
@@ -189,7 +190,11 @@ fn sparsity_cost(report: &crate::study::report::StudyReport) -> Figure {
     }
     let mut weights = vec![Series {
         name: "whole network (with heads)".into(),
-        colour: BLACK,
+        // Black, in the shape after the splits': unlike every split's series.
+        style: Style {
+            colour: BLACK,
+            shape: SHAPES[exits % SHAPES.len()],
+        },
         kind: Kind::Errorbars,
         points: per_density(report, |n| Some(n.profile.weights as f64)),
     }];
@@ -206,6 +211,7 @@ fn sparsity_cost(report: &crate::study::report::StudyReport) -> Figure {
             x_label: "overall density (%)".into(),
             y_label: y_label.into(),
             series,
+            notes: Vec::new(),
         }),
     };
     Figure {
@@ -234,12 +240,17 @@ fn sparsity_learners(report: &crate::study::report::StudyReport) -> Figure {
             }
         }
     }
-    let alpha = report.prices.as_ref().map_or_else(String::new, |p| {
-        format!(", α = {}, {} runs", p.alpha, p.runs)
-    });
     let panels = policies
         .iter()
         .map(|&policy| {
+            // A policy that sets or learns its own threshold is not run at the study's α.
+            let settings = report.prices.as_ref().map_or_else(String::new, |p| {
+                if sets_own_alpha(policy) {
+                    format!(", {} runs", p.runs)
+                } else {
+                    format!(", α = {}, {} runs", p.alpha, p.runs)
+                }
+            });
             let series: Vec<Series> = report
                 .networks
                 .iter()
@@ -257,7 +268,7 @@ fn sparsity_learners(report: &crate::study::report::StudyReport) -> Figure {
                     let (y, err) = scaled(p.cost_reduction, 100.0);
                     Some(Series {
                         name: format!("{} ({:.0}% dense)", n.name, density_pct(n)),
-                        colour: PALETTE[i % PALETTE.len()],
+                        style: style(i),
                         kind: Kind::Marker,
                         points: vec![XyPoint {
                             x: 100.0 * (final_acc - p.accuracy?.mean),
@@ -268,12 +279,13 @@ fn sparsity_learners(report: &crate::study::report::StudyReport) -> Figure {
                 })
                 .collect();
             Panel {
-                title: format!("{policy}: cost saved vs accuracy lost, per density{alpha}"),
+                title: format!("{policy}: cost saved vs accuracy lost, per density{settings}"),
                 trace: report.config.clone(),
                 body: Body::Xy(XyPanel {
                     x_label: "accuracy drop vs the final exit (points)".into(),
                     y_label: "cost reduction vs the final exit (%)".into(),
                     series,
+                    notes: Vec::new(),
                 }),
             }
         })

@@ -39,6 +39,8 @@ pub fn plot_sweep(report: &SweepReport, dir: &Path) -> Result<Vec<PathBuf>, Plot
 struct Sweep<'a> {
     report: &'a SweepReport,
     traces: Vec<TraceView<'a>>,
+    /// The policies some figure draws, in the sweep's order: each one's position is its style.
+    drawn: Vec<&'a str>,
 }
 
 struct TraceView<'a> {
@@ -88,17 +90,29 @@ impl<'a> Sweep<'a> {
                 }
             })
             .collect();
-        Self { report, traces }
+        let settings = &report.report;
+        let drawn = report
+            .policies
+            .iter()
+            .filter(|p| listed(&settings.plot_policies, p) || listed(&settings.regret_policies, p))
+            .map(String::as_str)
+            .collect();
+        Self {
+            report,
+            traces,
+            drawn,
+        }
     }
 
-    /// A fixed colour per policy: its position in the sweep's policy list. A name only the
-    /// published numbers use takes the colour of its first variant (`splitee-s` that of
+    /// A fixed style per policy, the same in every figure: its position among the policies
+    /// drawn, so that up to 9 of them differ in both colour and shape. A name only the
+    /// published numbers use takes the style of its first variant (`splitee-s` that of
     /// `splitee-s:strict`), else a hash of the name.
-    fn colour(&self, policy: &str) -> RGBColor {
-        let policies = &self.report.policies;
+    fn style(&self, policy: &str) -> Style {
+        let policies = &self.drawn;
         let index = policies
             .iter()
-            .position(|p| p == policy)
+            .position(|&p| p == policy)
             .or_else(|| {
                 policies
                     .iter()
@@ -109,8 +123,41 @@ impl<'a> Sweep<'a> {
                     (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
                 }) as usize
             });
-        PALETTE[index % PALETTE.len()]
+        style(index)
     }
+}
+
+/// The legend's note when a report setting (`setting`) selected `shown` of `total` policies:
+/// which, and where the others are.
+fn selection_note(shown: usize, total: usize, setting: &str) -> Vec<String> {
+    if shown < total {
+        vec![format!(
+            "{shown} of {total} policies, chosen by report.{setting}; every policy is in sweep.md"
+        )]
+    } else {
+        Vec::new()
+    }
+}
+
+/// Whether `names` (all when `None`) lists `policy`.
+fn listed(names: &Option<Vec<String>>, policy: &str) -> bool {
+    names
+        .as_ref()
+        .is_none_or(|names| names.iter().any(|n| n == policy))
+}
+
+/// How a policy is named in a legend: with the run's α when the panel also shows policies at
+/// thresholds of their own, so that the title need not claim one α for all.
+fn label(policy: &str, alpha: Option<f64>) -> String {
+    match alpha {
+        Some(alpha) if !sets_own_alpha(policy) => format!("{policy} (α = {alpha})"),
+        _ => policy.to_owned(),
+    }
+}
+
+/// The run's α, for the labels of `policies` when some of them set their own (see [`label`]).
+fn mixed_alpha<'b>(alpha: f64, mut policies: impl Iterator<Item = &'b str>) -> Option<f64> {
+    policies.any(sets_own_alpha).then_some(alpha)
 }
 
 /// The trace's files, as the second line of each panel heading.
@@ -121,18 +168,19 @@ fn trace_name(report: &SweepReport, t: usize) -> String {
     }
 }
 
-/// The settings shared by a trace's offloading-cost series, for panel titles.
-fn fixed_axes(p: &PointResult, runs: usize) -> String {
+/// The settings shared by a panel's series, for its title; α only when every series plays at
+/// it (`mixed` is the α the legend names instead, see [`label`]).
+fn fixed_axes(p: &PointResult, runs: usize, mixed: Option<f64>) -> String {
     let p = &p.point;
-    let lambda = if p.lambda > 0.0 {
-        format!(", λ = {}", p.lambda)
-    } else {
-        String::new()
-    };
-    format!(
-        "α = {}{lambda}, μ = {}, UCB c = {}, {runs} runs",
-        p.alpha, p.mu, p.ucb_c
-    )
+    let mut axes = Vec::new();
+    if mixed.is_none() {
+        axes.push(format!("α = {}", p.alpha));
+    }
+    if p.lambda > 0.0 {
+        axes.push(format!("λ = {}", p.lambda));
+    }
+    axes.push(format!("μ = {}, UCB c = {}, {runs} runs", p.mu, p.ucb_c));
+    axes.join(", ")
 }
 
 fn offload_text(o: f64) -> String {
@@ -194,11 +242,21 @@ fn versus_offload(sweep: &Sweep, metric: &OffloadMetric) -> Figure {
                 .copied()
                 .filter(|p| p.point.offload.is_finite())
                 .collect();
+            let only = &sweep.report.report.plot_policies;
+            let policies: Vec<&String> = sweep
+                .report
+                .policies
+                .iter()
+                .filter(|policy| listed(only, policy))
+                .collect();
+            let mixed = points.first().and_then(|first| {
+                mixed_alpha(first.point.alpha, policies.iter().map(|p| p.as_str()))
+            });
             let title = match points.first() {
                 Some(first) => format!(
                     "{} vs offloading cost ({})",
                     metric.what,
-                    fixed_axes(first, sweep.report.runs)
+                    fixed_axes(first, sweep.report.runs, mixed)
                 ),
                 None => format!("{} vs offloading cost", metric.what),
             };
@@ -210,13 +268,9 @@ fn versus_offload(sweep: &Sweep, metric: &OffloadMetric) -> Figure {
             if points.is_empty() {
                 return panel(Body::Note("the offloading cost was not swept".into()));
             }
-            let only = &sweep.report.report.plot_policies;
-            let mut series: Vec<Series> = sweep
-                .report
-                .policies
+            let mut series: Vec<Series> = policies
                 .iter()
-                .filter(|policy| only.as_ref().is_none_or(|names| names.contains(policy)))
-                .filter_map(|policy| {
+                .filter_map(|&policy| {
                     let points: Vec<XyPoint> = points
                         .iter()
                         .filter_map(|p| {
@@ -230,8 +284,8 @@ fn versus_offload(sweep: &Sweep, metric: &OffloadMetric) -> Figure {
                         })
                         .collect();
                     (!points.is_empty()).then(|| Series {
-                        name: policy.clone(),
-                        colour: sweep.colour(policy),
+                        name: label(policy, mixed),
+                        style: sweep.style(policy),
                         kind: Kind::Errorbars,
                         points,
                     })
@@ -248,6 +302,7 @@ fn versus_offload(sweep: &Sweep, metric: &OffloadMetric) -> Figure {
                 x_label: "offloading cost o".into(),
                 y_label: metric.y_label.into(),
                 series,
+                notes: selection_note(policies.len(), sweep.report.policies.len(), "plot_policies"),
             }))
         })
         .collect();
@@ -257,7 +312,7 @@ fn versus_offload(sweep: &Sweep, metric: &OffloadMetric) -> Figure {
     }
 }
 
-/// The published values of each policy, as dashed series in the policy's colour.
+/// The published values of each policy, as dashed series in the policy's colour and shape.
 fn published_series(
     sweep: &Sweep,
     published: &PublishedSection,
@@ -267,7 +322,7 @@ fn published_series(
         .iter()
         .map(|(policy, ys)| Series {
             name: format!("{policy} (published)"),
-            colour: sweep.colour(policy),
+            style: sweep.style(policy),
             kind: Kind::Published,
             points: published
                 .offload
@@ -282,25 +337,26 @@ fn published_series(
 
 /// Cumulative regret over time at each trace's focus point, with its 95% band.
 fn regret(sweep: &Sweep) -> Figure {
-    let wanted = |policy: &str| {
-        let only = &sweep.report.report.regret_policies;
-        only.as_ref()
-            .is_none_or(|names| names.iter().any(|n| n == policy))
-    };
+    let only = &sweep.report.report.regret_policies;
     let panels = sweep
         .traces
         .iter()
         .filter_map(|trace| {
             let focus = trace.focus?;
-            let series: Vec<Series> = focus
+            let results: Vec<&PolicyResult> = focus
                 .results
                 .iter()
-                .filter(|r| wanted(&r.policy))
+                .filter(|r| listed(only, &r.policy))
+                .collect();
+            let mixed = mixed_alpha(focus.point.alpha, results.iter().map(|r| r.policy.as_str()));
+            let notes = selection_note(results.len(), focus.results.len(), "regret_policies");
+            let series: Vec<Series> = results
+                .iter()
                 .map(|r| {
                     let c = &r.regret_curve;
                     Series {
-                        name: r.policy.clone(),
-                        colour: sweep.colour(&r.policy),
+                        name: label(&r.policy, mixed),
+                        style: sweep.style(&r.policy),
                         kind: Kind::Band,
                         points: (0..c.t.len().min(c.mean.len()))
                             .map(|i| XyPoint {
@@ -316,7 +372,7 @@ fn regret(sweep: &Sweep) -> Figure {
                 title: format!(
                     "Cumulative regret at {} ({})",
                     offload_text(focus.point.offload),
-                    fixed_axes(focus, sweep.report.runs)
+                    fixed_axes(focus, sweep.report.runs, mixed)
                 ),
                 trace: trace.name.clone(),
                 body: if series.is_empty() {
@@ -326,6 +382,7 @@ fn regret(sweep: &Sweep) -> Figure {
                         x_label: "time t (samples)".into(),
                         y_label: "cumulative regret (reward units)".into(),
                         series,
+                        notes,
                     })
                 },
             })
@@ -398,23 +455,34 @@ fn pareto(sweep: &Sweep) -> Figure {
             let mut series = vec![
                 Series {
                     name: "fixed arms (split, α)".into(),
-                    colour: RGBColor(160, 160, 160),
+                    style: plain(RGBColor(160, 160, 160)),
                     kind: Kind::Dots,
                     points: all,
                 },
                 Series {
                     name: "Pareto front".into(),
-                    colour: BLACK,
+                    style: plain(BLACK),
                     kind: Kind::Front,
                     points: front,
                 },
             ];
             let focus = trace.focus;
-            series.extend(focus.iter().flat_map(|f| &f.results).filter_map(|r| {
+            let only = &sweep.report.report.plot_policies;
+            let results: Vec<&PolicyResult> = focus
+                .iter()
+                .flat_map(|f| &f.results)
+                .filter(|r| listed(only, &r.policy))
+                .collect();
+            let total = focus.map_or(0, |f| f.results.len());
+            let notes = selection_note(results.len(), total, "plot_policies");
+            let mixed = focus.and_then(|f| {
+                mixed_alpha(f.point.alpha, results.iter().map(|r| r.policy.as_str()))
+            });
+            series.extend(results.iter().filter_map(|r| {
                 let (y, err) = scaled(r.accuracy?, 100.0);
                 Some(Series {
-                    name: r.policy.clone(),
-                    colour: sweep.colour(&r.policy),
+                    name: label(&r.policy, mixed),
+                    style: sweep.style(&r.policy),
                     kind: Kind::Marker,
                     points: vec![XyPoint {
                         x: r.cost_per_sample.mean,
@@ -423,12 +491,13 @@ fn pareto(sweep: &Sweep) -> Figure {
                     }],
                 })
             }));
-            let at = focus.map_or_else(String::new, |f| {
-                format!(
+            let at = focus.map_or_else(String::new, |f| match mixed {
+                Some(_) => format!(" at {}", offload_text(f.point.offload)),
+                None => format!(
                     " at {}, policies at α = {}",
                     offload_text(f.point.offload),
                     f.point.alpha
-                )
+                ),
             });
             Some(Panel {
                 title: format!("Fixed arms (split, α) and policies{at}"),
@@ -437,6 +506,7 @@ fn pareto(sweep: &Sweep) -> Figure {
                     x_label: "cost per sample".into(),
                     y_label: "accuracy (%)".into(),
                     series,
+                    notes,
                 }),
             })
         })
