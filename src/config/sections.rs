@@ -30,7 +30,7 @@ pub struct ReportSection {
     pub pareto_alphas: Option<Vec<f64>>,
     /// Policies drawn in the regret plot (default: all).
     pub regret_policies: Option<Vec<String>>,
-    /// Policies drawn in the accuracy and cost plots (default: all).
+    /// Policies drawn in the accuracy, cost and Pareto plots (default: all).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plot_policies: Option<Vec<String>>,
     /// Points kept per regret curve and arm timeline (default 200; fewer keep a sweep of many
