@@ -211,12 +211,13 @@ fn sweep_axis_errors_name_file_line_and_key() {
 fn every_axis_value_follows_the_rule_of_the_value_it_replaces() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("bad.toml");
-    let error = |sweep: &str| {
-        std::fs::write(&config, format!("[run]\nruns = 1\n[sweep]\n{sweep}\n")).unwrap();
+    let refusal = |text: &str| {
+        std::fs::write(&config, text).unwrap();
         splitee::sweep::SweepSettings::resolve(&config, Overrides::default())
             .unwrap_err()
             .to_string()
     };
+    let error = |sweep: &str| refusal(&format!("[run]\nruns = 1\n[sweep]\n{sweep}\n"));
     let at = |key: &str, message: &str| format!("{}: line 4: {key}: {message}", config.display());
     let costs = "costs must be finite, >= 0 and at most 1e100";
     for (sweep, key, message) in [
@@ -249,14 +250,8 @@ fn every_axis_value_follows_the_rule_of_the_value_it_replaces() {
     ] {
         assert_eq!(error(sweep), at(key, &message), "{sweep}");
     }
-    std::fs::write(
-        &config,
-        "[cost]\nmodel = \"table\"\ntable = [0.1, 0.2]\n[sweep]\nlambda = [0.1]\n",
-    )
-    .unwrap();
-    let message = splitee::sweep::SweepSettings::resolve(&config, Overrides::default())
-        .unwrap_err()
-        .to_string();
+    let message =
+        refusal("[cost]\nmodel = \"table\"\ntable = [0.1, 0.2]\n[sweep]\nlambda = [0.1]\n");
     assert_eq!(
         message,
         at(
@@ -268,18 +263,11 @@ fn every_axis_value_follows_the_rule_of_the_value_it_replaces() {
     // The profile model derives off(k) from its bytes and MACs: a swept o would be ignored.
     let profile =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/sparsity-mnist-d25.profile.json");
-    std::fs::write(
-        &config,
-        format!(
-            "[cost]\nmodel = \"profile\"\nprofile = {:?}\nper_mac = 1e-5\nper_byte = 1e-3\n\
-             [sweep]\noffload = [0.1, 0.2]\n",
-            profile.display().to_string()
-        ),
-    )
-    .unwrap();
-    let message = splitee::sweep::SweepSettings::resolve(&config, Overrides::default())
-        .unwrap_err()
-        .to_string();
+    let message = refusal(&format!(
+        "[cost]\nmodel = \"profile\"\nprofile = {:?}\nper_mac = 1e-5\nper_byte = 1e-3\n\
+         [sweep]\noffload = [0.1, 0.2]\n",
+        profile.display().to_string()
+    ));
     assert_eq!(
         message,
         at(

@@ -164,19 +164,22 @@ fn wrong_length_cost_lists_name_their_file_and_line() {
             .args(["synth", "--samples", "20", "--exits", "3", "--out"])
             .arg(&trace),
     );
+    let refusal = |config: &PathBuf| {
+        fail_with_one_line(
+            splitee()
+                .args(["run", "--config"])
+                .arg(config)
+                .arg("--trace")
+                .arg(&trace),
+        )
+    };
     let config = temp_file(
         &dir,
         "c.toml",
         "[cost]\nmodel = \"linear\"\noffload = [0.1, 0.2, 0.3, 0.4]\n",
     );
     assert_eq!(
-        fail_with_one_line(
-            splitee()
-                .args(["run", "--config"])
-                .arg(&config)
-                .arg("--trace")
-                .arg(&trace)
-        ),
+        refusal(&config),
         format!(
             "splitee: {}: line 3: cost.offload: has 4 entries; a per-split offload cost needs one \
              per split 1..2 (2 values)",
@@ -189,13 +192,7 @@ fn wrong_length_cost_lists_name_their_file_and_line() {
         "[cost]\nmodel = \"table\"\ntable = [0.1, 0.2]\n",
     );
     assert_eq!(
-        fail_with_one_line(
-            splitee()
-                .args(["run", "--config"])
-                .arg(&config)
-                .arg("--trace")
-                .arg(&trace)
-        ),
+        refusal(&config),
         format!(
             "splitee: {}: line 3: cost.table: has 2 entries but the trace has 3 exits",
             config.display()
