@@ -1,18 +1,26 @@
 //! Run settings from Python keyword arguments: each given key replaces the engine's default
 //! ([`RunSettings::default`], the command line's defaults) and the result is checked by the
-//! run's rules ([`RunSettings::check`]) when it runs.
+//! run's rules ([`RunSettings::check`]) when it runs. The profile cost model's keys
+//! (`profile`, `per_mac`, `per_byte`, `cloud_per_mac`) are read together, as a config's `[cost]`
+//! section reads them.
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use splitee_core::cost::{OffloadCost, ProcessingCost};
+use splitee_core::cost::{OffloadCost, ProcessingCost, ProfileCost};
+use splitee_core::grid::Axis;
 use splitee_core::settings::RunSettings;
 
 /// The keys a run accepts, in the order they are applied (the cost model before its values).
-const KEYS: [&str; 16] = [
+const KEYS: [&str; 21] = [
     "cost_model",
     "cost_table",
     "lambda_",
+    "depths",
+    "profile",
+    "per_mac",
+    "per_byte",
+    "cloud_per_mac",
     "cost",
     "mu",
     "policies",
@@ -43,13 +51,60 @@ pub fn run_settings(given: Option<&Bound<'_, PyDict>>) -> PyResult<RunSettings> 
             )));
         }
     }
+    let mut profile = profile_cost(given)?;
     for key in KEYS {
         if let Some(value) = given.get_item(key)?.filter(|v| !v.is_none()) {
-            apply(&mut settings, key, &value)
+            apply(&mut settings, &mut profile, key, &value)
                 .map_err(|message| PyValueError::new_err(format!("{key}: {message}")))?;
         }
     }
     Ok(settings)
+}
+
+/// The profile cost model, when `cost_model="profile"`: read up front from `profile` with its
+/// prices, by the config file's rules (the path and both prices are required, and the
+/// offloading cost comes from the profile).
+fn profile_cost(given: &Bound<'_, PyDict>) -> PyResult<Option<ProfileCost>> {
+    let item = |key: &str| -> PyResult<Option<Bound<'_, PyAny>>> {
+        Ok(given.get_item(key)?.filter(|v| !v.is_none()))
+    };
+    let chosen = item("cost_model")?
+        .map(|m| m.extract::<String>())
+        .transpose()
+        .ok()
+        .flatten();
+    if chosen.as_deref() != Some("profile") {
+        return Ok(None);
+    }
+    let fail = |message: String| PyValueError::new_err(message);
+    if item("cost")?.is_some() {
+        return Err(fail(
+            "cost: the profile cost model derives off(k) from the profile's bytes and MACs; \
+             set per_byte (and cloud_per_mac) instead of an offloading cost"
+                .into(),
+        ));
+    }
+    let path: std::path::PathBuf = item("profile")?
+        .ok_or_else(|| {
+            fail("cost_model: the profile cost model needs profile=\"network.profile.json\"".into())
+        })?
+        .extract()
+        .map_err(|_| fail("profile: expected a path".into()))?;
+    let price = |key: &str, required: bool| -> PyResult<f64> {
+        match item(key)? {
+            Some(value) => value
+                .extract()
+                .map_err(|_| fail(format!("{key}: expected a number"))),
+            None if required => Err(fail(format!(
+                "cost_model: the profile cost model needs {key} (cost per unit)"
+            ))),
+            None => Ok(0.0),
+        }
+    };
+    let (per_mac, per_byte) = (price("per_mac", true)?, price("per_byte", true)?);
+    ProfileCost::load(&path, per_mac, per_byte, price("cloud_per_mac", false)?)
+        .map(Some)
+        .map_err(|e| fail(format!("profile: {}", e.message)))
 }
 
 /// A named enum value (`order`, `observation`, `reward`) by the name config files use.
@@ -58,7 +113,12 @@ fn named<T: serde::de::DeserializeOwned>(value: &Bound<'_, PyAny>) -> Result<T, 
     serde_json::from_value(serde_json::Value::String(name)).map_err(|e| e.to_string())
 }
 
-fn apply(s: &mut RunSettings, key: &str, value: &Bound<'_, PyAny>) -> Result<(), String> {
+fn apply(
+    s: &mut RunSettings,
+    profile: &mut Option<ProfileCost>,
+    key: &str,
+    value: &Bound<'_, PyAny>,
+) -> Result<(), String> {
     let number = || {
         value
             .extract::<f64>()
@@ -87,10 +147,16 @@ fn apply(s: &mut RunSettings, key: &str, value: &Bound<'_, PyAny>) -> Result<(),
                 },
                 "measured" => ProcessingCost::Measured,
                 "table" => ProcessingCost::Table { table: Vec::new() },
+                // Read up front with its prices (`profile_cost`).
+                "profile" => ProcessingCost::Profile(
+                    profile
+                        .take()
+                        .ok_or("the profile cost model is read once")?,
+                ),
                 other => {
                     return Err(format!(
-                        "`{other}`: the cost models are linear, table (with cost_table) and \
-                         measured"
+                        "`{other}`: the cost models are linear, table (with cost_table), \
+                         measured and profile (with profile, per_mac and per_byte)"
                     ))
                 }
             }
@@ -103,6 +169,16 @@ fn apply(s: &mut RunSettings, key: &str, value: &Bound<'_, PyAny>) -> Result<(),
             ProcessingCost::Linear { lambda, .. } => *lambda = number()?,
             _ => return Err("lambda applies to the linear cost model".into()),
         },
+        "depths" => match &mut s.cost.processing {
+            ProcessingCost::Linear { depths, .. } => *depths = Some(numbers()?),
+            _ => return Err("depths apply to the linear cost model".into()),
+        },
+        // Read with the model (`profile_cost`); here only refused under another model.
+        "profile" | "per_mac" | "per_byte" | "cloud_per_mac" => {
+            if !matches!(s.cost.processing, ProcessingCost::Profile(_)) {
+                return Err("applies to the profile cost model (cost_model=\"profile\")".into());
+            }
+        }
         "cost" => {
             s.cost.offload = match value.extract::<f64>() {
                 Ok(o) => OffloadCost::Constant(o),
@@ -125,7 +201,25 @@ fn apply(s: &mut RunSettings, key: &str, value: &Bound<'_, PyAny>) -> Result<(),
         "seed" => s.sim.seed = value.extract().map_err(|_| "expected a seed in 0..2**64")?,
         "order" => s.sim.order = named(value)?,
         "observation" => s.sim.observation = named(value)?,
-        "thresholds" => s.sim.thresholds = numbers()?,
+        "thresholds" => {
+            s.sim.thresholds = match value.extract::<std::collections::HashMap<String, f64>>() {
+                // `{start, stop, step}`, as a config's `policy.thresholds` may be.
+                Ok(range) => {
+                    let bound = |key: &str| {
+                        range.get(key).copied().ok_or(format!(
+                            "a range needs start, stop and step (missing {key})"
+                        ))
+                    };
+                    Axis::Range {
+                        start: bound("start")?,
+                        stop: bound("stop")?,
+                        step: bound("step")?,
+                    }
+                    .values()?
+                }
+                Err(_) => numbers()?,
+            }
+        }
         "probe" => s.sim.probe = number()?,
         "reward" => s.reward = named(value)?,
         "curve_points" => s.sim.curve_points = count()?,

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import splitee
-from conftest import cli_json
+from conftest import REPO, cli_json
 
 # Every policy family of the zoo, with side observations, observation models and arm sets.
 ZOO = [
@@ -111,3 +111,48 @@ def test_bad_settings_are_refused_with_the_rule(npz_trace):
         splitee.run(str(npz_trace), order="sideways")
     with pytest.raises(ValueError, match=r"runs must be at least 1"):
         splitee.run(str(npz_trace), runs=0)
+
+
+def test_profile_costs_and_depths_equal_the_config_file(cli, tmp_path):
+    trace = REPO / "datasets" / "sparsity-mnist-d25.csv"
+    profile = REPO / "datasets" / "sparsity-mnist-d25.profile.json"
+    config = tmp_path / "profile.toml"
+    config.write_text(f"""
+[cost]
+model = "profile"
+profile = "{profile}"
+per_mac = 1.1e-5
+per_byte = 3.125e-4
+cloud_per_mac = 2e-6
+""")
+    policies = ["splitee-s", "final-exit"]
+    flags = [a for p in policies for a in ("--policy", p)]
+    expected = cli_json(cli, "run", "--config", config, "--trace", trace, *flags, "--runs", 2)
+    got = splitee.run(str(trace), policies, runs=2, cost_model="profile", profile=profile,
+                      per_mac=1.1e-5, per_byte=3.125e-4, cloud_per_mac=2e-6)
+    assert got.to_dict() == expected
+    assert expected["settings"]["cost"]["processing"]["model"] == "profile"
+    assert expected["settings"]["cost"]["processing"]["cloud_per_mac"] == 2e-6
+
+    config.write_text("[cost]\nmodel = \"linear\"\nlambda = 0.2\ndepths = [1, 4, 9]\n")
+    expected = cli_json(cli, "run", "--config", config, "--trace", trace, *flags, "--runs", 2)
+    got = splitee.run(str(trace), policies, runs=2, lambda_=0.2, depths=[1, 4, 9])
+    assert got.to_dict() == expected
+
+
+def test_profile_settings_are_refused_as_the_config_file_refuses_them(tmp_path):
+    trace = str(REPO / "datasets" / "sparsity-mnist-d25.csv")
+    profile = REPO / "datasets" / "sparsity-mnist-d25.profile.json"
+    with pytest.raises(ValueError, match=r"^cost_model: the profile cost model needs per_byte"):
+        splitee.run(trace, cost_model="profile", profile=profile, per_mac=1e-5)
+    with pytest.raises(ValueError, match=r"^cost: the profile cost model derives off\(k\)"):
+        splitee.run(trace, cost_model="profile", profile=profile, per_mac=1e-5, per_byte=1e-4,
+                    cost=0.5)
+    with pytest.raises(ValueError, match=r"^lambda_: lambda applies to the linear cost model"):
+        splitee.run(trace, cost_model="profile", profile=profile, per_mac=1e-5, per_byte=1e-4,
+                    lambda_=0.1)
+    with pytest.raises(ValueError, match=r"^per_mac: applies to the profile cost model"):
+        splitee.run(trace, per_mac=1e-5)
+    with pytest.raises(ValueError, match=r"^profile: .*missing.json: cannot read"):
+        splitee.run(trace, cost_model="profile", profile=tmp_path / "missing.json",
+                    per_mac=1e-5, per_byte=1e-4)

@@ -4,7 +4,7 @@ and cloud.
 Traces come from NumPy arrays (``from_arrays``, ``from_probs``, ``from_logits``; torch tensors
 through ``.numpy()``) or files (``load``). ``run`` replays them through bandit policies with the
 command line's settings and defaults and returns the numbers ``splitee run --json`` prints;
-``sweep`` runs a grid of settings (from a dict); ``LiveLearner`` decides samples one at a time inside an
+``sweep`` runs a grid of settings (from a dict), ``sweep_config`` a config file's; ``LiveLearner`` decides samples one at a time inside an
 inference loop, with the state files of ``splitee stream``. The engine is Rust (``_native``) and
 releases the GIL while it works.
 """
@@ -34,6 +34,7 @@ __all__ = [
     "load",
     "run",
     "sweep",
+    "sweep_config",
     "SweepResult",
 ]
 
@@ -89,9 +90,11 @@ def _settings(policies: Optional[Sequence[str]], settings: Dict[str, Any]) -> Di
     given = {k: v for k, v in settings.items() if v is not None}
     if policies is not None:
         given["policies"] = [policies] if isinstance(policies, str) else list(policies)
-    for key in ("cost", "cost_table", "thresholds"):
-        if key in given and not np.isscalar(given[key]):
+    for key in ("cost", "cost_table", "depths", "thresholds"):
+        if key in given and not np.isscalar(given[key]) and not isinstance(given[key], dict):
             given[key] = [float(v) for v in given[key]]
+    if "profile" in given:
+        given["profile"] = os.fspath(given["profile"])
     return given
 
 
@@ -169,6 +172,11 @@ def run(trace: Union[Trace, PathLike, Sequence[PathLike]],
         mu: Optional[float] = None,
         cost_model: Optional[str] = None,
         cost_table: Optional[Sequence[float]] = None,
+        depths: Optional[Sequence[float]] = None,
+        profile: Optional[PathLike] = None,
+        per_mac: Optional[float] = None,
+        per_byte: Optional[float] = None,
+        cloud_per_mac: Optional[float] = None,
         ucb_c: Optional[float] = None,
         runs: Optional[int] = None,
         seed: Optional[int] = None,
@@ -186,7 +194,8 @@ def run(trace: Union[Trace, PathLike, Sequence[PathLike]],
     one after the other)."""
     settings = _settings(policies, dict(
         alpha=alpha, cost=cost, lambda_=lambda_, mu=mu, cost_model=cost_model,
-        cost_table=cost_table, ucb_c=ucb_c, runs=runs, seed=seed, order=order,
+        cost_table=cost_table, depths=depths, profile=profile, per_mac=per_mac,
+        per_byte=per_byte, cloud_per_mac=cloud_per_mac, ucb_c=ucb_c, runs=runs, seed=seed, order=order,
         observation=observation, thresholds=thresholds, probe=probe, reward=reward,
         curve_points=curve_points))
     return Result(_native.run(_trace(trace), settings, decisions))
@@ -238,6 +247,80 @@ def sweep(traces: Union[Trace, PathLike, Sequence[Union[Trace, PathLike]]],
             for k, v in grid.items()}
     points = _native.sweep(loaded, json.dumps(axes), _settings(policies, settings))
     return SweepResult(json.loads(points))
+
+
+# A config file's keys, by section, as the run's keyword arguments ([sweep] gives the grid).
+_CONFIG_KEYS: Dict[str, Dict[str, str]] = {
+    "trace": {"paths": "paths"},
+    "cost": {"model": "cost_model", "lambda": "lambda_", "depths": "depths",
+             "table": "cost_table", "offload": "cost", "mu": "mu", "profile": "profile",
+             "per_mac": "per_mac", "per_byte": "per_byte", "cloud_per_mac": "cloud_per_mac"},
+    "policy": {"names": "policies", "alpha": "alpha", "ucb_c": "ucb_c",
+               "observation": "observation", "thresholds": "thresholds", "probe": "probe",
+               "reward": "reward"},
+    "run": {"runs": "runs", "seed": "seed", "order": "order"},
+    "sweep": {"traces": "traces", "alpha": "alpha", "lambda": "lambda", "mu": "mu",
+              "ucb_c": "ucb_c", "offload": "offload"},
+    # What a sweep's report draws; of it only the kept curve points change the numbers.
+    "report": {"curve_points": "curve_points", "focus_offload": "", "pareto_alphas": "",
+               "regret_policies": "", "plot_policies": ""},
+    "published": {},
+}
+
+
+def sweep_config(path: PathLike, **settings: Any) -> SweepResult:
+    """Runs the sweep of a config file (``[trace]``, ``[cost]``, ``[policy]``, ``[run]`` and
+    ``[sweep]``; paths relative to the file), the grid ``splitee sweep --config`` runs, and
+    returns the points its ``sweep.json`` holds. ``settings`` (the run's keyword arguments)
+    replace the file's, as flags do. ``[report]`` and ``[published]`` shape the command's
+    figures; of them only ``report.curve_points`` changes the numbers."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python < 3.11
+        import tomli as tomllib  # type: ignore[no-redef]
+
+    path = os.fspath(path)
+    with open(path, "rb") as file:
+        try:
+            config = tomllib.load(file)
+        except tomllib.TOMLDecodeError as e:
+            raise ValueError(f"{path}: {e}") from None
+    folder = os.path.dirname(path)
+    given: Dict[str, Any] = {}
+    grid: Dict[str, Any] = {}
+    traces: Optional[List[str]] = None
+    for section, values in config.items():
+        keys = _CONFIG_KEYS.get(section)
+        if keys is None or not isinstance(values, dict):
+            raise ValueError(f"{path}: [{section}]: not a section (sections: "
+                             f"{', '.join(_CONFIG_KEYS)})")
+        if section == "run" and "compat" in values:
+            raise ValueError(f"{path}: run.compat: compatibility modes are the command line's "
+                             "(splitee sweep --config)")
+        for key, value in values.items():
+            if key not in keys:
+                raise ValueError(f"{path}: {section}.{key}: not a setting of [{section}] "
+                                 f"(keys: {', '.join(keys)})")
+            name = keys[key]
+            if section == "sweep" and key == "traces":
+                traces = [os.path.join(folder, p) for p in value]
+            elif section == "sweep":
+                grid[name] = value
+            elif name == "paths":
+                given["paths"] = [os.path.join(folder, p) for p in value]
+            elif name == "profile":
+                given[name] = os.path.join(folder, value)
+            elif name:
+                given[name] = value
+    paths = given.pop("paths", None)
+    given.update(settings)
+    if traces is None:
+        if paths is None:
+            raise ValueError(f"{path}: the sweep needs trace.paths or sweep.traces")
+        trace_axis: List[Union[Trace, PathLike]] = [load(*paths)]
+    else:
+        trace_axis = list(traces)
+    return sweep(trace_axis, grid, given.pop("policies", None), **given)
 
 
 class LiveLearner:
