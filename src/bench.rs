@@ -187,6 +187,7 @@ pub fn paper_grid(samples: usize, exits: usize, runs: usize) -> Result<PaperGrid
     grid.offload = offload;
     let settings = SweepSettings {
         grid,
+        synthetic: None,
         report: ReportSection::default(),
         published: None,
         config_text: String::new(),

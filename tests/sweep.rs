@@ -428,3 +428,79 @@ fn concatenated_traces_report_regret_against_each_segments_best_arm() {
     assert!(rows[2].ends_with(&["0.0", "1.0", "2"]), "{table}");
     assert!(!output("shuffle", &[]).contains("segment"));
 }
+
+/// A sweep replays a synthetic stream given as `sweep.synthetic` (the flags of `splitee synth`),
+/// its phases as segments: `sweep.md` and `sweep.csv` then report the segment regret, the one
+/// `sweep.json` holds. Trace files beside it are refused in one line naming the key.
+#[test]
+fn a_synthetic_drift_stream_reports_segment_regret() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("drift.toml");
+    let synthetic = "synthetic = {samples = 2000, exits = 4, seed = 9, drift = \"switch\"}";
+    std::fs::write(
+        &config,
+        format!(
+            "[policy]\nnames = [\"fixed:1\", \"fixed:2\", \"m-ucb:100\"]\n\
+             [run]\nruns = 1\norder = \"given\"\n[sweep]\n{synthetic}\noffload = [0.6]\n"
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    succeed(
+        splitee()
+            .args(["sweep", "--config"])
+            .arg(&config)
+            .arg("--out")
+            .arg(&out),
+    );
+    let md = std::fs::read_to_string(out.join("sweep.md")).unwrap();
+    assert!(
+        md.starts_with(
+            "### `synth --samples 2000 --exits 4 --classes 2 --seed 9 --drift switch \
+             --segments 2 --shift 0.5`"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains("| regret | segment regret | learned arm |"),
+        "{md}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("sweep.json")).unwrap()).unwrap();
+    let results = json["points"][0]["results"].as_array().unwrap();
+    let csv = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert!(lines
+        .next()
+        .unwrap()
+        .ends_with(",segment_regret_mean,segment_regret_ci95"));
+    for (line, result) in lines.zip(results) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let segment: f64 = cells[cells.len() - 2].parse().unwrap();
+        assert_eq!(segment, result["segment_regret"]["mean"].as_f64().unwrap());
+        // Each phase's best arm earns at least the whole stream's best arm on its phase.
+        let regret = result["cumulative_regret"]["mean"].as_f64().unwrap();
+        assert!(segment >= regret - 1e-9, "{line}");
+    }
+    assert_eq!(results.len(), 3);
+
+    std::fs::write(
+        &config,
+        format!("[trace]\npaths = [\"t.csv\"]\n[sweep]\n{synthetic}\n"),
+    )
+    .unwrap();
+    let out = splitee()
+        .args(["sweep", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        format!(
+            "splitee: {}: line 4: sweep.synthetic: a synthetic stream replaces the trace files: \
+             drop trace.paths and sweep.traces (or sweep.synthetic)",
+            config.display()
+        )
+    );
+}

@@ -454,18 +454,13 @@ pub enum DriftKind {
 
 impl SynthArgs {
     pub fn drift(&self) -> Drift {
-        match self.drift {
-            DriftKind::None => Drift::None,
-            DriftKind::Abrupt => Drift::Abrupt {
-                segments: self.segments,
-                shift: self.shift,
-            },
-            DriftKind::Gradual => Drift::Gradual { shift: self.shift },
-            DriftKind::Switch => Drift::Switch {
-                segments: self.segments,
-                shift: self.shift,
-            },
-        }
+        let kind = match self.drift {
+            DriftKind::None => splitee::trace::synth::DriftKind::None,
+            DriftKind::Abrupt => splitee::trace::synth::DriftKind::Abrupt,
+            DriftKind::Gradual => splitee::trace::synth::DriftKind::Gradual,
+            DriftKind::Switch => splitee::trace::synth::DriftKind::Switch,
+        };
+        kind.with(self.segments, self.shift)
     }
 }
 

@@ -232,7 +232,8 @@ fn from_layers(
     // (also by sweeping lambda or o) or the compatibility mode, which prices the published
     // way.
     let sweep = file.sweep.as_ref();
-    let embedded_trace = settings.traces.is_empty() && sweep.is_none_or(|s| s.traces.is_none());
+    let embedded_trace = settings.traces.is_empty()
+        && sweep.is_none_or(|s| s.traces.is_none() && s.synthetic.is_none());
     let cost_swept = sweep.is_some_and(|s| s.lambda.is_some() || s.offload.is_some());
     sections.cost_origins = cost.origins.keyed();
     let replaced_by = match (&cost.given, cost_swept, compat) {

@@ -1,6 +1,7 @@
 //! The sections of a config file that only sweeps and their reports read.
 
 use crate::grid::Axis;
+use crate::trace::synth::SynthSpec;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use toml::Spanned;
@@ -11,6 +12,9 @@ use toml::Spanned;
 pub struct SweepSection {
     /// Traces swept over, each run separately (relative to the config file).
     pub traces: Option<Vec<PathBuf>>,
+    /// Instead of trace files: a synthetic stream, generated in memory as `splitee synth`
+    /// writes it (a drift's phases are its segments, e.g. for segment regret).
+    pub synthetic: Option<Spanned<SynthSpec>>,
     pub alpha: Option<Spanned<Axis>>,
     pub lambda: Option<Spanned<Axis>>,
     pub mu: Option<Spanned<Axis>>,

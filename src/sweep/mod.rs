@@ -16,12 +16,15 @@ use crate::error::Result;
 use crate::grid::Axis;
 use crate::report::Point;
 use crate::sweep_grid::{Grid, Swept};
+use crate::trace::synth::SynthSpec;
 use std::path::Path;
 use toml::Spanned;
 /// A validated sweep: the grid (base settings, traces and axes) and what to report.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SweepSettings {
     pub grid: Grid,
+    /// A synthetic stream replayed instead of trace files (`sweep.synthetic`).
+    pub synthetic: Option<SynthSpec>,
     /// The config file's text, recorded with the results.
     pub config_text: String,
     pub report: ReportSection,
@@ -78,6 +81,17 @@ impl SweepSettings {
             base.sim.curve_points = points;
         }
         let folder = config.parent().unwrap_or(Path::new(""));
+        let synthetic = sweep.synthetic.as_ref();
+        if let Some(spec) = synthetic.filter(|_| sweep.traces.is_some() || !base.traces.is_empty())
+        {
+            return Err(ConfigError::Invalid {
+                origin: sections.origin(spec.span(), "sweep.synthetic"),
+                message: "a synthetic stream replaces the trace files: drop trace.paths and \
+                          sweep.traces (or sweep.synthetic)"
+                    .into(),
+            }
+            .into());
+        }
         let traces = match &sweep.traces {
             Some(list) => list
                 .iter()
@@ -97,6 +111,7 @@ impl SweepSettings {
         };
         Ok(Self {
             grid,
+            synthetic: synthetic.map(|spec| spec.get_ref().clone()),
             report: sections.report.clone().unwrap_or_default(),
             published: sections.published.clone(),
             config_text: sections.text.clone(),

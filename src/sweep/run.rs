@@ -34,8 +34,16 @@ pub struct LoadedSweep<'a> {
 }
 
 impl<'a> LoadedSweep<'a> {
-    /// Loads every trace of the sweep once.
+    /// Loads every trace of the sweep once (or generates its synthetic stream).
     pub fn load(settings: &'a SweepSettings) -> Result<Self> {
+        if let Some(spec) = &settings.synthetic {
+            let trace = spec.trace()?;
+            return Ok(Self::in_memory(
+                settings,
+                vec![(trace, vec![spec.command()])],
+                "synthetic",
+            ));
+        }
         let loaded: Vec<LoadedTraces> = settings
             .grid
             .traces
@@ -68,11 +76,20 @@ impl<'a> LoadedSweep<'a> {
     /// A sweep over traces already in memory (one per `settings.grid.traces` entry), e.g. synthetic
     /// ones for benchmarks; their hash reads "in-memory".
     pub fn with_traces(settings: &'a SweepSettings, traces: Vec<(Trace, Vec<String>)>) -> Self {
+        Self::in_memory(settings, traces, "in-memory")
+    }
+
+    /// A sweep over `traces`, whose hash reads `hash`.
+    fn in_memory(
+        settings: &'a SweepSettings,
+        traces: Vec<(Trace, Vec<String>)>,
+        hash: &str,
+    ) -> Self {
         let metas = traces
             .iter()
             .map(|(trace, names)| TraceMeta {
                 paths: names.clone(),
-                hash: "in-memory".into(),
+                hash: hash.into(),
                 samples: trace.samples(),
                 exits: trace.exits(),
                 classes: trace.classes(),

@@ -55,6 +55,41 @@ fn metric_cells(r: &PolicyResult) -> Vec<String> {
     cells
 }
 
+/// The segment-regret columns, after the metrics when some result reports it (given-order
+/// replays of several segments).
+const SEGMENT_HEADER: [&str; 2] = ["segment_regret_mean", "segment_regret_ci95"];
+
+/// Whether any of `results` reports segment regret.
+fn has_segments<'r>(mut results: impl Iterator<Item = &'r PolicyResult>) -> bool {
+    results.any(|r| r.segment_regret.is_some())
+}
+
+/// The metric cells of `r`, with its segment regret when `segments`.
+fn metric_row(r: &PolicyResult, segments: bool) -> Vec<String> {
+    let mut cells = metric_cells(r);
+    if segments {
+        let e = r.segment_regret;
+        cells.push(e.map(|e| e.mean.to_string()).unwrap_or_default());
+        cells.push(
+            e.and_then(|e| e.ci95)
+                .map(|h| h.to_string())
+                .unwrap_or_default(),
+        );
+    }
+    cells
+}
+
+/// The header of rows led by `settings`: the metrics, and the segment regret when `segments`.
+fn header<'h>(settings: &[&'h str], segments: bool) -> Vec<&'h str> {
+    let segment: &[&str] = if segments { &SEGMENT_HEADER } else { &[] };
+    settings
+        .iter()
+        .chain(&METRIC_HEADER)
+        .chain(segment)
+        .copied()
+        .collect()
+}
+
 /// The setting columns of a sweep row.
 const POINT_HEADER: [&str; 6] = ["trace", "alpha", "lambda", "mu", "ucb_c", "offload"];
 
@@ -85,9 +120,10 @@ impl Exporter<Report> for Csv {
         "csv"
     }
     fn render(&self, report: &Report) -> Result<String, JsonError> {
+        let segments = has_segments(report.results.iter());
         Ok(csv_text(
-            &METRIC_HEADER,
-            report.results.iter().map(metric_cells),
+            &header(&[], segments),
+            report.results.iter().map(|r| metric_row(r, segments)),
         ))
     }
 }
@@ -98,15 +134,15 @@ impl Exporter<SweepReport> for Csv {
     }
     fn render(&self, sweep: &SweepReport) -> Result<String, JsonError> {
         Ok({
-            let header: Vec<&str> = POINT_HEADER.iter().chain(&METRIC_HEADER).copied().collect();
+            let segments = has_segments(sweep.points.iter().flat_map(|p| &p.results));
             let rows = sweep.points.iter().flat_map(|p| {
-                p.results.iter().map(|r| {
+                p.results.iter().map(move |r| {
                     let mut cells = point_cells(sweep, &p.point);
-                    cells.extend(metric_cells(r));
+                    cells.extend(metric_row(r, segments));
                     cells
                 })
             });
-            csv_text(&header, rows)
+            csv_text(&header(&POINT_HEADER, segments), rows)
         })
     }
 }

@@ -83,6 +83,14 @@ impl Exporter<SweepReport> for Markdown {
                 sweep.runs,
                 sweep.seed
             );
+            // A segment-regret column follows the regret when a result on this trace reports
+            // it (a given-order replay of several segments).
+            let segments = sweep
+                .points
+                .iter()
+                .filter(|p| p.point.trace == t)
+                .flat_map(|p| &p.results)
+                .any(|r| r.segment_regret.is_some());
             let mut header = vec![
                 "alpha",
                 "lambda",
@@ -96,8 +104,11 @@ impl Exporter<SweepReport> for Markdown {
                 "offload %",
                 "reward/sample",
                 "regret",
-                "learned arm",
             ];
+            if segments {
+                header.push("segment regret");
+            }
+            header.push("learned arm");
             if has_published {
                 header.extend(["published accuracy %", "published cost/sample"]);
             }
@@ -120,8 +131,14 @@ impl Exporter<SweepReport> for Markdown {
                         cells.extend([
                             with_interval(&r.reward_per_sample, 1.0, 4),
                             with_interval(&r.cumulative_regret, 1.0, 1),
-                            r.learned_label(),
                         ]);
+                        if segments {
+                            cells.push(
+                                r.segment_regret
+                                    .map_or_else(|| "-".to_owned(), |e| with_interval(&e, 1.0, 1)),
+                            );
+                        }
+                        cells.push(r.learned_label());
                         if let Some(pb) = &sweep.published {
                             let value = |table, digits: usize| {
                                 published(table, &pb.offload, &r.policy, q.offload)

@@ -276,6 +276,8 @@ fn states_hold_what_was_learned_and_older_files_still_load() {
         "exp3:0.2",
         "sw-ucb:7+s",
         "d-ucb:0.9",
+        "ucb-bwk",
+        "m-ucb:6:0.2",
         "random",
         "random-run",
         "fixed:2",

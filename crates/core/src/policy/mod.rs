@@ -14,12 +14,14 @@ mod bayes_ucb;
 mod drift;
 mod exp3;
 mod index;
+mod m_ucb;
 mod registry;
 mod sampling;
 mod stats;
 #[cfg(test)]
 mod testing;
 mod ucb;
+mod ucb_bwk;
 
 pub use self::baseline::{DeviceOnly, FixedArm, RandomArm, RandomPerRun};
 pub use self::bayes_ucb::{BayesUcb, BayesUcbParams};
@@ -28,11 +30,13 @@ pub use self::drift::{
 };
 pub use self::exp3::{Exp3, Exp3Ix};
 pub use self::index::{KlUcb, KlUcbParams, UcbTuned, UcbV, KL_TOLERANCE};
+pub use self::m_ucb::{MUcb, MUcbLearned, MUcbParams};
 pub use self::registry::{Entry, Learns, Name, Nothing, PolicyFamily, Side};
 pub use self::sampling::{
     EpsilonGreedy, EpsilonGreedyParams, Exploration, Thompson, ThompsonParams,
 };
 pub use self::ucb::{SideInformation, Ucb, Ucb1Params};
+pub use self::ucb_bwk::{UcbBwk, UcbBwkLearned};
 pub use crate::param::Param;
 
 use crate::arms::ArmSpace;
@@ -77,6 +81,8 @@ registry::registry! {
         SlidingWindowUcb(SlidingWindowUcb),
         DiscountedUcb(DiscountedUcb),
         BayesUcb(BayesUcb),
+        UcbBwk(UcbBwk),
+        MUcb(MUcb),
     }
     // The families, in the order help lists them.
     families {
@@ -118,6 +124,10 @@ registry::registry! {
         SwUcb(SlidingWindowUcb),
         /// `d-ucb:G[:C]`: discounted UCB.
         DUcb(DiscountedUcb),
+        /// `m-ucb:W[:G]`: M-UCB, UCB1 restarted by a change detector.
+        MUcb(MUcb),
+        /// `ucb-bwk`: UCB-BwK, reward over cost.
+        UcbBwk(UcbBwk),
     }
 }
 
@@ -553,7 +563,7 @@ mod tests {
             POLICY_NAMES,
             "splitee, splitee-s, final-exit, device-ee, random, random-run, fixed:K, \
              best-fixed, ucb1:C, ucb-v, ucb-tuned, kl-ucb[:c], bayes-ucb[:c], thompson[:S], \
-             eps-greedy:E, eps-greedy:decay[:C], exp3:G, exp3-ix:ETA, sw-ucb:W[:C], d-ucb:G[:C] (index \
+             eps-greedy:E, eps-greedy:decay[:C], exp3:G, exp3-ix:ETA, sw-ucb:W[:C], d-ucb:G[:C], m-ucb:W[:G], ucb-bwk (index \
              policies also with +s for side observations); learners also as joint:NAME (every \
              split x threshold; joint-ucb = joint:splitee-s), threshold:K:NAME or \
              alpha:A:NAME; side-observing ones with :strict, :unbiased or :oracle"
@@ -587,6 +597,8 @@ mod tests {
             "exp3-ix:0.1",
             "sw-ucb:9",
             "d-ucb:0.9",
+            "m-ucb:10",
+            "ucb-bwk",
         ];
         let mut seen = Vec::new();
         for name in names {

@@ -172,5 +172,7 @@ mod counts_and_sums {
         ];
         sw_ucb: ["sw-ucb:1", "sw-ucb:7", "sw-ucb:50+s"];
         d_ucb: ["d-ucb:0.01", "d-ucb:0.9", "d-ucb:0.999+s"];
+        ucb_bwk: ["ucb-bwk"];
+        m_ucb: ["m-ucb:4", "m-ucb:10:0", "m-ucb:2:0.5"];
     }
 }

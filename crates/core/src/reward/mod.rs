@@ -269,6 +269,24 @@ impl RewardModel {
         }
     }
 
+    /// The weighted cost that the reward of splitting after exit `k` on `row` subtracts, when
+    /// the sample `exits` there or not: SplitEE's `mu*proc(k)` plus `mu*off(k)` on offload; the
+    /// confidence gains' `mu*off(k)` on offload (they charge no processing). A policy that
+    /// observes cost apart from reward (UCB-BwK) reads it here, so the two stay in step with
+    /// [`Self::split_reward`]: the reward plus this cost is the confidence part alone.
+    #[inline]
+    fn split_cost(&self, row: &SampleRow, k: usize, exits: bool) -> f64 {
+        let offload = if exits || k == row.conf.len() - 1 {
+            0.0
+        } else {
+            self.costs.weighted_offload()[k]
+        };
+        match self.kind {
+            RewardKind::Splitee => row.weighted_processing[k] + offload,
+            RewardKind::ConfidenceGain | RewardKind::ConfidenceGainClipped => offload,
+        }
+    }
+
     /// The range every arm's reward on `row` lies in, whatever its confidences (which are in
     /// [0, 1]). SplitEE: arm k earns between `-(mu*proc(k) + mu*off(k))` and `1 - mu*proc(k)`;
     /// confidence gain: between `-1 - mu*off(k)` (clipped: `-mu*off(k)`) and `1 - mu*off(k)`,
@@ -477,6 +495,15 @@ impl<'a> Feedback<'a> {
 
     pub fn reward(&self) -> f64 {
         self.outcome.reward
+    }
+
+    /// The weighted cost the played arm's reward subtracts (a probe's offloading is not the
+    /// arm's, as it is not in the reward): see [`RewardModel`]'s `split_cost`. Always
+    /// observable: the device knows where it stopped and whether it offloaded.
+    pub fn charged_cost(&self) -> f64 {
+        let outcome = self.outcome;
+        let exits = !outcome.offloaded;
+        self.model.split_cost(self.row, outcome.split, exits)
     }
 
     /// The other arms this decision may inform are `0..side_arms_end()` (all but the played

@@ -36,6 +36,7 @@ use super::{Sample, Trace, TraceBuilder, TraceError};
 use crate::memory::{Bytes, MemoryError};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// Certainty of the first and of the final exit on a sample of average ease, before noise.
@@ -198,6 +199,108 @@ pub enum Drift {
     /// cheap (with 12 exits, `lambda = 0.1`, `alpha = 0.7` and `shift = 0.5`, the best split
     /// moves from exit 1 to exit 5 for `o` between about 0.43 and 0.85).
     Switch { segments: usize, shift: f64 },
+}
+
+/// A kind of drift, as `splitee synth --drift` and a sweep's `synthetic.drift` name it; with a
+/// number of phases and a shift it makes a [`Drift`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DriftKind {
+    #[default]
+    None,
+    Abrupt,
+    Gradual,
+    Switch,
+}
+
+impl DriftKind {
+    /// The drift of this kind with `segments` phases (abrupt and switching drifts) and `shift`.
+    pub fn with(self, segments: usize, shift: f64) -> Drift {
+        match self {
+            Self::None => Drift::None,
+            Self::Abrupt => Drift::Abrupt { segments, shift },
+            Self::Gradual => Drift::Gradual { shift },
+            Self::Switch => Drift::Switch { segments, shift },
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Abrupt => "abrupt",
+            Self::Gradual => "gradual",
+            Self::Switch => "switch",
+        }
+    }
+}
+
+/// A synthetic stream as the flags of `splitee synth` describe it, with their defaults, for a
+/// config to name (a sweep's `synthetic`): generated in memory, its phases are its segments.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SynthSpec {
+    pub samples: usize,
+    pub exits: usize,
+    pub classes: usize,
+    pub seed: u64,
+    pub drift: DriftKind,
+    pub segments: usize,
+    pub shift: f64,
+}
+
+impl Default for SynthSpec {
+    fn default() -> Self {
+        Self {
+            samples: 10_000,
+            exits: 12,
+            classes: 2,
+            seed: 0,
+            drift: DriftKind::None,
+            segments: 2,
+            shift: 0.5,
+        }
+    }
+}
+
+impl SynthSpec {
+    pub fn params(&self) -> SynthParams {
+        SynthParams {
+            samples: self.samples,
+            exits: self.exits,
+            classes: self.classes,
+            seed: self.seed,
+        }
+    }
+
+    pub fn drift(&self) -> Drift {
+        self.drift.with(self.segments, self.shift)
+    }
+
+    /// The trace, checked as `splitee synth` checks it.
+    pub fn trace(&self) -> Result<Trace, TraceError> {
+        self.params().trace_with(self.drift())
+    }
+
+    /// The `splitee synth` command that writes this stream: its name in reports.
+    pub fn command(&self) -> String {
+        let mut command = format!(
+            "synth --samples {} --exits {} --classes {} --seed {}",
+            self.samples, self.exits, self.classes, self.seed
+        );
+        match self.drift {
+            DriftKind::None => {}
+            DriftKind::Gradual => command += &format!(" --drift gradual --shift {}", self.shift),
+            kind => {
+                command += &format!(
+                    " --drift {} --segments {} --shift {}",
+                    kind.name(),
+                    self.segments,
+                    self.shift
+                )
+            }
+        }
+        command
+    }
 }
 
 /// Work refused for its memory, as a trace error on the synthetic source.
