@@ -14,6 +14,7 @@ mod bayes_ucb;
 mod drift;
 mod exp3;
 mod index;
+mod load_aware;
 mod registry;
 mod sampling;
 mod stats;
@@ -28,6 +29,7 @@ pub use self::drift::{
 };
 pub use self::exp3::{Exp3, Exp3Ix};
 pub use self::index::{KlUcb, KlUcbParams, UcbTuned, UcbV, KL_TOLERANCE};
+pub use self::load_aware::{LoadPrice, QueueUcb, ThetaUcb};
 pub use self::registry::{Entry, Learns, Name, Nothing, PolicyFamily, Side};
 pub use self::sampling::{
     EpsilonGreedy, EpsilonGreedyParams, Exploration, Thompson, ThompsonParams,
@@ -57,6 +59,27 @@ pub trait Policy: Send {
     fn reward_sums(&self) -> Option<(&[f64], &[u64])> {
         None
     }
+
+    /// The load the next decision is made under, told before [`Policy::choose`] by the queue
+    /// simulator ([`crate::queue`]). Only load-aware policies read it; a policy never told
+    /// decides as under [`Load::IDLE`].
+    fn sense_load(&mut self, _load: Load) {}
+}
+
+/// The device's load when it decides a sample: how many samples wait behind it, and whether its
+/// buffer is full (a sample arriving while this one is served is lost).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Load {
+    pub queue: usize,
+    pub full: bool,
+}
+
+impl Load {
+    /// No queue: what a learner outside the queue simulator sees.
+    pub const IDLE: Self = Self {
+        queue: 0,
+        full: false,
+    };
 }
 
 registry::registry! {
@@ -77,6 +100,8 @@ registry::registry! {
         SlidingWindowUcb(SlidingWindowUcb),
         DiscountedUcb(DiscountedUcb),
         BayesUcb(BayesUcb),
+        QueueUcb(QueueUcb),
+        ThetaUcb(ThetaUcb),
     }
     // The families, in the order help lists them.
     families {
@@ -118,6 +143,10 @@ registry::registry! {
         SwUcb(SlidingWindowUcb),
         /// `d-ucb:G[:C]`: discounted UCB.
         DUcb(DiscountedUcb),
+        /// `queue-ucb[:W[:L]]`: UCB1 per queue length, sharing every sample across lengths.
+        QueueUcb(QueueUcb),
+        /// `theta-ucb[:W[:L]]`: UCB1 over the rules `arm = theta_2 - theta_1 q`.
+        ThetaUcb(ThetaUcb),
     }
 }
 
@@ -553,8 +582,8 @@ mod tests {
             POLICY_NAMES,
             "splitee, splitee-s, final-exit, device-ee, random, random-run, fixed:K, \
              best-fixed, ucb1:C, ucb-v, ucb-tuned, kl-ucb[:c], bayes-ucb[:c], thompson[:S], \
-             eps-greedy:E, eps-greedy:decay[:C], exp3:G, exp3-ix:ETA, sw-ucb:W[:C], d-ucb:G[:C] (index \
-             policies also with +s for side observations); learners also as joint:NAME (every \
+             eps-greedy:E, eps-greedy:decay[:C], exp3:G, exp3-ix:ETA, sw-ucb:W[:C], d-ucb:G[:C], \
+             queue-ucb[:W[:L]], theta-ucb[:W[:L]] (index policies also with +s for side observations); learners also as joint:NAME (every \
              split x threshold; joint-ucb = joint:splitee-s), threshold:K:NAME or \
              alpha:A:NAME; side-observing ones with :strict, :unbiased or :oracle"
         );
@@ -587,6 +616,8 @@ mod tests {
             "exp3-ix:0.1",
             "sw-ucb:9",
             "d-ucb:0.9",
+            "queue-ucb:0.1",
+            "theta-ucb",
         ];
         let mut seen = Vec::new();
         for name in names {
