@@ -8,10 +8,11 @@ use anyhow::{Context, Result};
 use clap::CommandFactory;
 use cli::{
     BenchArgs, BenchStreamArgs, Cli, Command, InspectArgs, MergeArgs, PlotArgs, ReproduceArgs,
-    RunArgs, StreamArgs, SweepArgs, SynthArgs, SynthFormat,
+    RunArgs, SimulateArgs, StreamArgs, SweepArgs, SynthArgs, SynthFormat,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use splitee::config::{ResolveSettings, RunSettings};
+use splitee::report::queue::{QueueMarkdown, QueueReport};
 use splitee::report::sweep::read_report;
 use splitee::report::{Exporter, Json, Markdown, Table};
 use splitee::run::{load_traces, run_checked, run_logging, write_outputs};
@@ -66,6 +67,7 @@ fn main() -> ExitCode {
     splitee::lines::set_max_line_bytes(usize::try_from(cli.max_line_bytes).unwrap_or(usize::MAX));
     let outcome = match cli.command {
         Command::Run(args) => run(&args),
+        Command::Simulate(args) => simulate(&args),
         Command::Inspect(args) => inspect(&args),
         Command::Synth(args) => synth(&args),
         Command::Stream(args) => stream(&args),
@@ -129,6 +131,30 @@ fn run(args: &RunArgs) -> Result<()> {
     }
     let exporter: &dyn Exporter<splitee::report::Report> = if args.json { &Json } else { &Table };
     print_stdout(&exporter.render(&output.report)?)
+}
+
+fn simulate(args: &SimulateArgs) -> Result<()> {
+    let (settings, sections) =
+        RunSettings::resolve_with_sections(args.learner.config.as_deref(), args.overrides())?;
+    print_notes(&sections.notes);
+    let settings = settings.check()?;
+    let deployment = args.deployment(sections.simulate.clone()).ok_or_else(|| {
+        anyhow::anyhow!("give an arrival rate: --rate PER_SECOND or a config's [simulate] rates")
+    })?;
+    let loaded = load_traces(&settings, false)?;
+    let report = splitee::simulate::simulate_section(
+        &loaded.trace,
+        loaded.names,
+        &settings,
+        &deployment,
+        &sections,
+    )
+    .map_err(|e| sections.locate(e))?;
+    if let Some(dir) = &args.out {
+        splitee::simulate::write_outputs(&report, dir)?;
+    }
+    let exporter: &dyn Exporter<QueueReport> = if args.json { &Json } else { &QueueMarkdown };
+    print_stdout(&exporter.render(&report)?)
 }
 
 fn inspect(args: &InspectArgs) -> Result<()> {

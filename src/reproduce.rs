@@ -22,6 +22,9 @@ pub enum ExperimentKind {
     Sweep,
     /// Networks to train (`[[networks]]` sections, `splitee train --config`): [`reproduce_study`].
     Study,
+    /// Policies served through the queue simulator (a `[simulate]` section):
+    /// [`reproduce_simulation`].
+    Simulate,
 }
 
 impl ExperimentKind {
@@ -30,13 +33,14 @@ impl ExperimentKind {
         config.lines().find_map(|line| match line.trim() {
             "[sweep]" => Some(Self::Sweep),
             "[[networks]]" => Some(Self::Study),
+            "[simulate]" => Some(Self::Simulate),
             _ => None,
         })
     }
 }
 
-/// The experiments in `dir` (every `*.toml` with a `[sweep]` or `[[networks]]` section), by
-/// name.
+/// The experiments in `dir` (every `*.toml` with a `[sweep]`, `[[networks]]` or `[simulate]`
+/// section), by name.
 pub fn experiments(dir: &Path) -> Result<Vec<Experiment>> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::Experiment {
         name: dir.display().to_string(),
@@ -89,6 +93,38 @@ pub fn reproduce<'p>(
     let dir = results.join(&experiment.name);
     write_sweep_outputs(&report, &dir)?;
     crate::plot::plot_sweep(&report, &dir)?;
+    Ok(report)
+}
+
+/// Runs an experiment's queue simulation and writes its report and plots into `results/NAME/`.
+pub fn reproduce_simulation(
+    experiment: &Experiment,
+    results: &Path,
+) -> Result<crate::report::queue::QueueReport> {
+    use crate::config::{ResolveSettings, RunSettings};
+    let (settings, sections) =
+        RunSettings::resolve_with_sections(Some(&experiment.config), Overrides::default())?;
+    if let Some(missing) = settings.traces.iter().find(|p| !p.exists()) {
+        return Err(Error::Experiment {
+            name: experiment.name.clone(),
+            message: format!("trace {} is not available", missing.display()),
+        });
+    }
+    let settings = settings.check()?;
+    let loaded = crate::run::load_traces(&settings, false)?;
+    let deployment = sections.simulate.clone().ok_or_else(|| Error::Experiment {
+        name: experiment.name.clone(),
+        message: "no [simulate] section".into(),
+    })?;
+    let report = crate::simulate::simulate_section(
+        &loaded.trace,
+        loaded.names,
+        &settings,
+        &deployment,
+        &sections,
+    )
+    .map_err(|e| sections.locate(e))?;
+    crate::simulate::write_outputs(&report, &results.join(&experiment.name))?;
     Ok(report)
 }
 
@@ -157,6 +193,7 @@ pub fn reproduce_each<'p>(
             ExperimentKind::Study => {
                 reproduce_study(experiment, results, datasets, progress).map(drop)
             }
+            ExperimentKind::Simulate => reproduce_simulation(experiment, results).map(drop),
         };
         match outcome {
             Ok(()) => {

@@ -4,7 +4,9 @@ pub mod help;
 
 use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use splitee::config::{CompatCost, CompatName, CostModelName, Overrides, RunSettings};
+use splitee::config::{
+    CompatCost, CompatName, CostModelName, Overrides, RunSettings, SimulateSection,
+};
 use splitee::named::Named;
 use splitee::policy::PolicySpec;
 use splitee::reward::{Observation, RewardKind};
@@ -45,9 +47,20 @@ macro_rules! stream_examples {
     };
 }
 
+macro_rules! simulate_examples {
+    () => {
+        "  splitee simulate --trace ../shared/data/traces/cifar10-mobilenet2.csv --cost-model measured \\
+      --mu 0.01 --rate 30 --rate 45 --rate 60 --buffer 10 --bytes 16384,0 --bandwidth-mbps 10
+  splitee simulate --trace t.csv --device-ms 1,2,3 --rate 500 --exponential --json
+  splitee simulate --config experiments/queue-cifar10.toml --out results/queue"
+    };
+}
+
 const EXAMPLES: &str = concat!(
     "Examples:\n",
     run_examples!(),
+    "\n",
+    simulate_examples!(),
     "\n",
     inspect_examples!(),
     "\n",
@@ -57,6 +70,7 @@ const EXAMPLES: &str = concat!(
 );
 const STREAM_EXAMPLES: &str = concat!("Examples:\n", stream_examples!());
 const RUN_EXAMPLES: &str = concat!("Examples:\n", run_examples!());
+const SIMULATE_EXAMPLES: &str = concat!("Examples:\n", simulate_examples!());
 const INSPECT_EXAMPLES: &str = concat!("Examples:\n", inspect_examples!());
 const SYNTH_EXAMPLES: &str = concat!("Examples:\n", synth_examples!());
 
@@ -91,6 +105,10 @@ pub enum Command {
     /// Replay traces through policies; report accuracy, cost, offloading and regret.
     #[command(after_help = RUN_EXAMPLES)]
     Run(RunArgs),
+    /// Serve samples arriving over time through a device with a finite buffer, for each
+    /// arrival rate; report loss, throughput, latency percentiles, accuracy and cost.
+    #[command(after_help = SIMULATE_EXAMPLES)]
+    Simulate(SimulateArgs),
     /// Summarise a trace: exits, classes, per-exit accuracy, confidence and costs.
     #[command(after_help = INSPECT_EXAMPLES)]
     Inspect(InspectArgs),
@@ -344,6 +362,101 @@ impl RunArgs {
             compat_cost: self.compat_cost,
             ..self.learner.overrides()
         }
+    }
+}
+
+/// `splitee simulate`: the run's settings, and the deployment (flags override the config's
+/// `[simulate]` section).
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Trace file (.csv, .jsonl, .npz); repeat to serve several in order. Default: the
+    /// embedded sparse-MNIST trace.
+    #[arg(long = "trace", value_name = "PATH")]
+    pub traces: Vec<PathBuf>,
+    #[command(flatten)]
+    pub learner: LearnerArgs,
+    #[arg(long, value_name = "R", help = help::runs())]
+    pub runs: Option<usize>,
+    #[arg(long, value_parser = named::<Order>(), help = help::order())]
+    pub order: Option<Order>,
+    /// Poisson arrival rate, samples per second; repeat to simulate several.
+    #[arg(long = "rate", value_name = "PER_SECOND")]
+    pub rates: Vec<f64>,
+    /// Buffer size B: samples the device holds at once, the one in service included
+    /// [default: 10].
+    #[arg(long, value_name = "B")]
+    pub buffer: Option<usize>,
+    /// Device time from the input to each exit, ms (comma-separated, one per exit) [default:
+    /// the trace's measured cost_k].
+    #[arg(long = "device-ms", value_name = "MS,...", value_delimiter = ',')]
+    pub device_ms: Vec<f64>,
+    /// Bytes sent when splitting after each exit (comma-separated) [default: 0].
+    #[arg(long, value_name = "BYTES,...", value_delimiter = ',')]
+    pub bytes: Vec<f64>,
+    /// Uplink bandwidth, Mbit/s [default: 100].
+    #[arg(long = "bandwidth-mbps", value_name = "MBPS")]
+    pub bandwidth_mbps: Option<f64>,
+    /// Uplink latency of an offload, ms [default: 0].
+    #[arg(long = "uplink-ms", value_name = "MS")]
+    pub uplink_ms: Option<f64>,
+    /// Cloud service time of an offload, ms [default: 0].
+    #[arg(long = "cloud-ms", value_name = "MS")]
+    pub cloud_ms: Option<f64>,
+    /// Exponential service times (with the model's times as means), for checking.
+    #[arg(long)]
+    pub exponential: bool,
+    /// Write simulate.json, simulate.md and the latency and loss plots into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print the report as JSON instead of Markdown.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl SimulateArgs {
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            traces: self.traces.clone(),
+            runs: self.runs,
+            order: self.order,
+            ..self.learner.overrides()
+        }
+    }
+
+    /// The config's deployment with the flags applied; `None` when neither gives a rate.
+    pub fn deployment(&self, section: Option<SimulateSection>) -> Option<SimulateSection> {
+        let mut d = match section {
+            Some(section) => section,
+            None if self.rates.is_empty() => return None,
+            None => SimulateSection {
+                rates: Vec::new(),
+                buffer: SimulateSection::DEFAULT_BUFFER,
+                device_ms: None,
+                device_macs: None,
+                macs_per_ms: None,
+                bytes: None,
+                bandwidth_mbps: SimulateSection::DEFAULT_BANDWIDTH_MBPS,
+                uplink_ms: 0.0,
+                cloud_ms: 0.0,
+                exponential: false,
+                series_points: SimulateSection::DEFAULT_SERIES_POINTS,
+            },
+        };
+        if !self.rates.is_empty() {
+            d.rates.clone_from(&self.rates);
+        }
+        if !self.device_ms.is_empty() {
+            d.device_ms = Some(self.device_ms.clone());
+        }
+        if !self.bytes.is_empty() {
+            d.bytes = Some(self.bytes.clone());
+        }
+        d.buffer = self.buffer.unwrap_or(d.buffer);
+        d.bandwidth_mbps = self.bandwidth_mbps.unwrap_or(d.bandwidth_mbps);
+        d.uplink_ms = self.uplink_ms.unwrap_or(d.uplink_ms);
+        d.cloud_ms = self.cloud_ms.unwrap_or(d.cloud_ms);
+        d.exponential |= self.exponential;
+        Some(d)
     }
 }
 

@@ -1,6 +1,6 @@
 //! The config file's layout, the command line's overrides, and where each value came from.
 
-use super::sections::{PublishedSection, ReportSection, SweepSection};
+use super::sections::{PublishedSection, ReportSection, SimulateSection, SweepSection};
 use crate::cost::OffloadCost;
 use crate::grid::Axis;
 use crate::policy::PolicySpec;
@@ -53,7 +53,8 @@ pub enum ConfigError {
     File { path: PathBuf, message: String },
 }
 
-/// The config file's layout: `[trace]`, `[cost]`, `[policy]`, `[run]`. Unknown keys are errors.
+/// The config file's layout: `[trace]`, `[cost]`, `[policy]`, `[run]`, and the sections of sweeps
+/// (`[sweep]`, `[report]`, `[published]`) and simulations (`[simulate]`). Unknown keys are errors.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct ConfigFile {
@@ -68,14 +69,18 @@ pub(super) struct ConfigFile {
     pub(super) sweep: Option<SweepSection>,
     pub(super) report: Option<ReportSection>,
     pub(super) published: Option<PublishedSection>,
+    pub(super) simulate: Option<SimulateSection>,
 }
 
-/// The sections `splitee run` does not use: what `splitee sweep` expands and reports.
+/// The sections `splitee run` does not use: what `splitee sweep` expands and reports, and the
+/// deployment `splitee simulate` simulates.
 #[derive(Debug, Clone, Default)]
 pub struct ConfigSections {
     pub sweep: Option<SweepSection>,
     pub report: Option<ReportSection>,
     pub published: Option<PublishedSection>,
+    /// The deployment `splitee simulate` serves the policies in.
+    pub simulate: Option<SimulateSection>,
     /// The config file's path and text, to locate values and to record with results.
     pub path: PathBuf,
     pub text: String,

@@ -13,4 +13,4 @@ pub use self::file::{
     Overrides, RunSettings, DEFAULT_POLICIES,
 };
 pub use self::resolve::ResolveSettings;
-pub use self::sections::{PublishedSection, ReportSection, SweepSection};
+pub use self::sections::{PublishedSection, ReportSection, SimulateSection, SweepSection};

@@ -48,6 +48,7 @@ pub trait ResolveSettings: Sized {
             sweep: file.sweep.clone(),
             report: file.report.clone(),
             published: file.published.clone(),
+            simulate: file.simulate.clone(),
             path: path.clone(),
             text: text.clone(),
             notes: Vec::new(),

@@ -2,6 +2,7 @@
 
 use crate::grid::Axis;
 use crate::trace::synth::SynthSpec;
+use crate::queue::{Arrivals, DeviceTime, QueueSettings};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use toml::Spanned;
@@ -56,4 +57,81 @@ pub struct PublishedSection {
     /// Per policy name: cost per sample at each `offload`.
     #[serde(default)]
     pub cost_per_sample: std::collections::BTreeMap<String, Vec<f64>>,
+}
+
+/// The `[simulate]` section of a config; the flags of `splitee simulate` override its keys.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulateSection {
+    /// Poisson arrival rates, samples per second; each is simulated separately.
+    pub rates: Vec<f64>,
+    /// `B`: samples the device holds at once, the one in service included.
+    #[serde(default = "SimulateSection::default_buffer")]
+    pub buffer: usize,
+    /// ms from the input to each exit on the device; default: the trace's measured `cost_k`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_ms: Option<Vec<f64>>,
+    /// Device MACs up to each exit, with `macs_per_ms` (instead of `device_ms`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_macs: Option<Vec<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub macs_per_ms: Option<f64>,
+    /// Bytes sent when splitting after each exit (default: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<Vec<f64>>,
+    /// Uplink bandwidth, megabits per second.
+    #[serde(default = "SimulateSection::default_bandwidth")]
+    pub bandwidth_mbps: f64,
+    /// Uplink latency of an offload, ms.
+    #[serde(default)]
+    pub uplink_ms: f64,
+    /// The cloud's service time of an offload, ms.
+    #[serde(default)]
+    pub cloud_ms: f64,
+    /// Exponential service times with the model's times as means.
+    #[serde(default)]
+    pub exponential: bool,
+    /// Points of each time series.
+    #[serde(default = "SimulateSection::default_series_points")]
+    pub series_points: usize,
+}
+
+impl SimulateSection {
+    pub const DEFAULT_BUFFER: usize = 10;
+    pub const DEFAULT_BANDWIDTH_MBPS: f64 = 100.0;
+    pub const DEFAULT_SERIES_POINTS: usize = 20;
+
+    fn default_buffer() -> usize {
+        Self::DEFAULT_BUFFER
+    }
+    fn default_bandwidth() -> f64 {
+        Self::DEFAULT_BANDWIDTH_MBPS
+    }
+    fn default_series_points() -> usize {
+        Self::DEFAULT_SERIES_POINTS
+    }
+
+    /// The simulator's settings at `rate` for a trace of `exits` exits.
+    pub fn at_rate(&self, rate: f64, exits: usize) -> QueueSettings {
+        let device = match (&self.device_ms, &self.device_macs) {
+            (Some(table), _) => DeviceTime::Table(table.clone()),
+            (None, Some(macs)) => DeviceTime::Profile {
+                macs: macs.clone(),
+                macs_per_ms: self.macs_per_ms.unwrap_or(f64::NAN),
+            },
+            (None, None) => DeviceTime::Measured,
+        };
+        QueueSettings {
+            arrivals: Arrivals::Poisson { per_second: rate },
+            capacity: self.buffer,
+            device,
+            bytes: self.bytes.clone().unwrap_or_else(|| vec![0.0; exits]),
+            // Megabits per second are 125 bytes per ms.
+            bytes_per_ms: self.bandwidth_mbps * 125.0,
+            uplink_ms: self.uplink_ms,
+            cloud_ms: self.cloud_ms,
+            exponential: self.exponential,
+            series_points: self.series_points,
+        }
+    }
 }

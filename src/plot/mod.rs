@@ -9,9 +9,11 @@
 
 mod draw;
 mod figure;
+mod queue;
 mod sparsity;
 mod sweep;
 
+pub use self::queue::{plot_queue, QUEUE_FIGURES};
 pub use self::sparsity::{plot_sparsity, SPARSITY_FIGURES};
 pub use self::sweep::{plot_sweep, FIGURES};
 

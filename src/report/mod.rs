@@ -3,6 +3,7 @@
 //! tools, CSV, a terminal table, Markdown for committed results).
 
 pub mod export;
+pub mod queue;
 pub mod sweep;
 
 pub use self::export::{CompactJson, Csv, CurvesCsv, Exporter, Json, Markdown, Table};

@@ -3,7 +3,7 @@
 //! sample was sent there) computed. The simulator replays traces through the same two calls, so
 //! replay and live behave identically.
 
-use crate::policy::{AnyPolicy, Policy, PolicySpec, PolicyState, RunContext};
+use crate::policy::{AnyPolicy, Load, Policy, PolicySpec, PolicyState, RunContext};
 use crate::reward::{Action, Feedback, Observation, Outcome, RewardModel, SampleRow};
 use crate::seed::{derive_seed, Fnv1a};
 use rand::{RngExt, SeedableRng};
@@ -163,6 +163,14 @@ impl<M: Borrow<RewardModel>> Learner<M> {
             None => false,
         };
         Choice { action, probe }
+    }
+
+    /// The decision for the next sample, made under `load` (the device queue of the queue
+    /// simulator; [`Learner::choose`] decides as under [`Load::IDLE`] for load-aware policies).
+    #[inline]
+    pub fn choose_under(&mut self, load: Load) -> Choice {
+        self.policy.sense_load(load);
+        self.choose()
     }
 
     /// Plays `choice` on `row` and learns from it. `row` must hold the confidences the device

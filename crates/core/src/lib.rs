@@ -9,8 +9,9 @@
 //! splits; [`arms`] are the learners' choices; [`reward`] turns a trace row into label-free
 //! rewards under an observation model; [`policy`] decides; [`learner`] is the decision kernel
 //! shared by [`sim`] (seeded replays of traces) and [`live`] (one sample at a time, with state
-//! files); [`frontier`] scores every fixed arm; [`stats`] summarises; [`settings`] holds the
-//! run's parameters with their only defaults and checks them into a
+//! files) and by [`queue`] (samples arriving over time at a device with a finite buffer);
+//! [`frontier`] scores every fixed arm; [`stats`] summarises; [`settings`] holds the run's
+//! parameters with their only defaults and checks them into a
 //! [`settings::CheckedSettings`]; [`summary`] runs them and turns the replay into the numbers a
 //! run reports; [`sweep_grid`] expands and runs grids of settings; [`embedded`] is the data a
 //! run without a trace uses.
@@ -37,6 +38,7 @@ pub mod param;
 pub mod params;
 pub mod policy;
 pub mod process;
+pub mod queue;
 pub mod reward;
 pub mod seed;
 pub mod settings;

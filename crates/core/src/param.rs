@@ -13,6 +13,13 @@ impl Param {
     pub const ZERO: Self = Self(0.0);
     pub const ONE: Self = Self(1.0);
 
+    /// A constant default; `value` must be finite and not `-0` (checked at compile time where
+    /// used in a `const`).
+    pub const fn from_const(value: f64) -> Self {
+        assert!(value.is_finite());
+        Self(value)
+    }
+
     /// `None` unless `value` is finite.
     pub fn new(value: f64) -> Option<Self> {
         value.is_finite().then_some(Self(value + 0.0))

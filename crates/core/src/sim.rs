@@ -236,7 +236,12 @@ fn summarise_trace(trace: &Trace, model: &RewardModel) -> Result<TraceSummary, S
 
 /// Fills `order` with the visiting order of run `run`: the identity, shuffled with the run's own
 /// seed (so it does not depend on what the buffer held before).
-fn fill_permutation(order: &mut Vec<u32>, samples: usize, opts: &SimOptions, run: usize) {
+pub(crate) fn fill_permutation(
+    order: &mut Vec<u32>,
+    samples: usize,
+    opts: &SimOptions,
+    run: usize,
+) {
     order.clear();
     order.extend(0..samples as u32);
     if opts.order == Order::Shuffle {
@@ -406,17 +411,17 @@ fn results_memory(runs: usize, policies: usize, steps: usize, arms: usize) -> By
 }
 
 /// One arm set of a simulation: its reward model and what a pass over the trace tells of it.
-struct Space {
-    space: ArmSpace,
-    model: RewardModel,
+pub(crate) struct Space {
+    pub(crate) space: ArmSpace,
+    pub(crate) model: RewardModel,
     summary: TraceSummary,
-    best_arm: usize,
+    pub(crate) best_arm: usize,
     /// Total reward of each segment's best arm, when per-segment regret is measured.
     segment_best_total: Option<f64>,
 }
 
 impl Space {
-    fn new(
+    pub(crate) fn new(
         trace: &Trace,
         base: &RewardModel,
         space: ArmSpace,
@@ -435,6 +440,11 @@ impl Space {
             best_arm,
             segment_best_total,
         })
+    }
+
+    /// The range every reward of this arm set lies in over the trace.
+    pub(crate) fn reward_bounds(&self) -> (f64, f64) {
+        self.summary.reward_bounds
     }
 
     fn arm_summary(&self) -> ArmSummary {

@@ -15,6 +15,7 @@ mod drift;
 mod exp3;
 mod index;
 mod m_ucb;
+mod load_aware;
 mod registry;
 mod sampling;
 mod stats;
@@ -31,6 +32,7 @@ pub use self::drift::{
 pub use self::exp3::{Exp3, Exp3Ix};
 pub use self::index::{KlUcb, KlUcbParams, UcbTuned, UcbV, KL_TOLERANCE};
 pub use self::m_ucb::{MUcb, MUcbLearned, MUcbParams};
+pub use self::load_aware::{LoadPrice, QueueUcb, ThetaUcb};
 pub use self::registry::{Entry, Learns, Name, Nothing, PolicyFamily, Side};
 pub use self::sampling::{
     EpsilonGreedy, EpsilonGreedyParams, Exploration, Thompson, ThompsonParams,
@@ -61,6 +63,27 @@ pub trait Policy: Send {
     fn reward_sums(&self) -> Option<(&[f64], &[u64])> {
         None
     }
+
+    /// The load the next decision is made under, told before [`Policy::choose`] by the queue
+    /// simulator ([`crate::queue`]). Only load-aware policies read it; a policy never told
+    /// decides as under [`Load::IDLE`].
+    fn sense_load(&mut self, _load: Load) {}
+}
+
+/// The device's load when it decides a sample: how many samples wait behind it, and whether its
+/// buffer is full (a sample arriving while this one is served is lost).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Load {
+    pub queue: usize,
+    pub full: bool,
+}
+
+impl Load {
+    /// No queue: what a learner outside the queue simulator sees.
+    pub const IDLE: Self = Self {
+        queue: 0,
+        full: false,
+    };
 }
 
 registry::registry! {
@@ -83,6 +106,8 @@ registry::registry! {
         BayesUcb(BayesUcb),
         UcbBwk(UcbBwk),
         MUcb(MUcb),
+        QueueUcb(QueueUcb),
+        ThetaUcb(ThetaUcb),
     }
     // The families, in the order help lists them.
     families {
@@ -128,6 +153,10 @@ registry::registry! {
         MUcb(MUcb),
         /// `ucb-bwk`: UCB-BwK, reward over cost.
         UcbBwk(UcbBwk),
+        /// `queue-ucb[:W[:L]]`: UCB1 per queue length, sharing every sample across lengths.
+        QueueUcb(QueueUcb),
+        /// `theta-ucb[:W[:L]]`: UCB1 over the rules `arm = theta_2 - theta_1 q`.
+        ThetaUcb(ThetaUcb),
     }
 }
 
@@ -563,8 +592,9 @@ mod tests {
             POLICY_NAMES,
             "splitee, splitee-s, final-exit, device-ee, random, random-run, fixed:K, \
              best-fixed, ucb1:C, ucb-v, ucb-tuned, kl-ucb[:c], bayes-ucb[:c], thompson[:S], \
-             eps-greedy:E, eps-greedy:decay[:C], exp3:G, exp3-ix:ETA, sw-ucb:W[:C], d-ucb:G[:C], m-ucb:W[:G], ucb-bwk (index \
-             policies also with +s for side observations); learners also as joint:NAME (every \
+             eps-greedy:E, eps-greedy:decay[:C], exp3:G, exp3-ix:ETA, sw-ucb:W[:C], d-ucb:G[:C], \
+             m-ucb:W[:G], ucb-bwk, queue-ucb[:W[:L]], theta-ucb[:W[:L]] (index policies also \
+             with +s for side observations); learners also as joint:NAME (every \
              split x threshold; joint-ucb = joint:splitee-s), threshold:K:NAME or \
              alpha:A:NAME; side-observing ones with :strict, :unbiased or :oracle"
         );
@@ -599,6 +629,8 @@ mod tests {
             "d-ucb:0.9",
             "m-ucb:10",
             "ucb-bwk",
+            "queue-ucb:0.1",
+            "theta-ucb",
         ];
         let mut seen = Vec::new();
         for name in names {

@@ -407,6 +407,9 @@ macro_rules! registry {
             fn reward_sums(&self) -> Option<(&[f64], &[u64])> {
                 match self { $(Self::$variant(p) => p.reward_sums(),)+ }
             }
+            fn sense_load(&mut self, load: $crate::policy::Load) {
+                match self { $(Self::$variant(p) => p.sense_load(load),)+ }
+            }
         }
 
         /// A family of policies: what reports, plots and settings tell policies apart by.

@@ -504,6 +504,12 @@ impl<'a> Feedback<'a> {
         let outcome = self.outcome;
         let exits = !outcome.offloaded;
         self.model.split_cost(self.row, outcome.split, exits)
+    /// Whether arm `j` sends this sample to the cloud. Known (from confidences the device
+    /// computed) for every arm whose reward this decision reveals under strict or oracle
+    /// observation; load-aware policies price the reward of such an arm by it.
+    #[inline]
+    pub fn offloads(&self, j: usize) -> bool {
+        self.model.needs_final(self.row, j)
     }
 
     /// The other arms this decision may inform are `0..side_arms_end()` (all but the played

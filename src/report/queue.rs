@@ -1,0 +1,148 @@
+//! The report of a queue simulation (`splitee simulate`): per arrival rate, every policy's
+//! loss, throughput, latency percentiles, accuracy and cost with their time series; and its
+//! Markdown form (JSON is the generic exporter's).
+
+use super::export::{markdown_table, Exporter};
+use crate::config::SimulateSection;
+use crate::queue::QueueSummary;
+use crate::stats::Estimate;
+use serde::Serialize;
+
+/// What a simulation reports: per arrival rate, every policy's measures.
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueReport {
+    pub trace: Vec<String>,
+    pub samples: usize,
+    pub runs: usize,
+    pub deployment: SimulateSection,
+    pub rates: Vec<RateResult>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RateResult {
+    /// Samples per second.
+    pub rate: f64,
+    pub results: Vec<PolicyQueueResult>,
+}
+
+/// One policy's measures at one rate (mean and 95% interval over runs); times in ms.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyQueueResult {
+    pub policy: String,
+    pub loss_fraction: Estimate,
+    pub throughput_per_s: Estimate,
+    pub latency_mean_ms: Estimate,
+    pub latency_p50_ms: Estimate,
+    pub latency_p95_ms: Estimate,
+    pub latency_p99_ms: Estimate,
+    pub accuracy: Option<Estimate>,
+    pub cost_per_sample: Estimate,
+    pub offload_fraction: Estimate,
+    pub mean_in_device: Estimate,
+    pub series: Vec<SeriesRow>,
+}
+
+/// A point of a time series, averaged over runs.
+#[derive(Debug, Clone, Serialize)]
+pub struct SeriesRow {
+    pub time_ms: f64,
+    pub loss_fraction: f64,
+    pub latency_ms: f64,
+    pub accuracy: Option<f64>,
+    pub cost_per_sample: f64,
+}
+
+impl From<QueueSummary> for PolicyQueueResult {
+    fn from(s: QueueSummary) -> Self {
+        Self {
+            policy: s.policy.to_string(),
+            loss_fraction: s.loss_fraction,
+            throughput_per_s: s.throughput_per_s,
+            latency_mean_ms: s.latency_mean_ms,
+            latency_p50_ms: s.latency_p50_ms,
+            latency_p95_ms: s.latency_p95_ms,
+            latency_p99_ms: s.latency_p99_ms,
+            accuracy: s.accuracy,
+            cost_per_sample: s.cost_per_sample,
+            offload_fraction: s.offload_fraction,
+            mean_in_device: s.mean_in_device,
+            series: s
+                .series
+                .into_iter()
+                .map(|p| SeriesRow {
+                    time_ms: p.time_ms,
+                    loss_fraction: p.loss_fraction,
+                    latency_ms: p.latency_ms,
+                    accuracy: p.accuracy,
+                    cost_per_sample: p.cost_per_sample,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The report as Markdown: one table per arrival rate.
+pub struct QueueMarkdown;
+
+fn cell(e: &Estimate, scale: f64, digits: usize) -> String {
+    match e.ci95 {
+        Some(h) => format!("{:.*} ± {:.*}", digits, e.mean * scale, digits, h * scale),
+        None => format!("{:.*}", digits, e.mean * scale),
+    }
+}
+
+impl Exporter<QueueReport> for QueueMarkdown {
+    fn extension(&self) -> &'static str {
+        "md"
+    }
+
+    fn render(&self, report: &QueueReport) -> std::result::Result<String, crate::json::JsonError> {
+        let d = &report.deployment;
+        let mut out = format!(
+            "# Queue simulation\n\nTrace: {} ({} samples), {} runs per policy. Buffer B = {} \
+             (in service included), {} service, uplink {} Mbit/s + {} ms, cloud {} ms.\n",
+            report.trace.join(", "),
+            report.samples,
+            report.runs,
+            d.buffer,
+            if d.exponential {
+                "exponential"
+            } else {
+                "deterministic"
+            },
+            d.bandwidth_mbps,
+            d.uplink_ms,
+            d.cloud_ms
+        );
+        let header = [
+            "policy",
+            "loss %",
+            "throughput /s",
+            "p50 ms",
+            "p95 ms",
+            "p99 ms",
+            "accuracy %",
+            "cost/sample",
+            "offload %",
+        ];
+        for rate in &report.rates {
+            out.push_str(&format!("\n## {} samples/s\n\n", rate.rate));
+            let rows = rate.results.iter().map(|r| {
+                vec![
+                    r.policy.clone(),
+                    cell(&r.loss_fraction, 100.0, 2),
+                    cell(&r.throughput_per_s, 1.0, 1),
+                    cell(&r.latency_p50_ms, 1.0, 1),
+                    cell(&r.latency_p95_ms, 1.0, 1),
+                    cell(&r.latency_p99_ms, 1.0, 1),
+                    r.accuracy
+                        .map_or_else(|| "-".to_owned(), |a| cell(&a, 100.0, 2)),
+                    cell(&r.cost_per_sample, 1.0, 3),
+                    cell(&r.offload_fraction, 100.0, 1),
+                ]
+            });
+            markdown_table(&mut out, &header, rows);
+        }
+        Ok(out)
+    }
+}
