@@ -2,6 +2,7 @@
 //! [`splitee_train`]. Bottom up (a module uses only those before it): [`config`] reads settings
 //! from files and flags; [`report`] summarises runs and sweeps and exports them; [`plot`] draws
 //! them; [`error`] gathers every failure; [`run`] runs settings and writes their outputs;
+//! [`evaluate`] estimates policies from decision logs;
 //! [`sweep`] runs grids (shards and merge); [`study`] trains and evaluates networks;
 //! [`reproduce`] regenerates the committed experiments; [`stream`] decides live streams;
 //! [`mod@bench`] measures speed; [`progress`] shows bars. The engine's modules are re-exported
@@ -9,14 +10,15 @@
 
 pub use splitee_core::{
     arms, cost, decision, embedded, files, frontier, grid, json, learner, lines, live, memory,
-    named, numeric, param, params, policy, process, reward, seed, settings, sim, stats, summary,
-    sweep_grid, text, totals, trace,
+    named, numeric, ope, param, params, policy, process, reward, seed, settings, sim, stats,
+    summary, sweep_grid, text, totals, trace,
 };
 pub use splitee_train as train;
 
 pub mod bench;
 pub mod config;
 pub mod error;
+pub mod evaluate;
 pub mod plot;
 pub mod progress;
 pub mod report;

@@ -407,6 +407,9 @@ macro_rules! registry {
             fn reward_sums(&self) -> Option<(&[f64], &[u64])> {
                 match self { $(Self::$variant(p) => p.reward_sums(),)+ }
             }
+            fn propensity(&self, t: usize, action: Action) -> f64 {
+                match self { $(Self::$variant(p) => p.propensity(t, action),)+ }
+            }
         }
 
         /// A family of policies: what reports, plots and settings tell policies apart by.
