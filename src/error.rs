@@ -23,6 +23,8 @@ pub enum Error {
     Live(#[from] crate::live::LiveError),
     #[error(transparent)]
     State(#[from] crate::live::StateError),
+    #[error(transparent)]
+    Ope(#[from] crate::ope::OpeError),
     /// Boxed: a training error can itself hold an error of a learners' run.
     #[error(transparent)]
     Train(Box<crate::train::TrainError>),
@@ -64,6 +66,7 @@ impl From<splitee_core::Error> for Error {
             splitee_core::Error::Live(e) => e.into(),
             splitee_core::Error::State(e) => e.into(),
             splitee_core::Error::Param(e) => e.into(),
+            splitee_core::Error::Ope(e) => e.into(),
         }
     }
 }

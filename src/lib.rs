@@ -3,6 +3,7 @@
 //! from files and flags; [`report`] summarises runs and sweeps and exports them; [`plot`] draws
 //! them; [`error`] gathers every failure; [`run`] runs settings and writes their outputs;
 //! [`simulate`] serves arrivals through the queue simulator;
+//! [`evaluate`] estimates policies from decision logs;
 //! [`sweep`] runs grids (shards and merge); [`study`] trains and evaluates networks;
 //! [`reproduce`] regenerates the committed experiments; [`stream`] decides live streams;
 //! [`mod@bench`] measures speed; [`progress`] shows bars. The engine's modules are re-exported
@@ -10,7 +11,8 @@
 
 pub use splitee_core::{
     arms, cost, decision, embedded, files, frontier, grid, json, learner, lines, live, memory,
-    named, numeric, param, params, policy, process, queue, reward, seed, settings, sim, stats,
+    named, numeric, ope, param, params, policy, process, queue, reward, seed, settings, sim,
+    stats,
     summary, sweep_grid, text, totals, trace,
 };
 pub use splitee_train as train;
@@ -18,6 +20,7 @@ pub use splitee_train as train;
 pub mod bench;
 pub mod config;
 pub mod error;
+pub mod evaluate;
 pub mod plot;
 pub mod progress;
 pub mod report;

@@ -7,8 +7,8 @@ mod signals;
 use anyhow::{Context, Result};
 use clap::CommandFactory;
 use cli::{
-    BenchArgs, BenchStreamArgs, Cli, Command, InspectArgs, MergeArgs, PlotArgs, ReproduceArgs,
-    RunArgs, SimulateArgs, StreamArgs, SweepArgs, SynthArgs, SynthFormat,
+    BenchArgs, BenchStreamArgs, Cli, Command, EvaluateArgs, InspectArgs, MergeArgs, PlotArgs,
+    ReproduceArgs, RunArgs, SimulateArgs, StreamArgs, SweepArgs, SynthArgs, SynthFormat,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use splitee::config::{ResolveSettings, RunSettings};
@@ -71,6 +71,7 @@ fn main() -> ExitCode {
         Command::Inspect(args) => inspect(&args),
         Command::Synth(args) => synth(&args),
         Command::Stream(args) => stream(&args),
+        Command::Evaluate(args) => evaluate(&args),
         Command::Bench(args) => bench(&args),
         Command::BenchStream(args) => bench_stream(&args),
         Command::Sweep(args) => sweep(&args),
@@ -155,6 +156,26 @@ fn simulate(args: &SimulateArgs) -> Result<()> {
     }
     let exporter: &dyn Exporter<QueueReport> = if args.json { &Json } else { &QueueMarkdown };
     print_stdout(&exporter.render(&report)?)
+}
+
+fn evaluate(args: &EvaluateArgs) -> Result<()> {
+    if args.learner.policies.is_empty() && args.learner.config.is_none() {
+        anyhow::bail!("--policy: name at least one policy to evaluate");
+    }
+    let (settings, sections) =
+        RunSettings::resolve_with_sections(args.learner.config.as_deref(), args.overrides())?;
+    print_notes(&sections.notes);
+    let settings = settings.check()?;
+    let report =
+        splitee::evaluate::evaluate_log(&args.log, &settings).map_err(|e| sections.locate(e))?;
+    for warning in &report.warnings {
+        note(&format!("splitee: warning: {warning}\n"));
+    }
+    if args.json {
+        print_stdout(&format!("{}\n", splitee::json::to_string_pretty(&report)?))
+    } else {
+        print_stdout(&splitee::evaluate::render(&report))
+    }
 }
 
 fn inspect(args: &InspectArgs) -> Result<()> {

@@ -56,6 +56,14 @@ macro_rules! simulate_examples {
     };
 }
 
+macro_rules! evaluate_examples {
+    () => {
+        "  splitee run --trace t.csv --policy random --runs 12 --decisions random.jsonl
+  splitee evaluate --log random.jsonl --trace t.csv --policy splitee-s --policy fixed:6
+  splitee evaluate --log random.jsonl --trace t.csv --policy fixed:3 --json"
+    };
+}
+
 const EXAMPLES: &str = concat!(
     "Examples:\n",
     run_examples!(),
@@ -66,8 +74,11 @@ const EXAMPLES: &str = concat!(
     "\n",
     synth_examples!(),
     "\n",
-    stream_examples!()
+    stream_examples!(),
+    "\n",
+    evaluate_examples!()
 );
+const EVALUATE_EXAMPLES: &str = concat!("Examples:\n", evaluate_examples!());
 const STREAM_EXAMPLES: &str = concat!("Examples:\n", stream_examples!());
 const RUN_EXAMPLES: &str = concat!("Examples:\n", run_examples!());
 const SIMULATE_EXAMPLES: &str = concat!("Examples:\n", simulate_examples!());
@@ -119,6 +130,11 @@ pub enum Command {
     /// out; keep the learner's state in a file.
     #[command(after_help = STREAM_EXAMPLES)]
     Stream(StreamArgs),
+    /// Estimate, from a decision log alone, how other policies would have done: reward per
+    /// sample, cost per sample and accuracy by IPS, self-normalised IPS and doubly robust
+    /// off-policy estimators with 95% intervals.
+    #[command(after_help = EVALUATE_EXAMPLES)]
+    Evaluate(EvaluateArgs),
     /// Measure replay speed (decisions per second on one thread) and peak memory.
     #[command(after_help = BENCH_EXAMPLES)]
     Bench(BenchArgs),
@@ -413,6 +429,26 @@ pub struct SimulateArgs {
     pub json: bool,
 }
 
+/// `splitee evaluate`.
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// The decision log (JSON Lines, as `splitee run --decisions` and `splitee stream` write
+    /// it), of one logging policy, with each decision's propensity.
+    #[arg(long, value_name = "FILE.jsonl")]
+    pub log: PathBuf,
+    /// The trace the log was written on (its `sample` indexes it); repeat for several in order.
+    /// The cost flags, threshold and reward must be those the log was written with.
+    #[arg(long = "trace", value_name = "PATH", required = true)]
+    pub traces: Vec<PathBuf>,
+    /// The policies to evaluate (`--policy`, at least one), over the split arms at the run's
+    /// threshold; the other flags are as `splitee run` takes them.
+    #[command(flatten)]
+    pub learner: LearnerArgs,
+    /// Print the estimates as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
 impl SimulateArgs {
     pub fn overrides(&self) -> Overrides {
         Overrides {
@@ -457,6 +493,15 @@ impl SimulateArgs {
         d.cloud_ms = self.cloud_ms.unwrap_or(d.cloud_ms);
         d.exponential |= self.exponential;
         Some(d)
+    }
+}
+
+impl EvaluateArgs {
+    pub fn overrides(&self) -> Overrides {
+        Overrides {
+            traces: self.traces.clone(),
+            ..self.learner.overrides()
+        }
     }
 }
 

@@ -5,8 +5,11 @@
 //! `run` (replay: the 0-based run), `t` (decisions made before this one; a live learner's count
 //! continues across saved states), `sample` (0-based index of the sample in its trace or
 //! input), `arm` (1-based split), `threshold` (the arm's exit threshold, for learners of the
-//! threshold), `offloaded`, `probed` (only when true: a sample that exited was also sent to the
-//! cloud), `exit` (1-based exit whose prediction is the answer), `prediction`, `correct` (when
+//! threshold), `propensity` (the probability with which the policy chose this arm: 1 for
+//! deterministic rules, see [`crate::policy::Policy::propensity`]; logs written before it was
+//! recorded lack it), `offloaded`, `probed` (only when true: a sample that exited was also sent
+//! to the cloud), `probe_probability` (the probability with which a sample that exits is
+//! probed, when the policy probes), `exit` (1-based exit whose prediction is the answer), `prediction`, `correct` (when
 //! the sample is labelled), `reward` (the played arm's reward), `cost` (the decision's reported
 //! cost) and `total_cost` (reported cost of every decision so far, this one included).
 
@@ -27,9 +30,13 @@ pub struct Decision {
     pub arm: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threshold: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub propensity: Option<f64>,
     pub offloaded: bool,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub probed: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probe_probability: Option<f64>,
     pub exit: usize,
     pub prediction: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -41,7 +48,8 @@ pub struct Decision {
 
 impl Decision {
     /// The record of `outcome` (its arm, where it answered, whether it offloaded or probed, its
-    /// reward and cost) at step `t` on sample `sample`; replays add `policy` and `run`.
+    /// reward and cost) at step `t` on sample `sample`; replays add `policy` and `run`, and
+    /// learners the propensities.
     pub fn of(
         outcome: &Outcome,
         t: u64,
@@ -58,8 +66,10 @@ impl Decision {
             sample,
             arm: outcome.split + 1,
             threshold,
+            propensity: None,
             offloaded: outcome.offloaded,
             probed: outcome.probed,
+            probe_probability: None,
             exit: outcome.answered_by + 1,
             prediction,
             correct,
@@ -97,6 +107,10 @@ impl Decision {
             out.extend_from_slice(b",\"threshold\":");
             push_float(out, threshold);
         }
+        if let Some(propensity) = self.propensity {
+            out.extend_from_slice(b",\"propensity\":");
+            push_float(out, propensity);
+        }
         out.extend_from_slice(if self.offloaded {
             b",\"offloaded\":true"
         } else {
@@ -104,6 +118,10 @@ impl Decision {
         });
         if self.probed {
             out.extend_from_slice(b",\"probed\":true");
+        }
+        if let Some(p) = self.probe_probability {
+            out.extend_from_slice(b",\"probe_probability\":");
+            push_float(out, p);
         }
         out.extend_from_slice(b",\"exit\":");
         push_int(out, self.exit as u64);
@@ -150,8 +168,10 @@ mod tests {
             sample in any::<u64>(),
             arm in 1usize..13,
             threshold in proptest::option::of(0.05..1.0f64),
+            propensity in proptest::option::of(1e-6..=1.0f64),
             offloaded in any::<bool>(),
             probed in any::<bool>(),
+            probe_probability in proptest::option::of(0.0..=1.0f64),
             exit in 1usize..13,
             prediction in any::<u32>(),
             correct in proptest::option::of(any::<bool>()),
@@ -162,8 +182,8 @@ mod tests {
             let d = Decision {
                 policy: replay.then_some(PolicySpec::SPLITEE_S),
                 run: replay.then_some(run),
-                t, sample, arm, threshold, offloaded, probed, exit, prediction, correct, reward,
-                cost, total_cost,
+                t, sample, arm, threshold, propensity, offloaded, probed, probe_probability, exit,
+                prediction, correct, reward, cost, total_cost,
             };
             let mut line = Vec::new();
             d.write_line(&mut line);

@@ -14,6 +14,8 @@ pub enum Error {
     State(#[from] crate::live::StateError),
     #[error(transparent)]
     Param(#[from] crate::params::ParamError),
+    #[error(transparent)]
+    Ope(#[from] crate::ope::OpeError),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

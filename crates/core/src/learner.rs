@@ -190,6 +190,17 @@ impl<M: Borrow<RewardModel>> Learner<M> {
         outcome
     }
 
+    /// The probability with which the policy made `choice`, the one [`Learner::choose`] just
+    /// returned (before it is observed): see [`Policy::propensity`].
+    pub fn propensity(&self, choice: Choice) -> f64 {
+        self.policy.propensity(self.steps, choice.action)
+    }
+
+    /// The probability `p` with which a sample that exits is probed, when the learner probes.
+    pub fn probe_probability(&self) -> Option<f64> {
+        self.probe.as_ref().map(|(p, _)| *p)
+    }
+
     /// Scores `arm` once without a decision (the published code's warm start).
     pub fn prime(&mut self, arm: usize, reward: f64) {
         self.policy.prime(arm, reward);

@@ -13,7 +13,8 @@
 //! [`frontier`] scores every fixed arm; [`stats`] summarises; [`settings`] holds the run's
 //! parameters with their only defaults and checks them into a
 //! [`settings::CheckedSettings`]; [`summary`] runs them and turns the replay into the numbers a
-//! run reports; [`sweep_grid`] expands and runs grids of settings; [`embedded`] is the data a
+//! run reports; [`ope`] estimates, from a decision log, how other policies would have done;
+//! [`sweep_grid`] expands and runs grids of settings; [`embedded`] is the data a
 //! run without a trace uses.
 //!
 //! This crate depends on no command-line, plotting or progress-bar crate: the experiment layer,
@@ -34,6 +35,7 @@ pub mod live;
 pub mod memory;
 pub mod named;
 pub mod numeric;
+pub mod ope;
 pub mod param;
 pub mod params;
 pub mod policy;

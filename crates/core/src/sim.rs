@@ -560,6 +560,8 @@ impl Replay<'_> {
             }
             row.load(trace, model.costs(), s);
             let choice = learner.choose();
+            // Asked before the policy learns from the decision, and only for the log.
+            let propensity = log.is_some().then(|| learner.propensity(choice));
             let outcome = learner.observe(&row, choice);
 
             m.totals.arm_counts[outcome.arm] += 1;
@@ -587,6 +589,8 @@ impl Replay<'_> {
                 Decision {
                     policy: Some(self.spec),
                     run: Some(self.run),
+                    propensity,
+                    probe_probability: learner.probe_probability(),
                     ..Decision::of(
                         &outcome, t as u64, s as u64, threshold, prediction, correct, total_cost,
                     )

@@ -45,7 +45,10 @@ pub struct LiveLearner {
     config: StateConfig,
     /// What the policy may read of the current sample (NaN where it may not).
     row: SampleRow,
-    pending: Option<Choice>,
+    /// The decision awaiting its observation, and its propensity.
+    pending: Option<(Choice, f64)>,
+    /// The propensity of the decision observed last, for its record.
+    observed_propensity: f64,
     totals: Totals,
 }
 
@@ -127,6 +130,7 @@ impl LiveLearner {
             config,
             row,
             pending: None,
+            observed_propensity: 1.0,
             totals,
         })
     }
@@ -164,10 +168,10 @@ impl LiveLearner {
     /// The decision for the next sample. Until it is observed, the same plan is returned.
     pub fn choose(&mut self) -> Plan {
         let choice = match self.pending {
-            Some(choice) => choice,
+            Some((choice, _)) => choice,
             None => {
                 let choice = self.learner.choose();
-                self.pending = Some(choice);
+                self.pending = Some((choice, self.learner.propensity(choice)));
                 choice
             }
         };
@@ -193,7 +197,7 @@ impl LiveLearner {
     /// [`LiveLearner::choose`]. The policy sees the confidences up to where the device stopped
     /// and, if the sample went to the cloud, every exit's; nothing else.
     pub fn observe(&mut self, observed: &Observed<'_>) -> Result<Outcome, LiveError> {
-        let choice = self.pending.ok_or(LiveError::NoDecision)?;
+        let (choice, propensity) = self.pending.ok_or(LiveError::NoDecision)?;
         let plan = self.plan(choice);
         let exits = self.exits();
         let conf = observed.conf;
@@ -236,6 +240,7 @@ impl LiveLearner {
 
         let outcome = self.learner.observe(&self.row, choice);
         self.pending = None;
+        self.observed_propensity = propensity;
         let reward = self.learner.model().realised_reward(&outcome);
         self.totals.record(&outcome, reward);
         Ok(outcome)
@@ -310,15 +315,19 @@ impl LiveLearner {
             Plan::Split { arm, .. } => self.arms().learned_threshold(arm),
             Plan::DeviceOnly { .. } => None,
         };
-        Decision::of(
-            outcome,
-            t,
-            sample,
-            threshold,
-            prediction,
-            correct,
-            self.totals.cost,
-        )
+        Decision {
+            propensity: Some(self.observed_propensity),
+            probe_probability: self.learner.probe_probability(),
+            ..Decision::of(
+                outcome,
+                t,
+                sample,
+                threshold,
+                prediction,
+                correct,
+                self.totals.cost,
+            )
+        }
     }
 
     /// Counts whether the last answer was right, when the sample's label is known (for the

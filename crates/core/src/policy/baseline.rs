@@ -51,23 +51,37 @@ impl Policy for RandomArm {
         Action::Split(self.rng.random_range(0..self.arms))
     }
     fn observe(&mut self, _feedback: &Feedback<'_>) {}
+    fn propensity(&self, _t: usize, _action: Action) -> f64 {
+        1.0 / self.arms as f64
+    }
 }
 
 /// One uniformly random arm, drawn when the run starts and kept.
 #[derive(Debug, Clone, Copy)]
-pub struct RandomPerRun(usize);
+pub struct RandomPerRun {
+    arm: usize,
+    arms: usize,
+}
 
 impl RandomPerRun {
     pub fn new(arms: usize, seed: u64) -> Self {
-        Self(ChaCha8Rng::seed_from_u64(seed).random_range(0..arms))
+        Self {
+            arm: ChaCha8Rng::seed_from_u64(seed).random_range(0..arms),
+            arms,
+        }
     }
 }
 
 impl Policy for RandomPerRun {
     fn choose(&mut self, _t: usize) -> Action {
-        Action::Split(self.0)
+        Action::Split(self.arm)
     }
     fn observe(&mut self, _feedback: &Feedback<'_>) {}
+    /// `1/K`, the probability of the run's draw: every decision of a run follows from that one
+    /// draw, so a run's decisions are weighted together (over runs, not within one).
+    fn propensity(&self, _t: usize, _action: Action) -> f64 {
+        1.0 / self.arms as f64
+    }
 }
 
 // The fixed arms, device-only early exit and the per-run draw learn nothing: the settings (and

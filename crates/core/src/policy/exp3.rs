@@ -50,6 +50,14 @@ impl ExpWeights {
         }
     }
 
+    /// The probability the last draw gave `action` (an arm; nothing else is ever drawn).
+    fn probability(&self, action: Action) -> f64 {
+        match action {
+            Action::Split(arm) => self.probs.get(arm).copied().unwrap_or(0.0),
+            Action::DeviceOnly => 0.0,
+        }
+    }
+
     /// An arm drawn from `probs`.
     #[inline]
     fn sample(&self, rng: &mut ChaCha8Rng) -> usize {
@@ -110,6 +118,10 @@ impl Policy for Exp3 {
         let arms = self.weights.probs.len() as f64;
         self.weights.log_weights[arm] += self.gamma * x / (self.weights.probs[arm] * arms);
     }
+
+    fn propensity(&self, _t: usize, action: Action) -> f64 {
+        self.weights.probability(action)
+    }
 }
 
 /// EXP3-IX with learning rate `eta > 0` and implicit exploration `gamma = eta / 2`: plays from
@@ -151,6 +163,10 @@ impl Policy for Exp3Ix {
         let loss = 1.0 - self.range.unit(feedback.reward());
         let gamma = 0.5 * self.eta;
         self.weights.log_weights[arm] -= self.eta * loss / (self.weights.probs[arm] + gamma);
+    }
+
+    fn propensity(&self, _t: usize, action: Action) -> f64 {
+        self.weights.probability(action)
     }
 }
 

@@ -68,6 +68,15 @@ pub trait Policy: Send {
     /// simulator ([`crate::queue`]). Only load-aware policies read it; a policy never told
     /// decides as under [`Load::IDLE`].
     fn sense_load(&mut self, _load: Load) {}
+
+    /// The probability with which the last [`Policy::choose`] (at 0-based step `t`, nothing
+    /// observed since) played `action`: its propensity, which decision logs record so that
+    /// other policies can be evaluated on them (`crate::ope`). A deterministic rule played it
+    /// for sure, the default. Computing it never touches the generator `choose` draws from, so
+    /// decisions are the same whether or not propensities are asked for.
+    fn propensity(&self, _t: usize, _action: Action) -> f64 {
+        1.0
+    }
 }
 
 /// The device's load when it decides a sample: how many samples wait behind it, and whether its
@@ -582,6 +591,75 @@ mod tests {
         }
         assert!(err("splitee+s").starts_with("unknown policy"));
         assert!(err("ucb2:1").starts_with("unknown policy"));
+    }
+
+    /// The propensity a policy reports for each arm, after a choice, is the frequency with
+    /// which it chooses that arm from the same state (Thompson sampling's within its Monte
+    /// Carlo error); deterministic rules report 1 for the arm they play.
+    #[test]
+    fn propensities_are_the_frequencies_of_the_choices() {
+        use super::testing::Bench;
+        use rand::{RngExt, SeedableRng};
+        let draws = 20_000;
+        // (name, how far the reported propensities may be from the frequencies), or for rules
+        // that play one arm from this state, the propensity they report for it.
+        for (name, tolerance, exactly) in [
+            ("random", 0.015, None),
+            ("eps-greedy:0.3", 0.015, None),
+            ("eps-greedy:decay:5+s", 0.015, None),
+            ("exp3:0.2", 0.015, None),
+            ("exp3-ix:0.5", 0.015, None),
+            ("thompson", 0.08, None),
+            ("thompson:0.05+s", 0.08, None),
+            // Over runs: the draw that decides the whole run.
+            ("random-run", 0.0, Some(0.2)),
+            ("splitee-s", 0.0, Some(1.0)),
+            ("kl-ucb", 0.0, Some(1.0)),
+            ("fixed:2", 0.0, Some(1.0)),
+        ] {
+            let spec: PolicySpec = name.parse().unwrap();
+            let mut bench = Bench::new(5);
+            let mut policy = spec.build(&bench.context(7));
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+            for t in 0..60 {
+                let conf: Vec<f64> = (0..5).map(|_| rng.random::<f64>()).collect();
+                bench.step(
+                    &mut policy,
+                    t,
+                    &conf,
+                    None,
+                    crate::reward::Observation::Strict,
+                );
+            }
+            let chosen = policy.choose(60);
+            let propensity = |policy: &AnyPolicy, arm| policy.propensity(60, Action::Split(arm));
+            let reported: Vec<f64> = (0..5).map(|arm| propensity(&policy, arm)).collect();
+            let mut counts = [0usize; 5];
+            let mut clone = policy.clone();
+            for _ in 0..draws {
+                if let Action::Split(arm) = clone.choose(60) {
+                    counts[arm] += 1;
+                }
+            }
+            let Action::Split(chosen) = chosen else {
+                panic!("{name} plays an arm")
+            };
+            if let Some(p) = exactly {
+                assert_eq!(counts[chosen], draws as usize, "{name} plays one arm");
+                assert_eq!(reported[chosen], p, "{name}");
+                continue;
+            }
+            for arm in 0..5 {
+                let frequency = counts[arm] as f64 / f64::from(draws);
+                // A closed-form propensity is right for every arm; Thompson's estimate is
+                // meant only for the arm it played, but is a fair estimate for any.
+                assert!(
+                    (reported[arm] - frequency).abs() <= tolerance,
+                    "{name}, arm {arm}: reported {} vs frequency {frequency}",
+                    reported[arm]
+                );
+            }
+        }
     }
 
     /// The help list is generated from the registry, and reads as it did when it was written

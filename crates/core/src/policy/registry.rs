@@ -410,6 +410,9 @@ macro_rules! registry {
             fn sense_load(&mut self, load: $crate::policy::Load) {
                 match self { $(Self::$variant(p) => p.sense_load(load),)+ }
             }
+            fn propensity(&self, t: usize, action: Action) -> f64 {
+                match self { $(Self::$variant(p) => p.propensity(t, action),)+ }
+            }
         }
 
         /// A family of policies: what reports, plots and settings tell policies apart by.

@@ -5,6 +5,7 @@ use super::registry::{side_suffix, Entry, Learns, Name, PolicyFamily, Rule, Side
 use super::stats::{argmax_by, for_each_observed, ArmStats, RewardRange};
 use super::{Param, Policy, RunContext, SideInformation};
 use crate::reward::{Action, Feedback};
+use crate::seed::derive_seed;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::StandardNormal;
@@ -19,7 +20,16 @@ pub struct Thompson {
     side: SideInformation,
     sigma: f64,
     rng: ChaCha8Rng,
+    /// The run's seed, from which each step's propensity draws are seeded.
+    seed: u64,
 }
+
+/// Draws per propensity estimate of Thompson sampling: the estimate `(wins + 1) / (M + 1)` is
+/// within about `1.6 / sqrt(M)` (`1 / (2 sqrt(M))` at worst) of the probability.
+const THOMPSON_PROPENSITY_DRAWS: u32 = 255;
+
+/// Tells Thompson sampling's propensity draws from its decision draws.
+const PROPENSITY_STREAM: u64 = 0x5052_4f50_454e;
 
 impl Thompson {
     /// `sigma` scales the posterior spread (the width of the reward range plays the role of the
@@ -30,19 +40,26 @@ impl Thompson {
             side,
             sigma,
             rng: ChaCha8Rng::seed_from_u64(seed),
+            seed,
         }
     }
 }
 
+/// The arm one posterior draw from `rng` plays once every arm has been played: the largest of
+/// `N(mean_k, sigma^2 / (n_k + 1))`.
+fn posterior_draw(stats: &ArmStats, sigma: f64, rng: &mut ChaCha8Rng) -> usize {
+    argmax_by(stats.arms(), |k| {
+        let z: f64 = rng.sample(StandardNormal);
+        stats.mean(k) + sigma * z / ((stats.count(k) + 1) as f64).sqrt()
+    })
+}
+
 impl Policy for Thompson {
     fn choose(&mut self, _t: usize) -> Action {
-        let (s, rng, sigma) = (&self.stats, &mut self.rng, self.sigma);
-        let arm = s.first_unplayed().unwrap_or_else(|| {
-            argmax_by(s.arms(), |k| {
-                let z: f64 = rng.sample(StandardNormal);
-                s.mean(k) + sigma * z / ((s.count(k) + 1) as f64).sqrt()
-            })
-        });
+        let arm = self
+            .stats
+            .first_unplayed()
+            .unwrap_or_else(|| posterior_draw(&self.stats, self.sigma, &mut self.rng));
         Action::Split(arm)
     }
 
@@ -52,6 +69,25 @@ impl Policy for Thompson {
 
     fn reward_sums(&self) -> Option<(&[f64], &[u64])> {
         Some(self.stats.sums())
+    }
+
+    /// The probability that a posterior draw plays `action` has no closed form: it is estimated
+    /// by Monte Carlo, `(wins + 1) / (M + 1)` over `M` fresh draws from a generator seeded by
+    /// the run's seed and `t` alone (the decision's own draw, which played the arm, counts as
+    /// the `+ 1`), so the estimate is reproducible and never 0, and the decisions' generator is
+    /// left untouched. An unplayed arm is played for sure.
+    fn propensity(&self, t: usize, action: Action) -> f64 {
+        let Action::Split(arm) = action else {
+            return 0.0;
+        };
+        if let Some(first) = self.stats.first_unplayed() {
+            return f64::from(u8::from(first == arm));
+        }
+        let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(self.seed, t, PROPENSITY_STREAM));
+        let wins = (0..THOMPSON_PROPENSITY_DRAWS)
+            .filter(|_| posterior_draw(&self.stats, self.sigma, &mut rng) == arm)
+            .count();
+        (wins + 1) as f64 / f64::from(THOMPSON_PROPENSITY_DRAWS + 1)
     }
 }
 
@@ -115,6 +151,23 @@ impl Policy for EpsilonGreedy {
 
     fn reward_sums(&self) -> Option<(&[f64], &[u64])> {
         Some(self.stats.sums())
+    }
+
+    /// `epsilon / K`, plus `1 - epsilon` for the greedy arm; an unplayed arm is played for sure.
+    fn propensity(&self, t: usize, action: Action) -> f64 {
+        let Action::Split(arm) = action else {
+            return 0.0;
+        };
+        if let Some(first) = self.stats.first_unplayed() {
+            return f64::from(u8::from(first == arm));
+        }
+        let epsilon = self.epsilon(t);
+        let greedy = if arm == self.stats.greedy() {
+            1.0 - epsilon
+        } else {
+            0.0
+        };
+        epsilon / self.stats.arms() as f64 + greedy
     }
 }
 
