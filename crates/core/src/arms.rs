@@ -5,6 +5,11 @@
 //! three are one [`Arms`] set, laid out split-major (arm `a` of a grid with `T` thresholds is split
 //! `a / T`, threshold `a % T`), so the arms at or below a split form a prefix and a single-threshold
 //! set numbers its arms exactly like the splits.
+//!
+//! Threshold vectors (Apparate, A-CapEEN) give every device exit up to a split its own threshold:
+//! the device walks exits `1..=K`, leaves at the first whose confidence reaches that exit's
+//! threshold, and offloads at `K` if none does. Their arms are every vector of the grid over the
+//! `K` exits, then the final exit.
 
 use crate::param::Param;
 use serde::{Deserialize, Serialize};
@@ -22,6 +27,40 @@ pub enum ArmSpace {
     Joint,
     /// One 0-based split with every threshold of the grid.
     ThresholdsAt(usize),
+    /// Every vector of per-exit thresholds over the exits up to one 0-based split (each exit's
+    /// from the grid), then the final exit.
+    VectorsAt(usize),
+}
+
+/// The most arms a threshold-vector set may have: a policy keeps statistics per arm and a
+/// trace pass computes every arm's reward on every sample, so `grid^K` must stay small.
+pub const MAX_VECTOR_ARMS: usize = 1 << 16;
+
+impl ArmSpace {
+    /// Refuses an arm set too large to learn over: threshold vectors from a grid of
+    /// `thresholds` values over `K` exits make `thresholds^K + 1` arms.
+    pub fn check_size(self, thresholds: usize) -> Result<(), String> {
+        let ArmSpace::VectorsAt(k) = self else {
+            return Ok(());
+        };
+        let count = u32::try_from(k + 1)
+            .ok()
+            .and_then(|exits| thresholds.checked_pow(exits))
+            .and_then(|vectors| vectors.checked_add(1));
+        match count {
+            Some(count) if count <= MAX_VECTOR_ARMS => Ok(()),
+            _ => Err(format!(
+                "{thresholds} thresholds over {} exits make {} arms, more than the \
+                 {MAX_VECTOR_ARMS} a policy may learn over (use a coarser threshold grid or a \
+                 shallower split)",
+                k + 1,
+                count.map_or_else(
+                    || format!("more than {}", usize::MAX),
+                    |count| count.to_string()
+                ),
+            )),
+        }
+    }
 }
 
 /// The default threshold grid: 0.50 to 0.95 by 0.05.
@@ -44,6 +83,44 @@ pub struct Arms {
     grid: bool,
     /// The final exit's split.
     last: usize,
+    /// Per-exit threshold vectors, when the arms are vectors.
+    vectors: Option<Vectors>,
+}
+
+/// Threshold vectors: arm `a < count` walks exits `0..width` with the thresholds
+/// `thresholds[a * width..(a + 1) * width]` and offloads at exit `width - 1`; the arm after
+/// them is the final exit.
+#[derive(Debug, Clone, PartialEq)]
+struct Vectors {
+    width: usize,
+    thresholds: Vec<f64>,
+}
+
+impl Vectors {
+    /// Every vector of `grid` over `width` exits, the first exit's threshold varying slowest.
+    fn of(grid: &[f64], width: usize) -> Self {
+        let count = grid.len().pow(width as u32);
+        let mut thresholds = Vec::with_capacity(count * width);
+        for a in 0..count {
+            // Digit `i` (base `grid.len()`, most significant first) is exit `i`'s threshold.
+            let mut rest = a;
+            let start = thresholds.len();
+            thresholds.resize(start + width, 0.0);
+            for slot in thresholds[start..].iter_mut().rev() {
+                *slot = grid[rest % grid.len()];
+                rest /= grid.len();
+            }
+        }
+        Self { width, thresholds }
+    }
+
+    fn count(&self) -> usize {
+        self.thresholds.len() / self.width
+    }
+
+    fn vector(&self, a: usize) -> &[f64] {
+        &self.thresholds[a * self.width..(a + 1) * self.width]
+    }
 }
 
 impl Arms {
@@ -59,6 +136,30 @@ impl Arms {
             ArmSpace::SplitsAt(alpha) => Self::splits(exits, alpha.get()),
             ArmSpace::Joint => Self::grid(&(0..exits).collect::<Vec<_>>(), thresholds, exits - 1),
             ArmSpace::ThresholdsAt(k) => Self::grid(&[k], thresholds, exits - 1),
+            ArmSpace::VectorsAt(k) => Self::vectors(k, thresholds, exits - 1),
+        }
+    }
+
+    /// Every vector of `thresholds` over exits `0..=k`, then the final exit `last`. Any play
+    /// may reveal any vector (whichever stops at an exit the device computed), so every arm's
+    /// side arms are all the vectors, and all arms for the final exit.
+    fn vectors(k: usize, thresholds: &[f64], last: usize) -> Self {
+        let vectors = Vectors::of(thresholds, k + 1);
+        let count = vectors.count();
+        let mut split = vec![k; count];
+        split.push(last);
+        let mut threshold: Vec<f64> = (0..count).map(|a| vectors.vector(a)[k]).collect();
+        threshold.push(thresholds[0]);
+        let mut side_end = vec![count; count];
+        side_end.push(count + 1);
+        Self {
+            split,
+            threshold,
+            side_end,
+            by_split: false,
+            grid: true,
+            last,
+            vectors: Some(vectors),
         }
     }
 
@@ -74,6 +175,7 @@ impl Arms {
             by_split: !grid && splits.iter().copied().eq(0..splits.len()),
             grid,
             last,
+            vectors: None,
         };
         for &k in splits {
             let per_split = if k == last && grid {
@@ -134,7 +236,43 @@ impl Arms {
     /// the run's or the policy's setting) and for the final exit, whose threshold changes
     /// nothing. Reports and decision logs show thresholds by this rule.
     pub fn learned_threshold(&self, a: usize) -> Option<f64> {
-        (self.grid && self.split(a) != self.last).then(|| self.threshold[a])
+        (self.grid && self.vectors.is_none() && self.split(a) != self.last)
+            .then(|| self.threshold[a])
+    }
+
+    /// Arm `a`'s per-exit thresholds (exits `1..=K`), if the arms are threshold vectors and
+    /// `a` is not the final exit.
+    pub fn learned_vector(&self, a: usize) -> Option<&[f64]> {
+        self.vectors
+            .as_ref()
+            .filter(|v| a < v.count())
+            .map(|v| v.vector(a))
+    }
+
+    /// Where arm `a` leaves the device on a sample with confidences `conf`: the 0-based exit
+    /// and whether it exits there (else it offloads there, or ran to the final exit). An arm
+    /// with one threshold reads its split's confidence only; a threshold vector walks its
+    /// exits and stops at the first confident one.
+    #[inline(always)]
+    pub fn stop(&self, a: usize, conf: &[f64]) -> (usize, bool) {
+        if let Some(v) = self.vectors.as_ref().filter(|v| a < v.count()) {
+            let thresholds = v.vector(a);
+            return match conf[..v.width]
+                .iter()
+                .zip(thresholds)
+                .position(|(c, t)| c >= t)
+            {
+                Some(e) => (e, true),
+                None => (v.width - 1, false),
+            };
+        }
+        let Arm { split, threshold } = self.arm(a);
+        (split, conf[split] >= threshold)
+    }
+
+    /// Whether the arms are threshold vectors.
+    pub fn is_vectors(&self) -> bool {
+        self.vectors.is_some()
     }
 
     /// Arm `a`'s split and threshold, read once (the replay loop then uses both without
@@ -175,6 +313,17 @@ impl Arms {
         !self.grid
     }
 
+    /// Arm `a` as users read it: `k` (1-based split), `k@alpha`, or `k@[a1,...,ak]` for a
+    /// threshold vector.
+    pub fn describe(&self, a: usize) -> String {
+        let split = self.split(a) + 1;
+        match (self.learned_vector(a), self.learned_threshold(a)) {
+            (Some(vector), _) => vector_label(split, vector),
+            (None, Some(threshold)) => ArmLabel { split, threshold }.to_string(),
+            (None, None) => split.to_string(),
+        }
+    }
+
     /// Arm `a` as users read it: `k` (1-based split) or `k@alpha`.
     pub fn label(&self, a: usize) -> ArmLabel {
         ArmLabel {
@@ -202,6 +351,12 @@ impl fmt::Display for ArmLabel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}@{}", self.split, self.threshold)
     }
+}
+
+/// A threshold vector's arm as users read it: `k@[a1,...,ak]` (1-based split `k`).
+pub fn vector_label(split: usize, vector: &[f64]) -> String {
+    let values: Vec<String> = vector.iter().map(ToString::to_string).collect();
+    format!("{split}@[{}]", values.join(","))
 }
 
 /// Parses a threshold grid: `A:B:STEP` (inclusive range) or a comma-separated list; every value
@@ -276,6 +431,45 @@ mod tests {
         assert_eq!(arms.label(3).to_string(), "2@0.8");
         let at = Arms::of(ArmSpace::ThresholdsAt(1), 3, 0.7, &[0.5, 0.8, 0.9]);
         assert_eq!((at.len(), at.split(1), at.side_arms_end(0)), (3, 1, 3));
+    }
+
+    #[test]
+    fn threshold_vectors_walk_their_exits() {
+        let arms = Arms::of(ArmSpace::VectorsAt(1), 4, 0.7, &[0.5, 0.8, 0.9]);
+        // 3 x 3 vectors over exits 1 and 2, then the final exit.
+        assert_eq!(arms.len(), 10);
+        assert_eq!(arms.learned_vector(0), Some(&[0.5, 0.5][..]));
+        assert_eq!(arms.learned_vector(5), Some(&[0.8, 0.9][..]));
+        assert_eq!(arms.learned_vector(9), None);
+        assert_eq!((arms.split(5), arms.split(9)), (1, 3));
+        assert_eq!(arms.learned_threshold(5), None);
+        assert_eq!(arms.describe(5), "2@[0.8,0.9]");
+        assert_eq!(arms.describe(9), "4");
+        assert_eq!((arms.side_arms_end(5), arms.side_arms_end(9)), (9, 10));
+        let conf = [0.85, 0.95, 0.2, 0.6];
+        // [0.8, 0.9]: exit 1 is confident enough.
+        assert_eq!(arms.stop(5, &conf), (0, true));
+        // [0.9, 0.9]: exit 1 is not, exit 2 is.
+        assert_eq!(arms.stop(8, &conf), (1, true));
+        // [0.9, 0.5] on a sample confident nowhere: offload at exit 2.
+        assert_eq!(arms.stop(6, &[0.1, 0.2, 0.3, 0.4]), (1, false));
+        assert_eq!(arms.stop(9, &conf).0, 3);
+    }
+
+    #[test]
+    fn threshold_vector_sets_are_refused_past_the_arm_limit() {
+        assert_eq!(ArmSpace::VectorsAt(3).check_size(15), Ok(()));
+        assert_eq!(
+            ArmSpace::VectorsAt(4).check_size(10).unwrap_err(),
+            "10 thresholds over 5 exits make 100001 arms, more than the 65536 a policy may \
+             learn over (use a coarser threshold grid or a shallower split)"
+        );
+        let huge = ArmSpace::VectorsAt(40).check_size(10).unwrap_err();
+        assert!(
+            huge.contains(&format!("make more than {} arms", usize::MAX)),
+            "{huge}"
+        );
+        assert_eq!(ArmSpace::Joint.check_size(1000), Ok(()));
     }
 
     #[test]

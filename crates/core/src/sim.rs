@@ -167,6 +167,9 @@ pub struct ArmSummary {
     /// The best fixed arm in hindsight.
     pub best_arm: usize,
     pub arm_means: Vec<f64>,
+    /// Each arm's agreement with the final exit over the samples (the share of samples it
+    /// answers with the final exit's prediction), when a policy learns under that constraint.
+    pub arm_agreement: Option<Vec<f64>>,
 }
 
 /// What one pass over the trace tells before any run: every arm's mean reward, the cost of
@@ -177,6 +180,25 @@ struct TraceSummary {
     reward_bounds: (f64, f64),
     /// The best fixed arm of every segment of the trace (one per concatenated file).
     segment_best: Vec<usize>,
+}
+
+/// Each arm's agreement with the final exit over the samples of `trace`: the share of samples
+/// whose answer under the arm is the final exit's prediction.
+fn arm_agreement(trace: &Trace, model: &RewardModel) -> Vec<f64> {
+    let arms = model.arms();
+    let last = trace.exits() - 1;
+    let mut row = SampleRow::new(trace, model.costs()).with_predictions();
+    let mut agreeing = vec![0u64; arms.len()];
+    for s in 0..trace.samples() {
+        row.load(trace, model.costs(), s);
+        for (a, count) in agreeing.iter_mut().enumerate() {
+            let (exit, exits) = arms.stop(a, &row.conf);
+            let answer = if exits { exit } else { last };
+            *count += u64::from(row.pred[answer] == row.pred[last]);
+        }
+    }
+    let n = trace.samples() as f64;
+    agreeing.iter().map(|&c| c as f64 / n).collect()
 }
 
 fn summarise_trace(trace: &Trace, model: &RewardModel) -> Result<TraceSummary, SimError> {
@@ -295,7 +317,8 @@ fn simulate_inner(
     log: Option<&mut dyn Write>,
 ) -> Result<SimResult, SimError> {
     for p in policies {
-        p.validate(trace.exits()).map_err(SimError::Policy)?;
+        p.validate(trace.exits(), opts.thresholds.len())
+            .map_err(SimError::Policy)?;
     }
     if opts.compat.is_some() && trace.samples() < trace.exits() {
         return Err(SimError::TooShortForCompat {
@@ -312,7 +335,12 @@ fn simulate_inner(
     }
     let spaces: Vec<Space> = spaces
         .into_iter()
-        .map(|space| Space::new(trace, model, space, opts))
+        .map(|space| {
+            let audited = policies
+                .iter()
+                .any(|p| p.arms == space && p.kind.agreement_floor().is_some());
+            Space::new(trace, model, space, opts, audited)
+        })
         .collect::<Result<_, _>>()?;
     let space_of = |p: &PolicySpec| spaces.iter().find(|s| s.space == p.arms);
     let splits = &spaces[0];
@@ -418,6 +446,9 @@ pub(crate) struct Space {
     pub(crate) best_arm: usize,
     /// Total reward of each segment's best arm, when per-segment regret is measured.
     segment_best_total: Option<f64>,
+    /// Each arm's agreement with the final exit, when a policy over this space learns under
+    /// that constraint.
+    arm_agreement: Option<Vec<f64>>,
 }
 
 impl Space {
@@ -426,6 +457,7 @@ impl Space {
         base: &RewardModel,
         space: ArmSpace,
         opts: &SimOptions,
+        audited: bool,
     ) -> Result<Self, SimError> {
         let model = base.with_space(space, &opts.thresholds);
         let summary = summarise_trace(trace, &model)?;
@@ -435,6 +467,7 @@ impl Space {
         let best_arm = crate::numeric::argmax_first(summary.arm_means.iter().copied());
         Ok(Self {
             space,
+            arm_agreement: audited.then(|| arm_agreement(trace, &model)),
             model,
             summary,
             best_arm,
@@ -452,6 +485,7 @@ impl Space {
             arms: self.model.arms().clone(),
             best_arm: self.best_arm,
             arm_means: self.summary.arm_means.clone(),
+            arm_agreement: self.arm_agreement.clone(),
         }
     }
 }
@@ -525,6 +559,9 @@ impl Replay<'_> {
             probe_seed,
         );
         let mut row = SampleRow::new(trace, model.costs());
+        if self.spec.kind.agreement_floor().is_some() {
+            row = row.with_predictions();
+        }
 
         if compat.is_some() {
             for (arm, &s) in self.order[..arms].iter().enumerate() {
@@ -550,9 +587,10 @@ impl Replay<'_> {
         // as `Totals::record` and `Totals::score` make, stored at the end.
         let (mut best_total, mut total_reward, mut total_cost) = (0.0, 0.0, 0.0);
         let (mut offloads, mut probes, mut labeled, mut correct_count) = (0, 0, 0, 0);
+        let mut agreeing = 0;
+        let last = trace.exits() - 1;
         let mut line = Vec::new();
         let mut next_point = 0;
-        let best = model.arms().arm(best_arm);
         for (t, &s) in self.order.iter().enumerate() {
             let s = s as usize;
             if let Some(&ahead) = self.order.get(t + PREFETCH_DISTANCE) {
@@ -573,12 +611,13 @@ impl Replay<'_> {
             offloads += u64::from(outcome.offloaded);
             probes += u64::from(outcome.probed);
             let prediction = trace.pred(s, outcome.answered_by);
+            agreeing += u64::from(prediction == trace.pred(s, last));
             let correct = trace.label(s).map(|y| y == prediction);
             if let Some(c) = correct {
                 labeled += 1;
                 correct_count += u64::from(c);
             }
-            best_total += model.arm_reward(&row, best);
+            best_total += model.reward(&row, best_arm);
             if self.curve_steps.get(next_point) == Some(&(t + 1)) {
                 m.regret_curve.push(best_total - total_reward);
                 m.arm_count_curve.push(m.totals.arm_counts.clone());
@@ -603,6 +642,7 @@ impl Replay<'_> {
         (m.totals.cost, m.totals.reward) = (total_cost, total_reward);
         (m.totals.offloads, m.totals.probes) = (offloads, probes);
         (m.totals.labeled, m.totals.correct) = (labeled, correct_count);
+        m.totals.agreeing = agreeing;
         m.regret = best_total - total_reward;
         m.segment_regret = self
             .space

@@ -4,7 +4,7 @@
 //! prices a trace by the settings' cost model, replays it and summarises the result. The
 //! exporters that render a report live in the experiment layer.
 
-use crate::arms::{ArmLabel, Arms};
+use crate::arms::{vector_label, ArmLabel, Arms};
 use crate::numeric::argmax_first;
 use crate::policy::PolicySpec;
 use crate::reward::RewardModel;
@@ -99,6 +99,18 @@ pub struct PolicyResult {
     /// That arm's threshold, for policies that learn the threshold.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub learned_threshold: Option<f64>,
+    /// The best fixed arm's per-exit thresholds, for policies over threshold vectors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best_vector: Option<Vec<f64>>,
+    /// The learned arm's per-exit thresholds, for policies over threshold vectors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learned_vector: Option<Vec<f64>>,
+    /// Share of decisions answered with the final exit's prediction (no label needed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agreement: Option<Estimate>,
+    /// For policies learning under an agreement constraint: how well they kept it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub constraint: Option<ConstraintResult>,
     /// Compatibility mode: the published "optimum arm", argmax of the reward sums averaged
     /// over runs.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -109,6 +121,40 @@ pub struct PolicyResult {
     /// Which arms were played when: the share of each arm in every interval between the steps
     /// of the regret curve, averaged over runs.
     pub arm_timeline: ArmTimeline,
+}
+
+/// How a policy kept its agreement constraint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConstraintResult {
+    /// The agreement with the final exit it must keep, `1 - eps`.
+    pub floor: f64,
+    /// Share of decisions that played an arm whose agreement over the samples is below the
+    /// floor: over the run, and over its second half (once learning has settled).
+    pub violations: Estimate,
+    pub late_violations: Estimate,
+}
+
+impl ConstraintResult {
+    fn summarise(floor: f64, runs: &[RunMetrics], arm_agreement: &[f64]) -> Self {
+        let infeasible = |counts: &[u64]| -> f64 {
+            counts
+                .iter()
+                .zip(arm_agreement)
+                .filter(|&(_, &agreement)| agreement < floor)
+                .map(|(&count, _)| count as f64)
+                .sum()
+        };
+        Self {
+            floor,
+            violations: estimate(runs, |m| {
+                infeasible(&m.totals.arm_counts) / m.totals.decisions.max(1) as f64
+            }),
+            late_violations: estimate(runs, |m| {
+                let late: u64 = m.late_arm_counts.iter().sum();
+                infeasible(&m.late_arm_counts) / late.max(1) as f64
+            }),
+        }
+    }
 }
 
 /// `share[i][k]`: fraction of the decisions in steps `(t[i-1], t[i]]` (`(0, t[0]]` for `i = 0`)
@@ -157,14 +203,15 @@ pub struct Curve {
     pub ci95: Vec<Option<f64>>,
 }
 
-fn arm_label(split: usize, threshold: Option<f64>) -> String {
-    match threshold {
-        Some(alpha) => ArmLabel {
+fn arm_label(split: usize, threshold: Option<f64>, vector: Option<&[f64]>) -> String {
+    match (vector, threshold) {
+        (Some(vector), _) => vector_label(split, vector),
+        (None, Some(alpha)) => ArmLabel {
             split,
             threshold: alpha,
         }
         .to_string(),
-        None => split.to_string(),
+        (None, None) => split.to_string(),
     }
 }
 
@@ -174,9 +221,13 @@ fn estimate(runs: &[RunMetrics], metric: impl Fn(&RunMetrics) -> f64) -> Estimat
 
 impl PolicyResult {
     /// The learned arm as users read it: its split, `split@threshold` when the threshold is
-    /// learned too.
+    /// learned too, `split@[a1,...,ak]` for a threshold vector.
     pub fn learned_label(&self) -> String {
-        arm_label(self.learned_arm, self.learned_threshold)
+        arm_label(
+            self.learned_arm,
+            self.learned_threshold,
+            self.learned_vector.as_deref(),
+        )
     }
 
     /// The policy, as the registry reads its name (`None` for a name this build does not know,
@@ -187,10 +238,20 @@ impl PolicyResult {
 
     /// The best fixed arm, written like [`PolicyResult::learned_label`].
     pub fn best_label(&self) -> String {
-        arm_label(self.best_arm, self.best_threshold)
+        arm_label(
+            self.best_arm,
+            self.best_threshold,
+            self.best_vector.as_deref(),
+        )
     }
 
-    fn summarise(policy: String, runs: &[RunMetrics], arms: &ArmSummary, sim: &SimResult) -> Self {
+    fn summarise(
+        spec: &PolicySpec,
+        runs: &[RunMetrics],
+        arms: &ArmSummary,
+        sim: &SimResult,
+    ) -> Self {
+        let policy = spec.to_string();
         let exits = sim.arm_means.len();
         let labeled = runs.iter().all(|m| m.totals.labeled > 0);
         let n_runs = runs.len() as f64;
@@ -240,6 +301,14 @@ impl PolicyResult {
             best_threshold: arm_set.learned_threshold(arms.best_arm),
             learned_arm: arm_set.split(learned) + 1,
             learned_threshold: arm_set.learned_threshold(learned),
+            best_vector: arm_set.learned_vector(arms.best_arm).map(<[f64]>::to_vec),
+            learned_vector: arm_set.learned_vector(learned).map(<[f64]>::to_vec),
+            agreement: Some(estimate(runs, |m| m.totals.agreement())),
+            constraint: spec
+                .kind
+                .agreement_floor()
+                .zip(arms.arm_agreement.as_deref())
+                .map(|(floor, agreement)| ConstraintResult::summarise(floor, runs, agreement)),
             optimum_arm,
             arm_counts,
             regret_curve: Curve {
@@ -282,7 +351,7 @@ impl Report {
                 .iter()
                 .zip(&sim.runs)
                 .zip(&sim.arms)
-                .map(|((p, runs), arms)| PolicyResult::summarise(p.to_string(), runs, arms, sim))
+                .map(|((p, runs), arms)| PolicyResult::summarise(p, runs, arms, sim))
                 .collect(),
         }
     }

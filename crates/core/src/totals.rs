@@ -20,6 +20,11 @@ pub struct Totals {
     pub reward: f64,
     pub labeled: u64,
     pub correct: u64,
+    /// Decisions answered with the final exit's prediction (offloaded, run to the final exit,
+    /// or an earlier exit that predicted the same class): agreement needs no label. Counted by
+    /// replays, which know every exit's prediction.
+    #[serde(default)]
+    pub agreeing: u64,
     /// Decisions per arm.
     pub arm_counts: Vec<u64>,
 }
@@ -50,6 +55,11 @@ impl Totals {
     pub fn score(&mut self, correct: bool) {
         self.labeled += 1;
         self.correct += u64::from(correct);
+    }
+
+    /// The share of decisions answered as the final exit would have (0 before any).
+    pub fn agreement(&self) -> f64 {
+        self.per_decision(self.agreeing as f64)
     }
 
     /// The share of labelled samples answered right; `None` without labels.

@@ -63,7 +63,8 @@ impl LiveLearner {
                 "a network needs at least one exit".into(),
             ));
         }
-        spec.validate(exits).map_err(LiveError::Policy)?;
+        spec.validate(exits, settings.thresholds.len())
+            .map_err(LiveError::Policy)?;
         let costs = settings
             .cost
             .resolve_for(exits, has_costs, Path::new("the stream"))?;
@@ -74,6 +75,7 @@ impl LiveLearner {
             conf: vec![f64::NAN; exits],
             processing: vec![f64::NAN; exits],
             weighted_processing: vec![f64::NAN; exits],
+            pred: Vec::new(),
         };
         let mu = model.costs().mu();
         if let Some(fixed) = model.costs().fixed_processing() {

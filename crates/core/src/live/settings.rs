@@ -66,7 +66,8 @@ impl LiveSettings {
     }
 
     /// Refuses what cannot run live: the best fixed arm in hindsight (it needs the whole
-    /// stream) and oracle observation (it reads the final confidence of samples that exited);
+    /// stream), oracle observation (it reads the final confidence of samples that exited),
+    /// threshold vectors and learners under an agreement constraint (replays only);
     /// and values a config would refuse (alpha, probe, UCB constant, threshold grid).
     pub fn check(&self) -> Result<(), LiveError> {
         // The run's rules (`crate::params`), with their messages; the grid only matters to
@@ -80,6 +81,20 @@ impl LiveSettings {
             ArmSpace::Joint | ArmSpace::ThresholdsAt(_)
         ) {
             crate::params::check_thresholds(&self.thresholds).map_err(refused)?;
+        }
+        if let ArmSpace::VectorsAt(_) = self.policy.arms {
+            return Err(LiveError::Unsupported(format!(
+                "policy `{}`: threshold vectors are for replays (`splitee run`); a live learner \
+                 plays one split and one threshold per decision",
+                self.policy
+            )));
+        }
+        if self.policy.kind.agreement_floor().is_some() {
+            return Err(LiveError::Unsupported(format!(
+                "policy `{}` learns its agreement with the final exit from every exit's \
+                 prediction, which a live learner is not given; replay a trace with `splitee run`",
+                self.policy
+            )));
         }
         if self.policy.family() == Family::BestFixed {
             return Err(LiveError::Unsupported(format!(

@@ -9,6 +9,7 @@
 //! registry: the policy type under `policies` (what the replay loop dispatches on and a state
 //! file names), the family under `families` (where help lists it).
 
+mod agreement;
 mod baseline;
 mod bayes_ucb;
 mod drift;
@@ -24,6 +25,9 @@ mod testing;
 mod ucb;
 mod ucb_bwk;
 
+pub use self::agreement::{
+    AgreementStats, AgreementUcb, AgreementUcbParams, Weighted, DEFAULT_EPS,
+};
 pub use self::baseline::{DeviceOnly, FixedArm, RandomArm, RandomPerRun};
 pub use self::bayes_ucb::{BayesUcb, BayesUcbParams};
 pub use self::drift::{
@@ -117,6 +121,7 @@ registry::registry! {
         MUcb(MUcb),
         QueueUcb(QueueUcb),
         ThetaUcb(ThetaUcb),
+        AgreementUcb(AgreementUcb),
     }
     // The families, in the order help lists them.
     families {
@@ -166,14 +171,18 @@ registry::registry! {
         QueueUcb(QueueUcb),
         /// `theta-ucb[:W[:L]]`: UCB1 over the rules `arm = theta_2 - theta_1 q`.
         ThetaUcb(ThetaUcb),
+        /// `agreement-ucb[:eps]`: the cheapest arm whose agreement with the final exit is
+        /// bounded above `1 - eps`.
+        AgreementUcb(AgreementUcb),
     }
 }
 
 /// What [`POLICY_NAMES`] says after the families' forms.
 const NAMES_TAIL: &str = " (index policies also with +s for side observations); learners also \
                           as joint:NAME (every split x threshold; joint-ucb = joint:splitee-s), \
-                          threshold:K:NAME or alpha:A:NAME; side-observing ones with :strict, \
-                          :unbiased or :oracle";
+                          threshold:K:NAME, vector:K:NAME (per-exit threshold vectors over exits \
+                          1..K) or alpha:A:NAME; side-observing ones with :strict, :unbiased or \
+                          :oracle";
 const NAMES_LEN: usize = registry::help_len(ENTRIES, NAMES_TAIL);
 const NAMES_BYTES: [u8; NAMES_LEN] = registry::help_bytes(ENTRIES, NAMES_TAIL);
 
@@ -255,6 +264,16 @@ impl FromStr for PolicySpec {
                     ))
                 }
             }
+        } else if let Some(tail) = rest.strip_prefix("vector:") {
+            let (k, rule) = tail.split_once(':').unwrap_or((tail, ""));
+            match k.parse::<usize>() {
+                Ok(k) if k >= 1 => (ArmSpace::VectorsAt(k - 1), rule),
+                _ => {
+                    return Err(format!(
+                        "`{name}`: K in vector:K:NAME must be an exit number >= 1"
+                    ))
+                }
+            }
         } else if let Some(tail) = rest.strip_prefix("alpha:") {
             let (a, rule) = tail.split_once(':').unwrap_or((tail, ""));
             match a
@@ -284,8 +303,8 @@ impl FromStr for PolicySpec {
         })?;
         if arms != ArmSpace::Splits && !kind.takes_arm_set() {
             return Err(format!(
-                "`{name}`: `{kind}` plays fixed splits; joint:, threshold:K: and alpha:A: apply \
-                 to learning policies, random, random-run and best-fixed"
+                "`{name}`: `{kind}` plays fixed splits; joint:, threshold:K:, vector:K: and \
+                 alpha:A: apply to learning policies, random, random-run and best-fixed"
             ));
         }
         if observation.is_some() && !kind.observes_side() {
@@ -309,6 +328,7 @@ impl fmt::Display for PolicySpec {
             (ArmSpace::Joint, PolicyKind::SplitEeS(())) => f.write_str("joint-ucb")?,
             (ArmSpace::Joint, kind) => write!(f, "joint:{kind}")?,
             (ArmSpace::ThresholdsAt(k), kind) => write!(f, "threshold:{}:{kind}", k + 1)?,
+            (ArmSpace::VectorsAt(k), kind) => write!(f, "vector:{}:{kind}", k + 1)?,
             (ArmSpace::SplitsAt(alpha), kind) => write!(f, "alpha:{alpha}:{kind}")?,
         }
         match self.observation {
@@ -398,16 +418,27 @@ impl PolicySpec {
         self.observation.unwrap_or(run_default)
     }
 
-    /// Checks the spec against a trace's number of exits.
-    pub fn validate(&self, exits: usize) -> Result<(), String> {
+    /// Checks the spec against a trace's number of exits and the size of the threshold grid.
+    pub fn validate(&self, exits: usize, thresholds: usize) -> Result<(), String> {
         let deepest = match self.arms {
             ArmSpace::ThresholdsAt(k) => k + 1,
+            // A vector's split must be able to offload: the final exit comes after it.
+            ArmSpace::VectorsAt(k) => k + 2,
             _ => self.kind.exits_needed(),
         };
         if deepest > exits {
-            return Err(format!("policy `{self}`: the trace has only {exits} exits"));
+            return Err(match self.arms {
+                ArmSpace::VectorsAt(_) => format!(
+                    "policy `{self}`: threshold vectors end at a split that can offload, before \
+                     the final exit; the trace has {exits} exits, so K must be at most {}",
+                    exits.saturating_sub(1)
+                ),
+                _ => format!("policy `{self}`: the trace has only {exits} exits"),
+            });
         }
-        Ok(())
+        self.arms
+            .check_size(thresholds)
+            .map_err(|e| format!("policy `{self}`: {e}"))
     }
 
     /// A fresh policy for one run over `ctx.arms` arms.
@@ -453,10 +484,25 @@ mod tests {
             "alpha:0.8:splitee-s",
             "alpha:0.55:ucb1:2+s:oracle",
             "kl-ucb+s:unbiased",
+            "vector:3:splitee-s",
+            "vector:2:agreement-ucb:unbiased",
+            "joint:agreement-ucb:0.05",
         ] {
             let spec: PolicySpec = name.parse().unwrap();
             assert_eq!(spec.to_string(), name);
         }
+        assert_eq!(
+            "vector:3:splitee".parse::<PolicySpec>().unwrap().arms,
+            ArmSpace::VectorsAt(2)
+        );
+        // The default eps is left out, as other defaults are.
+        assert_eq!(
+            "agreement-ucb:0.015"
+                .parse::<PolicySpec>()
+                .unwrap()
+                .to_string(),
+            "agreement-ucb"
+        );
         let spec: PolicySpec = "joint:splitee-s:unbiased".parse().unwrap();
         assert_eq!(spec.to_string(), "joint-ucb:unbiased");
         assert_eq!(spec.arms, ArmSpace::Joint);
@@ -472,6 +518,10 @@ mod tests {
         let err = |name: &str| name.parse::<PolicySpec>().unwrap_err();
         assert!(err("joint:final-exit").contains("plays fixed splits"));
         assert!(err("threshold:0:splitee").contains("K in threshold:K:NAME"));
+        assert!(err("vector:0:splitee").contains("K in vector:K:NAME"));
+        assert!(err("vector:2:final-exit").contains("plays fixed splits"));
+        assert!(err("agreement-ucb+s").starts_with("unknown policy"));
+        assert!(err("agreement-ucb:0").contains("eps"));
         assert!(err("alpha:1.5:splitee").contains("A in alpha:A:NAME"));
         assert!(err("splitee:oracle").contains("applies only to policies with side"));
         assert!(err("joint:exp3:0.1:unbiased").contains("applies only to policies with side"));
@@ -487,18 +537,29 @@ mod tests {
         assert!("fixed:0".parse::<PolicySpec>().is_err());
         assert!("fixed:x".parse::<PolicySpec>().is_err());
         assert!(PolicySpec::split(PolicyKind::Fixed(13))
-            .validate(12)
+            .validate(12, 10)
             .is_err());
         assert!("threshold:13:splitee"
             .parse::<PolicySpec>()
             .unwrap()
-            .validate(12)
+            .validate(12, 10)
             .is_err());
         assert!("threshold:12:splitee"
             .parse::<PolicySpec>()
             .unwrap()
-            .validate(12)
+            .validate(12, 10)
             .is_ok());
+        let vector =
+            |name: &str, thresholds| name.parse::<PolicySpec>().unwrap().validate(4, thresholds);
+        assert!(vector("vector:3:splitee-s", 10).is_ok());
+        assert_eq!(
+            vector("vector:4:splitee-s", 2).unwrap_err(),
+            "policy `vector:4:splitee-s`: threshold vectors end at a split that can offload, \
+             before the final exit; the trace has 4 exits, so K must be at most 3"
+        );
+        assert!(vector("vector:3:splitee-s", 41)
+            .unwrap_err()
+            .contains("41 thresholds over 3 exits make 68922 arms"));
     }
 
     #[test]
@@ -671,9 +732,10 @@ mod tests {
             "splitee, splitee-s, final-exit, device-ee, random, random-run, fixed:K, \
              best-fixed, ucb1:C, ucb-v, ucb-tuned, kl-ucb[:c], bayes-ucb[:c], thompson[:S], \
              eps-greedy:E, eps-greedy:decay[:C], exp3:G, exp3-ix:ETA, sw-ucb:W[:C], d-ucb:G[:C], \
-             m-ucb:W[:G], ucb-bwk, queue-ucb[:W[:L]], theta-ucb[:W[:L]] (index policies also \
-             with +s for side observations); learners also as joint:NAME (every \
-             split x threshold; joint-ucb = joint:splitee-s), threshold:K:NAME or \
+             m-ucb:W[:G], ucb-bwk, queue-ucb[:W[:L]], theta-ucb[:W[:L]], agreement-ucb[:eps] \
+             (index policies also with +s for side observations); learners also as joint:NAME \
+             (every split x threshold; joint-ucb = joint:splitee-s), threshold:K:NAME, \
+             vector:K:NAME (per-exit threshold vectors over exits 1..K) or \
              alpha:A:NAME; side-observing ones with :strict, :unbiased or :oracle"
         );
         for family in Family::ALL {
@@ -709,6 +771,7 @@ mod tests {
             "ucb-bwk",
             "queue-ucb:0.1",
             "theta-ucb",
+            "agreement-ucb:0.05",
         ];
         let mut seen = Vec::new();
         for name in names {

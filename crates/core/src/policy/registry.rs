@@ -35,7 +35,7 @@ pub struct Entry {
     /// [`PolicyFamily::uses_reward_bounds`]).
     pub reward_bounds: bool,
     /// Whether it chooses among any set of arms, rather than playing a split of its own:
-    /// `joint:`, `threshold:K:` and `alpha:A:` apply to it.
+    /// `joint:`, `threshold:K:`, `vector:K:` and `alpha:A:` apply to it.
     pub arm_set: bool,
     /// Whether it learns from what its decisions reveal (the baselines do not).
     pub learns: bool,
@@ -88,6 +88,12 @@ pub trait PolicyFamily {
     /// How many exits a trace must have for the policy (0: any).
     fn exits_needed(_params: &Self::Params) -> usize {
         0
+    }
+
+    /// The agreement with the final exit the policy must keep, for policies learning under
+    /// that constraint (they read each exit's prediction).
+    fn agreement_floor(_params: &Self::Params) -> Option<f64> {
+        None
     }
 }
 
@@ -499,6 +505,16 @@ macro_rules! registry {
                 match self {
                     $(Self::$family(p) => {
                         <$def as $crate::policy::PolicyFamily>::exits_needed(p)
+                    })+
+                }
+            }
+
+            /// The agreement with the final exit the rule must keep, if it learns under
+            /// that constraint (it then reads each exit's prediction).
+            pub fn agreement_floor(&self) -> Option<f64> {
+                match self {
+                    $(Self::$family(p) => {
+                        <$def as $crate::policy::PolicyFamily>::agreement_floor(p)
                     })+
                 }
             }

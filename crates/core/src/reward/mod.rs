@@ -7,7 +7,7 @@ mod row;
 
 pub use self::row::SampleRow;
 
-use crate::arms::{Arm, ArmSpace, Arms};
+use crate::arms::{ArmSpace, Arms};
 use crate::cost::{CostModel, ReportedCost, ResolvedCosts};
 use crate::named::Named;
 use serde::{Deserialize, Serialize};
@@ -228,14 +228,15 @@ impl RewardModel {
     /// Reward of arm `a` on `row`.
     #[inline(always)]
     pub fn reward(&self, row: &SampleRow, a: usize) -> f64 {
-        self.arm_reward(row, self.arms.arm(a))
+        let (exit, exits) = self.stop(row, a);
+        self.split_reward(row, exit, exits)
     }
 
-    /// Reward of `arm` (an arm of this model, already looked up) on `row`.
+    /// Where arm `a` leaves the device on `row`, and whether it exits there (see
+    /// [`Arms::stop`]).
     #[inline(always)]
-    pub fn arm_reward(&self, row: &SampleRow, arm: Arm) -> f64 {
-        let k = arm.split;
-        self.split_reward(row, k, row.conf[k] >= arm.threshold)
+    fn stop(&self, row: &SampleRow, a: usize) -> (usize, bool) {
+        self.arms.stop(a, &row.conf)
     }
 
     /// Reward of splitting after exit `k` on `row`, when the sample `exits` there or not.
@@ -291,11 +292,21 @@ impl RewardModel {
     /// [0, 1]). SplitEE: arm k earns between `-(mu*proc(k) + mu*off(k))` and `1 - mu*proc(k)`;
     /// confidence gain: between `-1 - mu*off(k)` (clipped: `-mu*off(k)`) and `1 - mu*off(k)`,
     /// and 0 on exit.
+    ///
+    /// A threshold vector may stop at any exit up to its split: its range is taken over all of
+    /// them (a superset of what it can earn, which is all a bound needs).
     pub fn reward_bounds(&self, row: &SampleRow) -> (f64, f64) {
         let last = row.conf.len() - 1;
         let mut bounds = (f64::INFINITY, f64::NEG_INFINITY);
-        for a in 0..self.arms.len() {
+        let stops = (0..self.arms.len()).flat_map(|a| {
             let k = self.arms.split(a);
+            let first = match self.arms.learned_vector(a) {
+                Some(_) => 0,
+                None => k,
+            };
+            first..=k
+        });
+        for k in stops {
             let (p, o) = (row.weighted_processing[k], self.costs.weighted_offload()[k]);
             let (lo, hi) = match self.kind {
                 RewardKind::Splitee => (-(p + o), 1.0 - p),
@@ -312,6 +323,12 @@ impl RewardModel {
     /// per arm the one its threshold selects.
     #[inline]
     pub fn rewards_into(&self, row: &SampleRow, out: &mut [f64]) {
+        if self.arms.is_vectors() {
+            for (a, r) in out.iter_mut().enumerate() {
+                *r = self.reward(row, a);
+            }
+            return;
+        }
         if self.arms.is_by_split() && self.kind == RewardKind::Splitee {
             // SplitEE's layout: zipped slices with no bounds checks, so the loop vectorises
             // (this pass runs over every sample before the runs).
@@ -352,13 +369,9 @@ impl RewardModel {
         let last = row.conf.len() - 1;
         let (arm, split, offloaded, reward) = match action {
             Action::Split(a) => {
-                // The arm is looked up once and its exit test made once, for both the path
-                // and the reward.
-                let Arm {
-                    split: k,
-                    threshold,
-                } = self.arms.arm(a);
-                let exits = row.conf[k] >= threshold;
+                // The arm's stop is found once, for both the path and the reward. A threshold
+                // vector's split is where its device stopped: the exits computed.
+                let (k, exits) = self.stop(row, a);
                 (a, k, k < last && !exits, self.split_reward(row, k, exits))
             }
             Action::DeviceOnly => {
@@ -392,8 +405,8 @@ impl RewardModel {
     /// Whether the reward of arm `j` needs the final confidence on `row` (it offloads there).
     #[inline]
     fn needs_final(&self, row: &SampleRow, j: usize) -> bool {
-        let k = self.arms.split(j);
-        k < row.conf.len() - 1 && row.conf[k] < self.arms.threshold(j)
+        let (k, exits) = self.stop(row, j);
+        k < row.conf.len() - 1 && !exits
     }
 
     /// Whether the reward of arm `j` can be known after `outcome`, under `observation`.
@@ -411,7 +424,8 @@ impl RewardModel {
         if observation == Observation::Oracle || outcome.offloaded {
             return true;
         }
-        if self.arms.split(j) > outcome.split {
+        // The exits arm j reads, up to where it stops, must have been computed.
+        if self.stop(row, j).0 > outcome.split {
             return false;
         }
         // C_j was computed; exiting at j needs nothing more.
@@ -442,6 +456,16 @@ impl Reveal {
             Reveal::Estimated(probe) => Some(probe.map_or(0.0, |p| r / p)),
         }
     }
+}
+
+/// What a decision tells of one arm against the final exit ([`Feedback::audit`]): each value
+/// with its weight, `None` when hidden.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Audit {
+    /// The arm's reported cost on the sample.
+    pub cost: Option<(f64, f64)>,
+    /// 1 if the arm's answer differs from the final exit's, else 0.
+    pub disagreement: Option<(f64, f64)>,
 }
 
 /// Receives the rewards a decision reveals, arm by arm (see [`Feedback::for_each_side`]). A
@@ -504,6 +528,8 @@ impl<'a> Feedback<'a> {
         let outcome = self.outcome;
         let exits = !outcome.offloaded;
         self.model.split_cost(self.row, outcome.split, exits)
+    }
+
     /// Whether arm `j` sends this sample to the cloud. Known (from confidences the device
     /// computed) for every arm whose reward this decision reveals under strict or oracle
     /// observation; load-aware policies price the reward of such an arm by it.
@@ -557,6 +583,10 @@ impl<'a> Feedback<'a> {
         let end = self.side_arms_end();
         let last = row.conf.len() - 1;
         let played = outcome.arm;
+        if arms.is_vectors() {
+            self.for_each_vector_side(record, needing_final, deeper, end);
+            return;
+        }
         let mut start = 0;
         while start < end {
             let k = arms.split(start);
@@ -579,6 +609,49 @@ impl<'a> Feedback<'a> {
                 if let Some(r) = seen {
                     record.record(j, r);
                 }
+            }
+        }
+    }
+
+    /// [`Feedback::for_each_side`] over threshold vectors: each exit's reward on exit, and the
+    /// split's on offload, are computed once; a vector then takes the one where it stops.
+    #[inline(always)]
+    fn for_each_vector_side(
+        &self,
+        record: &mut impl RecordReward,
+        needing_final: Reveal,
+        deeper: Reveal,
+        end: usize,
+    ) {
+        let (model, row, outcome) = (self.model, self.row, self.outcome);
+        let arms = model.arms();
+        let last = row.conf.len() - 1;
+        // Every vector offloads at the same split.
+        let split = arms.split(0);
+        let on_offload = model.split_reward(row, split, false);
+        let computed = if outcome.offloaded {
+            last
+        } else {
+            outcome.split
+        };
+        for j in (0..end).filter(|&j| j != outcome.arm) {
+            let (exit, exits) = arms.stop(j, &row.conf);
+            // The final exit's arm answers there whatever its confidence.
+            let exits = exits || exit == last;
+            let r = if exits {
+                model.split_reward(row, exit, true)
+            } else {
+                on_offload
+            };
+            let seen = if exit > computed {
+                deeper.of(r)
+            } else if exits {
+                Some(r)
+            } else {
+                needing_final.of(r)
+            };
+            if let Some(r) = seen {
+                record.record(j, r);
             }
         }
     }
@@ -616,6 +689,50 @@ impl<'a> Feedback<'a> {
         Reveal::Estimated(self.outcome.probed.then_some(self.probe))
     }
 
+    /// What this decision tells of arm `j` against the final exit (for learners under an
+    /// agreement constraint): its reported cost, and whether its answer disagrees with the
+    /// final exit's, each with the weight `1 / q` of the chance `q` that it was seen. Both need
+    /// the exits `j` reads up to where it stops; the disagreement of an arm that exits before
+    /// the final exit also needs the final prediction (an arm that offloads answers with it).
+    /// Oracle observation sees everything; strict sees what was computed (the final exit after
+    /// an offload), with weight 1; unbiased counts what only the probe revealed with weight
+    /// `1 / p`, so that weighted means are unbiased. The row must hold the predictions
+    /// ([`SampleRow::with_predictions`]).
+    pub fn audit(&self, j: usize) -> Audit {
+        let (model, row, outcome) = (self.model, self.row, self.outcome);
+        let last = row.conf.len() - 1;
+        let (exit, exits) = model.stop(row, j);
+        let answers_final = exit == last || !exits;
+        let cost = model.reported_cost(row, exit, exit < last && !exits);
+        let disagrees = if answers_final || row.pred[exit] == row.pred[last] {
+            0.0
+        } else {
+            1.0
+        };
+        let computed = if outcome.offloaded {
+            last
+        } else {
+            outcome.split
+        };
+        let weight = |reveal: Reveal| match reveal {
+            Reveal::Seen => Some(1.0),
+            Reveal::Hidden | Reveal::Estimated(None) => None,
+            Reveal::Estimated(Some(p)) => Some(1.0 / p),
+        };
+        let (cost_weight, disagreement_weight) = if exit > computed {
+            let deeper = weight(self.deeper_reveal());
+            (deeper, deeper)
+        } else if answers_final {
+            (Some(1.0), Some(1.0))
+        } else {
+            (Some(1.0), weight(self.final_reveal()))
+        };
+        Audit {
+            cost: cost_weight.map(|w| (cost, w)),
+            disagreement: disagreement_weight.map(|w| (disagrees, w)),
+        }
+    }
+
     /// What the policy may learn of arm `j`'s reward on this sample: the reward if it is
     /// observable; under [`Observation::Unbiased`], an unbiased estimate for every arm (`r / p`
     /// when it needs what only the probe reveals, the final or a deeper confidence, and `0` when
@@ -632,7 +749,7 @@ impl<'a> Feedback<'a> {
             return Some(model.reward(row, j));
         }
         // A deeper split's confidence (and C_L) is known only through the probe.
-        let needs_probe = model.arms().split(j) > outcome.split || model.needs_final(row, j);
+        let needs_probe = model.stop(row, j).0 > outcome.split || model.needs_final(row, j);
         Some(if !needs_probe {
             model.reward(row, j)
         } else if outcome.probed {

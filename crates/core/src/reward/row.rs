@@ -11,6 +11,9 @@ pub struct SampleRow {
     pub processing: Vec<f64>,
     /// `mu * proc(k)`, as the reward uses it.
     pub weighted_processing: Vec<f64>,
+    /// Each exit's predicted class, for learners that compare answers with the final exit's;
+    /// empty (and not loaded) otherwise ([`SampleRow::with_predictions`]).
+    pub pred: Vec<u32>,
 }
 
 impl SampleRow {
@@ -21,9 +24,17 @@ impl SampleRow {
             conf: vec![0.0; trace.exits()],
             processing: vec![0.0; trace.exits()],
             weighted_processing: vec![0.0; trace.exits()],
+            pred: Vec::new(),
         };
         row.fill_processing(trace, costs, 0);
         row
+    }
+
+    /// The same row, loading each exit's prediction too (replays of other learners skip
+    /// them: they are never read).
+    pub fn with_predictions(mut self) -> Self {
+        self.pred = vec![0; self.conf.len()];
+        self
     }
 
     fn fill_processing(&mut self, trace: &Trace, costs: &ResolvedCosts, sample: usize) {
@@ -37,6 +48,9 @@ impl SampleRow {
     #[inline]
     pub fn load(&mut self, trace: &Trace, costs: &ResolvedCosts, sample: usize) {
         trace.conf_row(sample, &mut self.conf);
+        if !self.pred.is_empty() {
+            trace.pred_row(sample, &mut self.pred);
+        }
         if !costs.is_fixed() {
             self.fill_processing(trace, costs, sample);
         }

@@ -148,9 +148,154 @@ fn joint_side_observations_follow_the_observation_model() {
     assert!(model.is_observable(&r, &probed, 9, Observation::Strict));
 }
 
+/// Threshold vectors over exits 1..3 from the grid 0.6, 0.9 (arms 0..8, exit 1's threshold
+/// varying slowest), and arm 8 the final exit, on a 4-exit sample: confidences 0.7, 0.85, 0.3,
+/// 0.8, predictions 1, 2, 0, 2; lambda 0.1, o = 0.3. The row holds the predictions.
+fn vector_sample() -> (RewardModel, SampleRow) {
+    let mut b = TraceBuilder::new(Path::new("vectors"));
+    b.push(Sample {
+        conf: vec![0.7, 0.85, 0.3, 0.8],
+        pred: vec![1, 2, 0, 2],
+        label: Some(2),
+        cost: None,
+    });
+    let trace = b.finish().unwrap();
+    let costs = CostModel::linear(0.1, 0.3).resolve(&trace).unwrap();
+    let model = RewardModel::new(0.7, costs, ReportedCost::Standard, 0.1)
+        .with_space(ArmSpace::VectorsAt(2), &[0.6, 0.9]);
+    let mut r = SampleRow::new(&trace, model.costs()).with_predictions();
+    r.load(&trace, model.costs(), 0);
+    (model, r)
+}
+
+#[test]
+fn threshold_vectors_stop_at_their_first_confident_exit() {
+    let (model, r) = vector_sample();
+    assert_eq!(model.arms().len(), 9);
+    // [0.6, *, *] exits at exit 1 (0.7 >= 0.6): reward 0.7 - 0.1.
+    let first = model.play(&r, Action::Split(0));
+    assert_eq!(
+        (first.split, first.answered_by, first.offloaded),
+        (0, 0, false)
+    );
+    assert!((first.reward - 0.6).abs() < 1e-12 && (first.cost - 0.1).abs() < 1e-12);
+    // [0.9, 0.6, *] exits at exit 2 (0.85 >= 0.6).
+    let second = model.play(&r, Action::Split(4));
+    assert_eq!((second.split, second.offloaded), (1, false));
+    assert!((second.reward - 0.65).abs() < 1e-12);
+    // [0.9, 0.9, 0.9] offloads at exit 3: 0.8 - 0.3 - 0.3, cost 0.6.
+    let offload = model.play(&r, Action::Split(7));
+    assert_eq!(
+        (offload.split, offload.answered_by, offload.offloaded),
+        (2, 3, true)
+    );
+    assert!((offload.reward - 0.2).abs() < 1e-12 && (offload.cost - 0.6).abs() < 1e-12);
+    assert_eq!(model.reward(&r, 7), offload.reward);
+    let last = model.play(&r, Action::Split(8));
+    assert_eq!((last.split, last.offloaded), (3, false));
+    // Exits 1 and 2 computed, not C_L: [0.9, 0.9, 0.6] would read exit 3, never computed.
+    assert!(!model.is_observable(&r, &second, 6, Observation::Strict));
+    assert!(model.is_observable(&r, &second, 2, Observation::Strict));
+    // [0.9, 0.9, 0.9] would offload at exit 3: never computed either.
+    assert!(!model.is_observable(&r, &second, 7, Observation::Strict));
+    assert!(model.is_observable(&r, &offload, 8, Observation::Strict));
+}
+
+#[test]
+fn audits_reveal_cost_and_agreement_as_the_observation_model_allows() {
+    let (model, r) = vector_sample();
+    // [0.9, 0.6, *] exits at exit 2 (prediction 2, as the final exit's).
+    let played = model.play(&r, Action::Split(4));
+    let audit = |outcome: &Outcome, observation, j| {
+        Feedback::new(outcome, &r, &model, observation, 0.25).audit(j)
+    };
+    // [0.6, ...] exits at exit 1 (prediction 1): its cost is seen, its disagreement needs the
+    // final prediction.
+    assert_eq!(
+        audit(&played, Observation::Strict, 0),
+        Audit {
+            cost: Some((0.1, 1.0)),
+            disagreement: None
+        }
+    );
+    assert_eq!(
+        audit(&played, Observation::Oracle, 0).disagreement,
+        Some((1.0, 1.0))
+    );
+    // [0.9, 0.9, *] reads exit 3, never computed; the final exit too.
+    for j in [6, 8] {
+        let hidden = audit(&played, Observation::Strict, j);
+        assert_eq!((hidden.cost, hidden.disagreement), (None, None), "{j}");
+    }
+    assert_eq!(audit(&played, Observation::Unbiased, 8).cost, None);
+    let mut probed = played;
+    model.probe(&mut probed);
+    // Probed with p = 0.25: what only the probe revealed weighs 4.
+    assert_eq!(
+        audit(&probed, Observation::Unbiased, 0).disagreement,
+        Some((1.0, 4.0))
+    );
+    let last = audit(&probed, Observation::Unbiased, 8);
+    assert_eq!(last.disagreement, Some((0.0, 4.0)));
+    assert!((last.cost.unwrap().0 - 0.4).abs() < 1e-12);
+    // An offload returns everything: [0.6, ...] disagrees, seen with weight 1.
+    let offload = model.play(&r, Action::Split(7));
+    assert_eq!(
+        audit(&offload, Observation::Strict, 0).disagreement,
+        Some((1.0, 1.0))
+    );
+    assert_eq!(
+        audit(&offload, Observation::Strict, 6).disagreement,
+        Some((0.0, 1.0))
+    );
+}
+
 proptest::proptest! {
-    /// The bulk paths (per split over a grid, per arm with one threshold) reveal exactly
-    /// what asking arm by arm does.
+    /// Under unbiased observation an audit's weighted values average, over the probe draw, to
+    /// the arm's true cost and disagreement, and its weights to 1.
+    #[test]
+    fn unbiased_audits_have_the_true_mean(
+        conf in proptest::collection::vec(0.0f64..=1.0, 4),
+        pred in proptest::collection::vec(0u32..3, 4),
+        played in 0usize..9,
+        p in 0.01f64..=1.0,
+    ) {
+        let (model, mut r) = vector_sample();
+        r.conf.copy_from_slice(&conf);
+        r.pred.copy_from_slice(&pred);
+        let outcome = model.play(&r, Action::Split(played));
+        let mut probed = outcome;
+        model.probe(&mut probed);
+        let mean = |pick: fn(&Audit) -> Option<(f64, f64)>, j| {
+            let draw = |o: &Outcome| {
+                pick(&Feedback::new(o, &r, &model, Observation::Unbiased, p).audit(j))
+                    .map_or((0.0, 0.0), |(x, w)| (w * x, w))
+            };
+            let (plain, with_probe) = (draw(&outcome), draw(&probed));
+            (
+                (1.0 - p) * plain.0 + p * with_probe.0,
+                (1.0 - p) * plain.1 + p * with_probe.1,
+            )
+        };
+        let last = r.conf.len() - 1;
+        for j in 0..model.arms().len() {
+            let truth = model.play(&r, Action::Split(j));
+            let disagrees = f64::from(u8::from(r.pred[truth.answered_by] != r.pred[last]));
+            for (pick, value) in [
+                ((|a: &Audit| a.cost) as fn(&Audit) -> Option<(f64, f64)>, truth.cost),
+                (|a: &Audit| a.disagreement, disagrees),
+            ] {
+                let (x, w) = mean(pick, j);
+                proptest::prop_assert!((x - value).abs() < 1e-9, "arm {}: {} vs {}", j, x, value);
+                proptest::prop_assert!((w - 1.0).abs() < 1e-9, "arm {}: weight {}", j, w);
+            }
+        }
+    }
+}
+
+proptest::proptest! {
+    /// The bulk paths (per split over a grid, per arm with one threshold, per exit over
+    /// threshold vectors) reveal exactly what asking arm by arm does.
     #[test]
     fn side_rewards_in_bulk_equal_arm_by_arm(
         conf in proptest::collection::vec(0.0f64..=1.0, 12),
@@ -159,10 +304,12 @@ proptest::proptest! {
             Observation::Strict, Observation::Unbiased, Observation::Oracle,
         ]),
         probe in proptest::bool::ANY,
-        joint in proptest::bool::ANY,
+        space in proptest::sample::select(vec![
+            ArmSpace::Splits, ArmSpace::Joint, ArmSpace::VectorsAt(2), ArmSpace::VectorsAt(0),
+        ]),
     ) {
         let (_, model, mut r) = joint_sample0();
-        let model = if joint { model } else { model.with_space(ArmSpace::Splits, &[]) };
+        let model = model.with_space(space, &[0.6, 0.9]);
         let played = played % model.arms().len();
         r.conf.copy_from_slice(&conf);
         let mut outcome = model.play(&r, Action::Split(played));
@@ -188,9 +335,16 @@ proptest::proptest! {
         conf in proptest::collection::vec(0.0f64..=1.0, 12),
         played in 0usize..23,
         p in 0.01f64..=1.0,
+        vectors in proptest::bool::ANY,
     ) {
         let (_, model, mut r) = joint_sample0();
+        let model = if vectors {
+            model.with_space(ArmSpace::VectorsAt(2), &[0.6, 0.9])
+        } else {
+            model
+        };
         r.conf.copy_from_slice(&conf);
+        let played = played % model.arms().len();
         let outcome = model.play(&r, Action::Split(played));
         let mut probed = outcome;
         model.probe(&mut probed);

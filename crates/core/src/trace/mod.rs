@@ -316,6 +316,13 @@ impl Trace {
     pub fn conf_row(&self, sample: usize, out: &mut [f64]) {
         self.rows.conf_row(sample, out);
     }
+    /// Copies the predicted classes of `sample` into `out` (length `L`).
+    #[inline]
+    pub fn pred_row(&self, sample: usize, out: &mut [u32]) {
+        for (exit, p) in out.iter_mut().enumerate() {
+            *p = self.rows.pred(sample, exit);
+        }
+    }
     /// Hints the CPU to fetch `sample`'s record (and costs) before they are read.
     #[inline]
     pub fn prefetch(&self, sample: usize) {
