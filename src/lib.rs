@@ -11,8 +11,7 @@
 
 pub use splitee_core::{
     arms, cost, decision, embedded, files, frontier, grid, json, learner, lines, live, memory,
-    named, numeric, ope, param, params, policy, process, queue, reward, seed, settings, sim,
-    stats,
+    named, numeric, ope, param, params, policy, process, queue, reward, seed, settings, sim, stats,
     summary, sweep_grid, text, totals, trace,
 };
 pub use splitee_train as train;

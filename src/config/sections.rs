@@ -1,8 +1,8 @@
 //! The sections of a config file that only sweeps and their reports read.
 
 use crate::grid::Axis;
-use crate::trace::synth::SynthSpec;
 use crate::queue::{Arrivals, DeviceTime, QueueSettings};
+use crate::trace::synth::SynthSpec;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use toml::Spanned;

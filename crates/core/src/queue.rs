@@ -30,7 +30,6 @@
 //! service times from its own seeds, common to every policy; runs are computed independently,
 //! so results are identical whatever the number of threads.
 
-use crate::arms::ArmSpace;
 use crate::policy::{Load, PolicySpec, RunContext};
 use crate::reward::{RewardModel, SampleRow};
 use crate::sim::{fill_permutation, SimOptions, Space};
@@ -426,18 +425,10 @@ pub fn simulate_queue(
 ) -> Result<QueueResult, QueueError> {
     settings.check(trace)?;
     for p in policies {
-        p.validate(trace.exits()).map_err(QueueError::Policy)?;
+        p.validate(trace.exits(), opts.thresholds.len())
+            .map_err(QueueError::Policy)?;
     }
-    let mut kinds: Vec<ArmSpace> = Vec::new();
-    for p in policies {
-        if !kinds.contains(&p.arms) {
-            kinds.push(p.arms);
-        }
-    }
-    let spaces: Vec<Space> = kinds
-        .into_iter()
-        .map(|space| Space::new(trace, model, space, opts))
-        .collect::<Result<_, _>>()?;
+    let spaces = crate::sim::spaces_of(trace, model, policies, opts)?;
     let per_run: Vec<Vec<QueueRun>> = (0..opts.runs)
         .into_par_iter()
         .map(|run| {

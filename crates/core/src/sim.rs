@@ -326,22 +326,7 @@ fn simulate_inner(
             exits: trace.exits(),
         });
     }
-    // Each distinct arm set is summarised once; the split arms always (the report's header).
-    let mut spaces = vec![ArmSpace::Splits];
-    for p in policies {
-        if !spaces.contains(&p.arms) {
-            spaces.push(p.arms);
-        }
-    }
-    let spaces: Vec<Space> = spaces
-        .into_iter()
-        .map(|space| {
-            let audited = policies
-                .iter()
-                .any(|p| p.arms == space && p.kind.agreement_floor().is_some());
-            Space::new(trace, model, space, opts, audited)
-        })
-        .collect::<Result<_, _>>()?;
+    let spaces = spaces_of(trace, model, policies, opts)?;
     let space_of = |p: &PolicySpec| spaces.iter().find(|s| s.space == p.arms);
     let splits = &spaces[0];
     let steps = curve_steps(trace.samples(), opts.curve_points);
@@ -436,6 +421,31 @@ fn results_memory(runs: usize, policies: usize, steps: usize, arms: usize) -> By
         .times(policies)
         .plus(Bytes::from(size_of::<Vec<RunMetrics>>()))
         .times(runs)
+}
+
+/// Each distinct arm set of `policies`, summarised once; the split arms always, first (the
+/// report's header).
+pub(crate) fn spaces_of(
+    trace: &Trace,
+    model: &RewardModel,
+    policies: &[PolicySpec],
+    opts: &SimOptions,
+) -> Result<Vec<Space>, SimError> {
+    let mut spaces = vec![ArmSpace::Splits];
+    for p in policies {
+        if !spaces.contains(&p.arms) {
+            spaces.push(p.arms);
+        }
+    }
+    spaces
+        .into_iter()
+        .map(|space| {
+            let audited = policies
+                .iter()
+                .any(|p| p.arms == space && p.kind.agreement_floor().is_some());
+            Space::new(trace, model, space, opts, audited)
+        })
+        .collect()
 }
 
 /// One arm set of a simulation: its reward model and what a pass over the trace tells of it.

@@ -15,8 +15,8 @@ mod bayes_ucb;
 mod drift;
 mod exp3;
 mod index;
-mod m_ucb;
 mod load_aware;
+mod m_ucb;
 mod registry;
 mod sampling;
 mod stats;
@@ -35,8 +35,8 @@ pub use self::drift::{
 };
 pub use self::exp3::{Exp3, Exp3Ix};
 pub use self::index::{KlUcb, KlUcbParams, UcbTuned, UcbV, KL_TOLERANCE};
-pub use self::m_ucb::{MUcb, MUcbLearned, MUcbParams};
 pub use self::load_aware::{LoadPrice, QueueUcb, ThetaUcb};
+pub use self::m_ucb::{MUcb, MUcbLearned, MUcbParams};
 pub use self::registry::{Entry, Learns, Name, Nothing, PolicyFamily, Side};
 pub use self::sampling::{
     EpsilonGreedy, EpsilonGreedyParams, Exploration, Thompson, ThompsonParams,
