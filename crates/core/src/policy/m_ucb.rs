@@ -214,7 +214,7 @@ impl Learns for MUcb {
 }
 
 /// The parameters of `m-ucb:W[:G]`: the detector's window and the forced-exploration fraction
-/// (`None`: [`DEFAULT_GAMMA`]).
+/// (`None`: 0.01, one decision in a hundred).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct MUcbParams {
     pub window: usize,
