@@ -390,7 +390,8 @@ def main():
     parser.add_argument("--train", type=Path, nargs="+", help="training text (default: SST-2 train)")
     parser.add_argument("--eval", action="append", metavar="NAME=PATH[+PATH..]",
                         help="an evaluation set (repeatable; default: the project's five sets)")
-    parser.add_argument("--seed", type=int, default=0, help="picks the training subsample and the subsets of the evaluation sets")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="picks the training subsample and the evaluation subsets")
     parser.add_argument("--train-samples", type=int, default=8000,
                         help="training sentences sampled (without replacement) for the exits")
     parser.add_argument("--eval-samples", type=int, default=0,
