@@ -15,6 +15,7 @@ mod inspect_synth;
 mod joint_threshold;
 mod json_report;
 mod reproducibility;
+mod simulate;
 
 use assert_cmd::Command;
 use common::{splitee, succeed_json};
