@@ -5,12 +5,14 @@ use serde_json::Value;
 use std::path::Path;
 
 /// The fields a stream decision shares with a `run --decisions` line.
-const SHARED: [&str; 9] = [
+const SHARED: [&str; 11] = [
     "t",
     "arm",
     "threshold",
+    "propensity",
     "offloaded",
     "probed",
+    "probe_probability",
     "reward",
     "cost",
     "prediction",
@@ -103,6 +105,12 @@ fn stream_decides_as_a_one_run_replay_in_the_given_order() {
         for (s, (a, b)) in streamed.iter().zip(&replayed).enumerate() {
             assert_eq!(shared(a), shared(b), "{args:?}: decision {s}");
             assert_eq!(a["sample"], s as u64);
+            // Every decision records a probability, the same live as replayed.
+            let propensity = a["propensity"].as_f64().unwrap();
+            assert!(
+                propensity > 0.0 && propensity <= 1.0,
+                "{args:?}: {propensity}"
+            );
             total += a["cost"].as_f64().unwrap();
             let running = a["total_cost"].as_f64().unwrap();
             assert!((running - total).abs() < 1e-9 * total.max(1.0), "{args:?}");

@@ -25,7 +25,11 @@
 //! over a stream as long as its accepted decisions (reported as `accepted`). A log of a
 //! uniformly random policy over `K` arms accepts about one decision in `K`: `K` runs of the
 //! trace make one run's worth. Non-learning targets (fixed arms, random) are evaluated the same
-//! way and are unbiased for any log whose propensities are positive.
+//! way and are unbiased for any log whose propensities are positive. A learning target's
+//! interval covers how the log's decisions were drawn given the one trajectory the target took
+//! through it, not how its trajectories differ from one another (its run-to-run spread), so for
+//! a learner whose runs differ widely it is too narrow; evaluating logs of several seeds, each
+//! with its own target seed, shows that spread.
 //!
 //! Only what a logged decision revealed may reach a target, so targets are policies over the
 //! split arms at the run's threshold under strict observation, and never probe; the log must
@@ -37,7 +41,7 @@ use crate::lines::{LineError, Lines};
 use crate::numeric::argmax_first;
 use crate::policy::{PolicySpec, RunContext};
 use crate::reward::{Action, Observation, RewardModel, SampleRow};
-use crate::sim::SimOptions;
+use crate::sim::{summarise_trace, SimError, SimOptions};
 use crate::stats::Estimate;
 use crate::trace::Trace;
 use serde::Serialize;
@@ -74,6 +78,8 @@ pub enum OpeError {
     NoPropensities { path: PathBuf },
     #[error("policy `{policy}`: {message}")]
     Target { policy: String, message: String },
+    #[error(transparent)]
+    Sim(#[from] SimError),
 }
 
 /// One logged decision, as evaluation reads it.
@@ -342,7 +348,13 @@ pub fn evaluate(
         ));
     }
     let labelled = revealed.iter().all(|r| r.correct.is_some());
-    let hindsight = Hindsight::of(trace, model, &mut row);
+    // What a replay gives its policies: the best fixed arm in hindsight (for `best-fixed`) and
+    // the range of rewards.
+    let summary = summarise_trace(trace, model)?;
+    let hindsight = Hindsight {
+        best_arm: argmax_first(summary.arm_means.iter().copied()),
+        reward_bounds: summary.reward_bounds,
+    };
     let mut evaluations = Vec::with_capacity(targets.len());
     for target in targets {
         let played = replay_target(target, trace, model, &revealed, opts, &hindsight)?;
@@ -387,32 +399,10 @@ pub fn evaluate(
     })
 }
 
-/// What a target policy needs to know of the whole trace: the best fixed arm in hindsight (for
-/// `best-fixed`) and the range of rewards.
+/// What a replay tells its policies of the whole trace.
 struct Hindsight {
     best_arm: usize,
     reward_bounds: (f64, f64),
-}
-
-impl Hindsight {
-    fn of(trace: &Trace, model: &RewardModel, row: &mut SampleRow) -> Self {
-        let arms = model.arms().len();
-        let mut sums = vec![0.0; arms];
-        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-        for s in 0..trace.samples() {
-            row.load(trace, model.costs(), s);
-            for (a, sum) in sums.iter_mut().enumerate() {
-                let r = model.reward(row, a);
-                *sum += r;
-                lo = lo.min(r);
-                hi = hi.max(r);
-            }
-        }
-        Self {
-            best_arm: argmax_first(sums),
-            reward_bounds: (lo, hi),
-        }
-    }
 }
 
 /// What a target did along the log: the arm it would play at each decision and its weight

@@ -174,10 +174,10 @@ pub struct ArmSummary {
 
 /// What one pass over the trace tells before any run: every arm's mean reward, the cost of
 /// running every sample to the final exit, and the range rewards can take.
-struct TraceSummary {
-    arm_means: Vec<f64>,
+pub(crate) struct TraceSummary {
+    pub(crate) arm_means: Vec<f64>,
     final_exit_cost: f64,
-    reward_bounds: (f64, f64),
+    pub(crate) reward_bounds: (f64, f64),
     /// The best fixed arm of every segment of the trace (one per concatenated file).
     segment_best: Vec<usize>,
 }
@@ -201,7 +201,10 @@ fn arm_agreement(trace: &Trace, model: &RewardModel) -> Vec<f64> {
     agreeing.iter().map(|&c| c as f64 / n).collect()
 }
 
-fn summarise_trace(trace: &Trace, model: &RewardModel) -> Result<TraceSummary, SimError> {
+pub(crate) fn summarise_trace(
+    trace: &Trace,
+    model: &RewardModel,
+) -> Result<TraceSummary, SimError> {
     let exits = trace.exits();
     let arms = model.arms().len();
     let mut row = SampleRow::new(trace, model.costs());
