@@ -105,7 +105,8 @@ pub fn observation() -> String {
 
 pub fn thresholds() -> String {
     format!(
-        "Threshold grid of joint and threshold learners: START:STOP:STEP or A,B,C. Default {}",
+        "Threshold grid of joint, threshold and vector learners: START:STOP:STEP or A,B,C. \
+         Default {}",
         splitee::arms::thresholds_text(&run().sim.thresholds)
     )
 }

@@ -24,6 +24,7 @@ macro_rules! run_examples {
   splitee run --trace t.csv --policy splitee --policy splitee-s:oracle --runs 20 --json
   splitee run --trace t.csv --order given --runs 1 --compat splitee-2023 --decisions d.jsonl
   splitee run --trace cifar.csv --cost-model measured --mu 0.01 --offload-cost 10
+  splitee run --trace t.csv --thresholds 0.8,0.9,0.99 --policy vector:2:agreement-ucb:unbiased
   splitee run --config experiments/splitee-sst2.toml --out results/sst2"
     };
 }

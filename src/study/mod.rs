@@ -189,7 +189,7 @@ impl Evaluate {
             .map_err(in_study)?;
         for policy in &self.policies {
             policy
-                .validate(exits)
+                .validate(exits, SimOptions::default().thresholds.len())
                 .map_err(|m| ParamError::new("evaluate.policies", m))?;
         }
         Ok(())

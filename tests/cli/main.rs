@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod agreement;
 mod costs;
 mod counts_and_values;
 mod errors;

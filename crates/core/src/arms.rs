@@ -313,17 +313,6 @@ impl Arms {
         !self.grid
     }
 
-    /// Arm `a` as users read it: `k` (1-based split), `k@alpha`, or `k@[a1,...,ak]` for a
-    /// threshold vector.
-    pub fn describe(&self, a: usize) -> String {
-        let split = self.split(a) + 1;
-        match (self.learned_vector(a), self.learned_threshold(a)) {
-            (Some(vector), _) => vector_label(split, vector),
-            (None, Some(threshold)) => ArmLabel { split, threshold }.to_string(),
-            (None, None) => split.to_string(),
-        }
-    }
-
     /// Arm `a` as users read it: `k` (1-based split) or `k@alpha`.
     pub fn label(&self, a: usize) -> ArmLabel {
         ArmLabel {
@@ -443,8 +432,10 @@ mod tests {
         assert_eq!(arms.learned_vector(9), None);
         assert_eq!((arms.split(5), arms.split(9)), (1, 3));
         assert_eq!(arms.learned_threshold(5), None);
-        assert_eq!(arms.describe(5), "2@[0.8,0.9]");
-        assert_eq!(arms.describe(9), "4");
+        assert_eq!(
+            vector_label(2, arms.learned_vector(5).unwrap()),
+            "2@[0.8,0.9]"
+        );
         assert_eq!((arms.side_arms_end(5), arms.side_arms_end(9)), (9, 10));
         let conf = [0.85, 0.95, 0.2, 0.6];
         // [0.8, 0.9]: exit 1 is confident enough.

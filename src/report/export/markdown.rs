@@ -3,6 +3,7 @@
 use super::{cost_line, header_line, outcome_cells, table, with_interval, Exporter};
 use crate::json::JsonError;
 use crate::report::{PointResult, PolicyResult, Report, SweepReport};
+use crate::stats::Estimate;
 use std::fmt::Write as _;
 
 /// A Markdown table, for committed results and READMEs.
@@ -51,6 +52,7 @@ impl Exporter<Report> for Markdown {
             cost_line(report)
         );
         markdown_table(&mut out, &columns, rows);
+        out.push_str(&constraint_table(&report.results, ""));
         Ok(out)
     }
 }
@@ -154,6 +156,12 @@ impl Exporter<SweepReport> for Markdown {
             out.push('\n');
             for p in sweep.points.iter().filter(|p| p.point.trace == t) {
                 out.push_str(&threshold_comparison(p));
+                let q = &p.point;
+                let at = format!(
+                    " at o = {}, lambda = {}, mu = {}",
+                    q.offload, q.lambda, q.mu
+                );
+                out.push_str(&constraint_table(&p.results, &at));
             }
         }
         if let Some(pb) = &sweep.published {
@@ -161,6 +169,55 @@ impl Exporter<SweepReport> for Markdown {
         }
         Ok(out)
     }
+}
+
+/// When a policy learns under an agreement constraint: every policy's agreement with the final
+/// exit next to its cost change, and the constrained ones' floor and violations (the share of
+/// decisions playing an arm whose agreement over the samples is below the floor, over the run
+/// and its second half), with `at` naming the setting. Empty otherwise.
+fn constraint_table(results: &[PolicyResult], at: &str) -> String {
+    let Some(floor) = results.iter().find_map(|r| r.constraint.as_ref()) else {
+        return String::new();
+    };
+    let mut out = format!(
+        "\nAgreement with the final exit{at} (mean ± 95% interval over runs) against the cost, \
+         for learners keeping it at {:.1}% or more:\n\n",
+        100.0 * floor.floor
+    );
+    // `+ 0.0` turns a share of -0.0 into 0.0.
+    let share = |e: &Estimate| {
+        let e = Estimate {
+            mean: e.mean + 0.0,
+            ..*e
+        };
+        with_interval(&e, 100.0, 1)
+    };
+    let header = [
+        "policy",
+        "agreement %",
+        "vs final",
+        "floor %",
+        "violations %",
+        "late violations %",
+    ];
+    let rows = results
+        .iter()
+        .filter_map(|r| {
+            let agreement = r.agreement.as_ref()?;
+            let constraint = r.constraint.as_ref();
+            let cell = |value: Option<String>| value.unwrap_or_else(|| "-".to_owned());
+            Some(vec![
+                r.policy.clone(),
+                with_interval(agreement, 100.0, 2),
+                format!("{:+.1}%", -100.0 * r.cost_reduction.mean + 0.0),
+                cell(constraint.map(|c| format!("{:.1}", 100.0 * c.floor))),
+                cell(constraint.map(|c| share(&c.violations))),
+                cell(constraint.map(|c| share(&c.late_violations))),
+            ])
+        });
+    markdown_table(&mut out, &header, rows);
+    out.push('\n');
+    out
 }
 
 /// For a grid point that runs a learner at fixed thresholds (`alpha:A:NAME`): its best

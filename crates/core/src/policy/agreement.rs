@@ -5,12 +5,13 @@
 //!
 //! The rule is a UCB restricted by the constraint: an arm is *feasible* when the KL upper
 //! confidence bound of its disagreement rate (Bernoulli, at budget `ln(t + 1)` over its
-//! effective sample size) is at most `eps`; among feasible arms the one with the lowest
-//! estimated cost is played (ties to the lowest arm); when none is, the arm set's last arm,
-//! which is the final exit in every arm set that has it (split arms, joint arms, threshold
-//! vectors) and the highest threshold at one split otherwise. The final exit computes every
-//! exit, so falling back to it reveals every arm's cost and agreement: it is also how the
-//! learner explores.
+//! effective sample size) is at most `eps`. The arm set's last arm is the final exit in every arm
+//! set that has it (split arms, joint arms, threshold vectors; the highest threshold at one split
+//! otherwise): it agrees with itself, so it is always a candidate, whatever its estimate (probes
+//! weigh `1 / p`, which can leave its effective sample small). Among the candidates the one with
+//! the lowest estimated cost is played (ties to the lowest arm), and the last arm while no
+//! other is feasible. The final exit computes every exit, so falling back to it reveals every
+//! arm's cost and agreement: it is also how the learner explores.
 //!
 //! Every decision audits every arm ([`Feedback::audit`]): its cost and its disagreement with the
 //! final exit, with the weight `1 / q` of the chance `q` that the sample revealed them. The
@@ -94,13 +95,14 @@ impl Policy for AgreementUcb {
     fn choose(&mut self, t: usize) -> Action {
         let budget = ((t + 1) as f64).ln();
         let arms = self.stats.cost.len();
+        let last = arms - 1;
         let cheapest = (0..arms)
-            .filter(|&a| self.stats.cost[a].weight > 0.0 && self.feasible(a, budget))
+            .filter(|&a| self.stats.cost[a].weight > 0.0 && (a == last || self.feasible(a, budget)))
             .min_by(|&a, &b| {
                 let (ca, cb) = (self.stats.cost[a].mean(), self.stats.cost[b].mean());
                 ca.total_cmp(&cb)
             });
-        Action::Split(cheapest.unwrap_or(arms - 1))
+        Action::Split(cheapest.unwrap_or(last))
     }
 
     fn observe(&mut self, feedback: &Feedback<'_>) {
@@ -241,6 +243,11 @@ mod tests {
         policy.stats.cost = vec![seen(600, 0.3), seen(600, 0.1), seen(600, 1.2)];
         policy.stats.disagreement = vec![seen(600, 0.0), seen(600, 0.05), seen(600, 0.0)];
         assert_eq!(policy.choose(599), Action::Split(0));
+        // The last arm is a candidate whatever its estimate: here the cheapest.
+        policy.stats.cost[2] = seen(600, 0.2);
+        policy.stats.disagreement[2] = seen(2, 0.0);
+        assert_eq!(policy.choose(599), Action::Split(2));
+        policy.stats.cost[2] = seen(600, 1.2);
         // At 300 samples no bound is within eps yet (about ln(300) / 300 = 0.019): the last arm.
         policy.stats.disagreement = vec![seen(300, 0.0), seen(300, 0.05), seen(300, 0.0)];
         assert_eq!(policy.choose(299), Action::Split(2));

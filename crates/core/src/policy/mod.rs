@@ -197,9 +197,9 @@ pub const POLICY_NAMES: &str = match std::str::from_utf8(&NAMES_BYTES) {
 /// over and, for rules that learn from side observations, the observation model it runs under
 /// when not the run's.
 ///
-/// Names: `[joint:|threshold:K:]RULE[:strict|:unbiased|:oracle]`, e.g. `splitee-s:oracle`,
-/// `joint-ucb` (UCB1 with side observations over every (split, threshold) pair),
-/// `joint:kl-ucb+s:unbiased`, `threshold:6:ucb-tuned+s`.
+/// Names: `[joint:|threshold:K:|vector:K:|alpha:A:]RULE[:strict|:unbiased|:oracle]`, e.g.
+/// `splitee-s:oracle`, `joint-ucb` (UCB1 with side observations over every (split, threshold)
+/// pair), `joint:kl-ucb+s:unbiased`, `threshold:6:ucb-tuned+s`, `vector:3:agreement-ucb`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct PolicySpec {
     pub kind: PolicyKind,
