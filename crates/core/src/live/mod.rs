@@ -71,6 +71,7 @@ impl LiveLearner {
             conf: vec![f64::NAN; exits],
             processing: vec![f64::NAN; exits],
             weighted_processing: vec![f64::NAN; exits],
+            disagreement: Vec::new(),
         };
         let mu = model.costs().mu();
         if let Some(fixed) = model.costs().fixed_processing() {

@@ -20,6 +20,7 @@ mod stats;
 #[cfg(test)]
 mod testing;
 mod ucb;
+mod uee_ucb;
 
 pub use self::baseline::{DeviceOnly, FixedArm, RandomArm, RandomPerRun};
 pub use self::bayes_ucb::{BayesUcb, BayesUcbParams};
@@ -33,6 +34,7 @@ pub use self::sampling::{
     EpsilonGreedy, EpsilonGreedyParams, Exploration, Thompson, ThompsonParams,
 };
 pub use self::ucb::{SideInformation, Ucb, Ucb1Params};
+pub use self::uee_ucb::{UeeUcb, UeeUcbParams};
 pub use crate::param::Param;
 
 use crate::arms::ArmSpace;
@@ -77,6 +79,7 @@ registry::registry! {
         SlidingWindowUcb(SlidingWindowUcb),
         DiscountedUcb(DiscountedUcb),
         BayesUcb(BayesUcb),
+        UeeUcb(UeeUcb),
     }
     // The families, in the order help lists them.
     families {
@@ -118,6 +121,9 @@ registry::registry! {
         SwUcb(SlidingWindowUcb),
         /// `d-ucb:G[:C]`: discounted UCB.
         DUcb(DiscountedUcb),
+        /// `uee-ucb[:c]`: UEE-UCB, the exit learned from predictions (with the disagreement
+        /// reward), with side observations.
+        UeeUcb(UeeUcb),
     }
 }
 
@@ -484,6 +490,9 @@ mod tests {
             "d-ucb:0.999+s",
             "d-ucb:0.99:2+s",
             "joint:sw-ucb:500:0.5+s:unbiased",
+            "uee-ucb",
+            "uee-ucb:0.5",
+            "uee-ucb:oracle",
         ] {
             let spec: PolicySpec = name.parse().unwrap();
             assert_eq!(spec.to_string(), name);
@@ -542,6 +551,8 @@ mod tests {
             assert!(message.contains(names), "{name}: {message}");
         }
         assert!(err("splitee+s").starts_with("unknown policy"));
+        assert!(err("uee-ucb+s").starts_with("unknown policy"));
+        assert!(err("uee-ucb:-1").contains("exploration constant c in uee-ucb:c"));
         assert!(err("ucb2:1").starts_with("unknown policy"));
     }
 
@@ -553,7 +564,8 @@ mod tests {
             POLICY_NAMES,
             "splitee, splitee-s, final-exit, device-ee, random, random-run, fixed:K, \
              best-fixed, ucb1:C, ucb-v, ucb-tuned, kl-ucb[:c], bayes-ucb[:c], thompson[:S], \
-             eps-greedy:E, eps-greedy:decay[:C], exp3:G, exp3-ix:ETA, sw-ucb:W[:C], d-ucb:G[:C] (index \
+             eps-greedy:E, eps-greedy:decay[:C], exp3:G, exp3-ix:ETA, sw-ucb:W[:C], d-ucb:G[:C], \
+             uee-ucb[:c] (index \
              policies also with +s for side observations); learners also as joint:NAME (every \
              split x threshold; joint-ucb = joint:splitee-s), threshold:K:NAME or \
              alpha:A:NAME; side-observing ones with :strict, :unbiased or :oracle"
@@ -587,6 +599,7 @@ mod tests {
             "exp3-ix:0.1",
             "sw-ucb:9",
             "d-ucb:0.9",
+            "uee-ucb:2",
         ];
         let mut seen = Vec::new();
         for name in names {

@@ -1,5 +1,6 @@
-//! One sample's confidences and processing costs, as the reward model reads them.
+//! One sample's confidences, disagreements and processing costs, as the reward model reads them.
 
+use super::RewardModel;
 use crate::cost::ResolvedCosts;
 use crate::trace::Trace;
 
@@ -11,18 +12,28 @@ pub struct SampleRow {
     pub processing: Vec<f64>,
     /// `mu * proc(k)`, as the reward uses it.
     pub weighted_processing: Vec<f64>,
+    /// Per exit, 1 when its prediction differs from exit 1's, else 0: what the disagreement
+    /// reward reads. Empty (never loaded) under the rewards that read confidences.
+    pub disagreement: Vec<f64>,
 }
 
 impl SampleRow {
-    /// A row for `trace`, with processing costs filled in when they are the same for every
-    /// sample.
-    pub fn new(trace: &Trace, costs: &ResolvedCosts) -> Self {
-        let mut row = Self {
-            conf: vec![0.0; trace.exits()],
-            processing: vec![0.0; trace.exits()],
-            weighted_processing: vec![0.0; trace.exits()],
+    /// A row for `trace` under `model`, with processing costs filled in when they are the same
+    /// for every sample.
+    pub fn new(trace: &Trace, model: &RewardModel) -> Self {
+        let exits = trace.exits();
+        let disagreement = if model.kind().needs_confidences() {
+            Vec::new()
+        } else {
+            vec![0.0; exits]
         };
-        row.fill_processing(trace, costs, 0);
+        let mut row = Self {
+            conf: vec![0.0; exits],
+            processing: vec![0.0; exits],
+            weighted_processing: vec![0.0; exits],
+            disagreement,
+        };
+        row.fill_processing(trace, model.costs(), 0);
         row
     }
 
@@ -37,6 +48,12 @@ impl SampleRow {
     #[inline]
     pub fn load(&mut self, trace: &Trace, costs: &ResolvedCosts, sample: usize) {
         trace.conf_row(sample, &mut self.conf);
+        if !self.disagreement.is_empty() {
+            let first = trace.pred(sample, 0);
+            for (k, d) in self.disagreement.iter_mut().enumerate() {
+                *d = f64::from(u8::from(trace.pred(sample, k) != first));
+            }
+        }
         if !costs.is_fixed() {
             self.fill_processing(trace, costs, sample);
         }
