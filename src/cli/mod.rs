@@ -25,12 +25,14 @@ macro_rules! run_examples {
   splitee run --trace t.csv --order given --runs 1 --compat splitee-2023 --decisions d.jsonl
   splitee run --trace cifar.csv --cost-model measured --mu 0.01 --offload-cost 10
   splitee run --trace t.csv --thresholds 0.8,0.9,0.99 --policy vector:2:agreement-ucb:unbiased
+  splitee run --trace datasets/predictions-mnist-dense.csv --reward disagreement --cost-model cs1 --policy uee-ucb
   splitee run --config experiments/splitee-sst2.toml --out results/sst2"
     };
 }
 macro_rules! inspect_examples {
     () => {
-        "  splitee inspect --trace ../shared/data/traces/cifar10-mobilenet2.csv"
+        "  splitee inspect --trace ../shared/data/traces/cifar10-mobilenet2.csv
+  splitee inspect --trace datasets/predictions-mnist-dense.csv   predictions only: strong dominance"
     };
 }
 macro_rules! synth_examples {

@@ -1,7 +1,7 @@
 //! The config file's layout, the command line's overrides, and where each value came from.
 
 use super::sections::{PublishedSection, ReportSection, SimulateSection, SweepSection};
-use crate::cost::OffloadCost;
+use crate::cost::{NamedTable, OffloadCost};
 use crate::grid::Axis;
 use crate::policy::PolicySpec;
 use crate::reward::{Observation, RewardKind};
@@ -189,6 +189,10 @@ pub enum CostModelName {
     /// A network cost profile (`cost.profile`): `per_mac` x device MACs, `per_byte` x bytes
     /// sent (+ `cloud_per_mac` x cloud MACs).
     Profile,
+    /// UEE-UCB's CS-1: `depth_k / 12` (depths from `cost.depths`, default 1..L).
+    Cs1,
+    /// UEE-UCB's CS-2: 0.5 up to layer 7, else 1 (depths from `cost.depths`, default 1..L).
+    Cs2,
 }
 
 impl CostModelName {
@@ -199,6 +203,17 @@ impl CostModelName {
             Self::Table => "table",
             Self::Measured => "measured",
             Self::Profile => "profile",
+            Self::Cs1 => NamedTable::Cs1.name(),
+            Self::Cs2 => NamedTable::Cs2.name(),
+        }
+    }
+
+    /// The published table this name stands for, if any.
+    pub fn named_table(self) -> Option<NamedTable> {
+        match self {
+            Self::Cs1 => Some(NamedTable::Cs1),
+            Self::Cs2 => Some(NamedTable::Cs2),
+            Self::Linear | Self::Table | Self::Measured | Self::Profile => None,
         }
     }
 
@@ -210,6 +225,14 @@ impl CostModelName {
             P::Table { .. } => Self::Table,
             P::Measured => Self::Measured,
             P::Profile(_) => Self::Profile,
+            P::Named {
+                table: NamedTable::Cs1,
+                ..
+            } => Self::Cs1,
+            P::Named {
+                table: NamedTable::Cs2,
+                ..
+            } => Self::Cs2,
         }
     }
 }

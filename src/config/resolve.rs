@@ -6,7 +6,7 @@ use super::file::{
     invalid, normalise, CompatCost, CompatName, ConfigError, ConfigFile, ConfigSections,
     CostModelName, CostSection, Layers, Origin, Overrides, RunSettings, Setting,
 };
-use crate::cost::{CostModel, OffloadCost, ProcessingCost, ProfileCost};
+use crate::cost::{CostModel, NamedTable, OffloadCost, ProcessingCost, ProfileCost};
 use crate::params;
 use crate::reward::Observation;
 use crate::sim::{Compat, SimOptions};
@@ -365,7 +365,10 @@ fn cost_model(
         .collect();
     let readers: Vec<(&Origin, bool)> = [
         (&lambda.origin, model.value == CostModelName::Linear),
-        (&depths.origin, model.value == CostModelName::Linear),
+        (
+            &depths.origin,
+            model.value == CostModelName::Linear || model.value.named_table().is_some(),
+        ),
         (&table.origin, model.value == CostModelName::Table),
     ]
     .into_iter()
@@ -408,6 +411,8 @@ fn cost_model(
             ProcessingCost::Table { table: table.value }
         }
         CostModelName::Measured => ProcessingCost::Measured,
+        CostModelName::Cs1 => named_table(NamedTable::Cs1, depths.value),
+        CostModelName::Cs2 => named_table(NamedTable::Cs2, depths.value),
         CostModelName::Profile => profile_cost(layers, section, &model.origin, &offload.origin)?,
     };
     let given = [
@@ -436,6 +441,14 @@ fn cost_model(
         },
         given,
     })
+}
+
+/// A published table at `depths` (none given: `1..=L`).
+fn named_table(table: NamedTable, depths: Vec<f64>) -> ProcessingCost {
+    ProcessingCost::Named {
+        table,
+        depths: (!depths.is_empty()).then_some(depths),
+    }
 }
 
 /// The profile cost model from `cost.profile`, `cost.per_mac`, `cost.per_byte` and

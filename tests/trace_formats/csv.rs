@@ -115,9 +115,18 @@ fn csv_duplicate_column_is_named() {
 }
 
 #[test]
-fn csv_without_conf_columns_is_rejected() {
+fn csv_without_exit_columns_is_rejected() {
     let message = load_error("t.csv", "label,score\n1,0.5\n");
-    assert_mentions(&message, &["line 1", "no conf_k columns"]);
+    assert_mentions(&message, &["line 1", "no conf_k or pred_k columns"]);
+}
+
+#[test]
+fn csv_prediction_only_header_names_a_missing_pred_column() {
+    let message = load_error("t.csv", "label,pred_1,pred_3\n1,0,1\n");
+    assert_mentions(
+        &message,
+        &["line 1", "column pred_2", "pred columns up to pred_3"],
+    );
 }
 
 #[test]

@@ -16,7 +16,11 @@ fn synthetic_accuracy_and_confidence_rise_with_depth() {
     .unwrap();
     let stats = TraceStats::compute(&trace, &[]);
     let accuracy: Vec<f64> = stats.per_exit.iter().map(|e| e.accuracy.unwrap()).collect();
-    let confidence: Vec<f64> = stats.per_exit.iter().map(|e| e.mean_confidence).collect();
+    let confidence: Vec<f64> = stats
+        .per_exit
+        .iter()
+        .filter_map(|e| e.mean_confidence)
+        .collect();
     for k in 1..12 {
         assert!(accuracy[k] > accuracy[k - 1], "accuracy {accuracy:?}");
         assert!(

@@ -21,11 +21,53 @@ pub enum ProcessingCost {
     },
     /// `proc(k)` given per exit.
     Table { table: Vec<f64> },
+    /// A published per-exit table computed from the exits' backbone depths (default `1..=L`).
+    Named {
+        table: NamedTable,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        depths: Option<Vec<f64>>,
+    },
     /// Per-sample measured costs carried by the trace (`cost_k`), summed up to the split.
     Measured,
     /// Derived from a network's cost profile: `proc(k) = per_mac * device_macs(k)`; the
     /// offloading cost comes from the same profile (see [`ProfileCost`]).
     Profile(ProfileCost),
+}
+
+/// The cost structures of UEE-UCB (Hari Narayan et al., arXiv 2209.09480), on a backbone of
+/// [`NamedTable::LAYERS`] layers (their 12-layer ElasticBERT) as the authors' notebook computes
+/// them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NamedTable {
+    /// CS-1: `proc(k) = depth_k / 12`, the share of the backbone computed.
+    Cs1,
+    /// CS-2: `proc(k) = 0.5` up to layer 7, else 1.
+    Cs2,
+}
+
+impl NamedTable {
+    /// The layers of the backbone the tables are defined on.
+    pub const LAYERS: f64 = 12.0;
+    /// CS-2's last layer at the lower cost.
+    const CS2_CHEAP_UP_TO: f64 = 7.0;
+
+    /// `proc(k)` of an exit at backbone layer `depth`.
+    pub fn cost(self, depth: f64) -> f64 {
+        match self {
+            Self::Cs1 => depth / Self::LAYERS,
+            Self::Cs2 if depth <= Self::CS2_CHEAP_UP_TO => 0.5,
+            Self::Cs2 => 1.0,
+        }
+    }
+
+    /// The name a config or `--cost-model` gives.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Cs1 => "cs1",
+            Self::Cs2 => "cs2",
+        }
+    }
 }
 
 /// The profile cost model: a network's per-split MACs and bytes (from `splitee train`'s
@@ -240,6 +282,13 @@ impl std::fmt::Display for CostModel {
                 write!(f, ", {offload}")?;
             }
             ProcessingCost::Table { table } => write!(f, "table {}, {offload}", list(table))?,
+            ProcessingCost::Named { table, depths } => {
+                write!(f, "{}", table.name())?;
+                if let Some(depths) = depths {
+                    write!(f, " at depths {}", list(depths))?;
+                }
+                write!(f, ", {offload}")?;
+            }
             ProcessingCost::Measured => write!(f, "measured (cost_k columns), {offload}")?,
             ProcessingCost::Profile(p) => {
                 f.write_str("profile")?;
@@ -272,7 +321,10 @@ impl ProcessingCost {
         match self {
             ProcessingCost::Linear { .. } => "cost.lambda",
             ProcessingCost::Table { .. } => "cost.table",
-            ProcessingCost::Measured => "cost.model",
+            ProcessingCost::Named {
+                depths: Some(_), ..
+            } => "cost.depths",
+            ProcessingCost::Measured | ProcessingCost::Named { .. } => "cost.model",
             ProcessingCost::Profile(_) => "cost.profile",
         }
     }
@@ -302,6 +354,11 @@ impl CostModel {
                 }
             }
             ProcessingCost::Table { table } => check_non_negative("cost.table", table)?,
+            ProcessingCost::Named { depths, .. } => {
+                if let Some(d) = depths {
+                    check_non_negative("cost.depths", d)?;
+                }
+            }
             ProcessingCost::Measured => {}
             ProcessingCost::Profile(p) => p.validate()?,
         }
@@ -326,19 +383,18 @@ impl CostModel {
     ) -> Result<ResolvedCosts, CostError> {
         self.validate()?;
         let fixed_processing = match &self.processing {
-            ProcessingCost::Linear { lambda, depths } => {
-                let depths = match depths {
-                    Some(d) if d.len() != exits => {
-                        return Err(cost_error(
-                            "cost.depths",
-                            format!("has {} entries but the trace has {exits} exits", d.len()),
-                        ))
-                    }
-                    Some(d) => d.clone(),
-                    None => (1..=exits).map(|k| k as f64).collect(),
-                };
-                Some(depths.iter().map(|d| lambda * d).collect())
-            }
+            ProcessingCost::Linear { lambda, depths } => Some(
+                depths_of(depths.as_deref(), exits)?
+                    .iter()
+                    .map(|d| lambda * d)
+                    .collect(),
+            ),
+            ProcessingCost::Named { table, depths } => Some(
+                depths_of(depths.as_deref(), exits)?
+                    .iter()
+                    .map(|&d| table.cost(d))
+                    .collect(),
+            ),
             ProcessingCost::Table { table } => {
                 if table.len() != exits {
                     return Err(cost_error(
@@ -424,6 +480,18 @@ impl CostModel {
             ProcessingCost::Linear { lambda, .. } => Some(lambda),
             _ => None,
         }
+    }
+}
+
+/// The backbone depth of every exit: as given (one per exit), or `1..=exits`.
+fn depths_of(depths: Option<&[f64]>, exits: usize) -> Result<Vec<f64>, CostError> {
+    match depths {
+        Some(d) if d.len() != exits => Err(cost_error(
+            "cost.depths",
+            format!("has {} entries but the trace has {exits} exits", d.len()),
+        )),
+        Some(d) => Ok(d.to_vec()),
+        None => Ok((1..=exits).map(|k| k as f64).collect()),
     }
 }
 

@@ -35,7 +35,7 @@ pub fn fixed_arms(
     let mut arms = Vec::with_capacity(alphas.len() * exits);
     for &alpha in alphas {
         let model = RewardModel::of_settings(alpha, cost, costs.clone(), reward);
-        let mut row = SampleRow::new(trace, model.costs());
+        let mut row = SampleRow::new(trace, &model);
         // One split arm each: the totals of always playing it.
         let mut totals = vec![Totals::new(1); exits];
         for s in 0..trace.samples() {

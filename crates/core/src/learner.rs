@@ -301,7 +301,7 @@ mod tests {
         let costs = CostModel::linear(0.1, 0.3).resolve(&trace).unwrap();
         let model = RewardModel::new(0.7, costs, ReportedCost::Standard, 0.1)
             .with_space(space, &[0.6, 0.8]);
-        let row = SampleRow::new(&trace, model.costs());
+        let row = SampleRow::new(&trace, &model);
         (model, row)
     }
 

@@ -95,6 +95,9 @@ impl Default for SimOptions {
 pub enum SimError {
     #[error("{0}")]
     Policy(String),
+    /// The reward cannot be learned from the trace (or by one of the policies).
+    #[error("{0}")]
+    Reward(String),
     #[error(
         "compatibility mode scores every arm once on the first {exits} samples, but the trace \
          has only {samples}"
@@ -207,7 +210,7 @@ pub(crate) fn summarise_trace(
 ) -> Result<TraceSummary, SimError> {
     let exits = trace.exits();
     let arms = model.arms().len();
-    let mut row = SampleRow::new(trace, model.costs());
+    let mut row = SampleRow::new(trace, &model);
     let mut rewards = vec![0.0; arms];
     let mut sums = vec![0.0; arms];
     let starts = trace.segment_starts();
@@ -323,6 +326,10 @@ fn simulate_inner(
         p.validate(trace.exits(), opts.thresholds.len())
             .map_err(SimError::Policy)?;
     }
+    model
+        .kind()
+        .check_fits(trace, policies)
+        .map_err(SimError::Reward)?;
     if opts.compat.is_some() && trace.samples() < trace.exits() {
         return Err(SimError::TooShortForCompat {
             samples: trace.samples(),
@@ -508,7 +515,7 @@ impl Space {
 fn segment_best_total(trace: &Trace, model: &RewardModel, best: &[usize]) -> f64 {
     let starts = trace.segment_starts();
     let ends = starts[1..].iter().copied().chain([trace.samples()]);
-    let mut row = SampleRow::new(trace, model.costs());
+    let mut row = SampleRow::new(trace, &model);
     let mut total = 0.0;
     for ((start, end), &arm) in starts.iter().copied().zip(ends).zip(best) {
         for s in start..end {
@@ -571,7 +578,7 @@ impl Replay<'_> {
             self.opts.probe,
             probe_seed,
         );
-        let mut row = SampleRow::new(trace, model.costs());
+        let mut row = SampleRow::new(trace, &model);
         if self.spec.kind.agreement_floor().is_some() {
             row = row.with_predictions();
         }

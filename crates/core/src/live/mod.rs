@@ -75,6 +75,7 @@ impl LiveLearner {
             conf: vec![f64::NAN; exits],
             processing: vec![f64::NAN; exits],
             weighted_processing: vec![f64::NAN; exits],
+            disagreement: Vec::new(),
             pred: Vec::new(),
         };
         let mu = model.costs().mu();

@@ -96,6 +96,13 @@ impl LiveSettings {
                 self.policy
             )));
         }
+        if !self.reward.needs_confidences() {
+            return Err(LiveError::Unsupported(format!(
+                "the `{}` reward is learned by replaying a trace (`splitee run`); a live stream \
+                 reports confidences as the device computes them",
+                self.reward
+            )));
+        }
         if self.policy.family() == Family::BestFixed {
             return Err(LiveError::Unsupported(format!(
                 "policy `{}` needs the whole stream in hindsight; it cannot run live",

@@ -24,6 +24,7 @@ mod stats;
 mod testing;
 mod ucb;
 mod ucb_bwk;
+mod uee_ucb;
 
 pub use self::agreement::{
     AgreementStats, AgreementUcb, AgreementUcbParams, Weighted, DEFAULT_EPS,
@@ -43,6 +44,7 @@ pub use self::sampling::{
 };
 pub use self::ucb::{SideInformation, Ucb, Ucb1Params};
 pub use self::ucb_bwk::{UcbBwk, UcbBwkLearned};
+pub use self::uee_ucb::{UeeUcb, UeeUcbParams};
 pub use crate::param::Param;
 
 use crate::arms::ArmSpace;
@@ -122,6 +124,7 @@ registry::registry! {
         QueueUcb(QueueUcb),
         ThetaUcb(ThetaUcb),
         AgreementUcb(AgreementUcb),
+        UeeUcb(UeeUcb),
     }
     // The families, in the order help lists them.
     families {
@@ -174,6 +177,9 @@ registry::registry! {
         /// `agreement-ucb[:eps]`: the cheapest arm whose agreement with the final exit is
         /// bounded above `1 - eps`.
         AgreementUcb(AgreementUcb),
+        /// `uee-ucb[:c]`: UEE-UCB, the exit learned from predictions (with the disagreement
+        /// reward), with side observations.
+        UeeUcb(UeeUcb),
     }
 }
 
@@ -593,6 +599,9 @@ mod tests {
             "d-ucb:0.999+s",
             "d-ucb:0.99:2+s",
             "joint:sw-ucb:500:0.5+s:unbiased",
+            "uee-ucb",
+            "uee-ucb:0.5",
+            "uee-ucb:oracle",
         ] {
             let spec: PolicySpec = name.parse().unwrap();
             assert_eq!(spec.to_string(), name);
@@ -651,6 +660,8 @@ mod tests {
             assert!(message.contains(names), "{name}: {message}");
         }
         assert!(err("splitee+s").starts_with("unknown policy"));
+        assert!(err("uee-ucb+s").starts_with("unknown policy"));
+        assert!(err("uee-ucb:-1").contains("exploration constant c in uee-ucb:c"));
         assert!(err("ucb2:1").starts_with("unknown policy"));
     }
 
@@ -732,9 +743,9 @@ mod tests {
             "splitee, splitee-s, final-exit, device-ee, random, random-run, fixed:K, \
              best-fixed, ucb1:C, ucb-v, ucb-tuned, kl-ucb[:c], bayes-ucb[:c], thompson[:S], \
              eps-greedy:E, eps-greedy:decay[:C], exp3:G, exp3-ix:ETA, sw-ucb:W[:C], d-ucb:G[:C], \
-             m-ucb:W[:G], ucb-bwk, queue-ucb[:W[:L]], theta-ucb[:W[:L]], agreement-ucb[:eps] \
-             (index policies also with +s for side observations); learners also as joint:NAME \
-             (every split x threshold; joint-ucb = joint:splitee-s), threshold:K:NAME, \
+             m-ucb:W[:G], ucb-bwk, queue-ucb[:W[:L]], theta-ucb[:W[:L]], agreement-ucb[:eps], \
+             uee-ucb[:c] (index policies also with +s for side observations); learners also as \
+             joint:NAME (every split x threshold; joint-ucb = joint:splitee-s), threshold:K:NAME, \
              vector:K:NAME (per-exit threshold vectors over exits 1..K) or \
              alpha:A:NAME; side-observing ones with :strict, :unbiased or :oracle"
         );
@@ -772,6 +783,7 @@ mod tests {
             "queue-ucb:0.1",
             "theta-ucb",
             "agreement-ucb:0.05",
+            "uee-ucb:2",
         ];
         let mut seen = Vec::new();
         for name in names {

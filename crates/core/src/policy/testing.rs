@@ -25,7 +25,7 @@ impl Bench {
         let trace = b.finish().unwrap();
         let costs = CostModel::linear(0.1, 0.3).resolve(&trace).unwrap();
         let model = RewardModel::new(0.7, costs, ReportedCost::Standard, 0.1);
-        let mut row = SampleRow::new(&trace, model.costs());
+        let mut row = SampleRow::new(&trace, &model);
         row.load(&trace, model.costs(), 0);
         Self { model, row }
     }
@@ -101,7 +101,7 @@ mod counts_and_sums {
 
     fn stay_consistent(name: &str, steps: &[Step], seed: u64) -> Result<(), TestCaseError> {
         let spec: PolicySpec = name.parse().unwrap();
-        let side = name.ends_with("+s");
+        let side = spec.kind.observes_side();
         let mut bench = Bench::new(EXITS);
         let (lo, hi) = bench.bounds();
         let mut policy = spec.build(&bench.context(seed));
@@ -174,5 +174,6 @@ mod counts_and_sums {
         d_ucb: ["d-ucb:0.01", "d-ucb:0.9", "d-ucb:0.999+s"];
         ucb_bwk: ["ucb-bwk"];
         m_ucb: ["m-ucb:4", "m-ucb:10:0", "m-ucb:2:0.5"];
+        uee_ucb: ["uee-ucb", "uee-ucb:0.5"];
     }
 }

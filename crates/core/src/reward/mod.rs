@@ -41,6 +41,51 @@ pub enum RewardKind {
     /// The confidence gain clipped at 0 before the offloading cost: `max(C_L - C_k, 0) -
     /// mu*off(k)` on offload.
     ConfidenceGainClipped,
+    /// UEE-UCB's (Hari Narayan et al., arXiv 2209.09480) reward from predictions alone: the
+    /// device answers at the exit it runs to (never offloads) and earns `D_1k + mu*proc(1) -
+    /// mu*proc(k)`, with `D_1k = 1` when exit k's prediction differs from exit 1's. Under strong
+    /// dominance (an exit that is right stays right deeper) the mean of `D_1k` is
+    /// `err_1 - err_k`, so the best arm minimises `mu*proc(k) + err_k`.
+    Disagreement,
+}
+
+impl RewardKind {
+    /// Whether the reward reads confidences (a prediction-only trace cannot give them).
+    pub fn needs_confidences(self) -> bool {
+        self != Self::Disagreement
+    }
+
+    /// Refuses a trace, or policies, the reward cannot be learned from: a prediction-only trace
+    /// under a reward that reads confidences, and under the disagreement reward (whose device
+    /// answers at the exit it runs to) the policies that read confidences or thresholds.
+    pub fn check_fits(
+        self,
+        trace: &crate::trace::Trace,
+        policies: &[crate::policy::PolicySpec],
+    ) -> Result<(), String> {
+        if self.needs_confidences() && !trace.has_confidences() {
+            return Err(format!(
+                "{}: the trace holds predictions only (no conf_k), and the `{self}` reward reads \
+                 confidences; learn the exit from predictions with --reward disagreement and a \
+                 policy such as uee-ucb",
+                trace.source().display()
+            ));
+        }
+        if self.needs_confidences() {
+            return Ok(());
+        }
+        let reads_confidences = |p: &&crate::policy::PolicySpec| {
+            p.arms != crate::arms::ArmSpace::Splits || p.family() == crate::policy::Family::DeviceEe
+        };
+        match policies.iter().find(reads_confidences) {
+            Some(p) => Err(format!(
+                "policy `{p}` reads confidences or thresholds, which the `{self}` reward does \
+                 not use (its device answers at the exit it runs to); use policies over the \
+                 exits: uee-ucb, splitee-s, final-exit, fixed:K, random, best-fixed, ..."
+            )),
+            None => Ok(()),
+        }
+    }
 }
 
 impl Named for Observation {
@@ -84,6 +129,14 @@ impl Named for RewardKind {
             "confidence-gain-clipped",
             "The confidence gain clipped at 0 before the offloading cost: `max(C_L - C_k, 0) - \
              mu*off(k)` on offload",
+        ),
+        (
+            Self::Disagreement,
+            "disagreement",
+            "UEE-UCB's reward from predictions alone (prediction-only traces): the device \
+             answers at the exit it runs to and earns `D_1k + mu*proc(1) - mu*proc(k)`, `D_1k = \
+             1` when exit k's prediction differs from exit 1's (under strong dominance the best \
+             exit minimises cost + error)",
         ),
     ];
 }
@@ -185,9 +238,20 @@ impl RewardModel {
         }
     }
 
-    /// The same model with another reward formula.
+    /// The same model with another reward formula. Under the disagreement reward the device
+    /// answers at the exit it runs to: threshold 0, which every stored confidence reaches (a
+    /// prediction-only trace stores 0).
     pub fn with_kind(self, kind: RewardKind) -> Self {
-        Self { kind, ..self }
+        if kind.needs_confidences() {
+            return Self { kind, ..self };
+        }
+        let exits = self.costs.weighted_offload().len();
+        Self {
+            kind,
+            alpha: 0.0,
+            arms: Arms::splits(exits, 0.0),
+            ..self
+        }
     }
 
     /// The same model over the arms of `space`, with `thresholds` as the grid.
@@ -267,6 +331,10 @@ impl RewardModel {
                 };
                 gain - self.costs.weighted_offload()[k]
             }
+            // In the notebook's order, `P_1k + c_1 - c_k`.
+            RewardKind::Disagreement => {
+                row.disagreement[k] + row.weighted_processing[0] - row.weighted_processing[k]
+            }
         }
     }
 
@@ -291,7 +359,7 @@ impl RewardModel {
     /// The range every arm's reward on `row` lies in, whatever its confidences (which are in
     /// [0, 1]). SplitEE: arm k earns between `-(mu*proc(k) + mu*off(k))` and `1 - mu*proc(k)`;
     /// confidence gain: between `-1 - mu*off(k)` (clipped: `-mu*off(k)`) and `1 - mu*off(k)`,
-    /// and 0 on exit.
+    /// and 0 on exit; disagreement: between `mu*proc(1) - mu*proc(k)` and one more.
     ///
     /// A threshold vector may stop at any exit up to its split: its range is taken over all of
     /// them (a superset of what it can earn, which is all a bound needs).
@@ -310,6 +378,10 @@ impl RewardModel {
             let (p, o) = (row.weighted_processing[k], self.costs.weighted_offload()[k]);
             let (lo, hi) = match self.kind {
                 RewardKind::Splitee => (-(p + o), 1.0 - p),
+                RewardKind::Disagreement => {
+                    let saved = row.weighted_processing[0] - p;
+                    (saved, 1.0 + saved)
+                }
                 _ if k == last => (0.0, 0.0),
                 RewardKind::ConfidenceGain => ((-1.0 - o).min(0.0), (1.0 - o).max(0.0)),
                 RewardKind::ConfidenceGainClipped => ((-o).min(0.0), (1.0 - o).max(0.0)),

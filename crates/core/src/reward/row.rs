@@ -1,5 +1,6 @@
-//! One sample's confidences and processing costs, as the reward model reads them.
+//! One sample's confidences, disagreements and processing costs, as the reward model reads them.
 
+use super::RewardModel;
 use crate::cost::ResolvedCosts;
 use crate::trace::Trace;
 
@@ -11,22 +12,32 @@ pub struct SampleRow {
     pub processing: Vec<f64>,
     /// `mu * proc(k)`, as the reward uses it.
     pub weighted_processing: Vec<f64>,
+    /// Per exit, 1 when its prediction differs from exit 1's, else 0: what the disagreement
+    /// reward reads. Empty (never loaded) under the rewards that read confidences.
+    pub disagreement: Vec<f64>,
     /// Each exit's predicted class, for learners that compare answers with the final exit's;
     /// empty (and not loaded) otherwise ([`SampleRow::with_predictions`]).
     pub pred: Vec<u32>,
 }
 
 impl SampleRow {
-    /// A row for `trace`, with processing costs filled in when they are the same for every
-    /// sample.
-    pub fn new(trace: &Trace, costs: &ResolvedCosts) -> Self {
+    /// A row for `trace` under `model`, with processing costs filled in when they are the same
+    /// for every sample.
+    pub fn new(trace: &Trace, model: &RewardModel) -> Self {
+        let exits = trace.exits();
+        let disagreement = if model.kind().needs_confidences() {
+            Vec::new()
+        } else {
+            vec![0.0; exits]
+        };
         let mut row = Self {
-            conf: vec![0.0; trace.exits()],
-            processing: vec![0.0; trace.exits()],
-            weighted_processing: vec![0.0; trace.exits()],
+            conf: vec![0.0; exits],
+            processing: vec![0.0; exits],
+            weighted_processing: vec![0.0; exits],
+            disagreement,
             pred: Vec::new(),
         };
-        row.fill_processing(trace, costs, 0);
+        row.fill_processing(trace, model.costs(), 0);
         row
     }
 
@@ -48,6 +59,12 @@ impl SampleRow {
     #[inline]
     pub fn load(&mut self, trace: &Trace, costs: &ResolvedCosts, sample: usize) {
         trace.conf_row(sample, &mut self.conf);
+        if !self.disagreement.is_empty() {
+            let first = trace.pred(sample, 0);
+            for (k, d) in self.disagreement.iter_mut().enumerate() {
+                *d = f64::from(u8::from(trace.pred(sample, k) != first));
+            }
+        }
         if !self.pred.is_empty() {
             trace.pred_row(sample, &mut self.pred);
         }

@@ -2,7 +2,8 @@
 //!
 //! A header is required and columns are found by name, in any order: `label` (optional; an empty
 //! cell is an unlabeled sample), and for every exit `k = 1..L` the columns `conf_k` and `pred_k`,
-//! plus `cost_k` for all exits or none. Other columns (a sample id, say) are ignored. Lines
+//! plus `cost_k` for all exits or none. A trace with no `conf_k` column at all is
+//! prediction-only (`pred_k` for every exit, as UEE-UCB's prediction matrices). Other columns (a sample id, say) are ignored. Lines
 //! starting with `#` are comments. A `.gz` suffix means the file is gzip-compressed.
 
 use super::validate::{open_maybe_gzipped, RawSample, SampleValidator};
@@ -197,24 +198,36 @@ impl Layout {
                 .map(|&(_, k)| k)
                 .collect()
         };
-        let conf_exits = exits_of(Field::Conf);
-        let Some(&exits) = conf_exits.last() else {
+        // A trace without conf_k columns is prediction-only: its pred_k columns fix the exits.
+        let has_confidences = !exits_of(Field::Conf).is_empty();
+        let anchor = if has_confidences {
+            Field::Conf
+        } else {
+            Field::Pred
+        };
+        let Some(&exits) = exits_of(anchor).last() else {
             return Err((
                 None,
-                "no conf_k columns: a trace needs conf_k and pred_k for every exit k = 1..L".into(),
+                "no conf_k or pred_k columns: a trace needs pred_k (and conf_k, unless it is \
+                 prediction-only) for every exit k = 1..L"
+                    .into(),
             ));
         };
         let has_costs = !exits_of(Field::Cost).is_empty();
         for field in [Field::Conf, Field::Pred, Field::Cost] {
-            if field == Field::Cost && !has_costs {
+            if (field == Field::Cost && !has_costs) || (field == Field::Conf && !has_confidences) {
                 continue;
             }
             for k in 1..=exits {
                 if !columns.contains_key(&(field, k)) {
                     let column = format!("{}_{k}", field.prefix());
                     let reason = match field {
-                        Field::Conf => format!("the header has conf columns up to conf_{exits}"),
-                        Field::Pred => format!("conf_{k} is present"),
+                        _ if field == anchor => format!(
+                            "the header has {} columns up to {}_{exits}",
+                            anchor.prefix(),
+                            anchor.prefix()
+                        ),
+                        Field::Conf | Field::Pred => format!("{}_{k} is present", anchor.prefix()),
                         Field::Cost => {
                             "cost_k columns must be given for every exit or none".to_string()
                         }
@@ -224,7 +237,10 @@ impl Layout {
             }
             if let Some(&beyond) = exits_of(field).iter().find(|&&k| k > exits) {
                 let column = format!("{}_{beyond}", field.prefix());
-                let message = format!("has no matching conf_{beyond} (the last exit is {exits})");
+                let message = format!(
+                    "has no matching {}_{beyond} (the last exit is {exits})",
+                    anchor.prefix()
+                );
                 return Err((Some(column), message));
             }
         }
@@ -232,7 +248,11 @@ impl Layout {
             |field: Field| -> Vec<usize> { (1..=exits).map(|k| columns[&(field, k)]).collect() };
         Ok(Layout {
             label,
-            conf: indices(Field::Conf),
+            conf: if has_confidences {
+                indices(Field::Conf)
+            } else {
+                Vec::new()
+            },
             pred: indices(Field::Pred),
             cost: has_costs.then(|| indices(Field::Cost)),
         })
@@ -421,7 +441,10 @@ pub fn write_csv<W: Write>(
             write!(out, "{label}")?;
         }
         for k in 0..layout.exits {
-            write!(out, ",{},{}", sample.conf[k], sample.pred[k])?;
+            if layout.has_confidences {
+                write!(out, ",{}", sample.conf[k])?;
+            }
+            write!(out, ",{}", sample.pred[k])?;
             if let Some(cost) = &sample.cost {
                 write!(out, ",{}", cost[k])?;
             }
@@ -436,23 +459,31 @@ pub fn write_csv<W: Write>(
 struct SampleLayout {
     exits: usize,
     has_costs: bool,
+    has_confidences: bool,
 }
 
 impl SampleLayout {
     /// The layout of `sample`, or `InvalidInput` if its vectors disagree in length (indexing them
     /// by exit is then safe).
     fn of(sample: &Sample) -> std::io::Result<Self> {
-        let exits = sample.conf.len();
+        let exits = sample.pred.len();
+        let has_confidences = !sample.conf.is_empty();
+        let conf_len = if has_confidences {
+            sample.conf.len()
+        } else {
+            exits
+        };
         let cost_len = sample.cost.as_ref().map_or(exits, Vec::len);
-        if sample.pred.len() != exits || cost_len != exits {
+        if conf_len != exits || cost_len != exits {
             return Err(invalid_input(format!(
-                "cannot write a sample with {exits} confidences, {} predictions and {cost_len} costs",
-                sample.pred.len()
+                "cannot write a sample with {} confidences, {exits} predictions and {cost_len} costs",
+                sample.conf.len()
             )));
         }
         Ok(Self {
             exits,
             has_costs: sample.cost.is_some(),
+            has_confidences,
         })
     }
 }
@@ -460,14 +491,22 @@ impl SampleLayout {
 impl std::fmt::Display for SampleLayout {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let costs = if self.has_costs { "with" } else { "without" };
-        write!(f, "{} exits {costs} costs", self.exits)
+        let confidences = if self.has_confidences {
+            ""
+        } else {
+            " and no confidences"
+        };
+        write!(f, "{} exits {costs} costs{confidences}", self.exits)
     }
 }
 
 fn write_header(out: &mut impl Write, layout: SampleLayout) -> std::io::Result<()> {
     write!(out, "label")?;
     for k in 1..=layout.exits {
-        write!(out, ",conf_{k},pred_{k}")?;
+        if layout.has_confidences {
+            write!(out, ",conf_{k}")?;
+        }
+        write!(out, ",pred_{k}")?;
         if layout.has_costs {
             write!(out, ",cost_{k}")?;
         }

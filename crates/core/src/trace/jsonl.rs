@@ -1,7 +1,8 @@
 //! JSON Lines traces and streams (SPEC section 4).
 //!
 //! One sample per line: `{"conf":[...], "pred":[...], "label":3, "cost":[...]}`; `label` (which
-//! may be `null`) and `cost` are optional, other keys are rejected and blank lines are skipped. A
+//! may be `null`) and `cost` are optional, and so is `conf` in a prediction-only trace (no line
+//! has it), other keys are rejected and blank lines are skipped. A
 //! `.gz` suffix means the file is gzip-compressed. This is also the live `stream` input.
 
 use super::validate::{open_maybe_gzipped, RawSample, SampleValidator};
@@ -114,6 +115,8 @@ impl<R: BufRead> Iterator for JsonlSamples<R> {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(super) struct JsonSample {
+    /// Absent in a prediction-only trace.
+    #[serde(default)]
     conf: Vec<f64>,
     pred: Vec<f64>,
     label: Option<f64>,

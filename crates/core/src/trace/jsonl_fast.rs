@@ -30,9 +30,9 @@ pub(crate) fn parse(line: &[u8]) -> Option<RawSample> {
 /// this only skips the checks' bookkeeping for lines that pass them.
 pub(crate) fn parse_valid(line: &[u8]) -> Option<Sample> {
     let (conf, pred, label, cost) = parse_object(line, Parser::class)?;
-    let exits = conf.len();
+    let exits = pred.len();
     let valid = exits > 0
-        && pred.len() == exits
+        && (conf.is_empty() || conf.len() == exits)
         && conf.iter().all(|c| (0.0..=1.0).contains(c))
         && cost
             .as_ref()
@@ -92,7 +92,13 @@ fn parse_object<'a, C>(
     if p.i != line.len() {
         return None;
     }
-    Some((conf?, pred?, label.flatten(), cost.flatten()))
+    // No `conf`: a prediction-only sample.
+    Some((
+        conf.unwrap_or_default(),
+        pred?,
+        label.flatten(),
+        cost.flatten(),
+    ))
 }
 
 enum Key {
@@ -298,9 +304,14 @@ impl Parser<'_> {
 /// present): floats in shortest round-trip form, `null` if not finite.
 pub(crate) fn write_line(line: &mut Vec<u8>, sample: &Sample) {
     line.clear();
-    line.extend_from_slice(b"{\"conf\":[");
-    push_floats(line, &sample.conf);
-    line.extend_from_slice(b"],\"pred\":[");
+    // A prediction-only sample has no `conf` key.
+    if sample.conf.is_empty() {
+        line.extend_from_slice(b"{\"pred\":[");
+    } else {
+        line.extend_from_slice(b"{\"conf\":[");
+        push_floats(line, &sample.conf);
+        line.extend_from_slice(b"],\"pred\":[");
+    }
     for (i, &p) in sample.pred.iter().enumerate() {
         if i > 0 {
             line.push(b',');
@@ -586,6 +597,8 @@ mod tests {
     fn writes_lines_as_serde_json_does() {
         #[derive(serde::Serialize)]
         struct Reference<'a> {
+            // A prediction-only sample has no `conf`.
+            #[serde(skip_serializing_if = "<[f64]>::is_empty")]
             conf: &'a [f64],
             pred: &'a [u32],
             #[serde(skip_serializing_if = "Option::is_none")]

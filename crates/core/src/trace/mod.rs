@@ -38,6 +38,8 @@ pub const MAX_CLASS: u32 = u16::MAX as u32 - 1;
 /// and the measured cost of reaching every exit from the previous one if the trace carries it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sample {
+    /// Empty in a prediction-only trace (predictions and labels only, as UEE-UCB's prediction
+    /// matrices): only rewards that need no confidence can be learned from it.
     pub conf: Vec<f64>,
     pub pred: Vec<u32>,
     pub label: Option<u32>,
@@ -253,6 +255,8 @@ pub struct Trace {
     source: PathBuf,
     classes: usize,
     labeled: bool,
+    /// False for a prediction-only trace, whose stored confidences are placeholders (0).
+    confidences: bool,
     rows: Rows,
     cost: Option<Column>,
     /// First sample of each segment (a file of a concatenation), starting with 0.
@@ -288,7 +292,11 @@ impl Trace {
     pub fn has_costs(&self) -> bool {
         self.cost.is_some()
     }
-    /// Confidence of 0-based exit `exit` on sample `sample`.
+    /// Whether the trace carries confidences (false for a prediction-only trace).
+    pub fn has_confidences(&self) -> bool {
+        self.confidences
+    }
+    /// Confidence of 0-based exit `exit` on sample `sample` (0 in a prediction-only trace).
     #[inline]
     pub fn conf(&self, sample: usize, exit: usize) -> f64 {
         self.rows.conf(sample, exit)
@@ -342,8 +350,9 @@ impl Trace {
     /// One sample back as a [`Sample`] (for writers and for streaming a replayed trace).
     pub fn sample(&self, s: usize) -> Sample {
         let exits = self.exits();
+        let with_confidences = if self.confidences { exits } else { 0 };
         Sample {
-            conf: (0..exits).map(|k| self.conf(s, k)).collect(),
+            conf: (0..with_confidences).map(|k| self.conf(s, k)).collect(),
             pred: (0..exits).map(|k| self.pred(s, k)).collect(),
             label: self.label(s),
             cost: self
@@ -372,13 +381,21 @@ impl Trace {
                 "concatenated traces must all carry cost_k columns, or none",
             ));
         }
+        if self.confidences != other.confidences {
+            return Err(TraceError::file(
+                &other.source,
+                "concatenated traces must all carry conf_k columns, or none (prediction-only)",
+            ));
+        }
         let offset = self.samples();
         self.segments
             .extend(other.segments.iter().map(|start| start + offset));
         self.rows.reserve(other.samples());
+        let mut conf = vec![0.0; self.exits()];
         for s in 0..other.samples() {
-            let sample = other.sample(s);
-            self.rows.push(&sample.conf, &sample.pred, sample.label);
+            other.conf_row(s, &mut conf);
+            let pred: Vec<u32> = (0..other.exits()).map(|k| other.pred(s, k)).collect();
+            self.rows.push(&conf, &pred, other.label(s));
         }
         if let (Some(c), Some(o)) = (self.cost.as_mut(), other.cost) {
             c.extend(o);
@@ -413,6 +430,10 @@ pub struct TraceBuilder {
     source: PathBuf,
     classes: u32,
     labeled: bool,
+    /// Whether the samples carry confidences (fixed by the first; readers check the rest).
+    confidences: bool,
+    /// What a prediction-only sample stores as its confidences.
+    placeholder_conf: Vec<f64>,
     rows: Option<Rows>,
     cost: Option<ColumnBuilder>,
     /// Samples expected in all, when known, so storage is allocated once.
@@ -427,6 +448,8 @@ impl TraceBuilder {
             source: source.to_path_buf(),
             classes: 0,
             labeled: false,
+            confidences: true,
+            placeholder_conf: Vec::new(),
             rows: None,
             cost: None,
             expected: 0,
@@ -450,16 +473,26 @@ impl TraceBuilder {
     /// asserts the invariants they guarantee.
     pub fn push(&mut self, sample: Sample) {
         let expected = self.expected;
+        if self.rows.is_none() {
+            self.confidences = !sample.conf.is_empty();
+            self.placeholder_conf = vec![0.0; sample.pred.len()];
+        }
         let rows = self.rows.get_or_insert_with(|| {
-            let mut rows = Rows::new(sample.conf.len());
+            let mut rows = Rows::new(sample.pred.len());
             rows.reserve(expected);
             rows
         });
         debug_assert_eq!(sample.pred.len(), rows.exits());
+        debug_assert_eq!(sample.conf.is_empty(), !self.confidences);
         let top = sample.pred.iter().chain(&sample.label).max().copied();
         self.classes = self.classes.max(top.map_or(0, |c| c + 1));
         self.labeled |= sample.label.is_some();
-        rows.push(&sample.conf, &sample.pred, sample.label);
+        let conf = if self.confidences {
+            &sample.conf
+        } else {
+            &self.placeholder_conf
+        };
+        rows.push(conf, &sample.pred, sample.label);
         if let Some(cost) = sample.cost {
             let col = self.cost.get_or_insert_with(ColumnBuilder::default);
             for c in cost {
@@ -494,6 +527,7 @@ impl TraceBuilder {
             source: self.source,
             classes: self.classes as usize,
             labeled: self.labeled,
+            confidences: self.confidences,
             segments: self.segments,
             rows,
             cost: self.cost.map(ColumnBuilder::finish),

@@ -2,7 +2,7 @@
 //!
 //! Either `conf` float `[N, L]` and `pred` int `[N, L]`, or `probs` float `[N, L, K]` (what
 //! researchers dump from PyTorch), from which `conf` is the largest probability and `pred` its
-//! first index; then the trace has `K` classes. Optional: `label` int `[N]` (negative means
+//! first index; then the trace has `K` classes; or `pred` alone (a prediction-only trace). Optional: `label` int `[N]` (negative means
 //! unlabeled) and `cost` float `[N, L]`. Floats may be `f32` or `f64`, integers any width.
 
 use super::validate::{RawSample, SampleValidator};
@@ -45,9 +45,13 @@ impl Arrays<'_> {
             pred,
             classes,
         } = arrays.conf_and_pred()?;
-        // The array that fixed N and L, for messages.
-        let reference = if classes.is_some() { "probs" } else { "conf" };
-        let samples = match conf.shape() {
+        // The array that fixed N and L, for messages, and its shape.
+        let (reference, shape) = match (&conf, classes) {
+            (_, Some(_)) => ("probs", pred.shape()),
+            (Some(conf), None) => ("conf", conf.shape()),
+            (None, None) => ("pred", pred.shape()),
+        };
+        let samples = match shape {
             &[n, exits] if exits > 0 => n,
             shape => {
                 let message = format!("array {reference} has shape {shape:?}: no exits");
@@ -57,8 +61,8 @@ impl Arrays<'_> {
         let label = arrays.optional("label", Arrays::ints)?;
         let cost = arrays.optional("cost", Arrays::floats)?;
         let expected_shapes = [
-            ("pred", Some(&pred), conf.shape()),
-            ("cost", cost.as_ref(), conf.shape()),
+            ("pred", Some(&pred), shape),
+            ("cost", cost.as_ref(), shape),
             ("label", label.as_ref(), &[samples]),
         ];
         for (name, array, expected) in expected_shapes {
@@ -81,7 +85,7 @@ impl Arrays<'_> {
             |array: &ArrayD<f64>, i: usize| array.index_axis(Axis(0), i).iter().copied().collect();
         for i in 0..samples {
             let raw = RawSample {
-                conf: row(&conf, i),
+                conf: conf.as_ref().map_or_else(Vec::new, |c| row(c, i)),
                 pred: row(&pred, i),
                 // NumPy has no missing integer, so a negative label marks an unlabeled sample.
                 label: label.as_ref().map(|l| l[[i]]).filter(|&l| l >= 0.0),
@@ -93,9 +97,10 @@ impl Arrays<'_> {
     }
 }
 
-/// `conf` and `pred` `[N, L]`, and the class count if the archive fixes it (`probs`).
+/// `conf` (none in a prediction-only archive) and `pred` `[N, L]`, and the class count if the
+/// archive fixes it (`probs`).
 struct ConfAndPred {
-    conf: ArrayD<f64>,
+    conf: Option<ArrayD<f64>>,
     pred: ArrayD<f64>,
     classes: Option<u32>,
 }
@@ -238,13 +243,19 @@ impl<'a> Arrays<'a> {
                 split_probs(self.path, &probs)
             }
             (false, true, true) => Ok(ConfAndPred {
-                conf: self.floats("conf")?,
+                conf: Some(self.floats("conf")?),
                 pred: self.ints("pred")?,
                 classes: None,
             }),
             (false, true, false) => fail("array pred is missing".into()),
-            (false, false, _) => fail(format!(
-                "has neither a conf nor a probs array (arrays: {})",
+            // Predictions alone: a prediction-only trace.
+            (false, false, true) => Ok(ConfAndPred {
+                conf: None,
+                pred: self.ints("pred")?,
+                classes: None,
+            }),
+            (false, false, false) => fail(format!(
+                "has neither a conf, a probs nor a pred array (arrays: {})",
                 self.names.join(", ")
             )),
         }
@@ -438,7 +449,7 @@ fn split_probs(path: &Path, probs: &ArrayD<f64>) -> Result<ConfAndPred, TraceErr
         }
     }
     Ok(ConfAndPred {
-        conf,
+        conf: Some(conf),
         pred,
         // Lossless: checked against MAX_CLASS + 1 above.
         classes: Some(classes as u32),

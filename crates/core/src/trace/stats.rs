@@ -14,10 +14,59 @@ pub struct TraceStats {
     /// Samples that carry a label (accuracy is measured on these only).
     pub labeled_samples: usize,
     pub has_costs: bool,
+    /// False for a prediction-only trace (no confidence statistics then).
+    pub has_confidences: bool,
     /// The thresholds of [`ExitStats::confident_fraction`], in the order given.
     pub alphas: Vec<f64>,
     /// One entry per exit, exit 1 first.
     pub per_exit: Vec<ExitStats>,
+    /// How far the labeled samples follow strong dominance; `None` if none is labeled.
+    pub dominance: Option<Dominance>,
+}
+
+/// UEE-UCB's strong-dominance diagnostics (the categories of the authors' notebook), as shares
+/// of the labeled samples; they sum to 1. UEE-UCB's label-free estimate of an exit's error is
+/// exact when `right_then_wrong` is 0.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Dominance {
+    /// Every exit predicts the label.
+    pub all_right: f64,
+    /// No exit predicts the label.
+    pub all_wrong: f64,
+    /// Some exit is right and a deeper one wrong: strong dominance fails (the notebook's "bad"
+    /// samples).
+    pub right_then_wrong: f64,
+    /// Wrong up to some exit, right from it on (the notebook's "good" samples).
+    pub wrong_then_right: f64,
+}
+
+impl Dominance {
+    fn compute(trace: &Trace) -> Option<Self> {
+        let mut counts = [0usize; 4];
+        for s in 0..trace.samples() {
+            let Some(label) = trace.label(s) else {
+                continue;
+            };
+            let right: Vec<bool> = (0..trace.exits())
+                .map(|k| trace.pred(s, k) == label)
+                .collect();
+            let category = match right.iter().position(|&r| r) {
+                None => 1,
+                Some(0) if right.iter().all(|&r| r) => 0,
+                Some(first) if right[first..].iter().all(|&r| r) => 3,
+                Some(_) => 2,
+            };
+            counts[category] += 1;
+        }
+        let labeled: usize = counts.iter().sum();
+        let share = |count: usize| count as f64 / labeled as f64;
+        (labeled > 0).then(|| Self {
+            all_right: share(counts[0]),
+            all_wrong: share(counts[1]),
+            right_then_wrong: share(counts[2]),
+            wrong_then_right: share(counts[3]),
+        })
+    }
 }
 
 /// How one exit behaves over the whole trace.
@@ -27,8 +76,10 @@ pub struct ExitStats {
     pub exit: usize,
     /// Fraction of labeled samples this exit predicts right; `None` if no sample is labeled.
     pub accuracy: Option<f64>,
-    pub mean_confidence: f64,
-    /// For each alpha, the fraction of samples with `C_k >= alpha` (those that would exit here).
+    /// `None` in a prediction-only trace.
+    pub mean_confidence: Option<f64>,
+    /// For each alpha, the fraction of samples with `C_k >= alpha` (those that would exit here);
+    /// empty in a prediction-only trace.
     pub confident_fraction: Vec<f64>,
     /// Median measured cost of reaching this exit from the previous one, if the trace has costs.
     pub median_cost: Option<f64>,
@@ -38,6 +89,8 @@ impl TraceStats {
     pub fn compute(trace: &Trace, alphas: &[f64]) -> Self {
         let samples = trace.samples();
         let labeled_samples = (0..samples).filter(|&s| trace.label(s).is_some()).count();
+        let with_confidences = trace.has_confidences();
+        let alphas = if with_confidences { alphas } else { &[] };
         let per_exit = (0..trace.exits())
             .map(|k| {
                 let right = (0..samples)
@@ -47,8 +100,8 @@ impl TraceStats {
                     let count = (0..samples).filter(|&s| trace.conf(s, k) >= alpha).count();
                     count as f64 / samples as f64
                 };
-                let mean_confidence =
-                    (0..samples).map(|s| trace.conf(s, k)).sum::<f64>() / samples as f64;
+                let mean_confidence = with_confidences
+                    .then(|| (0..samples).map(|s| trace.conf(s, k)).sum::<f64>() / samples as f64);
                 let costs = (0..samples).filter_map(|s| trace.cost(s, k)).collect();
                 ExitStats {
                     exit: k + 1,
@@ -66,8 +119,10 @@ impl TraceStats {
             classes: trace.classes(),
             labeled_samples,
             has_costs: trace.has_costs(),
+            has_confidences: with_confidences,
             alphas: alphas.to_vec(),
             per_exit,
+            dominance: Dominance::compute(trace),
         }
     }
 }
@@ -109,9 +164,14 @@ impl fmt::Display for TraceStats {
         } else {
             "no costs"
         };
+        let predictions_only = if self.has_confidences {
+            ""
+        } else {
+            ", predictions only"
+        };
         writeln!(
             f,
-            "{}: {} samples, {} exits, {} classes, {labels}, {costs}",
+            "{}: {} samples, {} exits, {} classes, {labels}, {costs}{predictions_only}",
             self.source, self.samples, self.exits, self.classes
         )?;
         let alpha_headers: Vec<String> = self.alphas.iter().map(|a| format!("C>={a:.2}")).collect();
@@ -123,16 +183,23 @@ impl fmt::Display for TraceStats {
         let dash = "-".to_string();
         for exit in &self.per_exit {
             let accuracy = exit.accuracy.map_or(dash.clone(), |a| format!("{a:.4}"));
-            write!(
-                f,
-                "{:>4}  {accuracy:>8}  {:>9.4}",
-                exit.exit, exit.mean_confidence
-            )?;
+            let confidence = exit
+                .mean_confidence
+                .map_or(dash.clone(), |c| format!("{c:.4}"));
+            write!(f, "{:>4}  {accuracy:>8}  {confidence:>9}", exit.exit)?;
             for (fraction, header) in exit.confident_fraction.iter().zip(&alpha_headers) {
                 write!(f, "  {fraction:>w$.4}", w = header.len().max(7))?;
             }
             let cost = exit.median_cost.map_or(dash.clone(), |c| format!("{c:.4}"));
             writeln!(f, "  {cost:>11}")?;
+        }
+        if let Some(d) = &self.dominance {
+            writeln!(
+                f,
+                "strong dominance (labeled samples): all exits right {:.4}, all wrong {:.4}, \
+                 right then wrong deeper {:.4} (violations), wrong then right {:.4}",
+                d.all_right, d.all_wrong, d.right_then_wrong, d.wrong_then_right
+            )?;
         }
         Ok(())
     }
@@ -169,7 +236,7 @@ mod tests {
         assert_eq!(stats.labeled_samples, 3);
         let first = &stats.per_exit[0];
         assert_eq!(first.accuracy, Some(1.0 / 3.0));
-        assert_eq!(first.mean_confidence, 0.625);
+        assert_eq!(first.mean_confidence, Some(0.625));
         assert_eq!(first.confident_fraction, vec![0.75, 0.25]);
         assert_eq!(first.median_cost, Some(2.5));
         let last = &stats.per_exit[1];
@@ -187,7 +254,60 @@ mod tests {
         );
         assert_eq!(lines[1], "exit  accuracy  mean conf  C>=0.50  median cost");
         assert_eq!(lines[2], "   1    0.3333     0.6250   0.7500       2.5000");
-        assert!(lines.iter().skip(1).all(|l| l.len() == lines[1].len()));
+        let table = &lines[1..4];
+        assert!(table.iter().all(|l| l.len() == lines[1].len()));
+        assert_eq!(
+            lines[4],
+            "strong dominance (labeled samples): all exits right 0.3333, all wrong 0.0000, \
+             right then wrong deeper 0.0000 (violations), wrong then right 0.6667"
+        );
+    }
+
+    /// One labeled sample of each strong-dominance category (3 exits), two of the violating
+    /// one, and an unlabeled sample that is not counted: shares over the 5 labeled.
+    #[test]
+    fn strong_dominance_shares_follow_the_notebook_categories() {
+        let mut b = TraceBuilder::new(Path::new("p.csv"));
+        for (pred, label) in [
+            ([2, 2, 2], Some(2)), // all right
+            ([0, 1, 1], Some(2)), // all wrong
+            ([2, 0, 2], Some(2)), // right, then wrong at exit 2: a violation
+            ([1, 1, 2], Some(1)), // right, then wrong at exit 3: a violation
+            ([0, 2, 2], Some(2)), // wrong, then right from exit 2 on
+            ([0, 0, 0], None),
+        ] {
+            b.push(Sample {
+                conf: Vec::new(),
+                pred: pred.to_vec(),
+                label,
+                cost: None,
+            });
+        }
+        let stats = TraceStats::compute(&b.finish().unwrap(), &[0.5]);
+        assert_eq!(
+            stats.dominance,
+            Some(Dominance {
+                all_right: 0.2,
+                all_wrong: 0.2,
+                right_then_wrong: 0.4,
+                wrong_then_right: 0.2,
+            })
+        );
+        assert!(!stats.has_confidences);
+        assert_eq!(stats.per_exit[0].mean_confidence, None);
+        assert!(stats.alphas.is_empty() && stats.per_exit[0].confident_fraction.is_empty());
+        let text = stats.to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[0],
+            "p.csv: 6 samples, 3 exits, 3 classes, 5 labeled, no costs, predictions only"
+        );
+        assert_eq!(lines[2], "   1    0.6000          -            -");
+        assert_eq!(
+            lines[5],
+            "strong dominance (labeled samples): all exits right 0.2000, all wrong 0.2000, \
+             right then wrong deeper 0.4000 (violations), wrong then right 0.2000"
+        );
     }
 
     #[test]

@@ -52,6 +52,8 @@ pub(crate) struct RawSample {
 struct Shape {
     exits: usize,
     has_costs: bool,
+    /// Whether the samples carry confidences (a prediction-only trace has none).
+    has_confidences: bool,
 }
 
 /// Validates samples one by one and remembers what the first sample fixed (its number of exits
@@ -102,8 +104,9 @@ impl SampleValidator {
     /// fixed (exits, costs) and the declared classes; the first sample fixes them.
     pub fn accepts(&mut self, sample: &Sample) -> bool {
         let shape = Shape {
-            exits: sample.conf.len(),
+            exits: sample.pred.len(),
             has_costs: sample.cost.is_some(),
+            has_confidences: !sample.conf.is_empty(),
         };
         let expected = *self.shape.get_or_insert(shape);
         let classes_fit = self.classes.is_none_or(|classes| {
@@ -113,16 +116,23 @@ impl SampleValidator {
                 .chain(&sample.label)
                 .all(|&c| c < classes)
         });
-        shape.exits == expected.exits && shape.has_costs == expected.has_costs && classes_fit
+        shape == expected && classes_fit
     }
 
-    /// Checks one sample read at `at` and converts its classes to integers.
+    /// Checks one sample read at `at` and converts its classes to integers. A sample without
+    /// confidences (`conf` empty) is a prediction-only sample: its exits are its predictions'.
     pub fn validate(&mut self, raw: RawSample, at: Location) -> Result<Sample, TraceError> {
         let error =
             |column: Option<&str>, message: String| TraceError::at(&self.path, at, column, message);
-        let exits = raw.conf.len();
+        let has_confidences = !raw.conf.is_empty();
+        // The array the others are measured against, named as messages name it.
+        let (exits, reference) = if has_confidences {
+            (raw.conf.len(), "conf")
+        } else {
+            (raw.pred.len(), "pred")
+        };
         if exits == 0 {
-            return Err(error(Some("conf"), "has no exits".into()));
+            return Err(error(Some(reference), "has no exits".into()));
         }
         if raw.pred.len() != exits {
             let message = format!("has {} values but conf has {exits}", raw.pred.len());
@@ -130,13 +140,14 @@ impl SampleValidator {
         }
         if let Some(cost) = &raw.cost {
             if cost.len() != exits {
-                let message = format!("has {} values but conf has {exits}", cost.len());
+                let message = format!("has {} values but {reference} has {exits}", cost.len());
                 return Err(error(Some("cost"), message));
             }
         }
         let shape = Shape {
             exits,
             has_costs: raw.cost.is_some(),
+            has_confidences,
         };
         let expected = *self.shape.get_or_insert(shape);
         if shape.exits != expected.exits {
@@ -153,6 +164,16 @@ impl SampleValidator {
                 "has costs but earlier rows do not"
             };
             return Err(error(Some("cost"), message.into()));
+        }
+        if shape.has_confidences != expected.has_confidences {
+            let message = if expected.has_confidences {
+                "is missing (earlier rows have confidences; a prediction-only trace has none in \
+                 any row)"
+            } else {
+                "is given but earlier rows have no confidences (a prediction-only trace has none \
+                 in any row)"
+            };
+            return Err(error(Some("conf"), message.into()));
         }
 
         for (k, &c) in raw.conf.iter().enumerate() {
