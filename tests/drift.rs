@@ -130,7 +130,7 @@ fn m_ucb_detects_the_switch_and_beats_ucb1_after_it() {
     let cost = CostModel::linear(LAMBDA, OFFLOAD);
     let costs = cost.resolve(&trace).unwrap();
     let model = RewardModel::of_settings(ALPHA, &cost, costs.clone(), RewardKind::Splitee);
-    let mut row = SampleRow::new(&trace, &costs);
+    let mut row = SampleRow::new(&trace, &model);
     row.load(&trace, &costs, 0);
     let spec: PolicySpec = "m-ucb:4000".parse().unwrap();
     let mut policy = spec.build(&RunContext {

@@ -16,7 +16,7 @@ use std::path::Path;
 
 /// Mean reward per sample of arm `arm` over every sample: a fixed arm's on-policy value.
 fn fixed_arm_value(trace: &Trace, model: &RewardModel, arm: usize) -> f64 {
-    let mut row = SampleRow::new(trace, model.costs());
+    let mut row = SampleRow::new(trace, model);
     let mut total = 0.0;
     for s in 0..trace.samples() {
         row.load(trace, model.costs(), s);

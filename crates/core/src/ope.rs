@@ -274,7 +274,7 @@ pub fn evaluate(
 ) -> Result<OpeReport, OpeError> {
     let costs = model.costs();
     let arms = model.arms().len();
-    let mut row = SampleRow::new(trace, costs);
+    let mut row = SampleRow::new(trace, model);
     let mut revealed = Vec::with_capacity(log.decisions.len());
     for d in &log.decisions {
         let field = |field, message: String| OpeError::Field {
@@ -458,7 +458,7 @@ fn replay_target(
     };
     // Strict observation never probes: the probe probability and stream are unused.
     let mut learner = Learner::new(target, model, &ctx, Observation::Strict, 0.0, 0);
-    let mut row = SampleRow::new(trace, model.costs());
+    let mut row = SampleRow::new(trace, model);
     let mut played = Played {
         arms: Vec::with_capacity(revealed.len()),
         weights: Vec::with_capacity(revealed.len()),

@@ -499,7 +499,7 @@ impl Device<'_> {
             self.opts.probe,
             probe_seed,
         );
-        let mut row = SampleRow::new(trace, model.costs());
+        let mut row = SampleRow::new(trace, model);
         let arrivals = &self.draws.arrivals;
         let n = arrivals.len();
         let mut totals = Totals::new(model.arms().len());

@@ -190,7 +190,7 @@ pub(crate) struct TraceSummary {
 fn arm_agreement(trace: &Trace, model: &RewardModel) -> Vec<f64> {
     let arms = model.arms();
     let last = trace.exits() - 1;
-    let mut row = SampleRow::new(trace, model.costs()).with_predictions();
+    let mut row = SampleRow::new(trace, model).with_predictions();
     let mut agreeing = vec![0u64; arms.len()];
     for s in 0..trace.samples() {
         row.load(trace, model.costs(), s);

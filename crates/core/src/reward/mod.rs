@@ -340,7 +340,8 @@ impl RewardModel {
 
     /// The weighted cost that the reward of splitting after exit `k` on `row` subtracts, when
     /// the sample `exits` there or not: SplitEE's `mu*proc(k)` plus `mu*off(k)` on offload; the
-    /// confidence gains' `mu*off(k)` on offload (they charge no processing). A policy that
+    /// confidence gains' `mu*off(k)` on offload (they charge no processing); the disagreement
+    /// reward's `mu*proc(k) - mu*proc(1)`, the processing beyond exit 1. A policy that
     /// observes cost apart from reward (UCB-BwK) reads it here, so the two stay in step with
     /// [`Self::split_reward`]: the reward plus this cost is the confidence part alone.
     #[inline]
@@ -353,6 +354,7 @@ impl RewardModel {
         match self.kind {
             RewardKind::Splitee => row.weighted_processing[k] + offload,
             RewardKind::ConfidenceGain | RewardKind::ConfidenceGainClipped => offload,
+            RewardKind::Disagreement => row.weighted_processing[k] - row.weighted_processing[0],
         }
     }
 

@@ -163,7 +163,7 @@ fn vector_sample() -> (RewardModel, SampleRow) {
     let costs = CostModel::linear(0.1, 0.3).resolve(&trace).unwrap();
     let model = RewardModel::new(0.7, costs, ReportedCost::Standard, 0.1)
         .with_space(ArmSpace::VectorsAt(2), &[0.6, 0.9]);
-    let mut r = SampleRow::new(&trace, model.costs()).with_predictions();
+    let mut r = SampleRow::new(&trace, &model).with_predictions();
     r.load(&trace, model.costs(), 0);
     (model, r)
 }
