@@ -12,7 +12,7 @@ use splitee::trace::{Sample, Trace, TraceBuilder};
 use std::path::Path;
 
 /// Every policy of the zoo, with and without side observations where they take them.
-const ZOO: [&str; 27] = [
+const ZOO: [&str; 30] = [
     "ucb1:0.5",
     "ucb1:2",
     "ucb1:1+s",
@@ -40,6 +40,9 @@ const ZOO: [&str; 27] = [
     "d-ucb:0.999",
     "d-ucb:0.999+s",
     "d-ucb:0.99",
+    "ucb-bwk",
+    "m-ucb:1000",
+    "m-ucb:200:0",
 ];
 
 /// A deterministic value in [0, 1) for sample `s` and stream `k` (SplitMix64).
