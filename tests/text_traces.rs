@@ -110,29 +110,28 @@ fn text_profiles_price_a_transformer_split() {
         let mean_tokens = json["mean_tokens"].as_f64().unwrap();
         assert!((2.0..=128.0).contains(&mean_tokens), "{}", t.name);
         // Every split but the last sends every token's hidden state (float32), the last nothing.
-        for k in 0..EXITS - 1 {
-            let expected = (mean_tokens * HIDDEN_BYTES).round();
-            assert!(
-                (profile.bytes_sent[k] - expected).abs() <= 1.0,
-                "{} split {k}",
-                t.name
-            );
+        let expected = (mean_tokens * HIDDEN_BYTES).round();
+        for (k, bytes) in profile.bytes_sent[..EXITS - 1].iter().enumerate() {
+            assert!((bytes - expected).abs() <= 1.0, "{} split {k}", t.name);
         }
         assert_eq!(profile.bytes_sent[EXITS - 1], 0.0);
         assert_eq!(profile.cloud_macs[EXITS - 1], 0.0);
         // Equal layers: device MACs grow by one layer per split, cloud MACs shrink by as much.
         let layer = profile.device_macs[1] - profile.device_macs[0];
         assert!(layer > 0.0);
-        for k in 0..EXITS - 1 {
-            let step = profile.device_macs[k + 1] - profile.device_macs[k];
-            assert!((step - layer).abs() <= 1.0, "{} split {k}", t.name);
-            let whole = profile.device_macs[k] + profile.cloud_macs[k];
-            let head = 384.0 * 2.0;
+        let head = 384.0 * 2.0;
+        let whole_network = profile.device_macs[EXITS - 1] + head;
+        let splits = profile.device_macs.windows(2).zip(&profile.cloud_macs);
+        for (k, (device, cloud)) in splits.enumerate() {
             assert!(
-                (whole - (profile.device_macs[EXITS - 1] + head)).abs() <= 2.0,
+                (device[1] - device[0] - layer).abs() <= 1.0,
                 "{} split {k}",
                 t.name
             );
+            // Device and cloud together run the whole network and two heads (the split's exit
+            // and the final one).
+            let both = device[0] + cloud;
+            assert!((both - whole_network).abs() <= 2.0, "{} split {k}", t.name);
         }
         // A layer over T tokens: 4 H^2 + 2 H I per token (projections, feed-forward) plus the
         // attention's 2 T H; so at least the linear part at the mean token count.
