@@ -229,13 +229,14 @@ impl PolicyFamily for QueueUcb {
 }
 
 /// The slopes `theta_1` of [`ThetaUcb`]'s rules, in arms per waiting sample.
-pub const THETA_SLOPES: [f64; 7] = [-0.5, -0.25, -0.1, 0.0, 0.1, 0.25, 0.5];
+const THETA_SLOPES: [f64; 7] = [-0.5, -0.25, -0.1, 0.0, 0.1, 0.25, 0.5];
 
 /// UCB1 over parametrised rules: rule `(theta_1, theta_2)` plays arm
 /// `round(theta_2 + theta_1 q)` (clamped to the arms) at queue length `q`, for every intercept
-/// `theta_2` (an arm) and slope `theta_1` in [`THETA_SLOPES`]. Over a threshold grid at one split
-/// (`threshold:K:theta-ucb`), whose arms rise with the threshold, it is `alpha = theta_1 q +
-/// theta_2` in steps of the grid; over the splits, a split that moves with the queue.
+/// `theta_2` (an arm) and slope `theta_1` in `THETA_SLOPES` (-0.5 to 0.5). Over a threshold
+/// grid at one split (`threshold:K:theta-ucb`), whose arms rise with the threshold, it is
+/// `alpha = theta_1 q + theta_2` in steps of the grid; over the splits, a split that moves with
+/// the queue.
 ///
 /// Counterfactual sharing: a decision at queue length `q` updates every rule whose arm at `q`
 /// had its reward revealed, with the load-priced reward `r_q` of that arm. Unplayed rules come
