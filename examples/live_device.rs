@@ -158,6 +158,7 @@ pub fn run(samples: usize, seed: u64) -> Result<Report, Box<dyn std::error::Erro
         conf: vec![0.0; EXITS],
         processing: processing.clone(),
         weighted_processing: processing,
+        pred: Vec::new(),
     };
     let (mut arm_totals, mut rewards) = (vec![0.0; EXITS], vec![0.0; EXITS]);
     let mut final_correct = 0u64;
