@@ -183,21 +183,19 @@ fn constraint_table(results: &[PolicyResult], at: &str) -> String {
         "violations %",
         "late violations %",
     ];
-    let rows = results
-        .iter()
-        .filter_map(|r| {
-            let agreement = r.agreement.as_ref()?;
-            let constraint = r.constraint.as_ref();
-            let cell = |value: Option<String>| value.unwrap_or_else(|| "-".to_owned());
-            Some(vec![
-                r.policy.clone(),
-                with_interval(agreement, 100.0, 2),
-                format!("{:+.1}%", -100.0 * r.cost_reduction.mean + 0.0),
-                cell(constraint.map(|c| format!("{:.1}", 100.0 * c.floor))),
-                cell(constraint.map(|c| share(&c.violations))),
-                cell(constraint.map(|c| share(&c.late_violations))),
-            ])
-        });
+    let rows = results.iter().filter_map(|r| {
+        let agreement = r.agreement.as_ref()?;
+        let constraint = r.constraint.as_ref();
+        let cell = |value: Option<String>| value.unwrap_or_else(|| "-".to_owned());
+        Some(vec![
+            r.policy.clone(),
+            with_interval(agreement, 100.0, 2),
+            format!("{:+.1}%", -100.0 * r.cost_reduction.mean + 0.0),
+            cell(constraint.map(|c| format!("{:.1}", 100.0 * c.floor))),
+            cell(constraint.map(|c| share(&c.violations))),
+            cell(constraint.map(|c| share(&c.late_violations))),
+        ])
+    });
     markdown_table(&mut out, &header, rows);
     out.push('\n');
     out
