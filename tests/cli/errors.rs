@@ -46,7 +46,7 @@ fn a_bad_choice_is_one_line_listing_the_possible_values() {
     assert_eq!(
         line,
         "splitee: invalid value 'x' for '--cost-model <MODEL>' \
-         [possible values: linear, table, measured, profile]"
+         [possible values: linear, table, measured, profile, cs1, cs2]"
     );
 }
 

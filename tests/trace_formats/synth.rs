@@ -47,7 +47,8 @@ fn stats_render_as_a_table_and_as_json() {
             "C>=0.90",
         ],
     );
-    assert_eq!(table.lines().count(), 2 + 3);
+    // The header, the column names, 3 exits and the strong-dominance line.
+    assert_eq!(table.lines().count(), 2 + 3 + 1);
     let json = serde_json::to_value(&stats).unwrap();
     assert_eq!(json["per_exit"][2]["median_cost"], 3.0);
     assert_eq!(json["per_exit"][0]["confident_fraction"][0], 0.75);

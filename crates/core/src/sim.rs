@@ -287,6 +287,38 @@ fn curve_steps(samples: usize, points: usize) -> Vec<usize> {
     steps
 }
 
+/// Refuses a trace, or policies, `reward` cannot be learned from: a prediction-only trace under
+/// a reward that reads confidences, and under the disagreement reward (whose device answers at
+/// the exit it runs to) the policies that read confidences or thresholds.
+fn check_reward_fits(
+    reward: crate::reward::RewardKind,
+    trace: &Trace,
+    policies: &[PolicySpec],
+) -> Result<(), String> {
+    if reward.needs_confidences() && !trace.has_confidences() {
+        return Err(format!(
+            "{}: the trace holds predictions only (no conf_k), and the `{reward}` reward reads \
+             confidences; learn the exit from predictions with --reward disagreement and a \
+             policy such as uee-ucb",
+            trace.source().display()
+        ));
+    }
+    if reward.needs_confidences() {
+        return Ok(());
+    }
+    let reads_confidences = |p: &&PolicySpec| {
+        p.arms != ArmSpace::Splits || p.family() == crate::policy::Family::DeviceEe
+    };
+    match policies.iter().find(reads_confidences) {
+        Some(p) => Err(format!(
+            "policy `{p}` reads confidences or thresholds, which the `{reward}` reward does not \
+             use (its device answers at the exit it runs to); use policies over the exits: \
+             uee-ucb, splitee-s, final-exit, fixed:K, random, best-fixed, ..."
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Replays `trace` through every policy for `opts.runs` runs, in parallel. `progress` is called
 /// with the number of decisions each finished (run, policy) made.
 pub fn simulate(
@@ -326,10 +358,7 @@ fn simulate_inner(
         p.validate(trace.exits(), opts.thresholds.len())
             .map_err(SimError::Policy)?;
     }
-    model
-        .kind()
-        .check_fits(trace, policies)
-        .map_err(SimError::Reward)?;
+    check_reward_fits(model.kind(), trace, policies).map_err(SimError::Reward)?;
     if opts.compat.is_some() && trace.samples() < trace.exits() {
         return Err(SimError::TooShortForCompat {
             samples: trace.samples(),

@@ -54,38 +54,6 @@ impl RewardKind {
     pub fn needs_confidences(self) -> bool {
         self != Self::Disagreement
     }
-
-    /// Refuses a trace, or policies, the reward cannot be learned from: a prediction-only trace
-    /// under a reward that reads confidences, and under the disagreement reward (whose device
-    /// answers at the exit it runs to) the policies that read confidences or thresholds.
-    pub fn check_fits(
-        self,
-        trace: &crate::trace::Trace,
-        policies: &[crate::policy::PolicySpec],
-    ) -> Result<(), String> {
-        if self.needs_confidences() && !trace.has_confidences() {
-            return Err(format!(
-                "{}: the trace holds predictions only (no conf_k), and the `{self}` reward reads \
-                 confidences; learn the exit from predictions with --reward disagreement and a \
-                 policy such as uee-ucb",
-                trace.source().display()
-            ));
-        }
-        if self.needs_confidences() {
-            return Ok(());
-        }
-        let reads_confidences = |p: &&crate::policy::PolicySpec| {
-            p.arms != crate::arms::ArmSpace::Splits || p.family() == crate::policy::Family::DeviceEe
-        };
-        match policies.iter().find(reads_confidences) {
-            Some(p) => Err(format!(
-                "policy `{p}` reads confidences or thresholds, which the `{self}` reward does \
-                 not use (its device answers at the exit it runs to); use policies over the \
-                 exits: uee-ucb, splitee-s, final-exit, fixed:K, random, best-fixed, ..."
-            )),
-            None => Ok(()),
-        }
-    }
 }
 
 impl Named for Observation {
