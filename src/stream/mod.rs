@@ -124,7 +124,7 @@ impl<W: Write> Session<W> {
     /// decision, or reports a bad line (skipping it, or stopping with its error).
     pub fn handle(
         &mut self,
-        item: Result<Sample, TraceError>,
+        item: Result<&Sample, TraceError>,
         line: u64,
         source: &Path,
     ) -> Result<Flow> {
@@ -138,7 +138,7 @@ impl<W: Write> Session<W> {
                 LiveLearner::new(&self.settings, sample.conf.len(), sample.cost.is_some())?;
             self.learner = Some(learner);
         }
-        let sample = match item.and_then(|s| self.fits(s, line, source)) {
+        let sample = match item.and_then(|s| self.fits(s, line, source).map(|()| s)) {
             Ok(sample) => sample,
             Err(e) if self.options.on_error == OnError::Skip && e.location.is_some() => {
                 self.skipped += 1;
@@ -181,10 +181,10 @@ impl<W: Write> Session<W> {
         Ok(Flow::Continue)
     }
 
-    /// A validated sample that also fits the learner (its exits and costs).
-    fn fits(&self, sample: Sample, line: u64, source: &Path) -> Result<Sample, TraceError> {
+    /// Whether a validated sample also fits the learner (its exits and costs).
+    fn fits(&self, sample: &Sample, line: u64, source: &Path) -> Result<(), TraceError> {
         let Some(learner) = &self.learner else {
-            return Ok(sample);
+            return Ok(());
         };
         let problem = if sample.conf.len() != learner.exits() {
             Some(format!(
@@ -207,7 +207,7 @@ impl<W: Write> Session<W> {
                 None,
                 message,
             )),
-            None => Ok(sample),
+            None => Ok(()),
         }
     }
 
@@ -358,12 +358,14 @@ pub fn run<W: Write>(input: Input, session: &Mutex<Session<W>>) -> Result<Ended>
     if skip {
         samples = samples.keep_going();
     }
+    // One sample's memory, reused for every line.
+    let mut sample = Sample::default();
     let (end, error) = loop {
-        let Some(item) = samples.next() else {
+        let Some(read) = samples.read_into(&mut sample) else {
             break (End::Eof, None);
         };
         let line = samples.line_number();
-        match lock(session).handle(item, line, &name) {
+        match lock(session).handle(read.map(|()| &sample), line, &name) {
             Ok(Flow::Continue) => {}
             // Whoever stopped the stream (the CLI's signal handler) finishes it.
             Ok(Flow::Stop(End::Interrupted)) => {

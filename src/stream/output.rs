@@ -40,12 +40,18 @@ pub fn is_stopped(error: &std::io::Error) -> bool {
 
 /// Standard output, unbuffered (wrap it in a `BufWriter`): a write that would wait (a pipe,
 /// a terminal) waits in short steps, giving up once a stop is requested and a short grace to
-/// drain has passed. A regular file is written straight.
+/// drain has passed. A pipe takes a whole buffer per write where it has room (through a
+/// non-blocking open of its own), anything else that may wait one `PIPE_BUF` after a poll; a
+/// regular file is written straight.
 pub struct StdoutOutput {
     stop: Stop,
     stopping_since: Option<Instant>,
     /// Standard output may make a write wait (anything but a regular file).
     may_wait: bool,
+    /// When standard output is a pipe: a second, non-blocking open of it, so that a write
+    /// takes a whole buffer (or what fits) in one call and only a full pipe is waited on,
+    /// without changing the blocking mode other holders of standard output see.
+    pipe: Option<std::fs::File>,
 }
 
 impl StdoutOutput {
@@ -54,6 +60,25 @@ impl StdoutOutput {
             stop,
             stopping_since: None,
             may_wait: may_wait(),
+            pipe: nonblocking_pipe(),
+        }
+    }
+
+    /// Writes what fits of `buf` into the non-blocking `pipe`, waiting in steps while it is
+    /// full.
+    #[cfg(unix)]
+    fn write_to_pipe(&mut self, mut pipe: &std::fs::File, buf: &[u8]) -> std::io::Result<usize> {
+        use std::os::fd::AsRawFd;
+        loop {
+            match pipe.write(buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                written => return written,
+            }
+            if self.give_up() {
+                return Err(std::io::Error::other(Stopped));
+            }
+            wait_writable(pipe.as_raw_fd())?;
         }
     }
 
@@ -81,31 +106,66 @@ fn may_wait() -> bool {
     false
 }
 
+/// Standard output opened anew, non-blocking, if it is a pipe (Linux reopens a pipe through
+/// `/proc/self/fd`, as a new open file description); `None` otherwise or where that fails.
+#[cfg(unix)]
+fn nonblocking_pipe() -> Option<std::fs::File> {
+    use std::os::fd::FromRawFd;
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    // SAFETY: as in `write`.
+    let stdout =
+        std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(libc::STDOUT_FILENO) });
+    if !stdout.metadata().ok()?.file_type().is_fifo() {
+        return None;
+    }
+    std::fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open("/proc/self/fd/1")
+        .ok()
+}
+
+#[cfg(not(unix))]
+fn nonblocking_pipe() -> Option<std::fs::File> {
+    None
+}
+
+/// Waits up to [`WAIT_STEP_MS`] for `fd` to take more bytes; whether it can.
+#[cfg(unix)]
+fn wait_writable(fd: i32) -> std::io::Result<bool> {
+    let mut poll = libc::pollfd {
+        fd,
+        events: libc::POLLOUT,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd.
+    let ready = unsafe { libc::poll(&mut poll, 1, WAIT_STEP_MS) };
+    if ready < 0 {
+        let error = std::io::Error::last_os_error();
+        if error.kind() != std::io::ErrorKind::Interrupted {
+            return Err(error);
+        }
+    }
+    Ok(ready > 0)
+}
+
 impl Write for StdoutOutput {
     #[cfg(unix)]
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         use std::os::fd::FromRawFd;
+        if let Some(pipe) = self.pipe.take() {
+            let written = self.write_to_pipe(&pipe, buf);
+            self.pipe = Some(pipe);
+            return written;
+        }
         let mut len = buf.len();
         if self.may_wait {
             loop {
                 if self.give_up() {
                     return Err(std::io::Error::other(Stopped));
                 }
-                let mut poll = libc::pollfd {
-                    fd: libc::STDOUT_FILENO,
-                    events: libc::POLLOUT,
-                    revents: 0,
-                };
-                // SAFETY: one valid pollfd.
-                let ready = unsafe { libc::poll(&mut poll, 1, WAIT_STEP_MS) };
-                if ready > 0 {
+                if wait_writable(libc::STDOUT_FILENO)? {
                     break;
-                }
-                if ready < 0 {
-                    let error = std::io::Error::last_os_error();
-                    if error.kind() != std::io::ErrorKind::Interrupted {
-                        return Err(error);
-                    }
                 }
             }
             // Writable: a pipe takes this much without waiting.

@@ -56,7 +56,22 @@ impl<R: BufRead> JsonlSamples<R> {
         self.lines.line_number()
     }
 
-    fn next_sample(&mut self) -> Option<Result<Sample, TraceError>> {
+    /// Reads the next sample into `sample`, reusing its vectors (a stream decides millions of
+    /// samples one at a time); `None` at the end of the input or after an error that stops the
+    /// reading. On an error `sample` holds no particular value.
+    pub fn read_into(&mut self, sample: &mut Sample) -> Option<Result<(), TraceError>> {
+        if self.failed {
+            return None;
+        }
+        let read = self.read_next(sample);
+        self.failed = match &read {
+            Some(Err(e)) => !self.keep_going || e.location.is_none(),
+            _ => false,
+        };
+        read
+    }
+
+    fn read_next(&mut self, sample: &mut Sample) -> Option<Result<(), TraceError>> {
         let (number, line) = loop {
             match self.lines.next_line() {
                 Ok(None) => return None,
@@ -67,14 +82,13 @@ impl<R: BufRead> JsonlSamples<R> {
         };
         // The usual valid line in one pass; any other goes through the parser and the
         // validator, which explain what is wrong.
-        if let Some(sample) = super::jsonl_fast::parse_valid(line) {
-            if self.validator.accepts(&sample) {
-                return Some(Ok(sample));
-            }
+        if super::jsonl_fast::parse_valid_into(line, sample) && self.validator.accepts(sample) {
+            return Some(Ok(()));
         }
         let path = self.validator.path();
         let at = Location::Line(number);
-        Some(parse_line(line, path, at).and_then(|raw| self.validator.validate(raw, at)))
+        let checked = parse_line(line, path, at).and_then(|raw| self.validator.validate(raw, at));
+        Some(checked.map(|checked| *sample = checked))
     }
 }
 
@@ -98,15 +112,9 @@ impl<R: BufRead> Iterator for JsonlSamples<R> {
     type Item = Result<Sample, TraceError>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.failed {
-            return None;
-        }
-        let item = self.next_sample();
-        self.failed = match &item {
-            Some(Err(e)) => !self.keep_going || e.location.is_none(),
-            _ => false,
-        };
-        item
+        let mut sample = Sample::default();
+        let read = self.read_into(&mut sample)?;
+        Some(read.map(|()| sample))
     }
 }
 

@@ -8,12 +8,14 @@
 //! Writing is the mirror image: [`write_line`] builds the line serde_json would write, in one
 //! buffer.
 
+use super::decimal::{fraction, MAX_FRACTION_DIGITS};
 use super::validate::RawSample;
 use super::{Sample, MAX_CLASS};
 
 /// Parses `line` (which may end in a newline) if it has the usual form.
 pub(crate) fn parse(line: &[u8]) -> Option<RawSample> {
-    let (conf, pred, label, cost) = parse_object(line, Parser::number)?;
+    let (mut conf, mut pred, mut cost) = (Vec::new(), Vec::new(), None);
+    let label = parse_object(line, Parser::number, &mut conf, &mut pred, &mut cost)?;
     Some(RawSample {
         conf,
         pred,
@@ -22,40 +24,49 @@ pub(crate) fn parse(line: &[u8]) -> Option<RawSample> {
     })
 }
 
-/// Parses `line` straight into a sample if it has the usual form, its classes are written as
-/// plain integers and every value is valid on its own (confidences in [0, 1], non-negative
-/// costs, as many values in every array). What depends on other lines (the number of exits,
-/// costs or none) is left to [`super::validate::SampleValidator::accepts`]. Any other line
-/// returns `None` and goes through [`parse`] and the validator, which explain what is wrong:
-/// this only skips the checks' bookkeeping for lines that pass them.
-pub(crate) fn parse_valid(line: &[u8]) -> Option<Sample> {
-    let (conf, pred, label, cost) = parse_object(line, Parser::class)?;
-    let exits = pred.len();
-    let valid = exits > 0
-        && (conf.is_empty() || conf.len() == exits)
-        && conf.iter().all(|c| (0.0..=1.0).contains(c))
-        && cost
+/// Parses `line` straight into `sample` (reusing its vectors) if it has the usual form, its
+/// classes are written as plain integers and every value is valid on its own (confidences in
+/// [0, 1], non-negative costs, as many values in every array). What depends on other lines (the
+/// number of exits, costs or none) is left to [`super::validate::SampleValidator::accepts`].
+/// Any other line returns `false`, leaves `sample` unspecified and goes through [`parse`] and
+/// the validator, which explain what is wrong: this only skips the checks' bookkeeping for
+/// lines that pass them.
+pub(crate) fn parse_valid_into(line: &[u8], sample: &mut Sample) -> bool {
+    let Some(label) = parse_object(
+        line,
+        Parser::class,
+        &mut sample.conf,
+        &mut sample.pred,
+        &mut sample.cost,
+    ) else {
+        return false;
+    };
+    sample.label = label;
+    let exits = sample.pred.len();
+    exits > 0
+        && (sample.conf.is_empty() || sample.conf.len() == exits)
+        && sample.conf.iter().all(|c| (0.0..=1.0).contains(c))
+        && sample
+            .cost
             .as_ref()
-            .is_none_or(|c| c.len() == exits && c.iter().all(|&v| v >= 0.0));
-    valid.then_some(Sample {
-        conf,
-        pred,
-        label,
-        cost,
-    })
+            .is_none_or(|c| c.len() == exits && c.iter().all(|&v| v >= 0.0))
 }
 
-/// The fields of a line of the usual form, classes read by `class`.
-type Fields<C> = (Vec<f64>, Vec<C>, Option<C>, Option<Vec<f64>>);
-
+/// Reads a line of the usual form into `conf`, `pred` and `cost` (their earlier values
+/// replaced, their memory reused), classes read by `class`; its label, or `None` if the line
+/// has another form.
 fn parse_object<'a, C>(
     line: &'a [u8],
     class: fn(&mut Parser<'a>) -> Option<C>,
-) -> Option<Fields<C>> {
+    conf: &mut Vec<f64>,
+    pred: &mut Vec<C>,
+    cost: &mut Option<Vec<f64>>,
+) -> Option<Option<C>> {
     let mut p = Parser { s: line, i: 0 };
     p.ws();
     p.eat(b'{')?;
-    let (mut conf, mut pred, mut label, mut cost) = (None, None, None, None);
+    let mut spare_cost = cost.take();
+    let (mut seen_conf, mut seen_pred, mut seen_cost, mut label) = (false, false, false, None);
     p.ws();
     if p.peek() == Some(b'}') {
         return None;
@@ -67,17 +78,24 @@ fn parse_object<'a, C>(
         p.eat(b':')?;
         p.ws();
         match key {
-            Key::Conf if conf.is_none() => conf = Some(p.array(Parser::number)?),
-            Key::Pred if pred.is_none() => pred = Some(p.array(class)?),
+            Key::Conf if !seen_conf => {
+                p.array(Parser::number, conf)?;
+                seen_conf = true;
+            }
+            Key::Pred if !seen_pred => {
+                p.array(class, pred)?;
+                seen_pred = true;
+            }
             Key::Label if label.is_none() => {
                 label = Some(if p.null() { None } else { Some(class(&mut p)?) })
             }
-            Key::Cost if cost.is_none() => {
-                cost = Some(if p.null() {
-                    None
-                } else {
-                    Some(p.array(Parser::number)?)
-                })
+            Key::Cost if !seen_cost => {
+                seen_cost = true;
+                if !p.null() {
+                    let mut values = spare_cost.take().unwrap_or_default();
+                    p.array(Parser::number, &mut values)?;
+                    *cost = Some(values);
+                }
             }
             _ => return None,
         }
@@ -89,16 +107,14 @@ fn parse_object<'a, C>(
         }
     }
     p.ws();
-    if p.i != line.len() {
+    if p.i != line.len() || !seen_pred {
         return None;
     }
     // No `conf`: a prediction-only sample.
-    Some((
-        conf.unwrap_or_default(),
-        pred?,
-        label.flatten(),
-        cost.flatten(),
-    ))
+    if !seen_conf {
+        conf.clear();
+    }
+    Some(label.flatten())
 }
 
 enum Key {
@@ -180,13 +196,15 @@ impl Parser<'_> {
         (plain && ends && value <= MAX_CLASS).then_some(value)
     }
 
-    fn array<T>(&mut self, element: fn(&mut Self) -> Option<T>) -> Option<Vec<T>> {
+    /// An array into `values` (cleared first; room for the usual number of exits).
+    fn array<T>(&mut self, element: fn(&mut Self) -> Option<T>, values: &mut Vec<T>) -> Option<()> {
         self.eat(b'[')?;
-        let mut values = Vec::with_capacity(16);
+        values.clear();
+        values.reserve(16);
         self.ws();
         if self.peek() == Some(b']') {
             self.i += 1;
-            return Some(values);
+            return Some(());
         }
         loop {
             self.ws();
@@ -194,7 +212,7 @@ impl Parser<'_> {
             self.ws();
             match self.next()? {
                 b',' => continue,
-                b']' => return Some(values),
+                b']' => return Some(()),
                 _ => return None,
             }
         }
@@ -205,9 +223,13 @@ impl Parser<'_> {
     ///
     /// Numbers of at most 19 digits are accumulated exactly; when the digits fit in 53 bits
     /// and the power of ten is at most 22, one multiplication or division of two exact
-    /// doubles is correctly rounded (Clinger's fast path). Other numbers go to the standard
-    /// library's correctly rounded parser.
+    /// doubles is correctly rounded (Clinger's fast path); a longer fraction of at most
+    /// [`MAX_FRACTION_DIGITS`] decimals is converted exactly by [`fraction`]. Other numbers go
+    /// to the standard library's correctly rounded parser.
     fn number(&mut self) -> Option<f64> {
+        if let Some(value) = self.short_fraction() {
+            return Some(value);
+        }
         let start = self.i;
         let negative = self.peek() == Some(b'-');
         if negative {
@@ -265,9 +287,53 @@ impl Parser<'_> {
             };
             return Some(if negative { -value } else { value });
         }
+        // Longer fractions (a 17-digit confidence): one 128-bit multiplication, exact.
+        let fraction_digits = u32::try_from(-exponent)
+            .ok()
+            .filter(|k| (1..=MAX_FRACTION_DIGITS).contains(k));
+        if let (true, Some(k)) = (exact && mantissa > 0, fraction_digits) {
+            if let Some(value) = fraction(mantissa, k) {
+                return Some(if negative { -value } else { value });
+            }
+        }
         // SAFETY: the bytes were all matched above as ASCII digits, signs, `.`, `e` or `E`.
         let text = unsafe { std::str::from_utf8_unchecked(&self.s[start..self.i]) };
         text.parse::<f64>().ok().filter(|v| v.is_finite())
+    }
+
+    /// The usual confidence, `0.` and 1 to 16 digits without an exponent, read from two 8-byte
+    /// words without a loop; `None` (nothing consumed) for any other number. Converted as in
+    /// [`Parser::number`]: one correctly rounded division when the digits fit in 53 bits (the
+    /// power of ten is at most 16), else [`fraction`].
+    #[inline]
+    fn short_fraction(&mut self) -> Option<f64> {
+        let text = self.s.get(self.i..self.i + 19)?;
+        if text[0] != b'0' || text[1] != b'.' {
+            return None;
+        }
+        let word = |at: usize| u64::from_le_bytes(text[at..at + 8].try_into().unwrap_or([0; 8]));
+        let (first, second) = (word(2), word(10));
+        let digits = match leading_digits(first) {
+            8 => 8 + leading_digits(second),
+            n => n,
+        };
+        let after = text[2 + digits];
+        if digits == 0 || after.is_ascii_digit() || matches!(after, b'e' | b'E') {
+            return None;
+        }
+        let mantissa = if digits <= 8 {
+            eight_digit_value(left_padded(first, digits))
+        } else {
+            eight_digit_value(first) * POWERS_OF_TEN_U64[digits - 8]
+                + eight_digit_value(left_padded(second, digits - 8))
+        };
+        let value = if mantissa <= 1 << 53 {
+            mantissa as f64 / POWERS_OF_TEN[digits]
+        } else {
+            fraction(mantissa, digits as u32)?
+        };
+        self.i += 2 + digits;
+        Some(value)
     }
 
     /// Reads digits into `mantissa` (wrapping beyond 19), 8 at a time where it can; returns how
@@ -341,33 +407,66 @@ fn push_floats(line: &mut Vec<u8>, values: &[f64]) {
 }
 
 /// A non-negative integer in decimal.
-pub fn push_int(line: &mut Vec<u8>, mut value: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (value % 10) as u8;
-        value /= 10;
-        if value == 0 {
-            break;
-        }
-    }
-    line.extend_from_slice(&digits[i..]);
+pub fn push_int(line: &mut Vec<u8>, value: u64) {
+    line.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
 }
 
-/// A float as serde_json writes it (`null` if not finite).
+/// A float as serde_json writes it (`null` if not finite): the shortest decimal that reads
+/// back exactly, from the same formatter serde_json uses, without going through a serializer.
 pub fn push_float(line: &mut Vec<u8>, value: f64) {
-    // Writing into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *line, &value);
+    if value.is_finite() {
+        line.extend_from_slice(zmij::Buffer::new().format_finite(value).as_bytes());
+    } else {
+        line.extend_from_slice(b"null");
+    }
 }
 
 /// Whether the 8 bytes of `word` (little-endian) are all ASCII digits.
 #[inline]
 fn eight_digits(word: u64) -> bool {
+    non_digit_flags(word) == 0
+}
+
+/// How many of the 8 bytes of `word` (little-endian) are ASCII digits before the first other
+/// byte.
+#[inline]
+fn leading_digits(word: u64) -> usize {
+    (non_digit_flags(word).trailing_zeros() / 8) as usize
+}
+
+/// The high bit of each byte of `word` set where the byte is not an ASCII digit, at least up to
+/// the first such byte: it is flagged by the high bit of `byte + 0x46` (above `9`) or of
+/// `byte - 0x30` (below `0`), and carries and borrows only start at a non-digit, so none reaches
+/// a byte before the first one.
+#[inline]
+fn non_digit_flags(word: u64) -> u64 {
     (word.wrapping_add(0x4646_4646_4646_4646) | word.wrapping_sub(0x3030_3030_3030_3030))
         & 0x8080_8080_8080_8080
-        == 0
 }
+
+/// The first `digits` (1 to 8) bytes of `word` moved to its end, behind `0`s, so that
+/// [`eight_digit_value`] reads them as a number.
+#[inline]
+fn left_padded(word: u64, digits: usize) -> u64 {
+    let shift = 8 * (8 - digits as u32);
+    (word << shift)
+        | (0x3030_3030_3030_3030u64
+            .checked_shr(64 - shift)
+            .unwrap_or(0))
+}
+
+/// `10^k` for `k = 0..=8`.
+const POWERS_OF_TEN_U64: [u64; 9] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+];
 
 /// The number written by 8 ASCII digits (little-endian `word`, first digit in the low byte).
 #[inline]
@@ -529,10 +628,13 @@ mod tests {
             }
         }
 
-        /// A line the one-pass path takes reads exactly as the parser and the validator read it.
+        /// A line the one-pass path takes reads exactly as the parser and the validator read it,
+        /// into a sample that held an earlier line (nothing of which is left).
         #[test]
-        fn one_pass_agrees_with_the_checked_path(line in line()) {
-            if let Some(fast) = parse_valid(&line) {
+        fn one_pass_agrees_with_the_checked_path(earlier in line(), line in line()) {
+            let mut fast = Sample::default();
+            parse_valid_into(&earlier, &mut fast);
+            if parse_valid_into(&line, &mut fast) {
                 let text = String::from_utf8_lossy(&line).into_owned();
                 let raw = parse(&line);
                 prop_assert!(raw.is_some(), "{}", text);
@@ -540,6 +642,55 @@ mod tests {
                     .validate(raw.unwrap(), Location::Line(1));
                 prop_assert!(checked.is_ok(), "{}", text);
                 prop_assert!(same_sample(&fast, &checked.unwrap()), "{}", text);
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
+
+        /// Every number reads as the standard library's correctly rounded parse of its text,
+        /// whichever path takes it (short confidences, exact long fractions, the rest), at any
+        /// distance from the end of the line.
+        #[test]
+        fn numbers_read_as_the_standard_parse(
+            text in prop_oneof![
+                (0.0f64..1.0).prop_map(|v| v.to_string()),
+                (0.0f32..1.0).prop_map(|v| f64::from(v).to_string()),
+                "0\\.[0-9]{1,21}",
+                "-?(0|[1-9][0-9]{0,19})\\.[0-9]{1,20}([eE][+-]?[0-9]{1,2})?",
+            ],
+            after in "[],}]",
+            filler in "[ 0-9,]{0,20}",
+        ) {
+            let line = format!("{text}{after}{filler}");
+            let mut parser = Parser { s: line.as_bytes(), i: 0 };
+            let value = parser.number();
+            let expected = text.parse::<f64>().ok().filter(|v| v.is_finite());
+            prop_assert_eq!(value.map(f64::to_bits), expected.map(f64::to_bits), "{}", line);
+            if value.is_some() {
+                prop_assert_eq!(parser.i, text.len(), "{}", line);
+            }
+        }
+    }
+
+    #[test]
+    fn counts_leading_digits_and_pads_them() {
+        for (text, digits) in [
+            ("12345678", 8),
+            ("1234567]", 7),
+            ("1,345678", 1),
+            ("]1234567", 0),
+        ] {
+            let word = u64::from_le_bytes(text.as_bytes().try_into().unwrap());
+            assert_eq!(leading_digits(word), digits, "{text}");
+            if digits > 0 {
+                let padded = left_padded(word, digits);
+                assert_eq!(
+                    eight_digit_value(padded),
+                    text[..digits].parse::<u64>().unwrap(),
+                    "{text}"
+                );
             }
         }
     }
@@ -666,7 +817,11 @@ mod tests {
         for (line, sample) in out.split_inclusive(|&b| b == b'\n').zip(&written) {
             let fast = parse(line).expect("a written sample takes the fast path");
             assert!(same(&fast, &slow(line).unwrap()));
-            let one_pass = parse_valid(line).expect("and the one-pass path");
+            let mut one_pass = Sample::default();
+            assert!(
+                parse_valid_into(line, &mut one_pass),
+                "and the one-pass path"
+            );
             assert!(same_sample(&one_pass, sample));
         }
     }

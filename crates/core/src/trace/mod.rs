@@ -7,6 +7,7 @@
 pub mod arrays;
 mod column;
 mod csv;
+mod decimal;
 mod error;
 mod jsonl;
 mod jsonl_fast;
@@ -36,7 +37,7 @@ pub const MAX_CLASS: u32 = u16::MAX as u32 - 1;
 
 /// One sample as read from a stream: confidence and prediction of every exit, its label if known
 /// and the measured cost of reaching every exit from the previous one if the trace carries it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Sample {
     /// Empty in a prediction-only trace (predictions and labels only, as UEE-UCB's prediction
     /// matrices): only rewards that need no confidence can be learned from it.
