@@ -194,9 +194,9 @@ pub fn paper_grid(samples: usize, exits: usize, runs: usize) -> Result<PaperGrid
         notes: Vec::new(),
     };
     let sweep = LoadedSweep::with_traces(&settings, vec![(trace, vec!["synthetic".into()])]);
-    let decisions = sweep.decisions(None);
+    let decisions = sweep.decisions(&sweep.all_points());
     let start = Instant::now();
-    let report = sweep.run(None, &|_| {})?;
+    let report = sweep.run(&sweep.all_points(), &|_| {})?;
     Ok(PaperGridResult {
         samples,
         exits,

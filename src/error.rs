@@ -30,6 +30,12 @@ pub enum Error {
     Train(Box<crate::train::TrainError>),
     #[error("{name}: {message}")]
     Experiment { name: String, message: String },
+    /// A partial sweep's point file that `--skip-existing` cannot take as done.
+    #[error(
+        "{}: {why}; remove it to run the point again, or choose another --out",
+        path.display()
+    )]
+    PointFile { path: PathBuf, why: String },
     /// A benchmark's child process failed.
     #[error("{0}")]
     Bench(String),

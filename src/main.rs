@@ -392,13 +392,45 @@ fn sweep(args: &SweepArgs) -> Result<()> {
     };
     let settings = SweepSettings::resolve(&args.config, overrides)?;
     print_notes(&settings.notes);
-    let loaded = LoadedSweep::load(&settings)?;
-    let bar = progress_bar(loaded.decisions(args.shard));
-    let report = loaded.run(args.shard, &|n| bar.inc(n))?;
-    bar.finish_and_clear();
-    if let Some(dir) = &args.out {
-        write_sweep_outputs(&report, dir)?;
+    let selection = args.selection();
+    let grid_size = settings.grid.points().len();
+    let indices = match &selection {
+        Some(selection) => selection
+            .indices(grid_size)
+            .map_err(|message| anyhow::anyhow!(message))?,
+        None => (0..grid_size).collect(),
+    };
+    if args.list_points {
+        return print_stdout(&settings.point_lines(&indices)?);
     }
+    let loaded = LoadedSweep::load(&settings)?;
+    let report = match (&args.out, selection) {
+        (Some(dir), Some(_)) => {
+            let plan = loaded.plan(&indices, dir, args.skip_existing)?;
+            if plan.skipped() > 0 {
+                print_notes(&[format!(
+                    "{} of {} points already done in {}; running the other {}",
+                    plan.skipped(),
+                    indices.len(),
+                    dir.display(),
+                    plan.todo.len()
+                )]);
+            }
+            let bar = progress_bar(loaded.decisions(&plan.todo));
+            let report = loaded.run_into(plan, dir, &|n| bar.inc(n))?;
+            bar.finish_and_clear();
+            report
+        }
+        (out, selection) => {
+            let bar = progress_bar(loaded.decisions(&indices));
+            let report = loaded.run(&indices, &|n| bar.inc(n))?;
+            bar.finish_and_clear();
+            if let (Some(dir), None) = (out, selection) {
+                write_sweep_outputs(&report, dir)?;
+            }
+            report
+        }
+    };
     let rendered = if args.json {
         Json.render(&report)
     } else {
@@ -408,12 +440,12 @@ fn sweep(args: &SweepArgs) -> Result<()> {
 }
 
 fn merge(args: &MergeArgs) -> Result<()> {
-    let shards = args
-        .shards
+    let parts = args
+        .parts
         .iter()
-        .map(|p| read_report(p))
-        .collect::<Result<Vec<_>, _>>()?;
-    let merged = splitee::sweep::merge(shards)?;
+        .map(|p| Ok((p.display().to_string(), read_report(p)?)))
+        .collect::<Result<Vec<_>>>()?;
+    let merged = splitee::sweep::merge(parts)?;
     write_sweep_outputs(&merged, &args.out)?;
     print_stdout(&Markdown.render(&merged)?)
 }

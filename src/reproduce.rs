@@ -88,8 +88,8 @@ pub fn reproduce<'p>(
         });
     }
     let loaded = LoadedSweep::load(&settings)?;
-    let advance = start(loaded.decisions(None));
-    let report = loaded.run(None, &*advance)?;
+    let advance = start(loaded.decisions(&loaded.all_points()));
+    let report = loaded.run(&loaded.all_points(), &*advance)?;
     let dir = results.join(&experiment.name);
     write_sweep_outputs(&report, &dir)?;
     crate::plot::plot_sweep(&report, &dir)?;

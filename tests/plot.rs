@@ -15,7 +15,7 @@ fn golden_sweep(dir: &Path, settings: &str) -> SweepReport {
     let path = dir.join("sweep.toml");
     std::fs::write(&path, format!("[trace]\npaths = [{trace:?}]\n\n{settings}")).unwrap();
     let settings = SweepSettings::resolve(&path, Default::default()).unwrap();
-    run_sweep(&settings, None, &|_| {}).unwrap()
+    run_sweep(&settings, &|_| {}).unwrap()
 }
 
 /// A 3-point offloading-cost sweep of four policies on the golden trace, with published

@@ -69,20 +69,20 @@ fn three_shards_merged_equal_the_unsharded_sweep() {
     };
     let whole = dir.path().join("whole");
     sweep(&config, "2", &["--out", whole.to_str().unwrap()]);
-    let shards = dir.path().join("shards");
+    let points = dir.path().join("points");
     for i in 0..3 {
         let shard = format!("{i}/3");
         sweep(
             &config,
             "2",
-            &["--shard", &shard, "--out", shards.to_str().unwrap()],
+            &["--shard", &shard, "--out", points.to_str().unwrap()],
         );
     }
     let merged = dir.path().join("merged");
     let mut merge = splitee();
     merge.arg("merge").arg("--out").arg(&merged);
-    for i in (0..3).rev() {
-        merge.arg(shards.join(format!("shard-{i}-of-3.json")));
+    for i in (0..11).rev() {
+        merge.arg(points.join(format!("point-{i}.json")));
     }
     merge.assert().success();
     for file in REPORT_FILES {
@@ -92,19 +92,21 @@ fn three_shards_merged_equal_the_unsharded_sweep() {
             "{file}"
         );
     }
-    // A missing shard is an error naming it.
-    let out = splitee()
+    // Missing points are named, as the --points that runs them.
+    let mut partial = splitee();
+    partial
         .arg("merge")
         .arg("--out")
-        .arg(dir.path().join("partial"))
-        .arg(shards.join("shard-0-of-3.json"))
-        .arg(shards.join("shard-2-of-3.json"))
-        .output()
-        .unwrap();
+        .arg(dir.path().join("partial"));
+    for i in [0, 2, 3, 5, 6, 8, 9] {
+        partial.arg(points.join(format!("point-{i}.json")));
+    }
+    let out = partial.output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr).trim(),
-        "splitee: cannot merge: shard 1/3 is missing"
+        "splitee: cannot merge: 4 of the grid's 11 points are missing: 1,4,7,10 (run them with \
+         `splitee sweep --points 1,4,7,10`)"
     );
 }
 
@@ -153,19 +155,29 @@ fn shards_made_with_different_settings_are_not_merged() {
                 .arg(&out)
                 .args(extra),
         );
-        out.join(format!("shard-{i}-of-2.json"))
+        out.join(format!("point-{i}.json"))
     };
+    let first = shard(0, &config, &[]);
     let merge = |second: &Path| {
         splitee()
             .arg("merge")
             .arg("--out")
             .arg(dir.path().join("merged"))
-            .arg(shard(0, &config, &[]))
+            .arg(&first)
             .arg(second)
             .output()
             .unwrap()
     };
     assert!(merge(&shard(1, &config, &[])).status.success());
+    // The same point twice is refused, naming both files.
+    let out = merge(&first);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        format!(
+            "splitee: cannot merge: point 0 is in both {0} and {0}",
+            first.display()
+        )
+    );
     let other_config = write_config("other.toml", "# another config\n");
     for (second, setting) in [
         (shard(1, &config, &["--seed", "9"]), "--seed"),
@@ -176,7 +188,11 @@ fn shards_made_with_different_settings_are_not_merged() {
         assert_eq!(out.status.code(), Some(2), "{setting}");
         assert_eq!(
             String::from_utf8_lossy(&out.stderr).trim(),
-            format!("splitee: cannot merge: shards 0/2 and 1/2 were made with different {setting}")
+            format!(
+                "splitee: cannot merge: {} and {} were made with different {setting}",
+                first.display(),
+                second.display()
+            )
         );
     }
 }
@@ -294,15 +310,17 @@ fn csv_exports_one_row_per_point_and_policy() {
     let csv = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 1 + 2 * 2 * 2);
-    assert!(lines[0].starts_with("trace,alpha,lambda,mu,ucb_c,offload,policy,runs,accuracy_mean"));
-    // Offload varies fastest, then alpha.
     assert!(
-        lines[1].contains(",0.6,0.1,1,1,0.2,splitee,2,"),
+        lines[0].starts_with("trace,alpha,lambda,mu,ucb_c,offload,costs,policy,runs,accuracy_mean")
+    );
+    // Offload varies fastest, then alpha; each row names its cost model and numbers.
+    assert!(
+        lines[1].contains(",0.6,0.1,1,1,0.2,\"linear: lambda 0.1, o 0.2, mu 1\",splitee,2,"),
         "{}",
         lines[1]
     );
     assert!(
-        lines[8].contains(",0.8,0.1,1,1,0.4,final-exit,2,"),
+        lines[8].contains(",0.8,0.1,1,1,0.4,\"linear: lambda 0.1, o 0.4, mu 1\",final-exit,2,"),
         "{}",
         lines[8]
     );

@@ -12,7 +12,7 @@ use splitee::policy::PolicySpec;
 use splitee::reward::{Observation, RewardKind};
 use splitee::sim::Order;
 use splitee::stream::OnError;
-use splitee::sweep::Shard;
+use splitee::sweep::{PointList, Selection, Shard};
 use splitee::trace::synth::Drift;
 use std::path::PathBuf;
 
@@ -148,7 +148,7 @@ pub enum Command {
     /// Run a grid of settings (a config's [sweep] section) on all cores.
     #[command(after_help = SWEEP_EXAMPLES)]
     Sweep(SweepArgs),
-    /// Join the shard outputs of one sweep into the report a single run gives.
+    /// Join the point files of a partial sweep into the report a single run gives.
     #[command(after_help = MERGE_EXAMPLES)]
     Merge(MergeArgs),
     /// Train multi-exit MLPs (dense or predefined-sparse); write traces and cost profiles.
@@ -182,7 +182,7 @@ Examples:
   splitee bench-train --epochs 1 --json";
 const MERGE_EXAMPLES: &str = "\
 Examples:
-  splitee merge shards/shard-*-of-3.json --out results/sweep   after `splitee sweep --shard I/3`";
+  splitee merge points/point-*.json --out results/sweep   after `splitee sweep --points ... --out points`";
 const PLOT_EXAMPLES: &str = "\
 Examples:
   splitee plot results/splitee-sst2      redraw from results/splitee-sst2/sweep.json
@@ -222,27 +222,46 @@ pub struct PlotArgs {
 const SWEEP_EXAMPLES: &str = "\
 Examples:
   splitee sweep --config experiments/splitee-sst2.toml --out results/sst2-sweep
-  splitee sweep --config sweep.toml --shard 0/3 --out shards   (then 1/3, 2/3, e.g. a job array)
-  splitee merge shards/shard-*-of-3.json --out results/sweep";
+  splitee sweep --config sweep.toml --list-points            one JSON line per grid point
+  splitee sweep --config sweep.toml --points 0,3,5-9 --out points --skip-existing
+  splitee sweep --config sweep.toml --shard 0/3 --out points   (then 1/3, 2/3, e.g. a job array)
+  parallel -j 4 splitee sweep --config sweep.toml --points {} --out points ::: $(seq 0 10)
+  splitee merge points/point-*.json --out results/sweep";
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("selection").args(["shard", "points"])))]
 pub struct SweepArgs {
     /// TOML config with a [sweep] section: lists or {start, stop, step} ranges for offload,
     /// lambda, mu, alpha, ucb_c, and a list of traces.
     #[arg(long, value_name = "FILE.toml")]
     pub config: PathBuf,
-    /// Run only slice I of N of the grid (0 <= I < N); write it with --out and join the slices
-    /// with `splitee merge`.
+    /// Print the grid points (of --shard or --points, or all), one JSON line each: its index,
+    /// trace and settings, and run nothing.
+    #[arg(long, conflicts_with_all = ["out", "json", "skip_existing"])]
+    pub list_points: bool,
+    /// Run only slice I of N of the grid (the points whose index is I modulo N, 0 <= I < N).
+    /// With --out, each point goes to its own file; join them with `splitee merge`.
     #[arg(long, value_name = "I/N")]
     pub shard: Option<Shard>,
+    /// Run only these grid points: indices and inclusive ranges, e.g. 0,3,5-9 (see
+    /// --list-points). With --out, each point goes to its own file; join them with
+    /// `splitee merge`.
+    #[arg(long, value_name = "LIST")]
+    pub points: Option<PointList>,
+    /// With --shard or --points: keep the point files already in --out (made with the same
+    /// settings; any other is an error) and run only the missing points, so a stopped or
+    /// requeued job resumes where it stopped.
+    #[arg(long, requires = "out", requires = "selection")]
+    pub skip_existing: bool,
     /// Independent runs per grid point (overrides run.runs).
     #[arg(long, value_name = "R")]
     pub runs: Option<usize>,
     /// Seed (overrides run.seed).
     #[arg(long, value_name = "S")]
     pub seed: Option<u64>,
-    /// Write sweep.json, sweep.csv, sweep.md, curves.csv and config.toml (a shard writes
-    /// shard-I-of-N.json) into this folder.
+    /// Write sweep.json, sweep.csv, sweep.md, curves.csv and config.toml into this folder; with
+    /// --shard or --points, one file per grid point (point-I.json), each written as soon as
+    /// its point finishes.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Print the report as JSON instead of Markdown.
@@ -250,11 +269,22 @@ pub struct SweepArgs {
     pub json: bool,
 }
 
+impl SweepArgs {
+    /// The part of the grid chosen, if not all of it.
+    pub fn selection(&self) -> Option<Selection> {
+        match (&self.shard, &self.points) {
+            (Some(shard), _) => Some(Selection::Shard(*shard)),
+            (None, Some(points)) => Some(Selection::Points(points.clone())),
+            (None, None) => None,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct MergeArgs {
-    /// The shard files (shard-I-of-N.json), one per shard.
-    #[arg(required = true, value_name = "SHARD.json")]
-    pub shards: Vec<PathBuf>,
+    /// The point files of a partial sweep (point-I.json), every grid point in exactly one.
+    #[arg(required = true, value_name = "POINT.json")]
+    pub parts: Vec<PathBuf>,
     /// Folder for the merged outputs (as `splitee sweep --out` writes them).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,

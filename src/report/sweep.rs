@@ -27,7 +27,7 @@ pub struct Frontier {
     pub arms: Vec<FixedArm>,
 }
 
-/// Everything a sweep produced. A merged set of shards equals the unsharded report.
+/// Everything a sweep produced, or part of it. Merged parts equal the undivided report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SweepReport {
     pub tool: ToolInfo,
@@ -39,10 +39,9 @@ pub struct SweepReport {
     pub policies: Vec<String>,
     /// Number of points in the full grid.
     pub grid_size: usize,
-    /// `(index, count)` of this shard; `None` for a complete sweep.
-    pub shard: Option<(usize, usize)>,
+    /// The grid points this report holds, in index order: all of them, or a partial sweep's.
     pub points: Vec<PointResult>,
-    /// Per trace, computed by the shard holding that trace's focus point.
+    /// Per trace, computed with the point its plots focus on (in that point's report).
     pub frontiers: Vec<Frontier>,
     pub report: ReportSection,
     pub published: Option<PublishedSection>,

@@ -1,59 +1,72 @@
-//! Joining the reports of a sweep's shards.
+//! Joining the reports of a sweep's parts (one file per grid point) into the whole report.
 
+use super::points::PointList;
 use crate::report::SweepReport;
 
-/// A set of shard reports that cannot be merged.
+/// A set of partial reports that cannot be merged.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("cannot merge: {0}")]
 pub struct MergeError(pub String);
 
-/// Joins the reports of all shards of one sweep into the report an unsharded run gives.
-pub fn merge(shards: Vec<SweepReport>) -> std::result::Result<SweepReport, MergeError> {
-    let mut shards = shards.into_iter();
-    let mut merged = shards
+/// Joins partial reports of one sweep, each given with the name of its file, into the report an
+/// undivided run gives. Every grid point must be in exactly one part, and every part made with
+/// the same settings.
+pub fn merge(parts: Vec<(String, SweepReport)>) -> Result<SweepReport, MergeError> {
+    let mut parts = parts.into_iter();
+    let (first_name, mut merged) = parts
         .next()
-        .ok_or_else(|| MergeError("no shard given".into()))?;
-    let count = merged.shard.map_or(1, |(_, n)| n);
-    let mut seen = vec![false; count];
-    let mark = |seen: &mut Vec<bool>, report: &SweepReport| match report.shard {
-        Some((i, n)) if n == count && !seen[i] => {
-            seen[i] = true;
-            Ok(())
+        .ok_or_else(|| MergeError("no file given".into()))?;
+    let grid_size = merged.grid_size;
+    // The file each grid point came from.
+    let mut source: Vec<Option<String>> = vec![None; grid_size];
+    let mut claim = |name: &str, report: &SweepReport| {
+        for p in &report.points {
+            let index = p.point.index;
+            match source.get_mut(index) {
+                None => {
+                    return Err(MergeError(format!(
+                        "{name} holds point {index}, beyond the grid's {grid_size} points"
+                    )))
+                }
+                Some(Some(other)) => {
+                    return Err(MergeError(format!(
+                        "point {index} is in both {other} and {name}"
+                    )))
+                }
+                Some(slot) => *slot = Some(name.to_owned()),
+            }
         }
-        Some((i, n)) => Err(MergeError(format!(
-            "shard {i}/{n} is a duplicate or from a {n}-way split, not {count}"
-        ))),
-        None => Err(MergeError("a complete sweep is not a shard".into())),
+        Ok(())
     };
-    mark(&mut seen, &merged)?;
-    for report in shards {
-        mark(&mut seen, &report)?;
+    claim(&first_name, &merged)?;
+    for (name, report) in parts {
         if let Some(setting) = first_difference(&merged, &report) {
-            let shard = |r: &SweepReport| {
-                r.shard
-                    .map_or_else(String::new, |(i, n)| format!("{i}/{n}"))
-            };
             return Err(MergeError(format!(
-                "shards {} and {} were made with different {setting}",
-                shard(&merged),
-                shard(&report)
+                "{first_name} and {name} were made with different {setting}"
             )));
         }
+        claim(&name, &report)?;
         merged.points.extend(report.points);
         merged.frontiers.extend(report.frontiers);
     }
-    if let Some(missing) = seen.iter().position(|s| !s) {
-        return Err(MergeError(format!("shard {missing}/{count} is missing")));
+    let missing: Vec<usize> = (0..grid_size).filter(|&i| source[i].is_none()).collect();
+    if !missing.is_empty() {
+        let list = PointList::of(&missing);
+        return Err(MergeError(format!(
+            "{} of the grid's {grid_size} points {} missing: {list} (run them with \
+             `splitee sweep --points {list}`)",
+            missing.len(),
+            if missing.len() == 1 { "is" } else { "are" },
+        )));
     }
     merged.points.sort_by_key(|p| p.point.index);
     merged.frontiers.sort_by_key(|f| f.point);
-    merged.shard = None;
     Ok(merged)
 }
 
-/// The first setting two shards of one sweep must share and do not, by name: everything a
+/// The first setting two parts of one sweep must share and do not, by name: everything a
 /// point's results depend on besides the point itself.
-fn first_difference(a: &SweepReport, b: &SweepReport) -> Option<&'static str> {
+pub(crate) fn first_difference(a: &SweepReport, b: &SweepReport) -> Option<&'static str> {
     let differs = [
         ("tool versions", a.tool != b.tool),
         ("config files", a.config != b.config),

@@ -1,18 +1,22 @@
 //! Parameter sweeps: a run config with a `[sweep]` section expands into a grid of settings
 //! (traces x alpha x lambda x mu x UCB constant x offloading cost), run in parallel on all cores
-//! with results identical whatever the number of threads. `--shard I/N` runs a deterministic
-//! slice of the grid and [`merge()`] joins shard outputs into the report a single run gives.
+//! with results identical whatever the number of threads. A partial sweep (`--shard I/N`, or
+//! `--points` naming grid points) writes one file per point as each finishes, so a stopped one
+//! resumes where it stopped, and [`merge()`] joins the point files into the report a single run
+//! gives.
 
 pub mod merge;
+mod points;
 mod run;
 
 pub use self::merge::{merge, MergeError};
-pub use self::run::{run_sweep, write_sweep_outputs, LoadedSweep};
+pub use self::points::{PointList, Selection};
+pub use self::run::{run_sweep, write_sweep_outputs, LoadedSweep, Plan};
 
 use crate::config::{
     ConfigError, ConfigSections, PublishedSection, ReportSection, ResolveSettings, RunSettings,
 };
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::grid::Axis;
 use crate::report::Point;
 use crate::sweep_grid::{Grid, Swept};
@@ -33,7 +37,7 @@ pub struct SweepSettings {
     pub notes: Vec<String>,
 }
 
-/// A slice `index` of `count` of the grid.
+/// A slice `index` of `count` of the grid: the points whose index is `index` modulo `count`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shard {
     pub index: usize,
@@ -117,6 +121,55 @@ impl SweepSettings {
             config_text: sections.text.clone(),
             notes: sections.notes.clone(),
         })
+    }
+
+    /// One JSON line per grid point of `indices`: its index, trace, swept values and the cost
+    /// model they make (as a run's `costs:` line), for `sweep --list-points`.
+    pub fn point_lines(&self, indices: &[usize]) -> Result<String> {
+        /// A grid point as listed; the offloading cost is absent when given per split.
+        #[derive(serde::Serialize)]
+        struct Listed<'a> {
+            index: usize,
+            trace: Vec<String>,
+            alpha: f64,
+            lambda: f64,
+            mu: f64,
+            ucb_c: f64,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            offload: Option<f64>,
+            costs: &'a str,
+        }
+        let points = self.grid.points();
+        let mut out = String::new();
+        for &index in indices {
+            let p = &points[index];
+            let paths = &self.grid.traces[p.trace];
+            let trace = if paths.is_empty() {
+                vec![crate::embedded::TRACE_NAME.to_owned()]
+            } else {
+                paths
+                    .iter()
+                    .map(|path| path.display().to_string())
+                    .collect()
+            };
+            let costs = self.grid.settings_at(p).cost.to_string();
+            let listed = Listed {
+                index,
+                trace,
+                alpha: p.alpha,
+                lambda: p.lambda,
+                mu: p.mu,
+                ucb_c: p.ucb_c,
+                offload: (!p.offload.is_nan()).then_some(p.offload),
+                costs: &costs,
+            };
+            out += &crate::json::to_string(&listed).map_err(|source| Error::Unwritable {
+                path: "standard output".into(),
+                source,
+            })?;
+            out.push('\n');
+        }
+        Ok(out)
     }
 
     /// The grid point the plots of `trace` focus on: the configured offloading cost (or the

@@ -1,28 +1,36 @@
-//! Running a sweep: its traces loaded once, every grid point of a shard run in parallel, and
-//! its report written.
+//! Running a sweep: its traces loaded once, the chosen grid points run in parallel, and its
+//! report written — whole, or one file per point as each finishes, so that a partial sweep
+//! stopped midway resumes where it stopped.
 
-use super::{Shard, SweepSettings};
-use crate::error::Result;
+use super::merge::first_difference;
+use super::points::point_file;
+use super::SweepSettings;
+use crate::error::{Error, Result};
 use crate::files::write_atomic;
 use crate::frontier::fixed_arms;
-use crate::report::{CompactJson, Csv, CurvesCsv, Markdown};
-use crate::report::{Frontier, Point, SweepReport, ToolInfo, TraceMeta};
+use crate::report::sweep::read_report;
+use crate::report::{CompactJson, Csv, CurvesCsv, Exporter, Markdown};
+use crate::report::{Frontier, Point, PointResult, SweepReport, ToolInfo, TraceMeta};
 use crate::run::{write_all, write_error, LoadedTraces};
 use crate::trace::Trace;
+use rayon::prelude::*;
 use std::path::Path;
 
-/// Writes a sweep's outputs into `dir`: a shard writes only `shard-I-of-N.json` (for
-/// `splitee merge`); a complete sweep writes `sweep.json`, `sweep.csv`, `sweep.md`,
+/// Writes a complete sweep's outputs into `dir`: `sweep.json`, `sweep.csv`, `sweep.md`,
 /// `curves.csv` and the config it ran (`config.toml`).
 pub fn write_sweep_outputs(sweep: &SweepReport, dir: &Path) -> Result<()> {
-    if let Some((index, count)) = sweep.shard {
-        let name = format!("shard-{index}-of-{count}");
-        return write_all(dir, &name, sweep, &[&CompactJson]);
-    }
     write_all(dir, "sweep", sweep, &[&CompactJson, &Csv, &Markdown])?;
     write_all(dir, "curves", sweep, &[&CurvesCsv])?;
     let config = dir.join("config.toml");
     write_atomic(&config, sweep.config.as_bytes()).map_err(write_error(&config))
+}
+
+/// A partial sweep's point file that cannot be taken as done.
+fn unusable(path: &Path, why: String) -> Error {
+    Error::PointFile {
+        path: path.to_path_buf(),
+        why,
+    }
 }
 
 /// A sweep with its traces loaded, ready to run (or to size a progress bar).
@@ -31,6 +39,8 @@ pub struct LoadedSweep<'a> {
     traces: Vec<(Trace, Vec<String>)>,
     metas: Vec<TraceMeta>,
     points: Vec<Point>,
+    /// Per trace, the grid point its plots focus on (whose file holds the trace's frontier).
+    focus: Vec<Option<usize>>,
 }
 
 impl<'a> LoadedSweep<'a> {
@@ -38,11 +48,8 @@ impl<'a> LoadedSweep<'a> {
     pub fn load(settings: &'a SweepSettings) -> Result<Self> {
         if let Some(spec) = &settings.synthetic {
             let trace = spec.trace()?;
-            return Ok(Self::in_memory(
-                settings,
-                vec![(trace, vec![spec.command()])],
-                "synthetic",
-            ));
+            let synthetic = ((trace, vec![spec.command()]), "synthetic".to_owned());
+            return Ok(Self::new(settings, vec![synthetic]));
         }
         let loaded: Vec<LoadedTraces> = settings
             .grid
@@ -54,113 +61,77 @@ impl<'a> LoadedSweep<'a> {
                 crate::run::load_traces(&s, true)
             })
             .collect::<Result<_>>()?;
-        let metas = loaded
-            .iter()
-            .map(|l| TraceMeta {
-                paths: l.names.clone(),
-                hash: l.hash.clone().unwrap_or_else(|| "embedded".into()),
-                samples: l.trace.samples(),
-                exits: l.trace.exits(),
-                classes: l.trace.classes(),
+        let traces = loaded
+            .into_iter()
+            .map(|l| {
+                let hash = l.hash.unwrap_or_else(|| "embedded".into());
+                ((l.trace, l.names), hash)
             })
             .collect();
-        let traces = loaded.into_iter().map(|l| (l.trace, l.names)).collect();
-        Ok(Self {
-            settings,
-            traces,
-            metas,
-            points: settings.grid.points(),
-        })
+        Ok(Self::new(settings, traces))
     }
 
     /// A sweep over traces already in memory (one per `settings.grid.traces` entry), e.g. synthetic
     /// ones for benchmarks; their hash reads "in-memory".
     pub fn with_traces(settings: &'a SweepSettings, traces: Vec<(Trace, Vec<String>)>) -> Self {
-        Self::in_memory(settings, traces, "in-memory")
+        let hashed = traces
+            .into_iter()
+            .map(|t| (t, "in-memory".to_owned()))
+            .collect();
+        Self::new(settings, hashed)
     }
 
-    /// A sweep over `traces`, whose hash reads `hash`.
-    fn in_memory(
-        settings: &'a SweepSettings,
-        traces: Vec<(Trace, Vec<String>)>,
-        hash: &str,
-    ) -> Self {
+    fn new(settings: &'a SweepSettings, traces: Vec<((Trace, Vec<String>), String)>) -> Self {
         let metas = traces
             .iter()
-            .map(|(trace, names)| TraceMeta {
+            .map(|((trace, names), hash)| TraceMeta {
                 paths: names.clone(),
-                hash: hash.into(),
+                hash: hash.clone(),
                 samples: trace.samples(),
                 exits: trace.exits(),
                 classes: trace.classes(),
             })
             .collect();
+        let points = settings.grid.points();
+        let focus = (0..traces.len())
+            .map(|t| settings.focus_point(&points, t))
+            .collect();
         Self {
             settings,
-            traces,
+            traces: traces.into_iter().map(|(t, _)| t).collect(),
             metas,
-            points: settings.grid.points(),
+            points,
+            focus,
         }
     }
 
-    fn in_shard(shard: Option<Shard>, point: &Point) -> bool {
-        shard.is_none_or(|s| point.index % s.count == s.index)
+    /// The index of every grid point, for the whole sweep.
+    pub fn all_points(&self) -> Vec<usize> {
+        (0..self.points.len()).collect()
     }
 
-    /// Decisions the sweep (or shard) will make, for a progress bar.
-    pub fn decisions(&self, shard: Option<Shard>) -> u64 {
-        let per_trace = |p: &Point| self.traces[p.trace].0.samples() as u64;
+    /// Number of points in the grid.
+    pub fn grid_size(&self) -> usize {
+        self.points.len()
+    }
+
+    /// Decisions the given grid points will make, for a progress bar.
+    pub fn decisions(&self, indices: &[usize]) -> u64 {
         // Saturating: a count too large to replay is refused by the replay itself.
         let base = &self.settings.grid.base;
         let per_point = (base.sim.runs as u64).saturating_mul(base.policies.len() as u64);
-        self.points
-            .iter()
-            .filter(|p| Self::in_shard(shard, p))
-            .fold(0, |n: u64, p| {
-                n.saturating_add(per_trace(p).saturating_mul(per_point))
-            })
+        indices.iter().fold(0, |n: u64, &i| {
+            let samples = self.traces[self.points[i].trace].0.samples() as u64;
+            n.saturating_add(samples.saturating_mul(per_point))
+        })
     }
 
-    /// Runs the sweep (or one shard of it), grid points in parallel. `progress` receives
-    /// decision counts as runs finish.
-    pub fn run(
-        &self,
-        shard: Option<Shard>,
-        progress: &(dyn Fn(u64) + Sync),
-    ) -> Result<SweepReport> {
+    /// A report of this sweep holding `points` (and the frontiers computed with them).
+    fn report(&self, mut points: Vec<PointResult>, mut frontiers: Vec<Frontier>) -> SweepReport {
         let settings = self.settings;
-        let mine: Vec<&Point> = self
-            .points
-            .iter()
-            .filter(|p| Self::in_shard(shard, p))
-            .collect();
-        let traces: Vec<(&Trace, &[String])> = self
-            .traces
-            .iter()
-            .map(|(trace, names)| (trace, names.as_slice()))
-            .collect();
-        let results = settings.grid.run(&traces, &mine, progress)?;
-
-        let alphas = settings
-            .report
-            .pareto_alphas
-            .clone()
-            .unwrap_or_else(crate::arms::default_thresholds);
-        let mut frontiers = Vec::new();
-        for (t, (trace, _)) in self.traces.iter().enumerate() {
-            let Some(focus) = settings.focus_point(&self.points, t) else {
-                continue;
-            };
-            if Self::in_shard(shard, &self.points[focus]) {
-                let at = settings.grid.settings_at(&self.points[focus]);
-                frontiers.push(Frontier {
-                    point: focus,
-                    arms: fixed_arms(trace, &at.cost, at.reward, &alphas)?,
-                });
-            }
-        }
-
-        Ok(SweepReport {
+        points.sort_by_key(|p| p.point.index);
+        frontiers.sort_by_key(|f| f.point);
+        SweepReport {
             tool: ToolInfo::current(),
             config: settings.config_text.clone(),
             traces: self.metas.clone(),
@@ -174,20 +145,153 @@ impl<'a> LoadedSweep<'a> {
                 .map(|p| p.to_string())
                 .collect(),
             grid_size: self.points.len(),
-            shard: shard.map(|s| (s.index, s.count)),
-            points: results,
+            points,
             frontiers,
             report: settings.report.clone(),
             published: settings.published.clone(),
-        })
+        }
+    }
+
+    /// Runs one grid point and, when its trace's plots focus on it, that trace's fixed arms.
+    fn run_point(
+        &self,
+        index: usize,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<(PointResult, Option<Frontier>)> {
+        let grid = &self.settings.grid;
+        let point = &self.points[index];
+        let traces: Vec<(&Trace, &[String])> = self
+            .traces
+            .iter()
+            .map(|(trace, names)| (trace, names.as_slice()))
+            .collect();
+        let mut results = grid.run(&traces, &[point], progress)?;
+        // One point in, one result out.
+        let result = results.remove(0);
+        if self.focus[point.trace] != Some(index) {
+            return Ok((result, None));
+        }
+        let alphas = self
+            .settings
+            .report
+            .pareto_alphas
+            .clone()
+            .unwrap_or_else(crate::arms::default_thresholds);
+        let at = grid.settings_at(point);
+        let trace = &self.traces[point.trace].0;
+        let frontier = Frontier {
+            point: index,
+            arms: fixed_arms(trace, &at.cost, at.reward, &alphas)?,
+        };
+        Ok((result, Some(frontier)))
+    }
+
+    /// Runs the grid points `indices` in parallel, `visit`ing each result as it finishes.
+    /// `progress` receives decision counts as runs finish.
+    fn run_each(
+        &self,
+        indices: &[usize],
+        progress: &(dyn Fn(u64) + Sync),
+        visit: &(dyn Fn(&PointResult, Option<&Frontier>) -> Result<()> + Sync),
+    ) -> Result<Vec<(PointResult, Option<Frontier>)>> {
+        indices
+            .par_iter()
+            .map(|&i| {
+                let (result, frontier) = self.run_point(i, progress)?;
+                visit(&result, frontier.as_ref())?;
+                Ok((result, frontier))
+            })
+            .collect()
+    }
+
+    /// A report of the results of `done`.
+    fn report_of(&self, done: Vec<(PointResult, Option<Frontier>)>) -> SweepReport {
+        let (points, frontiers): (Vec<_>, Vec<_>) = done.into_iter().unzip();
+        self.report(points, frontiers.into_iter().flatten().collect())
+    }
+
+    /// Runs the grid points `indices` ([`Self::all_points`] for the whole sweep).
+    pub fn run(&self, indices: &[usize], progress: &(dyn Fn(u64) + Sync)) -> Result<SweepReport> {
+        Ok(self.report_of(self.run_each(indices, progress, &|_, _| Ok(()))?))
+    }
+
+    /// What a partial sweep into `dir` has to do for the grid points `indices`: with
+    /// `skip_existing`, the points whose file is already there are done (each file checked to
+    /// hold its point of this very sweep: one made with other settings is an error, never taken
+    /// as done); the others are to run.
+    pub fn plan(&self, indices: &[usize], dir: &Path, skip_existing: bool) -> Result<Plan> {
+        let expected = self.report(Vec::new(), Vec::new());
+        let mut plan = Plan::default();
+        for &index in indices {
+            let path = point_file(dir, index);
+            if !(skip_existing && path.exists()) {
+                plan.todo.push(index);
+                continue;
+            }
+            let mut part = read_report(&path)?;
+            if let Some(setting) = first_difference(&expected, &part) {
+                return Err(unusable(&path, format!("made with different {setting}")));
+            }
+            match part.points.pop() {
+                Some(result) if part.points.is_empty() && result.point.index == index => {
+                    plan.done.push((result, part.frontiers.pop()));
+                }
+                _ => {
+                    return Err(unusable(
+                        &path,
+                        format!("does not hold grid point {index} alone"),
+                    ))
+                }
+            }
+        }
+        Ok(plan)
+    }
+
+    /// Runs the points `plan` has to run, writing each point's report to its own file in `dir`
+    /// (`point-I.json`, atomically) as soon as it finishes, and reports them with those found
+    /// done.
+    pub fn run_into(
+        &self,
+        plan: Plan,
+        dir: &Path,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<SweepReport> {
+        std::fs::create_dir_all(dir).map_err(write_error(dir))?;
+        let mut done = self.run_each(&plan.todo, progress, &|result, frontier| {
+            let part = self.report(
+                vec![result.clone()],
+                frontier.into_iter().cloned().collect(),
+            );
+            let path = point_file(dir, result.point.index);
+            let text = CompactJson
+                .render(&part)
+                .map_err(|source| Error::Unwritable {
+                    path: path.clone(),
+                    source,
+                })?;
+            write_atomic(&path, text.as_bytes()).map_err(write_error(&path))
+        })?;
+        done.extend(plan.done);
+        Ok(self.report_of(done))
     }
 }
 
-/// Loads and runs a sweep (or one shard) in one call.
-pub fn run_sweep(
-    settings: &SweepSettings,
-    shard: Option<Shard>,
-    progress: &(dyn Fn(u64) + Sync),
-) -> Result<SweepReport> {
-    LoadedSweep::load(settings)?.run(shard, progress)
+/// The work of a partial sweep: the grid points to run, and those whose files say they are done.
+#[derive(Default)]
+pub struct Plan {
+    pub todo: Vec<usize>,
+    done: Vec<(PointResult, Option<Frontier>)>,
+}
+
+impl Plan {
+    /// Number of points found done.
+    pub fn skipped(&self) -> usize {
+        self.done.len()
+    }
+}
+
+/// Loads and runs a whole sweep in one call.
+pub fn run_sweep(settings: &SweepSettings, progress: &(dyn Fn(u64) + Sync)) -> Result<SweepReport> {
+    let loaded = LoadedSweep::load(settings)?;
+    loaded.run(&loaded.all_points(), progress)
 }

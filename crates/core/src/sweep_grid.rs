@@ -4,7 +4,7 @@
 //! whatever the number of threads. Config files, shards and reports of sweeps are the
 //! experiment layer's; the Python package sweeps grids given as dicts.
 
-use crate::cost::{OffloadCost, ProcessingCost};
+use crate::cost::{CostModel, OffloadCost, ProcessingCost};
 use crate::settings::RunSettings;
 use crate::summary::PolicyResult;
 use crate::trace::Trace;
@@ -30,6 +30,9 @@ pub struct Point {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PointResult {
     pub point: Point,
+    /// The cost model the point ran with and its numbers, so that points (and sweeps) whose
+    /// costs differ can be told apart.
+    pub cost: CostModel,
     /// 1-based best fixed arm in hindsight.
     pub best_arm: usize,
     pub arm_mean_rewards: Vec<f64>,
@@ -205,6 +208,7 @@ impl Grid {
                 let (report, _) = crate::summary::run(trace, names.to_vec(), &settings, progress)?;
                 Ok(PointResult {
                     point: point.clone(),
+                    cost: settings.cost.clone(),
                     best_arm: report.best_arm,
                     arm_mean_rewards: report.arm_mean_rewards,
                     results: report.results,

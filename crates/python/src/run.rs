@@ -159,7 +159,7 @@ pub fn run<'py>(
 /// Runs the grid of `axes` (JSON: `alpha`, `lambda`, `mu`, `ucb_c`, `offload`, each a value, a
 /// list or `{start, stop, step}` as in a config's `[sweep]`) over `traces` and the run's
 /// `settings`, grid points in parallel; returns every point's results as JSON (a list of
-/// `{point, best_arm, arm_mean_rewards, results}`, as `sweep.json` holds them).
+/// `{point, cost, best_arm, arm_mean_rewards, results}`, as `sweep.json` holds them).
 #[pyfunction]
 #[pyo3(signature = (traces, axes, settings=None))]
 pub fn sweep(

@@ -2,7 +2,7 @@
 
 use super::Exporter;
 use crate::json::JsonError;
-use crate::report::{Point, PolicyResult, Report, SweepReport};
+use crate::report::{PointResult, PolicyResult, Report, SweepReport};
 use crate::stats::Estimate;
 
 /// One CSV row per policy (and per grid point of a sweep): every metric's mean and interval.
@@ -90,10 +90,14 @@ fn header<'h>(settings: &[&'h str], segments: bool) -> Vec<&'h str> {
         .collect()
 }
 
-/// The setting columns of a sweep row.
-const POINT_HEADER: [&str; 6] = ["trace", "alpha", "lambda", "mu", "ucb_c", "offload"];
+/// The setting columns of a sweep row: the swept values, then the cost model they make and
+/// its numbers (as a run's `costs:` line).
+const POINT_HEADER: [&str; 7] = [
+    "trace", "alpha", "lambda", "mu", "ucb_c", "offload", "costs",
+];
 
-fn point_cells(sweep: &SweepReport, p: &Point) -> Vec<String> {
+fn point_cells(sweep: &SweepReport, point: &PointResult) -> Vec<String> {
+    let p = &point.point;
     let trace = sweep
         .traces
         .get(p.trace)
@@ -101,6 +105,7 @@ fn point_cells(sweep: &SweepReport, p: &Point) -> Vec<String> {
         .unwrap_or_default();
     let mut cells = vec![trace];
     cells.extend([p.alpha, p.lambda, p.mu, p.ucb_c, p.offload].map(|x| x.to_string()));
+    cells.push(point.cost.to_string());
     cells
 }
 
@@ -137,7 +142,7 @@ impl Exporter<SweepReport> for Csv {
             let segments = has_segments(sweep.points.iter().flat_map(|p| &p.results));
             let rows = sweep.points.iter().flat_map(|p| {
                 p.results.iter().map(move |r| {
-                    let mut cells = point_cells(sweep, &p.point);
+                    let mut cells = point_cells(sweep, p);
                     cells.extend(metric_row(r, segments));
                     cells
                 })
@@ -162,7 +167,7 @@ impl Exporter<SweepReport> for CurvesCsv {
                 p.results.iter().flat_map(move |r| {
                     let curve = &r.regret_curve;
                     (0..curve.t.len()).map(move |i| {
-                        let mut cells = point_cells(sweep, &p.point);
+                        let mut cells = point_cells(sweep, p);
                         cells.push(r.policy.clone());
                         cells.push(curve.t[i].to_string());
                         cells.push(curve.mean[i].to_string());
