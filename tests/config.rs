@@ -75,7 +75,7 @@ fn unknown_section_is_named_with_its_line() {
     assert_eq!(
         error_of("[run]\nruns = 2\n[plicy]\nalpha = 0.5\n"),
         "FILE: line 3: unknown section `plicy`, expected one of `trace`, `cost`, `policy`, `run`, \
-         `sweep`, `report`, `published`"
+         `sweep`, `report`, `published`, `simulate`"
     );
 }
 

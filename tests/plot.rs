@@ -296,7 +296,7 @@ fn plot_dir_redraws_every_committed_figure() {
 
 fn redraws_the_committed_figures(committed: &Path) {
     let dir = tempfile::tempdir().unwrap();
-    for report in ["report.json", "sweep.json"] {
+    for report in ["report.json", "sweep.json", "simulate.json"] {
         if committed.join(report).exists() {
             std::fs::copy(committed.join(report), dir.path().join(report)).unwrap();
         }

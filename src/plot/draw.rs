@@ -26,8 +26,8 @@ pub enum PlotError {
     #[error("the bundled font assets/fonts/DejaVuSans.ttf is not a valid font")]
     Font,
     #[error(
-        "{}: nothing to plot: no sweep.json (from sweep, merge or reproduce) or report.json \
-         (from a sparsity study)",
+        "{}: nothing to plot: no sweep.json (from sweep, merge or reproduce), report.json \
+         (from a sparsity study) or simulate.json (from simulate)",
         dir.display()
     )]
     NothingToPlot { dir: PathBuf },

@@ -22,16 +22,21 @@ use crate::report::sweep::read_report;
 use std::path::{Path, PathBuf};
 
 /// Redraws the figures of a results folder into it (what `splitee plot DIR` does): a sweep's
-/// from `dir/sweep.json`, or else a sparsity study's from `dir/report.json`.
+/// from `dir/sweep.json`, a sparsity study's from `dir/report.json`, or else a queue
+/// simulation's from `dir/simulate.json`.
 pub fn plot_dir(dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
     let sweep = dir.join("sweep.json");
     let study = dir.join("report.json");
+    let simulation = dir.join("simulate.json");
     if sweep.exists() {
         let report = read_report(&sweep).map_err(PlotError::Read)?;
         plot_sweep(&report, dir)
     } else if study.exists() {
         let report = crate::study::report::read_report(&study).map_err(PlotError::Read)?;
         plot_sparsity(&report, dir)
+    } else if simulation.exists() {
+        let report = crate::report::queue::read_report(&simulation).map_err(PlotError::Read)?;
+        plot_queue(&report, dir)
     } else {
         Err(PlotError::NothingToPlot {
             dir: dir.to_path_buf(),

@@ -6,10 +6,17 @@ use super::export::{markdown_table, Exporter};
 use crate::config::SimulateSection;
 use crate::queue::QueueSummary;
 use crate::stats::Estimate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+/// Reads a `simulate.json` back (what `splitee plot DIR` redraws the figures from).
+pub fn read_report(path: &std::path::Path) -> Result<QueueReport, crate::trace::TraceError> {
+    let text = crate::lines::read_text(path).map_err(crate::trace::TraceError::from_text_error)?;
+    serde_json::from_str(&text)
+        .map_err(|e| crate::trace::TraceError::file(path, format!("not a simulation report: {e}")))
+}
 
 /// What a simulation reports: per arrival rate, every policy's measures.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct QueueReport {
     pub trace: Vec<String>,
     pub samples: usize,
@@ -18,7 +25,7 @@ pub struct QueueReport {
     pub rates: Vec<RateResult>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RateResult {
     /// Samples per second.
     pub rate: f64,
@@ -26,7 +33,7 @@ pub struct RateResult {
 }
 
 /// One policy's measures at one rate (mean and 95% interval over runs); times in ms.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PolicyQueueResult {
     pub policy: String,
     pub loss_fraction: Estimate,
@@ -43,7 +50,7 @@ pub struct PolicyQueueResult {
 }
 
 /// A point of a time series, averaged over runs.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SeriesRow {
     pub time_ms: f64,
     pub loss_fraction: f64,
