@@ -71,7 +71,7 @@ const CASES: [Case; 5] = [
 fn rows(trace: &Trace, model: &RewardModel) -> Vec<SampleRow> {
     (0..ROWS)
         .map(|s| {
-            let mut row = SampleRow::new(trace, &model);
+            let mut row = SampleRow::new(trace, model);
             row.load(trace, model.costs(), s);
             row
         })

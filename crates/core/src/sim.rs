@@ -210,7 +210,7 @@ pub(crate) fn summarise_trace(
 ) -> Result<TraceSummary, SimError> {
     let exits = trace.exits();
     let arms = model.arms().len();
-    let mut row = SampleRow::new(trace, &model);
+    let mut row = SampleRow::new(trace, model);
     let mut rewards = vec![0.0; arms];
     let mut sums = vec![0.0; arms];
     let starts = trace.segment_starts();
@@ -544,7 +544,7 @@ impl Space {
 fn segment_best_total(trace: &Trace, model: &RewardModel, best: &[usize]) -> f64 {
     let starts = trace.segment_starts();
     let ends = starts[1..].iter().copied().chain([trace.samples()]);
-    let mut row = SampleRow::new(trace, &model);
+    let mut row = SampleRow::new(trace, model);
     let mut total = 0.0;
     for ((start, end), &arm) in starts.iter().copied().zip(ends).zip(best) {
         for s in start..end {
@@ -607,7 +607,7 @@ impl Replay<'_> {
             self.opts.probe,
             probe_seed,
         );
-        let mut row = SampleRow::new(trace, &model);
+        let mut row = SampleRow::new(trace, model);
         if self.spec.kind.agreement_floor().is_some() {
             row = row.with_predictions();
         }

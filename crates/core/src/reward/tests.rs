@@ -29,7 +29,7 @@ fn golden_sample0() -> (Trace, RewardModel) {
 }
 
 fn row(trace: &Trace, model: &RewardModel) -> SampleRow {
-    let mut r = SampleRow::new(trace, &model);
+    let mut r = SampleRow::new(trace, model);
     r.load(trace, model.costs(), 0);
     r
 }
