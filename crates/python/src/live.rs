@@ -271,6 +271,17 @@ impl PyDecision {
     fn total_cost(&self) -> f64 {
         self.0.total_cost
     }
+    /// The probability with which the policy chose this arm (what `splitee evaluate` weighs
+    /// the decision by).
+    #[getter]
+    fn propensity(&self) -> Option<f64> {
+        self.0.propensity
+    }
+    /// The probability with which a sample that exits is probed, for a probing learner.
+    #[getter]
+    fn probe_probability(&self) -> Option<f64> {
+        self.0.probe_probability
+    }
 
     /// The record's JSON line (the stream's output).
     fn to_json(&self) -> String {

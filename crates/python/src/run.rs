@@ -39,6 +39,9 @@ struct DecisionColumns {
     reward: Vec<f64>,
     cost: Vec<f64>,
     total_cost: Vec<f64>,
+    /// NaN where the log records none.
+    propensity: Vec<f64>,
+    probe_probability: Vec<f64>,
 }
 
 impl DecisionColumns {
@@ -58,6 +61,9 @@ impl DecisionColumns {
         self.reward.push(d.reward);
         self.cost.push(d.cost);
         self.total_cost.push(d.total_cost);
+        self.propensity.push(d.propensity.unwrap_or(f64::NAN));
+        self.probe_probability
+            .push(d.probe_probability.unwrap_or(f64::NAN));
     }
 
     fn into_dict(self, py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
@@ -76,6 +82,8 @@ impl DecisionColumns {
         d.set_item("reward", self.reward.into_pyarray(py))?;
         d.set_item("cost", self.cost.into_pyarray(py))?;
         d.set_item("total_cost", self.total_cost.into_pyarray(py))?;
+        d.set_item("propensity", self.propensity.into_pyarray(py))?;
+        d.set_item("probe_probability", self.probe_probability.into_pyarray(py))?;
         Ok(d)
     }
 }

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import splitee
-from conftest import REPO, cli_json
+from conftest import REPO, cli_json, decisions_of, run_cli
 
 # Every policy family of the zoo, with side observations, observation models and arm sets.
 ZOO = [
@@ -156,3 +156,20 @@ def test_profile_settings_are_refused_as_the_config_file_refuses_them(tmp_path):
     with pytest.raises(ValueError, match=r"^profile: .*missing.json: cannot read"):
         splitee.run(trace, cost_model="profile", profile=tmp_path / "missing.json",
                     per_mac=1e-5, per_byte=1e-4)
+
+
+def test_decisions_carry_the_propensities_of_the_cli_log(cli, npz_trace, tmp_path):
+    policies = ["random", "eps-greedy:0.1", "splitee-s:unbiased"]
+    log = tmp_path / "decisions.jsonl"
+    run_cli(cli, "run", "--trace", npz_trace, *[a for p in policies for a in ("--policy", p)],
+            "--runs", 2, "--seed", 4, "--decisions", log)
+    expected = decisions_of(log.read_text())
+    d = splitee.run(str(npz_trace), policies, runs=2, seed=4, decisions=True).decisions
+    nan = float("nan")
+    np.testing.assert_array_equal(d["propensity"], [e.get("propensity", nan) for e in expected])
+    np.testing.assert_array_equal(d["probe_probability"],
+                                  [e.get("probe_probability", nan) for e in expected])
+    # A uniform choice over 5 arms, and SplitEE-S's deterministic index with its probes.
+    assert (d["propensity"][d["policy"] == 0] == 0.2).all()
+    assert (d["propensity"][d["policy"] == 2] == 1.0).all()
+    assert np.isfinite(d["probe_probability"][d["policy"] == 2]).all()
