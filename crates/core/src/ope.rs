@@ -670,26 +670,21 @@ mod tests {
         let trace = synthetic(500);
         let model = model(&trace);
         let log = log_of(&trace, "random", 8, 2);
-        let report = evaluate(
-            &log,
-            &trace,
-            &model,
-            &target("splitee-s"),
-            &SimOptions::default(),
-        )
-        .unwrap();
+        let run = || {
+            evaluate(
+                &log,
+                &trace,
+                &model,
+                &target("splitee-s"),
+                &SimOptions::default(),
+            )
+            .unwrap()
+        };
+        let report = run();
         let e = &report.evaluations[0];
         let share = e.accepted as f64 / e.decisions as f64;
         assert!((0.2..0.3).contains(&share), "{share}");
-        let again = evaluate(
-            &log,
-            &trace,
-            &model,
-            &target("splitee-s"),
-            &SimOptions::default(),
-        )
-        .unwrap();
-        assert_eq!(again.evaluations[0].reward, e.reward, "reproducible");
+        assert_eq!(run().evaluations[0].reward, e.reward, "reproducible");
     }
 
     #[test]
