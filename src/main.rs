@@ -162,6 +162,19 @@ fn evaluate(args: &EvaluateArgs) -> Result<()> {
     if args.learner.policies.is_empty() && args.learner.config.is_none() {
         anyhow::bail!("--policy: name at least one policy to evaluate");
     }
+    // Targets are replayed over the split arms under strict observation, so a threshold grid or
+    // a probe probability would change nothing: say so rather than ignore the flag.
+    for (flag, given) in [
+        ("--thresholds", args.learner.thresholds.is_some()),
+        ("--probe", args.learner.probe.is_some()),
+    ] {
+        if given {
+            anyhow::bail!(
+                "{flag}: evaluate estimates policies over the split arms at the run's threshold \
+                 under strict observation, where {flag} has no effect; leave it out"
+            );
+        }
+    }
     let (settings, sections) =
         RunSettings::resolve_with_sections(args.learner.config.as_deref(), args.overrides())?;
     print_notes(&sections.notes);

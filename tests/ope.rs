@@ -259,4 +259,13 @@ fn evaluate_warns_and_refuses_on_one_line() {
         "splitee: policy `joint-ucb`: evaluation takes policies over the split arms at the \
          run's threshold\n"
     );
+    for (flag, value) in [("--thresholds", "0.5,0.9"), ("--probe", "0.1")] {
+        assert_eq!(
+            fail(&["--policy", "fixed:1", flag, value], &log),
+            format!(
+                "splitee: {flag}: evaluate estimates policies over the split arms at the run's \
+                 threshold under strict observation, where {flag} has no effect; leave it out\n"
+            )
+        );
+    }
 }

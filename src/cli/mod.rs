@@ -161,8 +161,8 @@ pub enum Command {
     /// results/NAME/.
     #[command(after_help = REPRODUCE_EXAMPLES)]
     Reproduce(ReproduceArgs),
-    /// Redraw the plots of a results folder: a sweep's (sweep.json) or a sparsity study's
-    /// (report.json).
+    /// Redraw the plots of a results folder: a sweep's (sweep.json), a sparsity study's
+    /// (report.json) or a simulation's (simulate.json).
     #[command(after_help = PLOT_EXAMPLES)]
     Plot(PlotArgs),
 }
@@ -186,7 +186,8 @@ Examples:
 const PLOT_EXAMPLES: &str = "\
 Examples:
   splitee plot results/splitee-sst2      redraw from results/splitee-sst2/sweep.json
-  splitee plot results/sparsity-mnist    redraw a sparsity study from its report.json";
+  splitee plot results/sparsity-mnist    redraw a sparsity study from its report.json
+  splitee plot results/queue-cifar10     redraw a simulation from its simulate.json";
 
 const REPRODUCE_EXAMPLES: &str = "\
 Examples:

@@ -139,6 +139,15 @@ pub(super) const PALETTE: [RGBColor; 10] = [
     RGBColor(23, 190, 207),
 ];
 
+/// "1 run", "20 runs": how many seeded runs a title's numbers are over.
+pub(super) fn runs(n: usize) -> String {
+    if n == 1 {
+        "1 run".to_owned()
+    } else {
+        format!("{n} runs")
+    }
+}
+
 /// A value and its interval, scaled (to percent, say).
 pub(super) fn scaled(e: Estimate, scale: f64) -> (f64, Option<f64>) {
     (e.mean * scale, e.ci95.map(|h| h * scale))
@@ -150,4 +159,16 @@ pub(super) fn sets_own_alpha(policy: &str) -> bool {
     policy
         .parse::<crate::policy::PolicySpec>()
         .is_ok_and(|spec| spec.arms != crate::arms::ArmSpace::Splits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::runs;
+
+    #[test]
+    fn titles_count_runs_in_the_singular_and_plural() {
+        assert_eq!(runs(1), "1 run");
+        assert_eq!(runs(0), "0 runs");
+        assert_eq!(runs(20), "20 runs");
+    }
 }

@@ -2,7 +2,7 @@
 //! rate, one line per policy with 95% intervals over runs.
 
 use super::draw::{register_font, write_figures, PlotError};
-use super::figure::{scaled, style, Body, Figure, Kind, Panel, Series, XyPanel, XyPoint};
+use super::figure::{runs, scaled, style, Body, Figure, Kind, Panel, Series, XyPanel, XyPoint};
 use crate::report::queue::{PolicyQueueResult, QueueReport};
 use crate::stats::Estimate;
 use std::path::{Path, PathBuf};
@@ -63,8 +63,10 @@ fn against_rate(
         stem,
         panels: vec![Panel {
             title: format!(
-                "{} against the arrival rate (buffer B = {}, {} runs)",
-                y_label, d.buffer, report.runs
+                "{} against the arrival rate (buffer B = {}, {})",
+                y_label,
+                d.buffer,
+                runs(report.runs)
             ),
             trace: report.trace.join(", "),
             body: Body::Xy(XyPanel {

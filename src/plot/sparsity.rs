@@ -246,9 +246,9 @@ fn sparsity_learners(report: &crate::study::report::StudyReport) -> Figure {
             // A policy that sets or learns its own threshold is not run at the study's α.
             let settings = report.prices.as_ref().map_or_else(String::new, |p| {
                 if sets_own_alpha(policy) {
-                    format!(", {} runs", p.runs)
+                    format!(", {}", runs(p.runs))
                 } else {
-                    format!(", α = {}, {} runs", p.alpha, p.runs)
+                    format!(", α = {}, {}", p.alpha, runs(p.runs))
                 }
             });
             let series: Vec<Series> = report

@@ -170,7 +170,7 @@ fn trace_name(report: &SweepReport, t: usize) -> String {
 
 /// The settings shared by a panel's series, for its title; α only when every series plays at
 /// it (`mixed` is the α the legend names instead, see [`label`]).
-fn fixed_axes(p: &PointResult, runs: usize, mixed: Option<f64>) -> String {
+fn fixed_axes(p: &PointResult, n_runs: usize, mixed: Option<f64>) -> String {
     let p = &p.point;
     let mut axes = Vec::new();
     if mixed.is_none() {
@@ -179,7 +179,12 @@ fn fixed_axes(p: &PointResult, runs: usize, mixed: Option<f64>) -> String {
     if p.lambda > 0.0 {
         axes.push(format!("λ = {}", p.lambda));
     }
-    axes.push(format!("μ = {}, UCB c = {}, {runs} runs", p.mu, p.ucb_c));
+    axes.push(format!(
+        "μ = {}, UCB c = {}, {}",
+        p.mu,
+        p.ucb_c,
+        runs(n_runs)
+    ));
     axes.join(", ")
 }
 

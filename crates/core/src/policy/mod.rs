@@ -184,7 +184,7 @@ registry::registry! {
 }
 
 /// What [`POLICY_NAMES`] says after the families' forms.
-const NAMES_TAIL: &str = " (index policies also with +s for side observations); learners also \
+const NAMES_TAIL: &str = " ([+s]: also with side observations); learners also \
                           as joint:NAME (every split x threshold; joint-ucb = joint:splitee-s), \
                           threshold:K:NAME, vector:K:NAME (per-exit threshold vectors over exits \
                           1..K) or alpha:A:NAME; side-observing ones with :strict, :unbiased or \
@@ -741,10 +741,11 @@ mod tests {
         assert_eq!(
             POLICY_NAMES,
             "splitee, splitee-s, final-exit, device-ee, random, random-run, fixed:K, \
-             best-fixed, ucb1:C, ucb-v, ucb-tuned, kl-ucb[:c], bayes-ucb[:c], thompson[:S], \
-             eps-greedy:E, eps-greedy:decay[:C], exp3:G, exp3-ix:ETA, sw-ucb:W[:C], d-ucb:G[:C], \
-             m-ucb:W[:G], ucb-bwk, queue-ucb[:W[:L]], theta-ucb[:W[:L]], agreement-ucb[:eps], \
-             uee-ucb[:c] (index policies also with +s for side observations); learners also as \
+             best-fixed, ucb1:C[+s], ucb-v[+s], ucb-tuned[+s], kl-ucb[:c][+s], \
+             bayes-ucb[:c][+s], thompson[:S][+s], eps-greedy:E, eps-greedy:decay[:C][+s], \
+             exp3:G, exp3-ix:ETA, sw-ucb:W[:C][+s], d-ucb:G[:C][+s], m-ucb:W[:G], ucb-bwk, \
+             queue-ucb[:W[:L]][+s], theta-ucb[:W[:L]][+s], agreement-ucb[:eps], uee-ucb[:c] \
+             ([+s]: also with side observations); learners also as \
              joint:NAME (every split x threshold; joint-ucb = joint:splitee-s), threshold:K:NAME, \
              vector:K:NAME (per-exit threshold vectors over exits 1..K) or \
              alpha:A:NAME; side-observing ones with :strict, :unbiased or :oracle"
@@ -797,6 +798,12 @@ mod tests {
             assert_eq!(kind.observes_side(), entry.side == Side::Always, "{name}");
             let sided = format!("{name}+s").parse::<PolicyKind>();
             assert_eq!(sided.is_ok(), entry.side == Side::Optional, "{name}+s");
+            let marked = format!("{}{}", entry.help, registry::SIDE_MARK);
+            assert_eq!(
+                POLICY_NAMES.contains(&marked),
+                entry.side == Side::Optional,
+                "the help marks {name} as taking +s exactly when it does"
+            );
             if let Ok(sided) = sided {
                 assert!(
                     sided.observes_side() && sided.family() == family,

@@ -301,10 +301,17 @@ pub(crate) const fn help_len(entries: &[&Entry], tail: &str) -> usize {
             len += 2;
         }
         len += entries[i].help.len();
+        if matches!(entries[i].side, Side::Optional) {
+            len += SIDE_MARK.len();
+        }
         i += 1;
     }
     len
 }
+
+/// What follows the form of a family whose side observations are optional, so that the help
+/// says which families take `+s` (the registry's [`Side`], not a sentence that can go stale).
+pub(crate) const SIDE_MARK: &str = "[+s]";
 
 /// The help list's bytes (`N` from [`help_len`]).
 pub(crate) const fn help_bytes<const N: usize>(entries: &[&Entry], tail: &str) -> [u8; N] {
@@ -324,6 +331,9 @@ pub(crate) const fn help_bytes<const N: usize>(entries: &[&Entry], tail: &str) -
             at = copy(&mut out, at, b", ");
         }
         at = copy(&mut out, at, entries[i].help.as_bytes());
+        if matches!(entries[i].side, Side::Optional) {
+            at = copy(&mut out, at, SIDE_MARK.as_bytes());
+        }
         i += 1;
     }
     copy(&mut out, at, tail.as_bytes());
