@@ -106,8 +106,17 @@ fn terminal_table(text: &str) -> Table {
 fn assert_shows(cell: &str, estimate: &Value, what: &str) {
     let shown = |text: &str, value: f64| {
         let decimals = text.split_once('.').map_or(0, |(_, d)| d.len());
-        // `+ 0.0`: a table writes -0.0 as 0.
-        let expected = format!("{:.decimals$}", value + 0.0);
+        // A table writes a number that rounds to zero without a sign.
+        let expected = format!("{value:.decimals$}");
+        let expected = expected
+            .strip_prefix("-")
+            .map_or(expected.clone(), |unsigned| {
+                if unsigned.chars().all(|c| c == '0' || c == '.') {
+                    unsigned.to_owned()
+                } else {
+                    expected.clone()
+                }
+            });
         assert_eq!(
             text, expected,
             "{what}: table shows {cell:?}, JSON {estimate}"

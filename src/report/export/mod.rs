@@ -59,11 +59,14 @@ pub(crate) const FRACTION_DIGITS: usize = 4;
 /// Decimals of a cost per sample in a table.
 const COST_DIGITS: usize = 3;
 
-/// A fraction as a table shows it, with its interval.
+/// A fraction as a table shows it, with its interval. A mean that rounds to zero is written
+/// without a sign: the final exit's reduction against itself can be a rounding error below 0.
 pub(crate) fn fraction(e: &Estimate) -> String {
-    // `+ 0.0` turns -0.0 (the final exit's reduction against itself, a share of nothing) into 0.
+    let rounds_to_zero = format!("{:.FRACTION_DIGITS$}", e.mean.abs())
+        .chars()
+        .all(|c| c == '0' || c == '.');
     let e = Estimate {
-        mean: e.mean + 0.0,
+        mean: if rounds_to_zero { 0.0 } else { e.mean },
         ..*e
     };
     with_interval(&e, FRACTION_DIGITS)
