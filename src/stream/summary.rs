@@ -70,7 +70,7 @@ impl std::fmt::Display for Summary {
         };
         write!(
             f,
-            "  {} decisions {since}: offload fraction {:.4}, cost {:.4} per sample, reward {:.4} \
+            "  {} decisions {since}: offload fraction {:.3}, cost {:.4} per sample, reward {:.4} \
              per sample",
             self.decisions, self.offload_fraction, self.cost_per_sample, self.reward_per_sample
         )?;
