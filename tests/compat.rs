@@ -73,7 +73,7 @@ fn assert_golden_vectors(policy: &str, arms: &str, total_cost: f64, offloads: f6
     let r = &run.result;
     assert!((mean(&r["total_cost"]) - total_cost).abs() < 1e-9);
     assert!((mean(&r["offload_fraction"]) * 30.0 - offloads).abs() < 1e-9);
-    assert!((mean(&r["accuracy_fraction"]) * 30.0 - correct).abs() < 1e-9);
+    assert!((mean(&r["accuracy"]) * 30.0 - correct).abs() < 1e-9);
     assert_eq!(r["optimum_arm"], 1);
 }
 
@@ -141,7 +141,7 @@ fn decisions_match_the_published_scripts() {
             "{name} {policy}"
         );
         assert!((mean(&r["offload_fraction"]) * n - f("offloads")).abs() < 1e-9);
-        assert!((mean(&r["accuracy_fraction"]) - f("accuracy")).abs() < 1e-12);
+        assert!((mean(&r["accuracy"]) - f("accuracy")).abs() < 1e-12);
         assert_eq!(r["optimum_arm"], case["optimum_arm"]);
         checked += 1;
     }

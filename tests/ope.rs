@@ -189,7 +189,7 @@ fn evaluate_prints_each_estimator_and_json() {
         &e["reward_per_sample"]["dr"]["value"],
     );
     assert!((snips.as_f64().unwrap() - dr.as_f64().unwrap()).abs() < 1e-12);
-    assert!(e["accuracy_fraction"]["ips"]["ci95"].as_f64().unwrap() > 0.0);
+    assert!(e["accuracy"]["ips"]["ci95"].as_f64().unwrap() > 0.0);
 }
 
 #[test]

@@ -310,9 +310,9 @@ fn csv_exports_one_row_per_point_and_policy() {
     let csv = std::fs::read_to_string(out.join("sweep.csv")).unwrap();
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 1 + 2 * 2 * 2);
-    assert!(lines[0].starts_with(
-        "trace,alpha,lambda,mu,ucb_c,offload,costs,policy,runs,accuracy_fraction_mean"
-    ));
+    assert!(
+        lines[0].starts_with("trace,alpha,lambda,mu,ucb_c,offload,costs,policy,runs,accuracy_mean")
+    );
     // Offload varies fastest, then alpha; each row names its cost model and numbers.
     assert!(
         lines[1].contains(",0.6,0.1,1,1,0.2,\"linear: lambda 0.1, o 0.2, mu 1\",splitee,2,"),

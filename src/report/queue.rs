@@ -42,9 +42,7 @@ pub struct PolicyQueueResult {
     pub latency_p50_ms: Estimate,
     pub latency_p95_ms: Estimate,
     pub latency_p99_ms: Estimate,
-    /// A fraction, as every share in every output; the unit-less key of earlier reports is
-    /// read too (the same fractions).
-    #[serde(rename = "accuracy_fraction", alias = "accuracy")]
+    /// A fraction, as every share in every output.
     pub accuracy: Option<Estimate>,
     pub cost_per_sample: Estimate,
     pub offload_fraction: Estimate,
@@ -58,7 +56,6 @@ pub struct SeriesRow {
     pub time_ms: f64,
     pub loss_fraction: f64,
     pub latency_ms: f64,
-    #[serde(rename = "accuracy_fraction", alias = "accuracy")]
     pub accuracy: Option<f64>,
     pub cost_per_sample: f64,
 }

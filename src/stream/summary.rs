@@ -35,7 +35,6 @@ pub struct Summary {
     pub reward_per_sample: f64,
     pub labeled: u64,
     /// A fraction, as every share in every output.
-    #[serde(rename = "accuracy_fraction")]
     pub accuracy: Option<f64>,
     /// The arm played most since the state began, as `k` or `k@alpha`.
     pub most_played_arm: Option<String>,

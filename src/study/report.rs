@@ -26,7 +26,6 @@ pub struct PolicySummary {
     pub policy: String,
     /// Shares are fractions, their keys naming it as the run report's do (earlier reports'
     /// unit-less keys, the same fractions, are read too).
-    #[serde(rename = "accuracy_fraction", alias = "accuracy")]
     pub accuracy: Option<Estimate>,
     pub cost_per_sample: Estimate,
     #[serde(rename = "cost_reduction_fraction", alias = "cost_reduction")]
@@ -64,7 +63,6 @@ pub struct NetworkReport {
     pub trace: Option<String>,
     pub profile_path: Option<String>,
     /// Per-exit accuracy on the traced samples, fractions.
-    #[serde(rename = "exit_accuracy_fraction", alias = "exit_accuracy")]
     pub exit_accuracy: Vec<f64>,
     pub profile: CostProfile,
     pub costs: Option<CostResults>,
@@ -76,7 +74,6 @@ pub struct DistortionReport {
     pub network: String,
     pub distortion: Distortion,
     pub trace: String,
-    #[serde(rename = "exit_accuracy_fraction", alias = "exit_accuracy")]
     pub exit_accuracy: Vec<f64>,
     pub mean_confidence: Vec<f64>,
     pub costs: Option<CostResults>,
@@ -88,7 +85,6 @@ pub struct SeedReport {
     pub network: String,
     /// Per seed (in the order of [`StudyReport::seeds`]), the per-exit accuracy on the traced
     /// samples, fractions.
-    #[serde(rename = "exit_accuracy_fraction", alias = "exit_accuracy")]
     pub exit_accuracy: Vec<Vec<f64>>,
 }
 

@@ -28,7 +28,7 @@ fn inspect_lists_every_exit_of_sst2() {
     assert_eq!(json["samples"], SST2_SAMPLES);
     assert_eq!(json["per_exit"].as_array().unwrap().len(), SST2_EXITS);
     assert_close(
-        json["per_exit"][11]["accuracy_fraction"].as_f64().unwrap(),
+        json["per_exit"][11]["accuracy"].as_f64().unwrap(),
         0.9025,
         1e-4,
     );

@@ -75,7 +75,7 @@ fn a_study_trains_every_seed_and_reports_the_spread() {
     assert_eq!(json["weight_decay"], 0.1);
     assert_eq!(json["lr_schedule"], "cosine");
     assert_eq!(
-        json["seed_accuracy"][1]["exit_accuracy_fraction"]
+        json["seed_accuracy"][1]["exit_accuracy"]
             .as_array()
             .unwrap()
             .len(),

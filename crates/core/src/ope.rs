@@ -239,7 +239,6 @@ pub struct Evaluation {
     #[serde(rename = "cost_per_sample")]
     pub cost: Estimates,
     /// A fraction, when every decision's sample is labelled.
-    #[serde(rename = "accuracy_fraction")]
     pub accuracy: Option<Estimates>,
 }
 

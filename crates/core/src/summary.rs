@@ -74,10 +74,9 @@ pub struct SettingsInfo {
 pub struct PolicyResult {
     pub policy: String,
     pub runs: usize,
-    /// Fraction of labeled decisions answered correctly; `None` on an unlabeled trace. Keys
-    /// name their unit (`accuracy_fraction`); the unit-less key of earlier reports is read too,
-    /// as its values were the same fractions.
-    #[serde(rename = "accuracy_fraction", alias = "accuracy")]
+    /// Fraction of labeled decisions answered correctly; `None` on an unlabeled trace. Its key
+    /// is `accuracy` in every output, as the stable command-line contract (SPEC section 5) fixes
+    /// it; tables name the unit in the header ("accuracy (fraction)").
     pub accuracy: Option<Estimate>,
     pub cost_per_sample: Estimate,
     pub total_cost: Estimate,

@@ -50,7 +50,7 @@ def main():
     result = splitee.run(trace, ["splitee-s", "joint-ucb", "final-exit"], runs=10, seed=0,
                          alpha=0.8, cost=0.3)
     for r in result.report["results"]:
-        print(f"{r['policy']:>10}: accuracy (fraction) {r['accuracy_fraction']['mean']:.3f}, "
+        print(f"{r['policy']:>10}: accuracy (fraction) {r['accuracy']['mean']:.3f}, "
               f"cost/sample {r['cost_per_sample']['mean']:.3f}, "
               f"offload (fraction) {r['offload_fraction']['mean']:.2f}, "
               f"regret {r['cumulative_regret']['mean']:.1f} "

@@ -32,10 +32,10 @@ def test_a_model_becomes_a_trace_and_a_profile(cli, tmp_path):
     for summary in (from_npz, from_csv):
         assert (summary["samples"], summary["exits"], summary["classes"]) == (200, 3, 4)
         assert summary["has_costs"] and summary["labeled_samples"] == 200
-    assert [e["accuracy_fraction"] for e in from_npz["per_exit"]] == \
-        [e["accuracy_fraction"] for e in from_csv["per_exit"]]
+    assert [e["accuracy"] for e in from_npz["per_exit"]] == \
+        [e["accuracy"] for e in from_csv["per_exit"]]
     expected = (arrays["probs"].argmax(-1) == arrays["label"][:, None]).mean(0)
-    np.testing.assert_allclose([e["accuracy_fraction"] for e in from_npz["per_exit"]], expected)
+    np.testing.assert_allclose([e["accuracy"] for e in from_npz["per_exit"]], expected)
 
     profile = json.loads((out / "model.profile.json").read_text())
     macs = [split["device_macs"] for split in profile["splits"]]

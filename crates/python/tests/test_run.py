@@ -96,7 +96,7 @@ def test_to_pandas_holds_every_estimate(npz_trace):
     assert list(frame.index) == ["splitee-s", "final-exit"]
     r = result.report["results"][0]
     assert frame.loc["splitee-s", "cumulative_regret"] == r["cumulative_regret"]["mean"]
-    assert frame.loc["splitee-s", "accuracy_fraction_ci95"] == r["accuracy_fraction"]["ci95"]
+    assert frame.loc["splitee-s", "accuracy_ci95"] == r["accuracy"]["ci95"]
     decisions = splitee.run(str(npz_trace), ["final-exit"], runs=1,
                             decisions=True).decisions_to_pandas()
     assert isinstance(decisions, pd.DataFrame) and set(decisions["policy"]) == {"final-exit"}

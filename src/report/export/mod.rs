@@ -47,7 +47,7 @@ pub(crate) const OUTCOME_COLUMNS: [&str; 4] = [
 
 /// The JSON keys (and CSV column stems) of [`OUTCOME_COLUMNS`].
 pub(crate) const OUTCOME_KEYS: [&str; 4] = [
-    "accuracy_fraction",
+    "accuracy",
     "cost_per_sample",
     "cost_reduction_fraction",
     "offload_fraction",
