@@ -121,17 +121,17 @@ impl fmt::Display for Report {
         )?;
         writeln!(
             f,
-            "cost per sample {:.4} vs {:.4} for the final exit ({:+.1}%), {:.1}% offloaded",
+            "cost per sample {:.4} vs {:.4} for the final exit (cost reduction {:.3}), offload \
+             fraction {:.3}",
             self.cost_per_sample,
             self.final_exit_cost,
-            100.0 * (self.cost_per_sample / self.final_exit_cost - 1.0),
-            100.0 * self.offload_fraction
+            1.0 - self.cost_per_sample / self.final_exit_cost,
+            self.offload_fraction
         )?;
         writeln!(
             f,
-            "accuracy {:.2}% vs {:.2}% for the final exit",
-            100.0 * self.accuracy,
-            100.0 * self.final_exit_accuracy
+            "accuracy fraction {:.4} vs {:.4} for the final exit",
+            self.accuracy, self.final_exit_accuracy
         )
     }
 }

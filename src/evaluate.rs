@@ -44,7 +44,7 @@ pub fn render(report: &OpeReport) -> String {
         "estimator",
         "reward/sample",
         "cost/sample",
-        "accuracy",
+        "accuracy (fraction)",
     ];
     let mut rows = vec![header.map(str::to_owned).to_vec()];
     for e in &report.evaluations {

@@ -24,11 +24,11 @@ impl Progress for BarProgress {
     fn epoch(&mut self, s: &EpochStats) {
         if let Some(bar) = &self.bar {
             bar.set_message(format!(
-                "loss {:.4} acc {}",
+                "loss {:.4} accuracy (fraction) {}",
                 s.loss,
                 s.accuracy
                     .iter()
-                    .map(|a| format!("{:.2}", 100.0 * a))
+                    .map(|a| format!("{a:.4}"))
                     .collect::<Vec<_>>()
                     .join("/")
             ));

@@ -1,13 +1,16 @@
 //! The committed reports and the renderer held together: every `results/*/sweep.md` is the
 //! Markdown rendered from the `sweep.json` beside it, and every `results/*/report.md` the
-//! Markdown of the study report `report.json` beside it, byte for byte.
+//! Markdown of the study report `report.json` beside it, byte for byte. `$SPLITEE_RESULTS`
+//! points them at another results folder (say one `splitee reproduce all --results DIR` wrote).
 
 use splitee::report::{Exporter, Markdown};
 use std::path::{Path, PathBuf};
 
 /// The folders of `results/` that hold `json`, with their path to it and to `md` beside it.
 fn pairs(json: &str, md: &str) -> Vec<(PathBuf, PathBuf)> {
-    let results = Path::new(env!("CARGO_MANIFEST_DIR")).join("results");
+    let results = std::env::var_os("SPLITEE_RESULTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("results"));
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(&results)
         .unwrap_or_else(|e| panic!("reading {}: {e}", results.display()))
         .map(|e| e.unwrap().path())

@@ -184,7 +184,10 @@ fn evaluate_prints_each_estimator_and_json() {
     assert_eq!(e["decisions"], 1600);
     assert_eq!(json["logging_policy"], "random");
     // A uniform log over 4 arms: SNIPS and DR are both the arm's mean logged reward.
-    let (snips, dr) = (&e["reward"]["snips"]["value"], &e["reward"]["dr"]["value"]);
+    let (snips, dr) = (
+        &e["reward_per_sample"]["snips"]["value"],
+        &e["reward_per_sample"]["dr"]["value"],
+    );
     assert!((snips.as_f64().unwrap() - dr.as_f64().unwrap()).abs() < 1e-12);
     assert!(e["accuracy"]["ips"]["ci95"].as_f64().unwrap() > 0.0);
 }

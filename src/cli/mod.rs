@@ -394,7 +394,7 @@ pub struct RunArgs {
     /// Write every decision as JSON Lines.
     #[arg(long, value_name = "FILE.jsonl")]
     pub decisions: Option<PathBuf>,
-    /// Write results.json and results.md into this folder.
+    /// Write results.json, results.md and results.csv into this folder.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Print the results as one JSON document instead of a table.

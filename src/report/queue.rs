@@ -2,7 +2,7 @@
 //! loss, throughput, latency percentiles, accuracy and cost with their time series; and its
 //! Markdown form (JSON is the generic exporter's).
 
-use super::export::{markdown_table, Exporter};
+use super::export::{fraction, markdown_table, Exporter};
 use crate::config::SimulateSection;
 use crate::queue::QueueSummary;
 use crate::stats::Estimate;
@@ -42,6 +42,7 @@ pub struct PolicyQueueResult {
     pub latency_p50_ms: Estimate,
     pub latency_p95_ms: Estimate,
     pub latency_p99_ms: Estimate,
+    /// A fraction, as every share in every output.
     pub accuracy: Option<Estimate>,
     pub cost_per_sample: Estimate,
     pub offload_fraction: Estimate,
@@ -91,10 +92,10 @@ impl From<QueueSummary> for PolicyQueueResult {
 /// The report as Markdown: one table per arrival rate.
 pub struct QueueMarkdown;
 
-fn cell(e: &Estimate, scale: f64, digits: usize) -> String {
+fn cell(e: &Estimate, digits: usize) -> String {
     match e.ci95 {
-        Some(h) => format!("{:.*} ± {:.*}", digits, e.mean * scale, digits, h * scale),
-        None => format!("{:.*}", digits, e.mean * scale),
+        Some(h) => format!("{:.*} ± {:.*}", digits, e.mean, digits, h),
+        None => format!("{:.*}", digits, e.mean),
     }
 }
 
@@ -123,29 +124,28 @@ impl Exporter<QueueReport> for QueueMarkdown {
         );
         let header = [
             "policy",
-            "loss %",
+            "loss (fraction)",
             "throughput /s",
             "p50 ms",
             "p95 ms",
             "p99 ms",
-            "accuracy %",
+            "accuracy (fraction)",
             "cost/sample",
-            "offload %",
+            "offload (fraction)",
         ];
         for rate in &report.rates {
             out.push_str(&format!("\n## {} samples/s\n\n", rate.rate));
             let rows = rate.results.iter().map(|r| {
                 vec![
                     r.policy.clone(),
-                    cell(&r.loss_fraction, 100.0, 2),
-                    cell(&r.throughput_per_s, 1.0, 1),
-                    cell(&r.latency_p50_ms, 1.0, 1),
-                    cell(&r.latency_p95_ms, 1.0, 1),
-                    cell(&r.latency_p99_ms, 1.0, 1),
-                    r.accuracy
-                        .map_or_else(|| "-".to_owned(), |a| cell(&a, 100.0, 2)),
-                    cell(&r.cost_per_sample, 1.0, 3),
-                    cell(&r.offload_fraction, 100.0, 1),
+                    fraction(&r.loss_fraction),
+                    cell(&r.throughput_per_s, 1),
+                    cell(&r.latency_p50_ms, 1),
+                    cell(&r.latency_p95_ms, 1),
+                    cell(&r.latency_p99_ms, 1),
+                    r.accuracy.map_or_else(|| "-".to_owned(), |a| fraction(&a)),
+                    cell(&r.cost_per_sample, 3),
+                    fraction(&r.offload_fraction),
                 ]
             });
             markdown_table(&mut out, &header, rows);

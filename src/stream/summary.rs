@@ -34,6 +34,7 @@ pub struct Summary {
     pub cost_per_sample: f64,
     pub reward_per_sample: f64,
     pub labeled: u64,
+    /// A fraction, as every share in every output.
     pub accuracy: Option<f64>,
     /// The arm played most since the state began, as `k` or `k@alpha`.
     pub most_played_arm: Option<String>,
@@ -68,20 +69,12 @@ impl std::fmt::Display for Summary {
         };
         write!(
             f,
-            "  {} decisions {since}: {:.1}% offloaded, cost {:.4} per sample, reward {:.4} per \
-             sample",
-            self.decisions,
-            100.0 * self.offload_fraction,
-            self.cost_per_sample,
-            self.reward_per_sample
+            "  {} decisions {since}: offload fraction {:.3}, cost {:.4} per sample, reward {:.4} \
+             per sample",
+            self.decisions, self.offload_fraction, self.cost_per_sample, self.reward_per_sample
         )?;
         if let Some(a) = self.accuracy {
-            write!(
-                f,
-                ", accuracy {:.2}% of {} labeled",
-                100.0 * a,
-                self.labeled
-            )?;
+            write!(f, ", accuracy fraction {a:.4} of {} labeled", self.labeled)?;
         }
         if let Some(arm) = &self.most_played_arm {
             write!(f, ", most played arm {arm}")?;

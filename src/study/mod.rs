@@ -236,11 +236,11 @@ impl Study {
                 _ => None,
             };
             progress.finish(&format!(
-                "{name}: density {:.2}%, {} weights, exit accuracy {} on {} traced samples \
-                 (seed {}, {:.1} s){}",
-                100.0 * profile.density,
+                "{name}: density (fraction) {:.4}, {} weights, exit accuracy (fraction) {} on {} \
+                 traced samples (seed {}, {:.1} s){}",
+                profile.density,
                 profile.weights,
-                pct_list(&accuracy),
+                fraction_list(&accuracy),
                 samples.len(),
                 params.params().seed,
                 started.elapsed().as_secs_f64(),
@@ -279,9 +279,9 @@ impl Study {
                 let mlp = train(&params, &data.train, progress)?;
                 let accuracy = exit_accuracy(&trace_samples(&mlp, &data.trace));
                 progress.finish(&format!(
-                    "{}: exit accuracy {} (seed {seed}, {:.1} s)",
+                    "{}: exit accuracy (fraction) {} (seed {seed}, {:.1} s)",
                     params.params().name,
-                    pct_list(&accuracy),
+                    fraction_list(&accuracy),
                     started.elapsed().as_secs_f64()
                 ));
                 acc.push(accuracy);
@@ -311,8 +311,8 @@ impl Study {
                 write_trace(&path, &samples)?;
                 let accuracy = exit_accuracy(&samples);
                 progress.finish(&format!(
-                    "{network} under {d}: exit accuracy {}; wrote {}",
-                    pct_list(&accuracy),
+                    "{network} under {d}: exit accuracy (fraction) {}; wrote {}",
+                    fraction_list(&accuracy),
                     path.display()
                 ));
                 distortions.push(DistortionReport {
@@ -402,10 +402,11 @@ impl Study {
     }
 }
 
-fn pct_list(values: &[f64]) -> String {
+/// Fractions as every output shows them.
+fn fraction_list(values: &[f64]) -> String {
     values
         .iter()
-        .map(|a| format!("{:.2}%", 100.0 * a))
+        .map(|a| format!("{a:.4}"))
         .collect::<Vec<_>>()
         .join(" / ")
 }

@@ -1,6 +1,6 @@
 //! What a study produced, as JSON (`report.json`, read back by `splitee plot`) and Markdown.
 
-use crate::report::export::markdown_table;
+use crate::report::export::{markdown_table, FRACTION_DIGITS, OUTCOME_COLUMNS};
 use crate::stats::Estimate;
 use crate::train::distort::Distortion;
 use crate::train::profile::CostProfile;
@@ -24,8 +24,11 @@ pub struct Prices {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PolicySummary {
     pub policy: String,
+    /// Shares are fractions, their keys naming it as the run report's do (earlier reports'
+    /// unit-less keys, the same fractions, are read too).
     pub accuracy: Option<Estimate>,
     pub cost_per_sample: Estimate,
+    #[serde(rename = "cost_reduction_fraction", alias = "cost_reduction")]
     pub cost_reduction: Estimate,
     pub offload_fraction: Estimate,
     /// The learned split, `split@threshold` for learners of the threshold too.
@@ -59,7 +62,7 @@ pub struct NetworkReport {
     /// The trace and profile written (none without `output.datasets`).
     pub trace: Option<String>,
     pub profile_path: Option<String>,
-    /// Per-exit accuracy on the traced samples.
+    /// Per-exit accuracy on the traced samples, fractions.
     pub exit_accuracy: Vec<f64>,
     pub profile: CostProfile,
     pub costs: Option<CostResults>,
@@ -81,7 +84,7 @@ pub struct DistortionReport {
 pub struct SeedReport {
     pub network: String,
     /// Per seed (in the order of [`StudyReport::seeds`]), the per-exit accuracy on the traced
-    /// samples.
+    /// samples, fractions.
     pub exit_accuracy: Vec<Vec<f64>>,
 }
 
@@ -138,11 +141,21 @@ pub struct StudyReport {
     pub distortions: Vec<DistortionReport>,
 }
 
-fn est(e: &Estimate, scale: f64, decimals: usize) -> String {
+fn est(e: &Estimate, decimals: usize) -> String {
     match e.ci95 {
-        Some(h) => format!("{:.d$} ± {:.d$}", scale * e.mean, scale * h, d = decimals),
-        None => format!("{:.d$}", scale * e.mean, d = decimals),
+        Some(h) => format!("{:.d$} ± {:.d$}", e.mean, h, d = decimals),
+        None => format!("{:.d$}", e.mean, d = decimals),
     }
+}
+
+/// A fraction as the tables show every share (accuracy, density, gaps between them).
+fn fraction(x: f64) -> String {
+    format!("{x:.FRACTION_DIGITS$}")
+}
+
+/// A signed difference of fractions (an accuracy gap or drop).
+fn fraction_gap(x: f64) -> String {
+    format!("{x:+.FRACTION_DIGITS$}")
 }
 
 fn kb(bytes: u64) -> String {
@@ -196,22 +209,24 @@ impl StudyReport {
         let mut header: Vec<String> = [
             "network",
             "fan-out (junctions; heads)",
-            "density",
-            "density incl. heads",
+            "density (fraction)",
+            "density incl. heads (fraction)",
             "weights",
             "fewer weights",
             "biases",
         ]
         .map(String::from)
         .into();
-        header.extend((1..=reference.exit_accuracy.len()).map(|k| format!("exit {k} acc. %")));
+        header.extend(
+            (1..=reference.exit_accuracy.len()).map(|k| format!("exit {k} accuracy (fraction)")),
+        );
         let rows = self.networks.iter().map(|n| {
             let p = &n.profile;
             let mut row = vec![
                 n.name.clone(),
                 format!("{:?}; {:?}", p.fanout, p.exit_fanout),
-                format!("{:.2}%", 100.0 * p.density),
-                format!("{:.2}%", 100.0 * p.density_with_heads),
+                fraction(p.density),
+                fraction(p.density_with_heads),
                 p.weights.to_string(),
                 format!(
                     "{:.2}x",
@@ -219,7 +234,7 @@ impl StudyReport {
                 ),
                 p.biases.to_string(),
             ];
-            row.extend(n.exit_accuracy.iter().map(|a| format!("{:.2}", 100.0 * a)));
+            row.extend(n.exit_accuracy.iter().copied().map(fraction));
             row
         });
         markdown_table(&mut s, &header, rows);
@@ -316,7 +331,7 @@ impl StudyReport {
             let header = [
                 "network",
                 "distortion",
-                "exit accuracy %",
+                "exit accuracy (fraction)",
                 "mean confidence",
                 "trace",
             ];
@@ -326,7 +341,8 @@ impl StudyReport {
                     d.distortion.to_string(),
                     d.exit_accuracy
                         .iter()
-                        .map(|a| format!("{:.2}", 100.0 * a))
+                        .copied()
+                        .map(fraction)
                         .collect::<Vec<_>>()
                         .join(" / "),
                     d.mean_confidence
@@ -367,7 +383,7 @@ impl StudyReport {
             s,
             "## Summary\n\nAgainst `{}`: fewer stored weights (whole network, heads included), \
              fewer device MACs (the smallest ratio over the split points), and the final-exit \
-             accuracy gap in points (`{}` minus the network){}.\n",
+             accuracy gap as a fraction (`{}` minus the network){}.\n",
             reference.name,
             reference.name,
             if seeds > 1 {
@@ -378,14 +394,18 @@ impl StudyReport {
         );
         let mut header = vec![
             "network",
-            "density",
+            "density (fraction)",
             "fewer weights",
             "fewer device MACs",
-            "final-exit acc. %",
-            "gap",
+            "final-exit accuracy (fraction)",
+            "gap (fraction)",
         ];
         if seeds > 1 {
-            header.extend(["acc. % over seeds", "gap over seeds", "largest gap"]);
+            header.extend([
+                "accuracy over seeds (fraction)",
+                "gap over seeds (fraction)",
+                "largest gap (fraction)",
+            ]);
         }
         let reference_final = reference.exit_accuracy.last().copied().unwrap_or(f64::NAN);
         let reference_seeds = self
@@ -408,29 +428,29 @@ impl StudyReport {
                 let final_acc = n.exit_accuracy.last().copied().unwrap_or(f64::NAN);
                 let mut cells = vec![
                     n.name.clone(),
-                    format!("{:.2}%", 100.0 * n.profile.density),
+                    fraction(n.profile.density),
                     format!(
                         "{:.2}x",
                         reference.profile.weights as f64 / n.profile.weights.max(1) as f64
                     ),
                     format!("{fewer_macs:.2}x"),
-                    format!("{:.2}", 100.0 * final_acc),
-                    format!("{:+.2}", 100.0 * (reference_final - final_acc)),
+                    fraction(final_acc),
+                    fraction_gap(reference_final - final_acc),
                 ];
                 if seeds > 1 {
                     let acc = row.final_accuracy();
                     let gaps: Vec<f64> = reference_seeds
                         .iter()
                         .zip(&acc)
-                        .map(|(r, a)| 100.0 * (r - a))
+                        .map(|(r, a)| r - a)
                         .collect();
                     let (am, asd) = mean_sd(&acc);
                     let (gm, gsd) = mean_sd(&gaps);
                     let largest = gaps.iter().copied().fold(f64::NEG_INFINITY, f64::max);
                     cells.extend([
-                        format!("{:.2} ± {:.2}", 100.0 * am, 100.0 * asd),
-                        format!("{gm:+.2} ± {gsd:.2}"),
-                        format!("{largest:+.2}"),
+                        format!("{} ± {}", fraction(am), fraction(asd)),
+                        format!("{} ± {}", fraction_gap(gm), fraction(gsd)),
+                        fraction_gap(largest),
                     ]);
                 }
                 cells
@@ -449,13 +469,13 @@ impl StudyReport {
             .unwrap_or_default();
         let _ = writeln!(
             s,
-            "\n## Seeds\n\nFinal-exit accuracy (%) on the traced samples per training seed (the \
-             seed changes the connection pattern, the initial weights, the batch order and the \
-             shifts; the data split stays), its mean ± sample standard deviation, and the gap \
-             to `{}` (its accuracy minus the network's, in points, seed by seed).\n",
+            "\n## Seeds\n\nFinal-exit accuracy (fraction) on the traced samples per training seed \
+             (the seed changes the connection pattern, the initial weights, the batch order and \
+             the shifts; the data split stays), its mean ± sample standard deviation, and the \
+             gap to `{}` (its accuracy minus the network's, a fraction, seed by seed).\n",
             self.networks[0].name
         );
-        let mut header = vec!["network".to_owned(), "density".to_owned()];
+        let mut header = vec!["network".to_owned(), "density (fraction)".to_owned()];
         header.extend(self.seeds.iter().map(|seed| format!("seed {seed}")));
         header.extend(
             [
@@ -472,34 +492,31 @@ impl StudyReport {
             .iter()
             .zip(&self.seed_accuracy)
             .map(|(n, row)| {
-                let acc: Vec<f64> = row.final_accuracy().iter().map(|a| 100.0 * a).collect();
+                let acc = row.final_accuracy();
                 let (mean, sd) = mean_sd(&acc);
                 let lo = acc.iter().copied().fold(f64::INFINITY, f64::min);
                 let hi = acc.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                let mut cells = vec![n.name.clone(), format!("{:.2}%", 100.0 * n.profile.density)];
-                cells.extend(acc.iter().map(|a| format!("{a:.2}")));
+                let mut cells = vec![n.name.clone(), fraction(n.profile.density)];
+                cells.extend(acc.iter().copied().map(fraction));
                 cells.extend([
-                    format!("{mean:.2} ± {sd:.2}"),
-                    format!("{lo:.2} to {hi:.2}"),
+                    format!("{} ± {}", fraction(mean), fraction(sd)),
+                    format!("{} to {}", fraction(lo), fraction(hi)),
                 ]);
                 // No gap of the reference to itself: its row stops here, the gap cells blank.
                 if std::ptr::eq(n, &self.networks[0]) {
                     return cells;
                 }
-                let gaps: Vec<f64> = reference
-                    .iter()
-                    .zip(&acc)
-                    .map(|(r, a)| 100.0 * r - a)
-                    .collect();
+                let gaps: Vec<f64> = reference.iter().zip(&acc).map(|(r, a)| r - a).collect();
                 let (gm, gsd) = mean_sd(&gaps);
                 let largest = gaps.iter().copied().fold(f64::NEG_INFINITY, f64::max);
                 cells.extend([
                     gaps.iter()
-                        .map(|g| format!("{g:+.2}"))
+                        .copied()
+                        .map(fraction_gap)
                         .collect::<Vec<_>>()
                         .join(", "),
-                    format!("{gm:+.2} ± {gsd:.2}"),
-                    format!("{largest:+.2}"),
+                    format!("{} ± {}", fraction_gap(gm), fraction(gsd)),
+                    fraction_gap(largest),
                 ]);
                 cells
             });
@@ -513,11 +530,11 @@ const POLICY_HEADER: [&str; 10] = [
     "proc(k)",
     "off(k)",
     "policy",
-    "accuracy %",
-    "drop",
-    "cost/sample",
-    "vs final",
-    "offload %",
+    OUTCOME_COLUMNS[0],
+    "drop (fraction)",
+    OUTCOME_COLUMNS[1],
+    OUTCOME_COLUMNS[2],
+    OUTCOME_COLUMNS[3],
     "learned arm",
 ];
 
@@ -544,7 +561,7 @@ fn policy_rows(name: &str, c: &CostResults) -> Vec<Vec<String>> {
                 (String::new(), String::new())
             };
             let drop = match (final_acc, p.accuracy) {
-                (Some(f), Some(a)) => format!("{:+.2}", 100.0 * (f - a.mean)),
+                (Some(f), Some(a)) => fraction_gap(f - a.mean),
                 _ => "n/a".into(),
             };
             vec![
@@ -554,11 +571,11 @@ fn policy_rows(name: &str, c: &CostResults) -> Vec<Vec<String>> {
                 p.policy.clone(),
                 p.accuracy
                     .as_ref()
-                    .map_or_else(|| "n/a".into(), |a| est(a, 100.0, 2)),
+                    .map_or_else(|| "n/a".into(), |a| est(a, FRACTION_DIGITS)),
                 drop,
-                est(&p.cost_per_sample, 1.0, 4),
-                format!("{:+.1}%", -100.0 * p.cost_reduction.mean),
-                est(&p.offload_fraction, 100.0, 1),
+                est(&p.cost_per_sample, 4),
+                est(&p.cost_reduction, FRACTION_DIGITS),
+                est(&p.offload_fraction, FRACTION_DIGITS),
                 p.learned_arm.clone(),
             ]
         })

@@ -43,21 +43,23 @@ fn the_constrained_learner_keeps_agreement_and_saves_cost_on_the_real_traces() {
             ],
         );
         let learner = result(&report, policy);
-        let agreement = &learner["agreement"];
+        let agreement = &learner["agreement_fraction"];
         let (mean, ci) = (
             agreement["mean"].as_f64().unwrap(),
             agreement["ci95"].as_f64().unwrap(),
         );
         assert!(mean + ci >= 0.985, "{name}: agreement {mean} ± {ci}");
         let constraint = &learner["constraint"];
-        assert_eq!(constraint["floor"].as_f64(), Some(0.985));
-        let late = constraint["late_violations"]["mean"].as_f64().unwrap();
+        assert_eq!(constraint["floor_fraction"].as_f64(), Some(0.985));
+        let late = constraint["late_violations_fraction"]["mean"]
+            .as_f64()
+            .unwrap();
         assert!(late <= 0.01, "{name}: late violations {late}");
-        let saved = learner["cost_reduction"]["mean"].as_f64().unwrap();
+        let saved = learner["cost_reduction_fraction"]["mean"].as_f64().unwrap();
         assert!(saved > 0.05, "{name}: saves {saved}");
         // The final exit agrees with itself and reports no constraint.
         let last = result(&report, "final-exit");
-        assert_eq!(last["agreement"]["mean"].as_f64(), Some(1.0));
+        assert_eq!(last["agreement_fraction"]["mean"].as_f64(), Some(1.0));
         assert!(last.get("constraint").is_none());
     }
 }
@@ -84,9 +86,11 @@ fn threshold_vectors_report_their_learned_vector() {
     assert_eq!(best["learned_vector"], best["best_vector"]);
     assert_eq!(best["learned_arm"], 2);
     assert!(best.get("learned_threshold").is_none());
-    assert!(result(&report, "vector:2:splitee-s")["agreement"]["mean"]
-        .as_f64()
-        .is_some_and(|a| (0.0..=1.0).contains(&a)));
+    assert!(
+        result(&report, "vector:2:splitee-s")["agreement_fraction"]["mean"]
+            .as_f64()
+            .is_some_and(|a| (0.0..=1.0).contains(&a))
+    );
 }
 
 #[test]

@@ -62,10 +62,10 @@ fn a_study_trains_every_seed_and_reports_the_spread() {
         "shifted by a random whole number of pixels in -1..=1",
         "Every network was also trained with seeds [1]",
         "## Summary",
-        "| dense | 100.00% | 1.00x | 1.00x |",
-        "| sparse | 32.22% | 2.82x |",
+        "| dense | 1.0000 | 1.00x | 1.00x |",
+        "| sparse | 0.3222 | 2.82x |",
         "## Seeds",
-        "| network | density | seed 0 | seed 1 | mean ± sd |",
+        "| network | density (fraction) | seed 0 | seed 1 | mean ± sd |",
     ] {
         assert!(md.contains(text), "report.md lacks {text:?}:\n{md}");
     }

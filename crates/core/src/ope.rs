@@ -233,9 +233,12 @@ pub struct Evaluation {
     pub accepted: usize,
     /// `(sum w)^2 / sum w^2`: how many decisions of an on-policy log the estimate is worth.
     pub effective_samples: f64,
+    /// Keys name their unit, as the run report's do.
+    #[serde(rename = "reward_per_sample")]
     pub reward: Estimates,
+    #[serde(rename = "cost_per_sample")]
     pub cost: Estimates,
-    /// When every decision's sample is labelled.
+    /// A fraction, when every decision's sample is labelled.
     pub accuracy: Option<Estimates>,
 }
 

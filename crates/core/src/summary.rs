@@ -74,12 +74,16 @@ pub struct SettingsInfo {
 pub struct PolicyResult {
     pub policy: String,
     pub runs: usize,
-    /// Fraction of labeled decisions answered correctly; `None` on an unlabeled trace.
+    /// Fraction of labeled decisions answered correctly; `None` on an unlabeled trace. Its key
+    /// is `accuracy` in every output, as the stable command-line contract (SPEC section 5) fixes
+    /// it; tables name the unit in the header ("accuracy (fraction)").
     pub accuracy: Option<Estimate>,
     pub cost_per_sample: Estimate,
     pub total_cost: Estimate,
     pub offload_fraction: Estimate,
-    /// `1 - cost / cost of the final exit on every sample`.
+    /// `1 - cost / cost of the final exit on every sample`, a fraction: positive when cheaper
+    /// than the final exit. Every output shows it with this sign and unit.
+    #[serde(rename = "cost_reduction_fraction", alias = "cost_reduction")]
     pub cost_reduction: Estimate,
     pub reward_per_sample: Estimate,
     pub cumulative_regret: Estimate,
@@ -105,8 +109,14 @@ pub struct PolicyResult {
     /// The learned arm's per-exit thresholds, for policies over threshold vectors.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub learned_vector: Option<Vec<f64>>,
-    /// Share of decisions answered with the final exit's prediction (no label needed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Share of decisions answered with the final exit's prediction (no label needed), a
+    /// fraction.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        rename = "agreement_fraction",
+        alias = "agreement"
+    )]
     pub agreement: Option<Estimate>,
     /// For policies learning under an agreement constraint: how well they kept it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -126,11 +136,14 @@ pub struct PolicyResult {
 /// How a policy kept its agreement constraint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConstraintResult {
-    /// The agreement with the final exit it must keep, `1 - eps`.
+    /// The agreement with the final exit it must keep, `1 - eps`, a fraction.
+    #[serde(rename = "floor_fraction", alias = "floor")]
     pub floor: f64,
     /// Share of decisions that played an arm whose agreement over the samples is below the
-    /// floor: over the run, and over its second half (once learning has settled).
+    /// floor: over the run, and over its second half (once learning has settled); fractions.
+    #[serde(rename = "violations_fraction", alias = "violations")]
     pub violations: Estimate,
+    #[serde(rename = "late_violations_fraction", alias = "late_violations")]
     pub late_violations: Estimate,
 }
 

@@ -50,9 +50,9 @@ def main():
     result = splitee.run(trace, ["splitee-s", "joint-ucb", "final-exit"], runs=10, seed=0,
                          alpha=0.8, cost=0.3)
     for r in result.report["results"]:
-        print(f"{r['policy']:>10}: accuracy {r['accuracy']['mean']:.3f}, "
+        print(f"{r['policy']:>10}: accuracy (fraction) {r['accuracy']['mean']:.3f}, "
               f"cost/sample {r['cost_per_sample']['mean']:.3f}, "
-              f"offloaded {r['offload_fraction']['mean']:.2f}, "
+              f"offload (fraction) {r['offload_fraction']['mean']:.2f}, "
               f"regret {r['cumulative_regret']['mean']:.1f} "
               f"+- {r['cumulative_regret']['ci95']:.1f}, learned {r['learned_arm']}"
               + (f"@{r['learned_threshold']}" if r.get("learned_threshold") else ""))

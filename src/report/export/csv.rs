@@ -1,6 +1,6 @@
 //! CSV: one row per policy (and grid point), and the regret curves.
 
-use super::Exporter;
+use super::{Exporter, OUTCOME_KEYS};
 use crate::json::JsonError;
 use crate::report::{PointResult, PolicyResult, Report, SweepReport};
 use crate::stats::Estimate;
@@ -11,26 +11,21 @@ pub struct Csv;
 /// Per-step curves as CSV: cumulative regret at every sampled step, per policy and grid point.
 pub struct CurvesCsv;
 
-/// The metric columns of a CSV row, after any setting columns.
-const METRIC_HEADER: [&str; 17] = [
-    "policy",
-    "runs",
-    "accuracy_mean",
-    "accuracy_ci95",
-    "cost_per_sample_mean",
-    "cost_per_sample_ci95",
-    "cost_reduction_mean",
-    "cost_reduction_ci95",
-    "offload_fraction_mean",
-    "offload_fraction_ci95",
-    "reward_per_sample_mean",
-    "reward_per_sample_ci95",
-    "cumulative_regret_mean",
-    "cumulative_regret_ci95",
-    "best_arm",
-    "learned_arm",
-    "optimum_arm",
-];
+/// The metric columns of a CSV row, after any setting columns: `policy`, `runs`, each metric's
+/// mean and 95% half-width (the outcome columns named by their JSON keys, which carry their
+/// unit), and the arms.
+fn metric_header() -> Vec<String> {
+    let estimated = OUTCOME_KEYS
+        .iter()
+        .chain(&["reward_per_sample", "cumulative_regret"])
+        .flat_map(|key| [format!("{key}_mean"), format!("{key}_ci95")]);
+    ["policy", "runs"]
+        .into_iter()
+        .map(str::to_owned)
+        .chain(estimated)
+        .chain(["best_arm", "learned_arm", "optimum_arm"].map(str::to_owned))
+        .collect()
+}
 
 fn metric_cells(r: &PolicyResult) -> Vec<String> {
     let number = |x: f64| x.to_string();
@@ -80,13 +75,12 @@ fn metric_row(r: &PolicyResult, segments: bool) -> Vec<String> {
 }
 
 /// The header of rows led by `settings`: the metrics, and the segment regret when `segments`.
-fn header<'h>(settings: &[&'h str], segments: bool) -> Vec<&'h str> {
+fn header(settings: &[&str], segments: bool) -> Vec<String> {
     let segment: &[&str] = if segments { &SEGMENT_HEADER } else { &[] };
+    let settings = settings.iter().map(|s| s.to_string());
     settings
-        .iter()
-        .chain(&METRIC_HEADER)
-        .chain(segment)
-        .copied()
+        .chain(metric_header())
+        .chain(segment.iter().map(|s| s.to_string()))
         .collect()
 }
 
@@ -110,9 +104,10 @@ fn point_cells(sweep: &SweepReport, point: &PointResult) -> Vec<String> {
 }
 
 /// CSV text of `rows` under `header` (the csv crate quotes what needs quoting).
-fn csv_text(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> String {
+fn csv_text(header: &[impl AsRef<str>], rows: impl IntoIterator<Item = Vec<String>>) -> String {
     let mut out = csv::Writer::from_writer(Vec::new());
-    let records = std::iter::once(header.iter().map(|h| h.to_string()).collect()).chain(rows);
+    let records =
+        std::iter::once(header.iter().map(|h| h.as_ref().to_owned()).collect()).chain(rows);
     for record in records {
         // Writing into memory cannot fail.
         let _ = out.write_record(&record);

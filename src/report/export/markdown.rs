@@ -1,9 +1,11 @@
 //! Markdown tables, for committed results and READMEs.
 
-use super::{cost_line, header_line, outcome_cells, table, with_interval, Exporter};
+use super::{
+    cost_line, fraction, header_line, outcome_cells, table, with_interval, Exporter,
+    FRACTION_DIGITS, OUTCOME_COLUMNS,
+};
 use crate::json::JsonError;
 use crate::report::{PointResult, PolicyResult, Report, SweepReport};
-use crate::stats::Estimate;
 use std::fmt::Write as _;
 
 /// A Markdown table, for committed results and READMEs.
@@ -93,26 +95,15 @@ impl Exporter<SweepReport> for Markdown {
                 .filter(|p| p.point.trace == t)
                 .flat_map(|p| &p.results)
                 .any(|r| r.segment_regret.is_some());
-            let mut header = vec![
-                "alpha",
-                "lambda",
-                "mu",
-                "c",
-                "o",
-                "policy",
-                "accuracy %",
-                "cost/sample",
-                "vs final",
-                "offload %",
-                "reward/sample",
-                "regret",
-            ];
+            let mut header = vec!["alpha", "lambda", "mu", "c", "o", "policy"];
+            header.extend(OUTCOME_COLUMNS);
+            header.extend(["reward/sample", "regret"]);
             if segments {
                 header.push("segment regret");
             }
             header.push("learned arm");
             if has_published {
-                header.extend(["published accuracy %", "published cost/sample"]);
+                header.extend(["published accuracy (fraction)", "published cost/sample"]);
             }
             let rows = sweep
                 .points
@@ -131,23 +122,27 @@ impl Exporter<SweepReport> for Markdown {
                         ];
                         cells.extend(outcome_cells(r));
                         cells.extend([
-                            with_interval(&r.reward_per_sample, 1.0, 4),
-                            with_interval(&r.cumulative_regret, 1.0, 1),
+                            with_interval(&r.reward_per_sample, 4),
+                            with_interval(&r.cumulative_regret, 1),
                         ]);
                         if segments {
                             cells.push(
                                 r.segment_regret
-                                    .map_or_else(|| "-".to_owned(), |e| with_interval(&e, 1.0, 1)),
+                                    .map_or_else(|| "-".to_owned(), |e| with_interval(&e, 1)),
                             );
                         }
                         cells.push(r.learned_label());
                         if let Some(pb) = &sweep.published {
-                            let value = |table, digits: usize| {
-                                published(table, &pb.offload, &r.policy, q.offload)
-                                    .map_or_else(|| "-".to_owned(), |v| format!("{v:.digits$}"))
+                            // The papers state accuracy in %: shown as the fraction every
+                            // other accuracy is.
+                            let value = |table, scale: f64, digits: usize| {
+                                published(table, &pb.offload, &r.policy, q.offload).map_or_else(
+                                    || "-".to_owned(),
+                                    |v| format!("{:.digits$}", v * scale),
+                                )
                             };
-                            cells.push(value(&pb.accuracy, 2));
-                            cells.push(value(&pb.cost_per_sample, 3));
+                            cells.push(value(&pb.accuracy, 0.01, FRACTION_DIGITS));
+                            cells.push(value(&pb.cost_per_sample, 1.0, 3));
                         }
                         cells
                     })
@@ -172,7 +167,7 @@ impl Exporter<SweepReport> for Markdown {
 }
 
 /// When a policy learns under an agreement constraint: every policy's agreement with the final
-/// exit next to its cost change, and the constrained ones' floor and violations (the share of
+/// exit next to its cost reduction, and the constrained ones' floor and violations (the share of
 /// decisions playing an arm whose agreement over the samples is below the floor, over the run
 /// and its second half), with `at` naming the setting. Empty otherwise.
 fn constraint_table(results: &[PolicyResult], at: &str) -> String {
@@ -181,24 +176,16 @@ fn constraint_table(results: &[PolicyResult], at: &str) -> String {
     };
     let mut out = format!(
         "\nAgreement with the final exit{at} (mean ± 95% interval over runs) against the cost, \
-         for learners keeping it at {:.1}% or more:\n\n",
-        100.0 * floor.floor
+         for learners keeping it at a fraction {} or more:\n\n",
+        floor.floor
     );
-    // `+ 0.0` turns a share of -0.0 into 0.0.
-    let share = |e: &Estimate| {
-        let e = Estimate {
-            mean: e.mean + 0.0,
-            ..*e
-        };
-        with_interval(&e, 100.0, 1)
-    };
     let header = [
         "policy",
-        "agreement %",
-        "vs final",
-        "floor %",
-        "violations %",
-        "late violations %",
+        "agreement (fraction)",
+        OUTCOME_COLUMNS[2],
+        "floor (fraction)",
+        "violations (fraction)",
+        "late violations (fraction)",
     ];
     let rows = results.iter().filter_map(|r| {
         let agreement = r.agreement.as_ref()?;
@@ -206,11 +193,11 @@ fn constraint_table(results: &[PolicyResult], at: &str) -> String {
         let cell = |value: Option<String>| value.unwrap_or_else(|| "-".to_owned());
         Some(vec![
             r.policy.clone(),
-            with_interval(agreement, 100.0, 2),
-            format!("{:+.1}%", -100.0 * r.cost_reduction.mean + 0.0),
-            cell(constraint.map(|c| format!("{:.1}", 100.0 * c.floor))),
-            cell(constraint.map(|c| share(&c.violations))),
-            cell(constraint.map(|c| share(&c.late_violations))),
+            fraction(agreement),
+            fraction(&r.cost_reduction),
+            cell(constraint.map(|c| c.floor.to_string())),
+            cell(constraint.map(|c| fraction(&c.violations))),
+            cell(constraint.map(|c| fraction(&c.late_violations))),
         ])
     });
     markdown_table(&mut out, &header, rows);
@@ -285,7 +272,7 @@ fn threshold_comparison(point: &PointResult) -> String {
     let reward = |r: Option<&PolicyResult>| {
         r.map_or_else(
             || "-".to_owned(),
-            |r| with_interval(&r.reward_per_sample, 1.0, 4),
+            |r| with_interval(&r.reward_per_sample, 4),
         )
     };
     let rows = rows.into_iter().map(|(spec, best, at_run_alpha, joint)| {

@@ -27,23 +27,58 @@ pub trait Exporter<D: ?Sized> {
 }
 
 /// `mean ± ci95` with `digits` decimals; just the mean for a single run.
-fn with_interval(e: &Estimate, scale: f64, digits: usize) -> String {
+fn with_interval(e: &Estimate, digits: usize) -> String {
     match e.ci95 {
-        Some(h) => format!("{:.*} ± {:.*}", digits, e.mean * scale, digits, h * scale),
-        None => format!("{:.*}", digits, e.mean * scale),
+        Some(h) => format!("{:.*} ± {:.*}", digits, e.mean, digits, h),
+        None => format!("{:.*}", digits, e.mean),
     }
 }
 
-/// Accuracy, cost per sample, cost change against the final exit, and offload share: the cells
-/// every results table starts with.
+/// The columns every results table starts with, each naming its unit. Shares are fractions in
+/// every output (tables, CSV, JSON, Python), so that a number read in a table is the one in the
+/// CSV and JSON; the cost change against the final exit is a reduction (positive when cheaper).
+/// The CSV columns and JSON keys are [`OUTCOME_KEYS`], in the same order.
+pub(crate) const OUTCOME_COLUMNS: [&str; 4] = [
+    "accuracy (fraction)",
+    "cost/sample",
+    "cost reduction vs final (fraction)",
+    "offload (fraction)",
+];
+
+/// The JSON keys (and CSV column stems) of [`OUTCOME_COLUMNS`].
+pub(crate) const OUTCOME_KEYS: [&str; 4] = [
+    "accuracy",
+    "cost_per_sample",
+    "cost_reduction_fraction",
+    "offload_fraction",
+];
+
+/// Decimals of a fraction in a table: a hundredth of a percent.
+pub(crate) const FRACTION_DIGITS: usize = 4;
+
+/// Decimals of a cost per sample in a table.
+const COST_DIGITS: usize = 3;
+
+/// A fraction as a table shows it, with its interval. A mean that rounds to zero is written
+/// without a sign: the final exit's reduction against itself can be a rounding error below 0.
+pub(crate) fn fraction(e: &Estimate) -> String {
+    let rounds_to_zero = format!("{:.FRACTION_DIGITS$}", e.mean.abs())
+        .chars()
+        .all(|c| c == '0' || c == '.');
+    let e = Estimate {
+        mean: if rounds_to_zero { 0.0 } else { e.mean },
+        ..*e
+    };
+    with_interval(&e, FRACTION_DIGITS)
+}
+
+/// The cells of [`OUTCOME_COLUMNS`] for `r`.
 fn outcome_cells(r: &PolicyResult) -> [String; 4] {
     [
-        r.accuracy
-            .map_or_else(|| "-".to_owned(), |a| with_interval(&a, 100.0, 2)),
-        with_interval(&r.cost_per_sample, 1.0, 3),
-        // `+ 0.0` turns -0.0 (the final exit against itself) into 0.0.
-        format!("{:+.1}%", -100.0 * r.cost_reduction.mean + 0.0),
-        with_interval(&r.offload_fraction, 100.0, 1),
+        r.accuracy.map_or_else(|| "-".to_owned(), |a| fraction(&a)),
+        with_interval(&r.cost_per_sample, COST_DIGITS),
+        fraction(&r.cost_reduction),
+        fraction(&r.offload_fraction),
     ]
 }
 
@@ -51,14 +86,9 @@ fn outcome_cells(r: &PolicyResult) -> [String; 4] {
 /// reports it (given-order replays of several traces).
 pub(crate) fn table(report: &Report) -> (Vec<&'static str>, Vec<Vec<String>>) {
     let segments = report.results.iter().any(|r| r.segment_regret.is_some());
-    let mut columns = vec![
-        "policy",
-        "accuracy %",
-        "cost/sample",
-        "vs final",
-        "offload %",
-        "regret",
-    ];
+    let mut columns = vec!["policy"];
+    columns.extend(OUTCOME_COLUMNS);
+    columns.push("regret");
     if segments {
         columns.push("segment regret");
     }
@@ -69,11 +99,11 @@ pub(crate) fn table(report: &Report) -> (Vec<&'static str>, Vec<Vec<String>>) {
         .map(|r| {
             let mut row = vec![r.policy.clone()];
             row.extend(outcome_cells(r));
-            row.push(with_interval(&r.cumulative_regret, 1.0, 1));
+            row.push(with_interval(&r.cumulative_regret, 1));
             if segments {
                 row.push(
                     r.segment_regret
-                        .map_or_else(|| "-".to_owned(), |e| with_interval(&e, 1.0, 1)),
+                        .map_or_else(|| "-".to_owned(), |e| with_interval(&e, 1)),
                 );
             }
             row.push(r.learned_label());

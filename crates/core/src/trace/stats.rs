@@ -75,6 +75,7 @@ pub struct ExitStats {
     /// 1-based exit number.
     pub exit: usize,
     /// Fraction of labeled samples this exit predicts right; `None` if no sample is labeled.
+    /// A fraction, as every report's `accuracy` is.
     pub accuracy: Option<f64>,
     /// `None` in a prediction-only trace.
     pub mean_confidence: Option<f64>,
