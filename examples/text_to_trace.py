@@ -487,7 +487,8 @@ def main():
     parser.add_argument("--eval", action="append", metavar="NAME=PATH[+PATH..]",
                         help="an evaluation set (repeatable; default: the project's five sets)")
     parser.add_argument("--seed", type=int, default=0,
-                        help="picks the training subsample and the evaluation subsets")
+                        help="picks the training subsample, the fine-tuning's batch order and the "
+                        "evaluation subsets")
     parser.add_argument("--train-samples", type=int,
                         help="training sentences sampled (without replacement); default: enough "
                         "for one pass of the fine-tuning (steps x batch), 8000 with --no-finetune")
