@@ -19,6 +19,8 @@ Install: pip install -r examples/text_to_trace.requirements.txt
 Usage (the project's traces: SST-2 dev and the four review sets, every text; reads
 $SPLITEE_SHARED/data/text, default ../shared/data/text):
   HF_HUB_OFFLINE=1 nice -n -10 python3 examples/text_to_trace.py --out datasets --cache /tmp/ttt
+(nice ranks the timing pass above other jobs; where the kernel groups processes by session
+(autogroups), also start it in a session of its own raised the same way: datasets/README.md.)
 Your own text (TSV `sentence<TAB>label` with a header, CSV `reviews,labels`, or `.review` files
 whose `<rating>` above 3 is positive):
   python3 examples/text_to_trace.py --out traces --train train.tsv --eval mine=test.csv
