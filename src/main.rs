@@ -7,8 +7,8 @@ mod signals;
 use anyhow::{Context, Result};
 use clap::CommandFactory;
 use cli::{
-    BenchArgs, BenchStreamArgs, Cli, Command, EvaluateArgs, InspectArgs, MergeArgs, PlotArgs,
-    ReproduceArgs, RunArgs, SimulateArgs, StreamArgs, SweepArgs, SynthArgs, SynthFormat,
+    BenchArgs, BenchStreamArgs, Cli, Command, EvaluateArgs, InspectArgs, MergeArgs, MixArgs,
+    PlotArgs, ReproduceArgs, RunArgs, SimulateArgs, StreamArgs, SweepArgs, SynthArgs, SynthFormat,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use splitee::config::{ResolveSettings, RunSettings};
@@ -70,6 +70,7 @@ fn main() -> ExitCode {
         Command::Simulate(args) => simulate(&args),
         Command::Inspect(args) => inspect(&args),
         Command::Synth(args) => synth(&args),
+        Command::Mix(args) => mix(&args),
         Command::Stream(args) => stream(&args),
         Command::Evaluate(args) => evaluate(&args),
         Command::Bench(args) => bench(&args),
@@ -233,6 +234,18 @@ fn synth(args: &SynthArgs) -> Result<()> {
     ignore_closed_pipe(
         splitee::synth::write_samples(&mut out, &mut samples, format).and_then(|()| out.flush()),
     )
+}
+
+fn mix(args: &MixArgs) -> Result<()> {
+    let format = splitee::synth::file_format(&args.out, None)?;
+    let parts = args
+        .context
+        .iter()
+        .map(|(label, path)| Ok((label.clone(), trace::load(path)?)))
+        .collect::<Result<Vec<_>>>()?;
+    let samples = trace::mixed(&parts, args.seed)?;
+    splitee::synth::write_file(&args.out, &mut samples.into_iter(), format)?;
+    Ok(())
 }
 
 /// Writes `text` to standard output. (`print!` panics when the reader has gone.)

@@ -77,6 +77,28 @@ pub fn phase_files(path: &Path, phases: usize) -> Vec<PathBuf> {
         .collect()
 }
 
+/// Writes `samples` to `path` in `format`, atomically, gzip-compressed when the name ends in
+/// `.gz`.
+pub fn write_file(
+    path: &Path,
+    samples: &mut dyn Iterator<Item = Sample>,
+    format: TraceFormat,
+) -> Result<()> {
+    write_atomic_with(path, |out| {
+        if is_gzip(path) {
+            let mut gz = GzEncoder::new(out, flate2::Compression::default());
+            write_samples(&mut gz, samples, format)?;
+            gz.finish().map(drop)
+        } else {
+            write_samples(out, samples, format)
+        }
+    })
+    .map_err(|source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
 /// Generates the trace of `params` under `drift` and writes it to `path` (one file per phase of
 /// an abrupt drift), each file atomically, gzip-compressed when the name ends in `.gz`.
 /// Returns the files written.
@@ -91,20 +113,7 @@ pub fn write_files(
     let ends = starts[1..].iter().copied().chain([params.samples]);
     let files = phase_files(path, starts.len());
     for ((&start, end), file) in starts.iter().zip(ends).zip(&files) {
-        let phase = &mut samples.by_ref().take(end - start);
-        write_atomic_with(file, |out| {
-            if is_gzip(file) {
-                let mut gz = GzEncoder::new(out, flate2::Compression::default());
-                write_samples(&mut gz, phase, format)?;
-                gz.finish().map(drop)
-            } else {
-                write_samples(out, phase, format)
-            }
-        })
-        .map_err(|source| Error::Write {
-            path: file.clone(),
-            source,
-        })?;
+        write_file(file, &mut samples.by_ref().take(end - start), format)?;
     }
     Ok(files)
 }

@@ -60,6 +60,7 @@ fn two_arm_trace(samples: u64) -> Trace {
     let mut b = TraceBuilder::new(Path::new("two-arms")).with_capacity(samples as usize);
     for s in 0..samples {
         b.push(Sample {
+            context: None,
             conf: vec![0.9 + 0.1 * noise(s, 1), 0.45 + 0.4 * noise(s, 2)],
             pred: vec![0, 0],
             label: Some(0),
@@ -123,6 +124,7 @@ fn switching_trace(samples: u64) -> Trace {
             vec![0.2 + 0.3 * noise(s, 1), 0.95 + 0.05 * noise(s, 2)]
         };
         b.push(Sample {
+            context: None,
             conf,
             pred: vec![0, 0],
             label: Some(0),

@@ -129,6 +129,10 @@ pub enum Command {
     /// Write a seeded synthetic trace whose confidence and accuracy rise with depth.
     #[command(after_help = SYNTH_EXAMPLES)]
     Synth(SynthArgs),
+    /// Shuffle traces of one network together into one trace with a context column naming
+    /// each sample's source (a distortion level, a device), for per-context learners.
+    #[command(after_help = MIX_EXAMPLES)]
+    Mix(MixArgs),
     /// Decide JSON Lines samples as they arrive (stdin or a file), one JSON decision per line
     /// out; keep the learner's state in a file.
     #[command(after_help = STREAM_EXAMPLES)]
@@ -653,6 +657,37 @@ impl SynthArgs {
             DriftKind::Switch => splitee::trace::synth::DriftKind::Switch,
         };
         kind.with(self.segments, self.shift)
+    }
+}
+
+const MIX_EXAMPLES: &str = "\
+Examples:
+  splitee mix --context clean=datasets/sparsity-mnist-dense.csv \\
+              --context noise0.4=datasets/sparsity-mnist-dense-noise0.4.csv --seed 1 --out mixed.csv
+  splitee run --trace mixed.csv --policy splitee-s --policy per-context:splitee-s";
+
+#[derive(Debug, Args)]
+pub struct MixArgs {
+    /// A context label and its trace, as LABEL=FILE (repeat for each); every sample of FILE
+    /// gets the context LABEL. The traces must agree in exits and costs and have no context.
+    #[arg(long, value_name = "LABEL=FILE", required = true, value_parser = parse_context_file)]
+    pub context: Vec<(String, PathBuf)>,
+    /// Seed of the shuffle; the same seed gives the same trace.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Output file, .csv or .jsonl (optionally .gz), written atomically.
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+}
+
+fn parse_context_file(text: &str) -> Result<(String, PathBuf), String> {
+    match text.split_once('=') {
+        Some((label, path)) if !label.is_empty() && !path.is_empty() => {
+            Ok((label.to_string(), PathBuf::from(path)))
+        }
+        _ => Err(format!(
+            "`{text}`: write LABEL=FILE, e.g. noise0.4=noisy.csv"
+        )),
     }
 }
 

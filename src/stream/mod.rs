@@ -156,6 +156,9 @@ impl<W: Write> Session<W> {
             return Ok(Flow::Continue);
         };
         let t = learner.steps();
+        if let Some(context) = &sample.context {
+            learner.sense_context(context);
+        }
         let plan = learner.choose();
         let observed = Observed {
             conf: &sample.conf,

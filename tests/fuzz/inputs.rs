@@ -56,6 +56,7 @@ pub(crate) fn arb_samples() -> impl Strategy<Value = Vec<Sample>> {
                 vec(prop_oneof![0.0..1e3f64, Just(0.0)], exits),
             )
                 .prop_map(move |(conf, pred, label, cost)| Sample {
+                    context: None,
                     conf,
                     pred,
                     label,

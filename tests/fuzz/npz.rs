@@ -210,6 +210,7 @@ fn npz_samples(
     samples
         .iter()
         .map(|s| Sample {
+            context: None,
             conf: s.conf.iter().map(|&c| round(c)).collect(),
             pred: s
                 .conf

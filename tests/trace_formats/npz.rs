@@ -286,12 +286,14 @@ fn npz_reads_every_integer_and_float_dtype_in_either_byte_order_and_layout() {
             samples_of(&trace),
             vec![
                 Sample {
+                    context: None,
                     conf: vec![0.25, 0.5],
                     pred: vec![1, 2],
                     label: None,
                     cost: None
                 },
                 Sample {
+                    context: None,
                     conf: vec![0.75, 1.0],
                     pred: vec![3, last],
                     label: Some(2),

@@ -25,6 +25,7 @@ struct Line {
 impl From<Line> for Sample {
     fn from(line: Line) -> Self {
         Sample {
+            context: None,
             conf: line.conf,
             pred: line.pred,
             label: line.label,

@@ -87,6 +87,7 @@ mod tests {
         let mut b = TraceBuilder::new(Path::new("t"));
         for (conf1, pred1, label) in [(0.9, 1, 1), (0.5, 0, 1)] {
             b.push(Sample {
+                context: None,
                 conf: vec![conf1, 0.8],
                 pred: vec![pred1, 1],
                 label: Some(label),

@@ -173,6 +173,14 @@ impl<M: Borrow<RewardModel>> Learner<M> {
         self.choose()
     }
 
+    /// Tells the learner the context of the next sample (the trace's `context` column), before
+    /// [`Learner::choose`]: a context-conditioned policy (`per-context:NAME`) routes the sample to
+    /// that context's learner; any other ignores it.
+    #[inline]
+    pub fn sense_context(&mut self, context: &str) {
+        self.policy.sense_context(context);
+    }
+
     /// Plays `choice` on `row` and learns from it. `row` must hold the confidences the device
     /// computed up to the chosen split, and the final one if the sample was offloaded or probed;
     /// other entries are never read (under oracle observation every entry is).
@@ -292,6 +300,7 @@ mod tests {
     fn model(space: ArmSpace) -> (RewardModel, SampleRow) {
         let mut b = TraceBuilder::new(std::path::Path::new("t"));
         b.push(Sample {
+            context: None,
             conf: vec![0.5; 5],
             pred: vec![0; 5],
             label: None,
@@ -326,6 +335,10 @@ mod tests {
             "random-run",
             "device-ee",
             "fixed:2",
+            "per-context:splitee-s",
+            "per-context:threshold:2:thompson",
+            "per-context-shared:kl-ucb+s",
+            "per-context:exp3:0.2",
         ] {
             let spec: PolicySpec = name.parse().unwrap();
             let (model, mut row) = model(spec.arms);
@@ -338,10 +351,13 @@ mod tests {
             };
             let new = || Learner::new(&spec, &model, &ctx, Observation::Strict, 0.3, 9);
             let mut rng = ChaCha8Rng::seed_from_u64(1);
+            // Three contexts, which only per-context policies tell apart.
+            let contexts = ["clean", "noise", "blur"];
             let mut step = |learner: &mut Learner<&RewardModel>, row: &mut SampleRow| {
                 for c in row.conf.iter_mut() {
                     *c = rng.random::<f64>();
                 }
+                learner.sense_context(contexts[rng.random_range(0..3)]);
                 let choice = learner.choose();
                 learner.observe(row, choice);
                 choice
@@ -360,6 +376,9 @@ mod tests {
                     *c = rng2.random::<f64>();
                     *d = *c;
                 }
+                let context = contexts[t % 3];
+                original.sense_context(context);
+                restored.sense_context(context);
                 let (a, b) = (original.choose(), restored.choose());
                 assert_eq!(a, b, "{name} at step {t} after the restore");
                 assert_eq!(original.observe(&row, a), restored.observe(&copy, b));

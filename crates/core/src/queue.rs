@@ -517,6 +517,9 @@ impl Device<'_> {
                 queue: waiting.len(),
                 full: waiting.len() + 1 >= settings.capacity,
             };
+            if let Some(context) = trace.context(s) {
+                learner.sense_context(context);
+            }
             let choice = learner.choose_under(load);
             row.load(trace, model.costs(), s);
             let outcome = learner.observe(&row, choice);

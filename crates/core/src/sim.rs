@@ -142,6 +142,30 @@ pub struct RunMetrics {
     pub arm_count_curve: Vec<Vec<u64>>,
     /// The policy's per-arm reward sums at the end, if it keeps them.
     pub reward_sums: Option<Vec<f64>>,
+    /// Per context of the trace (in the order of [`crate::trace::Contexts::names`]; empty when
+    /// the trace names none): what the policy did on that context's samples.
+    pub contexts: Vec<ContextMetrics>,
+}
+
+/// What one run did on one context's samples.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContextMetrics {
+    pub decisions: u64,
+    /// The realised reward summed over the context's samples.
+    pub reward: f64,
+    /// Decisions per arm on the context's samples in the second half of the stream: the arm
+    /// the policy settled on for the context is the most played.
+    pub late_arm_counts: Vec<u64>,
+}
+
+impl ContextMetrics {
+    fn new(arms: usize) -> Self {
+        Self {
+            decisions: 0,
+            reward: 0.0,
+            late_arm_counts: vec![0; arms],
+        }
+    }
 }
 
 /// Everything a simulation produced: per policy, one [`RunMetrics`] per run.
@@ -630,7 +654,11 @@ impl Replay<'_> {
             regret_curve: Vec::with_capacity(self.curve_steps.len()),
             arm_count_curve: Vec::with_capacity(self.curve_steps.len()),
             reward_sums: None,
+            contexts: trace.contexts().map_or_else(Vec::new, |c| {
+                vec![ContextMetrics::new(arms); c.names().len()]
+            }),
         };
+        let contexts = trace.contexts();
         // Running totals live in locals (registers) rather than in `m.totals`, which the
         // compiler would otherwise update through memory on every step; they are the same sums
         // as `Totals::record` and `Totals::score` make, stored at the end.
@@ -646,10 +674,21 @@ impl Replay<'_> {
                 trace.prefetch(ahead as usize);
             }
             row.load(trace, model.costs(), s);
+            if let Some(contexts) = contexts {
+                learner.sense_context(contexts.name_of(s));
+            }
             let choice = learner.choose();
             // Asked before the policy learns from the decision, and only for the log.
             let propensity = log.is_some().then(|| learner.propensity(choice));
             let outcome = learner.observe(&row, choice);
+            if let Some(contexts) = contexts {
+                let context = &mut m.contexts[contexts.index(s)];
+                context.decisions += 1;
+                context.reward += model.realised_reward(&outcome);
+                if t >= half {
+                    context.late_arm_counts[outcome.arm] += 1;
+                }
+            }
 
             m.totals.arm_counts[outcome.arm] += 1;
             if t >= half {
@@ -732,6 +771,7 @@ mod tests {
     fn reward_bounds_come_from_the_cost_model() {
         let mut b = TraceBuilder::new(Path::new("t"));
         b.push(Sample {
+            context: None,
             conf: vec![0.6; 12],
             pred: vec![0; 12],
             label: None,
@@ -789,6 +829,7 @@ mod tests {
         let mut b = TraceBuilder::new(Path::new("t.csv"));
         for cost in [[1.0, 2.0], [1e308, 1e308]] {
             b.push(Sample {
+                context: None,
                 conf: vec![0.6, 0.9],
                 pred: vec![0, 1],
                 label: Some(1),

@@ -131,6 +131,55 @@ pub struct PolicyResult {
     /// Which arms were played when: the share of each arm in every interval between the steps
     /// of the regret curve, averaged over runs.
     pub arm_timeline: ArmTimeline,
+    /// Per context of a trace with a `context` column, in order of first appearance: what the
+    /// policy did on that context's samples.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contexts: Option<Vec<ContextResult>>,
+}
+
+/// What a policy did on one context's samples, over all runs. Arms are 1-based.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContextResult {
+    pub context: String,
+    pub samples: u64,
+    pub reward_per_sample: Estimate,
+    /// The split of the arm played most on the context's samples in the second half of the
+    /// stream, most frequent over runs: the arm the policy settled on for the context.
+    pub learned_arm: usize,
+    /// That arm's threshold, for policies that learn the threshold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learned_threshold: Option<f64>,
+}
+
+impl ContextResult {
+    /// The learned arm as users read it (see [`PolicyResult::learned_label`]).
+    pub fn learned_label(&self) -> String {
+        arm_label(self.learned_arm, self.learned_threshold, None)
+    }
+
+    fn summarise(names: &[String], runs: &[RunMetrics], arm_set: &Arms) -> Option<Vec<Self>> {
+        if names.is_empty() {
+            return None;
+        }
+        let results = names.iter().enumerate().map(|(c, name)| {
+            let learned = mode(
+                runs.iter()
+                    .map(|m| argmax_first(m.contexts[c].late_arm_counts.iter().map(|&n| n as f64))),
+                arm_set.len(),
+            );
+            Self {
+                context: name.clone(),
+                samples: runs[0].contexts[c].decisions,
+                reward_per_sample: estimate(runs, |m| {
+                    let context = &m.contexts[c];
+                    context.reward / context.decisions.max(1) as f64
+                }),
+                learned_arm: arm_set.split(learned) + 1,
+                learned_threshold: arm_set.learned_threshold(learned),
+            }
+        });
+        Some(results.collect())
+    }
 }
 
 /// How a policy kept its agreement constraint.
@@ -263,6 +312,7 @@ impl PolicyResult {
         runs: &[RunMetrics],
         arms: &ArmSummary,
         sim: &SimResult,
+        context_names: &[String],
     ) -> Self {
         let policy = spec.to_string();
         let exits = sim.arm_means.len();
@@ -330,12 +380,14 @@ impl PolicyResult {
                 ci95: curve_runs.iter().map(|e| e.ci95).collect(),
             },
             arm_timeline: ArmTimeline::summarise(runs, &sim.curve_steps, arm_set, exits),
+            contexts: ContextResult::summarise(context_names, runs, arm_set),
         }
     }
 }
 
 impl Report {
     pub fn new(trace: &Trace, paths: Vec<String>, settings: &RunSettings, sim: &SimResult) -> Self {
+        let context_names = trace.contexts().map_or(&[][..], |c| c.names());
         Self {
             tool: ToolInfo::current(),
             trace: TraceInfo {
@@ -364,7 +416,7 @@ impl Report {
                 .iter()
                 .zip(&sim.runs)
                 .zip(&sim.arms)
-                .map(|((p, runs), arms)| PolicyResult::summarise(p, runs, arms, sim))
+                .map(|((p, runs), arms)| PolicyResult::summarise(p, runs, arms, sim, context_names))
                 .collect(),
         }
     }

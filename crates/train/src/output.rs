@@ -34,6 +34,7 @@ pub fn trace_samples(mlp: &Mlp, images: &Images) -> Vec<Sample> {
                 pred,
                 label: Some(u32::from(images.labels[s])),
                 cost: None,
+                context: None,
             }
         })
         .collect()

@@ -83,9 +83,11 @@ fn outcome_cells(r: &PolicyResult) -> [String; 4] {
 }
 
 /// The table's columns and rows; a segment-regret column follows the regret when the run
-/// reports it (given-order replays of several traces).
+/// reports it (given-order replays of several traces), and on a trace with a context column the
+/// reward per sample and the arm settled on in each context follow the learned arm.
 pub(crate) fn table(report: &Report) -> (Vec<&'static str>, Vec<Vec<String>>) {
     let segments = report.results.iter().any(|r| r.segment_regret.is_some());
+    let contexts = report.results.iter().any(|r| r.contexts.is_some());
     let mut columns = vec!["policy"];
     columns.extend(OUTCOME_COLUMNS);
     columns.push("regret");
@@ -93,6 +95,9 @@ pub(crate) fn table(report: &Report) -> (Vec<&'static str>, Vec<Vec<String>>) {
         columns.push("segment regret");
     }
     columns.push("learned arm");
+    if contexts {
+        columns.extend(["reward/sample", "arm per context"]);
+    }
     let rows = report
         .results
         .iter()
@@ -107,6 +112,16 @@ pub(crate) fn table(report: &Report) -> (Vec<&'static str>, Vec<Vec<String>>) {
                 );
             }
             row.push(r.learned_label());
+            if contexts {
+                row.push(with_interval(&r.reward_per_sample, 4));
+                row.push(r.contexts.as_deref().map_or_else(String::new, |contexts| {
+                    let arms: Vec<String> = contexts
+                        .iter()
+                        .map(|c| format!("{}={}", c.context, c.learned_label()))
+                        .collect();
+                    arms.join(" ")
+                }));
+            }
             row
         })
         .collect();

@@ -168,6 +168,16 @@ impl LiveLearner {
         &self.totals
     }
 
+    /// Tells the learner the context of the next sample (its `context` field), before
+    /// [`LiveLearner::choose`]: a `per-context:NAME` policy decides and learns it with that
+    /// context's learner; other policies ignore it. Ignored while a decision is pending, so the
+    /// sample decided is the one observed.
+    pub fn sense_context(&mut self, context: &str) {
+        if self.pending.is_none() {
+            self.learner.sense_context(context);
+        }
+    }
+
     /// The decision for the next sample. Until it is observed, the same plan is returned.
     pub fn choose(&mut self) -> Plan {
         let choice = match self.pending {

@@ -237,6 +237,8 @@ fn drive(learner: &mut LiveLearner, steps: usize, seed: u64) {
     use rand::{RngExt, SeedableRng};
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     for _ in 0..steps {
+        // Only per-context policies read the context.
+        learner.sense_context(["clean", "noise", "blur"][rng.random_range(0..3)]);
         learner.choose();
         let conf: Vec<f64> = (0..learner.exits()).map(|_| rng.random::<f64>()).collect();
         learner
@@ -281,6 +283,8 @@ fn states_hold_what_was_learned_and_older_files_still_load() {
         "random",
         "random-run",
         "fixed:2",
+        "per-context:splitee-s",
+        "per-context-shared:thompson+s",
     ] {
         let settings = settings(name);
         let mut learner = LiveLearner::new(&settings, 4, false).unwrap();

@@ -17,6 +17,7 @@ mod exp3;
 mod index;
 mod load_aware;
 mod m_ucb;
+mod per_context;
 mod registry;
 mod sampling;
 mod stats;
@@ -38,6 +39,7 @@ pub use self::exp3::{Exp3, Exp3Ix};
 pub use self::index::{KlUcb, KlUcbParams, UcbTuned, UcbV, KL_TOLERANCE};
 pub use self::load_aware::{LoadPrice, QueueUcb, ThetaUcb};
 pub use self::m_ucb::{MUcb, MUcbLearned, MUcbParams};
+pub use self::per_context::{ContextLearned, ContextSharing, PerContext, PerContextLearned};
 pub use self::registry::{Entry, Learns, Name, Nothing, PolicyFamily, Side};
 pub use self::sampling::{
     EpsilonGreedy, EpsilonGreedyParams, Exploration, Thompson, ThompsonParams,
@@ -74,6 +76,12 @@ pub trait Policy: Send {
     /// simulator ([`crate::queue`]). Only load-aware policies read it; a policy never told
     /// decides as under [`Load::IDLE`].
     fn sense_load(&mut self, _load: Load) {}
+
+    /// The context of the sample the next decision is made for (the trace's `context` column),
+    /// told before [`Policy::choose`]. Only context-conditioned policies
+    /// ([`PerContext`], `per-context:NAME`) read it; every other policy is one learner for all
+    /// contexts.
+    fn sense_context(&mut self, _context: &str) {}
 
     /// The probability with which the last [`Policy::choose`] (at 0-based step `t`, nothing
     /// observed since) played `action`: its propensity, which decision logs record so that
@@ -125,6 +133,7 @@ registry::registry! {
         ThetaUcb(ThetaUcb),
         AgreementUcb(AgreementUcb),
         UeeUcb(UeeUcb),
+        PerContext(PerContext),
     }
     // The families, in the order help lists them.
     families {
@@ -188,7 +197,9 @@ const NAMES_TAIL: &str = " ([+s]: also with side observations); learners also \
                           as joint:NAME (every split x threshold; joint-ucb = joint:splitee-s), \
                           threshold:K:NAME, vector:K:NAME (per-exit threshold vectors over exits \
                           1..K) or alpha:A:NAME; side-observing ones with :strict, :unbiased or \
-                          :oracle";
+                          :oracle; any policy also as per-context:NAME (one learner per context of \
+                          the trace's context column) or per-context-shared:NAME (each also \
+                          learning from the other contexts' samples)";
 const NAMES_LEN: usize = registry::help_len(ENTRIES, NAMES_TAIL);
 const NAMES_BYTES: [u8; NAMES_LEN] = registry::help_bytes(ENTRIES, NAMES_TAIL);
 
@@ -203,7 +214,8 @@ pub const POLICY_NAMES: &str = match std::str::from_utf8(&NAMES_BYTES) {
 /// over and, for rules that learn from side observations, the observation model it runs under
 /// when not the run's.
 ///
-/// Names: `[joint:|threshold:K:|vector:K:|alpha:A:]RULE[:strict|:unbiased|:oracle]`, e.g.
+/// Names: `[per-context:|per-context-shared:][joint:|threshold:K:|vector:K:|alpha:A:]RULE`
+/// `[:strict|:unbiased|:oracle]`, e.g.
 /// `splitee-s:oracle`, `joint-ucb` (UCB1 with side observations over every (split, threshold)
 /// pair), `joint:kl-ucb+s:unbiased`, `threshold:6:ucb-tuned+s`, `vector:3:agreement-ucb`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -211,15 +223,14 @@ pub struct PolicySpec {
     pub kind: PolicyKind,
     pub arms: ArmSpace,
     pub observation: Option<Observation>,
+    /// One learner per context (`per-context:`), and whether they share samples; `None`: one
+    /// learner for all contexts.
+    pub contexts: Option<ContextSharing>,
 }
 
 impl From<PolicyKind> for PolicySpec {
     fn from(kind: PolicyKind) -> Self {
-        Self {
-            kind,
-            arms: ArmSpace::Splits,
-            observation: None,
-        }
+        Self::split(kind)
     }
 }
 
@@ -237,6 +248,7 @@ impl PolicySpec {
             kind,
             arms: ArmSpace::Splits,
             observation: None,
+            contexts: None,
         }
     }
 }
@@ -252,6 +264,24 @@ impl FromStr for PolicySpec {
     type Err = String;
 
     fn from_str(name: &str) -> Result<Self, Self::Err> {
+        for sharing in [ContextSharing::Separate, ContextSharing::Shared] {
+            if let Some(inner) = name.strip_prefix(sharing.prefix()) {
+                let spec: Self = inner.parse().map_err(|e: String| {
+                    if e.starts_with('`') {
+                        e
+                    } else {
+                        format!("`{name}`: {e}")
+                    }
+                })?;
+                if spec.contexts.is_some() {
+                    return Err(format!("`{name}`: per-context learners do not nest"));
+                }
+                return Ok(Self {
+                    contexts: Some(sharing),
+                    ..spec
+                });
+            }
+        }
         let (rest, observation) = OBSERVATION_SUFFIXES
             .iter()
             .find_map(|&(suffix, o)| name.strip_suffix(suffix).map(|rest| (rest, Some(o))))
@@ -323,12 +353,16 @@ impl FromStr for PolicySpec {
             kind,
             arms,
             observation,
+            contexts: None,
         })
     }
 }
 
 impl fmt::Display for PolicySpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(sharing) = self.contexts {
+            f.write_str(sharing.prefix())?;
+        }
         match (self.arms, self.kind) {
             (ArmSpace::Splits, kind) => write!(f, "{kind}")?,
             (ArmSpace::Joint, PolicyKind::SplitEeS(())) => f.write_str("joint-ucb")?,
@@ -411,7 +445,9 @@ impl PolicySpec {
     /// Whether the policy learns a split with the published UCB index (and takes the
     /// compatibility warm start).
     pub fn is_bandit(&self) -> bool {
-        self.arms == ArmSpace::Splits && matches!(self.family(), Family::SplitEe | Family::SplitEeS)
+        self.arms == ArmSpace::Splits
+            && self.contexts.is_none()
+            && matches!(self.family(), Family::SplitEe | Family::SplitEeS)
     }
 
     /// The policy's family.
@@ -449,7 +485,10 @@ impl PolicySpec {
 
     /// A fresh policy for one run over `ctx.arms` arms.
     pub fn build(&self, ctx: &RunContext) -> AnyPolicy {
-        self.kind.build(ctx)
+        match self.contexts {
+            Some(sharing) => PerContext::new(self.kind, ctx, sharing).into(),
+            None => self.kind.build(ctx),
+        }
     }
 }
 
@@ -748,7 +787,9 @@ mod tests {
              ([+s]: also with side observations); learners also as \
              joint:NAME (every split x threshold; joint-ucb = joint:splitee-s), threshold:K:NAME, \
              vector:K:NAME (per-exit threshold vectors over exits 1..K) or \
-             alpha:A:NAME; side-observing ones with :strict, :unbiased or :oracle"
+             alpha:A:NAME; side-observing ones with :strict, :unbiased or :oracle; any policy \
+             also as per-context:NAME (one learner per context of the trace's context column) \
+             or per-context-shared:NAME (each also learning from the other contexts' samples)"
         );
         for family in Family::ALL {
             assert!(POLICY_NAMES.contains(family.entry().help), "{family:?}");

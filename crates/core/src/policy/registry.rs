@@ -426,6 +426,9 @@ macro_rules! registry {
             fn sense_load(&mut self, load: $crate::policy::Load) {
                 match self { $(Self::$variant(p) => p.sense_load(load),)+ }
             }
+            fn sense_context(&mut self, context: &str) {
+                match self { $(Self::$variant(p) => p.sense_context(context),)+ }
+            }
             fn propensity(&self, t: usize, action: Action) -> f64 {
                 match self { $(Self::$variant(p) => p.propensity(t, action),)+ }
             }

@@ -17,6 +17,7 @@ impl Bench {
     pub(crate) fn new(exits: usize) -> Self {
         let mut b = TraceBuilder::new(Path::new("bench"));
         b.push(Sample {
+            context: None,
             conf: vec![0.5; exits],
             pred: vec![0; exits],
             label: None,

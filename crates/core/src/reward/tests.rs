@@ -15,6 +15,7 @@ fn golden_sample0() -> (Trace, RewardModel) {
         .collect();
     let mut b = TraceBuilder::new(Path::new("golden"));
     b.push(Sample {
+        context: None,
         conf,
         pred: vec![0; 12],
         label: Some(0),
@@ -154,6 +155,7 @@ fn joint_side_observations_follow_the_observation_model() {
 fn vector_sample() -> (RewardModel, SampleRow) {
     let mut b = TraceBuilder::new(Path::new("vectors"));
     b.push(Sample {
+        context: None,
         conf: vec![0.7, 0.85, 0.3, 0.8],
         pred: vec![1, 2, 0, 2],
         label: Some(2),

@@ -173,6 +173,7 @@ impl TraceArrays<'_> {
                     .cost
                     .as_ref()
                     .map(|c| (0..exits).map(|k| c.at([i, k])).collect()),
+                context: None,
             };
             let sample = validator
                 .validate(raw, Location::Row(i as u64))

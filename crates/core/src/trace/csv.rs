@@ -3,7 +3,8 @@
 //! A header is required and columns are found by name, in any order: `label` (optional; an empty
 //! cell is an unlabeled sample), and for every exit `k = 1..L` the columns `conf_k` and `pred_k`,
 //! plus `cost_k` for all exits or none. A trace with no `conf_k` column at all is
-//! prediction-only (`pred_k` for every exit, as UEE-UCB's prediction matrices). Other columns (a sample id, say) are ignored. Lines
+//! prediction-only (`pred_k` for every exit, as UEE-UCB's prediction matrices). An optional
+//! `context` column names each sample's condition (a label or an integer, on every row). Other columns (a sample id, say) are ignored. Lines
 //! starting with `#` are comments. A `.gz` suffix means the file is gzip-compressed.
 
 use super::validate::{open_maybe_gzipped, RawSample, SampleValidator};
@@ -32,6 +33,7 @@ struct Layout {
     conf: Vec<usize>,
     pred: Vec<usize>,
     cost: Option<Vec<usize>>,
+    context: Option<usize>,
 }
 
 impl CsvSamples {
@@ -114,6 +116,8 @@ impl CsvSamples {
                 Some(indices) => Some(numbers(indices, "cost")?),
                 None => None,
             },
+            // An empty cell is passed on as given, for the validator to name.
+            context: self.layout.context.map(|index| cell(index).to_string()),
         })
     }
 
@@ -177,11 +181,14 @@ impl Layout {
             return Err((None, "the file is empty: a header line is required".into()));
         }
         let mut label = None;
+        let mut context = None;
         // (field, exit) -> column index; a BTreeMap so exits come out in order.
         let mut columns: BTreeMap<(Field, usize), usize> = BTreeMap::new();
         for (index, name) in header.iter().enumerate() {
             let seen_before = if name == "label" {
                 label.replace(index).is_some()
+            } else if name == "context" {
+                context.replace(index).is_some()
             } else if let Some(key) = per_exit_column(name)? {
                 columns.insert(key, index).is_some()
             } else {
@@ -255,6 +262,7 @@ impl Layout {
             },
             pred: indices(Field::Pred),
             cost: has_costs.then(|| indices(Field::Cost)),
+            context,
         })
     }
 }
@@ -449,6 +457,9 @@ pub fn write_csv<W: Write>(
                 write!(out, ",{}", cost[k])?;
             }
         }
+        if let Some(context) = &sample.context {
+            write_cell(&mut out, context)?;
+        }
         writeln!(out)?;
     }
     out.flush()
@@ -460,6 +471,7 @@ struct SampleLayout {
     exits: usize,
     has_costs: bool,
     has_confidences: bool,
+    has_context: bool,
 }
 
 impl SampleLayout {
@@ -484,6 +496,7 @@ impl SampleLayout {
             exits,
             has_costs: sample.cost.is_some(),
             has_confidences,
+            has_context: sample.context.is_some(),
         })
     }
 }
@@ -496,7 +509,16 @@ impl std::fmt::Display for SampleLayout {
         } else {
             " and no confidences"
         };
-        write!(f, "{} exits {costs} costs{confidences}", self.exits)
+        let context = if self.has_context {
+            " and a context"
+        } else {
+            ""
+        };
+        write!(
+            f,
+            "{} exits {costs} costs{confidences}{context}",
+            self.exits
+        )
     }
 }
 
@@ -511,7 +533,19 @@ fn write_header(out: &mut impl Write, layout: SampleLayout) -> std::io::Result<(
             write!(out, ",cost_{k}")?;
         }
     }
+    if layout.has_context {
+        write!(out, ",context")?;
+    }
     writeln!(out)
+}
+
+/// Writes `,cell`, quoted when the cell holds a separator or a quote.
+fn write_cell(out: &mut impl Write, cell: &str) -> std::io::Result<()> {
+    if cell.contains([',', '"']) {
+        write!(out, ",\"{}\"", cell.replace('"', "\"\""))
+    } else {
+        write!(out, ",{cell}")
+    }
 }
 
 fn invalid_input(message: String) -> std::io::Error {

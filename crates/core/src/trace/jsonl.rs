@@ -1,7 +1,8 @@
 //! JSON Lines traces and streams (SPEC section 4).
 //!
 //! One sample per line: `{"conf":[...], "pred":[...], "label":3, "cost":[...]}`; `label` (which
-//! may be `null`) and `cost` are optional, and so is `conf` in a prediction-only trace (no line
+//! may be `null`), `cost` and `context` (a string or a non-negative integer, on every line or
+//! none) are optional, and so is `conf` in a prediction-only trace (no line
 //! has it), other keys are rejected and blank lines are skipped. A
 //! `.gz` suffix means the file is gzip-compressed. This is also the live `stream` input.
 
@@ -129,6 +130,15 @@ pub(super) struct JsonSample {
     pred: Vec<f64>,
     label: Option<f64>,
     cost: Option<Vec<f64>>,
+    context: Option<ContextValue>,
+}
+
+/// A context as JSON may write it: a label, or a non-negative integer (read as its digits).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum ContextValue {
+    Number(u64),
+    Label(String),
 }
 
 impl From<JsonSample> for RawSample {
@@ -138,6 +148,10 @@ impl From<JsonSample> for RawSample {
             pred: s.pred,
             label: s.label,
             cost: s.cost,
+            context: s.context.map(|c| match c {
+                ContextValue::Number(n) => n.to_string(),
+                ContextValue::Label(label) => label,
+            }),
         }
     }
 }

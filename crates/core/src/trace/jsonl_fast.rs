@@ -21,6 +21,7 @@ pub(crate) fn parse(line: &[u8]) -> Option<RawSample> {
         pred,
         label,
         cost,
+        context: None,
     })
 }
 
@@ -42,6 +43,8 @@ pub(crate) fn parse_valid_into(line: &[u8], sample: &mut Sample) -> bool {
         return false;
     };
     sample.label = label;
+    // A `context` key is not of the usual form: a line the fast path accepts has none.
+    sample.context = None;
     let exits = sample.pred.len();
     exits > 0
         && (sample.conf.is_empty() || sample.conf.len() == exits)
@@ -393,6 +396,13 @@ pub(crate) fn write_line(line: &mut Vec<u8>, sample: &Sample) {
         line.extend_from_slice(b",\"cost\":[");
         push_floats(line, cost);
         line.push(b']');
+    }
+    if let Some(context) = &sample.context {
+        line.extend_from_slice(b",\"context\":");
+        // A string cannot fail to serialise; labels are short and validated.
+        if let Ok(quoted) = serde_json::to_vec(context) {
+            line.extend_from_slice(&quoted);
+        }
     }
     line.extend_from_slice(b"}\n");
 }
@@ -774,6 +784,7 @@ mod tests {
                 _ => (bits >> 11) as f64 / (1u64 << 53) as f64,
             };
             let sample = Sample {
+                context: None,
                 conf: (0..exits).map(|_| float(next())).collect(),
                 pred: (0..exits).map(|_| next() as u32 >> (next() % 32)).collect(),
                 label: (case % 3 != 0).then(|| next() as u32),

@@ -6,11 +6,13 @@
 
 pub mod arrays;
 mod column;
+mod context;
 mod csv;
 mod decimal;
 mod error;
 mod jsonl;
 mod jsonl_fast;
+mod mix;
 mod npz;
 mod rows;
 mod stats;
@@ -18,13 +20,15 @@ pub mod synth;
 mod validate;
 
 pub use self::column::{Column, ColumnBuilder};
+pub use self::context::{Contexts, MAX_CONTEXTS};
 pub use self::csv::{write_csv, CsvSamples};
 pub use self::error::{Location, TraceError};
 pub use self::jsonl::{write_jsonl, JsonlSamples};
 pub use self::jsonl_fast::{push_float, push_int};
+pub use self::mix::mixed;
 pub use self::npz::read_npz;
 pub use self::stats::{ExitStats, TraceStats};
-pub use self::validate::open_maybe_gzipped;
+pub use self::validate::{open_maybe_gzipped, MAX_CONTEXT_LEN};
 
 use self::rows::Rows;
 use crate::seed::Fnv1a;
@@ -45,6 +49,10 @@ pub struct Sample {
     pub pred: Vec<u32>,
     pub label: Option<u32>,
     pub cost: Option<Vec<f64>>,
+    /// The condition the sample was taken under (a distortion level, a device, a domain), if the
+    /// trace names one: a short label (an integer is its digits). Context-conditioned learners
+    /// (`per-context:NAME`) keep one learner per context; other policies ignore it.
+    pub context: Option<String>,
 }
 
 /// The on-disk formats a trace can come in.
@@ -260,11 +268,22 @@ pub struct Trace {
     confidences: bool,
     rows: Rows,
     cost: Option<Column>,
+    /// Every sample's context, if the trace has a `context` column.
+    contexts: Option<Contexts>,
     /// First sample of each segment (a file of a concatenation), starting with 0.
     segments: Vec<usize>,
 }
 
 impl Trace {
+    /// Every sample's context, if the trace names them.
+    pub fn contexts(&self) -> Option<&Contexts> {
+        self.contexts.as_ref()
+    }
+    /// The context label of `sample`, if the trace names contexts.
+    #[inline]
+    pub fn context(&self, sample: usize) -> Option<&str> {
+        self.contexts.as_ref().map(|c| c.name_of(sample))
+    }
     /// The first sample of each segment: one segment per file of a concatenated trace.
     pub fn segment_starts(&self) -> &[usize] {
         &self.segments
@@ -346,7 +365,9 @@ impl Trace {
     }
     /// Bytes of memory held by the trace's arrays.
     pub fn heap_bytes(&self) -> usize {
-        self.rows.heap_bytes() + self.cost.as_ref().map_or(0, Column::heap_bytes)
+        self.rows.heap_bytes()
+            + self.cost.as_ref().map_or(0, Column::heap_bytes)
+            + self.contexts.as_ref().map_or(0, Contexts::heap_bytes)
     }
     /// One sample back as a [`Sample`] (for writers and for streaming a replayed trace).
     pub fn sample(&self, s: usize) -> Sample {
@@ -360,6 +381,7 @@ impl Trace {
                 .cost
                 .as_ref()
                 .map(|_| (0..exits).map(|k| self.cost(s, k).unwrap_or(0.0)).collect()),
+            context: self.context(s).map(str::to_string),
         }
     }
 
@@ -388,6 +410,12 @@ impl Trace {
                 "concatenated traces must all carry conf_k columns, or none (prediction-only)",
             ));
         }
+        if self.contexts.is_some() != other.contexts.is_some() {
+            return Err(TraceError::file(
+                &other.source,
+                "concatenated traces must all carry a context column, or none",
+            ));
+        }
         let offset = self.samples();
         self.segments
             .extend(other.segments.iter().map(|start| start + offset));
@@ -400,6 +428,15 @@ impl Trace {
         }
         if let (Some(c), Some(o)) = (self.cost.as_mut(), other.cost) {
             c.extend(o);
+        }
+        if let (Some(c), Some(o)) = (self.contexts.as_mut(), &other.contexts) {
+            c.reserve(other.rows.len());
+            for s in 0..other.rows.len() {
+                c.push(o.name_of(s));
+            }
+            if c.names().len() > MAX_CONTEXTS {
+                return Err(too_many_contexts(&other.source));
+            }
         }
         self.classes = self.classes.max(other.classes);
         self.labeled |= other.labeled;
@@ -437,6 +474,7 @@ pub struct TraceBuilder {
     placeholder_conf: Vec<f64>,
     rows: Option<Rows>,
     cost: Option<ColumnBuilder>,
+    contexts: Option<Contexts>,
     /// Samples expected in all, when known, so storage is allocated once.
     expected: usize,
     /// First sample of each segment, starting with 0.
@@ -453,6 +491,7 @@ impl TraceBuilder {
             placeholder_conf: Vec::new(),
             rows: None,
             cost: None,
+            contexts: None,
             expected: 0,
             segments: vec![0],
         }
@@ -500,6 +539,15 @@ impl TraceBuilder {
                 col.push(c);
             }
         }
+        if let Some(context) = &sample.context {
+            self.contexts
+                .get_or_insert_with(|| {
+                    let mut contexts = Contexts::default();
+                    contexts.reserve(expected);
+                    contexts
+                })
+                .push(context);
+        }
     }
 
     /// Starts a new segment (a phase of a drifting stream) at the next sample pushed.
@@ -524,6 +572,13 @@ impl TraceBuilder {
             Some(rows) if rows.len() > 0 => rows,
             _ => return Err(TraceError::file(&self.source, "the trace holds no samples")),
         };
+        if self
+            .contexts
+            .as_ref()
+            .is_some_and(|c| c.names().len() > MAX_CONTEXTS)
+        {
+            return Err(too_many_contexts(&self.source));
+        }
         Ok(Trace {
             source: self.source,
             classes: self.classes as usize,
@@ -532,6 +587,17 @@ impl TraceBuilder {
             segments: self.segments,
             rows,
             cost: self.cost.map(ColumnBuilder::finish),
+            contexts: self.contexts,
         })
     }
+}
+
+fn too_many_contexts(source: &Path) -> TraceError {
+    TraceError::file(
+        source,
+        format!(
+            "column context: names more than {MAX_CONTEXTS} distinct contexts; a context is a condition a \
+             learner is kept for (a distortion level, a device), not a sample id"
+        ),
+    )
 }

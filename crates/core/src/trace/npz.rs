@@ -3,7 +3,8 @@
 //! Either `conf` float `[N, L]` and `pred` int `[N, L]`, or `probs` float `[N, L, K]` (what
 //! researchers dump from PyTorch), from which `conf` is the largest probability and `pred` its
 //! first index; then the trace has `K` classes; or `pred` alone (a prediction-only trace). Optional: `label` int `[N]` (negative means
-//! unlabeled) and `cost` float `[N, L]`. Floats may be `f32` or `f64`, integers any width.
+//! unlabeled), `cost` float `[N, L]` and `context` `[N]`, strings (`<U`, `S`) or non-negative
+//! integers. Floats may be `f32` or `f64`, integers any width.
 
 use super::validate::{RawSample, SampleValidator};
 use super::{Fingerprint, Location, Trace, TraceBuilder, TraceError, MAX_CLASS};
@@ -60,6 +61,10 @@ impl Arrays<'_> {
         };
         let label = arrays.optional("label", Arrays::ints)?;
         let cost = arrays.optional("cost", Arrays::floats)?;
+        let mut context = match arrays.has("context") {
+            true => Some(arrays.labels("context", samples)?.into_iter()),
+            false => None,
+        };
         let expected_shapes = [
             ("pred", Some(&pred), shape),
             ("cost", cost.as_ref(), shape),
@@ -90,6 +95,7 @@ impl Arrays<'_> {
                 // NumPy has no missing integer, so a negative label marks an unlabeled sample.
                 label: label.as_ref().map(|l| l[[i]]).filter(|&l| l >= 0.0),
                 cost: cost.as_ref().map(|c| row(c, i)),
+                context: context.as_mut().and_then(Iterator::next),
             };
             builder.push(validator.validate(raw, Location::Row(i as u64))?);
         }
@@ -287,26 +293,94 @@ impl<'a> Arrays<'a> {
     fn read(&mut self, name: &str, kind: Kind) -> Result<ArrayD<f64>, TraceError> {
         let path = self.path;
         let fail = |message: String| TraceError::file(path, format!("array {name}: {message}"));
+        let mut dtype = None;
+        let (header, data) = self.entry(name, |descr| {
+            dtype = Dtype::parse(descr).filter(|d| d.kind == kind);
+            dtype
+                .map(|d| d.size)
+                .ok_or_else(|| format!("must hold {}", kind.expected()))
+        })?;
+        let dtype = dtype.ok_or_else(|| fail(format!("must hold {}", kind.expected())))?;
+        let shape = &header.shape;
+        let values: Vec<f64> = data
+            .chunks_exact(dtype.size)
+            .map(|b| dtype.decode(b))
+            .collect();
+        let dims = IxDyn(shape);
+        let array = if header.layout.is_fortran() {
+            ArrayD::from_shape_vec(dims.f(), values)
+        } else {
+            ArrayD::from_shape_vec(dims, values)
+        };
+        array.map_err(|e| fail(format!("shape {shape:?}: {e}")))
+    }
+
+    /// Reads array `name` as text labels, one per sample: NumPy strings (`<U8`, `|S8`; trailing
+    /// NULs padding each) or non-negative integers (written as their digits).
+    fn labels(&mut self, name: &str, samples: usize) -> Result<Vec<String>, TraceError> {
+        let path = self.path;
+        let fail = |message: String| TraceError::file(path, format!("array {name}: {message}"));
+        let (mut text, mut number) = (None, None);
+        let (header, data) = self.entry(name, |descr| {
+            text = TextDtype::parse(descr);
+            number = Dtype::parse(descr).filter(|d| d.kind == Kind::Int);
+            match (text, number) {
+                (Some(t), _) => Ok(t.size),
+                (None, Some(d)) => Ok(d.size),
+                (None, None) => Err("must hold strings or integers".into()),
+            }
+        })?;
+        if header.shape != [samples] {
+            return Err(fail(format!(
+                "has shape {:?}; expected [{samples}] to match the samples",
+                header.shape
+            )));
+        }
+        match (text, number) {
+            (Some(text), _) => data
+                .chunks_exact(text.size)
+                .map(|cell| text.decode(cell).map_err(fail))
+                .collect(),
+            (None, Some(dtype)) => data
+                .chunks_exact(dtype.size)
+                .map(|cell| match dtype.decode(cell) {
+                    v if v >= 0.0 => Ok((v as u64).to_string()),
+                    v => Err(fail(format!("holds {v}; a context number is >= 0"))),
+                })
+                .collect(),
+            (None, None) => Ok(Vec::new()),
+        }
+    }
+
+    /// The header and data of array `name` (the entry `name`, else `name.npy`, as NumPy
+    /// does); `element_size` gives the bytes per element of the header's type descriptor, or
+    /// says why the array cannot be read.
+    fn entry(
+        &mut self,
+        name: &str,
+        element_size: impl FnOnce(&str) -> Result<usize, String>,
+    ) -> Result<(Header, Vec<u8>), TraceError> {
+        let path = self.path;
+        let fail = |message: String| TraceError::file(path, format!("array {name}: {message}"));
         let entry = match self.zip.index_for_name(name) {
             Some(_) => name.to_owned(),
             None => format!("{name}.npy"),
         };
         let mut file = self.zip.by_name(&entry).map_err(|e| fail(e.to_string()))?;
         let header = read_header(&mut file).map_err(fail)?;
-        let dtype = header
-            .type_descriptor
-            .as_string()
-            .and_then(|d| Dtype::parse(d))
-            .filter(|d| d.kind == kind)
-            .ok_or_else(|| {
-                TraceError::file(path, format!("array {name} must hold {}", kind.expected()))
-            })?;
+        let size = element_size(
+            header
+                .type_descriptor
+                .as_string()
+                .map_or("", |d| d.as_str()),
+        )
+        .map_err(|m| TraceError::file(path, format!("array {name} {m}")))?;
         let shape = &header.shape;
         // ndarray's limits: the product of the non-zero axes fits in `isize`, and so do the bytes.
         let bytes = shape
             .iter()
             .filter(|&&n| n > 0)
-            .try_fold(dtype.size, |acc, &n| acc.checked_mul(n))
+            .try_fold(size, |acc, &n| acc.checked_mul(n))
             .filter(|&b| b <= isize::MAX as usize)
             .ok_or_else(|| fail(format!("shape {shape:?} is too large")))?;
         let bytes = if shape.contains(&0) { 0 } else { bytes };
@@ -327,17 +401,59 @@ impl<'a> Arrays<'a> {
                 "shape {shape:?} needs {bytes} bytes of data but the array holds {have}"
             )));
         }
-        let values: Vec<f64> = data
-            .chunks_exact(dtype.size)
-            .map(|b| dtype.decode(b))
-            .collect();
-        let dims = IxDyn(shape);
-        let array = if header.layout.is_fortran() {
-            ArrayD::from_shape_vec(dims.f(), values)
-        } else {
-            ArrayD::from_shape_vec(dims, values)
+        drop(file);
+        Ok((header, data))
+    }
+}
+
+/// A NumPy string dtype: `U` (UTF-32, 4 bytes a character) or `S` (bytes), `size` bytes an
+/// element.
+#[derive(Clone, Copy, Debug)]
+struct TextDtype {
+    utf32: bool,
+    big_endian: bool,
+    size: usize,
+}
+
+impl TextDtype {
+    /// `<U8`, `>U8`, `|S8`, `S8`; `None` for any other descriptor.
+    fn parse(descr: &str) -> Option<Self> {
+        let (big_endian, rest) = match descr.as_bytes().first()? {
+            b'<' | b'|' | b'=' => (false, &descr[1..]),
+            b'>' => (true, &descr[1..]),
+            _ => (false, descr),
         };
-        array.map_err(|e| fail(format!("shape {shape:?}: {e}")))
+        let (utf32, count) = if let Some(n) = rest.strip_prefix('U') {
+            (true, n)
+        } else {
+            (false, rest.strip_prefix('S')?)
+        };
+        let count: usize = count.parse().ok().filter(|&n| n > 0)?;
+        Some(Self {
+            utf32,
+            big_endian,
+            size: if utf32 { count.checked_mul(4)? } else { count },
+        })
+    }
+
+    /// One element, without its NUL padding.
+    fn decode(self, cell: &[u8]) -> Result<String, String> {
+        let text = if self.utf32 {
+            cell.chunks_exact(4)
+                .map(|c| {
+                    let c = [c[0], c[1], c[2], c[3]];
+                    let code = if self.big_endian {
+                        u32::from_be_bytes(c)
+                    } else {
+                        u32::from_le_bytes(c)
+                    };
+                    char::from_u32(code).ok_or_else(|| format!("holds code point {code:#x}"))
+                })
+                .collect::<Result<String, String>>()?
+        } else {
+            String::from_utf8(cell.to_vec()).map_err(|_| "holds bytes that are not UTF-8")?
+        };
+        Ok(text.trim_end_matches('\0').to_string())
     }
 }
 

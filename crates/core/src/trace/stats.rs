@@ -214,6 +214,7 @@ mod tests {
 
     fn sample(conf: [f64; 2], pred: [u32; 2], label: Option<u32>, cost: [f64; 2]) -> Sample {
         Sample {
+            context: None,
             conf: conf.to_vec(),
             pred: pred.to_vec(),
             label,
@@ -278,6 +279,7 @@ mod tests {
             ([0, 0, 0], None),
         ] {
             b.push(Sample {
+                context: None,
                 conf: Vec::new(),
                 pred: pred.to_vec(),
                 label,

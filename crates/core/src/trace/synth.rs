@@ -464,6 +464,7 @@ impl Iterator for SynthSamples {
             pred,
             label: Some(label),
             cost: None,
+            context: None,
         })
     }
 

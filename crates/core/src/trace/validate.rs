@@ -45,6 +45,8 @@ pub(crate) struct RawSample {
     pub pred: Vec<f64>,
     pub label: Option<f64>,
     pub cost: Option<Vec<f64>>,
+    /// The sample's context label, as written (an integer is its digits).
+    pub context: Option<String>,
 }
 
 /// What the first sample fixed for all the others.
@@ -54,6 +56,8 @@ struct Shape {
     has_costs: bool,
     /// Whether the samples carry confidences (a prediction-only trace has none).
     has_confidences: bool,
+    /// Whether the samples carry a context.
+    has_context: bool,
 }
 
 /// Validates samples one by one and remembers what the first sample fixed (its number of exits
@@ -107,6 +111,7 @@ impl SampleValidator {
             exits: sample.pred.len(),
             has_costs: sample.cost.is_some(),
             has_confidences: !sample.conf.is_empty(),
+            has_context: sample.context.is_some(),
         };
         let expected = *self.shape.get_or_insert(shape);
         let classes_fit = self.classes.is_none_or(|classes| {
@@ -148,6 +153,7 @@ impl SampleValidator {
             exits,
             has_costs: raw.cost.is_some(),
             has_confidences,
+            has_context: raw.context.is_some(),
         };
         let expected = *self.shape.get_or_insert(shape);
         if shape.exits != expected.exits {
@@ -174,6 +180,17 @@ impl SampleValidator {
                  in any row)"
             };
             return Err(error(Some("conf"), message.into()));
+        }
+        if shape.has_context != expected.has_context {
+            let message = if expected.has_context {
+                "is missing but earlier rows have one (a trace has a context on every row or none)"
+            } else {
+                "is given but earlier rows have none (a trace has a context on every row or none)"
+            };
+            return Err(error(Some("context"), message.into()));
+        }
+        if let Some(context) = &raw.context {
+            check_context(context).map_err(|m| error(Some("context"), m))?;
         }
 
         for (k, &c) in raw.conf.iter().enumerate() {
@@ -203,6 +220,7 @@ impl SampleValidator {
             pred,
             label,
             cost: raw.cost,
+            context: raw.context,
         })
     }
 
@@ -249,6 +267,30 @@ fn check_confidence(value: f64) -> Result<(), String> {
     }
 }
 
+/// The longest context label accepted, in bytes: contexts name a condition (a distortion level,
+/// a device, a domain), not free text.
+pub const MAX_CONTEXT_LEN: usize = 64;
+
+pub(crate) fn check_context(value: &str) -> Result<(), String> {
+    if value.is_empty() {
+        Err("is empty (a trace has a context on every row or none)".into())
+    } else if value.len() > MAX_CONTEXT_LEN {
+        Err(format!(
+            "is {} bytes long; a context label has at most {MAX_CONTEXT_LEN}",
+            value.len()
+        ))
+    } else if value.trim() != value {
+        Err(format!("`{value}` starts or ends with white space"))
+    } else if value.chars().any(char::is_control) {
+        Err(format!(
+            "`{}` holds a control character",
+            value.escape_debug()
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 fn check_cost(value: f64) -> Result<(), String> {
     if value.is_nan() {
         Err("cost is NaN".into())
@@ -271,6 +313,7 @@ mod tests {
             pred: pred.to_vec(),
             label: Some(1.0),
             cost: None,
+            context: None,
         }
     }
 
@@ -288,7 +331,8 @@ mod tests {
                 conf: vec![0.5, 1.0],
                 pred: vec![1, 0],
                 label: Some(1),
-                cost: None
+                cost: None,
+                context: None,
             }
         );
     }
@@ -345,5 +389,39 @@ mod tests {
         s.cost = Some(vec![1.0, -0.5]);
         let m = message(v.validate(s, Location::Line(2)));
         assert!(m.ends_with("column cost_2: cost -0.5 is negative"), "{m}");
+    }
+
+    #[test]
+    fn a_context_is_on_every_row_or_none() {
+        let with = |context: &str| RawSample {
+            context: Some(context.into()),
+            ..raw(&[0.5], &[1.0])
+        };
+        let mut v = SampleValidator::new(Path::new("t"));
+        assert_eq!(
+            v.validate(with("noise0.2"), Location::Line(2))
+                .unwrap()
+                .context
+                .as_deref(),
+            Some("noise0.2")
+        );
+        assert_eq!(
+            message(v.validate(raw(&[0.5], &[1.0]), Location::Line(3))),
+            "t: line 3: column context: is missing but earlier rows have one (a trace has a \
+             context on every row or none)"
+        );
+        let mut v = SampleValidator::new(Path::new("t"));
+        v.validate(raw(&[0.5], &[1.0]), Location::Line(2)).unwrap();
+        assert_eq!(
+            message(v.validate(with("clean"), Location::Line(3))),
+            "t: line 3: column context: is given but earlier rows have none (a trace has a \
+             context on every row or none)"
+        );
+        let mut v = SampleValidator::new(Path::new("t"));
+        let m = message(v.validate(with(&"x".repeat(65)), Location::Line(2)));
+        assert!(
+            m.ends_with("is 65 bytes long; a context label has at most 64"),
+            "{m}"
+        );
     }
 }

@@ -1,0 +1,343 @@
+//! Context-conditioned learning: the `context` column in every trace format, `splitee mix`, and
+//! the acceptance test on the committed mixed-distortion MNIST trace (per-context learners learn
+//! a split or threshold per distortion and beat one learner for all contexts).
+
+use assert_cmd::Command;
+use ndarray::{Array1, Array2};
+use ndarray_npy::NpzWriter;
+use splitee::config::RunSettings;
+use splitee::cost::CostModel;
+use splitee::policy::PolicySpec;
+use splitee::run::run_on;
+use splitee::sim::SimOptions;
+use splitee::summary::PolicyResult;
+use splitee::trace::{self, write_csv, write_jsonl, Sample};
+use std::path::{Path, PathBuf};
+use tempfile::TempDir;
+
+fn sample(s: u32, context: &str) -> Sample {
+    Sample {
+        conf: vec![0.25 * f64::from(s % 4), 1.0],
+        pred: vec![s % 3, 1],
+        label: Some(s % 2),
+        cost: None,
+        context: Some(context.to_string()),
+    }
+}
+
+/// Contexts as labels, one with a comma and one with a quote (CSV quotes them).
+fn samples() -> Vec<Sample> {
+    ["clean", "noise 0.4", "clean", "a,b", "say \"hi\"", "7"]
+        .iter()
+        .enumerate()
+        .map(|(s, c)| sample(s as u32, c))
+        .collect()
+}
+
+fn write(dir: &TempDir, name: &str, samples: Vec<Sample>) -> PathBuf {
+    let path = dir.path().join(name);
+    let file = std::fs::File::create(&path).unwrap();
+    if name.ends_with(".csv") {
+        write_csv(file, samples).unwrap();
+    } else {
+        write_jsonl(file, samples).unwrap();
+    }
+    path
+}
+
+fn read_back(path: &Path) -> Vec<Sample> {
+    let trace = trace::load(path).unwrap();
+    (0..trace.samples()).map(|s| trace.sample(s)).collect()
+}
+
+#[test]
+fn contexts_round_trip_through_csv_and_json_lines() {
+    let dir = TempDir::new().unwrap();
+    for name in ["t.csv", "t.jsonl"] {
+        let path = write(&dir, name, samples());
+        assert_eq!(read_back(&path), samples(), "{name}");
+        // Streamed as well as loaded.
+        let streamed: Vec<Sample> = trace::open_stream(&path)
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(streamed, samples(), "{name}");
+        let trace = trace::load(&path).unwrap();
+        let contexts = trace.contexts().unwrap();
+        assert_eq!(
+            contexts.names(),
+            ["clean", "noise 0.4", "a,b", "say \"hi\"", "7"]
+        );
+        assert_eq!((contexts.index(2), contexts.index(5)), (0, 4));
+    }
+    // A JSON number is a context too, read as its digits.
+    let (_dir, path) = text(
+        "t.jsonl",
+        "{\"conf\":[0.5],\"pred\":[1],\"context\":3}\n{\"conf\":[0.5],\"pred\":[1],\"context\":\"3\"}\n",
+    );
+    let trace = trace::load(&path).unwrap();
+    assert_eq!(trace.contexts().unwrap().names(), ["3"]);
+}
+
+#[test]
+fn contexts_round_trip_through_npz_as_strings_or_integers() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("t.npz");
+    let mut npz = NpzWriter::new(std::fs::File::create(&path).unwrap());
+    npz.add_array("conf", &Array2::from_elem((3, 2), 0.5))
+        .unwrap();
+    npz.add_array("pred", &Array2::<i64>::zeros((3, 2)))
+        .unwrap();
+    npz.add_array("context", &Array1::from(vec![2i64, 0, 2]))
+        .unwrap();
+    npz.finish().unwrap();
+    let trace = trace::load(&path).unwrap();
+    assert_eq!(trace.contexts().unwrap().names(), ["2", "0"]);
+    assert_eq!(trace.context(2), Some("2"));
+
+    // NumPy's `<U5` strings: UTF-32, NUL-padded, as `np.savez(..., context=np.array([...]))`.
+    let archive = npz_with_strings(dir.path(), &["clean", "noisy", "clean"]);
+    let trace = trace::load(&archive).unwrap();
+    assert_eq!(trace.contexts().unwrap().names(), ["clean", "noisy"]);
+    assert_eq!(trace.context(1), Some("noisy"));
+}
+
+/// An `.npz` of 3 samples whose `context` array is NumPy unicode (`<U5`).
+fn npz_with_strings(dir: &Path, contexts: &[&str; 3]) -> PathBuf {
+    use std::io::Write;
+    let path = dir.join("strings.npz");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+    let options = zip::write::SimpleFileOptions::default();
+    let npy = |descr: &str, shape: &str, data: &[u8]| {
+        let dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
+        let mut header = dict.into_bytes();
+        while (10 + header.len() + 1) % 64 != 0 {
+            header.push(b' ');
+        }
+        header.push(b'\n');
+        let mut out = b"\x93NUMPY\x01\x00".to_vec();
+        out.extend((header.len() as u16).to_le_bytes());
+        out.extend(header);
+        out.extend(data);
+        out
+    };
+    let conf: Vec<u8> = (0..6).flat_map(|_| 0.5f64.to_le_bytes()).collect();
+    let pred: Vec<u8> = (0..6).flat_map(|_| 1i64.to_le_bytes()).collect();
+    let text: Vec<u8> = contexts
+        .iter()
+        .flat_map(|c| {
+            let mut chars: Vec<u32> = c.chars().map(u32::from).collect();
+            chars.resize(5, 0);
+            chars.into_iter().flat_map(u32::to_le_bytes)
+        })
+        .collect();
+    for (name, bytes) in [
+        ("conf.npy", npy("<f8", "(3, 2)", &conf)),
+        ("pred.npy", npy("<i8", "(3, 2)", &pred)),
+        ("context.npy", npy("<U5", "(3,)", &text)),
+    ] {
+        zip.start_file(name, options).unwrap();
+        zip.write_all(&bytes).unwrap();
+    }
+    zip.finish().unwrap();
+    path
+}
+
+fn text(name: &str, contents: &str) -> (TempDir, PathBuf) {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, contents).unwrap();
+    (dir, path)
+}
+
+#[test]
+fn a_context_on_some_rows_only_is_refused_naming_the_line() {
+    let (_dir, path) = text("t.csv", "conf_1,pred_1,context\n0.5,1,clean\n0.5,1,\n");
+    assert_eq!(
+        trace::load(&path).unwrap_err().to_string(),
+        format!(
+            "{}: line 3: column context: is empty (a trace has a context on every row or none)",
+            path.display()
+        )
+    );
+    let (_dir, path) = text(
+        "t.jsonl",
+        "{\"conf\":[0.5],\"pred\":[1]}\n{\"conf\":[0.5],\"pred\":[1],\"context\":\"clean\"}\n",
+    );
+    assert_eq!(
+        trace::load(&path).unwrap_err().to_string(),
+        format!(
+            "{}: line 2: column context: is given but earlier rows have none (a trace has a \
+             context on every row or none)",
+            path.display()
+        )
+    );
+    let (_dir, path) = text(
+        "t.jsonl",
+        "{\"conf\":[0.5],\"pred\":[1],\"context\":\"clean\"}\n{\"conf\":[0.5],\"pred\":[1]}\n",
+    );
+    assert!(trace::load(&path)
+        .unwrap_err()
+        .to_string()
+        .ends_with("line 2: column context: is missing but earlier rows have one (a trace has a context on every row or none)"));
+}
+
+fn splitee() -> Command {
+    Command::cargo_bin("splitee").unwrap()
+}
+
+#[test]
+fn mix_labels_every_sample_with_its_trace_and_shuffles_by_seed() {
+    let dir = TempDir::new().unwrap();
+    let plain = |s: &Sample| Sample {
+        context: None,
+        ..s.clone()
+    };
+    let a = write(&dir, "a.csv", samples()[..4].iter().map(plain).collect());
+    let b = write(&dir, "b.csv", samples()[4..].iter().map(plain).collect());
+    let out = dir.path().join("mixed.csv");
+    let mix = |seed: &str, out: &Path| {
+        splitee()
+            .args(["mix", "--seed", seed, "--out"])
+            .arg(out)
+            .arg("--context")
+            .arg(format!("clean={}", a.display()))
+            .arg("--context")
+            .arg(format!("noise0.4={}", b.display()))
+            .assert()
+            .success();
+        read_back(out)
+    };
+    let mixed = mix("3", &out);
+    assert_eq!(mixed.len(), 6);
+    let mut from_a: Vec<Sample> = mixed
+        .iter()
+        .filter(|s| s.context.as_deref() == Some("clean"))
+        .map(plain)
+        .collect();
+    from_a.sort_by(|x, y| {
+        x.pred[0]
+            .cmp(&y.pred[0])
+            .then(x.conf[0].total_cmp(&y.conf[0]))
+    });
+    let mut expected: Vec<Sample> = samples()[..4].iter().map(plain).collect();
+    expected.sort_by(|x, y| {
+        x.pred[0]
+            .cmp(&y.pred[0])
+            .then(x.conf[0].total_cmp(&y.conf[0]))
+    });
+    assert_eq!(from_a, expected);
+    assert_eq!(
+        mixed
+            .iter()
+            .filter(|s| s.context.as_deref() == Some("noise0.4"))
+            .count(),
+        2
+    );
+    assert_eq!(mix("3", &dir.path().join("again.csv")), mixed);
+    let bad = splitee()
+        .args(["mix", "--context", "clean", "--out"])
+        .arg(&out)
+        .assert()
+        .failure();
+    let stderr = String::from_utf8_lossy(&bad.get_output().stderr).to_string();
+    assert!(stderr.contains("`clean`: write LABEL=FILE"), "{stderr}");
+}
+
+/// The mixed-distortion trace committed to `datasets/`.
+fn mixed_trace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("datasets/sparsity-mnist-dense-mixed.csv")
+}
+
+/// The setting of `experiments/context-mnist.toml`.
+fn context_settings(names: &[&str]) -> RunSettings {
+    RunSettings {
+        policies: names
+            .iter()
+            .map(|n| n.parse::<PolicySpec>().unwrap())
+            .collect(),
+        alpha: 0.9,
+        cost: CostModel::linear(0.05, 0.2),
+        sim: SimOptions {
+            runs: 20,
+            seed: 0,
+            ..SimOptions::default()
+        },
+        ..RunSettings::default()
+    }
+}
+
+/// Each context's label and the arm its learner settled on.
+fn arms_per_context(result: &PolicyResult) -> Vec<(String, String)> {
+    result
+        .contexts
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|c| (c.context.clone(), c.learned_label()))
+        .collect()
+}
+
+/// On the mixed trace, one split (or threshold) cannot suit every distortion: per-context
+/// learners settle on exit 1 (threshold 0.9 or 0.95) for clean, noise0.2 and blur1 images and
+/// on the final exit (exit 1 at threshold 0.5) for noise0.4 and noise0.6, and earn more reward per sample than
+/// the same learner run once for all contexts, by more than both intervals.
+#[test]
+fn per_context_learners_learn_each_distortions_arm_and_beat_one_learner_for_all() {
+    let trace = trace::load(&mixed_trace()).unwrap();
+    let names = trace.contexts().unwrap().names().to_vec();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        ["blur1", "clean", "noise0.2", "noise0.4", "noise0.6"]
+    );
+    let pairs = [
+        ("splitee", "per-context:splitee", [&["1"][..], &["3"]]),
+        ("splitee-s", "per-context:splitee-s", [&["1"], &["3"]]),
+        (
+            "threshold:1:splitee-s",
+            "per-context:threshold:1:splitee-s",
+            // Clean images reach 0.9 and 0.95 about equally.
+            [&["1@0.9", "1@0.95"], &["1@0.5"]],
+        ),
+    ];
+    let all: Vec<&str> = pairs.iter().flat_map(|(a, b, _)| [*a, *b]).collect();
+    let output = run_on(&trace, vec![], &context_settings(&all), &|_| {}).unwrap();
+    let result = |name: &str| {
+        output
+            .report
+            .results
+            .iter()
+            .find(|r| r.policy == name)
+            .unwrap()
+    };
+    for (pooled, per_context, [light, heavy]) in pairs {
+        let learned = arms_per_context(result(per_context));
+        for (context, arm) in &learned {
+            let expected = if context == "noise0.4" || context == "noise0.6" {
+                heavy
+            } else {
+                light
+            };
+            assert!(
+                expected.contains(&arm.as_str()),
+                "{per_context}: {context} settled on {arm}: {learned:?}"
+            );
+        }
+        let pooled_arms = arms_per_context(result(pooled));
+        assert!(
+            pooled_arms.iter().all(|(_, arm)| *arm == pooled_arms[0].1),
+            "{pooled} plays one arm for all contexts: {pooled_arms:?}"
+        );
+        let (p, c) = (
+            result(pooled).reward_per_sample,
+            result(per_context).reward_per_sample,
+        );
+        let gap = c.mean - p.mean;
+        assert!(
+            gap > p.ci95.unwrap() + c.ci95.unwrap(),
+            "{per_context} {c:?} against {pooled} {p:?}"
+        );
+    }
+}
