@@ -165,39 +165,6 @@ fn from_layers(
         defaults.reward,
     );
 
-    // Every value through the run's one check, a refusal blamed on where the value came from.
-    let origins = [
-        (params::POLICIES, &policies.origin),
-        (params::ALPHA.key, &alpha.origin),
-        (params::UCB_C.key, &ucb_c.origin),
-        (params::RUNS, &runs.origin),
-        (params::THRESHOLDS, &thresholds.origin),
-        (params::PROBE.key, &probe.origin),
-    ];
-    let settings = RunSettings {
-        traces,
-        policies: policies.value,
-        alpha: alpha.value,
-        cost: cost.model,
-        reward: reward.value,
-        sim: SimOptions {
-            runs: runs.value,
-            seed: seed.value,
-            order: order.value,
-            observation: observation.value,
-            ucb_c: ucb_c.value,
-            thresholds: thresholds.value,
-            probe: probe.value,
-            ..defaults.sim
-        },
-    };
-    settings
-        .check_ref()
-        .map_err(|e| match origins.iter().find(|(key, _)| *key == e.key) {
-            Some((_, origin)) => invalid(origin, e.message),
-            None => cost.origins.refusal(e),
-        })?;
-
     let compat = match compat {
         Some(CompatName::SplitEe2023) => {
             if matches!(observation.origin, Origin::Flag(_) | Origin::Config { .. })
@@ -209,7 +176,7 @@ fn from_layers(
                          (oracle observation); drop the strict setting",
                 ));
             }
-            let lambda = settings.cost.linear_lambda();
+            let lambda = cost.model.linear_lambda();
             if compat_cost.value == CompatCost::Published && lambda.is_none() {
                 // Blame the setting the user wrote: compat_cost if given, else the model.
                 let origin = match compat_cost.origin {
@@ -226,8 +193,61 @@ fn from_layers(
                 script_cost: compat_cost.value == CompatCost::Published,
             })
         }
+        Some(CompatName::AdaEe2023) => {
+            if !matches!(compat_cost.origin, Origin::Default(_)) {
+                return Err(invalid(
+                    &compat_cost.origin,
+                    "has no effect under compatibility mode adaee-2023 (its reward charges \
+                         only the offloading cost o); drop it",
+                ));
+            }
+            Some(Compat::AdaEe2023)
+        }
         None => None,
     };
+
+    // Every value through the compatibility mode and the run's one check, a refusal blamed on
+    // where the value came from.
+    let origins = [
+        (params::POLICIES, &policies.origin),
+        (params::ALPHA.key, &alpha.origin),
+        (params::UCB_C.key, &ucb_c.origin),
+        (params::RUNS, &runs.origin),
+        (params::THRESHOLDS, &thresholds.origin),
+        (params::PROBE.key, &probe.origin),
+        (params::REWARD, &reward.origin),
+    ];
+    let blame = |e: params::ParamError| match origins.iter().find(|(key, _)| *key == e.key) {
+        Some((_, origin)) => invalid(origin, e.message),
+        None => cost.origins.refusal(e),
+    };
+    let given = |key: &'static str| {
+        let origin = match key {
+            params::MU => Some(&cost.origins.mu),
+            _ => origins.iter().find(|(k, _)| *k == key).map(|(_, o)| *o),
+        };
+        origin.is_some_and(|o| !matches!(o, Origin::Default(_)))
+    };
+    let settings = RunSettings {
+        traces,
+        policies: policies.value,
+        alpha: alpha.value,
+        cost: cost.model,
+        reward: reward.value,
+        sim: SimOptions {
+            runs: runs.value,
+            seed: seed.value,
+            order: order.value,
+            observation: observation.value,
+            ucb_c: ucb_c.value,
+            thresholds: thresholds.value,
+            probe: probe.value,
+            ..defaults.sim
+        },
+    }
+    .with_compat(compat, given)
+    .map_err(blame)?;
+    settings.check_ref().map_err(blame)?;
 
     // The embedded trace comes with its network's cost profile, unless the user chose costs
     // (also by sweeping lambda or o) or the compatibility mode, which prices the published
@@ -254,14 +274,7 @@ fn from_layers(
         }
         (false, _) => settings.cost,
     };
-    Ok(RunSettings {
-        cost,
-        sim: SimOptions {
-            compat,
-            ..settings.sim
-        },
-        ..settings
-    })
+    Ok(RunSettings { cost, ..settings })
 }
 
 /// The cost model as the layers give it, before the run's check.
