@@ -8,7 +8,6 @@ use super::file::{
 };
 use crate::cost::{CostModel, NamedTable, OffloadCost, ProcessingCost, ProfileCost};
 use crate::params;
-use crate::reward::Observation;
 use crate::sim::{Compat, SimOptions};
 use std::path::{Path, PathBuf};
 use toml::Spanned;
@@ -166,33 +165,9 @@ fn from_layers(
     );
 
     let compat = match compat {
-        Some(CompatName::SplitEe2023) => {
-            if matches!(observation.origin, Origin::Flag(_) | Origin::Config { .. })
-                && observation.value == Observation::Strict
-            {
-                return Err(invalid(
-                    &observation.origin,
-                    "compatibility mode splitee-2023 reads C_L on every side update \
-                         (oracle observation); drop the strict setting",
-                ));
-            }
-            let lambda = cost.model.linear_lambda();
-            if compat_cost.value == CompatCost::Published && lambda.is_none() {
-                // Blame the setting the user wrote: compat_cost if given, else the model.
-                let origin = match compat_cost.origin {
-                    Origin::Default(_) => &cost.origins.model,
-                    ref given => given,
-                };
-                return Err(invalid(
-                    origin,
-                    "the published SplitEE cost formula needs the linear cost model; \
-                         use compat_cost = \"linear\" or cost.model = \"linear\"",
-                ));
-            }
-            Some(Compat::SplitEe2023 {
-                script_cost: compat_cost.value == CompatCost::Published,
-            })
-        }
+        Some(CompatName::SplitEe2023) => Some(Compat::SplitEe2023 {
+            script_cost: compat_cost.value == CompatCost::Published,
+        }),
         Some(CompatName::AdaEe2023) => {
             if !matches!(compat_cost.origin, Origin::Default(_)) {
                 return Err(invalid(
@@ -216,9 +191,16 @@ fn from_layers(
         (params::THRESHOLDS, &thresholds.origin),
         (params::PROBE.key, &probe.origin),
         (params::REWARD, &reward.origin),
+        (params::OBSERVATION, &observation.origin),
     ];
+    // The published cost formula's refusal is blamed on compat_cost if given, else the model.
+    let cost_model_origin = match compat_cost.origin {
+        Origin::Default(_) => &cost.origins.model,
+        ref given => given,
+    };
     let blame = |e: params::ParamError| match origins.iter().find(|(key, _)| *key == e.key) {
         Some((_, origin)) => invalid(origin, e.message),
+        None if e.key == params::COST_MODEL => invalid(cost_model_origin, e.message),
         None => cost.origins.refusal(e),
     };
     let given = |key: &'static str| {

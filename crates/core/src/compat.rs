@@ -125,6 +125,41 @@ impl Compat {
         Ok(())
     }
 
+    /// Refuses an observation model the published learner cannot run under, when `given`: the
+    /// SplitEE-S script reads `C_L` on every side update.
+    pub fn check_observation(self, observation: Observation) -> Result<(), String> {
+        if self.observation() == Some(Observation::Oracle) && observation == Observation::Strict {
+            return Err(format!(
+                "compatibility mode {} reads C_L on every side update (oracle observation); \
+                 drop the strict setting",
+                self.name()
+            ));
+        }
+        Ok(())
+    }
+
+    /// Refuses a cost model the published reported cost cannot price: the SplitEE script's
+    /// `lambda + 0.8*lambda*i` needs the linear model's `lambda`.
+    pub fn check_cost(self, linear_lambda: Option<f64>) -> Result<(), String> {
+        if matches!(self, Self::SplitEe2023 { script_cost: true }) && linear_lambda.is_none() {
+            return Err(
+                "the published SplitEE cost formula needs the linear cost model; use \
+                        compat_cost = \"linear\" or cost.model = \"linear\""
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// A mode by its name (`splitee-2023` with the published reported cost).
+    pub fn named(name: &str) -> Option<Self> {
+        match name {
+            "splitee-2023" => Some(Self::SplitEe2023 { script_cost: true }),
+            "adaee-2023" => Some(Self::AdaEe2023),
+            _ => None,
+        }
+    }
+
     /// Refuses a cost weight the published reward does not have.
     pub fn check_mu(self, mu: f64) -> Result<(), String> {
         if self == Self::AdaEe2023 && mu != 1.0 {

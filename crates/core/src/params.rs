@@ -134,6 +134,10 @@ pub const THRESHOLDS: &str = "policy.thresholds";
 pub const REWARD: &str = "policy.reward";
 /// The key of the weight of costs in the reward.
 pub const MU: &str = "cost.mu";
+/// The key of the observation model.
+pub const OBSERVATION: &str = "policy.observation";
+/// The key of the processing-cost model.
+pub const COST_MODEL: &str = "cost.model";
 
 /// At least one policy.
 pub fn check_policy_count(count: usize) -> Result<(), ParamError> {

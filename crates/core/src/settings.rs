@@ -86,7 +86,8 @@ impl RunSettings {
     /// The settings under compatibility mode `compat` (none: unchanged): the mode's reward,
     /// threshold grid and policies replace those not `given` (`given(key)` says whether the
     /// setting under a config key, [`params::POLICIES`], [`params::THRESHOLDS`],
-    /// [`params::REWARD`], [`params::MU`], was chosen rather than left at its default), and a
+    /// [`params::REWARD`], [`params::MU`], [`params::OBSERVATION`], was chosen rather than left
+    /// at its default), and a
     /// chosen value the published code cannot have is refused, naming its key. The command
     /// line, config files and the Python bindings all come through here.
     pub fn with_compat(
@@ -123,6 +124,14 @@ impl RunSettings {
         compat
             .check_mu(settings.cost.mu)
             .map_err(|m| ParamError::new(params::MU, m))?;
+        if given(params::OBSERVATION) {
+            compat
+                .check_observation(settings.sim.observation)
+                .map_err(|m| ParamError::new(params::OBSERVATION, m))?;
+        }
+        compat
+            .check_cost(settings.cost.linear_lambda())
+            .map_err(|m| ParamError::new(params::COST_MODEL, m))?;
         settings.sim.compat = Some(compat);
         Ok(settings)
     }
