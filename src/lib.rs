@@ -10,9 +10,9 @@
 //! under their own names.
 
 pub use splitee_core::{
-    arms, cost, decision, embedded, files, frontier, grid, json, learner, lines, live, memory,
-    named, numeric, ope, param, params, policy, process, queue, reward, seed, settings, sim, stats,
-    summary, sweep_grid, text, totals, trace,
+    arms, compat, cost, decision, embedded, files, frontier, grid, json, learner, lines, live,
+    memory, named, numeric, ope, param, params, policy, process, queue, reward, seed, settings,
+    sim, stats, summary, sweep_grid, text, totals, trace,
 };
 pub use splitee_train as train;
 

@@ -522,7 +522,7 @@ fn threshold_grid_probe_and_reward_are_read_and_validated() {
     );
     assert_eq!(
         error_of("[policy]\nthresholds = [0.5, 1.5]\n"),
-        "FILE: line 2: policy.thresholds: thresholds must be in (0, 1], got 1.5"
+        "FILE: line 2: policy.thresholds: thresholds must be in [0, 1], got 1.5"
     );
     assert_eq!(
         error_of("[policy]\nprobe = 0\n"),

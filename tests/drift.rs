@@ -138,6 +138,7 @@ fn m_ucb_detects_the_switch_and_beats_ucb1_after_it() {
         best_arm: 0,
         seed: 9,
         ucb_c: 1.0,
+        log_count: splitee::policy::LogCount::default(),
         reward_bounds: model.reward_bounds(&row),
     });
     let restarts = |policy: &AnyPolicy| match policy.state() {

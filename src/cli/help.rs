@@ -105,9 +105,10 @@ pub fn observation() -> String {
 
 pub fn thresholds() -> String {
     format!(
-        "Threshold grid of joint, threshold and vector learners: START:STOP:STEP or A,B,C. \
-         Default {}",
-        splitee::arms::thresholds_text(&run().sim.thresholds)
+        "Threshold grid of joint, threshold and vector learners: START:STOP:STEP or A,B,C, \
+         each in [0, 1] (0: always exit there). Default {} (--compat adaee-2023: {})",
+        splitee::arms::thresholds_text(&run().sim.thresholds),
+        splitee::arms::thresholds_text(&splitee::compat::ADAEE_THRESHOLDS)
     )
 }
 

@@ -390,7 +390,8 @@ pub struct RunArgs {
     pub runs: Option<usize>,
     #[arg(long, value_parser = named::<Order>(), help = help::order())]
     pub order: Option<Order>,
-    /// Reproduce published code decision for decision.
+    /// Reproduce published code decision for decision: the SplitEE scripts (split learning) or
+    /// the AdaEE code (threshold learning at one exit, `threshold:K:splitee`).
     #[arg(long, value_enum)]
     pub compat: Option<CompatName>,
     #[arg(long = "compat-cost", value_enum, help = help::compat_cost())]

@@ -240,9 +240,14 @@ impl CostModelName {
 /// Published code that compatibility mode reproduces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 pub enum CompatName {
+    /// The SplitEE scripts (AIMLSystems 2023).
     #[serde(rename = "splitee-2023")]
     #[value(name = "splitee-2023")]
     SplitEe2023,
+    /// The AdaEE code (ICC 2023): threshold learning at one exit.
+    #[serde(rename = "adaee-2023")]
+    #[value(name = "adaee-2023")]
+    AdaEe2023,
 }
 
 /// Reported-cost formula in compatibility mode.

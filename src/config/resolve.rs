@@ -8,7 +8,6 @@ use super::file::{
 };
 use crate::cost::{CostModel, NamedTable, OffloadCost, ProcessingCost, ProfileCost};
 use crate::params;
-use crate::reward::Observation;
 use crate::sim::{Compat, SimOptions};
 use std::path::{Path, PathBuf};
 use toml::Spanned;
@@ -165,7 +164,25 @@ fn from_layers(
         defaults.reward,
     );
 
-    // Every value through the run's one check, a refusal blamed on where the value came from.
+    let compat = match compat {
+        Some(CompatName::SplitEe2023) => Some(Compat::SplitEe2023 {
+            script_cost: compat_cost.value == CompatCost::Published,
+        }),
+        Some(CompatName::AdaEe2023) => {
+            if !matches!(compat_cost.origin, Origin::Default(_)) {
+                return Err(invalid(
+                    &compat_cost.origin,
+                    "has no effect under compatibility mode adaee-2023 (its reward charges \
+                         only the offloading cost o); drop it",
+                ));
+            }
+            Some(Compat::AdaEe2023)
+        }
+        None => None,
+    };
+
+    // Every value through the compatibility mode and the run's one check, a refusal blamed on
+    // where the value came from.
     let origins = [
         (params::POLICIES, &policies.origin),
         (params::ALPHA.key, &alpha.origin),
@@ -173,7 +190,26 @@ fn from_layers(
         (params::RUNS, &runs.origin),
         (params::THRESHOLDS, &thresholds.origin),
         (params::PROBE.key, &probe.origin),
+        (params::REWARD, &reward.origin),
+        (params::OBSERVATION, &observation.origin),
     ];
+    // The published cost formula's refusal is blamed on compat_cost if given, else the model.
+    let cost_model_origin = match compat_cost.origin {
+        Origin::Default(_) => &cost.origins.model,
+        ref given => given,
+    };
+    let blame = |e: params::ParamError| match origins.iter().find(|(key, _)| *key == e.key) {
+        Some((_, origin)) => invalid(origin, e.message),
+        None if e.key == params::COST_MODEL => invalid(cost_model_origin, e.message),
+        None => cost.origins.refusal(e),
+    };
+    let given = |key: &'static str| {
+        let origin = match key {
+            params::MU => Some(&cost.origins.mu),
+            _ => origins.iter().find(|(k, _)| *k == key).map(|(_, o)| *o),
+        };
+        origin.is_some_and(|o| !matches!(o, Origin::Default(_)))
+    };
     let settings = RunSettings {
         traces,
         policies: policies.value,
@@ -190,44 +226,10 @@ fn from_layers(
             probe: probe.value,
             ..defaults.sim
         },
-    };
-    settings
-        .check_ref()
-        .map_err(|e| match origins.iter().find(|(key, _)| *key == e.key) {
-            Some((_, origin)) => invalid(origin, e.message),
-            None => cost.origins.refusal(e),
-        })?;
-
-    let compat = match compat {
-        Some(CompatName::SplitEe2023) => {
-            if matches!(observation.origin, Origin::Flag(_) | Origin::Config { .. })
-                && observation.value == Observation::Strict
-            {
-                return Err(invalid(
-                    &observation.origin,
-                    "compatibility mode splitee-2023 reads C_L on every side update \
-                         (oracle observation); drop the strict setting",
-                ));
-            }
-            let lambda = settings.cost.linear_lambda();
-            if compat_cost.value == CompatCost::Published && lambda.is_none() {
-                // Blame the setting the user wrote: compat_cost if given, else the model.
-                let origin = match compat_cost.origin {
-                    Origin::Default(_) => &cost.origins.model,
-                    ref given => given,
-                };
-                return Err(invalid(
-                    origin,
-                    "the published SplitEE cost formula needs the linear cost model; \
-                         use compat_cost = \"linear\" or cost.model = \"linear\"",
-                ));
-            }
-            Some(Compat::SplitEe2023 {
-                script_cost: compat_cost.value == CompatCost::Published,
-            })
-        }
-        None => None,
-    };
+    }
+    .with_compat(compat, given)
+    .map_err(blame)?;
+    settings.check_ref().map_err(blame)?;
 
     // The embedded trace comes with its network's cost profile, unless the user chose costs
     // (also by sweeping lambda or o) or the compatibility mode, which prices the published
@@ -254,14 +256,7 @@ fn from_layers(
         }
         (false, _) => settings.cost,
     };
-    Ok(RunSettings {
-        cost,
-        sim: SimOptions {
-            compat,
-            ..settings.sim
-        },
-        ..settings
-    })
+    Ok(RunSettings { cost, ..settings })
 }
 
 /// The cost model as the layers give it, before the run's check.

@@ -96,7 +96,7 @@ fn threshold_vectors_report_their_learned_vector() {
 #[test]
 fn threshold_vector_and_constraint_errors_are_one_line() {
     let message = fail_with_one_line(splitee().args(["run", "--policy", "vector:3:splitee"]));
-    assert_mentions(&message, &["vector:3:splitee", "K must be at most 2"]);
+    assert_mentions(&message, &["vector:3:splitee", "K must be 1 to 2"]);
     let message = fail_with_one_line(splitee().args([
         "run",
         "--trace",

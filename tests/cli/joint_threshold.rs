@@ -51,8 +51,20 @@ fn bad_threshold_grids_and_arm_sets_are_one_line_errors() {
     assert_mentions(&message, &["--thresholds", "strictly increasing"]);
     let message = fail_with_one_line(splitee().args(["run", "--policy", "joint:final-exit"]));
     assert_mentions(&message, &["joint:final-exit", "plays fixed splits"]);
-    let message = fail_with_one_line(splitee().args(["run", "--policy", "threshold:4:splitee"]));
-    assert_mentions(&message, &["threshold:4:splitee", "only 3 exits"]);
+    // The embedded trace has 3 exits: a threshold is learned at exit 1 or 2, never at the final
+    // exit (where every sample leaves) or beyond.
+    for k in [3, 4] {
+        let name = format!("threshold:{k}:splitee");
+        let message = fail_with_one_line(splitee().args(["run", "--policy", &name]));
+        assert_mentions(
+            &message,
+            &[
+                &name,
+                "before the final exit",
+                "3 exits, so K must be 1 to 2",
+            ],
+        );
+    }
 }
 
 /// The joint-learning claim of the README on SST-2 at o = 0.3: joint UCB with strict side

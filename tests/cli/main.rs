@@ -6,6 +6,7 @@
 mod common;
 
 mod agreement;
+mod compat_adaee;
 mod costs;
 mod counts_and_values;
 mod errors;

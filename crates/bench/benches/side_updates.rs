@@ -106,6 +106,7 @@ fn side_updates(c: &mut Criterion) {
             best_arm: 0,
             seed: 0,
             ucb_c: settings.sim.ucb_c,
+            log_count: splitee_core::policy::LogCount::default(),
             reward_bounds: model.reward_bounds(&rows[0]),
         };
         let mut policy: AnyPolicy = spec.build(&ctx);

@@ -349,7 +349,7 @@ pub fn vector_label(split: usize, vector: &[f64]) -> String {
 }
 
 /// Parses a threshold grid: `A:B:STEP` (inclusive range) or a comma-separated list; every value
-/// in (0, 1], strictly increasing.
+/// in [0, 1], strictly increasing.
 pub fn parse_thresholds(text: &str) -> Result<Vec<f64>, String> {
     let number = |s: &str| {
         s.trim()
@@ -475,7 +475,10 @@ mod tests {
         assert!(parse_thresholds("0.9,0.6")
             .unwrap_err()
             .contains("increasing"));
-        assert!(parse_thresholds("0:1:0.5").unwrap_err().contains("(0, 1]"));
+        assert_eq!(parse_thresholds("0:1:0.5").unwrap(), vec![0.0, 0.5, 1.0]);
+        assert!(parse_thresholds("-0.5:1:0.5")
+            .unwrap_err()
+            .contains("[0, 1]"));
         assert!(parse_thresholds("0.5:0.9:0")
             .unwrap_err()
             .contains("step must be > 0"));

@@ -347,6 +347,7 @@ mod tests {
                 best_arm: 0,
                 seed: 3,
                 ucb_c: 1.0,
+                log_count: crate::policy::LogCount::default(),
                 reward_bounds: model.reward_bounds(&row),
             };
             let new = || Learner::new(&spec, &model, &ctx, Observation::Strict, 0.3, 9);
@@ -402,6 +403,7 @@ mod tests {
             best_arm: 0,
             seed: 3,
             ucb_c: c,
+            log_count: crate::policy::LogCount::default(),
             reward_bounds: (0.0, 1.0),
         };
         let saved = Learner::new(&spec, &model, &ctx(1.0), Observation::Strict, 0.3, 9).state();

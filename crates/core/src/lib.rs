@@ -7,7 +7,8 @@
 //! which writes only finite numbers, and [`params`], the rules every run parameter is checked
 //! by); [`trace`] reads per-exit traces; [`cost`] prices
 //! splits; [`arms`] are the learners' choices; [`reward`] turns a trace row into label-free
-//! rewards under an observation model; [`policy`] decides; [`learner`] is the decision kernel
+//! rewards under an observation model; [`policy`] decides; [`compat`] says what reproducing
+//! published code changes; [`learner`] is the decision kernel
 //! shared by [`sim`] (seeded replays of traces) and [`live`] (one sample at a time, with state
 //! files) and by [`queue`] (samples arriving over time at a device with a finite buffer);
 //! [`frontier`] scores every fixed arm; [`stats`] summarises; [`settings`] holds the run's
@@ -21,6 +22,7 @@
 //! the trainer, the binary and the bindings build on it.
 
 pub mod arms;
+pub mod compat;
 pub mod cost;
 pub mod decision;
 pub mod embedded;

@@ -457,6 +457,7 @@ fn replay_target(
         best_arm: hindsight.best_arm,
         seed: policy_seed,
         ucb_c: opts.ucb_c,
+        log_count: crate::policy::LogCount::default(),
         reward_bounds: hindsight.reward_bounds,
     };
     // Strict observation never probes: the probe probability and stream are unused.

@@ -42,6 +42,10 @@ fn in_unit_interval(value: f64) -> bool {
     value > 0.0 && value <= 1.0
 }
 
+fn in_closed_unit_interval(value: f64) -> bool {
+    (0.0..=1.0).contains(&value)
+}
+
 fn finite_non_negative(value: f64) -> bool {
     (0.0..=MAX_MAGNITUDE).contains(&value)
 }
@@ -56,6 +60,14 @@ pub const MAX_MAGNITUDE: f64 = 1e100;
 pub const UNIT_INTERVAL: Rule = Rule {
     ok: in_unit_interval,
     must: "in (0, 1]",
+};
+
+/// The thresholds of a grid: `[0, 1]` (NaN is refused). Threshold 0 is an arm that always exits
+/// at its split (AdaEE's grid starts there); the run's alpha stays in `(0, 1]`, since split arms
+/// at threshold 0 would never offload.
+pub const GRID_THRESHOLD: Rule = Rule {
+    ok: in_closed_unit_interval,
+    must: "in [0, 1]",
 };
 
 /// Costs and constants: `>= 0` and at most [`MAX_MAGNITUDE`] (NaN is refused).
@@ -118,6 +130,14 @@ pub const POLICIES: &str = "policy.names";
 pub const RUNS: &str = "run.runs";
 /// The key of the threshold grid.
 pub const THRESHOLDS: &str = "policy.thresholds";
+/// The key of the reward formula.
+pub const REWARD: &str = "policy.reward";
+/// The key of the weight of costs in the reward.
+pub const MU: &str = "cost.mu";
+/// The key of the observation model.
+pub const OBSERVATION: &str = "policy.observation";
+/// The key of the processing-cost model.
+pub const COST_MODEL: &str = "cost.model";
 
 /// At least one policy.
 pub fn check_policy_count(count: usize) -> Result<(), ParamError> {
@@ -168,16 +188,17 @@ pub fn check_computed(
     }
 }
 
-/// A threshold grid: at least one threshold, every one in (0, 1], strictly increasing.
+/// A threshold grid: at least one threshold, every one in [0, 1] ([`GRID_THRESHOLD`]), strictly
+/// increasing.
 pub fn check_thresholds(values: &[f64]) -> Result<(), ParamError> {
     let refuse = |message: String| Err(ParamError::new(THRESHOLDS, message));
     if values.is_empty() {
         return refuse("the threshold grid is empty".into());
     }
-    if let Some(bad) = values.iter().find(|&&v| !UNIT_INTERVAL.accepts(v)) {
+    if let Some(bad) = values.iter().find(|&&v| !GRID_THRESHOLD.accepts(v)) {
         return refuse(format!(
             "thresholds must be {}, got {bad}",
-            UNIT_INTERVAL.must
+            GRID_THRESHOLD.must
         ));
     }
     if values.windows(2).any(|w| w[1] <= w[0]) {
@@ -270,9 +291,17 @@ mod tests {
     #[test]
     fn threshold_grids() {
         assert!(check_thresholds(&[0.5, 1.0]).is_ok());
+        assert!(check_thresholds(&[0.0, 0.5]).is_ok());
         let message = |v: &[f64]| check_thresholds(v).unwrap_err().message;
         assert_eq!(message(&[]), "the threshold grid is empty");
-        assert_eq!(message(&[0.0, 0.5]), "thresholds must be in (0, 1], got 0");
+        assert_eq!(
+            message(&[-0.1, 0.5]),
+            "thresholds must be in [0, 1], got -0.1"
+        );
+        assert_eq!(
+            message(&[0.5, 1.5]),
+            "thresholds must be in [0, 1], got 1.5"
+        );
         assert_eq!(
             message(&[0.6, 0.6]),
             "thresholds must be strictly increasing"

@@ -489,6 +489,7 @@ impl Device<'_> {
             best_arm: self.space.best_arm,
             seed,
             ucb_c: self.opts.ucb_c,
+            log_count: crate::policy::LogCount::default(),
             reward_bounds: self.space.reward_bounds(),
         };
         let mut learner = crate::learner::Learner::new(

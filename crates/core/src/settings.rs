@@ -16,6 +16,7 @@
 //! separate `RunParams`, because its fields are the public surface that library users and tests
 //! build settings with; the checked newtype only dereferences to it.
 
+use crate::compat::Compat;
 use crate::cost::CostModel;
 use crate::params::{self, ParamError};
 use crate::policy::PolicySpec;
@@ -80,6 +81,59 @@ impl RunSettings {
         params::check_thresholds(&self.sim.thresholds)?;
         params::PROBE.check(self.sim.probe)?;
         Ok(())
+    }
+
+    /// The settings under compatibility mode `compat` (none: unchanged): the mode's reward,
+    /// threshold grid and policies replace those not `given` (`given(key)` says whether the
+    /// setting under a config key, [`params::POLICIES`], [`params::THRESHOLDS`],
+    /// [`params::REWARD`], [`params::MU`], [`params::OBSERVATION`], was chosen rather than left
+    /// at its default), and a
+    /// chosen value the published code cannot have is refused, naming its key. The command
+    /// line, config files and the Python bindings all come through here.
+    pub fn with_compat(
+        self,
+        compat: Option<Compat>,
+        given: impl Fn(&'static str) -> bool,
+    ) -> Result<Self, ParamError> {
+        let Some(compat) = compat else {
+            return Ok(self);
+        };
+        let mut settings = self;
+        if let Some(policies) = compat
+            .default_policies()
+            .filter(|_| !given(params::POLICIES))
+        {
+            settings.policies = policies.to_vec();
+        }
+        for spec in &settings.policies {
+            compat
+                .check_policy(spec)
+                .map_err(|m| ParamError::new(params::POLICIES, m))?;
+        }
+        if let Some(grid) = compat.thresholds().filter(|_| !given(params::THRESHOLDS)) {
+            settings.sim.thresholds = grid.to_vec();
+        }
+        if let Some(reward) = compat.reward() {
+            if given(params::REWARD) {
+                compat
+                    .check_reward(settings.reward)
+                    .map_err(|m| ParamError::new(params::REWARD, m))?;
+            }
+            settings.reward = reward;
+        }
+        compat
+            .check_mu(settings.cost.mu)
+            .map_err(|m| ParamError::new(params::MU, m))?;
+        if given(params::OBSERVATION) {
+            compat
+                .check_observation(settings.sim.observation)
+                .map_err(|m| ParamError::new(params::OBSERVATION, m))?;
+        }
+        compat
+            .check_cost(settings.cost.linear_lambda())
+            .map_err(|m| ParamError::new(params::COST_MODEL, m))?;
+        settings.sim.compat = Some(compat);
+        Ok(settings)
     }
 
     /// The settings, checked ([`RunSettings::check_ref`]).

@@ -45,14 +45,7 @@ impl crate::named::Named for Order {
 
 crate::display_by_name!(Order);
 
-/// Compatibility with published code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Compat {
-    /// The SplitEE scripts (AIMLSystems 2023), SPEC section 2. `script_cost` charges SplitEE the
-    /// published script's `lambda + 0.8*lambda*i` (SplitEE-S and baselines keep `lambda*(i+1)`).
-    #[serde(rename = "splitee-2023")]
-    SplitEe2023 { script_cost: bool },
-}
+pub use crate::compat::Compat;
 
 /// Validated settings of a simulation.
 #[derive(Debug, Clone, PartialEq)]
@@ -383,7 +376,7 @@ fn simulate_inner(
             .map_err(SimError::Policy)?;
     }
     check_reward_fits(model.kind(), trace, policies).map_err(SimError::Reward)?;
-    if opts.compat.is_some() && trace.samples() < trace.exits() {
+    if opts.compat.is_some_and(Compat::warm_start) && trace.samples() < trace.exits() {
         return Err(SimError::TooShortForCompat {
             samples: trace.samples(),
             exits: trace.exits(),
@@ -596,12 +589,10 @@ impl Replay<'_> {
         let trace = self.trace;
         let arms = self.space.model.arms().len();
         let best_arm = self.space.best_arm;
-        let compat = self.opts.compat.filter(|_| self.spec.is_bandit());
-        // The published SplitEE-S reads C_L on every side update; compat mode does too.
-        let observation = match compat {
-            Some(_) => Observation::Oracle,
-            None => self.spec.observation(self.opts.observation),
-        };
+        let compat = self.opts.compat.filter(|c| c.applies_to(&self.spec));
+        let observation = compat
+            .and_then(Compat::observation)
+            .unwrap_or_else(|| self.spec.observation(self.opts.observation));
         let script_cost = matches!(compat, Some(Compat::SplitEe2023 { script_cost: true }))
             && self.spec == PolicySpec::SPLITEE;
         let scripted;
@@ -621,6 +612,7 @@ impl Replay<'_> {
             best_arm,
             seed,
             ucb_c: self.opts.ucb_c,
+            log_count: compat.map(Compat::log_count).unwrap_or_default(),
             reward_bounds: self.space.summary.reward_bounds,
         };
         let mut learner = Learner::new(
@@ -636,7 +628,7 @@ impl Replay<'_> {
             row = row.with_predictions();
         }
 
-        if compat.is_some() {
+        if compat.is_some_and(Compat::warm_start) {
             for (arm, &s) in self.order[..arms].iter().enumerate() {
                 row.load(trace, model.costs(), s as usize);
                 learner.prime(arm, model.reward(&row, arm));

@@ -7,12 +7,13 @@
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
+use splitee_core::compat::Compat;
 use splitee_core::cost::{OffloadCost, ProcessingCost, ProfileCost};
 use splitee_core::grid::Axis;
 use splitee_core::settings::RunSettings;
 
 /// The keys a run accepts, in the order they are applied (the cost model before its values).
-const KEYS: [&str; 21] = [
+const KEYS: [&str; 22] = [
     "cost_model",
     "cost_table",
     "lambda_",
@@ -34,6 +35,16 @@ const KEYS: [&str; 21] = [
     "probe",
     "reward",
     "curve_points",
+    "compat",
+];
+
+/// The Python key of each setting a compatibility mode may replace or refuse when given.
+const COMPAT_KEYS: [(&str, &str); 5] = [
+    (splitee_core::params::POLICIES, "policies"),
+    (splitee_core::params::THRESHOLDS, "thresholds"),
+    (splitee_core::params::REWARD, "reward"),
+    (splitee_core::params::MU, "mu"),
+    (splitee_core::params::OBSERVATION, "observation"),
 ];
 
 /// `given` (keys of [`KEYS`]; `None` values keep the default) over the default settings.
@@ -52,13 +63,44 @@ pub fn run_settings(given: Option<&Bound<'_, PyDict>>) -> PyResult<RunSettings> 
         }
     }
     let mut profile = profile_cost(given)?;
+    let mut compat = None;
     for key in KEYS {
         if let Some(value) = given.get_item(key)?.filter(|v| !v.is_none()) {
+            if key == "compat" {
+                let name: String = value
+                    .extract()
+                    .map_err(|_| PyValueError::new_err("compat: expected a name"))?;
+                compat = Some(Compat::named(&name).ok_or_else(|| {
+                    PyValueError::new_err(format!(
+                        "compat: `{name}`: the modes are splitee-2023 and adaee-2023"
+                    ))
+                })?);
+                continue;
+            }
             apply(&mut settings, &mut profile, key, &value)
                 .map_err(|message| PyValueError::new_err(format!("{key}: {message}")))?;
         }
     }
-    Ok(settings)
+    // What the mode implies, from the core as for the command line.
+    let is_given = |config_key: &'static str| {
+        COMPAT_KEYS
+            .iter()
+            .find(|(k, _)| *k == config_key)
+            .is_some_and(|(_, key)| {
+                given
+                    .get_item(key)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|v| !v.is_none())
+            })
+    };
+    settings.with_compat(compat, is_given).map_err(|e| {
+        let key = COMPAT_KEYS
+            .iter()
+            .find(|(k, _)| *k == e.key)
+            .map_or(e.key, |(_, key)| key);
+        PyValueError::new_err(format!("{key}: {}", e.message))
+    })
 }
 
 /// The profile cost model, when `cost_model="profile"`: read up front from `profile` with its

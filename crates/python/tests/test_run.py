@@ -173,3 +173,26 @@ def test_decisions_carry_the_propensities_of_the_cli_log(cli, npz_trace, tmp_pat
     assert (d["propensity"][d["policy"] == 0] == 0.2).all()
     assert (d["propensity"][d["policy"] == 2] == 1.0).all()
     assert np.isfinite(d["probe_probability"][d["policy"] == 2]).all()
+
+
+@pytest.mark.parametrize("compat, flags, kwargs", [
+    ("splitee-2023", ["--policy", "splitee", "--policy", "splitee-s"],
+     {"policies": ["splitee", "splitee-s"]}),
+    ("adaee-2023", [], {}),
+])
+def test_compat_modes_equal_the_cli(cli, npz_trace, compat, flags, kwargs):
+    # The mode's implications (AdaEE: its grid from 0, clipped gain, ln t index and policies)
+    # come from the core for both entrances.
+    expected = cli_json(cli, "run", "--trace", npz_trace, "--compat", compat, *flags,
+                        "--runs", 2, "--seed", 5, "--offload-cost", 0.2, "--order", "given")
+    result = splitee.run(str(npz_trace), compat=compat, runs=2, seed=5, cost=0.2,
+                         order="given", **kwargs)
+    assert result.to_dict() == expected
+    assert expected["settings"]["compat"] is not None
+
+
+def test_compat_refusals_name_the_key(npz_trace):
+    with pytest.raises(ValueError, match="^compat: `x`: the modes are"):
+        splitee.run(str(npz_trace), compat="x")
+    with pytest.raises(ValueError, match="^policies: compatibility mode adaee-2023 learns"):
+        splitee.run(str(npz_trace), compat="adaee-2023", policies=["splitee"])

@@ -100,6 +100,7 @@ impl LiveLearner {
             best_arm: 0,
             seed,
             ucb_c: settings.ucb_c,
+            log_count: crate::policy::LogCount::default(),
             reward_bounds: reward_bounds.unwrap_or((0.0, 1.0)),
         };
         let arms: Vec<ArmLabel> = (0..model.arms().len())

@@ -37,15 +37,16 @@ impl LiveSettings {
     }
 
     /// The settings of a resolved `run` configuration, for `policy` (checked when a learner is
-    /// built; see [`LiveSettings::check`]). Compatibility mode is refused: it scores every arm
-    /// on the first samples and then starts again from the first.
+    /// built; see [`LiveSettings::check`]). Compatibility mode is refused: it reproduces a
+    /// published replay (SplitEE's scores every arm on the first samples and then starts again
+    /// from the first).
     pub fn from_run(settings: &RunSettings, policy: PolicySpec) -> Result<Self, LiveError> {
-        if settings.sim.compat.is_some() {
-            return Err(LiveError::Unsupported(
-                "compatibility mode (splitee-2023) replays the first samples twice; it cannot \
-                 run on a live stream"
-                    .into(),
-            ));
+        if let Some(compat) = settings.sim.compat {
+            return Err(LiveError::Unsupported(format!(
+                "compatibility mode ({}) reproduces a published replay; it cannot run on a live \
+                 stream",
+                compat.name()
+            )));
         }
         Ok(Self::of_run(settings, policy))
     }

@@ -44,7 +44,7 @@ pub use self::registry::{Entry, Learns, Name, Nothing, PolicyFamily, Side};
 pub use self::sampling::{
     EpsilonGreedy, EpsilonGreedyParams, Exploration, Thompson, ThompsonParams,
 };
-pub use self::ucb::{SideInformation, Ucb, Ucb1Params};
+pub use self::ucb::{LogCount, SideInformation, Ucb, Ucb1Params};
 pub use self::ucb_bwk::{UcbBwk, UcbBwkLearned};
 pub use self::uee_ucb::{UeeUcb, UeeUcbParams};
 pub use crate::param::Param;
@@ -423,6 +423,9 @@ pub struct RunContext {
     pub seed: u64,
     /// UCB exploration constant `c`.
     pub ucb_c: f64,
+    /// Which count of decisions UCB1's index takes the logarithm of (compatibility modes
+    /// differ).
+    pub log_count: LogCount,
     /// The range every reward of this run lies in (from the cost model: confidences are in
     /// [0, 1]), for policies that rescale rewards to [0, 1].
     pub reward_bounds: (f64, f64),
@@ -463,17 +466,25 @@ impl PolicySpec {
     /// Checks the spec against a trace's number of exits and the size of the threshold grid.
     pub fn validate(&self, exits: usize, thresholds: usize) -> Result<(), String> {
         let deepest = match self.arms {
-            ArmSpace::ThresholdsAt(k) => k + 1,
-            // A vector's split must be able to offload: the final exit comes after it.
-            ArmSpace::VectorsAt(k) => k + 2,
+            // A threshold's split, and a vector's, must be able to offload: the final exit comes
+            // after it (at the final exit every sample leaves, whatever the threshold).
+            ArmSpace::ThresholdsAt(k) | ArmSpace::VectorsAt(k) => k + 2,
             _ => self.kind.exits_needed(),
         };
         if deepest > exits {
+            let can = match exits {
+                0 | 1 => "no split can".to_owned(),
+                2 => "so K must be 1".to_owned(),
+                _ => format!("so K must be 1 to {}", exits - 1),
+            };
             return Err(match self.arms {
+                ArmSpace::ThresholdsAt(_) => format!(
+                    "policy `{self}`: a threshold is learned at a split that can exit early or \
+                     offload, before the final exit; the trace has {exits} exits, {can}"
+                ),
                 ArmSpace::VectorsAt(_) => format!(
                     "policy `{self}`: threshold vectors end at a split that can offload, before \
-                     the final exit; the trace has {exits} exits, so K must be at most {}",
-                    exits.saturating_sub(1)
+                     the final exit; the trace has {exits} exits, {can}"
                 ),
                 _ => format!("policy `{self}`: the trace has only {exits} exits"),
             });
@@ -589,18 +600,38 @@ mod tests {
             .unwrap()
             .validate(12, 10)
             .is_err());
-        assert!("threshold:12:splitee"
+        assert!("threshold:11:splitee"
             .parse::<PolicySpec>()
             .unwrap()
             .validate(12, 10)
             .is_ok());
+        assert_eq!(
+            "threshold:12:splitee"
+                .parse::<PolicySpec>()
+                .unwrap()
+                .validate(12, 10)
+                .unwrap_err(),
+            "policy `threshold:12:splitee`: a threshold is learned at a split that can exit \
+             early or offload, before the final exit; the trace has 12 exits, so K must be 1 to 11"
+        );
+        assert!("threshold:1:splitee"
+            .parse::<PolicySpec>()
+            .unwrap()
+            .validate(2, 10)
+            .is_ok());
+        assert!("threshold:2:splitee"
+            .parse::<PolicySpec>()
+            .unwrap()
+            .validate(2, 10)
+            .unwrap_err()
+            .ends_with("the trace has 2 exits, so K must be 1"));
         let vector =
             |name: &str, thresholds| name.parse::<PolicySpec>().unwrap().validate(4, thresholds);
         assert!(vector("vector:3:splitee-s", 10).is_ok());
         assert_eq!(
             vector("vector:4:splitee-s", 2).unwrap_err(),
             "policy `vector:4:splitee-s`: threshold vectors end at a split that can offload, \
-             before the final exit; the trace has 4 exits, so K must be at most 3"
+             before the final exit; the trace has 4 exits, so K must be 1 to 3"
         );
         assert!(vector("vector:3:splitee-s", 41)
             .unwrap_err()

@@ -43,6 +43,7 @@ impl Bench {
             best_arm: 0,
             seed,
             ucb_c: 1.0,
+            log_count: crate::policy::LogCount::default(),
             reward_bounds: self.bounds(),
         }
     }

@@ -18,8 +18,9 @@ pub enum SideInformation {
     Shallower,
 }
 
-/// UCB1 with index `S_k/N_k + c*sqrt(ln(t+1)/N_k)` at 0-based step `t`; unplayed arms come
-/// first, and ties go to the lowest arm (as in the published code).
+/// UCB1 with index `S_k/N_k + c*sqrt(ln(t+1)/N_k)` at 0-based step `t` (`ln t` with
+/// [`LogCount::Previous`]); unplayed arms come first, and ties go to the lowest arm (as in the
+/// published code).
 ///
 /// The argmax is exactly that of the published formula, but computed cheaply: a fast index
 /// `mean_k + c*sqrt(ln(t+1))*rsqrt_k` from cached per-arm values differs from the exact one by a
@@ -42,6 +43,8 @@ pub struct Ucb {
     fast: Vec<f64>,
     /// Arms with no observation yet: played first, lowest first.
     unplayed: usize,
+    /// Which count of decisions the index takes the logarithm of.
+    log_count: LogCount,
     log_t: RunningLog,
     /// Proof that one arm leads the others by more than the error margin, kept across steps so
     /// most steps need not look at every arm.
@@ -65,6 +68,28 @@ struct Lead {
     bound: f64,
     scale: f64,
     rsqrt_max: f64,
+}
+
+/// Which count of decisions a UCB index takes the logarithm of at 0-based step `t`: the published
+/// codes differ by one, which changes decisions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum LogCount {
+    /// `ln(t + 1)`, the decisions including this one (the SplitEE code).
+    #[default]
+    Including,
+    /// `ln t`, the decisions before this one (the AdaEE code); `ln 1 = 0` at step 0.
+    Previous,
+}
+
+impl LogCount {
+    /// The step `u` whose `ln(u + 1)` is this count's logarithm at step `t`.
+    #[inline]
+    fn step(self, t: usize) -> usize {
+        match self {
+            Self::Including => t,
+            Self::Previous => t.saturating_sub(1),
+        }
+    }
 }
 
 /// Relative bound on the fast index's error (rounding, and the running logarithm's drift of at
@@ -104,6 +129,11 @@ impl RunningLog {
 
 impl Ucb {
     pub fn new(arms: usize, c: f64, side: SideInformation) -> Self {
+        Self::with_log_count(arms, c, side, LogCount::default())
+    }
+
+    /// UCB1 whose index takes the logarithm of `log_count`.
+    pub fn with_log_count(arms: usize, c: f64, side: SideInformation, log_count: LogCount) -> Self {
         Self {
             c,
             side,
@@ -113,6 +143,7 @@ impl Ucb {
             rsqrt: vec![0.0; arms],
             fast: vec![0.0; arms],
             unplayed: arms,
+            log_count,
             log_t: RunningLog::new(),
             lead: None,
         }
@@ -150,6 +181,8 @@ impl Ucb {
         if self.unplayed > 0 {
             return self.counts.iter().position(|&n| n == 0).unwrap_or(0);
         }
+        // From here on the logarithm is `ln(t + 1)` of the shifted step.
+        let t = self.log_count.step(t);
         let scale = self.c * self.log_t.at(t).sqrt();
         if let Some(lead) = &mut self.lead {
             let leader = lead.leader;
@@ -274,7 +307,7 @@ impl Learns for Ucb {
         if let Some(k) = (0..arms).find(|&k| counts[k] == 0 && sums[k] != 0.0) {
             return Err(format!("arm {k} has no observation but a nonzero sum"));
         }
-        let mut policy = Self::new(arms, self.c, self.side);
+        let mut policy = Self::with_log_count(arms, self.c, self.side, self.log_count);
         (policy.sums, policy.counts) = (sums, counts);
         for k in 0..arms {
             policy.refresh(k);
@@ -304,7 +337,7 @@ impl PolicyFamily for SplitEe {
     }
 
     fn build((): &(), ctx: &RunContext) -> Ucb {
-        Ucb::new(ctx.arms, ctx.ucb_c, SideInformation::None)
+        Ucb::with_log_count(ctx.arms, ctx.ucb_c, SideInformation::None, ctx.log_count)
     }
 }
 
@@ -328,7 +361,12 @@ impl PolicyFamily for SplitEeS {
     }
 
     fn build((): &(), ctx: &RunContext) -> Ucb {
-        Ucb::new(ctx.arms, ctx.ucb_c, SideInformation::Shallower)
+        Ucb::with_log_count(
+            ctx.arms,
+            ctx.ucb_c,
+            SideInformation::Shallower,
+            ctx.log_count,
+        )
     }
 }
 
@@ -371,7 +409,7 @@ impl PolicyFamily for Ucb1 {
     }
 
     fn build(p: &Ucb1Params, ctx: &RunContext) -> Ucb {
-        Ucb::new(ctx.arms, p.c.get(), p.side)
+        Ucb::with_log_count(ctx.arms, p.c.get(), p.side, ctx.log_count)
     }
 
     fn side(p: &Ucb1Params) -> SideInformation {

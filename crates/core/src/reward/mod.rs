@@ -36,10 +36,10 @@ pub enum RewardKind {
     /// off(k))` on offload).
     #[default]
     Splitee,
-    /// CeeBERT / AdaEE confidence gain: `0` on exit, `C_L - C_k - mu*off(k)` on offload.
+    /// CeeBERT's confidence gain: `0` on exit, `C_L - C_k - mu*off(k)` on offload.
     ConfidenceGain,
-    /// The confidence gain clipped at 0 before the offloading cost: `max(C_L - C_k, 0) -
-    /// mu*off(k)` on offload.
+    /// AdaEE's confidence gain (as its released code computes it), clipped at 0 before the
+    /// offloading cost: `0` on exit, `max(C_L - C_k, 0) - mu*off(k)` on offload.
     ConfidenceGainClipped,
     /// UEE-UCB's (Hari Narayan et al., arXiv 2209.09480) reward from predictions alone: the
     /// device answers at the exit it runs to (never offloads) and earns `D_1k + mu*proc(1) -
@@ -90,13 +90,13 @@ impl Named for RewardKind {
         (
             Self::ConfidenceGain,
             "confidence-gain",
-            "CeeBERT / AdaEE confidence gain: `0` on exit, `C_L - C_k - mu*off(k)` on offload",
+            "CeeBERT's confidence gain: `0` on exit, `C_L - C_k - mu*off(k)` on offload",
         ),
         (
             Self::ConfidenceGainClipped,
             "confidence-gain-clipped",
-            "The confidence gain clipped at 0 before the offloading cost: `max(C_L - C_k, 0) - \
-             mu*off(k)` on offload",
+            "AdaEE's confidence gain, clipped at 0 before the offloading cost: `0` on exit, \
+             `max(C_L - C_k, 0) - mu*off(k)` on offload",
         ),
         (
             Self::Disagreement,
