@@ -35,11 +35,13 @@ pub const ADAEE_POLICIES: [PolicySpec; 3] = [
         kind: PolicyKind::SplitEe(()),
         arms: ArmSpace::ThresholdsAt(0),
         observation: None,
+        contexts: None,
     },
     PolicySpec {
         kind: PolicyKind::BestFixed(()),
         arms: ArmSpace::ThresholdsAt(0),
         observation: None,
+        contexts: None,
     },
     PolicySpec::FINAL_EXIT,
 ];
