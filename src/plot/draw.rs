@@ -584,6 +584,17 @@ pub(super) fn legend_rows<DB: DrawingBackend>(
     Ok((room / LEGEND_ROW).max(1) as usize)
 }
 
+/// The font size at which a legend name `width` pixels wide at `size` fits in `room` pixels:
+/// `size` when it fits, else scaled down (text width is proportional to the size), never below
+/// 11 so that it stays legible.
+pub(super) fn legend_font_size(size: u32, width: u32, room: u32) -> u32 {
+    if width <= room {
+        size
+    } else {
+        (size * room / width).max(11)
+    }
+}
+
 /// One legend entry per series, each with a sample of how it is drawn, then the notes.
 pub(super) fn draw_legend<DB: DrawingBackend>(
     area: &Area<DB>,
@@ -636,7 +647,14 @@ pub(super) fn draw_legend<DB: DrawingBackend>(
                 }
             }
         }
-        area.draw(&Text::new(s.name.clone(), (x1 + 12, y), style.clone()))?;
+        // A name too long for the column is drawn smaller rather than cut off at the edge.
+        let room = area.dim_in_pixel().0.saturating_sub(x1 as u32 + 16);
+        let width = area.estimate_text_size(&s.name, &style)?.0;
+        let style = match legend_font_size(19, width, room) {
+            19 => style.clone(),
+            size => text_style(area, size, Pos::new(HPos::Left, VPos::Center)),
+        };
+        area.draw(&Text::new(s.name.clone(), (x1 + 12, y), style))?;
         y += LEGEND_ROW;
     }
     let note = note_style(area);
@@ -723,3 +741,15 @@ pub(super) fn draw_colour_bar<DB: DrawingBackend>(area: &Area<DB>) -> DrawResult
 
 // ---------------------------------------------------------------------------------------------
 // Figures of a predefined-sparsity study (`splitee train --config`).
+
+#[cfg(test)]
+mod tests {
+    use super::legend_font_size;
+
+    #[test]
+    fn legend_names_too_wide_for_the_column_are_drawn_smaller() {
+        assert_eq!(legend_font_size(19, 250, 260), 19);
+        assert_eq!(legend_font_size(19, 320, 260), 15);
+        assert_eq!(legend_font_size(19, 2000, 260), 11);
+    }
+}
