@@ -192,13 +192,13 @@ def run(trace: Union[Trace, PathLike, Sequence[PathLike]],
     ``None`` takes the command line's default (``defaults()``); ``cost`` is the offloading cost
     (``--offload-cost``: one value, or one per split), ``lambda_`` the linear model's
     ``--lambda``; ``compat`` (``"splitee-2023"`` or ``"adaee-2023"``) reproduces published code
-    as ``--compat`` does, with the same implied settings. With ``decisions``, every decision is kept as arrays (runs are then replayed
-    one after the other)."""
+    as ``--compat`` does, with the same implied settings. With ``decisions``, every decision is
+    kept as arrays (runs are then replayed one after the other)."""
     settings = _settings(policies, dict(
         alpha=alpha, cost=cost, lambda_=lambda_, mu=mu, cost_model=cost_model,
         cost_table=cost_table, depths=depths, profile=profile, per_mac=per_mac,
-        per_byte=per_byte, cloud_per_mac=cloud_per_mac, ucb_c=ucb_c, runs=runs, seed=seed, order=order,
-        observation=observation, thresholds=thresholds, probe=probe, reward=reward,
+        per_byte=per_byte, cloud_per_mac=cloud_per_mac, ucb_c=ucb_c, runs=runs, seed=seed,
+        order=order, observation=observation, thresholds=thresholds, probe=probe, reward=reward,
         curve_points=curve_points, compat=compat))
     return Result(_native.run(_trace(trace), settings, decisions))
 
