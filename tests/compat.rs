@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{manifest, shared_dir, splitee, succeed_json};
+use common::{manifest, shared_dir, splitee, succeed_with_decisions};
 use serde_json::Value;
 use std::path::Path;
 
@@ -15,9 +15,7 @@ struct CompatRun {
 /// Runs one policy in compatibility mode, given order, one run; returns the 1-based arms played
 /// and the JSON result.
 fn compat_run(trace: &Path, policy: &str, alpha: f64, lambda: f64, offload: f64) -> CompatRun {
-    let dir = tempfile::tempdir().unwrap();
-    let decisions = dir.path().join("decisions.jsonl");
-    let report = succeed_json(
+    let (report, decisions) = succeed_with_decisions(
         splitee()
             .args([
                 "run",
@@ -34,21 +32,13 @@ fn compat_run(trace: &Path, policy: &str, alpha: f64, lambda: f64, offload: f64)
             .args(["--policy", policy])
             .args(["--alpha", &alpha.to_string()])
             .args(["--lambda", &lambda.to_string()])
-            .args(["--offload-cost", &offload.to_string()])
-            .arg("--decisions")
-            .arg(&decisions),
+            .args(["--offload-cost", &offload.to_string()]),
     );
-    let lines = std::fs::read_to_string(&decisions).unwrap();
-    let arms = lines
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<Value>(l).unwrap()["arm"]
-                .as_u64()
-                .unwrap()
-        })
-        .collect();
     CompatRun {
-        arms,
+        arms: decisions
+            .iter()
+            .map(|d| d["arm"].as_u64().unwrap())
+            .collect(),
         result: report["results"][0].clone(),
     }
 }

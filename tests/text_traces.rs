@@ -5,7 +5,7 @@
 mod common;
 
 use splitee::cost::ProfileCost;
-use splitee::trace::load;
+use splitee::trace::{load, Trace};
 
 const EXITS: usize = 6;
 const HIDDEN_BYTES: f64 = 384.0 * 4.0;
@@ -84,17 +84,22 @@ fn text_traces_have_six_labelled_binary_exits_with_measured_costs() {
     }
 }
 
+/// How many labelled samples each exit predicts right.
+fn correct_per_exit(trace: &Trace) -> Vec<usize> {
+    (0..EXITS)
+        .map(|k| {
+            (0..trace.samples())
+                .filter(|&s| Some(trace.pred(s, k)) == trace.label(s))
+                .count()
+        })
+        .collect()
+}
+
 #[test]
 fn text_trace_accuracies_per_exit_are_those_stated_in_the_provenance() {
     for t in &TRACES {
         let trace = load(&dataset(&format!("minilm-{}.csv", t.name))).unwrap();
-        let correct: Vec<usize> = (0..EXITS)
-            .map(|k| {
-                (0..trace.samples())
-                    .filter(|&s| Some(trace.pred(s, k)) == trace.label(s))
-                    .count()
-            })
-            .collect();
+        let correct = correct_per_exit(&trace);
         assert_eq!(correct, t.correct, "{}", t.name);
     }
 }
@@ -106,13 +111,7 @@ fn text_trace_accuracies_per_exit_are_those_stated_in_the_provenance() {
 #[test]
 fn sst2_dev_deeper_exits_beat_shallower_ones() {
     let trace = load(&dataset("minilm-sst2-dev.csv")).unwrap();
-    let correct: Vec<usize> = (0..EXITS)
-        .map(|k| {
-            (0..trace.samples())
-                .filter(|&s| Some(trace.pred(s, k)) == trace.label(s))
-                .count()
-        })
-        .collect();
+    let correct = correct_per_exit(&trace);
     let (shallow, deep) = correct.split_at(EXITS / 2);
     let best_shallow = *shallow.iter().max().unwrap();
     assert!(

@@ -2,14 +2,12 @@
 //! hand-computed prefix, the mode's defaults, and its refusals.
 
 use super::*;
-use crate::common::{manifest, shared_trace};
+use crate::common::{manifest, shared_trace, succeed_with_decisions};
 
 /// The thresholds `threshold:1:splitee` plays under `--compat adaee-2023` on the first samples of
 /// `trace` in file order, one run, with `args`.
 fn adaee_thresholds(trace: &Path, args: &[&str], prefix: usize) -> Vec<f64> {
-    let dir = tempfile::tempdir().unwrap();
-    let decisions = dir.path().join("decisions.jsonl");
-    let report = succeed_json(
+    let (report, decisions) = succeed_with_decisions(
         splitee()
             .args([
                 "run",
@@ -23,17 +21,13 @@ fn adaee_thresholds(trace: &Path, args: &[&str], prefix: usize) -> Vec<f64> {
             .args(["--policy", "threshold:1:splitee", "--json"])
             .arg("--trace")
             .arg(trace)
-            .args(args)
-            .arg("--decisions")
-            .arg(&decisions),
+            .args(args),
     );
     assert_eq!(report["settings"]["compat"], "adaee-2023");
-    std::fs::read_to_string(&decisions)
-        .unwrap()
-        .lines()
+    decisions
+        .iter()
         .take(prefix)
-        .map(|line| {
-            let decision: Value = serde_json::from_str(line).unwrap();
+        .map(|decision| {
             assert_eq!(decision["arm"], 1, "the threshold is learned at exit 1");
             decision["threshold"].as_f64().unwrap()
         })

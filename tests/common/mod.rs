@@ -79,6 +79,20 @@ pub fn succeed_json(cmd: &mut Command) -> serde_json::Value {
     serde_json::from_slice(&run_ok(cmd).stdout).unwrap()
 }
 
+/// Runs `cmd` (a `splitee run ... --json`) with `--decisions` into a temporary file, asserts
+/// success, and returns the JSON report and every decision record.
+pub fn succeed_with_decisions(cmd: &mut Command) -> (serde_json::Value, Vec<serde_json::Value>) {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("decisions.jsonl");
+    let report = succeed_json(cmd.arg("--decisions").arg(&log));
+    let decisions = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    (report, decisions)
+}
+
 /// Writes a small learnable optdigits folder `data` (created if needed): 300 training and 120
 /// test samples of classes 0..4, each lighting its own pair of image rows, with seeded noise.
 fn write_synthetic_optdigits(data: &Path) {
