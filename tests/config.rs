@@ -537,3 +537,59 @@ fn threshold_grid_probe_and_reward_are_read_and_validated() {
         "--probe: the probe probability must be in (0, 1], got 1.5"
     );
 }
+
+/// A `[published]` section with `accuracy` as given.
+fn published(accuracy: &str) -> String {
+    format!(
+        "[published]\nsource = \"the paper\"\noffload = [0.1, 0.2]\n\
+         accuracy = {{ \"splitee-s\" = {accuracy} }}\n"
+    )
+}
+
+#[test]
+fn published_accuracy_in_percent_is_refused_naming_file_line_and_key() {
+    let config = format!("# a paper's table\n\n{}", published("[0.83, 83.42]"));
+    assert_eq!(
+        TempConfig::new(&config).error(Overrides::default()),
+        "FILE: line 6: published.accuracy: splitee-s entry 2 is 83.42, not a fraction (0 to 1); \
+         give the paper's percentages divided by 100"
+    );
+    assert_eq!(
+        error_of(&published("[-0.1, 0.5]")),
+        "FILE: line 4: published.accuracy: splitee-s entry 1 is -0.1, not a fraction (0 to 1); \
+         give the paper's percentages divided by 100"
+    );
+}
+
+#[test]
+fn published_accuracy_as_fractions_is_kept() {
+    let config = TempConfig::new(&published("[0.0, 1.0]"));
+    let (_, sections) =
+        RunSettings::resolve_with_sections(Some(&config.path()), Overrides::default()).unwrap();
+    let published = sections.published.unwrap();
+    assert_eq!(published.accuracy["splitee-s"], [0.0, 1.0]);
+    assert_eq!(published.offload, [0.1, 0.2]);
+    assert_eq!(published.source, "the paper");
+}
+
+/// Every experiment's published accuracies are fractions (the loader refuses any other).
+#[test]
+fn experiments_state_published_accuracy_as_fractions() {
+    let mut read = 0;
+    for entry in std::fs::read_dir(manifest().join("experiments")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "toml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        if !text.contains("\n[published]") {
+            continue;
+        }
+        let (_, sections) = RunSettings::resolve_with_sections(Some(&path), Overrides::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let published = sections.published.unwrap();
+        assert!(!published.accuracy.is_empty(), "{}", path.display());
+        read += 1;
+    }
+    assert_eq!(read, 5, "experiments with a [published] section");
+}

@@ -35,7 +35,7 @@ offload = { start = 0.1, stop = 0.5, step = 0.2 }
 [published]
 source = "test"
 offload = [0.1, 0.3]
-accuracy = { "splitee-s" = [50.0, 48.0] }
+accuracy = { "splitee-s" = [0.50, 0.48] }
 "#,
     )
 }
@@ -126,6 +126,45 @@ fn texts(svg: &str) -> Vec<(i32, String)> {
         .collect()
 }
 
+/// The numbers on the y axes of `svg`: the tick labels plotters anchors at their end.
+fn y_ticks(svg: &str) -> Vec<f64> {
+    svg.match_indices("<text")
+        .filter_map(|(i, _)| {
+            let element = &svg[i..];
+            let open = element.find('>').unwrap();
+            let close = element.find("</text>").unwrap();
+            (attribute(&element[..open], "text-anchor") == "end")
+                .then(|| element[open + 1..close].trim().parse().ok())
+                .flatten()
+        })
+        .collect()
+}
+
+/// The figures whose y axis is a fraction, with the label that says so (as the tables do).
+const FRACTION_FIGURES: [(&str, &str); 5] = [
+    ("accuracy-vs-offload", "accuracy (fraction)"),
+    ("pareto", "accuracy (fraction)"),
+    ("queue-loss", "loss (fraction)"),
+    ("sparsity-accuracy", "final-exit accuracy (fraction)"),
+    ("sparsity-learners", "cost reduction vs the final exit (fraction)"),
+];
+
+/// `svg` (figure `stem`) shows no percentage, and a fraction figure labels its y axis as one
+/// and ticks it within -1 to 1 (with the axis' padding).
+fn assert_fraction_units(stem: &str, svg: &str) {
+    for (_, text) in texts(svg) {
+        assert!(!text.contains('%'), "{stem}.svg shows a percentage: {text:?}");
+    }
+    if let Some((_, label)) = FRACTION_FIGURES.iter().find(|(s, _)| *s == stem) {
+        assert!(svg.contains(label), "{stem}.svg lacks {label:?}");
+        let ticks = y_ticks(svg);
+        assert!(!ticks.is_empty(), "{stem}.svg has no y ticks");
+        for tick in ticks {
+            assert!(tick.abs() <= 1.1, "{stem}.svg: y tick {tick} is not a fraction");
+        }
+    }
+}
+
 /// Width and height from a PNG's IHDR chunk, after checking the signature.
 fn png_size(bytes: &[u8]) -> (u32, u32) {
     assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
@@ -200,7 +239,7 @@ fn figures_carry_their_labels_legends_and_published_values() {
     has(
         "accuracy-vs-offload",
         &[
-            "accuracy (%)",
+            "accuracy (fraction)",
             "offloading cost o",
             "splitee-s (published)",
             "golden-spec8.csv",
@@ -230,9 +269,17 @@ fn figures_carry_their_labels_legends_and_published_values() {
             "Pareto front",
             "fixed arms",
             "cost per sample",
-            "accuracy (%)",
+            "accuracy (fraction)",
         ],
     );
+}
+
+#[test]
+fn figures_plot_fractions_and_name_the_unit() {
+    let dir = plotted(small_sweep);
+    for stem in FIGURES {
+        assert_fraction_units(stem, &svg_of(&dir, stem));
+    }
 }
 
 #[test]
@@ -318,6 +365,8 @@ fn redraws_the_committed_figures(committed: &Path) {
             std::fs::read(committed.join(name)).unwrap(),
         );
         if path.extension().unwrap() == "svg" {
+            let stem = path.file_stem().unwrap().to_string_lossy();
+            assert_fraction_units(&stem, &String::from_utf8_lossy(&old));
             assert!(
                 new == old,
                 "{} differs from the committed figure in {}",
@@ -451,6 +500,9 @@ fn a_sparsity_study_writes_its_figures() {
         );
     }
     let svg = |stem: &str| std::fs::read_to_string(res.join(format!("{stem}.svg"))).unwrap();
+    for stem in SPARSITY_FIGURES {
+        assert_fraction_units(stem, &svg(stem));
+    }
     let has = |stem: &str, texts: &[&str]| {
         let text = svg(stem);
         for t in texts {
@@ -461,11 +513,11 @@ fn a_sparsity_study_writes_its_figures() {
         "sparsity-accuracy",
         &[
             "Final-exit accuracy vs density",
-            "overall density (%)",
-            "final-exit accuracy (%)",
+            "overall density (fraction)",
+            "final-exit accuracy (fraction)",
             "each of 2 seeds",
             "mean ± sd over 2 seeds",
-            "dense (mean) − 1 point",
+            "dense (mean) − 0.01",
         ],
     );
     // One dot per network and seed, one marker per network's mean (and two in the legend).
@@ -487,11 +539,11 @@ fn a_sparsity_study_writes_its_figures() {
         &[
             "splitee: cost saved vs accuracy lost",
             "splitee-s: cost saved vs accuracy lost",
-            "accuracy drop vs the final exit (points)",
-            "cost reduction vs the final exit (%)",
-            "dense (100% dense)",
-            "half (50% dense)",
-            "quarter (28% dense)",
+            "accuracy drop vs the final exit (fraction)",
+            "cost reduction vs the final exit (fraction)",
+            "dense (density 1.00)",
+            "half (density 0.50)",
+            "quarter (density 0.28)",
         ],
     );
     assert!(!svg("sparsity-learners").contains("final-exit: cost saved"));

@@ -8,6 +8,7 @@ use crate::reward::{Observation, RewardKind};
 use crate::sim::Order;
 use crate::text::one_line;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
@@ -68,8 +69,21 @@ pub(super) struct ConfigFile {
     pub(super) run: RunSection,
     pub(super) sweep: Option<SweepSection>,
     pub(super) report: Option<ReportSection>,
-    pub(super) published: Option<PublishedSection>,
+    pub(super) published: Option<PublishedFile>,
     pub(super) simulate: Option<SimulateSection>,
+}
+
+/// The `[published]` section as written: [`PublishedSection`] with the place of each accuracy,
+/// to name the line of one that is not a fraction.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PublishedFile {
+    source: String,
+    offload: Vec<f64>,
+    #[serde(default)]
+    accuracy: BTreeMap<String, Vec<Spanned<f64>>>,
+    #[serde(default)]
+    cost_per_sample: BTreeMap<String, Vec<f64>>,
 }
 
 /// The sections `splitee run` does not use: what `splitee sweep` expands and reports, and the
@@ -386,6 +400,41 @@ impl Layers<'_> {
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Some(Spanned::new(span, specs)))
+    }
+}
+
+impl Layers<'_> {
+    /// The `[published]` section, refusing an accuracy that is not a fraction: papers state
+    /// theirs in %, every accuracy here is a fraction (0 to 1).
+    pub(super) fn published(&self, section: PublishedFile) -> Result<PublishedSection, ConfigError> {
+        let mut accuracy = BTreeMap::new();
+        for (policy, values) in section.accuracy {
+            for (i, value) in values.iter().enumerate() {
+                let v = *value.get_ref();
+                if !(0.0..=1.0).contains(&v) {
+                    let origin = Origin::Config {
+                        path: self.path.clone(),
+                        line: self.line_of(value.span().start),
+                        key: "published.accuracy",
+                    };
+                    return Err(invalid(
+                        &origin,
+                        format!(
+                            "{policy} entry {} is {v}, not a fraction (0 to 1); give the \
+                             paper's percentages divided by 100",
+                            i + 1
+                        ),
+                    ));
+                }
+            }
+            accuracy.insert(policy, values.into_iter().map(Spanned::into_inner).collect());
+        }
+        Ok(PublishedSection {
+            source: section.source,
+            offload: section.offload,
+            accuracy,
+            cost_per_sample: section.cost_per_sample,
+        })
     }
 }
 

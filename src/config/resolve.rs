@@ -39,14 +39,15 @@ pub trait ResolveSettings: Sized {
             path: path.clone(),
             text: &text,
         };
-        let file: ConfigFile = toml::from_str(&text).map_err(|e| ConfigError::File {
+        let mut file: ConfigFile = toml::from_str(&text).map_err(|e| ConfigError::File {
             path: path.clone(),
             message: super::words::parse_error(&text, &e),
         })?;
+        let published = file.published.take().map(|p| layers.published(p)).transpose()?;
         let mut sections = ConfigSections {
             sweep: file.sweep.clone(),
             report: file.report.clone(),
-            published: file.published.clone(),
+            published,
             simulate: file.simulate.clone(),
             path: path.clone(),
             text: text.clone(),

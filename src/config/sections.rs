@@ -51,7 +51,8 @@ pub struct PublishedSection {
     /// Where the numbers come from.
     pub source: String,
     pub offload: Vec<f64>,
-    /// Per policy name: accuracy in % at each `offload`.
+    /// Per policy name: accuracy as a fraction (0 to 1) at each `offload` (a paper's
+    /// percentages divided by 100).
     #[serde(default)]
     pub accuracy: std::collections::BTreeMap<String, Vec<f64>>,
     /// Per policy name: cost per sample at each `offload`.

@@ -48,6 +48,17 @@ pub(super) struct XyPoint {
     pub(super) err: Option<f64>,
 }
 
+impl XyPoint {
+    /// An estimate's mean at `x`, with its 95% interval.
+    pub(super) fn estimate(x: f64, e: Estimate) -> Self {
+        Self {
+            x,
+            y: e.mean,
+            err: e.ci95,
+        }
+    }
+}
+
 /// How a series is drawn.
 #[derive(Clone, Copy, PartialEq)]
 pub(super) enum Kind {
@@ -148,10 +159,6 @@ pub(super) fn runs(n: usize) -> String {
     }
 }
 
-/// A value and its interval, scaled (to percent, say).
-pub(super) fn scaled(e: Estimate, scale: f64) -> (f64, Option<f64>) {
-    (e.mean * scale, e.ci95.map(|h| h * scale))
-}
 
 /// Whether a policy plays at a threshold of its own (`alpha:A:NAME`) or learns one (`joint:…`,
 /// `threshold:K:…`) rather than at the run's α. An unknown name counts as the run's.

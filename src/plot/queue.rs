@@ -2,7 +2,7 @@
 //! rate, one line per policy with 95% intervals over runs.
 
 use super::draw::{register_font, write_figures, PlotError};
-use super::figure::{runs, scaled, style, Body, Figure, Kind, Panel, Series, XyPanel, XyPoint};
+use super::figure::{runs, style, Body, Figure, Kind, Panel, Series, XyPanel, XyPoint};
 use crate::report::queue::{PolicyQueueResult, QueueReport};
 use crate::stats::Estimate;
 use std::path::{Path, PathBuf};
@@ -14,21 +14,28 @@ pub const QUEUE_FIGURES: [&str; 2] = ["queue-latency", "queue-loss"];
 pub fn plot_queue(report: &QueueReport, dir: &Path) -> Result<Vec<PathBuf>, PlotError> {
     register_font()?;
     let figures = [
-        against_rate(report, QUEUE_FIGURES[0], "p95 latency (ms)", 1.0, |r| {
-            r.latency_p95_ms
-        }),
-        against_rate(report, QUEUE_FIGURES[1], "loss (%)", 100.0, |r| {
-            r.loss_fraction
-        }),
+        against_rate(
+            report,
+            QUEUE_FIGURES[0],
+            ("P95 latency", "p95 latency (ms)"),
+            |r| r.latency_p95_ms,
+        ),
+        against_rate(
+            report,
+            QUEUE_FIGURES[1],
+            ("Loss", "loss (fraction)"),
+            |r| r.loss_fraction,
+        ),
     ];
     write_figures(&figures, dir)
 }
 
+/// One line per policy of `value` against the arrival rate; `(what, y_label)` name it in the
+/// title and on the axis.
 fn against_rate(
     report: &QueueReport,
     stem: &'static str,
-    y_label: &str,
-    scale: f64,
+    (what, y_label): (&str, &str),
     value: fn(&PolicyQueueResult) -> Estimate,
 ) -> Figure {
     let policies: Vec<&str> = report
@@ -48,12 +55,7 @@ fn against_rate(
                 .iter()
                 .filter_map(|rate| {
                     let r = rate.results.iter().find(|r| r.policy == policy)?;
-                    let (y, err) = scaled(value(r), scale);
-                    Some(XyPoint {
-                        x: rate.rate,
-                        y,
-                        err,
-                    })
+                    Some(XyPoint::estimate(rate.rate, value(r)))
                 })
                 .collect(),
         })
@@ -64,7 +66,7 @@ fn against_rate(
         panels: vec![Panel {
             title: format!(
                 "{} against the arrival rate (buffer B = {}, {})",
-                y_label,
+                what,
                 d.buffer,
                 runs(report.runs)
             ),

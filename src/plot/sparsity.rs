@@ -26,9 +26,9 @@ pub fn plot_sparsity(
     write_figures(&figures, dir)
 }
 
-/// Overall density of a network, in percent.
-fn density_pct(n: &crate::study::report::NetworkReport) -> f64 {
-    100.0 * n.profile.density
+/// Overall density of a network: the fraction of its junctions' weights it keeps.
+fn density(n: &crate::study::report::NetworkReport) -> f64 {
+    n.profile.density
 }
 
 /// A dashed horizontal line at `y`, marked at each of the study's densities.
@@ -53,7 +53,7 @@ fn per_density(
             .iter()
             .filter_map(|n| {
                 Some(XyPoint {
-                    x: density_pct(n),
+                    x: density(n),
                     y: y(n)?,
                     err: None,
                 })
@@ -75,8 +75,7 @@ fn sparsity_accuracy(report: &crate::study::report::StudyReport) -> Figure {
         .iter()
         .zip(&report.seed_accuracy)
         .map(|(n, s)| {
-            let acc = s.final_accuracy().iter().map(|a| 100.0 * a).collect();
-            (density_pct(n), acc)
+            (density(n), s.final_accuracy())
         })
         .collect();
     let mut series = Vec::new();
@@ -125,8 +124,8 @@ fn sparsity_accuracy(report: &crate::study::report::StudyReport) -> Figure {
         let what = if seeds > 1 { " (mean)" } else { "" };
         series.push(level(
             report,
-            format!("{}{what} − 1 point", first.name),
-            r - 1.0,
+            format!("{}{what} − 0.01", first.name),
+            r - 0.01,
         ));
     }
     let panel = Panel {
@@ -143,8 +142,8 @@ fn sparsity_accuracy(report: &crate::study::report::StudyReport) -> Figure {
         ),
         trace: report.config.clone(),
         body: Body::Xy(XyPanel {
-            x_label: "overall density (%)".into(),
-            y_label: "final-exit accuracy (%)".into(),
+            x_label: "overall density (fraction)".into(),
+            y_label: "final-exit accuracy (fraction)".into(),
             series,
             notes: Vec::new(),
         }),
@@ -208,7 +207,7 @@ fn sparsity_cost(report: &crate::study::report::StudyReport) -> Figure {
         title: title.into(),
         trace: report.config.clone(),
         body: Body::Xy(XyPanel {
-            x_label: "overall density (%)".into(),
+            x_label: "overall density (fraction)".into(),
             y_label: y_label.into(),
             series,
             notes: Vec::new(),
@@ -265,16 +264,14 @@ fn sparsity_learners(report: &crate::study::report::StudyReport) -> Figure {
                         .map(|a| a.mean)
                         .or_else(|| n.exit_accuracy.last().copied())?;
                     let p = costs.policies.iter().find(|p| p.policy == policy)?;
-                    let (y, err) = scaled(p.cost_reduction, 100.0);
                     Some(Series {
-                        name: format!("{} ({:.0}% dense)", n.name, density_pct(n)),
+                        name: format!("{} (density {:.2})", n.name, density(n)),
                         style: style(i),
                         kind: Kind::Marker,
-                        points: vec![XyPoint {
-                            x: 100.0 * (final_acc - p.accuracy?.mean),
-                            y,
-                            err,
-                        }],
+                        points: vec![XyPoint::estimate(
+                            final_acc - p.accuracy?.mean,
+                            p.cost_reduction,
+                        )],
                     })
                 })
                 .collect();
@@ -282,8 +279,8 @@ fn sparsity_learners(report: &crate::study::report::StudyReport) -> Figure {
                 title: format!("{policy}: cost saved vs accuracy lost, per density{settings}"),
                 trace: report.config.clone(),
                 body: Body::Xy(XyPanel {
-                    x_label: "accuracy drop vs the final exit (points)".into(),
-                    y_label: "cost reduction vs the final exit (%)".into(),
+                    x_label: "accuracy drop vs the final exit (fraction)".into(),
+                    y_label: "cost reduction vs the final exit (fraction)".into(),
                     series,
                     notes: Vec::new(),
                 }),

@@ -201,20 +201,18 @@ struct OffloadMetric {
     stem: &'static str,
     what: &'static str,
     y_label: &'static str,
-    scale: f64,
     value: fn(&PolicyResult) -> Option<Estimate>,
     published: fn(&PublishedSection) -> &BTreeMap<String, Vec<f64>>,
 }
 
-/// Accuracy (%) against the offloading cost, one line per policy, published values beside.
+/// Accuracy (a fraction) against the offloading cost, one line per policy, published values beside.
 fn accuracy_vs_offload(sweep: &Sweep) -> Figure {
     versus_offload(
         sweep,
         &OffloadMetric {
             stem: FIGURES[0],
             what: "Accuracy",
-            y_label: "accuracy (%)",
-            scale: 100.0,
+            y_label: "accuracy (fraction)",
             value: |r| r.accuracy,
             published: |p| &p.accuracy,
         },
@@ -229,7 +227,6 @@ fn cost_vs_offload(sweep: &Sweep) -> Figure {
             stem: FIGURES[1],
             what: "Cost",
             y_label: "cost per sample",
-            scale: 1.0,
             value: |r| Some(r.cost_per_sample),
             published: |p| &p.cost_per_sample,
         },
@@ -280,12 +277,7 @@ fn versus_offload(sweep: &Sweep, metric: &OffloadMetric) -> Figure {
                         .iter()
                         .filter_map(|p| {
                             let r = p.results.iter().find(|r| &r.policy == policy)?;
-                            let (y, err) = scaled((metric.value)(r)?, metric.scale);
-                            Some(XyPoint {
-                                x: p.point.offload,
-                                y,
-                                err,
-                            })
+                            Some(XyPoint::estimate(p.point.offload, (metric.value)(r)?))
                         })
                         .collect();
                     (!points.is_empty()).then(|| Series {
@@ -442,7 +434,7 @@ fn pareto(sweep: &Sweep) -> Figure {
             let arm = |a: &crate::frontier::FixedArm| {
                 Some(XyPoint {
                     x: a.cost_per_sample,
-                    y: a.accuracy? * 100.0,
+                    y: a.accuracy?,
                     err: None,
                 })
             };
@@ -484,16 +476,11 @@ fn pareto(sweep: &Sweep) -> Figure {
                 mixed_alpha(f.point.alpha, results.iter().map(|r| r.policy.as_str()))
             });
             series.extend(results.iter().filter_map(|r| {
-                let (y, err) = scaled(r.accuracy?, 100.0);
                 Some(Series {
                     name: label(&r.policy, mixed),
                     style: sweep.style(&r.policy),
                     kind: Kind::Marker,
-                    points: vec![XyPoint {
-                        x: r.cost_per_sample.mean,
-                        y,
-                        err,
-                    }],
+                    points: vec![XyPoint::estimate(r.cost_per_sample.mean, r.accuracy?)],
                 })
             }));
             let at = focus.map_or_else(String::new, |f| match mixed {
@@ -509,7 +496,7 @@ fn pareto(sweep: &Sweep) -> Figure {
                 trace: trace.name.clone(),
                 body: Body::Xy(XyPanel {
                     x_label: "cost per sample".into(),
-                    y_label: "accuracy (%)".into(),
+                    y_label: "accuracy (fraction)".into(),
                     series,
                     notes,
                 }),

@@ -133,16 +133,14 @@ impl Exporter<SweepReport> for Markdown {
                         }
                         cells.push(r.learned_label());
                         if let Some(pb) = &sweep.published {
-                            // The papers state accuracy in %: shown as the fraction every
-                            // other accuracy is.
-                            let value = |table, scale: f64, digits: usize| {
+                            let value = |table, digits: usize| {
                                 published(table, &pb.offload, &r.policy, q.offload).map_or_else(
                                     || "-".to_owned(),
-                                    |v| format!("{:.digits$}", v * scale),
+                                    |v| format!("{v:.digits$}"),
                                 )
                             };
-                            cells.push(value(&pb.accuracy, 0.01, FRACTION_DIGITS));
-                            cells.push(value(&pb.cost_per_sample, 1.0, 3));
+                            cells.push(value(&pb.accuracy, FRACTION_DIGITS));
+                            cells.push(value(&pb.cost_per_sample, 3));
                         }
                         cells
                     })
