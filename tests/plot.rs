@@ -146,21 +146,30 @@ const FRACTION_FIGURES: [(&str, &str); 5] = [
     ("pareto", "accuracy (fraction)"),
     ("queue-loss", "loss (fraction)"),
     ("sparsity-accuracy", "final-exit accuracy (fraction)"),
-    ("sparsity-learners", "cost reduction vs the final exit (fraction)"),
+    (
+        "sparsity-learners",
+        "cost reduction vs the final exit (fraction)",
+    ),
 ];
 
 /// `svg` (figure `stem`) shows no percentage, and a fraction figure labels its y axis as one
 /// and ticks it within -1 to 1 (with the axis' padding).
 fn assert_fraction_units(stem: &str, svg: &str) {
     for (_, text) in texts(svg) {
-        assert!(!text.contains('%'), "{stem}.svg shows a percentage: {text:?}");
+        assert!(
+            !text.contains('%'),
+            "{stem}.svg shows a percentage: {text:?}"
+        );
     }
     if let Some((_, label)) = FRACTION_FIGURES.iter().find(|(s, _)| *s == stem) {
         assert!(svg.contains(label), "{stem}.svg lacks {label:?}");
         let ticks = y_ticks(svg);
         assert!(!ticks.is_empty(), "{stem}.svg has no y ticks");
         for tick in ticks {
-            assert!(tick.abs() <= 1.1, "{stem}.svg: y tick {tick} is not a fraction");
+            assert!(
+                tick.abs() <= 1.1,
+                "{stem}.svg: y tick {tick} is not a fraction"
+            );
         }
     }
 }
@@ -703,6 +712,45 @@ fn series_chosen_by_the_report_settings_are_counted_in_the_legend() {
     assert!(regret.contains("1 of 24 policies, chosen by") && !regret.contains("joint-ucb"));
 }
 
+#[test]
+fn regret_says_which_arm_each_policy_is_measured_against() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut report = many_policies_sweep(dir.path());
+    report.report.regret_policies = Some(vec!["splitee".into(), "joint:splitee".into()]);
+    plot_sweep(&report, dir.path()).unwrap();
+    let words: Vec<String> = texts(&svg_of(&dir, "regret"))
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect();
+    let words = words.join(" ").replace("&apos;", "'");
+    let focus = report
+        .points
+        .iter()
+        .rev()
+        .find(|p| p.point.trace == 0)
+        .unwrap();
+    let best = |policy: &str| {
+        let r = focus.results.iter().find(|r| r.policy == policy).unwrap();
+        r.best_label()
+    };
+    assert!(
+        best("joint:splitee").contains('@'),
+        "{}",
+        best("joint:splitee")
+    );
+    assert!(
+        words.contains(&format!(
+            "Regret is against each policy's best fixed arm among its own arms: arm {} for",
+            best("joint:splitee")
+        )) && words.contains(&format!("arm {} for the others.", best("splitee"))),
+        "{words}"
+    );
+    // One reference for all: no note.
+    report.report.regret_policies = Some(vec!["splitee".into(), "splitee-s".into()]);
+    plot_sweep(&report, dir.path()).unwrap();
+    assert!(!svg_of(&dir, "regret").contains("best fixed arm among"));
+}
+
 /// The title of the first panel of `svg`.
 fn title(svg: &str) -> String {
     texts(svg).swap_remove(0).1
@@ -770,6 +818,12 @@ fn policies_landing_on_one_point_are_named_together() {
         "{pareto}"
     );
     assert!(!pareto.contains("splitee, "), "{pareto}");
-    // Lines through several points are told apart by their other points: no such note.
-    assert!(!text(&svg_of(&dir, "accuracy-vs-offload")).contains("On one point"));
+    // Lines through several points are told apart by their other points, unless every one
+    // falls on another line's.
+    let accuracy = text(&svg_of(&dir, "accuracy-vs-offload"));
+    assert!(!accuracy.contains("On one point"), "{accuracy}");
+    assert!(
+        accuracy.contains("On one line, the last on top: final-exit, random."),
+        "{accuracy}"
+    );
 }

@@ -406,7 +406,10 @@ impl Layers<'_> {
 impl Layers<'_> {
     /// The `[published]` section, refusing an accuracy that is not a fraction: papers state
     /// theirs in %, every accuracy here is a fraction (0 to 1).
-    pub(super) fn published(&self, section: PublishedFile) -> Result<PublishedSection, ConfigError> {
+    pub(super) fn published(
+        &self,
+        section: PublishedFile,
+    ) -> Result<PublishedSection, ConfigError> {
         let mut accuracy = BTreeMap::new();
         for (policy, values) in section.accuracy {
             for (i, value) in values.iter().enumerate() {
@@ -427,7 +430,10 @@ impl Layers<'_> {
                     ));
                 }
             }
-            accuracy.insert(policy, values.into_iter().map(Spanned::into_inner).collect());
+            accuracy.insert(
+                policy,
+                values.into_iter().map(Spanned::into_inner).collect(),
+            );
         }
         Ok(PublishedSection {
             source: section.source,

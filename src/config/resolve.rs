@@ -43,7 +43,11 @@ pub trait ResolveSettings: Sized {
             path: path.clone(),
             message: super::words::parse_error(&text, &e),
         })?;
-        let published = file.published.take().map(|p| layers.published(p)).transpose()?;
+        let published = file
+            .published
+            .take()
+            .map(|p| layers.published(p))
+            .transpose()?;
         let mut sections = ConfigSections {
             sweep: file.sweep.clone(),
             report: file.report.clone(),

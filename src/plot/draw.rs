@@ -230,6 +230,15 @@ pub(super) fn tick(v: &f64) -> String {
     }
 }
 
+/// A tick label at whole numbers only (arms, places in a legend), none between them.
+pub(super) fn whole_tick(v: &f64) -> String {
+    if (v - v.round()).abs() < 1e-6 {
+        tick(v)
+    } else {
+        String::new()
+    }
+}
+
 pub(super) fn build_chart<'a, DB: DrawingBackend>(
     area: &'a Area<DB>,
     x: std::ops::Range<f64>,
@@ -266,6 +275,7 @@ pub(super) fn draw_xy<DB: DrawingBackend>(panel: &XyPanel, area: &Area<DB>) -> D
         (p.y - e, p.y + e)
     }));
     let mut chart = build_chart(&plot, x, y)?;
+    let x_tick: fn(&f64) -> String = if panel.x_positions { whole_tick } else { tick };
     chart
         .configure_mesh()
         .x_desc(panel.x_label.as_str())
@@ -275,7 +285,7 @@ pub(super) fn draw_xy<DB: DrawingBackend>(panel: &XyPanel, area: &Area<DB>) -> D
         .max_light_lines(2)
         .light_line_style(RGBColor(240, 240, 240))
         .bold_line_style(RGBColor(215, 215, 215))
-        .x_label_formatter(&tick)
+        .x_label_formatter(&x_tick)
         .y_label_formatter(&tick)
         .draw()?;
     // Bands and dots of every series first, so no band hides another series' line.
@@ -522,27 +532,52 @@ pub(super) fn legend_notes(panel: &XyPanel) -> Vec<String> {
     notes
 }
 
-/// A note for each point where the single markers of several series (policies on the Pareto
-/// plot, say) fall, since only the one drawn last shows.
+/// A note for each group of series drawn over each other, since only the one drawn last shows:
+/// single markers (policies on the Pareto plot, say) on one spot, or lines whose every marker
+/// falls on another's. "Over each other" is within [`HIDDEN`] of the axes' spans, where a
+/// marker covers most of another.
 pub(super) fn coinciding(series: &[Series]) -> Vec<String> {
-    let same = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0);
-    let mut points: Vec<(&XyPoint, Vec<&str>)> = Vec::new();
-    for s in series.iter().filter(|s| s.kind == Kind::Marker) {
-        let [p] = s.points.as_slice() else { continue };
-        match points
-            .iter_mut()
-            .find(|(at, _)| same(at.x, p.x) && same(at.y, p.y))
-        {
-            Some((_, names)) => names.push(&s.name),
-            None => points.push((p, vec![&s.name])),
+    let marked = |s: &&Series| matches!(s.kind, Kind::Marker | Kind::Errorbars);
+    let span = |value: fn(&XyPoint) -> (f64, f64)| {
+        let range = padded(series.iter().flat_map(|s| &s.points).map(value));
+        range.end - range.start
+    };
+    let (x_span, y_span) = (span(|p| (p.x, p.x)), span(|p| (p.y, p.y)));
+    let close = |a: &Series, b: &Series| {
+        a.points.len() == b.points.len()
+            && a.points.iter().zip(&b.points).all(|(p, q)| {
+                (p.x - q.x).abs() <= HIDDEN * x_span && (p.y - q.y).abs() <= HIDDEN * y_span
+            })
+    };
+    let mut groups: Vec<Vec<&Series>> = Vec::new();
+    for s in series
+        .iter()
+        .filter(marked)
+        .filter(|s| !s.points.is_empty())
+    {
+        match groups.iter_mut().find(|group| close(group[0], s)) {
+            Some(group) => group.push(s),
+            None => groups.push(vec![s]),
         }
     }
-    points
+    groups
         .into_iter()
-        .filter(|(_, names)| names.len() > 1)
-        .map(|(_, names)| format!("On one point, the last on top: {}.", names.join(", ")))
+        .filter(|group| group.len() > 1)
+        .map(|group| {
+            let names: Vec<&str> = group.iter().map(|s| s.name.as_str()).collect();
+            let on = if group[0].points.len() == 1 {
+                "point"
+            } else {
+                "line"
+            };
+            format!("On one {on}, the last on top: {}.", names.join(", "))
+        })
         .collect()
 }
+
+/// How close two markers are, as a share of each axis' span, when one hides the other: a
+/// fraction of a marker's radius on a panel's plot of some 700 x 600 px.
+pub(super) const HIDDEN: f64 = 0.004;
 
 pub(super) fn note_style<DB: DrawingBackend>(area: &Area<DB>) -> TextStyle<'static> {
     text_style(area, 17, Pos::new(HPos::Left, VPos::Top)).color(&RGBColor(70, 70, 70))
@@ -678,13 +713,6 @@ pub(super) fn draw_heat<DB: DrawingBackend>(
     let arms = panel.arms.max(1) as f64;
     let mut chart = build_chart(&plot, 0.0..t_max, 0.5..arms + 0.5)?;
     // Arms are integers; the axis runs between half-integers so each arm is one row.
-    let integer = |v: &f64| {
-        if (v - v.round()).abs() < 1e-6 {
-            tick(v)
-        } else {
-            String::new()
-        }
-    };
     chart
         .configure_mesh()
         .disable_mesh()
@@ -694,7 +722,7 @@ pub(super) fn draw_heat<DB: DrawingBackend>(
         .axis_desc_style((FONT, 22))
         .x_label_formatter(&tick)
         .y_labels(panel.arms.clamp(2, 25))
-        .y_label_formatter(&integer)
+        .y_label_formatter(&whole_tick)
         .draw()?;
     let cells = panel.t.iter().enumerate().flat_map(|(i, &end)| {
         let start = if i == 0 { 0 } else { panel.t[i - 1] };

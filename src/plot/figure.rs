@@ -27,6 +27,9 @@ pub(super) enum Body {
 /// Lines and markers on linear axes.
 pub(super) struct XyPanel {
     pub(super) x_label: String,
+    /// Whether x is each series' place in the legend (1, 2, ...) rather than a quantity: only
+    /// whole numbers are ticked.
+    pub(super) x_positions: bool,
     pub(super) y_label: String,
     pub(super) series: Vec<Series>,
     /// Lines under the legend: which series were selected, and where the rest are.
@@ -158,7 +161,6 @@ pub(super) fn runs(n: usize) -> String {
         format!("{n} runs")
     }
 }
-
 
 /// Whether a policy plays at a threshold of its own (`alpha:A:NAME`) or learns one (`joint:…`,
 /// `threshold:K:…`) rather than at the run's α. An unknown name counts as the run's.

@@ -20,12 +20,9 @@ pub fn plot_queue(report: &QueueReport, dir: &Path) -> Result<Vec<PathBuf>, Plot
             ("P95 latency", "p95 latency (ms)"),
             |r| r.latency_p95_ms,
         ),
-        against_rate(
-            report,
-            QUEUE_FIGURES[1],
-            ("Loss", "loss (fraction)"),
-            |r| r.loss_fraction,
-        ),
+        against_rate(report, QUEUE_FIGURES[1], ("Loss", "loss (fraction)"), |r| {
+            r.loss_fraction
+        }),
     ];
     write_figures(&figures, dir)
 }
@@ -73,6 +70,7 @@ fn against_rate(
             trace: report.trace.join(", "),
             body: Body::Xy(XyPanel {
                 x_label: "arrival rate (samples/s)".into(),
+                x_positions: false,
                 y_label: y_label.into(),
                 series,
                 notes: Vec::new(),

@@ -74,9 +74,7 @@ fn sparsity_accuracy(report: &crate::study::report::StudyReport) -> Figure {
         .networks
         .iter()
         .zip(&report.seed_accuracy)
-        .map(|(n, s)| {
-            (density(n), s.final_accuracy())
-        })
+        .map(|(n, s)| (density(n), s.final_accuracy()))
         .collect();
     let mut series = Vec::new();
     if seeds > 1 {
@@ -143,6 +141,7 @@ fn sparsity_accuracy(report: &crate::study::report::StudyReport) -> Figure {
         trace: report.config.clone(),
         body: Body::Xy(XyPanel {
             x_label: "overall density (fraction)".into(),
+            x_positions: false,
             y_label: "final-exit accuracy (fraction)".into(),
             series,
             notes: Vec::new(),
@@ -208,6 +207,7 @@ fn sparsity_cost(report: &crate::study::report::StudyReport) -> Figure {
         trace: report.config.clone(),
         body: Body::Xy(XyPanel {
             x_label: "overall density (fraction)".into(),
+            x_positions: false,
             y_label: y_label.into(),
             series,
             notes: Vec::new(),
@@ -280,6 +280,7 @@ fn sparsity_learners(report: &crate::study::report::StudyReport) -> Figure {
                 trace: report.config.clone(),
                 body: Body::Xy(XyPanel {
                     x_label: "accuracy drop vs the final exit (fraction)".into(),
+                    x_positions: false,
                     y_label: "cost reduction vs the final exit (fraction)".into(),
                     series,
                     notes: Vec::new(),

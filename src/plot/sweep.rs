@@ -188,11 +188,24 @@ fn fixed_axes(p: &PointResult, n_runs: usize, mixed: Option<f64>) -> String {
     axes.join(", ")
 }
 
-fn offload_text(o: f64) -> String {
-    if o.is_nan() {
-        "per-split o".into()
-    } else {
-        format!("o = {o}")
+/// Whether a point's costs come from a network profile, which prices offloading from the
+/// profile's bytes: such a point has no offloading cost `o`, whatever it records.
+fn priced_by_profile(p: &PointResult) -> bool {
+    matches!(p.cost.processing, crate::cost::ProcessingCost::Profile(_))
+}
+
+/// The offloading cost `o` of a point, `None` when its cost model has none (given per split,
+/// or priced by a profile).
+fn offload_of(p: &PointResult) -> Option<f64> {
+    (!priced_by_profile(p) && p.point.offload.is_finite()).then_some(p.point.offload)
+}
+
+/// The offloading costs of a point, for titles: `o = 0.5`, or where they come from.
+fn offload_text(p: &PointResult) -> String {
+    match offload_of(p) {
+        Some(o) => format!("o = {o}"),
+        None if priced_by_profile(p) => "the profile's off(k)".into(),
+        None => "per-split o".into(),
     }
 }
 
@@ -238,12 +251,19 @@ fn versus_offload(sweep: &Sweep, metric: &OffloadMetric) -> Figure {
         .traces
         .iter()
         .map(|trace| {
-            let points: Vec<&PointResult> = trace
-                .series
-                .iter()
-                .copied()
-                .filter(|p| p.point.offload.is_finite())
-                .collect();
+            // Priced by a profile there is no o to plot against: each policy is one point, at
+            // its place in the legend.
+            let by_policy = trace.series.iter().all(|p| priced_by_profile(p));
+            let points: Vec<&PointResult> = if by_policy {
+                trace.series.iter().copied().take(1).collect()
+            } else {
+                trace
+                    .series
+                    .iter()
+                    .copied()
+                    .filter(|p| offload_of(p).is_some())
+                    .collect()
+            };
             let only = &sweep.report.report.plot_policies;
             let policies: Vec<&String> = sweep
                 .report
@@ -254,13 +274,18 @@ fn versus_offload(sweep: &Sweep, metric: &OffloadMetric) -> Figure {
             let mixed = points.first().and_then(|first| {
                 mixed_alpha(first.point.alpha, policies.iter().map(|p| p.as_str()))
             });
+            let against = if by_policy {
+                "per policy"
+            } else {
+                "vs offloading cost"
+            };
             let title = match points.first() {
                 Some(first) => format!(
-                    "{} vs offloading cost ({})",
+                    "{} {against} ({})",
                     metric.what,
                     fixed_axes(first, sweep.report.runs, mixed)
                 ),
-                None => format!("{} vs offloading cost", metric.what),
+                None => format!("{} {against}", metric.what),
             };
             let panel = |body| Panel {
                 title: title.clone(),
@@ -291,12 +316,23 @@ fn versus_offload(sweep: &Sweep, metric: &OffloadMetric) -> Figure {
             if series.is_empty() {
                 return panel(Body::Note("no values: the trace is unlabeled".into()));
             }
-            if let Some(published) = &sweep.report.published {
-                let values = (metric.published)(published);
-                series.extend(published_series(sweep, published, values));
-            }
+            let x_label = if by_policy {
+                for (place, s) in series.iter_mut().enumerate() {
+                    for p in &mut s.points {
+                        p.x = (place + 1) as f64;
+                    }
+                }
+                "policy, in legend order (the profile cost model has no o)"
+            } else {
+                if let Some(published) = &sweep.report.published {
+                    let values = (metric.published)(published);
+                    series.extend(published_series(sweep, published, values));
+                }
+                "offloading cost o"
+            };
             panel(Body::Xy(XyPanel {
-                x_label: "offloading cost o".into(),
+                x_label: x_label.into(),
+                x_positions: by_policy,
                 y_label: metric.y_label.into(),
                 series,
                 notes: selection_note(policies.len(), sweep.report.policies.len(), "plot_policies"),
@@ -346,7 +382,8 @@ fn regret(sweep: &Sweep) -> Figure {
                 .filter(|r| listed(only, &r.policy))
                 .collect();
             let mixed = mixed_alpha(focus.point.alpha, results.iter().map(|r| r.policy.as_str()));
-            let notes = selection_note(results.len(), focus.results.len(), "regret_policies");
+            let mut notes = selection_note(results.len(), focus.results.len(), "regret_policies");
+            notes.extend(regret_references(&results));
             let series: Vec<Series> = results
                 .iter()
                 .map(|r| {
@@ -368,7 +405,7 @@ fn regret(sweep: &Sweep) -> Figure {
             Some(Panel {
                 title: format!(
                     "Cumulative regret at {} ({})",
-                    offload_text(focus.point.offload),
+                    offload_text(focus),
                     fixed_axes(focus, sweep.report.runs, mixed)
                 ),
                 trace: trace.name.clone(),
@@ -377,6 +414,7 @@ fn regret(sweep: &Sweep) -> Figure {
                 } else {
                     Body::Xy(XyPanel {
                         x_label: "time t (samples)".into(),
+                        x_positions: false,
                         y_label: "cumulative regret (reward units)".into(),
                         series,
                         notes,
@@ -391,6 +429,60 @@ fn regret(sweep: &Sweep) -> Figure {
     }
 }
 
+/// What the regret curves of `results` are measured against, where a reader would assume
+/// otherwise: each policy's best fixed arm among its own arms (a threshold learner's is a
+/// (split, threshold) pair, not the best split), named when they differ; one arm for all
+/// contexts for per-context learners; the best arm by reward for learners that keep an
+/// agreement floor instead of maximising reward.
+fn regret_references(results: &[&PolicyResult]) -> Vec<String> {
+    let mut notes = Vec::new();
+    let mut references: Vec<(String, Vec<&str>)> = Vec::new();
+    for r in results {
+        let best = r.best_label();
+        match references.iter_mut().find(|(label, _)| *label == best) {
+            Some((_, policies)) => policies.push(&r.policy),
+            None => references.push((best, vec![&r.policy])),
+        }
+    }
+    if references.len() > 1 {
+        // The largest group is "the others"; the rest are named.
+        references.sort_by_key(|(_, policies)| std::cmp::Reverse(policies.len()));
+        let (common, _) = &references[0];
+        let named: Vec<String> = references[1..]
+            .iter()
+            .map(|(arm, policies)| format!("arm {arm} for {}", policies.join(", ")))
+            .collect();
+        notes.push(format!(
+            "Regret is against each policy's best fixed arm among its own arms: {}; arm {common} \
+             for the others.",
+            named.join("; ")
+        ));
+    }
+    if results
+        .iter()
+        .any(|r| r.spec().is_some_and(|spec| spec.contexts.is_some()))
+    {
+        notes.push(
+            "Per-context learners are measured against one best arm for all contexts: below 0 \
+             when they beat it."
+                .into(),
+        );
+    }
+    let constrained: Vec<&str> = results
+        .iter()
+        .filter(|r| r.constraint.is_some())
+        .map(|r| r.policy.as_str())
+        .collect();
+    if !constrained.is_empty() {
+        notes.push(format!(
+            "Learners keeping an agreement floor ({}): regret is against the best arm by reward, \
+             which they do not maximise by design.",
+            constrained.join(", ")
+        ));
+    }
+    notes
+}
+
 /// Which arm each learning policy played over time at each trace's focus point.
 fn arm_timeline(sweep: &Sweep) -> Figure {
     let panels = sweep
@@ -403,11 +495,7 @@ fn arm_timeline(sweep: &Sweep) -> Figure {
                 .iter()
                 .filter(|r| r.spec().is_some_and(|s| s.is_bandit()))
                 .map(move |r| Panel {
-                    title: format!(
-                        "Arms played by {} at {}",
-                        r.policy,
-                        offload_text(focus.point.offload)
-                    ),
+                    title: format!("Arms played by {} at {}", r.policy, offload_text(focus)),
                     trace: trace.name.clone(),
                     body: Body::Heat(HeatPanel {
                         t: r.arm_timeline.t.clone(),
@@ -484,18 +572,15 @@ fn pareto(sweep: &Sweep) -> Figure {
                 })
             }));
             let at = focus.map_or_else(String::new, |f| match mixed {
-                Some(_) => format!(" at {}", offload_text(f.point.offload)),
-                None => format!(
-                    " at {}, policies at α = {}",
-                    offload_text(f.point.offload),
-                    f.point.alpha
-                ),
+                Some(_) => format!(" at {}", offload_text(f)),
+                None => format!(" at {}, policies at α = {}", offload_text(f), f.point.alpha),
             });
             Some(Panel {
                 title: format!("Fixed arms (split, α) and policies{at}"),
                 trace: trace.name.clone(),
                 body: Body::Xy(XyPanel {
                     x_label: "cost per sample".into(),
+                    x_positions: false,
                     y_label: "accuracy (fraction)".into(),
                     series,
                     notes,

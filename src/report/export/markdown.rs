@@ -134,10 +134,8 @@ impl Exporter<SweepReport> for Markdown {
                         cells.push(r.learned_label());
                         if let Some(pb) = &sweep.published {
                             let value = |table, digits: usize| {
-                                published(table, &pb.offload, &r.policy, q.offload).map_or_else(
-                                    || "-".to_owned(),
-                                    |v| format!("{v:.digits$}"),
-                                )
+                                published(table, &pb.offload, &r.policy, q.offload)
+                                    .map_or_else(|| "-".to_owned(), |v| format!("{v:.digits$}"))
                             };
                             cells.push(value(&pb.accuracy, FRACTION_DIGITS));
                             cells.push(value(&pb.cost_per_sample, 3));
