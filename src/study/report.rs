@@ -294,9 +294,9 @@ impl StudyReport {
                  values, would cost 1.0), cloud_per_mac = {}, mu = {}, alpha = {}; {} shuffled \
                  runs, seed {}, strict observation. Every network is priced on the same \
                  hardware, so sparse networks are cheaper in absolute terms. Cells: mean ± 95% \
-                 interval over runs. *vs final*: cost change against running every sample to \
-                 the final exit on the device; *drop*: accuracy of the final exit minus the \
-                 policy's, in points.\n",
+                 interval over runs. *cost reduction vs final*: `1 - cost / cost of running \
+                 every sample to the final exit on the device`, positive when cheaper; *drop*: \
+                 accuracy of the final exit minus the policy's; both fractions.\n",
                 p.per_mac,
                 p.per_byte,
                 self.widths[0],
