@@ -230,6 +230,25 @@ pub(super) fn tick(v: &f64) -> String {
     }
 }
 
+/// How many x ticks fit side by side on a plot `width` pixels wide, up to plotters' default
+/// of 11: labels of small or long numbers (`-0.00016`) would run into each other.
+pub(super) fn x_label_count(range: &std::ops::Range<f64>, width: u32) -> usize {
+    let span = range.end - range.start;
+    let largest = range.start.abs().max(range.end.abs());
+    if !(span > 0.0 && largest.is_finite()) {
+        return 11;
+    }
+    // Decimals of a tenth of the span, digits before the point, the point and a minus sign.
+    let decimals = (-(span / 10.0).log10().floor()).max(0.0) as u32;
+    let digits = largest.log10().floor().max(0.0) as u32 + 1;
+    // The axis' padding reaches below 0 without a negative tick: a tick is some tenth of the span.
+    let sign = u32::from(range.start <= -span / 10.0);
+    let chars = sign + digits + if decimals > 0 { decimals + 1 } else { 0 };
+    // Digits of the tick font (18 px, drawn at some 14.5) are under 10 px wide; 14 px between.
+    let label = chars * 10 + 14;
+    ((width.saturating_sub(115) / label) as usize).clamp(3, 11)
+}
+
 /// A tick label at whole numbers only (arms, places in a legend), none between them.
 pub(super) fn whole_tick(v: &f64) -> String {
     if (v - v.round()).abs() < 1e-6 {
@@ -274,6 +293,7 @@ pub(super) fn draw_xy<DB: DrawingBackend>(panel: &XyPanel, area: &Area<DB>) -> D
         let e = p.err.unwrap_or(0.0);
         (p.y - e, p.y + e)
     }));
+    let x_labels = x_label_count(&x, plot.dim_in_pixel().0);
     let mut chart = build_chart(&plot, x, y)?;
     let x_tick: fn(&f64) -> String = if panel.x_positions { whole_tick } else { tick };
     chart
@@ -285,6 +305,7 @@ pub(super) fn draw_xy<DB: DrawingBackend>(panel: &XyPanel, area: &Area<DB>) -> D
         .max_light_lines(2)
         .light_line_style(RGBColor(240, 240, 240))
         .bold_line_style(RGBColor(215, 215, 215))
+        .x_labels(x_labels)
         .x_label_formatter(&x_tick)
         .y_label_formatter(&tick)
         .draw()?;
