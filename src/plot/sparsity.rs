@@ -150,7 +150,7 @@ fn sparsity_accuracy(report: &crate::study::report::StudyReport) -> Figure {
         }),
     };
     Figure {
-        stem: SPARSITY_FIGURES[0],
+        stem: SPARSITY_FIGURES[0].into(),
         panels: vec![panel],
     }
 }
@@ -158,7 +158,7 @@ fn sparsity_accuracy(report: &crate::study::report::StudyReport) -> Figure {
 fn sparsity_cost(report: &crate::study::report::StudyReport) -> Figure {
     let Some(first) = report.networks.first() else {
         return Figure {
-            stem: SPARSITY_FIGURES[1],
+            stem: SPARSITY_FIGURES[1].into(),
             panels: Vec::new(),
         };
     };
@@ -215,7 +215,7 @@ fn sparsity_cost(report: &crate::study::report::StudyReport) -> Figure {
         }),
     };
     Figure {
-        stem: SPARSITY_FIGURES[1],
+        stem: SPARSITY_FIGURES[1].into(),
         panels: vec![
             panel(
                 "Device MACs per sample vs density",
@@ -291,7 +291,7 @@ fn sparsity_learners(report: &crate::study::report::StudyReport) -> Figure {
         })
         .collect();
     Figure {
-        stem: SPARSITY_FIGURES[2],
+        stem: SPARSITY_FIGURES[2].into(),
         panels,
     }
 }

@@ -312,7 +312,7 @@ fn versus_offload(sweep: &Sweep, metric: &OffloadMetric) -> Figure {
         })
         .collect();
     Figure {
-        stem: metric.stem,
+        stem: metric.stem.into(),
         panels,
     }
 }
@@ -394,7 +394,7 @@ fn regret(sweep: &Sweep) -> Figure {
         })
         .collect();
     Figure {
-        stem: FIGURES[2],
+        stem: FIGURES[2].into(),
         panels,
     }
 }
@@ -426,7 +426,7 @@ fn arm_timeline(sweep: &Sweep) -> Figure {
         })
         .collect();
     Figure {
-        stem: FIGURES[3],
+        stem: FIGURES[3].into(),
         panels,
     }
 }
@@ -517,7 +517,7 @@ fn pareto(sweep: &Sweep) -> Figure {
         })
         .collect();
     Figure {
-        stem: FIGURES[4],
+        stem: FIGURES[4].into(),
         panels,
     }
 }
