@@ -170,3 +170,32 @@ fn a_deployment_error_is_one_line_naming_its_setting() {
         "{line}"
     );
 }
+
+/// The arrival rates are the `[simulate]` section's list, not a sweep axis: a sweep of a config
+/// with one replays the trace and says where the rates are served.
+#[test]
+fn a_sweep_says_it_does_not_serve_the_simulate_section() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("q.toml");
+    std::fs::write(
+        &config,
+        "[policy]\nnames = [\"final-exit\"]\n\n[run]\nruns = 1\n\n[simulate]\nrates = [10.0]\n\
+         device_ms = [1.0, 2.0, 3.0]\n",
+    )
+    .unwrap();
+    let output = splitee()
+        .args(["sweep", "--json", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains(&format!(
+            "splitee: note: {}: the [simulate] section is not swept: a sweep replays the trace; \
+             `splitee simulate --config` (or `splitee reproduce`) serves its arrival rates",
+            config.display()
+        )),
+        "{stderr}"
+    );
+}
