@@ -58,20 +58,20 @@ fn panel(
                 .collect(),
         })
         .collect();
-    let arrivals = match report.deployment.arrivals {
-        ArrivalSource::Poisson => format!("Poisson arrivals at {} samples/s", rate.rate),
+    let (b, runs) = (report.deployment.buffer, runs(report.runs));
+    let title = match report.deployment.arrivals {
+        ArrivalSource::Poisson => format!(
+            "{y_label} over time at {} samples/s (Poisson; buffer B = {b}, mean of {runs})",
+            rate.rate
+        ),
         ArrivalSource::Trace => format!(
-            "the trace's arrivals ({:.3} samples/s on average)",
+            "{y_label} over time, trace arrivals ({:.1} samples/s on average; B = {b}, mean of {runs})",
             rate.rate
         ),
     };
     let windows = rate.results.first().map_or(0, |r| r.series.len());
     Panel {
-        title: format!(
-            "{y_label} over time, {arrivals} (buffer B = {}, mean of {})",
-            report.deployment.buffer,
-            runs(report.runs)
-        ),
+        title,
         trace: report.trace.join(", "),
         body: Body::Xy(XyPanel {
             x_label: format!("time (s): last arrival of each of {windows} windows of arrivals"),

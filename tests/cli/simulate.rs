@@ -122,7 +122,7 @@ fn each_rate_gets_a_timeline_that_plot_redraws() {
     assert_eq!(figures(&out), expected);
     let svg = std::fs::read_to_string(out.join("queue-timeline-312.5.svg")).unwrap();
     for text in [
-        "p95 latency (ms) over time, Poisson arrivals at 312.5 samples/s",
+        "p95 latency (ms) over time at 312.5 samples/s (Poisson; buffer B = 10, mean of 2 runs)",
         "loss (fraction) over time",
         "time (s): last arrival of each of 20 windows of arrivals",
         "queue-ucb",
