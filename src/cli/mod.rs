@@ -55,7 +55,7 @@ macro_rules! simulate_examples {
         "  splitee simulate --trace ../shared/data/traces/cifar10-mobilenet2.csv --cost-model measured \\
       --mu 0.01 --rate 30 --rate 45 --rate 60 --buffer 10 --bytes 16384,0 --bandwidth-mbps 10
   splitee simulate --trace t.csv --device-ms 1,2,3 --rate 500 --exponential --json
-  splitee simulate --trace timed.csv --device-ms 1,2,3 --arrivals trace   arrivals from its arrival column
+  splitee simulate --trace timed.csv --device-ms 1,2,3 --arrivals trace
   splitee simulate --config experiments/queue-cifar10.toml --out results/queue"
     };
 }
@@ -121,7 +121,8 @@ pub enum Command {
     #[command(after_help = RUN_EXAMPLES)]
     Run(RunArgs),
     /// Serve samples arriving over time through a device with a finite buffer, for each
-    /// arrival rate; report loss, throughput, latency percentiles, accuracy and cost.
+    /// arrival rate or at the trace's arrival times; report loss, throughput, latency
+    /// percentiles, accuracy and cost, and their time series.
     #[command(after_help = SIMULATE_EXAMPLES)]
     Simulate(SimulateArgs),
     /// Summarise a trace: exits, classes, per-exit accuracy, confidence and costs.
