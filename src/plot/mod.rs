@@ -15,7 +15,6 @@ mod sparsity;
 mod sweep;
 
 pub use self::queue::{plot_queue, QUEUE_FIGURES};
-pub use self::queue_timeline::timeline_stem;
 pub use self::sparsity::{plot_sparsity, SPARSITY_FIGURES};
 pub use self::sweep::{plot_sweep, FIGURES};
 

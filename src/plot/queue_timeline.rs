@@ -10,7 +10,7 @@ use crate::report::queue::{QueueReport, RateResult, SeriesRow};
 /// The stem of the time series of `rate` in `report`: `queue-timeline-RATE` (the rate in
 /// samples per second as the report writes it), or `queue-timeline-trace` for the trace's
 /// arrivals.
-pub fn timeline_stem(report: &QueueReport, rate: &RateResult) -> String {
+fn timeline_stem(report: &QueueReport, rate: &RateResult) -> String {
     match report.deployment.arrivals {
         ArrivalSource::Poisson => format!("queue-timeline-{}", rate.rate),
         ArrivalSource::Trace => "queue-timeline-trace".to_owned(),
