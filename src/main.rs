@@ -140,9 +140,15 @@ fn simulate(args: &SimulateArgs) -> Result<()> {
         RunSettings::resolve_with_sections(args.learner.config.as_deref(), args.overrides())?;
     print_notes(&sections.notes);
     let settings = settings.check()?;
-    let deployment = args.deployment(sections.simulate.clone()).ok_or_else(|| {
-        anyhow::anyhow!("give an arrival rate: --rate PER_SECOND or a config's [simulate] rates")
-    })?;
+    let deployment = args
+        .deployment(sections.simulate.clone())
+        .map_err(anyhow::Error::msg)?
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "give arrivals: --rate PER_SECOND, --arrivals trace, or a config's [simulate] \
+                 section"
+            )
+        })?;
     let loaded = load_traces(&settings, false)?;
     let report = splitee::simulate::simulate_section(
         &loaded.trace,

@@ -1,15 +1,17 @@
 //! `splitee simulate` as a library call: the deployment of a config's `[simulate]` section (or
 //! the command's flags) served by the queue simulator ([`crate::queue`]) at each arrival rate,
-//! for every policy of the run settings; then its report and plots written.
+//! or at the trace's own arrival times, for every policy of the run settings; then its report
+//! and plots written.
 
-use crate::config::{ConfigError, ConfigSections, Origin, SimulateSection};
+use crate::config::{ArrivalSource, ConfigError, ConfigSections, Origin, SimulateSection};
 use crate::error::Result;
-use crate::queue::simulate_queue;
+use crate::queue::{simulate_queue, Arrivals};
 use crate::report::queue::{QueueMarkdown, QueueReport, RateResult};
 use crate::report::{Exporter, Json};
 use crate::settings::CheckedSettings;
+use crate::sim::{Order, SimOptions};
 use crate::summary::reward_model;
-use crate::trace::Trace;
+use crate::trace::{Trace, TraceError};
 use std::path::Path;
 
 /// Where the `[simulate]` section starts in the config, to blame a setting it holds; the
@@ -25,8 +27,65 @@ fn section_origin(sections: &ConfigSections) -> Origin {
     }
 }
 
-/// Simulates `deployment` at each of its rates for every policy of `settings` on `trace`.
-/// An invalid deployment is blamed on `origin` (the config section or the flags).
+/// The arrivals to simulate, each with its rate in samples per second (for trace arrivals,
+/// the mean rate over the trace's span), and the options the runs use: trace arrivals are
+/// each sample's own time, so the samples come in the trace's order. A trace without arrival
+/// times is the trace's error; other refusals are the deployment's, made by `invalid`.
+fn arrivals_of(
+    trace: &Trace,
+    deployment: &SimulateSection,
+    opts: &SimOptions,
+    invalid: &dyn Fn(String) -> crate::Error,
+) -> Result<(Vec<(f64, Arrivals)>, SimOptions)> {
+    let no_times = |message: &str| TraceError {
+        path: trace.source().to_path_buf(),
+        location: None,
+        column: Some("arrival".into()),
+        message: message.into(),
+    };
+    match deployment.arrivals {
+        ArrivalSource::Poisson if deployment.rates.is_empty() => {
+            Err(invalid("give at least one arrival rate".into()))
+        }
+        ArrivalSource::Poisson => {
+            let rates = deployment.rates.iter();
+            let arrivals = rates.map(|&r| (r, Arrivals::Poisson { per_second: r }));
+            Ok((arrivals.collect(), opts.clone()))
+        }
+        ArrivalSource::Trace if !deployment.rates.is_empty() => Err(invalid(
+            "the arrival rates are for Poisson arrivals, but arrivals = \"trace\" replays the \
+             trace's arrival times, which set the rate: drop the rates (or the trace arrivals)"
+                .into(),
+        )),
+        ArrivalSource::Trace => {
+            let Some(seconds) = trace.arrivals() else {
+                return Err(no_times(
+                    "is missing; trace arrivals replay each sample's arrival time (seconds since \
+                     the start) from it",
+                )
+                .into());
+            };
+            let span = seconds.last().copied().unwrap_or(0.0);
+            if span <= 0.0 {
+                return Err(no_times(
+                    "every sample arrives at 0 s, which gives no arrival rate; trace arrivals \
+                     need times that span some time",
+                )
+                .into());
+            }
+            let times = Arrivals::Times(seconds.iter().map(|s| s * 1000.0).collect());
+            let in_trace_order = SimOptions {
+                order: Order::Given,
+                ..opts.clone()
+            };
+            Ok((vec![(seconds.len() as f64 / span, times)], in_trace_order))
+        }
+    }
+}
+
+/// Simulates `deployment` at each of its rates (or at the trace's arrival times) for every
+/// policy of `settings` on `trace`. An invalid deployment is blamed on `origin` (the config
+/// section or the flags).
 pub fn simulate(
     trace: &Trace,
     trace_names: Vec<String>,
@@ -38,18 +97,17 @@ pub fn simulate(
         origin: origin.clone(),
         message,
     };
-    if deployment.rates.is_empty() {
-        return Err(invalid("give at least one arrival rate".into()).into());
-    }
+    let (arrivals, opts) = arrivals_of(trace, deployment, &settings.sim, &|m| invalid(m).into())?;
     let model = reward_model(trace, settings)?;
-    let mut rates = Vec::with_capacity(deployment.rates.len());
-    for &rate in &deployment.rates {
-        let queue = deployment.at_rate(rate, trace.exits());
-        let result = simulate_queue(trace, &model, &settings.policies, &queue, &settings.sim)
-            .map_err(|e| match e {
+    let mut rates = Vec::with_capacity(arrivals.len());
+    for (rate, arrivals) in arrivals {
+        let queue = deployment.queue_settings(arrivals, trace.exits());
+        let result = simulate_queue(trace, &model, &settings.policies, &queue, &opts).map_err(
+            |e| match e {
                 crate::queue::QueueError::Sim(e) => crate::Error::Sim(e),
                 e => invalid(e.to_string()).into(),
-            })?;
+            },
+        )?;
         rates.push(RateResult {
             rate,
             results: result.summaries().into_iter().map(Into::into).collect(),

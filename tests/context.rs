@@ -22,6 +22,7 @@ fn sample(s: u32, context: &str) -> Sample {
         label: Some(s % 2),
         cost: None,
         context: Some(context.to_string()),
+        arrival: None,
     }
 }
 

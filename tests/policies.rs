@@ -61,6 +61,7 @@ fn two_arm_trace(samples: u64) -> Trace {
     for s in 0..samples {
         b.push(Sample {
             context: None,
+            arrival: None,
             conf: vec![0.9 + 0.1 * noise(s, 1), 0.45 + 0.4 * noise(s, 2)],
             pred: vec![0, 0],
             label: Some(0),
@@ -125,6 +126,7 @@ fn switching_trace(samples: u64) -> Trace {
         };
         b.push(Sample {
             context: None,
+            arrival: None,
             conf,
             pred: vec![0, 0],
             label: Some(0),

@@ -5,7 +5,7 @@ pub mod help;
 use clap::builder::TypedValueParser as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use splitee::config::{
-    CompatCost, CompatName, CostModelName, Overrides, RunSettings, SimulateSection,
+    ArrivalSource, CompatCost, CompatName, CostModelName, Overrides, RunSettings, SimulateSection,
 };
 use splitee::named::Named;
 use splitee::policy::PolicySpec;
@@ -55,6 +55,7 @@ macro_rules! simulate_examples {
         "  splitee simulate --trace ../shared/data/traces/cifar10-mobilenet2.csv --cost-model measured \\
       --mu 0.01 --rate 30 --rate 45 --rate 60 --buffer 10 --bytes 16384,0 --bandwidth-mbps 10
   splitee simulate --trace t.csv --device-ms 1,2,3 --rate 500 --exponential --json
+  splitee simulate --trace timed.csv --device-ms 1,2,3 --arrivals trace
   splitee simulate --config experiments/queue-cifar10.toml --out results/queue"
     };
 }
@@ -120,7 +121,8 @@ pub enum Command {
     #[command(after_help = RUN_EXAMPLES)]
     Run(RunArgs),
     /// Serve samples arriving over time through a device with a finite buffer, for each
-    /// arrival rate; report loss, throughput, latency percentiles, accuracy and cost.
+    /// arrival rate or at the trace's arrival times; report loss, throughput, latency
+    /// percentiles, accuracy and cost, and their time series.
     #[command(after_help = SIMULATE_EXAMPLES)]
     Simulate(SimulateArgs),
     /// Summarise a trace: exits, classes, per-exit accuracy, confidence and costs.
@@ -434,6 +436,13 @@ pub struct SimulateArgs {
     pub runs: Option<usize>,
     #[arg(long, value_parser = named::<Order>(), help = help::order())]
     pub order: Option<Order>,
+    /// Where arrivals come from: `poisson` at each --rate, or `trace`: each sample at its own
+    /// time, from the trace's `arrival` column (seconds since the start, non-negative,
+    /// non-decreasing; a CSV column, a JSON Lines key or an npz array), in the trace's order
+    /// whatever --order says. Trace arrivals set their own rate: no --rate with them
+    /// [default: poisson, or the config's [simulate] arrivals].
+    #[arg(long, value_name = "SOURCE", value_parser = named::<ArrivalSource>())]
+    pub arrivals: Option<ArrivalSource>,
     /// Poisson arrival rate, samples per second; repeat to simulate several.
     #[arg(long = "rate", value_name = "PER_SECOND")]
     pub rates: Vec<f64>,
@@ -498,12 +507,25 @@ impl SimulateArgs {
         }
     }
 
-    /// The config's deployment with the flags applied; `None` when neither gives a rate.
-    pub fn deployment(&self, section: Option<SimulateSection>) -> Option<SimulateSection> {
+    /// The config's deployment with the flags applied; `Ok(None)` when neither gives arrivals.
+    /// `--arrivals trace` replaces the config's rates (they are a Poisson process's) and
+    /// refuses `--rate`.
+    pub fn deployment(
+        &self,
+        section: Option<SimulateSection>,
+    ) -> Result<Option<SimulateSection>, String> {
+        if self.arrivals == Some(ArrivalSource::Trace) && !self.rates.is_empty() {
+            return Err(
+                "--rate sets Poisson arrivals, but --arrivals trace replays the trace's \
+                        arrival times, which set the rate: give one or the other"
+                    .into(),
+            );
+        }
         let mut d = match section {
             Some(section) => section,
-            None if self.rates.is_empty() => return None,
+            None if self.rates.is_empty() && self.arrivals.is_none() => return Ok(None),
             None => SimulateSection {
+                arrivals: ArrivalSource::default(),
                 rates: Vec::new(),
                 buffer: SimulateSection::DEFAULT_BUFFER,
                 device_ms: None,
@@ -517,6 +539,12 @@ impl SimulateArgs {
                 series_points: SimulateSection::DEFAULT_SERIES_POINTS,
             },
         };
+        if let Some(arrivals) = self.arrivals {
+            d.arrivals = arrivals;
+            if arrivals == ArrivalSource::Trace {
+                d.rates.clear();
+            }
+        }
         if !self.rates.is_empty() {
             d.rates.clone_from(&self.rates);
         }
@@ -531,7 +559,7 @@ impl SimulateArgs {
         d.uplink_ms = self.uplink_ms.unwrap_or(d.uplink_ms);
         d.cloud_ms = self.cloud_ms.unwrap_or(d.cloud_ms);
         d.exponential |= self.exponential;
-        Some(d)
+        Ok(Some(d))
     }
 }
 

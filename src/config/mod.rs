@@ -13,4 +13,6 @@ pub use self::file::{
     Overrides, RunSettings, DEFAULT_POLICIES,
 };
 pub use self::resolve::ResolveSettings;
-pub use self::sections::{PublishedSection, ReportSection, SimulateSection, SweepSection};
+pub use self::sections::{
+    ArrivalSource, PublishedSection, ReportSection, SimulateSection, SweepSection,
+};

@@ -60,11 +60,40 @@ pub struct PublishedSection {
     pub cost_per_sample: std::collections::BTreeMap<String, Vec<f64>>,
 }
 
+/// Where a simulation's arrivals come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ArrivalSource {
+    /// A Poisson process at each of the section's rates.
+    #[default]
+    Poisson,
+    /// The trace's `arrival` column: each sample at its own time, in the trace's order.
+    Trace,
+}
+
+impl crate::named::Named for ArrivalSource {
+    const VARIANTS: &'static [(Self, &'static str, &'static str)] = &[
+        (Self::Poisson, "poisson", "A Poisson process at each --rate"),
+        (
+            Self::Trace,
+            "trace",
+            "The trace's arrival column: each sample at its own time, in the trace's order",
+        ),
+    ];
+}
+
+splitee_core::display_by_name!(ArrivalSource);
+
 /// The `[simulate]` section of a config; the flags of `splitee simulate` override its keys.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SimulateSection {
-    /// Poisson arrival rates, samples per second; each is simulated separately.
+    /// Poisson arrivals at each rate, or the trace's arrival times.
+    #[serde(default)]
+    pub arrivals: ArrivalSource,
+    /// Poisson arrival rates, samples per second; each is simulated separately. None with
+    /// trace arrivals, whose times set the rate.
+    #[serde(default)]
     pub rates: Vec<f64>,
     /// `B`: samples the device holds at once, the one in service included.
     #[serde(default = "SimulateSection::default_buffer")]
@@ -112,8 +141,8 @@ impl SimulateSection {
         Self::DEFAULT_SERIES_POINTS
     }
 
-    /// The simulator's settings at `rate` for a trace of `exits` exits.
-    pub fn at_rate(&self, rate: f64, exits: usize) -> QueueSettings {
+    /// The simulator's settings with `arrivals` for a trace of `exits` exits.
+    pub fn queue_settings(&self, arrivals: Arrivals, exits: usize) -> QueueSettings {
         let device = match (&self.device_ms, &self.device_macs) {
             (Some(table), _) => DeviceTime::Table(table.clone()),
             (None, Some(macs)) => DeviceTime::Profile {
@@ -123,7 +152,7 @@ impl SimulateSection {
             (None, None) => DeviceTime::Measured,
         };
         QueueSettings {
-            arrivals: Arrivals::Poisson { per_second: rate },
+            arrivals,
             capacity: self.buffer,
             device,
             bytes: self.bytes.clone().unwrap_or_else(|| vec![0.0; exits]),

@@ -5,7 +5,8 @@ use plotters::prelude::*;
 
 /// One figure: a stem and its panels, laid out in a grid.
 pub(super) struct Figure {
-    pub(super) stem: &'static str,
+    /// The file name without its extension.
+    pub(super) stem: String,
     pub(super) panels: Vec<Panel>,
 }
 

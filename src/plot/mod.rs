@@ -10,6 +10,7 @@
 mod draw;
 mod figure;
 mod queue;
+mod queue_timeline;
 mod sparsity;
 mod sweep;
 

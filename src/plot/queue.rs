@@ -1,5 +1,6 @@
 //! Figures of a queue simulation: the p95 latency and the loss fraction against the arrival
-//! rate, one line per policy with 95% intervals over runs.
+//! rate, one line per policy with 95% intervals over runs; and their time series at each rate
+//! (`super::queue_timeline`).
 
 use super::draw::{register_font, write_figures, PlotError};
 use super::figure::{runs, style, Body, Figure, Kind, Panel, Series, XyPanel, XyPoint};
@@ -24,7 +25,12 @@ pub fn plot_queue(report: &QueueReport, dir: &Path) -> Result<Vec<PathBuf>, Plot
             r.loss_fraction
         }),
     ];
-    write_figures(&figures, dir)
+    let mut written = write_figures(&figures, dir)?;
+    written.extend(write_figures(
+        &super::queue_timeline::timelines(report),
+        dir,
+    )?);
+    Ok(written)
 }
 
 /// One line per policy of `value` against the arrival rate; `(what, y_label)` name it in the
@@ -59,7 +65,7 @@ fn against_rate(
         .collect();
     let d = &report.deployment;
     Figure {
-        stem,
+        stem: stem.into(),
         panels: vec![Panel {
             title: format!(
                 "{} against the arrival rate (buffer B = {}, {})",

@@ -148,7 +148,7 @@ fn sparsity_accuracy(report: &crate::study::report::StudyReport) -> Figure {
         }),
     };
     Figure {
-        stem: SPARSITY_FIGURES[0],
+        stem: SPARSITY_FIGURES[0].into(),
         panels: vec![panel],
     }
 }
@@ -156,7 +156,7 @@ fn sparsity_accuracy(report: &crate::study::report::StudyReport) -> Figure {
 fn sparsity_cost(report: &crate::study::report::StudyReport) -> Figure {
     let Some(first) = report.networks.first() else {
         return Figure {
-            stem: SPARSITY_FIGURES[1],
+            stem: SPARSITY_FIGURES[1].into(),
             panels: Vec::new(),
         };
     };
@@ -214,7 +214,7 @@ fn sparsity_cost(report: &crate::study::report::StudyReport) -> Figure {
         }),
     };
     Figure {
-        stem: SPARSITY_FIGURES[1],
+        stem: SPARSITY_FIGURES[1].into(),
         panels: vec![
             panel(
                 "Device MACs per sample vs density",
@@ -289,7 +289,7 @@ fn sparsity_learners(report: &crate::study::report::StudyReport) -> Figure {
         })
         .collect();
     Figure {
-        stem: SPARSITY_FIGURES[2],
+        stem: SPARSITY_FIGURES[2].into(),
         panels,
     }
 }

@@ -340,7 +340,7 @@ fn versus_offload(sweep: &Sweep, metric: &OffloadMetric) -> Figure {
         })
         .collect();
     Figure {
-        stem: metric.stem,
+        stem: metric.stem.into(),
         panels,
     }
 }
@@ -424,7 +424,7 @@ fn regret(sweep: &Sweep) -> Figure {
         })
         .collect();
     Figure {
-        stem: FIGURES[2],
+        stem: FIGURES[2].into(),
         panels,
     }
 }
@@ -506,7 +506,7 @@ fn arm_timeline(sweep: &Sweep) -> Figure {
         })
         .collect();
     Figure {
-        stem: FIGURES[3],
+        stem: FIGURES[3].into(),
         panels,
     }
 }
@@ -589,7 +589,7 @@ fn pareto(sweep: &Sweep) -> Figure {
         })
         .collect();
     Figure {
-        stem: FIGURES[4],
+        stem: FIGURES[4].into(),
         panels,
     }
 }

@@ -3,7 +3,7 @@
 //! Markdown form (JSON is the generic exporter's).
 
 use super::export::{fraction, markdown_table, Exporter};
-use crate::config::SimulateSection;
+use crate::config::{ArrivalSource, SimulateSection};
 use crate::queue::QueueSummary;
 use crate::stats::Estimate;
 use serde::{Deserialize, Serialize};
@@ -27,7 +27,8 @@ pub struct QueueReport {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RateResult {
-    /// Samples per second.
+    /// Samples per second: the Poisson rate, or with trace arrivals their mean rate (samples
+    /// over the last arrival time).
     pub rate: f64,
     pub results: Vec<PolicyQueueResult>,
 }
@@ -50,12 +51,15 @@ pub struct PolicyQueueResult {
     pub series: Vec<SeriesRow>,
 }
 
-/// A point of a time series, averaged over runs.
+/// A point of a time series (a window of consecutive arrivals), averaged over runs.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SeriesRow {
+    /// The window's last arrival.
     pub time_ms: f64,
     pub loss_fraction: f64,
+    /// Mean and 95th percentile latency of the window's answered samples.
     pub latency_ms: f64,
+    pub latency_p95_ms: f64,
     pub accuracy: Option<f64>,
     pub cost_per_sample: f64,
 }
@@ -81,6 +85,7 @@ impl From<QueueSummary> for PolicyQueueResult {
                     time_ms: p.time_ms,
                     loss_fraction: p.loss_fraction,
                     latency_ms: p.latency_ms,
+                    latency_p95_ms: p.latency_p95_ms,
                     accuracy: p.accuracy,
                     cost_per_sample: p.cost_per_sample,
                 })
@@ -107,11 +112,17 @@ impl Exporter<QueueReport> for QueueMarkdown {
     fn render(&self, report: &QueueReport) -> std::result::Result<String, crate::json::JsonError> {
         let d = &report.deployment;
         let mut out = format!(
-            "# Queue simulation\n\nTrace: {} ({} samples), {} runs per policy. Buffer B = {} \
-             (in service included), {} service, uplink {} Mbit/s + {} ms, cloud {} ms.\n",
+            "# Queue simulation\n\nTrace: {} ({} samples), {} runs per policy. Arrivals: {}. \
+             Buffer B = {} (in service included), {} service, uplink {} Mbit/s + {} ms, cloud \
+             {} ms.\n",
             report.trace.join(", "),
             report.samples,
             report.runs,
+            match d.arrivals {
+                ArrivalSource::Poisson => "Poisson at each rate",
+                ArrivalSource::Trace =>
+                    "the trace's arrival times (each sample at its own time, in the trace's order)",
+            },
             d.buffer,
             if d.exponential {
                 "exponential"
@@ -134,7 +145,13 @@ impl Exporter<QueueReport> for QueueMarkdown {
             "offload (fraction)",
         ];
         for rate in &report.rates {
-            out.push_str(&format!("\n## {} samples/s\n\n", rate.rate));
+            out.push_str(&match d.arrivals {
+                ArrivalSource::Poisson => format!("\n## {} samples/s\n\n", rate.rate),
+                ArrivalSource::Trace => format!(
+                    "\n## The trace's arrivals: {:.3} samples/s on average\n\n",
+                    rate.rate
+                ),
+            });
             let rows = rate.results.iter().map(|r| {
                 vec![
                     r.policy.clone(),

@@ -113,13 +113,23 @@ impl SweepSettings {
             offload: axis(&sweep.offload, "sweep.offload", Swept::Offload)?,
             base,
         };
+        let mut notes = sections.notes.clone();
+        // The arrival rates are not an axis: a sweep point is a replay, whose report has no
+        // queue; the simulator takes its list of rates itself.
+        if sections.simulate.is_some() {
+            notes.push(format!(
+                "{}: the [simulate] section is not swept: a sweep replays the trace; `splitee \
+                 simulate --config` (or `splitee reproduce`) serves its arrival rates",
+                config.display()
+            ));
+        }
         Ok(Self {
             grid,
             synthetic: synthetic.map(|spec| spec.get_ref().clone()),
             report: sections.report.clone().unwrap_or_default(),
             published: sections.published.clone(),
             config_text: sections.text.clone(),
-            notes: sections.notes.clone(),
+            notes,
         })
     }
 

@@ -85,11 +85,68 @@ fn the_report_holds_every_rate_and_policy() {
     assert!(final_loss(1) > final_loss(0) + 0.2);
 }
 
+/// `--out` draws, besides the figures against the rate, one time series per rate (p95 latency
+/// and loss over time, a line per policy), which `splitee plot` redraws from simulate.json.
+#[test]
+fn each_rate_gets_a_timeline_that_plot_redraws() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("q");
+    splitee()
+        .args([
+            "simulate",
+            "--policy",
+            "final-exit",
+            "--policy",
+            "queue-ucb",
+        ])
+        .args(["--device-ms", "2,3,5", "--rate", "150", "--rate", "312.5"])
+        .args(["--runs", "2", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let figures = |dir: &Path| {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".png"))
+            .collect();
+        names.sort();
+        names
+    };
+    let expected = [
+        "queue-latency.png",
+        "queue-loss.png",
+        "queue-timeline-150.png",
+        "queue-timeline-312.5.png",
+    ];
+    assert_eq!(figures(&out), expected);
+    let svg = std::fs::read_to_string(out.join("queue-timeline-312.5.svg")).unwrap();
+    for text in [
+        "p95 latency (ms) over time at 312.5 samples/s (Poisson; buffer B = 10, mean of 2 runs)",
+        "loss (fraction) over time",
+        "time (s): last arrival of each of 20 windows of arrivals",
+        "queue-ucb",
+    ] {
+        assert!(svg.contains(text), "{text}");
+    }
+    let redrawn = dir.path().join("redrawn");
+    std::fs::create_dir(&redrawn).unwrap();
+    std::fs::copy(out.join("simulate.json"), redrawn.join("simulate.json")).unwrap();
+    splitee().arg("plot").arg(&redrawn).assert().success();
+    assert_eq!(figures(&redrawn), expected);
+    assert_eq!(
+        std::fs::read(redrawn.join("queue-timeline-150.svg")).unwrap(),
+        std::fs::read(out.join("queue-timeline-150.svg")).unwrap()
+    );
+}
+
 #[test]
 fn a_deployment_error_is_one_line_naming_its_setting() {
     let line = fail_with_one_line(splitee().args(["simulate", "--policy", "splitee"]));
     assert!(
-        line.ends_with("give an arrival rate: --rate PER_SECOND or a config's [simulate] rates"),
+        line.ends_with(
+            "give arrivals: --rate PER_SECOND, --arrivals trace, or a config's [simulate] section"
+        ),
         "{line}"
     );
     let line = fail_with_one_line(splitee().args(["simulate", "--rate", "10", "--buffer", "0"]));
@@ -111,5 +168,34 @@ fn a_deployment_error_is_one_line_naming_its_setting() {
             config.display()
         )),
         "{line}"
+    );
+}
+
+/// The arrival rates are the `[simulate]` section's list, not a sweep axis: a sweep of a config
+/// with one replays the trace and says where the rates are served.
+#[test]
+fn a_sweep_says_it_does_not_serve_the_simulate_section() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("q.toml");
+    std::fs::write(
+        &config,
+        "[policy]\nnames = [\"final-exit\"]\n\n[run]\nruns = 1\n\n[simulate]\nrates = [10.0]\n\
+         device_ms = [1.0, 2.0, 3.0]\n",
+    )
+    .unwrap();
+    let output = splitee()
+        .args(["sweep", "--json", "--config"])
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains(&format!(
+            "splitee: note: {}: the [simulate] section is not swept: a sweep replays the trace; \
+             `splitee simulate --config` (or `splitee reproduce`) serves its arrival rates",
+            config.display()
+        )),
+        "{stderr}"
     );
 }

@@ -57,6 +57,7 @@ pub(crate) fn arb_samples() -> impl Strategy<Value = Vec<Sample>> {
             )
                 .prop_map(move |(conf, pred, label, cost)| Sample {
                     context: None,
+                    arrival: None,
                     conf,
                     pred,
                     label,

@@ -211,6 +211,7 @@ fn npz_samples(
         .iter()
         .map(|s| Sample {
             context: None,
+            arrival: None,
             conf: s.conf.iter().map(|&c| round(c)).collect(),
             pred: s
                 .conf

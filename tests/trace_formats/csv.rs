@@ -50,6 +50,7 @@ fn csv_round_trip_is_exact() {
 fn csv_writer_rejects_a_sample_with_another_layout() {
     let sample = |exits: usize| Sample {
         context: None,
+        arrival: None,
         conf: vec![0.5; exits],
         pred: vec![1; exits],
         label: None,

@@ -287,6 +287,7 @@ fn npz_reads_every_integer_and_float_dtype_in_either_byte_order_and_layout() {
             vec![
                 Sample {
                     context: None,
+                    arrival: None,
                     conf: vec![0.25, 0.5],
                     pred: vec![1, 2],
                     label: None,
@@ -294,6 +295,7 @@ fn npz_reads_every_integer_and_float_dtype_in_either_byte_order_and_layout() {
                 },
                 Sample {
                     context: None,
+                    arrival: None,
                     conf: vec![0.75, 1.0],
                     pred: vec![3, last],
                     label: Some(2),

@@ -26,6 +26,7 @@ impl From<Line> for Sample {
     fn from(line: Line) -> Self {
         Sample {
             context: None,
+            arrival: None,
             conf: line.conf,
             pred: line.pred,
             label: line.label,

@@ -88,6 +88,7 @@ mod tests {
         for (conf1, pred1, label) in [(0.9, 1, 1), (0.5, 0, 1)] {
             b.push(Sample {
                 context: None,
+                arrival: None,
                 conf: vec![conf1, 0.8],
                 pred: vec![pred1, 1],
                 label: Some(label),

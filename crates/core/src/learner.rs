@@ -301,6 +301,7 @@ mod tests {
         let mut b = TraceBuilder::new(std::path::Path::new("t"));
         b.push(Sample {
             context: None,
+            arrival: None,
             conf: vec![0.5; 5],
             pred: vec![0; 5],
             label: None,

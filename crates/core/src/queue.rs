@@ -244,6 +244,8 @@ pub struct SeriesPoint {
     pub loss_fraction: f64,
     /// Mean latency of the window's answered samples (0 if none).
     pub latency_ms: f64,
+    /// Their 95th percentile latency (nearest rank; 0 if none).
+    pub latency_p95_ms: f64,
     /// Accuracy of its answered labelled samples, if any.
     pub accuracy: Option<f64>,
     pub cost_per_sample: f64,
@@ -336,6 +338,7 @@ fn summarise(policy: PolicySpec, runs: &[QueueRun]) -> QueueSummary {
                 time_ms: at(&|p| p.time_ms),
                 loss_fraction: at(&|p| p.loss_fraction),
                 latency_ms: at(&|p| p.latency_ms),
+                latency_p95_ms: at(&|p| p.latency_p95_ms),
                 accuracy: (!accuracy.is_empty()).then(|| mean(&accuracy)),
                 cost_per_sample: at(&|p| p.cost_per_sample),
             }
@@ -605,11 +608,13 @@ fn series(arrivals: &[f64], answers: &[Option<Answer>], points: usize) -> Vec<Se
             let last = *arrivals.get(window.end.checked_sub(1)?)?;
             let answered: Vec<Answer> = answers[window.clone()].iter().flatten().copied().collect();
             let per = |total: f64| total / answered.len().max(1) as f64;
+            let mut latencies: Vec<f64> = answered.iter().map(|a| a.latency_ms).collect();
             let labelled: Vec<bool> = answered.iter().filter_map(|a| a.correct).collect();
             Some(SeriesPoint {
                 time_ms: last,
                 loss_fraction: (window.len() - answered.len()) as f64 / window.len().max(1) as f64,
                 latency_ms: per(answered.iter().map(|a| a.latency_ms).sum()),
+                latency_p95_ms: Latency::of(&mut latencies).p95,
                 accuracy: (!labelled.is_empty()).then(|| {
                     labelled.iter().filter(|&&c| c).count() as f64 / labelled.len() as f64
                 }),
@@ -691,6 +696,8 @@ mod tests {
         let losses: Vec<f64> = run.series.iter().map(|p| p.loss_fraction).collect();
         assert_eq!(losses, [0.0, 0.0, 1.0, 0.0]);
         assert_eq!(run.series[3].latency_ms, 4.5);
+        let p95: Vec<f64> = run.series.iter().map(|p| p.latency_p95_ms).collect();
+        assert_eq!(p95, [2.5, 4.0, 0.0, 4.5]);
     }
 
     /// `(1 - rho) rho^n / (1 - rho^(B+1))`: M/M/1/B's probability of `n` in the system.

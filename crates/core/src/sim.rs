@@ -764,6 +764,7 @@ mod tests {
         let mut b = TraceBuilder::new(Path::new("t"));
         b.push(Sample {
             context: None,
+            arrival: None,
             conf: vec![0.6; 12],
             pred: vec![0; 12],
             label: None,
@@ -822,6 +823,7 @@ mod tests {
         for cost in [[1.0, 2.0], [1e308, 1e308]] {
             b.push(Sample {
                 context: None,
+                arrival: None,
                 conf: vec![0.6, 0.9],
                 pred: vec![0, 1],
                 label: Some(1),

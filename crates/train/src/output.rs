@@ -35,6 +35,7 @@ pub fn trace_samples(mlp: &Mlp, images: &Images) -> Vec<Sample> {
                 label: Some(u32::from(images.labels[s])),
                 cost: None,
                 context: None,
+                arrival: None,
             }
         })
         .collect()

@@ -18,6 +18,7 @@ impl Bench {
         let mut b = TraceBuilder::new(Path::new("bench"));
         b.push(Sample {
             context: None,
+            arrival: None,
             conf: vec![0.5; exits],
             pred: vec![0; exits],
             label: None,

@@ -16,6 +16,7 @@ fn golden_sample0() -> (Trace, RewardModel) {
     let mut b = TraceBuilder::new(Path::new("golden"));
     b.push(Sample {
         context: None,
+        arrival: None,
         conf,
         pred: vec![0; 12],
         label: Some(0),
@@ -156,6 +157,7 @@ fn vector_sample() -> (RewardModel, SampleRow) {
     let mut b = TraceBuilder::new(Path::new("vectors"));
     b.push(Sample {
         context: None,
+        arrival: None,
         conf: vec![0.7, 0.85, 0.3, 0.8],
         pred: vec![1, 2, 0, 2],
         label: Some(2),

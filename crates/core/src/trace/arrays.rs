@@ -174,6 +174,7 @@ impl TraceArrays<'_> {
                     .as_ref()
                     .map(|c| (0..exits).map(|k| c.at([i, k])).collect()),
                 context: None,
+                arrival: None,
             };
             let sample = validator
                 .validate(raw, Location::Row(i as u64))

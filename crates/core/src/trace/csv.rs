@@ -4,7 +4,9 @@
 //! cell is an unlabeled sample), and for every exit `k = 1..L` the columns `conf_k` and `pred_k`,
 //! plus `cost_k` for all exits or none. A trace with no `conf_k` column at all is
 //! prediction-only (`pred_k` for every exit, as UEE-UCB's prediction matrices). An optional
-//! `context` column names each sample's condition (a label or an integer, on every row). Other columns (a sample id, say) are ignored. Lines
+//! `context` column names each sample's condition (a label or an integer, on every row), and an
+//! optional `arrival` column when each sample arrived (seconds since the start, non-negative,
+//! non-decreasing, on every row). Other columns (a sample id, say) are ignored. Lines
 //! starting with `#` are comments. A `.gz` suffix means the file is gzip-compressed.
 
 use super::validate::{open_maybe_gzipped, RawSample, SampleValidator};
@@ -34,6 +36,7 @@ struct Layout {
     pred: Vec<usize>,
     cost: Option<Vec<usize>>,
     context: Option<usize>,
+    arrival: Option<usize>,
 }
 
 impl CsvSamples {
@@ -118,6 +121,10 @@ impl CsvSamples {
             },
             // An empty cell is passed on as given, for the validator to name.
             context: self.layout.context.map(|index| cell(index).to_string()),
+            arrival: match self.layout.arrival {
+                Some(index) => Some(number(index, "arrival", None)?),
+                None => None,
+            },
         })
     }
 
@@ -182,6 +189,7 @@ impl Layout {
         }
         let mut label = None;
         let mut context = None;
+        let mut arrival = None;
         // (field, exit) -> column index; a BTreeMap so exits come out in order.
         let mut columns: BTreeMap<(Field, usize), usize> = BTreeMap::new();
         for (index, name) in header.iter().enumerate() {
@@ -189,6 +197,8 @@ impl Layout {
                 label.replace(index).is_some()
             } else if name == "context" {
                 context.replace(index).is_some()
+            } else if name == "arrival" {
+                arrival.replace(index).is_some()
             } else if let Some(key) = per_exit_column(name)? {
                 columns.insert(key, index).is_some()
             } else {
@@ -263,6 +273,7 @@ impl Layout {
             pred: indices(Field::Pred),
             cost: has_costs.then(|| indices(Field::Cost)),
             context,
+            arrival,
         })
     }
 }
@@ -460,6 +471,9 @@ pub fn write_csv<W: Write>(
         if let Some(context) = &sample.context {
             write_cell(&mut out, context)?;
         }
+        if let Some(arrival) = sample.arrival {
+            write!(out, ",{arrival}")?;
+        }
         writeln!(out)?;
     }
     out.flush()
@@ -472,6 +486,7 @@ struct SampleLayout {
     has_costs: bool,
     has_confidences: bool,
     has_context: bool,
+    has_arrival: bool,
 }
 
 impl SampleLayout {
@@ -497,6 +512,7 @@ impl SampleLayout {
             has_costs: sample.cost.is_some(),
             has_confidences,
             has_context: sample.context.is_some(),
+            has_arrival: sample.arrival.is_some(),
         })
     }
 }
@@ -514,9 +530,14 @@ impl std::fmt::Display for SampleLayout {
         } else {
             ""
         };
+        let arrival = if self.has_arrival {
+            " and an arrival time"
+        } else {
+            ""
+        };
         write!(
             f,
-            "{} exits {costs} costs{confidences}{context}",
+            "{} exits {costs} costs{confidences}{context}{arrival}",
             self.exits
         )
     }
@@ -535,6 +556,9 @@ fn write_header(out: &mut impl Write, layout: SampleLayout) -> std::io::Result<(
     }
     if layout.has_context {
         write!(out, ",context")?;
+    }
+    if layout.has_arrival {
+        write!(out, ",arrival")?;
     }
     writeln!(out)
 }

@@ -131,6 +131,7 @@ pub(super) struct JsonSample {
     label: Option<f64>,
     cost: Option<Vec<f64>>,
     context: Option<ContextValue>,
+    arrival: Option<f64>,
 }
 
 /// A context as JSON may write it: a label, or a non-negative integer (read as its digits).
@@ -152,6 +153,7 @@ impl From<JsonSample> for RawSample {
                 ContextValue::Number(n) => n.to_string(),
                 ContextValue::Label(label) => label,
             }),
+            arrival: s.arrival,
         }
     }
 }

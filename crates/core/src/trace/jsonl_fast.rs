@@ -22,6 +22,7 @@ pub(crate) fn parse(line: &[u8]) -> Option<RawSample> {
         label,
         cost,
         context: None,
+        arrival: None,
     })
 }
 
@@ -43,8 +44,10 @@ pub(crate) fn parse_valid_into(line: &[u8], sample: &mut Sample) -> bool {
         return false;
     };
     sample.label = label;
-    // A `context` key is not of the usual form: a line the fast path accepts has none.
+    // `context` and `arrival` keys are not of the usual form: a line the fast path accepts has
+    // neither.
     sample.context = None;
+    sample.arrival = None;
     let exits = sample.pred.len();
     exits > 0
         && (sample.conf.is_empty() || sample.conf.len() == exits)
@@ -403,6 +406,10 @@ pub(crate) fn write_line(line: &mut Vec<u8>, sample: &Sample) {
         if let Ok(quoted) = serde_json::to_vec(context) {
             line.extend_from_slice(&quoted);
         }
+    }
+    if let Some(arrival) = sample.arrival {
+        line.extend_from_slice(b",\"arrival\":");
+        push_float(line, arrival);
     }
     line.extend_from_slice(b"}\n");
 }
@@ -785,6 +792,7 @@ mod tests {
             };
             let sample = Sample {
                 context: None,
+                arrival: None,
                 conf: (0..exits).map(|_| float(next())).collect(),
                 pred: (0..exits).map(|_| next() as u32 >> (next() % 32)).collect(),
                 label: (case % 3 != 0).then(|| next() as u32),

@@ -29,6 +29,13 @@ pub fn mixed(parts: &[(String, Trace)], seed: u64) -> Result<Vec<Sample>, TraceE
         if trace.contexts().is_some() {
             return refuse("already has a context column; mix traces without one".into());
         }
+        if trace.arrivals().is_some() {
+            return refuse(
+                "has an arrival column, which mixing would scramble (it shuffles the samples); \
+                 mix traces without one"
+                    .into(),
+            );
+        }
         let agrees = trace.exits() == first.exits()
             && trace.has_costs() == first.has_costs()
             && trace.has_confidences() == first.has_confidences();
@@ -86,6 +93,7 @@ mod tests {
                 label: Some(s),
                 cost: None,
                 context: None,
+                arrival: None,
             });
         }
         b.finish().unwrap()
@@ -136,5 +144,15 @@ mod tests {
             "b.csv: context `a` is given twice"
         );
         assert!(err(vec![(String::new(), trace("a.csv", 3, 2))]).contains("context label is empty"));
+        let mut timed = TraceBuilder::new(Path::new("timed.csv"));
+        timed.push(Sample {
+            arrival: Some(0.5),
+            ..trace("a.csv", 1, 2).sample(0)
+        });
+        assert_eq!(
+            err(vec![("t".into(), timed.finish().unwrap())]),
+            "timed.csv: has an arrival column, which mixing would scramble (it shuffles the \
+             samples); mix traces without one"
+        );
     }
 }

@@ -28,7 +28,7 @@ pub use self::jsonl_fast::{push_float, push_int};
 pub use self::mix::mixed;
 pub use self::npz::read_npz;
 pub use self::stats::{ExitStats, TraceStats};
-pub use self::validate::{open_maybe_gzipped, MAX_CONTEXT_LEN};
+pub use self::validate::{open_maybe_gzipped, MAX_ARRIVAL_S, MAX_CONTEXT_LEN};
 
 use self::rows::Rows;
 use crate::seed::Fnv1a;
@@ -53,6 +53,10 @@ pub struct Sample {
     /// trace names one: a short label (an integer is its digits). Context-conditioned learners
     /// (`per-context:NAME`) keep one learner per context; other policies ignore it.
     pub context: Option<String>,
+    /// When the sample arrived, in seconds since the start of the trace, if the trace records
+    /// it (non-decreasing): the queue simulator can replay these times instead of drawing
+    /// Poisson arrivals.
+    pub arrival: Option<f64>,
 }
 
 /// The on-disk formats a trace can come in.
@@ -270,6 +274,8 @@ pub struct Trace {
     cost: Option<Column>,
     /// Every sample's context, if the trace has a `context` column.
     contexts: Option<Contexts>,
+    /// Every sample's arrival time (seconds), if the trace has an `arrival` column.
+    arrivals: Option<Vec<f64>>,
     /// First sample of each segment (a file of a concatenation), starting with 0.
     segments: Vec<usize>,
 }
@@ -283,6 +289,11 @@ impl Trace {
     #[inline]
     pub fn context(&self, sample: usize) -> Option<&str> {
         self.contexts.as_ref().map(|c| c.name_of(sample))
+    }
+    /// Every sample's arrival time in seconds since the start (non-decreasing), if the trace
+    /// has an `arrival` column.
+    pub fn arrivals(&self) -> Option<&[f64]> {
+        self.arrivals.as_deref()
     }
     /// The first sample of each segment: one segment per file of a concatenated trace.
     pub fn segment_starts(&self) -> &[usize] {
@@ -368,6 +379,7 @@ impl Trace {
         self.rows.heap_bytes()
             + self.cost.as_ref().map_or(0, Column::heap_bytes)
             + self.contexts.as_ref().map_or(0, Contexts::heap_bytes)
+            + self.arrivals.as_ref().map_or(0, |a| a.capacity() * 8)
     }
     /// One sample back as a [`Sample`] (for writers and for streaming a replayed trace).
     pub fn sample(&self, s: usize) -> Sample {
@@ -382,6 +394,7 @@ impl Trace {
                 .as_ref()
                 .map(|_| (0..exits).map(|k| self.cost(s, k).unwrap_or(0.0)).collect()),
             context: self.context(s).map(str::to_string),
+            arrival: self.arrivals.as_ref().map(|a| a[s]),
         }
     }
 
@@ -416,6 +429,12 @@ impl Trace {
                 "concatenated traces must all carry a context column, or none",
             ));
         }
+        if self.arrivals.is_some() != other.arrivals.is_some() {
+            return Err(TraceError::file(
+                &other.source,
+                "concatenated traces must all carry an arrival column, or none",
+            ));
+        }
         let offset = self.samples();
         self.segments
             .extend(other.segments.iter().map(|start| start + offset));
@@ -437,6 +456,12 @@ impl Trace {
             if c.names().len() > MAX_CONTEXTS {
                 return Err(too_many_contexts(&other.source));
             }
+        }
+        // Each file counts its arrivals from its own start, which is the previous file's last
+        // arrival: the files are served one after the other.
+        if let (Some(a), Some(o)) = (self.arrivals.as_mut(), &other.arrivals) {
+            let start = a.last().copied().unwrap_or(0.0);
+            a.extend(o.iter().map(|t| start + t));
         }
         self.classes = self.classes.max(other.classes);
         self.labeled |= other.labeled;
@@ -475,6 +500,7 @@ pub struct TraceBuilder {
     rows: Option<Rows>,
     cost: Option<ColumnBuilder>,
     contexts: Option<Contexts>,
+    arrivals: Option<Vec<f64>>,
     /// Samples expected in all, when known, so storage is allocated once.
     expected: usize,
     /// First sample of each segment, starting with 0.
@@ -492,6 +518,7 @@ impl TraceBuilder {
             rows: None,
             cost: None,
             contexts: None,
+            arrivals: None,
             expected: 0,
             segments: vec![0],
         }
@@ -548,6 +575,11 @@ impl TraceBuilder {
                 })
                 .push(context);
         }
+        if let Some(arrival) = sample.arrival {
+            self.arrivals
+                .get_or_insert_with(|| Vec::with_capacity(expected))
+                .push(arrival);
+        }
     }
 
     /// Starts a new segment (a phase of a drifting stream) at the next sample pushed.
@@ -588,6 +620,7 @@ impl TraceBuilder {
             rows,
             cost: self.cost.map(ColumnBuilder::finish),
             contexts: self.contexts,
+            arrivals: self.arrivals,
         })
     }
 }

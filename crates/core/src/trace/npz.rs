@@ -3,8 +3,9 @@
 //! Either `conf` float `[N, L]` and `pred` int `[N, L]`, or `probs` float `[N, L, K]` (what
 //! researchers dump from PyTorch), from which `conf` is the largest probability and `pred` its
 //! first index; then the trace has `K` classes; or `pred` alone (a prediction-only trace). Optional: `label` int `[N]` (negative means
-//! unlabeled), `cost` float `[N, L]` and `context` `[N]`, strings (`<U`, `S`) or non-negative
-//! integers. Floats may be `f32` or `f64`, integers any width.
+//! unlabeled), `cost` float `[N, L]`, `context` `[N]`, strings (`<U`, `S`) or non-negative
+//! integers, and `arrival` float `[N]` (seconds since the start, non-decreasing). Floats may be
+//! `f32` or `f64`, integers any width.
 
 use super::validate::{RawSample, SampleValidator};
 use super::{Fingerprint, Location, Trace, TraceBuilder, TraceError, MAX_CLASS};
@@ -61,6 +62,7 @@ impl Arrays<'_> {
         };
         let label = arrays.optional("label", Arrays::ints)?;
         let cost = arrays.optional("cost", Arrays::floats)?;
+        let arrival = arrays.optional("arrival", Arrays::floats)?;
         let mut context = match arrays.has("context") {
             true => Some(arrays.labels("context", samples)?.into_iter()),
             false => None,
@@ -69,6 +71,7 @@ impl Arrays<'_> {
             ("pred", Some(&pred), shape),
             ("cost", cost.as_ref(), shape),
             ("label", label.as_ref(), &[samples]),
+            ("arrival", arrival.as_ref(), &[samples]),
         ];
         for (name, array, expected) in expected_shapes {
             if let Some(array) = array.filter(|a| a.shape() != expected) {
@@ -96,6 +99,7 @@ impl Arrays<'_> {
                 label: label.as_ref().map(|l| l[[i]]).filter(|&l| l >= 0.0),
                 cost: cost.as_ref().map(|c| row(c, i)),
                 context: context.as_mut().and_then(Iterator::next),
+                arrival: arrival.as_ref().map(|a| a[[i]]),
             };
             builder.push(validator.validate(raw, Location::Row(i as u64))?);
         }

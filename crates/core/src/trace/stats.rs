@@ -215,6 +215,7 @@ mod tests {
     fn sample(conf: [f64; 2], pred: [u32; 2], label: Option<u32>, cost: [f64; 2]) -> Sample {
         Sample {
             context: None,
+            arrival: None,
             conf: conf.to_vec(),
             pred: pred.to_vec(),
             label,
@@ -280,6 +281,7 @@ mod tests {
         ] {
             b.push(Sample {
                 context: None,
+                arrival: None,
                 conf: Vec::new(),
                 pred: pred.to_vec(),
                 label,

@@ -465,6 +465,7 @@ impl Iterator for SynthSamples {
             label: Some(label),
             cost: None,
             context: None,
+            arrival: None,
         })
     }
 

@@ -47,6 +47,8 @@ pub(crate) struct RawSample {
     pub cost: Option<Vec<f64>>,
     /// The sample's context label, as written (an integer is its digits).
     pub context: Option<String>,
+    /// When the sample arrived, seconds since the start of the trace.
+    pub arrival: Option<f64>,
 }
 
 /// What the first sample fixed for all the others.
@@ -58,6 +60,8 @@ struct Shape {
     has_confidences: bool,
     /// Whether the samples carry a context.
     has_context: bool,
+    /// Whether the samples carry an arrival time.
+    has_arrival: bool,
 }
 
 /// Validates samples one by one and remembers what the first sample fixed (its number of exits
@@ -68,6 +72,8 @@ pub(crate) struct SampleValidator {
     /// A declared number of classes (the width of a `probs` array), tighter than `MAX_CLASS`.
     classes: Option<u32>,
     shape: Option<Shape>,
+    /// The last arrival time read, which the next may not precede.
+    last_arrival: f64,
 }
 
 #[derive(Clone, Copy)]
@@ -91,6 +97,7 @@ impl SampleValidator {
             path: path.to_path_buf(),
             classes: None,
             shape: None,
+            last_arrival: 0.0,
         }
     }
 
@@ -112,6 +119,7 @@ impl SampleValidator {
             has_costs: sample.cost.is_some(),
             has_confidences: !sample.conf.is_empty(),
             has_context: sample.context.is_some(),
+            has_arrival: sample.arrival.is_some(),
         };
         let expected = *self.shape.get_or_insert(shape);
         let classes_fit = self.classes.is_none_or(|classes| {
@@ -154,6 +162,7 @@ impl SampleValidator {
             has_costs: raw.cost.is_some(),
             has_confidences,
             has_context: raw.context.is_some(),
+            has_arrival: raw.arrival.is_some(),
         };
         let expected = *self.shape.get_or_insert(shape);
         if shape.exits != expected.exits {
@@ -192,6 +201,20 @@ impl SampleValidator {
         if let Some(context) = &raw.context {
             check_context(context).map_err(|m| error(Some("context"), m))?;
         }
+        if shape.has_arrival != expected.has_arrival {
+            let message = if expected.has_arrival {
+                "is missing but earlier rows have one (a trace has an arrival time on every row \
+                 or none)"
+            } else {
+                "is given but earlier rows have none (a trace has an arrival time on every row \
+                 or none)"
+            };
+            return Err(error(Some("arrival"), message.into()));
+        }
+        if let Some(arrival) = raw.arrival {
+            check_arrival(arrival, self.last_arrival).map_err(|m| error(Some("arrival"), m))?;
+            self.last_arrival = arrival;
+        }
 
         for (k, &c) in raw.conf.iter().enumerate() {
             check_confidence(c).map_err(|m| error(Some(&format!("conf_{}", k + 1)), m))?;
@@ -221,6 +244,7 @@ impl SampleValidator {
             label,
             cost: raw.cost,
             context: raw.context,
+            arrival: raw.arrival,
         })
     }
 
@@ -291,6 +315,34 @@ pub(crate) fn check_context(value: &str) -> Result<(), String> {
     }
 }
 
+/// The latest arrival time accepted, in seconds (about 32 years): a later one is a unit
+/// mistake (milliseconds or an epoch timestamp), not seconds since the start of the trace.
+pub const MAX_ARRIVAL_S: f64 = 1e9;
+
+/// An arrival time in seconds since the start: finite, non-negative, at most
+/// [`MAX_ARRIVAL_S`], and not before the previous sample's (`previous`, 0 for the first).
+fn check_arrival(value: f64, previous: f64) -> Result<(), String> {
+    if value.is_nan() {
+        Err("arrival time is NaN".into())
+    } else if value < 0.0 {
+        Err(format!(
+            "arrival time {value} is negative (seconds since the start)"
+        ))
+    } else if value > MAX_ARRIVAL_S {
+        Err(format!(
+            "arrival time {value} is beyond {MAX_ARRIVAL_S} s (about 32 years); arrival \
+             times are seconds since the start of the trace"
+        ))
+    } else if value < previous {
+        Err(format!(
+            "arrival time {value} is before the previous row's {previous} (arrival times \
+             never decrease)"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 fn check_cost(value: f64) -> Result<(), String> {
     if value.is_nan() {
         Err("cost is NaN".into())
@@ -314,6 +366,7 @@ mod tests {
             label: Some(1.0),
             cost: None,
             context: None,
+            arrival: None,
         }
     }
 
@@ -333,6 +386,7 @@ mod tests {
                 label: Some(1),
                 cost: None,
                 context: None,
+                arrival: None,
             }
         );
     }
