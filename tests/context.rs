@@ -525,6 +525,23 @@ fn evaluate_sees_each_logged_samples_context() {
         }
         let log = DecisionLog::parse(Path::new("random.jsonl"), out.as_slice()).unwrap();
         let report = evaluate(&log, &trace, &model, &specs, &opts).unwrap();
+        if seed == 1 {
+            // A log whose context is not the trace's sample's was written on another trace.
+            let mut other = log.clone();
+            other.decisions[1].context = Some("clean-ish".into());
+            let sample = other.decisions[1].sample;
+            let error = evaluate(&other, &trace, &model, &specs, &opts)
+                .unwrap_err()
+                .to_string();
+            assert_eq!(
+                error,
+                format!(
+                    "random.jsonl: line 2: context: `clean-ish`, but sample {sample} of the \
+                     trace is `{}`: evaluate with the trace the log was written on",
+                    trace.context(sample).unwrap()
+                )
+            );
+        }
         for (e, truth) in report.evaluations.iter().zip(&truths) {
             let r = e.reward;
             let snips = r.snips.unwrap();
@@ -552,4 +569,120 @@ fn evaluate_sees_each_logged_samples_context() {
             }
         }
     }
+}
+
+/// A sweep on a trace with a context column reports each context's reward per sample,
+/// accuracy, cost per sample and arm: in `sweep.json` (`contexts`), and as a group of columns
+/// per context in `sweep.csv` and `sweep.md`. The final exit answers every sample with its
+/// prediction 1 at the final exit's cost: its accuracy per context is the share of the
+/// context's labels that are 1, and its cost the same in every context.
+#[test]
+fn sweep_reports_have_per_context_columns() {
+    let dir = TempDir::new().unwrap();
+    // Four times the samples, in the given order, so that every context has samples in the
+    // second half of the stream (where the arm settled on is counted).
+    let repeated: Vec<Sample> = samples().into_iter().cycle().take(24).collect();
+    let trace = write(&dir, "t.csv", repeated);
+    let config = dir.path().join("sweep.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[trace]\npaths = [{:?}]\n[policy]\nnames = [\"final-exit\", \
+             \"per-context:splitee\"]\n[run]\nruns = 2\norder = \"given\"\n\
+             [sweep]\noffload = [0.2, 0.3]\n",
+            trace.display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    splitee()
+        .args(["sweep", "--config"])
+        .arg(&config)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let names = ["clean", "noise 0.4", "a,b", "say \"hi\"", "7"];
+    // Labels s % 2 of samples 0..6, by context: clean 0 and 0, then 1, 1, 0, 1.
+    let final_exit_accuracy = [0.0, 1.0, 1.0, 0.0, 1.0];
+
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("sweep.json")).unwrap()).unwrap();
+    let final_exit = &json["points"][0]["results"][0];
+    assert_eq!(final_exit["policy"], "final-exit");
+    let contexts = final_exit["contexts"].as_array().unwrap();
+    let cost = final_exit["cost_per_sample"]["mean"].as_f64().unwrap();
+    for ((c, name), accuracy) in contexts.iter().zip(names).zip(final_exit_accuracy) {
+        assert_eq!(c["context"], name);
+        assert_eq!(c["accuracy"]["mean"].as_f64(), Some(accuracy), "{name}");
+        let context_cost = c["cost_per_sample"]["mean"].as_f64().unwrap();
+        assert!((context_cost - cost).abs() < 1e-12, "{name}: {context_cost} {cost}");
+        assert_eq!(c["learned_arm"], 2);
+    }
+
+    let mut csv = csv::Reader::from_path(out.join("sweep.csv")).unwrap();
+    let header: Vec<String> = csv.headers().unwrap().iter().map(str::to_owned).collect();
+    let first_context = header
+        .iter()
+        .position(|h| h == "clean:reward_per_sample_mean")
+        .unwrap();
+    assert_eq!(
+        header[first_context..first_context + 7],
+        [
+            "clean:reward_per_sample_mean",
+            "clean:reward_per_sample_ci95",
+            "clean:accuracy_mean",
+            "clean:accuracy_ci95",
+            "clean:cost_per_sample_mean",
+            "clean:cost_per_sample_ci95",
+            "clean:learned_arm"
+        ]
+    );
+    assert_eq!(header.len(), first_context + 5 * 7);
+    let rows: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 4);
+    let cell = |row: &csv::StringRecord, column: &str| {
+        row[header.iter().position(|h| h == column).unwrap()].to_owned()
+    };
+    for (name, accuracy) in names.iter().zip(final_exit_accuracy) {
+        assert_eq!(
+            cell(&rows[0], &format!("{name}:accuracy_mean")),
+            accuracy.to_string()
+        );
+        assert_eq!(cell(&rows[0], &format!("{name}:learned_arm")), "2");
+    }
+    // The per-context learner's rewards, weighted by the contexts' samples, are its reward.
+    let learner = &rows[1];
+    assert_eq!(cell(learner, "policy"), "per-context:splitee");
+    let samples_of = [8.0, 4.0, 4.0, 4.0, 4.0];
+    let weighted: f64 = names
+        .iter()
+        .zip(samples_of)
+        .map(|(name, n)| {
+            n * cell(learner, &format!("{name}:reward_per_sample_mean"))
+                .parse::<f64>()
+                .unwrap()
+        })
+        .sum();
+    let overall: f64 = cell(learner, "reward_per_sample_mean").parse().unwrap();
+    assert!((weighted / 24.0 - overall).abs() < 1e-12, "{weighted} {overall}");
+
+    let md = std::fs::read_to_string(out.join("sweep.md")).unwrap();
+    let header_line = md.lines().find(|l| l.starts_with("| alpha")).unwrap();
+    assert!(
+        header_line.ends_with(
+            "| learned arm | clean: reward/sample | clean: accuracy (fraction) | clean: \
+             cost/sample | clean: arm | noise 0.4: reward/sample | noise 0.4: accuracy \
+             (fraction) | noise 0.4: cost/sample | noise 0.4: arm | a,b: reward/sample | a,b: \
+             accuracy (fraction) | a,b: cost/sample | a,b: arm | say \"hi\": reward/sample | \
+             say \"hi\": accuracy (fraction) | say \"hi\": cost/sample | say \"hi\": arm | 7: \
+             reward/sample | 7: accuracy (fraction) | 7: cost/sample | 7: arm |"
+        ),
+        "{header_line}"
+    );
+    let final_row = md.lines().find(|l| l.contains("| final-exit |")).unwrap();
+    assert!(
+        final_row.contains("| 2 | ") && final_row.contains(" | 0.0000 ± 0.0000 | "),
+        "{final_row}"
+    );
 }
