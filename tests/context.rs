@@ -616,7 +616,10 @@ fn sweep_reports_have_per_context_columns() {
         assert_eq!(c["context"], name);
         assert_eq!(c["accuracy"]["mean"].as_f64(), Some(accuracy), "{name}");
         let context_cost = c["cost_per_sample"]["mean"].as_f64().unwrap();
-        assert!((context_cost - cost).abs() < 1e-12, "{name}: {context_cost} {cost}");
+        assert!(
+            (context_cost - cost).abs() < 1e-12,
+            "{name}: {context_cost} {cost}"
+        );
         assert_eq!(c["learned_arm"], 2);
     }
 
@@ -665,7 +668,10 @@ fn sweep_reports_have_per_context_columns() {
         })
         .sum();
     let overall: f64 = cell(learner, "reward_per_sample_mean").parse().unwrap();
-    assert!((weighted / 24.0 - overall).abs() < 1e-12, "{weighted} {overall}");
+    assert!(
+        (weighted / 24.0 - overall).abs() < 1e-12,
+        "{weighted} {overall}"
+    );
 
     let md = std::fs::read_to_string(out.join("sweep.md")).unwrap();
     let header_line = md.lines().find(|l| l.starts_with("| alpha")).unwrap();
