@@ -342,3 +342,354 @@ fn per_context_learners_learn_each_distortions_arm_and_beat_one_learner_for_all(
         );
     }
 }
+
+/// What a failing `splitee` command writes to standard error.
+fn stderr_of_failure(cmd: &mut Command) -> String {
+    let out = cmd.assert().failure();
+    String::from_utf8_lossy(&out.get_output().stderr).to_string()
+}
+
+/// The one-line error of a failing `splitee` command.
+fn refusal(cmd: &mut Command) -> String {
+    let stderr = stderr_of_failure(cmd);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    stderr.trim_end().to_owned()
+}
+
+/// A per-context policy on a trace without a context column would decide every sample with one
+/// learner (the policy without `per-context:`): `run`, `sweep`, `evaluate` and `stream` refuse
+/// it, naming the policy and the trace (the stream: its first line).
+#[test]
+fn per_context_policies_refuse_traces_without_contexts() {
+    let dir = TempDir::new().unwrap();
+    let plain: Vec<Sample> = samples()
+        .into_iter()
+        .map(|s| Sample { context: None, ..s })
+        .collect();
+    let trace = write(&dir, "plain.csv", plain.clone());
+    let expected = |policy: &str| {
+        format!(
+            "splitee: policy `{policy}` needs a trace with a context column; {} has none",
+            trace.display()
+        )
+    };
+    assert_eq!(
+        refusal(
+            splitee()
+                .args([
+                    "run",
+                    "--policy",
+                    "splitee",
+                    "--policy",
+                    "per-context:splitee-s"
+                ])
+                .arg("--trace")
+                .arg(&trace)
+        ),
+        expected("per-context:splitee-s")
+    );
+
+    let config = dir.path().join("sweep.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[trace]\npaths = [{:?}]\n[policy]\nnames = [\"per-context-shared:kl-ucb\"]\n\
+             [sweep]\noffload = [0.2, 0.3]\n",
+            trace.display().to_string()
+        ),
+    )
+    .unwrap();
+    assert_eq!(
+        refusal(splitee().args(["sweep", "--config"]).arg(&config)),
+        expected("per-context-shared:kl-ucb")
+    );
+
+    let log = dir.path().join("random.jsonl");
+    splitee()
+        .args(["run", "--policy", "random", "--runs", "2", "--trace"])
+        .arg(&trace)
+        .arg("--decisions")
+        .arg(&log)
+        .assert()
+        .success();
+    assert_eq!(
+        refusal(
+            splitee()
+                .args(["evaluate", "--policy", "fixed:1"])
+                .args(["--policy", "per-context:splitee"])
+                .arg("--log")
+                .arg(&log)
+                .arg("--trace")
+                .arg(&trace)
+        ),
+        expected("per-context:splitee")
+    );
+
+    // A stream's lines have a context key on every line or on none: the first is refused,
+    // whatever --on-error says (no later line would be decided).
+    let lines = std::fs::read_to_string(write(&dir, "plain.jsonl", plain)).unwrap();
+    for on_error in ["stop", "skip"] {
+        // The stream's summary comes first, the error last.
+        let stderr = stderr_of_failure(
+            splitee()
+                .args(["stream", "--policy", "per-context:splitee-s", "--on-error"])
+                .arg(on_error)
+                .write_stdin(lines.clone()),
+        );
+        assert!(stderr.contains("0 samples"), "{stderr}");
+        assert_eq!(
+            stderr.lines().last().unwrap(),
+            "splitee: <stdin>: line 1: policy `per-context:splitee-s` needs every \
+             sample's context, and this one has none"
+        );
+    }
+    // The same stream with contexts is decided, each decision recording its sample's context,
+    // as `run --decisions` records them.
+    let with_contexts = std::fs::read_to_string(write(&dir, "ctx.jsonl", samples())).unwrap();
+    let out = splitee()
+        .args(["stream", "--policy", "per-context:splitee-s"])
+        .write_stdin(with_contexts)
+        .assert()
+        .success();
+    let decided: Vec<serde_json::Value> = String::from_utf8_lossy(&out.get_output().stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let contexts: Vec<&str> = decided
+        .iter()
+        .map(|d| d["context"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        contexts,
+        ["clean", "noise 0.4", "clean", "a,b", "say \"hi\"", "7"]
+    );
+}
+
+/// The settings of `experiments/context-mnist.toml` at o = 0.2, as a trace's reward model.
+fn context_model(trace: &trace::Trace) -> splitee::reward::RewardModel {
+    splitee::summary::reward_model(trace, &context_settings(&[])).unwrap()
+}
+
+/// A policy's on-policy reward per sample: the mean over 20 shuffled runs.
+fn on_policy_value(trace: &trace::Trace, name: &str) -> f64 {
+    let settings = context_settings(&[name]);
+    let output = run_on(trace, vec![], &settings, &|_| {}).unwrap();
+    output.report.results[0].reward_per_sample.mean
+}
+
+/// Off-policy evaluation on the mixed trace: a log of `random` (3 shuffled runs, so a learning
+/// target accepts about one run's worth of decisions) records each sample's context, and the
+/// IPS, SNIPS and DR intervals of `per-context:splitee-s` (told each logged sample's context)
+/// and of the fixed arms 1 and 3 cover their on-policy values for each of 3 seeds. The
+/// per-context learner earns more than one learner for all contexts, and its estimate shows it:
+/// its SNIPS and DR intervals lie above the pooled learner's on-policy value.
+#[test]
+fn evaluate_sees_each_logged_samples_context() {
+    use splitee::ope::{evaluate, DecisionLog};
+    use splitee::sim::simulate_logged;
+    let trace = trace::load(&mixed_trace()).unwrap();
+    let model = context_model(&trace);
+    let targets = ["per-context:splitee-s", "fixed:1", "fixed:3"];
+    let truths: Vec<f64> = targets
+        .iter()
+        .map(|name| on_policy_value(&trace, name))
+        .collect();
+    let pooled = on_policy_value(&trace, "splitee-s");
+    eprintln!("on-policy values {targets:?}: {truths:?}; splitee-s {pooled}");
+    assert!(truths[0] > pooled + 0.005, "{truths:?} against {pooled}");
+    let specs: Vec<PolicySpec> = targets.iter().map(|n| n.parse().unwrap()).collect();
+    for seed in 1..4 {
+        let opts = SimOptions {
+            runs: 3,
+            seed,
+            ..SimOptions::default()
+        };
+        let mut out = Vec::new();
+        simulate_logged(
+            &trace,
+            &model,
+            &[PolicySpec::RANDOM],
+            &opts,
+            &|_| {},
+            &mut out,
+        )
+        .unwrap();
+        // Every record names its sample's context.
+        for line in out
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .take(50)
+        {
+            let d: serde_json::Value = serde_json::from_slice(line).unwrap();
+            let sample = d["sample"].as_u64().unwrap() as usize;
+            assert_eq!(d["context"].as_str(), trace.context(sample));
+        }
+        let log = DecisionLog::parse(Path::new("random.jsonl"), out.as_slice()).unwrap();
+        let report = evaluate(&log, &trace, &model, &specs, &opts).unwrap();
+        if seed == 1 {
+            // A log whose context is not the trace's sample's was written on another trace.
+            let mut other = log.clone();
+            other.decisions[1].context = Some("clean-ish".into());
+            let sample = other.decisions[1].sample;
+            let error = evaluate(&other, &trace, &model, &specs, &opts)
+                .unwrap_err()
+                .to_string();
+            assert_eq!(
+                error,
+                format!(
+                    "random.jsonl: line 2: context: `clean-ish`, but sample {sample} of the \
+                     trace is `{}`: evaluate with the trace the log was written on",
+                    trace.context(sample).unwrap()
+                )
+            );
+        }
+        for (e, truth) in report.evaluations.iter().zip(&truths) {
+            let r = e.reward;
+            let snips = r.snips.unwrap();
+            for (estimator, interval) in [("IPS", r.ips), ("SNIPS", snips), ("DR", r.dr)] {
+                eprintln!(
+                    "seed {seed}: {estimator} of {} is {:.4} ± {:.4} (accepted {}), on-policy \
+                     {truth:.4}",
+                    e.policy,
+                    interval.value,
+                    interval.ci95.unwrap(),
+                    e.accepted
+                );
+                assert!(
+                    interval.covers(*truth),
+                    "seed {seed}: {estimator} of {}: {interval:?} against {truth}",
+                    e.policy
+                );
+                // IPS, unnormalised, is too wide to tell the two apart.
+                if e.policy == specs[0] && estimator != "IPS" {
+                    assert!(
+                        interval.value - interval.ci95.unwrap() > pooled,
+                        "seed {seed}: {estimator}: {interval:?} against splitee-s {pooled}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// A sweep on a trace with a context column reports each context's reward per sample,
+/// accuracy, cost per sample and arm: in `sweep.json` (`contexts`), and as a group of columns
+/// per context in `sweep.csv` and `sweep.md`. The final exit answers every sample with its
+/// prediction 1 at the final exit's cost: its accuracy per context is the share of the
+/// context's labels that are 1, and its cost the same in every context.
+#[test]
+fn sweep_reports_have_per_context_columns() {
+    let dir = TempDir::new().unwrap();
+    // Four times the samples, in the given order, so that every context has samples in the
+    // second half of the stream (where the arm settled on is counted).
+    let repeated: Vec<Sample> = samples().into_iter().cycle().take(24).collect();
+    let trace = write(&dir, "t.csv", repeated);
+    let config = dir.path().join("sweep.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[trace]\npaths = [{:?}]\n[policy]\nnames = [\"final-exit\", \
+             \"per-context:splitee\"]\n[run]\nruns = 2\norder = \"given\"\n\
+             [sweep]\noffload = [0.2, 0.3]\n",
+            trace.display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    splitee()
+        .args(["sweep", "--config"])
+        .arg(&config)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let names = ["clean", "noise 0.4", "a,b", "say \"hi\"", "7"];
+    // Labels s % 2 of samples 0..6, by context: clean 0 and 0, then 1, 1, 0, 1.
+    let final_exit_accuracy = [0.0, 1.0, 1.0, 0.0, 1.0];
+
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("sweep.json")).unwrap()).unwrap();
+    let final_exit = &json["points"][0]["results"][0];
+    assert_eq!(final_exit["policy"], "final-exit");
+    let contexts = final_exit["contexts"].as_array().unwrap();
+    let cost = final_exit["cost_per_sample"]["mean"].as_f64().unwrap();
+    for ((c, name), accuracy) in contexts.iter().zip(names).zip(final_exit_accuracy) {
+        assert_eq!(c["context"], name);
+        assert_eq!(c["accuracy"]["mean"].as_f64(), Some(accuracy), "{name}");
+        let context_cost = c["cost_per_sample"]["mean"].as_f64().unwrap();
+        assert!(
+            (context_cost - cost).abs() < 1e-12,
+            "{name}: {context_cost} {cost}"
+        );
+        assert_eq!(c["learned_arm"], 2);
+    }
+
+    let mut csv = csv::Reader::from_path(out.join("sweep.csv")).unwrap();
+    let header: Vec<String> = csv.headers().unwrap().iter().map(str::to_owned).collect();
+    let first_context = header
+        .iter()
+        .position(|h| h == "clean:reward_per_sample_mean")
+        .unwrap();
+    assert_eq!(
+        header[first_context..first_context + 7],
+        [
+            "clean:reward_per_sample_mean",
+            "clean:reward_per_sample_ci95",
+            "clean:accuracy_mean",
+            "clean:accuracy_ci95",
+            "clean:cost_per_sample_mean",
+            "clean:cost_per_sample_ci95",
+            "clean:learned_arm"
+        ]
+    );
+    assert_eq!(header.len(), first_context + 5 * 7);
+    let rows: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 4);
+    let cell = |row: &csv::StringRecord, column: &str| {
+        row[header.iter().position(|h| h == column).unwrap()].to_owned()
+    };
+    for (name, accuracy) in names.iter().zip(final_exit_accuracy) {
+        assert_eq!(
+            cell(&rows[0], &format!("{name}:accuracy_mean")),
+            accuracy.to_string()
+        );
+        assert_eq!(cell(&rows[0], &format!("{name}:learned_arm")), "2");
+    }
+    // The per-context learner's rewards, weighted by the contexts' samples, are its reward.
+    let learner = &rows[1];
+    assert_eq!(cell(learner, "policy"), "per-context:splitee");
+    let samples_of = [8.0, 4.0, 4.0, 4.0, 4.0];
+    let weighted: f64 = names
+        .iter()
+        .zip(samples_of)
+        .map(|(name, n)| {
+            n * cell(learner, &format!("{name}:reward_per_sample_mean"))
+                .parse::<f64>()
+                .unwrap()
+        })
+        .sum();
+    let overall: f64 = cell(learner, "reward_per_sample_mean").parse().unwrap();
+    assert!(
+        (weighted / 24.0 - overall).abs() < 1e-12,
+        "{weighted} {overall}"
+    );
+
+    let md = std::fs::read_to_string(out.join("sweep.md")).unwrap();
+    let header_line = md.lines().find(|l| l.starts_with("| alpha")).unwrap();
+    assert!(
+        header_line.ends_with(
+            "| learned arm | clean: reward/sample | clean: accuracy (fraction) | clean: \
+             cost/sample | clean: arm | noise 0.4: reward/sample | noise 0.4: accuracy \
+             (fraction) | noise 0.4: cost/sample | noise 0.4: arm | a,b: reward/sample | a,b: \
+             accuracy (fraction) | a,b: cost/sample | a,b: arm | say \"hi\": reward/sample | \
+             say \"hi\": accuracy (fraction) | say \"hi\": cost/sample | say \"hi\": arm | 7: \
+             reward/sample | 7: accuracy (fraction) | 7: cost/sample | 7: arm |"
+        ),
+        "{header_line}"
+    );
+    let final_row = md.lines().find(|l| l.contains("| final-exit |")).unwrap();
+    assert!(
+        final_row.contains("| 2 | ") && final_row.contains(" | 0.0000 ± 0.0000 | "),
+        "{final_row}"
+    );
+}

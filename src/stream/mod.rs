@@ -25,7 +25,7 @@ use crate::decision::Decision;
 use crate::error::{Error, Result};
 use crate::live::{LiveLearner, LiveSettings, Observed, StateError};
 use crate::totals::Totals;
-use crate::trace::{JsonlSamples, Sample, TraceError};
+use crate::trace::{JsonlSamples, Location, Sample, TraceError};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -156,8 +156,10 @@ impl<W: Write> Session<W> {
             return Ok(Flow::Continue);
         };
         let t = learner.steps();
-        if let Some(context) = &sample.context {
-            learner.sense_context(context);
+        // A per-context learner refuses a sample without a context whatever `--on-error` says:
+        // a stream has a context on every line or on none, so no later line would be decided.
+        if let Err(e) = learner.sense_context(sample.context.as_deref()) {
+            return Err(TraceError::at(source, Location::Line(line), None, e.to_string()).into());
         }
         let plan = learner.choose();
         let observed = Observed {

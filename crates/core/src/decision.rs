@@ -4,7 +4,8 @@
 //! Schema, in this order (absent keys are left out): `policy` (replay: the policy's name),
 //! `run` (replay: the 0-based run), `t` (decisions made before this one; a live learner's count
 //! continues across saved states), `sample` (0-based index of the sample in its trace or
-//! input), `arm` (1-based split), `threshold` (the arm's exit threshold, for learners of the
+//! input), `context` (the sample's context, when its trace or stream has a context column),
+//! `arm` (1-based split), `threshold` (the arm's exit threshold, for learners of the
 //! threshold), `propensity` (the probability with which the policy chose this arm: 1 for
 //! deterministic rules, see [`crate::policy::Policy::propensity`]; logs written before it was
 //! recorded lack it), `offloaded`, `probed` (only when true: a sample that exited was also sent
@@ -27,6 +28,8 @@ pub struct Decision {
     pub run: Option<usize>,
     pub t: u64,
     pub sample: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
     pub arm: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threshold: Option<f64>,
@@ -48,8 +51,8 @@ pub struct Decision {
 
 impl Decision {
     /// The record of `outcome` (its arm, where it answered, whether it offloaded or probed, its
-    /// reward and cost) at step `t` on sample `sample`; replays add `policy` and `run`, and
-    /// learners the propensities.
+    /// reward and cost) at step `t` on sample `sample`; replays add `policy` and `run`,
+    /// learners the propensities, and both the sample's context.
     pub fn of(
         outcome: &Outcome,
         t: u64,
@@ -64,6 +67,7 @@ impl Decision {
             run: None,
             t,
             sample,
+            context: None,
             arm: outcome.split + 1,
             threshold,
             propensity: None,
@@ -101,6 +105,12 @@ impl Decision {
         push_int(out, self.t);
         out.extend_from_slice(b",\"sample\":");
         push_int(out, self.sample);
+        if let Some(context) = &self.context {
+            out.extend_from_slice(b",\"context\":");
+            // Contexts are any text: quoted and escaped as JSON does.
+            let quoted = serde_json::to_string(context).unwrap_or_default();
+            out.extend_from_slice(quoted.as_bytes());
+        }
         out.extend_from_slice(b",\"arm\":");
         push_int(out, self.arm as u64);
         if let Some(threshold) = self.threshold {
@@ -166,6 +176,7 @@ mod tests {
             run in 0usize..100,
             t in any::<u64>(),
             sample in any::<u64>(),
+            context in proptest::option::of(".{0,8}"),
             arm in 1usize..13,
             threshold in proptest::option::of(0.05..1.0f64),
             propensity in proptest::option::of(1e-6..=1.0f64),
@@ -182,7 +193,8 @@ mod tests {
             let d = Decision {
                 policy: replay.then_some(PolicySpec::SPLITEE_S),
                 run: replay.then_some(run),
-                t, sample, arm, threshold, propensity, offloaded, probed, probe_probability, exit,
+                t, sample, context, arm, threshold, propensity, offloaded, probed,
+                probe_probability, exit,
                 prediction, correct, reward, cost, total_cost,
             };
             let mut line = Vec::new();

@@ -209,6 +209,11 @@ impl<M: Borrow<RewardModel>> Learner<M> {
         self.probe.as_ref().map(|(p, _)| *p)
     }
 
+    /// The policy the learner was built for.
+    pub fn spec(&self) -> &PolicySpec {
+        &self.settings.spec
+    }
+
     /// Scores `arm` once without a decision (the published code's warm start).
     pub fn prime(&mut self, arm: usize, reward: f64) {
         self.policy.prime(arm, reward);

@@ -31,6 +31,10 @@
 //! a learner whose runs differ widely it is too narrow; evaluating logs of several seeds, each
 //! with its own target seed, shows that spread.
 //!
+//! On a trace with a context column, a per-context target (`per-context:NAME`) is told each
+//! logged sample's context before it decides, as in a replay; a log that records contexts
+//! (`context`) must agree with the trace's.
+//!
 //! Only what a logged decision revealed may reach a target, so targets are policies over the
 //! split arms at the run's threshold under strict observation, and never probe; the log must
 //! be one policy's, over the same arms.
@@ -83,7 +87,7 @@ pub enum OpeError {
 }
 
 /// One logged decision, as evaluation reads it.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Logged {
     /// 1-based line of the log.
     pub line: u64,
@@ -94,6 +98,8 @@ pub struct Logged {
     pub propensity: Option<f64>,
     pub offloaded: bool,
     pub reward: f64,
+    /// The sample's context, when the log records it (logs of traces with a context column).
+    pub context: Option<String>,
 }
 
 /// A decision log: one policy's decisions, in the order they were made.
@@ -188,6 +194,7 @@ impl DecisionLog {
                 propensity: d.propensity,
                 offloaded: d.offloaded,
                 reward: d.reward,
+                context: d.context,
             });
         }
         log.policy = first_policy.map(|(_, p)| p);
@@ -275,6 +282,11 @@ pub fn evaluate(
     targets: &[PolicySpec],
     opts: &SimOptions,
 ) -> Result<OpeReport, OpeError> {
+    for target in targets {
+        target
+            .check_trace(trace, opts.thresholds.len())
+            .map_err(SimError::Policy)?;
+    }
     let costs = model.costs();
     let arms = model.arms().len();
     let mut row = SampleRow::new(trace, model);
@@ -301,6 +313,21 @@ pub fn evaluate(
                 "arm",
                 format!("{} is beyond the trace's {arms} arms", d.arm + 1),
             ));
+        }
+        if let Some(logged) = &d.context {
+            if trace.context(d.sample) != Some(logged.as_str()) {
+                return Err(field(
+                    "context",
+                    format!(
+                        "`{logged}`, but sample {} of the trace is {}: evaluate with the trace \
+                         the log was written on",
+                        d.sample,
+                        trace
+                            .context(d.sample)
+                            .map_or_else(|| "of no context".to_owned(), |c| format!("`{c}`"))
+                    ),
+                ));
+            }
         }
         row.load(trace, costs, d.sample);
         let outcome = model.play(&row, Action::Split(d.arm));
@@ -468,7 +495,12 @@ fn replay_target(
         weights: Vec::with_capacity(revealed.len()),
         accepted: 0,
     };
+    let contexts = trace.contexts();
     for r in revealed {
+        // A per-context target decides each sample with its context's learner, as in a replay.
+        if let Some(contexts) = contexts {
+            learner.sense_context(contexts.name_of(r.sample));
+        }
         let choice = learner.choose();
         let Action::Split(arm) = choice.action else {
             return Err(refuse(

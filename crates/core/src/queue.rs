@@ -428,7 +428,7 @@ pub fn simulate_queue(
 ) -> Result<QueueResult, QueueError> {
     settings.check(trace)?;
     for p in policies {
-        p.validate(trace.exits(), opts.thresholds.len())
+        p.check_trace(trace, opts.thresholds.len())
             .map_err(QueueError::Policy)?;
     }
     let spaces = crate::sim::spaces_of(trace, model, policies, opts)?;

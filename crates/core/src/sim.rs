@@ -146,6 +146,11 @@ pub struct ContextMetrics {
     pub decisions: u64,
     /// The realised reward summed over the context's samples.
     pub reward: f64,
+    /// The reported cost summed over the context's samples.
+    pub cost: f64,
+    /// The context's labelled samples, and those answered correctly.
+    pub labeled: u64,
+    pub correct: u64,
     /// Decisions per arm on the context's samples in the second half of the stream: the arm
     /// the policy settled on for the context is the most played.
     pub late_arm_counts: Vec<u64>,
@@ -156,6 +161,9 @@ impl ContextMetrics {
         Self {
             decisions: 0,
             reward: 0.0,
+            cost: 0.0,
+            labeled: 0,
+            correct: 0,
             late_arm_counts: vec![0; arms],
         }
     }
@@ -372,7 +380,7 @@ fn simulate_inner(
     log: Option<&mut dyn Write>,
 ) -> Result<SimResult, SimError> {
     for p in policies {
-        p.validate(trace.exits(), opts.thresholds.len())
+        p.check_trace(trace, opts.thresholds.len())
             .map_err(SimError::Policy)?;
     }
     check_reward_fits(model.kind(), trace, policies).map_err(SimError::Reward)?;
@@ -673,14 +681,6 @@ impl Replay<'_> {
             // Asked before the policy learns from the decision, and only for the log.
             let propensity = log.is_some().then(|| learner.propensity(choice));
             let outcome = learner.observe(&row, choice);
-            if let Some(contexts) = contexts {
-                let context = &mut m.contexts[contexts.index(s)];
-                context.decisions += 1;
-                context.reward += model.realised_reward(&outcome);
-                if t >= half {
-                    context.late_arm_counts[outcome.arm] += 1;
-                }
-            }
 
             m.totals.arm_counts[outcome.arm] += 1;
             if t >= half {
@@ -697,6 +697,19 @@ impl Replay<'_> {
                 labeled += 1;
                 correct_count += u64::from(c);
             }
+            if let Some(contexts) = contexts {
+                let context = &mut m.contexts[contexts.index(s)];
+                context.decisions += 1;
+                context.reward += model.realised_reward(&outcome);
+                context.cost += outcome.cost;
+                if let Some(c) = correct {
+                    context.labeled += 1;
+                    context.correct += u64::from(c);
+                }
+                if t >= half {
+                    context.late_arm_counts[outcome.arm] += 1;
+                }
+            }
             best_total += model.reward(&row, best_arm);
             if self.curve_steps.get(next_point) == Some(&(t + 1)) {
                 m.regret_curve.push(best_total - total_reward);
@@ -708,6 +721,7 @@ impl Replay<'_> {
                 Decision {
                     policy: Some(self.spec),
                     run: Some(self.run),
+                    context: contexts.map(|c| c.name_of(s).to_owned()),
                     propensity,
                     probe_probability: learner.probe_probability(),
                     ..Decision::of(

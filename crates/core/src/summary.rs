@@ -143,6 +143,13 @@ pub struct ContextResult {
     pub context: String,
     pub samples: u64,
     pub reward_per_sample: Estimate,
+    /// A fraction, when the context's samples are labelled. (Reports written before it was
+    /// kept per context lack it, as they lack `cost_per_sample`.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accuracy: Option<Estimate>,
+    /// The reported cost per sample of the context.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_per_sample: Option<Estimate>,
     /// The split of the arm played most on the context's samples in the second half of the
     /// stream, most frequent over runs: the arm the policy settled on for the context.
     pub learned_arm: usize,
@@ -174,6 +181,16 @@ impl ContextResult {
                     let context = &m.contexts[c];
                     context.reward / context.decisions.max(1) as f64
                 }),
+                accuracy: (runs[0].contexts[c].labeled > 0).then(|| {
+                    estimate(runs, |m| {
+                        let context = &m.contexts[c];
+                        context.correct as f64 / context.labeled as f64
+                    })
+                }),
+                cost_per_sample: Some(estimate(runs, |m| {
+                    let context = &m.contexts[c];
+                    context.cost / context.decisions.max(1) as f64
+                })),
                 learned_arm: arm_set.split(learned) + 1,
                 learned_threshold: arm_set.learned_threshold(learned),
             }

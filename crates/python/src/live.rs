@@ -95,9 +95,13 @@ impl PyLiveLearner {
         py.detach(|| self.learner.save(&path)).map_err(value_error)
     }
 
-    /// The plan for the next sample; the same until it is observed.
-    fn choose(&mut self) -> PyPlan {
-        PyPlan(self.learner.choose())
+    /// The plan for the next sample; the same until it is observed. `context` is the sample's
+    /// context (a `per-context:NAME` policy decides it with that context's learner, and refuses
+    /// a sample without one); it is recorded with the decision.
+    #[pyo3(signature = (context=None))]
+    fn choose(&mut self, context: Option<&str>) -> PyResult<PyPlan> {
+        self.learner.sense_context(context).map_err(value_error)?;
+        Ok(PyPlan(self.learner.choose()))
     }
 
     /// Learns from the sample of the last `choose()`: `conf` the confidences computed (the
@@ -228,6 +232,11 @@ impl PyDecision {
     #[getter]
     fn sample(&self) -> u64 {
         self.0.sample
+    }
+    /// The sample's context, when one was told with `choose(context)`.
+    #[getter]
+    fn context(&self) -> Option<String> {
+        self.0.context.clone()
     }
     /// The 1-based split played.
     #[getter]

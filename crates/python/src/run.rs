@@ -39,6 +39,8 @@ struct DecisionColumns {
     reward: Vec<f64>,
     cost: Vec<f64>,
     total_cost: Vec<f64>,
+    /// Each decision's sample's context, on a trace with a context column (empty otherwise).
+    context: Vec<String>,
     /// NaN where the log records none.
     propensity: Vec<f64>,
     probe_probability: Vec<f64>,
@@ -51,6 +53,7 @@ impl DecisionColumns {
         self.run.push(d.run.map_or(-1, |r| r as i64));
         self.t.push(d.t);
         self.sample.push(d.sample);
+        self.context.extend(d.context);
         self.arm.push(d.arm as i64);
         self.threshold.push(d.threshold.unwrap_or(f64::NAN));
         self.offloaded.push(d.offloaded);
@@ -72,6 +75,9 @@ impl DecisionColumns {
         d.set_item("run", self.run.into_pyarray(py))?;
         d.set_item("t", self.t.into_pyarray(py))?;
         d.set_item("sample", self.sample.into_pyarray(py))?;
+        if !self.context.is_empty() {
+            d.set_item("context", self.context)?;
+        }
         d.set_item("arm", self.arm.into_pyarray(py))?;
         d.set_item("threshold", self.threshold.into_pyarray(py))?;
         d.set_item("offloaded", self.offloaded.into_pyarray(py))?;

@@ -108,17 +108,20 @@ fn extras<'py>(
     ))
 }
 
-/// The arrays of `scores` with `extras`, checked and packed without the GIL.
+/// The arrays of `scores` with `extras` and each sample's `context`, checked and packed
+/// without the GIL.
 fn build<'a>(
     py: Python<'_>,
     scores: Scores<'a>,
     extras: &'a Extras<'_>,
+    context: Option<&'a [String]>,
     name: String,
 ) -> PyResult<PyTrace> {
     let arrays = TraceArrays {
         scores,
         label: extras.0.as_ref().map(|l| l.as_array()),
         cost: extras.1.as_ref().map(HeldFloats::view),
+        context,
     };
     let trace = py
         .detach(|| arrays.trace(Path::new(&name)))
@@ -133,7 +136,7 @@ fn build<'a>(
 impl PyTrace {
     /// A trace from confidences and predictions `[samples, exits]`.
     #[staticmethod]
-    #[pyo3(signature = (conf, pred, label=None, cost=None, name="arrays".to_owned()))]
+    #[pyo3(signature = (conf, pred, label=None, cost=None, name="arrays".to_owned(), context=None))]
     fn from_conf_pred(
         py: Python<'_>,
         conf: &Bound<'_, PyAny>,
@@ -141,6 +144,7 @@ impl PyTrace {
         label: Option<&Bound<'_, PyAny>>,
         cost: Option<&Bound<'_, PyAny>>,
         name: String,
+        context: Option<Vec<String>>,
     ) -> PyResult<Self> {
         let conf = floats::<Ix2>("conf", conf, ROWS)?;
         let pred = ints::<Ix2>("pred", pred, ROWS)?;
@@ -148,38 +152,47 @@ impl PyTrace {
             conf: conf.view(),
             pred: pred.as_array(),
         };
-        build(py, scores, &extras(label, cost)?, name)
+        build(py, scores, &extras(label, cost)?, context.as_deref(), name)
     }
 
     /// A trace from softmax probabilities `[samples, exits, classes]`.
     #[staticmethod]
-    #[pyo3(signature = (probs, label=None, cost=None, name="arrays".to_owned()))]
+    #[pyo3(signature = (probs, label=None, cost=None, name="arrays".to_owned(), context=None))]
     fn from_probs(
         py: Python<'_>,
         probs: &Bound<'_, PyAny>,
         label: Option<&Bound<'_, PyAny>>,
         cost: Option<&Bound<'_, PyAny>>,
         name: String,
+        context: Option<Vec<String>>,
     ) -> PyResult<Self> {
         let probs = floats::<Ix3>("probs", probs, SCORES)?;
-        build(py, Scores::Probs(probs.view()), &extras(label, cost)?, name)
+        build(
+            py,
+            Scores::Probs(probs.view()),
+            &extras(label, cost)?,
+            context.as_deref(),
+            name,
+        )
     }
 
     /// A trace from logits `[samples, exits, classes]` (softmax taken per exit).
     #[staticmethod]
-    #[pyo3(signature = (logits, label=None, cost=None, name="arrays".to_owned()))]
+    #[pyo3(signature = (logits, label=None, cost=None, name="arrays".to_owned(), context=None))]
     fn from_logits(
         py: Python<'_>,
         logits: &Bound<'_, PyAny>,
         label: Option<&Bound<'_, PyAny>>,
         cost: Option<&Bound<'_, PyAny>>,
         name: String,
+        context: Option<Vec<String>>,
     ) -> PyResult<Self> {
         let logits = floats::<Ix3>("logits", logits, SCORES)?;
         build(
             py,
             Scores::Logits(logits.view()),
             &extras(label, cost)?,
+            context.as_deref(),
             name,
         )
     }
@@ -229,6 +242,22 @@ impl PyTrace {
         self.names.clone()
     }
 
+    /// The context labels, in order of first appearance; `None` without a context column.
+    #[getter]
+    fn contexts(&self) -> Option<Vec<String>> {
+        self.trace.contexts().map(|c| c.names().to_vec())
+    }
+
+    /// Each sample's context label, `None` without a context column.
+    fn context(&self) -> Option<Vec<String>> {
+        let contexts = self.trace.contexts()?;
+        Some(
+            (0..self.trace.samples())
+                .map(|s| contexts.name_of(s).to_owned())
+                .collect(),
+        )
+    }
+
     /// The trace as arrays: `conf` float64 and `pred` int64 `[samples, exits]`, `label` int64
     /// `[samples]` (-1 where unlabeled) and `cost` float64 `[samples, exits]` or `None`.
     #[allow(clippy::type_complexity)]
@@ -261,7 +290,7 @@ impl PyTrace {
 
     fn __repr__(&self) -> String {
         format!(
-            "Trace({} samples, {} exits, {} classes{}{})",
+            "Trace({} samples, {} exits, {} classes{}{}{})",
             self.trace.samples(),
             self.trace.exits(),
             self.trace.classes(),
@@ -275,6 +304,9 @@ impl PyTrace {
             } else {
                 ""
             },
+            self.trace
+                .contexts()
+                .map_or_else(String::new, |c| format!(", {} contexts", c.names().len())),
         )
     }
 }

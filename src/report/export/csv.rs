@@ -1,6 +1,6 @@
 //! CSV: one row per policy (and grid point), and the regret curves.
 
-use super::{Exporter, OUTCOME_KEYS};
+use super::{context_names, context_of, Exporter, OUTCOME_KEYS};
 use crate::json::JsonError;
 use crate::report::{PointResult, PolicyResult, Report, SweepReport};
 use crate::stats::Estimate;
@@ -27,12 +27,16 @@ fn metric_header() -> Vec<String> {
         .collect()
 }
 
-fn metric_cells(r: &PolicyResult) -> Vec<String> {
+/// An estimate's mean and 95% half-width cells (blank when there is none).
+fn estimate(e: Option<Estimate>) -> [String; 2] {
     let number = |x: f64| x.to_string();
-    let estimate = |e: Option<Estimate>| match e {
+    match e {
         Some(e) => [number(e.mean), e.ci95.map(number).unwrap_or_default()],
         None => [String::new(), String::new()],
-    };
+    }
+}
+
+fn metric_cells(r: &PolicyResult) -> Vec<String> {
     let mut cells = vec![r.policy.clone(), r.runs.to_string()];
     for e in [
         r.accuracy,
@@ -81,6 +85,40 @@ fn header(settings: &[&str], segments: bool) -> Vec<String> {
     settings
         .chain(metric_header())
         .chain(segment.iter().map(|s| s.to_string()))
+        .collect()
+}
+
+/// The per-context columns of a sweep's rows, a group per context (`NAME:` then the column):
+/// the reward per sample, accuracy (a fraction) and cost per sample on the context's samples,
+/// each mean and 95% half-width, and the arm settled on for the context.
+fn context_header(names: &[&str]) -> Vec<String> {
+    names
+        .iter()
+        .flat_map(|name| {
+            ["reward_per_sample", "accuracy", "cost_per_sample"]
+                .iter()
+                .flat_map(move |key| [format!("{name}:{key}_mean"), format!("{name}:{key}_ci95")])
+                .chain([format!("{name}:learned_arm")])
+        })
+        .collect()
+}
+
+/// The cells of [`context_header`] for `r` (blank for a context its trace lacks).
+fn context_cells(r: &PolicyResult, names: &[&str]) -> Vec<String> {
+    names
+        .iter()
+        .flat_map(|name| match context_of(r, name) {
+            Some(c) => [
+                estimate(Some(c.reward_per_sample)),
+                estimate(c.accuracy),
+                estimate(c.cost_per_sample),
+            ]
+            .into_iter()
+            .flatten()
+            .chain([c.learned_label()])
+            .collect::<Vec<_>>(),
+            None => vec![String::new(); 7],
+        })
         .collect()
 }
 
@@ -135,14 +173,19 @@ impl Exporter<SweepReport> for Csv {
     fn render(&self, sweep: &SweepReport) -> Result<String, JsonError> {
         Ok({
             let segments = has_segments(sweep.points.iter().flat_map(|p| &p.results));
+            let contexts = context_names(sweep.points.iter().flat_map(|p| &p.results));
+            let contexts = &contexts;
             let rows = sweep.points.iter().flat_map(|p| {
                 p.results.iter().map(move |r| {
                     let mut cells = point_cells(sweep, p);
                     cells.extend(metric_row(r, segments));
+                    cells.extend(context_cells(r, contexts));
                     cells
                 })
             });
-            csv_text(&header(&POINT_HEADER, segments), rows)
+            let mut header = header(&POINT_HEADER, segments);
+            header.extend(context_header(contexts));
+            csv_text(&header, rows)
         })
     }
 }

@@ -1,8 +1,8 @@
 //! Markdown tables, for committed results and READMEs.
 
 use super::{
-    cost_line, fraction, header_line, outcome_cells, table, with_interval, Exporter,
-    FRACTION_DIGITS, OUTCOME_COLUMNS,
+    context_names, context_of, cost_line, fraction, header_line, outcome_cells, table,
+    with_interval, Exporter, COST_DIGITS, FRACTION_DIGITS, OUTCOME_COLUMNS,
 };
 use crate::json::JsonError;
 use crate::report::{PointResult, PolicyResult, Report, SweepReport};
@@ -105,6 +105,24 @@ impl Exporter<SweepReport> for Markdown {
             if has_published {
                 header.extend(["published accuracy (fraction)", "published cost/sample"]);
             }
+            // On a trace with a context column, a group of columns per context.
+            let contexts = context_names(
+                sweep
+                    .points
+                    .iter()
+                    .filter(|p| p.point.trace == t)
+                    .flat_map(|p| &p.results),
+            );
+            let contexts = &contexts;
+            let mut header: Vec<String> = header.into_iter().map(str::to_owned).collect();
+            header.extend(contexts.iter().flat_map(|name| {
+                [
+                    format!("{name}: reward/sample"),
+                    format!("{name}: accuracy (fraction)"),
+                    format!("{name}: cost/sample"),
+                    format!("{name}: arm"),
+                ]
+            }));
             let rows = sweep
                 .points
                 .iter()
@@ -140,6 +158,7 @@ impl Exporter<SweepReport> for Markdown {
                             cells.push(value(&pb.accuracy, FRACTION_DIGITS));
                             cells.push(value(&pb.cost_per_sample, 3));
                         }
+                        cells.extend(contexts.iter().flat_map(|name| context_cells(r, name)));
                         cells
                     })
                 });
@@ -159,6 +178,23 @@ impl Exporter<SweepReport> for Markdown {
             let _ = writeln!(out, "Published values: {}\n", pb.source);
         }
         Ok(out)
+    }
+}
+
+/// The cells of `r`'s columns for context `name`: reward per sample, accuracy (a fraction),
+/// cost per sample and the arm settled on (`-` where the result has none).
+fn context_cells(r: &PolicyResult, name: &str) -> [String; 4] {
+    let missing = || "-".to_owned();
+    match context_of(r, name) {
+        Some(c) => [
+            with_interval(&c.reward_per_sample, 4),
+            c.accuracy.as_ref().map_or_else(missing, fraction),
+            c.cost_per_sample
+                .as_ref()
+                .map_or_else(missing, |e| with_interval(e, COST_DIGITS)),
+            c.learned_label(),
+        ],
+        None => [missing(), missing(), missing(), missing()],
     }
 }
 

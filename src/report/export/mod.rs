@@ -13,6 +13,7 @@ pub use self::table::Table;
 
 use super::{PolicyResult, Report};
 use crate::stats::Estimate;
+use crate::summary::ContextResult;
 
 /// Renders a document in one format.
 ///
@@ -55,6 +56,28 @@ pub(crate) const OUTCOME_KEYS: [&str; 4] = [
 
 /// Decimals of a fraction in a table: a hundredth of a percent.
 pub(crate) const FRACTION_DIGITS: usize = 4;
+
+/// The contexts `results` report on (a trace with a context column), in order of first
+/// appearance: a sweep's tables have a group of per-context columns for each.
+pub(crate) fn context_names<'r>(
+    results: impl IntoIterator<Item = &'r PolicyResult>,
+) -> Vec<&'r str> {
+    let mut names: Vec<&str> = Vec::new();
+    for c in results
+        .into_iter()
+        .flat_map(|r| r.contexts.iter().flatten())
+    {
+        if !names.contains(&c.context.as_str()) {
+            names.push(&c.context);
+        }
+    }
+    names
+}
+
+/// What `r` did on context `name`, if its trace has that context.
+pub(crate) fn context_of<'r>(r: &'r PolicyResult, name: &str) -> Option<&'r ContextResult> {
+    r.contexts.iter().flatten().find(|c| c.context == name)
+}
 
 /// Decimals of a cost per sample in a table.
 const COST_DIGITS: usize = 3;

@@ -49,6 +49,8 @@ pub struct LiveLearner {
     pending: Option<(Choice, f64)>,
     /// The propensity of the decision observed last, for its record.
     observed_propensity: f64,
+    /// The context told for the sample being decided, for its record.
+    context: Option<String>,
     totals: Totals,
 }
 
@@ -135,6 +137,7 @@ impl LiveLearner {
             row,
             pending: None,
             observed_propensity: 1.0,
+            context: None,
             totals,
         })
     }
@@ -169,14 +172,24 @@ impl LiveLearner {
         &self.totals
     }
 
-    /// Tells the learner the context of the next sample (its `context` field), before
-    /// [`LiveLearner::choose`]: a `per-context:NAME` policy decides and learns it with that
-    /// context's learner; other policies ignore it. Ignored while a decision is pending, so the
+    /// Tells the learner the context of the next sample (its `context` field, `None` when it
+    /// has none), before [`LiveLearner::choose`]: a `per-context:NAME` policy decides and learns
+    /// it with that context's learner, and refuses a sample without one (it would decide every
+    /// such sample with one learner); other policies ignore it. The context is recorded with the
+    /// sample's decision ([`LiveLearner::record`]). Ignored while a decision is pending, so the
     /// sample decided is the one observed.
-    pub fn sense_context(&mut self, context: &str) {
+    pub fn sense_context(&mut self, context: Option<&str>) -> Result<(), LiveError> {
+        self.learner
+            .spec()
+            .check_sample_context(context)
+            .map_err(LiveError::Policy)?;
         if self.pending.is_none() {
-            self.learner.sense_context(context);
+            if let Some(context) = context {
+                self.learner.sense_context(context);
+            }
+            self.context = context.map(str::to_owned);
         }
+        Ok(())
     }
 
     /// The decision for the next sample. Until it is observed, the same plan is returned.
@@ -330,6 +343,8 @@ impl LiveLearner {
             Plan::DeviceOnly { .. } => None,
         };
         Decision {
+            // A context told for this sample is recorded once: the next sample's is told anew.
+            context: self.context.take(),
             propensity: Some(self.observed_propensity),
             probe_probability: self.learner.probe_probability(),
             ..Decision::of(

@@ -238,7 +238,9 @@ fn drive(learner: &mut LiveLearner, steps: usize, seed: u64) {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     for _ in 0..steps {
         // Only per-context policies read the context.
-        learner.sense_context(["clean", "noise", "blur"][rng.random_range(0..3)]);
+        learner
+            .sense_context(Some(["clean", "noise", "blur"][rng.random_range(0..3)]))
+            .unwrap();
         learner.choose();
         let conf: Vec<f64> = (0..learner.exits()).map(|_| rng.random::<f64>()).collect();
         learner

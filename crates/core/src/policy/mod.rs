@@ -51,6 +51,7 @@ pub use crate::param::Param;
 
 use crate::arms::ArmSpace;
 use crate::reward::{Action, Feedback, Observation};
+use crate::trace::Trace;
 use serde::{Serialize, Serializer};
 use std::fmt;
 use std::str::FromStr;
@@ -492,6 +493,33 @@ impl PolicySpec {
         self.arms
             .check_size(thresholds)
             .map_err(|e| format!("policy `{self}`: {e}"))
+    }
+
+    /// Checks the spec against the trace it is to run on: its exits and the size of the
+    /// threshold grid ([`PolicySpec::validate`]), and, for a per-context policy, the trace's
+    /// context column: without one every sample would go to one learner, silently the policy
+    /// without `per-context:`.
+    pub fn check_trace(&self, trace: &Trace, thresholds: usize) -> Result<(), String> {
+        self.validate(trace.exits(), thresholds)?;
+        if self.contexts.is_some() && trace.contexts().is_none() {
+            return Err(format!(
+                "policy `{self}` needs a trace with a context column; {} has none",
+                trace.source().display()
+            ));
+        }
+        Ok(())
+    }
+
+    /// Refuses a sample without a context (`context` is `None`) for a per-context policy, as
+    /// [`PolicySpec::check_trace`] refuses a trace without a context column; a live learner
+    /// checks every sample with it.
+    pub fn check_sample_context(&self, context: Option<&str>) -> Result<(), String> {
+        match (self.contexts, context) {
+            (Some(_), None) => Err(format!(
+                "policy `{self}` needs every sample's context, and this one has none"
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// A fresh policy for one run over `ctx.arms` arms.

@@ -1,7 +1,7 @@
 //! Traces from arrays in memory (the Python package's NumPy arrays): confidences and
 //! predictions `[N, L]`, softmax probabilities `[N, L, K]` or logits `[N, L, K]`, with optional
-//! labels `[N]` (negative means unlabeled) and measured costs `[N, L]`, as the `.npz` format
-//! holds them. Arrays are read in place through views, whatever their strides, and every sample
+//! labels `[N]` (negative means unlabeled), measured costs `[N, L]` and contexts `[N]`, as the
+//! `.npz` format holds them. Arrays are read in place through views, whatever their strides, and every sample
 //! goes through the readers' one check; a refusal names the array, the row and the rule.
 
 use super::validate::{RawSample, SampleValidator};
@@ -56,6 +56,8 @@ pub struct TraceArrays<'a> {
     pub label: Option<ArrayView1<'a, i64>>,
     /// Measured per-exit costs `[N, L]`.
     pub cost: Option<Floats<'a, Ix2>>,
+    /// Each sample's context label `[N]` (the `context` column: integers as their digits).
+    pub context: Option<&'a [String]>,
 }
 
 /// A refused array: `array probs: row 3: column conf_2: confidence is NaN`.
@@ -63,7 +65,7 @@ pub struct TraceArrays<'a> {
 #[error("array {array}: {message}")]
 pub struct ArrayError {
     /// The array's name, as the caller passed it (`conf`, `pred`, `probs`, `logits`, `label`,
-    /// `cost`).
+    /// `cost`, `context`).
     pub array: &'static str,
     pub message: String,
 }
@@ -142,6 +144,15 @@ impl TraceArrays<'_> {
                 ),
             ));
         }
+        if let Some(context) = self.context.filter(|c| c.len() != samples) {
+            return Err(ArrayError::new(
+                "context",
+                format!(
+                    "has shape [{}]; expected [{samples}] to match {reference}",
+                    context.len()
+                ),
+            ));
+        }
         Ok((samples, exits, classes))
     }
 
@@ -173,7 +184,7 @@ impl TraceArrays<'_> {
                     .cost
                     .as_ref()
                     .map(|c| (0..exits).map(|k| c.at([i, k])).collect()),
-                context: None,
+                context: self.context.map(|c| c[i].clone()),
                 arrival: None,
             };
             let sample = validator
@@ -232,6 +243,7 @@ impl TraceArrays<'_> {
         let array = match column.split('_').next().unwrap_or("") {
             "cost" => "cost",
             "label" => "label",
+            "context" => "context",
             "pred" if matches!(self.scores, Scores::ConfPred { .. }) => "pred",
             _ => self.reference(),
         };
@@ -260,6 +272,7 @@ mod tests {
             },
             label: None,
             cost: None,
+            context: None,
         }
     }
 
@@ -278,6 +291,7 @@ mod tests {
                 scores,
                 label: None,
                 cost: None,
+                context: None,
             }
             .trace(Path::new("a"))
             .unwrap()
@@ -322,6 +336,7 @@ mod tests {
             scores: Scores::Probs(Floats::F64(probs.view())),
             label: None,
             cost: None,
+            context: None,
         }
         .trace(Path::new("a"))
         .unwrap_err();

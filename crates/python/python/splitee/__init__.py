@@ -55,24 +55,57 @@ def _floats(values: Any) -> Any:
     return None if values is None else np.asarray(values)
 
 
+def _contexts(values: Any) -> Optional[List[str]]:
+    """Context labels ``[samples]`` as text: strings as they are, integers as their digits (as
+    trace files read a number in the ``context`` column)."""
+    if values is None:
+        return None
+    array = np.asarray(values)
+    if array.ndim != 1:
+        raise ValueError(f"array context has shape {list(array.shape)}; expected [samples]")
+    if array.dtype.kind in "iu":
+        return [str(int(v)) for v in array.tolist()]
+    if array.dtype.kind == "U":
+        return array.tolist()
+    if array.dtype.kind == "S":
+        return [v.decode("utf-8") for v in array.tolist()]
+    if array.dtype.kind == "O":
+        labels = []
+        for v in array.tolist():
+            if isinstance(v, str):
+                labels.append(v)
+            elif isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+                labels.append(str(int(v)))
+            else:
+                raise ValueError(f"array context must hold strings or integers, got {v!r}")
+        return labels
+    raise ValueError(f"array context must hold strings or integers, got {array.dtype}")
+
+
 def from_arrays(conf: Any, pred: Any, label: Any = None, cost: Any = None,
-                name: str = "arrays") -> Trace:
+                name: str = "arrays", context: Any = None) -> Trace:
     """A trace from confidences (floats in [0, 1]) and predicted classes, ``[samples, exits]``
-    each; labels ``[samples]`` (negative: unlabeled) and measured per-exit costs
-    ``[samples, exits]`` are optional."""
-    return Trace.from_conf_pred(_floats(conf), _ints(pred), _ints(label), _floats(cost), name)
+    each; labels ``[samples]`` (negative: unlabeled), measured per-exit costs
+    ``[samples, exits]`` and each sample's context ``[samples]`` (strings or integers: the
+    ``context`` column, which ``per-context:NAME`` policies learn per value of) are optional."""
+    return Trace.from_conf_pred(_floats(conf), _ints(pred), _ints(label), _floats(cost), name,
+                                _contexts(context))
 
 
-def from_probs(probs: Any, label: Any = None, cost: Any = None, name: str = "arrays") -> Trace:
+def from_probs(probs: Any, label: Any = None, cost: Any = None, name: str = "arrays",
+               context: Any = None) -> Trace:
     """A trace from per-exit softmax probabilities ``[samples, exits, classes]``: each exit's
-    confidence is its largest probability and its prediction that class."""
-    return Trace.from_probs(_floats(probs), _ints(label), _floats(cost), name)
+    confidence is its largest probability and its prediction that class. ``context`` as in
+    ``from_arrays``."""
+    return Trace.from_probs(_floats(probs), _ints(label), _floats(cost), name, _contexts(context))
 
 
-def from_logits(logits: Any, label: Any = None, cost: Any = None, name: str = "arrays") -> Trace:
+def from_logits(logits: Any, label: Any = None, cost: Any = None, name: str = "arrays",
+                context: Any = None) -> Trace:
     """A trace from per-exit logits ``[samples, exits, classes]`` (softmax taken in the
-    engine)."""
-    return Trace.from_logits(_floats(logits), _ints(label), _floats(cost), name)
+    engine). ``context`` as in ``from_arrays``."""
+    return Trace.from_logits(_floats(logits), _ints(label), _floats(cost), name,
+                             _contexts(context))
 
 
 def load(*paths: PathLike) -> Trace:
@@ -140,6 +173,24 @@ class Result:
                 row[key] = r.get(key)
             rows.append(row)
         return pd.DataFrame(rows).set_index("policy")
+
+    def contexts_to_pandas(self) -> Any:
+        """On a trace with a context column, one row per policy and context: each per-context
+        estimate's mean and 95% half-width (``*_ci95``), the context's samples and the arm
+        settled on for it (the report's ``contexts``). Needs pandas."""
+        import pandas as pd
+
+        rows = []
+        for r in self.report["results"]:
+            for c in r.get("contexts") or []:
+                row: Dict[str, Any] = {"policy": r["policy"], "context": c["context"],
+                                       "samples": c["samples"], **_estimates(c)}
+                row["learned_arm"] = c["learned_arm"]
+                row["learned_threshold"] = c.get("learned_threshold")
+                rows.append(row)
+        if not rows:
+            raise ValueError("the trace has no context column")
+        return pd.DataFrame(rows).set_index(["policy", "context"])
 
     def decisions_to_pandas(self) -> Any:
         """Every decision as a DataFrame (policy names, not indices). Needs pandas and a run
@@ -362,9 +413,11 @@ class LiveLearner:
                                                _settings(None, settings)))
         return learner
 
-    def choose(self) -> Plan:
-        """The plan for the next sample (the same until it is observed)."""
-        return self._native.choose()
+    def choose(self, context: Optional[str] = None) -> Plan:
+        """The plan for the next sample (the same until it is observed). ``context`` is the
+        sample's context: a ``per-context:NAME`` policy decides it with that context's learner
+        and refuses a sample without one; it is recorded with the decision."""
+        return self._native.choose(context)
 
     def observe(self, conf: Any, pred: Any, cost: Any = None,
                 label: Optional[int] = None) -> Decision:
