@@ -46,11 +46,11 @@ const TRACES: [TextTrace; 5] = [
     },
 ];
 
-const SST2_DEV_CORRECT: [usize; EXITS] = [677, 713, 760, 769, 766, 767];
-const IMDB_CORRECT: [usize; EXITS] = [1468, 1475, 1547, 1581, 1575, 1575];
-const AIRLINE_CORRECT: [usize; EXITS] = [1315, 1341, 1434, 1539, 1561, 1558];
-const BOOKS_CORRECT: [usize; EXITS] = [1512, 1565, 1637, 1671, 1669, 1673];
-const ELECTRONICS_CORRECT: [usize; EXITS] = [1345, 1404, 1470, 1541, 1562, 1554];
+const SST2_DEV_CORRECT: [usize; EXITS] = [697, 736, 765, 779, 779, 779];
+const IMDB_CORRECT: [usize; EXITS] = [1515, 1535, 1593, 1642, 1648, 1652];
+const AIRLINE_CORRECT: [usize; EXITS] = [1398, 1391, 1454, 1518, 1554, 1546];
+const BOOKS_CORRECT: [usize; EXITS] = [1525, 1608, 1670, 1693, 1707, 1708];
+const ELECTRONICS_CORRECT: [usize; EXITS] = [1412, 1458, 1475, 1534, 1579, 1576];
 
 fn dataset(file: &str) -> std::path::PathBuf {
     common::manifest().join("datasets").join(file)
@@ -104,21 +104,16 @@ fn text_trace_accuracies_per_exit_are_those_stated_in_the_provenance() {
     }
 }
 
-/// The fine-tuned backbone's point (issue 17): on SST-2 dev every exit of the deeper half is
-/// more accurate than every exit of the shallower half. (The frozen backbone failed this: its
-/// exit 6 was below its exit 3.) It is not strictly monotone: exits 5 and 6 are 3 and 2
-/// sentences behind exit 4, as `datasets/README.md` states.
+/// The fine-tuned backbone's point (issue 17): on SST-2 dev no exit is less accurate than the
+/// one before it, and accuracy rises at every exit through exit 4. (The frozen backbone failed
+/// this: its exit 6 was below its exit 3; 0.38 epochs of fine-tuning left exits 5 and 6 below
+/// exit 4.) Exits 4 to 6 are level, 779 of 872 each, as `datasets/README.md` states.
 #[test]
-fn sst2_dev_deeper_exits_beat_shallower_ones() {
+fn sst2_dev_accuracy_never_falls_with_depth() {
     let trace = load(&dataset("minilm-sst2-dev.csv")).unwrap();
     let correct = correct_per_exit(&trace);
-    let (shallow, deep) = correct.split_at(EXITS / 2);
-    let best_shallow = *shallow.iter().max().unwrap();
-    assert!(
-        deep.iter().all(|&c| c > best_shallow),
-        "correct per exit {correct:?}"
-    );
-    assert!(shallow.windows(2).all(|w| w[0] < w[1]), "{correct:?}");
+    assert!(correct.windows(2).all(|w| w[0] <= w[1]), "correct per exit {correct:?}");
+    assert!(correct[..4].windows(2).all(|w| w[0] < w[1]), "{correct:?}");
 }
 
 #[test]
