@@ -76,6 +76,7 @@ fn panel(
         body: Body::Xy(XyPanel {
             x_label: format!("time (s): last arrival of each of {windows} windows of arrivals"),
             y_label: y_label.into(),
+            x_positions: false,
             series,
             notes: Vec::new(),
         }),
