@@ -112,7 +112,10 @@ fn text_trace_accuracies_per_exit_are_those_stated_in_the_provenance() {
 fn sst2_dev_accuracy_never_falls_with_depth() {
     let trace = load(&dataset("minilm-sst2-dev.csv")).unwrap();
     let correct = correct_per_exit(&trace);
-    assert!(correct.windows(2).all(|w| w[0] <= w[1]), "correct per exit {correct:?}");
+    assert!(
+        correct.windows(2).all(|w| w[0] <= w[1]),
+        "correct per exit {correct:?}"
+    );
     assert!(correct[..4].windows(2).all(|w| w[0] < w[1]), "{correct:?}");
 }
 
