@@ -152,12 +152,13 @@ const FRACTION_FIGURES: [(&str, &str); 5] = [
     ),
 ];
 
-/// `svg` (figure `stem`) shows no percentage, and a fraction figure labels its y axis as one
-/// and ticks it within -1 to 1 (with the axis' padding).
+/// `svg` (figure `stem`) shows no percentage (the intervals' confidence level, "95%
+/// intervals", is not a quantity), and a fraction figure labels its y axis as one and ticks it
+/// within -1 to 1 (with the axis' padding).
 fn assert_fraction_units(stem: &str, svg: &str) {
     for (_, text) in texts(svg) {
         assert!(
-            !text.contains('%'),
+            !text.replace("95% intervals", "").contains('%'),
             "{stem}.svg shows a percentage: {text:?}"
         );
     }
@@ -252,22 +253,34 @@ fn figures_carry_their_labels_legends_and_published_values() {
             "offloading cost o",
             "splitee-s (published)",
             "golden-spec8.csv",
+            "Bars: 95% intervals of the mean",
         ],
     );
     has("cost-vs-offload", &policies);
-    has("cost-vs-offload", &["cost per sample", "offloading cost o"]);
+    has(
+        "cost-vs-offload",
+        &[
+            "cost per sample (cost units)",
+            "offloading cost o (cost units)",
+        ],
+    );
     assert!(!svg("cost-vs-offload").contains("(published)"));
     has("regret", &policies);
     has(
         "regret",
-        &["cumulative regret", "time t (samples)", "o = 0.5"],
+        &[
+            "cumulative regret",
+            "time t (samples)",
+            "o = 0.5",
+            "Bands: 95% intervals of the mean",
+        ],
     );
     has(
         "arm-timeline",
         &[
             "Arms played by splitee at",
             "Arms played by splitee-s at",
-            "share of decisions",
+            "share of decisions (fraction)",
         ],
     );
     assert!(!svg("arm-timeline").contains("final-exit"));
@@ -826,4 +839,17 @@ fn policies_landing_on_one_point_are_named_together() {
         accuracy.contains("On one line, the last on top: final-exit, random."),
         "{accuracy}"
     );
+}
+
+/// Costs measured in milliseconds are plotted in milliseconds, and say so (the committed
+/// transformer experiment under measured time).
+#[test]
+fn measured_costs_are_plotted_in_milliseconds() {
+    let dir = common::manifest().join("results/minilm-measured");
+    let read = |stem: &str| std::fs::read_to_string(dir.join(format!("{stem}.svg"))).unwrap();
+    let cost = read("cost-vs-offload");
+    assert!(cost.contains("cost per sample (ms)"), "cost-vs-offload");
+    assert!(cost.contains("offloading cost o (ms)"), "cost-vs-offload");
+    assert!(read("pareto").contains("cost per sample (ms)"), "pareto");
+    assert!(read("regret").contains("o = 20 ms"), "regret");
 }

@@ -547,7 +547,14 @@ pub(super) const NOTE_LINE: i32 = 24;
 pub(super) fn legend_notes(panel: &XyPanel) -> Vec<String> {
     let mut notes = panel.notes.clone();
     if panel.series.iter().any(has_bars) {
-        notes.push("Bars inside their marker are not drawn.".into());
+        notes.push(format!(
+            "Bars: {}; those inside their marker are not drawn.",
+            panel.spread
+        ));
+    }
+    let banded = |s: &Series| s.kind == Kind::Band && s.points.iter().any(|p| p.err.is_some());
+    if panel.series.iter().any(banded) {
+        notes.push(format!("Bands: {}.", panel.spread));
     }
     notes.extend(coinciding(&panel.series));
     notes
@@ -763,11 +770,15 @@ pub(super) fn draw_heat<DB: DrawingBackend>(
 /// The share-to-colour scale of the heat maps.
 pub(super) fn draw_colour_bar<DB: DrawingBackend>(area: &Area<DB>) -> DrawResult<(), DB> {
     let (_, h) = area.dim_in_pixel();
-    let bar = area.margin(0, (h / 5) as i32, 30, (LEGEND_WIDTH - 150) as i32);
+    // The caption is wider than the bar: it starts at the legend's left edge, above the bar.
+    area.draw_text(
+        "share of decisions (fraction)",
+        &(FONT, 19).into_text_style(area),
+        (30, 10),
+    )?;
+    let bar = area.margin(40, (h / 5) as i32, 30, (LEGEND_WIDTH - 150) as i32);
     let mut chart = ChartBuilder::on(&bar)
-        .margin_top(15)
         .right_y_label_area_size(60)
-        .caption("share of decisions", (FONT, 19))
         .build_cartesian_2d(0.0..1.0, 0.0..1.0)?;
     chart
         .configure_mesh()

@@ -25,6 +25,11 @@ pub(super) enum Body {
     Note(String),
 }
 
+/// What most bars and bands show: the 95% interval of the mean over a setting's runs.
+pub(super) const RUN_INTERVALS: &str = "95% intervals of the mean over the runs";
+/// What a study's bars show: the spread of the networks trained with several seeds.
+pub(super) const SEED_SD: &str = "± one standard deviation over the seeds";
+
 /// Lines and markers on linear axes.
 pub(super) struct XyPanel {
     pub(super) x_label: String,
@@ -32,6 +37,8 @@ pub(super) struct XyPanel {
     /// whole numbers are ticked.
     pub(super) x_positions: bool,
     pub(super) y_label: String,
+    /// What the error bars and bands show, for the note under the legend.
+    pub(super) spread: &'static str,
     pub(super) series: Vec<Series>,
     /// Lines under the legend: which series were selected, and where the rest are.
     pub(super) notes: Vec<String>,

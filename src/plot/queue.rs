@@ -3,7 +3,9 @@
 //! (`super::queue_timeline`).
 
 use super::draw::{register_font, write_figures, PlotError};
-use super::figure::{runs, style, Body, Figure, Kind, Panel, Series, XyPanel, XyPoint};
+use super::figure::{
+    runs, style, Body, Figure, Kind, Panel, Series, XyPanel, XyPoint, RUN_INTERVALS,
+};
 use crate::report::queue::{PolicyQueueResult, QueueReport};
 use crate::stats::Estimate;
 use std::path::{Path, PathBuf};
@@ -77,6 +79,7 @@ fn against_rate(
             body: Body::Xy(XyPanel {
                 x_label: "arrival rate (samples/s)".into(),
                 x_positions: false,
+                spread: RUN_INTERVALS,
                 y_label: y_label.into(),
                 series,
                 notes: Vec::new(),

@@ -3,7 +3,9 @@
 //! is a window of consecutive arrivals (the report's `series`), placed at the window's last
 //! arrival and averaged over runs.
 
-use super::figure::{runs, style, Body, Figure, Kind, Panel, Series, XyPanel, XyPoint};
+use super::figure::{
+    runs, style, Body, Figure, Kind, Panel, Series, XyPanel, XyPoint, RUN_INTERVALS,
+};
 use crate::config::ArrivalSource;
 use crate::report::queue::{QueueReport, RateResult, SeriesRow};
 
@@ -77,6 +79,7 @@ fn panel(
             x_label: format!("time (s): last arrival of each of {windows} windows of arrivals"),
             y_label: y_label.into(),
             x_positions: false,
+            spread: RUN_INTERVALS,
             series,
             notes: Vec::new(),
         }),

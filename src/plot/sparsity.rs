@@ -142,6 +142,7 @@ fn sparsity_accuracy(report: &crate::study::report::StudyReport) -> Figure {
         body: Body::Xy(XyPanel {
             x_label: "overall density (fraction)".into(),
             x_positions: false,
+            spread: SEED_SD,
             y_label: "final-exit accuracy (fraction)".into(),
             series,
             notes: Vec::new(),
@@ -208,6 +209,7 @@ fn sparsity_cost(report: &crate::study::report::StudyReport) -> Figure {
         body: Body::Xy(XyPanel {
             x_label: "overall density (fraction)".into(),
             x_positions: false,
+            spread: RUN_INTERVALS,
             y_label: y_label.into(),
             series,
             notes: Vec::new(),
@@ -281,6 +283,7 @@ fn sparsity_learners(report: &crate::study::report::StudyReport) -> Figure {
                 body: Body::Xy(XyPanel {
                     x_label: "accuracy drop vs the final exit (fraction)".into(),
                     x_positions: false,
+                    spread: RUN_INTERVALS,
                     y_label: "cost reduction vs the final exit (fraction)".into(),
                     series,
                     notes: Vec::new(),

@@ -188,6 +188,15 @@ fn fixed_axes(p: &PointResult, n_runs: usize, mixed: Option<f64>) -> String {
     axes.join(", ")
 }
 
+/// The unit of a point's costs and offloading cost: the trace's measured milliseconds, or the
+/// cost model's own units (the reward's).
+fn cost_unit(p: &PointResult) -> &'static str {
+    match p.cost.processing {
+        crate::cost::ProcessingCost::Measured => "ms",
+        _ => "cost units",
+    }
+}
+
 /// Whether a point's costs come from a network profile, which prices offloading from the
 /// profile's bytes: such a point has no offloading cost `o`, whatever it records.
 fn priced_by_profile(p: &PointResult) -> bool {
@@ -203,6 +212,7 @@ fn offload_of(p: &PointResult) -> Option<f64> {
 /// The offloading costs of a point, for titles: `o = 0.5`, or where they come from.
 fn offload_text(p: &PointResult) -> String {
     match offload_of(p) {
+        Some(o) if cost_unit(p) == "ms" => format!("o = {o} ms"),
         Some(o) => format!("o = {o}"),
         None if priced_by_profile(p) => "the profile's off(k)".into(),
         None => "per-split o".into(),
@@ -214,6 +224,8 @@ struct OffloadMetric {
     stem: &'static str,
     what: &'static str,
     y_label: &'static str,
+    /// Whether the plotted value is a cost, in the cost model's unit.
+    is_cost: bool,
     value: fn(&PolicyResult) -> Option<Estimate>,
     published: fn(&PublishedSection) -> &BTreeMap<String, Vec<f64>>,
 }
@@ -226,6 +238,7 @@ fn accuracy_vs_offload(sweep: &Sweep) -> Figure {
             stem: FIGURES[0],
             what: "Accuracy",
             y_label: "accuracy (fraction)",
+            is_cost: false,
             value: |r| r.accuracy,
             published: |p| &p.accuracy,
         },
@@ -240,6 +253,7 @@ fn cost_vs_offload(sweep: &Sweep) -> Figure {
             stem: FIGURES[1],
             what: "Cost",
             y_label: "cost per sample",
+            is_cost: true,
             value: |r| Some(r.cost_per_sample),
             published: |p| &p.cost_per_sample,
         },
@@ -330,10 +344,22 @@ fn versus_offload(sweep: &Sweep, metric: &OffloadMetric) -> Figure {
                 }
                 "offloading cost o"
             };
+            let unit = cost_unit(points[0]);
+            let x_label = if by_policy {
+                x_label.to_string()
+            } else {
+                format!("{x_label} ({unit})")
+            };
+            let y_label = if metric.is_cost {
+                format!("{} ({unit})", metric.y_label)
+            } else {
+                metric.y_label.to_string()
+            };
             panel(Body::Xy(XyPanel {
-                x_label: x_label.into(),
+                x_label,
                 x_positions: by_policy,
-                y_label: metric.y_label.into(),
+                spread: RUN_INTERVALS,
+                y_label,
                 series,
                 notes: selection_note(policies.len(), sweep.report.policies.len(), "plot_policies"),
             }))
@@ -415,6 +441,7 @@ fn regret(sweep: &Sweep) -> Figure {
                     Body::Xy(XyPanel {
                         x_label: "time t (samples)".into(),
                         x_positions: false,
+                        spread: RUN_INTERVALS,
                         y_label: "cumulative regret (reward units)".into(),
                         series,
                         notes,
@@ -579,8 +606,12 @@ fn pareto(sweep: &Sweep) -> Figure {
                 title: format!("Fixed arms (split, α) and policies{at}"),
                 trace: trace.name.clone(),
                 body: Body::Xy(XyPanel {
-                    x_label: "cost per sample".into(),
+                    x_label: format!(
+                        "cost per sample ({})",
+                        trace.series.first().map_or("cost units", |p| cost_unit(p))
+                    ),
                     x_positions: false,
+                    spread: RUN_INTERVALS,
                     y_label: "accuracy (fraction)".into(),
                     series,
                     notes,
