@@ -841,6 +841,39 @@ fn policies_landing_on_one_point_are_named_together() {
     );
 }
 
+/// A line covered at some of its markers only is named with where, so a reader knows where to
+/// look for it.
+#[test]
+fn lines_hidden_at_some_points_are_named_with_where() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut report = small_sweep(dir.path());
+    // Random lands where the final exit does at the first grid point only.
+    let point = &mut report.points[0];
+    let last = point
+        .results
+        .iter()
+        .find(|r| r.policy == "final-exit")
+        .unwrap();
+    let (accuracy, cost) = (last.accuracy, last.cost_per_sample);
+    let random = point
+        .results
+        .iter_mut()
+        .find(|r| r.policy == "random")
+        .unwrap();
+    (random.accuracy, random.cost_per_sample) = (accuracy, cost);
+    plot_sweep(&report, dir.path()).unwrap();
+    let words: Vec<String> = texts(&svg_of(&dir, "accuracy-vs-offload"))
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect();
+    let accuracy = words.join(" ");
+    assert!(!accuracy.contains("On one line"), "{accuracy}");
+    assert!(
+        accuracy.contains("Under later lines: final-exit at 0.1."),
+        "{accuracy}"
+    );
+}
+
 /// Costs measured in milliseconds are plotted in milliseconds, and say so (the committed
 /// transformer experiment under measured time).
 #[test]

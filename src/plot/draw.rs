@@ -272,7 +272,15 @@ pub(super) fn build_chart<'a, DB: DrawingBackend>(
 
 pub(super) fn draw_xy<DB: DrawingBackend>(panel: &XyPanel, area: &Area<DB>) -> DrawResult<(), DB> {
     let (plot, legend) = plot_and_legend(area);
-    let notes = legend_notes(panel);
+    let mut notes = legend_notes(panel);
+    // Where lines cover each other at some markers only, say so if the legend still holds
+    // every series (the table has every value).
+    if let Some(note) = partly_hidden(&panel.series) {
+        notes.push(note);
+        if legend_rows(&legend, &notes)? < panel.series.len() {
+            notes.pop();
+        }
+    }
     let rows = legend_rows(&legend, &notes)?;
     // Series beyond what the legend holds are left out, and the legend says so.
     let shown = &panel.series[..panel.series.len().min(rows)];
@@ -566,11 +574,7 @@ pub(super) fn legend_notes(panel: &XyPanel) -> Vec<String> {
 /// marker covers most of another.
 pub(super) fn coinciding(series: &[Series]) -> Vec<String> {
     let marked = |s: &&Series| matches!(s.kind, Kind::Marker | Kind::Errorbars);
-    let span = |value: fn(&XyPoint) -> (f64, f64)| {
-        let range = padded(series.iter().flat_map(|s| &s.points).map(value));
-        range.end - range.start
-    };
-    let (x_span, y_span) = (span(|p| (p.x, p.x)), span(|p| (p.y, p.y)));
+    let (x_span, y_span) = spans(series);
     let close = |a: &Series, b: &Series| {
         a.points.len() == b.points.len()
             && a.points.iter().zip(&b.points).all(|(p, q)| {
@@ -601,6 +605,49 @@ pub(super) fn coinciding(series: &[Series]) -> Vec<String> {
             format!("On one {on}, the last on top: {}.", names.join(", "))
         })
         .collect()
+}
+
+/// A note naming the lines covered at some of their markers (not a whole line on another, which
+/// [`coinciding`] names) by a line drawn after them, and where.
+pub(super) fn partly_hidden(series: &[Series]) -> Option<String> {
+    let marked = |s: &&Series| matches!(s.kind, Kind::Marker | Kind::Errorbars);
+    let (x_span, y_span) = spans(series);
+    let over = |p: &XyPoint, q: &XyPoint| {
+        (p.x - q.x).abs() <= HIDDEN * x_span && (p.y - q.y).abs() <= HIDDEN * y_span
+    };
+    let lines: Vec<&Series> = series
+        .iter()
+        .filter(marked)
+        .filter(|s| s.points.len() > 1)
+        .collect();
+    let partly: Vec<String> = lines
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| {
+            let hidden: Vec<String> = s
+                .points
+                .iter()
+                .filter(|p| {
+                    lines[i + 1..]
+                        .iter()
+                        .any(|t| t.points.iter().any(|q| over(p, q)))
+                })
+                .map(|p| tick(&p.x))
+                .collect();
+            (!hidden.is_empty() && hidden.len() < s.points.len())
+                .then(|| format!("{} at {}", s.name, hidden.join(", ")))
+        })
+        .collect();
+    (!partly.is_empty()).then(|| format!("Under later lines: {}.", partly.join("; ")))
+}
+
+/// The padded x and y spans of a panel's series, against which closeness is measured.
+fn spans(series: &[Series]) -> (f64, f64) {
+    let span = |value: fn(&XyPoint) -> (f64, f64)| {
+        let range = padded(series.iter().flat_map(|s| &s.points).map(value));
+        range.end - range.start
+    };
+    (span(|p| (p.x, p.x)), span(|p| (p.y, p.y)))
 }
 
 /// How close two markers are, as a share of each axis' span, when one hides the other: a

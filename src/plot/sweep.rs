@@ -267,8 +267,10 @@ fn versus_offload(sweep: &Sweep, metric: &OffloadMetric) -> Figure {
         .map(|trace| {
             // Priced by a profile there is no o to plot against: each policy is one point, at
             // its place in the legend.
-            let by_policy = trace.series.iter().all(|p| priced_by_profile(p));
-            let points: Vec<&PointResult> = if by_policy {
+            // So is a sweep of one offloading cost: a line over one x would be a column of
+            // markers.
+            let priced = trace.series.iter().all(|p| priced_by_profile(p));
+            let points: Vec<&PointResult> = if priced {
                 trace.series.iter().copied().take(1).collect()
             } else {
                 trace
@@ -278,6 +280,7 @@ fn versus_offload(sweep: &Sweep, metric: &OffloadMetric) -> Figure {
                     .filter(|p| offload_of(p).is_some())
                     .collect()
             };
+            let by_policy = priced || points.len() == 1;
             let only = &sweep.report.report.plot_policies;
             let policies: Vec<&String> = sweep
                 .report
@@ -336,20 +339,22 @@ fn versus_offload(sweep: &Sweep, metric: &OffloadMetric) -> Figure {
                         p.x = (place + 1) as f64;
                     }
                 }
-                "policy, in legend order (the profile cost model has no o)"
+                if priced {
+                    "policy, in legend order (the profile cost model has no o)".to_string()
+                } else {
+                    format!(
+                        "policy, in legend order (one offloading cost, {})",
+                        offload_text(points[0])
+                    )
+                }
             } else {
                 if let Some(published) = &sweep.report.published {
                     let values = (metric.published)(published);
                     series.extend(published_series(sweep, published, values));
                 }
-                "offloading cost o"
+                format!("offloading cost o ({})", cost_unit(points[0]))
             };
             let unit = cost_unit(points[0]);
-            let x_label = if by_policy {
-                x_label.to_string()
-            } else {
-                format!("{x_label} ({unit})")
-            };
             let y_label = if metric.is_cost {
                 format!("{} ({unit})", metric.y_label)
             } else {
