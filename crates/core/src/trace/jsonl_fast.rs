@@ -296,7 +296,7 @@ impl Parser<'_> {
     /// doubles is correctly rounded (Clinger's fast path); a longer fraction of at most
     /// [`MAX_FRACTION_DIGITS`] decimals is converted exactly by [`fraction`]. Other numbers go
     /// to the standard library's correctly rounded parser.
-    #[inline]
+    #[inline(always)]
     fn number(&mut self) -> Option<f64> {
         match self.short_fraction() {
             Some(value) => Some(value),
@@ -383,7 +383,7 @@ impl Parser<'_> {
     /// words without a loop; `None` (nothing consumed) for any other number. Converted as in
     /// [`Parser::number`]: one correctly rounded division when the digits fit in 53 bits (the
     /// power of ten is at most 16), else [`fraction`].
-    #[inline]
+    #[inline(always)]
     fn short_fraction(&mut self) -> Option<f64> {
         let text = self.s.get(self.i..self.i + 19)?;
         if text[0] != b'0' || text[1] != b'.' {
@@ -525,14 +525,15 @@ fn push_short_decimal(line: &mut Vec<u8>, value: f64) -> bool {
         return false;
     }
     for (k, &scale) in POWERS_OF_TEN[..4].iter().enumerate() {
-        let digits = (magnitude * scale).round();
-        if digits / scale != magnitude {
+        // Rounded by truncation (one instruction, where `round` is a library call); a wrong
+        // guess fails the check.
+        let digits = (magnitude * scale + 0.5) as u64;
+        if digits as f64 / scale != magnitude {
             continue;
         }
         if value < 0.0 {
             line.push(b'-');
         }
-        let digits = digits as u64;
         let whole = digits / POWERS_OF_TEN_U64[k];
         push_int(line, whole);
         line.push(b'.');
