@@ -513,42 +513,44 @@ pub fn push_float(line: &mut Vec<u8>, value: f64) {
 /// most three fraction digits and a magnitude in [0.001, 10^12) (a cost of `0.6`, a
 /// propensity of `1.0`), without the general formatter; whether it did.
 ///
-/// The decimal is `d / 10^k` for the fewest fraction digits `k`, checked by one correctly
-/// rounded division of exact doubles (`d < 2^53`). Below 2^42 a double's spacing is under
-/// 0.001, so no other decimal of `k` or fewer fraction digits reads back as `value`: this is
-/// the shortest round-trip form, written as the formatter writes it in that range
-/// (`0.005`, `12.5`, `3.0`). The tests compare both on random values.
+/// Any such decimal is a number of thousandths, `d / 1000`, checked by one correctly rounded
+/// division of exact doubles (`d < 2^53`), so any other value is turned away after one try.
+/// Below 2^42 a double's spacing is under 0.001, so no other decimal of three or fewer
+/// fraction digits reads back as `value`: `d / 1000` without its trailing zeros is the
+/// shortest round-trip form, written as the formatter writes it in that range (`0.005`,
+/// `12.5`, `3.0`). The tests compare both on random values.
 #[inline]
 fn push_short_decimal(line: &mut Vec<u8>, value: f64) -> bool {
     let magnitude = value.abs();
     if !(1e-3..1e12).contains(&magnitude) {
         return false;
     }
-    for (k, &scale) in POWERS_OF_TEN[..4].iter().enumerate() {
-        // Rounded by truncation (one instruction, where `round` is a library call); a wrong
-        // guess fails the check.
-        let digits = (magnitude * scale + 0.5) as u64;
-        if digits as f64 / scale != magnitude {
-            continue;
-        }
-        if value < 0.0 {
-            line.push(b'-');
-        }
-        let whole = digits / POWERS_OF_TEN_U64[k];
-        push_int(line, whole);
-        line.push(b'.');
-        if k == 0 {
-            line.push(b'0');
-        } else {
-            let fraction = digits % POWERS_OF_TEN_U64[k];
-            // `fraction` padded to `k` digits with leading zeros: `10^k + fraction` without
-            // its leading `1`.
-            let mut buffer = itoa::Buffer::new();
-            line.extend_from_slice(&buffer.format(POWERS_OF_TEN_U64[k] + fraction).as_bytes()[1..]);
-        }
-        return true;
+    // Rounded by truncation (one instruction, where `round` is a library call); a wrong
+    // guess fails the check and goes to the general formatter.
+    let thousandths = (magnitude * 1000.0 + 0.5) as u64;
+    if thousandths as f64 / 1000.0 != magnitude {
+        return false;
     }
-    false
+    let (mut digits, mut fraction_digits) = (thousandths, 3);
+    while fraction_digits > 0 && digits % 10 == 0 {
+        digits /= 10;
+        fraction_digits -= 1;
+    }
+    if value < 0.0 {
+        line.push(b'-');
+    }
+    let scale = POWERS_OF_TEN_U64[fraction_digits];
+    push_int(line, digits / scale);
+    line.push(b'.');
+    if fraction_digits == 0 {
+        line.push(b'0');
+    } else {
+        // The fraction padded to its digits with leading zeros: `scale + fraction` without
+        // its leading `1`.
+        let mut buffer = itoa::Buffer::new();
+        line.extend_from_slice(&buffer.format(scale + digits % scale).as_bytes()[1..]);
+    }
+    true
 }
 
 /// Whether the 8 bytes of `word` (little-endian) are all ASCII digits.
