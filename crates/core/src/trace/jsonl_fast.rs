@@ -34,16 +34,20 @@ pub(crate) fn parse(line: &[u8]) -> Option<RawSample> {
 /// the validator, which explain what is wrong: this only skips the checks' bookkeeping for
 /// lines that pass them.
 pub(crate) fn parse_valid_into(line: &[u8], sample: &mut Sample) -> bool {
-    let Some(label) = parse_object(
-        line,
-        Parser::class,
-        &mut sample.conf,
-        &mut sample.pred,
-        &mut sample.cost,
-    ) else {
-        return false;
-    };
-    sample.label = label;
+    // The layout written by this project's writers first; any other line is parsed afresh by
+    // the general parser (which overwrites everything the first attempt may have left).
+    if parse_written_layout(line, sample).is_none() {
+        let Some(label) = parse_object(
+            line,
+            Parser::class,
+            &mut sample.conf,
+            &mut sample.pred,
+            &mut sample.cost,
+        ) else {
+            return false;
+        };
+        sample.label = label;
+    }
     // `context` and `arrival` keys are not of the usual form: a line the fast path accepts has
     // neither.
     sample.context = None;
@@ -56,6 +60,34 @@ pub(crate) fn parse_valid_into(line: &[u8], sample: &mut Sample) -> bool {
             .cost
             .as_ref()
             .is_none_or(|c| c.len() == exits && c.iter().all(|&v| v >= 0.0))
+}
+
+/// Reads `line` into `sample` (but its `context`) if it is laid out exactly as [`write_line`]
+/// writes a sample with confidences: `{"conf":[..],"pred":[..]` and optionally `,"label":y`
+/// and `,"cost":[..]`, then `}` and at most a newline, without whitespace, arrays not empty,
+/// classes plain integers. Fixed parts are compared as whole byte strings instead of going
+/// through the general key scan. `None` for any other line, which [`parse_object`] then
+/// reads: every line accepted here reads the same there, so nothing else changes.
+fn parse_written_layout(line: &[u8], sample: &mut Sample) -> Option<()> {
+    let mut p = Parser { s: line, i: 0 };
+    p.literal(b"{\"conf\":[")?;
+    p.compact_list(Parser::number, &mut sample.conf)?;
+    p.literal(b",\"pred\":[")?;
+    p.compact_list(Parser::class, &mut sample.pred)?;
+    sample.label = match p.literal(b",\"label\":") {
+        Some(()) => Some(p.class()?),
+        None => None,
+    };
+    match p.literal(b",\"cost\":[") {
+        Some(()) => {
+            let mut values = sample.cost.take().unwrap_or_default();
+            p.compact_list(Parser::number, &mut values)?;
+            sample.cost = Some(values);
+        }
+        None => sample.cost = None,
+    }
+    p.literal(b"}")?;
+    matches!(&line[p.i..], b"" | b"\n").then_some(())
 }
 
 /// Reads a line of the usual form into `conf`, `pred` and `cost` (their earlier values
@@ -153,6 +185,33 @@ impl Parser<'_> {
         (self.next()? == byte).then_some(())
     }
 
+    /// Consumes `bytes` if the text goes on with them.
+    #[inline]
+    fn literal(&mut self, bytes: &[u8]) -> Option<()> {
+        let matches = self.s.get(self.i..self.i + bytes.len())? == bytes;
+        self.i += if matches { bytes.len() } else { 0 };
+        matches.then_some(())
+    }
+
+    /// The elements of an array whose `[` was read, written without whitespace and at least
+    /// one of them, into `values` (cleared first).
+    #[inline]
+    fn compact_list<T>(
+        &mut self,
+        mut element: impl FnMut(&mut Self) -> Option<T>,
+        values: &mut Vec<T>,
+    ) -> Option<()> {
+        values.clear();
+        loop {
+            values.push(element(self)?);
+            match self.next()? {
+                b',' => continue,
+                b']' => return Some(()),
+                _ => return None,
+            }
+        }
+    }
+
     /// JSON whitespace.
     #[inline]
     fn ws(&mut self) {
@@ -189,7 +248,15 @@ impl Parser<'_> {
 
     /// A class written as a plain integer (`0` or digits not starting with `0`) no larger than
     /// [`MAX_CLASS`]; anything else (a sign, a fraction, an exponent) returns `None`.
+    #[inline]
     fn class(&mut self) -> Option<u32> {
+        // The usual class, one digit: its value without the loop.
+        if let Some(&[digit @ b'0'..=b'9', after]) = self.s.get(self.i..self.i + 2) {
+            if !after.is_ascii_digit() && !matches!(after, b'.' | b'e' | b'E') {
+                self.i += 1;
+                return Some(u32::from(digit - b'0'));
+            }
+        }
         let mut value = 0u32;
         let start = self.i;
         while let Some(d @ b'0'..=b'9') = self.peek() {
@@ -232,10 +299,18 @@ impl Parser<'_> {
     /// doubles is correctly rounded (Clinger's fast path); a longer fraction of at most
     /// [`MAX_FRACTION_DIGITS`] decimals is converted exactly by [`fraction`]. Other numbers go
     /// to the standard library's correctly rounded parser.
+    #[inline(always)]
     fn number(&mut self) -> Option<f64> {
-        if let Some(value) = self.short_fraction() {
-            return Some(value);
+        match self.short_fraction() {
+            Some(value) => Some(value),
+            None => self.other_number(),
         }
+    }
+
+    /// [`Parser::number`] for any number but the usual confidence; kept out of line so that
+    /// the usual one is read without the call.
+    #[inline(never)]
+    fn other_number(&mut self) -> Option<f64> {
         let start = self.i;
         let negative = self.peek() == Some(b'-');
         if negative {
@@ -311,7 +386,7 @@ impl Parser<'_> {
     /// words without a loop; `None` (nothing consumed) for any other number. Converted as in
     /// [`Parser::number`]: one correctly rounded division when the digits fit in 53 bits (the
     /// power of ten is at most 16), else [`fraction`].
-    #[inline]
+    #[inline(always)]
     fn short_fraction(&mut self) -> Option<f64> {
         let text = self.s.get(self.i..self.i + 19)?;
         if text[0] != b'0' || text[1] != b'.' {
@@ -431,11 +506,58 @@ pub fn push_int(line: &mut Vec<u8>, value: u64) {
 /// A float as serde_json writes it (`null` if not finite): the shortest decimal that reads
 /// back exactly, from the same formatter serde_json uses, without going through a serializer.
 pub fn push_float(line: &mut Vec<u8>, value: f64) {
+    if push_short_decimal(line, value) {
+        return;
+    }
     if value.is_finite() {
         line.extend_from_slice(zmij::Buffer::new().format_finite(value).as_bytes());
     } else {
         line.extend_from_slice(b"null");
     }
+}
+
+/// Writes `value` as [`push_float`] would if it is the double nearest to a decimal with at
+/// most three fraction digits and a magnitude in [0.001, 10^12) (a cost of `0.6`, a
+/// propensity of `1.0`), without the general formatter; whether it did.
+///
+/// Any such decimal is a number of thousandths, `d / 1000`, checked by one correctly rounded
+/// division of exact doubles (`d < 2^53`), so any other value is turned away after one try.
+/// Below 2^42 a double's spacing is under 0.001, so no other decimal of three or fewer
+/// fraction digits reads back as `value`: `d / 1000` without its trailing zeros is the
+/// shortest round-trip form, written as the formatter writes it in that range (`0.005`,
+/// `12.5`, `3.0`). The tests compare both on random values.
+#[inline]
+fn push_short_decimal(line: &mut Vec<u8>, value: f64) -> bool {
+    let magnitude = value.abs();
+    if !(1e-3..1e12).contains(&magnitude) {
+        return false;
+    }
+    // Rounded by truncation (one instruction, where `round` is a library call); a wrong
+    // guess fails the check and goes to the general formatter.
+    let thousandths = (magnitude * 1000.0 + 0.5) as u64;
+    if thousandths as f64 / 1000.0 != magnitude {
+        return false;
+    }
+    let (mut digits, mut fraction_digits) = (thousandths, 3);
+    while fraction_digits > 0 && digits % 10 == 0 {
+        digits /= 10;
+        fraction_digits -= 1;
+    }
+    if value < 0.0 {
+        line.push(b'-');
+    }
+    let scale = POWERS_OF_TEN_U64[fraction_digits];
+    push_int(line, digits / scale);
+    line.push(b'.');
+    if fraction_digits == 0 {
+        line.push(b'0');
+    } else {
+        // The fraction padded to its digits with leading zeros: `scale + fraction` without
+        // its leading `1`.
+        let mut buffer = itoa::Buffer::new();
+        line.extend_from_slice(&buffer.format(scale + digits % scale).as_bytes()[1..]);
+    }
+    true
 }
 
 /// Whether the 8 bytes of `word` (little-endian) are all ASCII digits.
@@ -758,6 +880,67 @@ mod tests {
                 text.as_bytes().try_into().unwrap()
             )));
         }
+    }
+
+    /// Short decimals are written as the general formatter writes them, and only they take
+    /// that path: the decimals it is for and their neighbours, at every scale around its
+    /// bounds, and any double.
+    #[test]
+    fn short_decimals_are_written_as_the_formatter_writes_them() {
+        let general = |value: f64| zmij::Buffer::new().format_finite(value).as_bytes().to_vec();
+        let check = |value: f64| {
+            let mut line = b"x".to_vec();
+            if push_short_decimal(&mut line, value) {
+                assert_eq!(line[1..], general(value)[..], "{value:e}");
+            }
+            push_short_decimal(&mut line, value)
+        };
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        let mut taken = 0;
+        for _ in 0..200_000 {
+            let bits = next();
+            let k = (bits % 6) as i32;
+            let digits = (next() >> (next() % 64)) as f64;
+            let decimal = digits / 10f64.powi(k);
+            let sign = if bits & 1 << 40 == 0 { 1.0 } else { -1.0 };
+            for value in [
+                sign * decimal,
+                sign * f64::from_bits(decimal.to_bits() + 1),
+                sign * f64::from_bits(decimal.to_bits().saturating_sub(1)),
+                f64::from_bits(bits),
+            ] {
+                taken += usize::from(value.is_finite() && check(value));
+            }
+        }
+        for value in [
+            1e-3,
+            0.0015,
+            0.6,
+            1.0,
+            3.0,
+            12.5,
+            0.005,
+            0.999,
+            999_999_999_999.999,
+            1e12,
+            4.4e12,
+            1.2999999999999998,
+            -0.25,
+            0.0,
+            -0.0,
+            1e-4,
+        ] {
+            check(value);
+        }
+        assert!(check(0.6) && check(1.0) && check(-0.25) && check(1e-3));
+        assert!(!check(1.2999999999999998) && !check(1e12) && !check(0.0) && !check(1e-4));
+        assert!(taken > 90_000, "{taken} values took the short path");
     }
 
     /// Lines are written byte for byte as serde_json writes them.
