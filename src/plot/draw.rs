@@ -284,7 +284,6 @@ pub(super) fn draw_xy<DB: DrawingBackend>(panel: &XyPanel, area: &Area<DB>) -> D
     let rows = legend_rows(&legend, &notes)?;
     // Series beyond what the legend holds are left out, and the legend says so.
     let shown = &panel.series[..panel.series.len().min(rows)];
-    let mut notes = notes;
     if shown.len() < panel.series.len() {
         notes.insert(
             0,
