@@ -5,7 +5,7 @@ mod common;
 
 use common::write_tiny_study;
 use splitee::plot::{figure_size, plot_dir, plot_sweep, FIGURES, PANEL_SIZE};
-use splitee::report::SweepReport;
+use splitee::report::{PointResult, SweepReport};
 use splitee::sweep::{run_sweep, SweepSettings};
 use std::path::{Path, PathBuf};
 
@@ -801,54 +801,8 @@ fn titles_name_alpha_only_when_every_series_plays_at_it() {
     }
 }
 
-#[test]
-fn policies_landing_on_one_point_are_named_together() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut report = small_sweep(dir.path());
-    // Random lands exactly where the final exit does, at every grid point.
-    for point in &mut report.points {
-        let last = point
-            .results
-            .iter()
-            .find(|r| r.policy == "final-exit")
-            .unwrap();
-        let (accuracy, cost) = (last.accuracy, last.cost_per_sample);
-        let random = point
-            .results
-            .iter_mut()
-            .find(|r| r.policy == "random")
-            .unwrap();
-        (random.accuracy, random.cost_per_sample) = (accuracy, cost);
-    }
-    plot_sweep(&report, dir.path()).unwrap();
-    let text = |svg: &str| -> String {
-        let words: Vec<String> = texts(svg).into_iter().map(|(_, t)| t).collect();
-        words.join(" ")
-    };
-    let pareto = text(&svg_of(&dir, "pareto"));
-    assert!(
-        pareto.contains("On one point, the last on top: final-exit, random."),
-        "{pareto}"
-    );
-    assert!(!pareto.contains("splitee, "), "{pareto}");
-    // Lines through several points are told apart by their other points, unless every one
-    // falls on another line's.
-    let accuracy = text(&svg_of(&dir, "accuracy-vs-offload"));
-    assert!(!accuracy.contains("On one point"), "{accuracy}");
-    assert!(
-        accuracy.contains("On one line, the last on top: final-exit, random."),
-        "{accuracy}"
-    );
-}
-
-/// A line covered at some of its markers only is named with where, so a reader knows where to
-/// look for it.
-#[test]
-fn lines_hidden_at_some_points_are_named_with_where() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut report = small_sweep(dir.path());
-    // Random lands where the final exit does at the first grid point only.
-    let point = &mut report.points[0];
+/// Puts random's accuracy and cost where the final exit's are, at one grid point.
+fn land_random_on_the_final_exit(point: &mut PointResult) {
     let last = point
         .results
         .iter()
@@ -861,12 +815,54 @@ fn lines_hidden_at_some_points_are_named_with_where() {
         .find(|r| r.policy == "random")
         .unwrap();
     (random.accuracy, random.cost_per_sample) = (accuracy, cost);
-    plot_sweep(&report, dir.path()).unwrap();
-    let words: Vec<String> = texts(&svg_of(&dir, "accuracy-vs-offload"))
+}
+
+/// The texts of a plotted figure, joined by spaces (notes wrap across lines).
+fn words_of(dir: &tempfile::TempDir, stem: &str) -> String {
+    let words: Vec<String> = texts(&svg_of(dir, stem))
         .into_iter()
         .map(|(_, t)| t)
         .collect();
-    let accuracy = words.join(" ");
+    words.join(" ")
+}
+
+#[test]
+fn policies_landing_on_one_point_are_named_together() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut report = small_sweep(dir.path());
+    // Random lands exactly where the final exit does, at every grid point.
+    report
+        .points
+        .iter_mut()
+        .for_each(land_random_on_the_final_exit);
+    plot_sweep(&report, dir.path()).unwrap();
+    let pareto = words_of(&dir, "pareto");
+    assert!(
+        pareto.contains("On one point, the last on top: final-exit, random."),
+        "{pareto}"
+    );
+    assert!(!pareto.contains("splitee, "), "{pareto}");
+    // Lines through several points are told apart by their other points, unless every one
+    // falls on another line's.
+    let accuracy = words_of(&dir, "accuracy-vs-offload");
+    assert!(!accuracy.contains("On one point"), "{accuracy}");
+    assert!(
+        accuracy.contains("On one line, the last on top: final-exit, random."),
+        "{accuracy}"
+    );
+    assert!(!accuracy.contains("Under later lines"), "{accuracy}");
+}
+
+/// A line covered at some of its markers only is named with where, so a reader knows where to
+/// look for it.
+#[test]
+fn lines_hidden_at_some_points_are_named_with_where() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut report = small_sweep(dir.path());
+    // Random lands where the final exit does at the first grid point only.
+    land_random_on_the_final_exit(&mut report.points[0]);
+    plot_sweep(&report, dir.path()).unwrap();
+    let accuracy = words_of(&dir, "accuracy-vs-offload");
     assert!(!accuracy.contains("On one line"), "{accuracy}");
     assert!(
         accuracy.contains("Under later lines: final-exit at 0.1."),
