@@ -850,7 +850,7 @@ fn policies_landing_on_one_point_are_named_together() {
         accuracy.contains("On one line, the last on top: final-exit, random."),
         "{accuracy}"
     );
-    assert!(!accuracy.contains("Under later lines"), "{accuracy}");
+    assert!(!accuracy.contains("Under later series"), "{accuracy}");
 }
 
 /// A line covered at some of its markers only is named with where, so a reader knows where to
@@ -865,7 +865,7 @@ fn lines_hidden_at_some_points_are_named_with_where() {
     let accuracy = words_of(&dir, "accuracy-vs-offload");
     assert!(!accuracy.contains("On one line"), "{accuracy}");
     assert!(
-        accuracy.contains("Under later lines: final-exit at 0.1."),
+        accuracy.contains("Under later series: final-exit at 0.1."),
         "{accuracy}"
     );
 }
@@ -881,4 +881,22 @@ fn measured_costs_are_plotted_in_milliseconds() {
     assert!(cost.contains("offloading cost o (ms)"), "cost-vs-offload");
     assert!(read("pareto").contains("cost per sample (ms)"), "pareto");
     assert!(read("regret").contains("o = 20 ms"), "regret");
+}
+
+/// A study's networks are drawn at their densities unless the densities lie too close to tell
+/// apart (the validation study's nine layouts at about one density), where they are drawn by
+/// place, without lines between unrelated networks.
+#[test]
+fn crowded_densities_are_drawn_by_network() {
+    let read = |dir: &str| {
+        let path = common::manifest().join(dir).join("sparsity-accuracy.svg");
+        std::fs::read_to_string(path).unwrap()
+    };
+    let spread = read("results/sparsity-mnist");
+    assert!(spread.contains("overall density (fraction)"));
+    assert!(spread.contains("Final-exit accuracy vs density"));
+    let crowded = read("results/sparsity-mnist-validation");
+    assert!(crowded.contains("network, in the order of report.md"));
+    assert!(crowded.contains("Final-exit accuracy per network"));
+    assert!(!crowded.contains("overall density"));
 }

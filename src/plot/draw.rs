@@ -637,7 +637,7 @@ pub(super) fn partly_hidden(series: &[Series]) -> Option<String> {
                 .then(|| format!("{} at {}", s.name, hidden.join(", ")))
         })
         .collect();
-    (!partly.is_empty()).then(|| format!("Under later lines: {}.", partly.join("; ")))
+    (!partly.is_empty()).then(|| format!("Under later series: {}.", partly.join("; ")))
 }
 
 /// The padded x and y spans of a panel's series, against which closeness is measured.

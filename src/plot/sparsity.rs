@@ -31,29 +31,84 @@ fn density(n: &crate::study::report::NetworkReport) -> f64 {
     n.profile.density
 }
 
+/// Where the study's networks go on the x axis: at their densities, or, when two densities lie
+/// so close that their markers would pile up (a study of layouts at one density), at their
+/// places in the report's tables.
+struct Abscissa {
+    x: Vec<f64>,
+    label: String,
+    by_place: bool,
+}
+
+impl Abscissa {
+    /// Networks at their densities are joined by a line; networks by place are not related.
+    fn joined(&self) -> Kind {
+        if self.by_place {
+            Kind::Marker
+        } else {
+            Kind::Errorbars
+        }
+    }
+
+    fn against(&self) -> &'static str {
+        if self.by_place {
+            "per network"
+        } else {
+            "vs density"
+        }
+    }
+}
+
+/// Densities closer than this share of their span are drawn apart, by place.
+const CROWDED: f64 = 0.02;
+
+fn abscissa(report: &crate::study::report::StudyReport) -> Abscissa {
+    let mut densities: Vec<f64> = report.networks.iter().map(density).collect();
+    densities.sort_by(f64::total_cmp);
+    let span = densities.last().unwrap_or(&0.0) - densities.first().unwrap_or(&0.0);
+    let crowded = densities.windows(2).any(|w| w[1] - w[0] < CROWDED * span);
+    if crowded {
+        Abscissa {
+            x: (1..=report.networks.len()).map(|i| i as f64).collect(),
+            label:
+                "network, in the order of report.md's tables (densities too close to plot against)"
+                    .into(),
+            by_place: true,
+        }
+    } else {
+        Abscissa {
+            x: report.networks.iter().map(density).collect(),
+            label: "overall density (fraction)".into(),
+            by_place: false,
+        }
+    }
+}
+
 /// A dashed horizontal line at `y`, marked at each of the study's densities.
 fn level(report: &crate::study::report::StudyReport, name: String, y: f64) -> Series {
     Series {
         name,
         style: plain(RGBColor(90, 90, 90)),
         kind: Kind::Dashed,
-        points: per_density(report, |_| Some(y)),
+        points: per_network(report, |_| Some(y)),
     }
 }
 
-/// Points sorted by x.
-/// One point per network with a value (`y`), at its density, in order of density.
-fn per_density(
+/// One point per network with a value (`y`), at its place on the x axis ([`abscissa`]), in
+/// order of x.
+fn per_network(
     report: &crate::study::report::StudyReport,
     y: impl Fn(&crate::study::report::NetworkReport) -> Option<f64>,
 ) -> Vec<XyPoint> {
+    let x = abscissa(report).x;
     by_x(
         report
             .networks
             .iter()
-            .filter_map(|n| {
+            .zip(x)
+            .filter_map(|(n, x)| {
                 Some(XyPoint {
-                    x: density(n),
+                    x,
                     y: y(n)?,
                     err: None,
                 })
@@ -70,11 +125,12 @@ fn by_x(mut points: Vec<XyPoint>) -> Vec<XyPoint> {
 fn sparsity_accuracy(report: &crate::study::report::StudyReport) -> Figure {
     use crate::study::report::mean_sd;
     let seeds = report.seeds.len();
-    let per_network: Vec<(f64, Vec<f64>)> = report
-        .networks
+    let axis = abscissa(report);
+    let accuracies: Vec<(f64, Vec<f64>)> = axis
+        .x
         .iter()
         .zip(&report.seed_accuracy)
-        .map(|(n, s)| (density(n), s.final_accuracy()))
+        .map(|(&x, s)| (x, s.final_accuracy()))
         .collect();
     let mut series = Vec::new();
     if seeds > 1 {
@@ -82,7 +138,7 @@ fn sparsity_accuracy(report: &crate::study::report::StudyReport) -> Figure {
             name: format!("each of {seeds} seeds"),
             style: plain(RGBColor(160, 160, 160)),
             kind: Kind::Dots,
-            points: per_network
+            points: accuracies
                 .iter()
                 .flat_map(|(x, acc)| {
                     acc.iter().map(|&y| XyPoint {
@@ -95,7 +151,7 @@ fn sparsity_accuracy(report: &crate::study::report::StudyReport) -> Figure {
         });
     }
     let points = by_x(
-        per_network
+        accuracies
             .iter()
             .map(|(x, acc)| {
                 let (mean, sd) = mean_sd(acc);
@@ -107,7 +163,7 @@ fn sparsity_accuracy(report: &crate::study::report::StudyReport) -> Figure {
             })
             .collect(),
     );
-    let reference = per_network.first().map(|(_, acc)| mean_sd(acc).0);
+    let reference = accuracies.first().map(|(_, acc)| mean_sd(acc).0);
     series.push(Series {
         name: if seeds > 1 {
             format!("mean ± sd over {seeds} seeds")
@@ -115,7 +171,7 @@ fn sparsity_accuracy(report: &crate::study::report::StudyReport) -> Figure {
             format!("seed {}", report.seed)
         },
         style: style(0),
-        kind: Kind::Errorbars,
+        kind: axis.joined(),
         points,
     });
     if let (Some(r), Some(first)) = (reference, report.networks.first()) {
@@ -128,7 +184,8 @@ fn sparsity_accuracy(report: &crate::study::report::StudyReport) -> Figure {
     }
     let panel = Panel {
         title: format!(
-            "Final-exit accuracy vs density ({} epochs, lr {}, weight decay {}{})",
+            "Final-exit accuracy {} ({} epochs, lr {}, weight decay {}{})",
+            axis.against(),
             report.epochs,
             report.learning_rate,
             report.weight_decay,
@@ -140,8 +197,8 @@ fn sparsity_accuracy(report: &crate::study::report::StudyReport) -> Figure {
         ),
         trace: report.config.clone(),
         body: Body::Xy(XyPanel {
-            x_label: "overall density (fraction)".into(),
-            x_positions: false,
+            x_label: axis.label,
+            x_positions: axis.by_place,
             spread: SEED_SD,
             y_label: "final-exit accuracy (fraction)".into(),
             series,
@@ -161,6 +218,7 @@ fn sparsity_cost(report: &crate::study::report::StudyReport) -> Figure {
             panels: Vec::new(),
         };
     };
+    let axis = abscissa(report);
     let exits = first.profile.splits.len();
     let split_name = |k: usize| {
         if k + 1 == exits {
@@ -174,8 +232,8 @@ fn sparsity_cost(report: &crate::study::report::StudyReport) -> Figure {
             .map(|k| Series {
                 name: split_name(k),
                 style: style(k),
-                kind: Kind::Errorbars,
-                points: per_density(report, |n| Some(value(n.profile.splits.get(k)?) as f64)),
+                kind: axis.joined(),
+                points: per_network(report, |n| Some(value(n.profile.splits.get(k)?) as f64)),
             })
             .collect()
     };
@@ -194,8 +252,8 @@ fn sparsity_cost(report: &crate::study::report::StudyReport) -> Figure {
             colour: BLACK,
             shape: SHAPES[exits % SHAPES.len()],
         },
-        kind: Kind::Errorbars,
-        points: per_density(report, |n| Some(n.profile.weights as f64)),
+        kind: axis.joined(),
+        points: per_network(report, |n| Some(n.profile.weights as f64)),
     }];
     weights.extend(per_split(|s| s.device_weights));
     weights.push(level(
@@ -207,8 +265,8 @@ fn sparsity_cost(report: &crate::study::report::StudyReport) -> Figure {
         title: title.into(),
         trace: report.config.clone(),
         body: Body::Xy(XyPanel {
-            x_label: "overall density (fraction)".into(),
-            x_positions: false,
+            x_label: axis.label.clone(),
+            x_positions: axis.by_place,
             spread: RUN_INTERVALS,
             y_label: y_label.into(),
             series,
@@ -219,12 +277,12 @@ fn sparsity_cost(report: &crate::study::report::StudyReport) -> Figure {
         stem: SPARSITY_FIGURES[1].into(),
         panels: vec![
             panel(
-                "Device MACs per sample vs density",
+                &format!("Device MACs per sample {}", axis.against()),
                 "device MACs (nonzero weights run)",
                 macs,
             ),
             panel(
-                "Stored weights vs density",
+                &format!("Stored weights {}", axis.against()),
                 "stored weights (nonzero)",
                 weights,
             ),
