@@ -467,6 +467,7 @@ fn regret(sweep: &Sweep) -> Figure {
 /// contexts for per-context learners; the best arm by reward for learners that keep an
 /// agreement floor instead of maximising reward.
 fn regret_references(results: &[&PolicyResult]) -> Vec<String> {
+    let per_context = |r: &&PolicyResult| r.spec().is_some_and(|spec| spec.contexts.is_some());
     let mut notes = Vec::new();
     let mut references: Vec<(String, Vec<&str>)> = Vec::new();
     for r in results {
@@ -490,15 +491,24 @@ fn regret_references(results: &[&PolicyResult]) -> Vec<String> {
             named.join("; ")
         ));
     }
-    if results
-        .iter()
-        .any(|r| r.spec().is_some_and(|spec| spec.contexts.is_some()))
-    {
+    if results.iter().any(per_context) {
         notes.push(
             "Per-context learners are measured against one best arm for all contexts: below 0 \
              when they beat it."
                 .into(),
         );
+    }
+    let below: Vec<&str> = results
+        .iter()
+        .filter(|r| r.cumulative_regret.mean < 0.0 && !per_context(r))
+        .map(|r| r.policy.as_str())
+        .collect();
+    if !below.is_empty() {
+        notes.push(format!(
+            "Below 0 ({}): the reference is one fixed arm for the whole trace, which a learner \
+             that follows a change in the data can beat.",
+            below.join(", ")
+        ));
     }
     let constrained: Vec<&str> = results
         .iter()
