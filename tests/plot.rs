@@ -911,3 +911,223 @@ fn regret_below_zero_says_why() {
     let path = common::manifest().join("results/splitee-sst2/regret.svg");
     assert!(!std::fs::read_to_string(path).unwrap().contains("Below 0"));
 }
+
+/// A sweep on the golden trace given twice over (two files), replayed in the given order or
+/// shuffled, with `runs` runs of two policies at one offloading cost.
+fn two_file_sweep(dir: &Path, order: &str, runs: usize) -> SweepReport {
+    let trace = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/golden-spec8.csv");
+    let path = dir.join("sweep.toml");
+    let config = format!(
+        "[trace]\npaths = [{trace:?}, {trace:?}]\n\n[policy]\nnames = [\"splitee\", \
+         \"final-exit\"]\n\n[run]\nruns = {runs}\norder = \"{order}\"\n\n[sweep]\noffload = \
+         [0.3, 0.5]\n"
+    );
+    std::fs::write(&path, config).unwrap();
+    let settings = SweepSettings::resolve(&path, Default::default()).unwrap();
+    run_sweep(&settings, &|_| {}).unwrap()
+}
+
+/// The x of each vertical dashed rule (polylines 3 px wide, straight down) of `svg`.
+fn rules(svg: &str) -> Vec<i32> {
+    polylines(svg)
+        .into_iter()
+        .filter(|(width, p)| width == "3" && p.len() == 2 && p[0].0 == p[1].0)
+        .map(|(_, p)| p[0].0)
+        .collect()
+}
+
+/// The x of each text of `svg` that reads `text`.
+fn text_x(svg: &str, text: &str) -> Vec<i32> {
+    svg.match_indices("<text")
+        .filter_map(|(i, _)| {
+            let element = &svg[i..];
+            let open = element.find('>').unwrap();
+            let close = element.find("</text>").unwrap();
+            (element[open + 1..close].trim() == text)
+                .then(|| attribute(&element[..open], "x").parse().unwrap())
+        })
+        .collect()
+}
+
+/// Files replayed in their given order are one stream that changes where each file starts:
+/// the report records where, and the plots over time draw a rule there, labelled with the file.
+/// Shuffled runs mix the files, and a report from before the record was kept reads as before.
+#[test]
+fn plots_over_time_mark_where_each_file_of_an_ordered_trace_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = two_file_sweep(dir.path(), "given", 2);
+    let samples = report.traces[0].samples;
+    assert_eq!(report.traces[0].segment_starts, [samples / 2]);
+    plot_sweep(&report, dir.path()).unwrap();
+    let label = "golden-spec8.csv from here";
+    for stem in ["regret", "arm-timeline"] {
+        let svg = svg_of(&dir, stem);
+        let labels = text_x(&svg, label);
+        // One per panel: the regret panel, and the timeline of SplitEE, the one learner.
+        assert_eq!(labels.len(), 1, "{stem}.svg");
+        // The label starts just right of its rule, which spans the plot in dashes.
+        let rule_x = labels[0] - 8;
+        let dashes = rules(&svg).into_iter().filter(|&x| x == rule_x).count();
+        assert!(dashes > 5, "{stem}.svg: {dashes} dashes at x = {rule_x}");
+    }
+    // The figures against the offloading cost are not over time.
+    assert!(!svg_of(&dir, "cost-vs-offload").contains(label));
+
+    let shuffled = two_file_sweep(dir.path(), "shuffle", 2);
+    assert!(shuffled.traces[0].segment_starts.is_empty());
+    plot_sweep(&shuffled, dir.path()).unwrap();
+    assert!(!svg_of(&dir, "regret").contains(label));
+
+    // An older report, without the record, reads and plots without rules.
+    let mut json: serde_json::Value = serde_json::to_value(&report).unwrap();
+    json["traces"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("segment_starts");
+    std::fs::write(dir.path().join("sweep.json"), json.to_string()).unwrap();
+    plot_dir(dir.path()).unwrap();
+    assert!(!svg_of(&dir, "regret").contains(label));
+}
+
+/// The committed drift experiments mark their switch: SST-2 dev then IMDb, and the two phases
+/// of the generated drift stream.
+#[test]
+fn the_committed_shift_experiments_mark_their_switch() {
+    let read = |path: &str| std::fs::read_to_string(common::manifest().join(path)).unwrap();
+    for stem in ["regret", "arm-timeline"] {
+        let shift = read(&format!("results/minilm-shift/{stem}.svg"));
+        assert!(
+            shift.contains("minilm-imdb.csv from here"),
+            "minilm-shift {stem}"
+        );
+        let drift = read(&format!("results/family-drift/{stem}.svg"));
+        assert!(drift.contains("segment 2 from here"), "family-drift {stem}");
+    }
+}
+
+/// The legend's filled boxes behind band samples (translucent rectangles right of the plot,
+/// which ends some 850 px into a 1200 px panel).
+fn band_swatches(svg: &str) -> usize {
+    elements(svg, "<rect")
+        .filter(|r| {
+            r.contains("opacity=\"0.18\"") && attribute(r, "x").parse::<i32>().unwrap() > 850
+        })
+        .count()
+}
+
+/// A legend sample looks like what is drawn: a shaded band with its line when the runs give
+/// intervals, a bare line with one run, where no band is drawn.
+#[test]
+fn legend_samples_show_bands_only_where_bands_are_drawn() {
+    let dir = tempfile::tempdir().unwrap();
+    plot_sweep(&two_file_sweep(dir.path(), "shuffle", 3), dir.path()).unwrap();
+    let regret = svg_of(&dir, "regret");
+    assert_eq!(band_swatches(&regret), 2);
+    assert!(regret.contains("Bands: 95% intervals"));
+
+    plot_sweep(&two_file_sweep(dir.path(), "shuffle", 1), dir.path()).unwrap();
+    let regret = svg_of(&dir, "regret");
+    assert_eq!(band_swatches(&regret), 0);
+    assert!(!regret.contains("Bands:"));
+    assert!(
+        !regret.contains("opacity=\"0.18\""),
+        "a band is drawn with one run"
+    );
+}
+
+/// The font size of the text of `svg` that reads `text`.
+fn font_size(svg: &str, text: &str) -> String {
+    let at = svg
+        .find(&format!(">\n{text}\n</text>"))
+        .unwrap_or_else(|| panic!("{text:?} is not drawn"));
+    let open = svg[..at].rfind("<text").unwrap();
+    attribute(&svg[open..at], "font-size")
+}
+
+/// A legend widens for its longest name, so that every name is drawn at one size (the
+/// committed context experiment, whose per-context learners have long names).
+#[test]
+fn long_legend_names_are_drawn_at_the_legend_size() {
+    let dir = common::manifest().join("results/context-mnist");
+    for stem in ["accuracy-vs-offload", "cost-vs-offload", "regret", "pareto"] {
+        let svg = std::fs::read_to_string(dir.join(format!("{stem}.svg"))).unwrap();
+        assert_eq!(
+            font_size(&svg, "per-context-shared:splitee-s (α = 0.9)"),
+            font_size(&svg, "splitee (α = 0.9)"),
+            "{stem}.svg"
+        );
+    }
+}
+
+/// The lines of legend samples: 3 px wide, 50 px long, right of the plot.
+fn legend_lines(svg: &str) -> usize {
+    polylines(svg)
+        .into_iter()
+        .filter(|(width, p)| {
+            width == "3"
+                && p.len() == 2
+                && p[0].0 > 850
+                && p[0].1 == p[1].1
+                && p[1].0 - p[0].0 == 50
+        })
+        .count()
+}
+
+/// Places on an x axis are named under their ticks: the policies of a sweep of one offloading
+/// cost, level when their names fit, and a study's networks turned upwards when they do not.
+#[test]
+fn places_on_an_x_axis_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut report = small_sweep(dir.path());
+    report.points.retain(|p| p.point.offload == 0.5);
+    plot_sweep(&report, dir.path()).unwrap();
+    let svg = svg_of(&dir, "accuracy-vs-offload");
+    assert!(svg.contains("policy (one offloading cost, o = 0.5)"));
+    let policies = ["splitee", "splitee-s", "final-exit", "random"];
+    // In the legend, and under the axis, in order from left to right.
+    let under: Vec<i32> = policies
+        .iter()
+        .map(|p| {
+            let xs = text_x(&svg, p);
+            assert_eq!(xs.len(), 2, "{p}: {xs:?}");
+            *xs.iter().min().unwrap()
+        })
+        .collect();
+    assert!(under.windows(2).all(|w| w[0] < w[1]), "{under:?}");
+    // Only the y axis' description is turned.
+    assert_eq!(svg.matches("rotate(").count(), 1);
+    // One point per policy draws no line, and the legend shows none: its samples are markers.
+    assert_eq!(legend_lines(&svg), 0);
+    assert_eq!(
+        legend_lines(&svg_of(&plotted(small_sweep), "accuracy-vs-offload")),
+        4
+    );
+
+    let crowded =
+        common::manifest().join("results/sparsity-mnist-validation/sparsity-accuracy.svg");
+    let svg = std::fs::read_to_string(crowded).unwrap();
+    assert_eq!(text_x(&svg, "f20-40-10-h10").len(), 1);
+    assert!(svg.contains("transform=\"rotate(270"));
+}
+
+/// A line covered at some markers is named under the plot even when the legend is full, and
+/// the legend keeps as many series as without the note.
+#[test]
+fn the_partly_hidden_note_takes_no_series_from_a_full_legend() {
+    let holds = |words: &str| {
+        let at = words.find("the legend holds ").expect("a full legend") + 17;
+        words[at..].split(';').next().unwrap().to_owned()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut report = many_policies_sweep(dir.path());
+    plot_sweep(&report, dir.path()).unwrap();
+    let before = words_of(&dir, "accuracy-vs-offload");
+    land_random_on_the_final_exit(&mut report.points[0]);
+    plot_sweep(&report, dir.path()).unwrap();
+    let after = words_of(&dir, "accuracy-vs-offload");
+    assert!(
+        after.contains("Under later series: final-exit (α = 0.7) at 0.1"),
+        "{after}"
+    );
+    assert_eq!(holds(&after), holds(&before));
+}

@@ -49,8 +49,17 @@ pub(super) fn write_figures(figures: &[Figure], dir: &Path) -> Result<Vec<PathBu
     Ok(written)
 }
 
-/// Width of the area right of each plot that holds its legend or colour bar.
+/// Width of the area right of each plot that holds its legend or colour bar, unless a legend
+/// name needs more (see [`legend_width`]).
 pub(super) const LEGEND_WIDTH: u32 = 340;
+
+/// The widest a legend column grows for its longest name: the plot keeps the rest.
+pub(super) const MAX_LEGEND_WIDTH: u32 = 520;
+
+/// Pixels of a legend row left of its name (the sample of how the series is drawn) and right of
+/// it.
+pub(super) const LEGEND_SWATCH: u32 = 72;
+pub(super) const LEGEND_END: u32 = 16;
 
 /// The family all text is drawn in: the bundled font is registered under it, and SVG viewers
 /// map it to a sans-serif font of their own.
@@ -195,11 +204,23 @@ pub(super) fn collect(chars: &[char]) -> String {
     chars.iter().collect()
 }
 
-/// Splits a panel body into the plot and the legend column on its right.
-pub(super) fn plot_and_legend<DB: DrawingBackend>(area: &Area<DB>) -> (Area<DB>, Area<DB>) {
+/// Splits a panel body into the plot and the legend column, `legend` pixels wide, on its right.
+pub(super) fn plot_and_legend<DB: DrawingBackend>(
+    area: &Area<DB>,
+    legend: u32,
+) -> (Area<DB>, Area<DB>) {
     let width = area.dim_in_pixel().0;
-    area.split_horizontally(width.saturating_sub(LEGEND_WIDTH))
+    area.split_horizontally(width.saturating_sub(legend))
 }
+
+/// The width of a legend column whose longest name is `name` pixels wide at the legend's font
+/// size: [`LEGEND_WIDTH`], widened as far as [`MAX_LEGEND_WIDTH`] so that the name fits.
+pub(super) fn legend_width(name: u32) -> u32 {
+    (LEGEND_SWATCH + name + LEGEND_END).clamp(LEGEND_WIDTH, MAX_LEGEND_WIDTH)
+}
+
+/// The font size of legend names.
+pub(super) const LEGEND_FONT: u32 = 19;
 
 /// Axis range covering `values` (with their intervals), padded by 5% on each side.
 pub(super) fn padded(values: impl Iterator<Item = (f64, f64)>) -> std::ops::Range<f64> {
@@ -258,29 +279,108 @@ pub(super) fn whole_tick(v: &f64) -> String {
     }
 }
 
+/// Height of the area under a plot for its x tick labels and the axis' description.
+pub(super) const X_LABEL_AREA: u32 = 70;
+
+/// A chart on `area` with `x_label_area` pixels under it for the x axis' labels.
 pub(super) fn build_chart<'a, DB: DrawingBackend>(
     area: &'a Area<DB>,
     x: std::ops::Range<f64>,
     y: std::ops::Range<f64>,
+    x_label_area: u32,
 ) -> DrawResult<Chart<'a, DB>, DB> {
     ChartBuilder::on(area)
         .margin(15)
-        .x_label_area_size(70)
+        .x_label_area_size(x_label_area)
         .y_label_area_size(100)
         .build_cartesian_2d(x, y)
 }
 
-pub(super) fn draw_xy<DB: DrawingBackend>(panel: &XyPanel, area: &Area<DB>) -> DrawResult<(), DB> {
-    let (plot, legend) = plot_and_legend(area);
-    let mut notes = legend_notes(panel);
-    // Where lines cover each other at some markers only, say so if the legend still holds
-    // every series (the table has every value).
-    if let Some(note) = partly_hidden(&panel.series) {
-        notes.push(note);
-        if legend_rows(&legend, &notes)? < panel.series.len() {
-            notes.pop();
+/// How the names of an axis' places are written under their ticks.
+pub(super) enum PlaceNames {
+    /// Level, each on the lines its words need, when every word fits the width of a place.
+    Level(Vec<Vec<String>>),
+    /// Turned to read upwards, ending at the axis, when some word is wider than a place.
+    Upwards(Vec<String>),
+}
+
+/// Height of a line of level place names, whose font is that of the tick labels.
+const PLACE_LINE: u32 = 22;
+const TICK_FONT: u32 = 18;
+
+impl PlaceNames {
+    /// `names` laid out for places `slot` pixels apart.
+    fn fit<DB: DrawingBackend>(
+        area: &Area<DB>,
+        names: &[String],
+        slot: u32,
+    ) -> DrawResult<Self, DB> {
+        let style = text_style(area, TICK_FONT, Pos::new(HPos::Center, VPos::Top));
+        let room = slot.saturating_sub(12);
+        let mut level = Vec::new();
+        for name in names {
+            let lines = wrap_words(area, &words_of(name), &style, room)?;
+            for line in &lines {
+                if area.estimate_text_size(line, &style)?.0 > room {
+                    return Ok(Self::Upwards(names.to_vec()));
+                }
+            }
+            level.push(lines);
         }
+        Ok(Self::Level(level))
     }
+
+    /// Pixels the names take under the axis.
+    fn height<DB: DrawingBackend>(&self, area: &Area<DB>) -> DrawResult<u32, DB> {
+        let style = text_style(area, TICK_FONT, Pos::new(HPos::Center, VPos::Top));
+        Ok(match self {
+            Self::Level(names) => names.iter().map(Vec::len).max().unwrap_or(1) as u32 * PLACE_LINE,
+            Self::Upwards(names) => {
+                let mut widest = 0;
+                for name in names {
+                    widest = widest.max(area.estimate_text_size(name, &style)?.0);
+                }
+                widest
+            }
+        })
+    }
+
+    /// Writes each name under its place (1, 2, ...) on the chart's x axis.
+    fn draw<DB: DrawingBackend>(&self, chart: &mut Chart<DB>, bottom: f64) -> DrawResult<(), DB> {
+        let area = chart.plotting_area().strip_coord_spec();
+        let at = |place: usize| EmptyElement::at(((place + 1) as f64, bottom));
+        match self {
+            Self::Level(names) => {
+                let style = text_style(&area, TICK_FONT, Pos::new(HPos::Center, VPos::Top));
+                for (place, lines) in names.iter().enumerate() {
+                    for (i, line) in lines.iter().enumerate() {
+                        let y = 10 + (i as u32 * PLACE_LINE) as i32;
+                        let text = Text::new(line.clone(), (0, y), style.clone());
+                        chart.draw_series([at(place) + text])?;
+                    }
+                }
+            }
+            Self::Upwards(names) => {
+                let style = text_style(&area, TICK_FONT, Pos::new(HPos::Right, VPos::Center))
+                    .transform(FontTransform::Rotate270);
+                for (place, name) in names.iter().enumerate() {
+                    let text = Text::new(name.clone(), (0, 10), style.clone());
+                    chart.draw_series([at(place) + text])?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+pub(super) fn draw_xy<DB: DrawingBackend>(panel: &XyPanel, area: &Area<DB>) -> DrawResult<(), DB> {
+    let name_style = text_style(area, LEGEND_FONT, Pos::new(HPos::Left, VPos::Center));
+    let mut longest = 0;
+    for s in &panel.series {
+        longest = longest.max(area.estimate_text_size(&s.name, &name_style)?.0);
+    }
+    let (plot, legend) = plot_and_legend(area, legend_width(longest));
+    let mut notes = legend_notes(panel);
     let rows = legend_rows(&legend, &notes)?;
     // Series beyond what the legend holds are left out, and the legend says so.
     let shown = &panel.series[..panel.series.len().min(rows)];
@@ -294,28 +394,69 @@ pub(super) fn draw_xy<DB: DrawingBackend>(panel: &XyPanel, area: &Area<DB>) -> D
             ),
         );
     }
+    // Where lines cover each other at some markers only, say so: in the legend when it still
+    // holds the series it shows, else under the plot.
+    let (plot, hidden) = match partly_hidden(shown) {
+        Some(note)
+            if legend_rows(&legend, &[&notes[..], &[note.clone()]].concat())? >= shown.len() =>
+        {
+            notes.push(note);
+            (plot, None)
+        }
+        Some(note) => {
+            let lines = wrap(&plot, &note)?;
+            let height = (lines.len() as i32 * NOTE_LINE + NOTE_LINE / 2) as u32;
+            let (plot, under) = plot.split_vertically(plot.dim_in_pixel().1.saturating_sub(height));
+            (plot, Some((under, lines)))
+        }
+        None => (plot, None),
+    };
     let points = || shown.iter().flat_map(|s| &s.points);
-    let x = padded(points().map(|p| (p.x, p.x)));
+    // Places 1, 2, ... each get a whole unit of the axis, half of it either side.
+    let x = match &panel.x_places {
+        Some(names) => 0.5..names.len().max(1) as f64 + 0.5,
+        None => padded(points().map(|p| (p.x, p.x))),
+    };
     let y = padded(points().map(|p| {
         let e = p.err.unwrap_or(0.0);
         (p.y - e, p.y + e)
     }));
     let x_labels = x_label_count(&x, plot.dim_in_pixel().0);
-    let mut chart = build_chart(&plot, x, y)?;
-    let x_tick: fn(&f64) -> String = if panel.x_positions { whole_tick } else { tick };
+    let places = match &panel.x_places {
+        Some(names) => {
+            // The plot's width between its label area on the left and its margins.
+            let inner = plot.dim_in_pixel().0.saturating_sub(130) as f64;
+            let slot = inner / (x.end - x.start);
+            Some(PlaceNames::fit(&plot, names, slot as u32)?)
+        }
+        None => None,
+    };
+    let x_label_area = match &places {
+        // The names replace the tick labels' line.
+        Some(places) => X_LABEL_AREA - PLACE_LINE + places.height(&plot)? + 10,
+        None => X_LABEL_AREA,
+    };
+    let bottom = y.start;
+    let mut chart = build_chart(&plot, x, y.clone(), x_label_area)?;
+    let no_tick = |_: &f64| String::new();
+    let x_tick: &dyn Fn(&f64) -> String = if places.is_some() { &no_tick } else { &tick };
     chart
         .configure_mesh()
         .x_desc(panel.x_label.as_str())
         .y_desc(panel.y_label.as_str())
-        .label_style((FONT, 18))
+        .label_style((FONT, TICK_FONT))
         .axis_desc_style((FONT, 22))
         .max_light_lines(2)
         .light_line_style(RGBColor(240, 240, 240))
         .bold_line_style(RGBColor(215, 215, 215))
         .x_labels(x_labels)
-        .x_label_formatter(&x_tick)
+        .x_label_formatter(x_tick)
         .y_label_formatter(&tick)
         .draw()?;
+    if let Some(places) = &places {
+        places.draw(&mut chart, bottom)?;
+    }
+    draw_rules(&mut chart, &panel.rules, y, DARK_RULE)?;
     // Bands and dots of every series first, so no band hides another series' line.
     for s in shown {
         draw_background(&mut chart, s)?;
@@ -326,7 +467,49 @@ pub(super) fn draw_xy<DB: DrawingBackend>(panel: &XyPanel, area: &Area<DB>) -> D
         draw_foreground(&mut chart, s, (band, bands))?;
         band += usize::from(s.kind == Kind::Band);
     }
+    if let Some((under, lines)) = hidden {
+        let note = note_style(&under);
+        for (i, line) in lines.into_iter().enumerate() {
+            let y = NOTE_LINE / 2 + i as i32 * NOTE_LINE;
+            under.draw(&Text::new(line, (10, y), note.clone()))?;
+        }
+    }
     draw_legend(&legend, shown, &notes)
+}
+
+/// The colour of the rules across a plot with a white background, and across a heat map.
+pub(super) const DARK_RULE: RGBColor = RGBColor(70, 70, 70);
+pub(super) const LIGHT_RULE: RGBColor = WHITE;
+
+/// Draws each rule inside the chart's x range as a dashed vertical line over `y`, with its
+/// label at the top: right of the rule, or left of it when the plot ends too soon.
+pub(super) fn draw_rules<DB: DrawingBackend>(
+    chart: &mut Chart<DB>,
+    rules: &[Rule],
+    y: std::ops::Range<f64>,
+    colour: RGBColor,
+) -> DrawResult<(), DB> {
+    let x_range = chart.x_range();
+    let area = chart.plotting_area().strip_coord_spec();
+    let width = area.dim_in_pixel().0 as i32;
+    for rule in rules.iter().filter(|r| x_range.contains(&r.x)) {
+        let line = [(rule.x, y.start), (rule.x, y.end)];
+        chart.draw_series(DashedLineSeries::new(line, 10, 6, colour.stroke_width(3)))?;
+        let text = text_style(&area, 17, Pos::new(HPos::Left, VPos::Top)).color(&BLACK);
+        let (w, h) = area.estimate_text_size(&rule.label, &text)?;
+        let (w, h) = (w as i32, h as i32);
+        let at = chart.backend_coord(&(rule.x, y.end));
+        let base = chart.plotting_area().get_base_pixel();
+        let right = at.0 - base.0 + 8 + w + 4 <= width;
+        let left = if right { 8 } else { -8 - w };
+        let box_ = Rectangle::new(
+            [(left - 4, 6), (left + w + 4, 10 + h + 2)],
+            WHITE.mix(0.85).filled(),
+        );
+        let label = Text::new(rule.label.clone(), (left, 9), text);
+        chart.draw_series([EmptyElement::at((rule.x, y.end)) + box_ + label])?;
+    }
+    Ok(())
 }
 
 /// Radius in pixels of the markers of our results; error bars shorter than it are hidden by
@@ -336,6 +519,11 @@ pub(super) const MARKER: i32 = 7;
 /// Markers placed along each line of many points (regret curves), so that lines on top of
 /// each other still show every series' shape.
 pub(super) const MARKS_PER_LINE: usize = 8;
+
+/// Whether a series is drawn with a band: a band series with intervals (none with one run).
+pub(super) fn banded(s: &Series) -> bool {
+    s.kind == Kind::Band && s.points.iter().filter(|p| p.err.is_some()).count() >= 2
+}
 
 pub(super) fn has_bars(s: &Series) -> bool {
     matches!(s.kind, Kind::Errorbars | Kind::Marker) && s.points.iter().any(|p| p.err.is_some())
@@ -399,7 +587,7 @@ pub(super) fn draw_background<DB: DrawingBackend>(
 ) -> DrawResult<(), DB> {
     let colour = s.style.colour;
     match s.kind {
-        Kind::Band => {
+        Kind::Band if banded(s) => {
             let upper = s.points.iter().filter_map(|p| Some((p.x, p.y + p.err?)));
             let lower = s
                 .points
@@ -407,9 +595,7 @@ pub(super) fn draw_background<DB: DrawingBackend>(
                 .rev()
                 .filter_map(|p| Some((p.x, p.y - p.err?)));
             let band: Vec<(f64, f64)> = upper.chain(lower).collect();
-            if band.len() >= 4 {
-                chart.draw_series([Polygon::new(band, colour.mix(0.18).filled())])?;
-            }
+            chart.draw_series([Polygon::new(band, colour.mix(0.18).filled())])?;
         }
         Kind::Dots => {
             let dot = |p: &XyPoint| Circle::new(xy(p), 4, colour.filled());
@@ -559,7 +745,6 @@ pub(super) fn legend_notes(panel: &XyPanel) -> Vec<String> {
             panel.spread
         ));
     }
-    let banded = |s: &Series| s.kind == Kind::Band && s.points.iter().any(|p| p.err.is_some());
     if panel.series.iter().any(banded) {
         notes.push(format!("Bands: {}.", panel.spread));
     }
@@ -633,12 +818,20 @@ pub(super) fn partly_hidden(series: &[Series]) -> Option<String> {
                 })
                 .map(|p| tick(&p.x))
                 .collect();
+            let at = if hidden.len() <= LISTED_PLACES {
+                hidden.join(", ")
+            } else {
+                format!("{} of its {} markers", hidden.len(), s.points.len())
+            };
             (!hidden.is_empty() && hidden.len() < s.points.len())
-                .then(|| format!("{} at {}", s.name, hidden.join(", ")))
+                .then(|| format!("{} at {at}", s.name))
         })
         .collect();
     (!partly.is_empty()).then(|| format!("Under later series: {}.", partly.join("; ")))
 }
+
+/// The most places a partly hidden line's note lists; beyond, it counts them.
+const LISTED_PLACES: usize = 8;
 
 /// The padded x and y spans of a panel's series, against which closeness is measured.
 fn spans(series: &[Series]) -> (f64, f64) {
@@ -657,19 +850,42 @@ pub(super) fn note_style<DB: DrawingBackend>(area: &Area<DB>) -> TextStyle<'stat
     text_style(area, 17, Pos::new(HPos::Left, VPos::Top)).color(&RGBColor(70, 70, 70))
 }
 
-/// `text` broken into lines that fit the legend column.
+/// A note broken into lines that fit `area` (the legend column, or the width under a plot).
 pub(super) fn wrap<DB: DrawingBackend>(area: &Area<DB>, text: &str) -> DrawResult<Vec<String>, DB> {
-    let style = note_style(area);
     let width = area.dim_in_pixel().0.saturating_sub(20);
+    let words: Vec<&str> = text.split_whitespace().collect();
+    wrap_words(area, &words, &note_style(area), width)
+}
+
+/// The words of a name, each parenthesis kept whole: `splitee (α = 0.7)` is `splitee` and
+/// `(α = 0.7)`.
+pub(super) fn words_of(name: &str) -> Vec<String> {
+    let mut words: Vec<String> = Vec::new();
+    let mut open = false;
+    for word in name.split_whitespace() {
+        match words.last_mut() {
+            Some(last) if open => {
+                last.push(' ');
+                last.push_str(word);
+            }
+            _ => words.push(word.to_owned()),
+        }
+        open = (open || word.contains('(')) && !word.contains(')');
+    }
+    words
+}
+
+/// `words` in `style` joined by spaces into lines at most `width` pixels wide where they allow.
+pub(super) fn wrap_words<DB: DrawingBackend>(
+    area: &Area<DB>,
+    words: &[impl AsRef<str>],
+    style: &TextStyle,
+    width: u32,
+) -> DrawResult<Vec<String>, DB> {
     let mut lines: Vec<String> = Vec::new();
-    for word in text.split_whitespace() {
+    for word in words.iter().map(AsRef::as_ref) {
         match lines.last_mut() {
-            Some(line)
-                if area
-                    .estimate_text_size(&format!("{line} {word}"), &style)?
-                    .0
-                    <= width =>
-            {
+            Some(line) if area.estimate_text_size(&format!("{line} {word}"), style)?.0 <= width => {
                 line.push(' ');
                 line.push_str(word);
             }
@@ -710,7 +926,7 @@ pub(super) fn draw_legend<DB: DrawingBackend>(
     series: &[Series],
     notes: &[String],
 ) -> DrawResult<(), DB> {
-    let style = text_style(area, 19, Pos::new(HPos::Left, VPos::Center));
+    let style = text_style(area, LEGEND_FONT, Pos::new(HPos::Left, VPos::Center));
     let mut y = 30;
     for s in series {
         let Style { colour: c, shape } = s.style;
@@ -719,14 +935,19 @@ pub(super) fn draw_legend<DB: DrawingBackend>(
         let mark = |r, style| draw_legend_marker(area, mid, shape, r, style);
         match s.kind {
             Kind::Errorbars => {
-                area.draw(&line(3))?;
+                // A line through one point is not drawn.
+                if s.points.len() > 1 {
+                    area.draw(&line(3))?;
+                }
                 mark(MARKER, c.filled())?;
             }
             Kind::Band => {
-                area.draw(&Rectangle::new(
-                    [(x0, y - 9), (x1, y + 9)],
-                    c.mix(0.18).filled(),
-                ))?;
+                if banded(s) {
+                    area.draw(&Rectangle::new(
+                        [(x0, y - 9), (x1, y + 9)],
+                        c.mix(0.18).filled(),
+                    ))?;
+                }
                 area.draw(&line(3))?;
                 mark(MARKER - 1, c.filled())?;
             }
@@ -756,14 +977,18 @@ pub(super) fn draw_legend<DB: DrawingBackend>(
                 }
             }
         }
-        // A name too long for the column is drawn smaller rather than cut off at the edge.
-        let room = area.dim_in_pixel().0.saturating_sub(x1 as u32 + 16);
+        // A name too long even for the widest column is drawn smaller rather than cut off at
+        // the edge.
+        let room = area
+            .dim_in_pixel()
+            .0
+            .saturating_sub(LEGEND_SWATCH + LEGEND_END);
         let width = area.estimate_text_size(&s.name, &style)?.0;
-        let style = match legend_font_size(19, width, room) {
-            19 => style.clone(),
+        let style = match legend_font_size(LEGEND_FONT, width, room) {
+            LEGEND_FONT => style.clone(),
             size => text_style(area, size, Pos::new(HPos::Left, VPos::Center)),
         };
-        area.draw(&Text::new(s.name.clone(), (x1 + 12, y), style))?;
+        area.draw(&Text::new(s.name.clone(), (LEGEND_SWATCH as i32, y), style))?;
         y += LEGEND_ROW;
     }
     let note = note_style(area);
@@ -782,10 +1007,10 @@ pub(super) fn draw_heat<DB: DrawingBackend>(
     panel: &HeatPanel,
     area: &Area<DB>,
 ) -> DrawResult<(), DB> {
-    let (plot, legend) = plot_and_legend(area);
+    let (plot, legend) = plot_and_legend(area, LEGEND_WIDTH);
     let t_max = panel.t.last().copied().unwrap_or(1).max(1) as f64;
     let arms = panel.arms.max(1) as f64;
-    let mut chart = build_chart(&plot, 0.0..t_max, 0.5..arms + 0.5)?;
+    let mut chart = build_chart(&plot, 0.0..t_max, 0.5..arms + 0.5, X_LABEL_AREA)?;
     // Arms are integers; the axis runs between half-integers so each arm is one row.
     chart
         .configure_mesh()
@@ -810,6 +1035,7 @@ pub(super) fn draw_heat<DB: DrawingBackend>(
         })
     });
     chart.draw_series(cells)?;
+    draw_rules(&mut chart, &panel.rules, 0.5..arms + 0.5, LIGHT_RULE)?;
     draw_colour_bar(&legend)
 }
 
@@ -850,12 +1076,36 @@ pub(super) fn draw_colour_bar<DB: DrawingBackend>(area: &Area<DB>) -> DrawResult
 
 #[cfg(test)]
 mod tests {
-    use super::legend_font_size;
+    use super::*;
+
+    /// A legend column widens for a long name, up to its widest; only a name wider still is
+    /// drawn smaller, and never below a legible size.
+    #[test]
+    fn a_parenthesis_is_one_word_of_a_name() {
+        assert_eq!(words_of("splitee (α = 0.7)"), ["splitee", "(α = 0.7)"]);
+        assert_eq!(words_of("a (b) c (d e) f"), ["a", "(b)", "c", "(d e)", "f"]);
+        assert_eq!(words_of("f20-40-10-h10"), ["f20-40-10-h10"]);
+    }
 
     #[test]
-    fn legend_names_too_wide_for_the_column_are_drawn_smaller() {
-        assert_eq!(legend_font_size(19, 250, 260), 19);
-        assert_eq!(legend_font_size(19, 320, 260), 15);
-        assert_eq!(legend_font_size(19, 2000, 260), 11);
+    fn legend_columns_widen_for_long_names_and_only_wider_ones_are_drawn_smaller() {
+        // Short names keep the usual column; a longer one widens it by what it needs.
+        assert_eq!(legend_width(200), LEGEND_WIDTH);
+        assert_eq!(
+            legend_width(LEGEND_WIDTH - LEGEND_SWATCH - LEGEND_END),
+            LEGEND_WIDTH
+        );
+        assert_eq!(legend_width(340), LEGEND_SWATCH + 340 + LEGEND_END);
+        assert!(legend_width(340) > LEGEND_WIDTH);
+        assert_eq!(legend_width(2000), MAX_LEGEND_WIDTH);
+        // In its column, every name up to the widest column's room keeps the legend's size.
+        let room = |name| legend_width(name) - LEGEND_SWATCH - LEGEND_END;
+        for name in [100, 250, 340, MAX_LEGEND_WIDTH - LEGEND_SWATCH - LEGEND_END] {
+            assert_eq!(legend_font_size(LEGEND_FONT, name, room(name)), LEGEND_FONT);
+        }
+        // Beyond it, smaller in proportion, down to 11 px.
+        let widest = room(2000);
+        assert_eq!(legend_font_size(19, widest * 5 / 4, widest), 15);
+        assert_eq!(legend_font_size(19, 2000, widest), 11);
     }
 }

@@ -33,15 +33,25 @@ pub(super) const SEED_SD: &str = "± one standard deviation over the seeds";
 /// Lines and markers on linear axes.
 pub(super) struct XyPanel {
     pub(super) x_label: String,
-    /// Whether x is each series' place in the legend (1, 2, ...) rather than a quantity: only
-    /// whole numbers are ticked.
-    pub(super) x_positions: bool,
+    /// When x is a place (1, 2, ...) rather than a quantity: the name of each place, written
+    /// under its tick in place of the number.
+    pub(super) x_places: Option<Vec<String>>,
     pub(super) y_label: String,
     /// What the error bars and bands show, for the note under the legend.
     pub(super) spread: &'static str,
     pub(super) series: Vec<Series>,
     /// Lines under the legend: which series were selected, and where the rest are.
     pub(super) notes: Vec<String>,
+    /// Where the stream changes, across the plot.
+    pub(super) rules: Vec<Rule>,
+}
+
+/// A vertical rule across a plot at `x`, labelled at its top: where a stream of samples
+/// replayed in order passes to its next file (or phase).
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Rule {
+    pub(super) x: f64,
+    pub(super) label: String,
 }
 
 pub(super) struct Series {
@@ -94,6 +104,8 @@ pub(super) struct HeatPanel {
     pub(super) t: Vec<usize>,
     pub(super) share: Vec<Vec<f64>>,
     pub(super) arms: usize,
+    /// Where the stream changes, across the map.
+    pub(super) rules: Vec<Rule>,
 }
 
 /// How a series looks: its colour and the shape of its markers.

@@ -78,11 +78,12 @@ fn against_rate(
             trace: report.trace.join(", "),
             body: Body::Xy(XyPanel {
                 x_label: "arrival rate (samples/s)".into(),
-                x_positions: false,
+                x_places: None,
                 spread: RUN_INTERVALS,
                 y_label: y_label.into(),
                 series,
                 notes: Vec::new(),
+                rules: Vec::new(),
             }),
         }],
     }

@@ -78,10 +78,11 @@ fn panel(
         body: Body::Xy(XyPanel {
             x_label: format!("time (s): last arrival of each of {windows} windows of arrivals"),
             y_label: y_label.into(),
-            x_positions: false,
+            x_places: None,
             spread: RUN_INTERVALS,
             series,
             notes: Vec::new(),
+            rules: Vec::new(),
         }),
     }
 }

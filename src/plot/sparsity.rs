@@ -37,13 +37,14 @@ fn density(n: &crate::study::report::NetworkReport) -> f64 {
 struct Abscissa {
     x: Vec<f64>,
     label: String,
-    by_place: bool,
+    /// The networks' names, when they are drawn by place.
+    places: Option<Vec<String>>,
 }
 
 impl Abscissa {
     /// Networks at their densities are joined by a line; networks by place are not related.
     fn joined(&self) -> Kind {
-        if self.by_place {
+        if self.places.is_some() {
             Kind::Marker
         } else {
             Kind::Errorbars
@@ -51,7 +52,7 @@ impl Abscissa {
     }
 
     fn against(&self) -> &'static str {
-        if self.by_place {
+        if self.places.is_some() {
             "per network"
         } else {
             "vs density"
@@ -73,13 +74,13 @@ fn abscissa(report: &crate::study::report::StudyReport) -> Abscissa {
             label:
                 "network, in the order of report.md's tables (densities too close to plot against)"
                     .into(),
-            by_place: true,
+            places: Some(report.networks.iter().map(|n| n.name.clone()).collect()),
         }
     } else {
         Abscissa {
             x: report.networks.iter().map(density).collect(),
             label: "overall density (fraction)".into(),
-            by_place: false,
+            places: None,
         }
     }
 }
@@ -198,11 +199,12 @@ fn sparsity_accuracy(report: &crate::study::report::StudyReport) -> Figure {
         trace: report.config.clone(),
         body: Body::Xy(XyPanel {
             x_label: axis.label,
-            x_positions: axis.by_place,
+            x_places: axis.places,
             spread: SEED_SD,
             y_label: "final-exit accuracy (fraction)".into(),
             series,
             notes: Vec::new(),
+            rules: Vec::new(),
         }),
     };
     Figure {
@@ -266,11 +268,12 @@ fn sparsity_cost(report: &crate::study::report::StudyReport) -> Figure {
         trace: report.config.clone(),
         body: Body::Xy(XyPanel {
             x_label: axis.label.clone(),
-            x_positions: axis.by_place,
+            x_places: axis.places.clone(),
             spread: RUN_INTERVALS,
             y_label: y_label.into(),
             series,
             notes: Vec::new(),
+            rules: Vec::new(),
         }),
     };
     Figure {
@@ -340,11 +343,12 @@ fn sparsity_learners(report: &crate::study::report::StudyReport) -> Figure {
                 trace: report.config.clone(),
                 body: Body::Xy(XyPanel {
                     x_label: "accuracy drop vs the final exit (fraction)".into(),
-                    x_positions: false,
+                    x_places: None,
                     spread: RUN_INTERVALS,
                     y_label: "cost reduction vs the final exit (fraction)".into(),
                     series,
                     notes: Vec::new(),
+                    rules: Vec::new(),
                 }),
             }
         })

@@ -51,6 +51,8 @@ struct TraceView<'a> {
     /// The point the regret, timeline and Pareto plots show.
     focus: Option<&'a PointResult>,
     frontier: Option<&'a crate::report::Frontier>,
+    /// Where the stream passes to its next file or phase, for the plots over time.
+    rules: Vec<Rule>,
 }
 
 impl<'a> Sweep<'a> {
@@ -87,6 +89,7 @@ impl<'a> Sweep<'a> {
                     series,
                     focus,
                     frontier,
+                    rules: segment_rules(&report.traces[t]),
                 }
             })
             .collect();
@@ -166,6 +169,35 @@ fn trace_name(report: &SweepReport, t: usize) -> String {
         name if name.is_empty() => format!("trace {}", t + 1),
         name => name,
     }
+}
+
+/// A rule where each segment of a trace replayed in order starts: named by its file when the
+/// trace is one file per segment, else by its number ("segment 2", a phase of a generated
+/// drifting stream).
+fn segment_rules(trace: &crate::report::TraceMeta) -> Vec<Rule> {
+    let by_file = trace.paths.len() == trace.segment_starts.len() + 1;
+    trace
+        .segment_starts
+        .iter()
+        .enumerate()
+        .map(|(i, &start)| {
+            let name = match &trace.paths[..] {
+                paths if by_file => file_name(&paths[i + 1]),
+                _ => format!("segment {}", i + 2),
+            };
+            Rule {
+                x: start as f64,
+                label: format!("{name} from here"),
+            }
+        })
+        .collect()
+}
+
+/// The last component of a path as the report records it (`datasets/imdb.csv`: `imdb.csv`).
+fn file_name(path: &str) -> String {
+    std::path::Path::new(path)
+        .file_name()
+        .map_or_else(|| path.to_owned(), |n| n.to_string_lossy().into_owned())
 }
 
 /// The settings shared by a panel's series, for its title; α only when every series plays at
@@ -340,12 +372,9 @@ fn versus_offload(sweep: &Sweep, metric: &OffloadMetric) -> Figure {
                     }
                 }
                 if priced {
-                    "policy, in legend order (the profile cost model has no o)".to_string()
+                    "policy (the profile cost model has no o)".to_string()
                 } else {
-                    format!(
-                        "policy, in legend order (one offloading cost, {})",
-                        offload_text(points[0])
-                    )
+                    format!("policy (one offloading cost, {})", offload_text(points[0]))
                 }
             } else {
                 if let Some(published) = &sweep.report.published {
@@ -361,12 +390,13 @@ fn versus_offload(sweep: &Sweep, metric: &OffloadMetric) -> Figure {
                 metric.y_label.to_string()
             };
             panel(Body::Xy(XyPanel {
+                x_places: by_policy.then(|| series.iter().map(|s| s.name.clone()).collect()),
                 x_label,
-                x_positions: by_policy,
                 spread: RUN_INTERVALS,
                 y_label,
                 series,
                 notes: selection_note(policies.len(), sweep.report.policies.len(), "plot_policies"),
+                rules: Vec::new(),
             }))
         })
         .collect();
@@ -445,11 +475,12 @@ fn regret(sweep: &Sweep) -> Figure {
                 } else {
                     Body::Xy(XyPanel {
                         x_label: "time t (samples)".into(),
-                        x_positions: false,
+                        x_places: None,
                         spread: RUN_INTERVALS,
                         y_label: "cumulative regret (reward units)".into(),
                         series,
                         notes,
+                        rules: trace.rules.clone(),
                     })
                 },
             })
@@ -543,6 +574,7 @@ fn arm_timeline(sweep: &Sweep) -> Figure {
                         t: r.arm_timeline.t.clone(),
                         share: r.arm_timeline.share.clone(),
                         arms: r.arm_counts.len(),
+                        rules: trace.rules.clone(),
                     }),
                 })
         })
@@ -625,11 +657,12 @@ fn pareto(sweep: &Sweep) -> Figure {
                         "cost per sample ({})",
                         trace.series.first().map_or("cost units", |p| cost_unit(p))
                     ),
-                    x_positions: false,
+                    x_places: None,
                     spread: RUN_INTERVALS,
                     y_label: "accuracy (fraction)".into(),
                     series,
                     notes,
+                    rules: Vec::new(),
                 }),
             })
         })

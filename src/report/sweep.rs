@@ -17,6 +17,13 @@ pub struct TraceMeta {
     pub samples: usize,
     pub exits: usize,
     pub classes: usize,
+    /// The first sample of each segment after the first (each file after the first of a
+    /// concatenation, each phase after the first of a generated drifting stream) when the runs
+    /// replay the samples in their given order (`run.order = "given"`): where the stream
+    /// changes. Empty when shuffled runs mix the segments, and in reports written before it was
+    /// recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub segment_starts: Vec<usize>,
 }
 
 /// Fixed arms of one trace at the focus point, for the Pareto plot.

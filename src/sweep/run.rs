@@ -82,6 +82,8 @@ impl<'a> LoadedSweep<'a> {
     }
 
     fn new(settings: &'a SweepSettings, traces: Vec<((Trace, Vec<String>), String)>) -> Self {
+        // Segments keep their places in the stream only when samples are replayed in order.
+        let in_order = settings.grid.base.sim.order == crate::sim::Order::Given;
         let metas = traces
             .iter()
             .map(|((trace, names), hash)| TraceMeta {
@@ -90,6 +92,10 @@ impl<'a> LoadedSweep<'a> {
                 samples: trace.samples(),
                 exits: trace.exits(),
                 classes: trace.classes(),
+                segment_starts: match trace.segment_starts() {
+                    [_, later @ ..] if in_order => later.to_vec(),
+                    _ => Vec::new(),
+                },
             })
             .collect();
         let points = settings.grid.points();
