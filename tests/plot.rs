@@ -1108,6 +1108,17 @@ fn places_on_an_x_axis_are_named() {
     let svg = std::fs::read_to_string(crowded).unwrap();
     assert_eq!(text_x(&svg, "f20-40-10-h10").len(), 1);
     assert!(svg.contains("transform=\"rotate(270"));
+    // Notes say where by the places' names too.
+    let cost = common::manifest().join("results/sparsity-mnist-validation/sparsity-cost.svg");
+    let words: Vec<String> = texts(&std::fs::read_to_string(cost).unwrap())
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect();
+    let words = words.join(" ");
+    assert!(
+        words.contains("Under later series: split after exit 2 at dense, f25-10-5,"),
+        "{words}"
+    );
 }
 
 /// A line covered at some markers is named under the plot even when the legend is full, and

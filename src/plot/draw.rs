@@ -396,7 +396,7 @@ pub(super) fn draw_xy<DB: DrawingBackend>(panel: &XyPanel, area: &Area<DB>) -> D
     }
     // Where lines cover each other at some markers only, say so: in the legend when it still
     // holds the series it shows, else under the plot.
-    let (plot, hidden) = match partly_hidden(shown) {
+    let (plot, hidden) = match partly_hidden(shown, panel.x_places.as_deref()) {
         Some(note)
             if legend_rows(&legend, &[&notes[..], &[note.clone()]].concat())? >= shown.len() =>
         {
@@ -793,7 +793,14 @@ pub(super) fn coinciding(series: &[Series]) -> Vec<String> {
 
 /// A note naming the lines covered at some of their markers (not a whole line on another, which
 /// [`coinciding`] names) by a line drawn after them, and where.
-pub(super) fn partly_hidden(series: &[Series]) -> Option<String> {
+pub(super) fn partly_hidden(series: &[Series], places: Option<&[String]>) -> Option<String> {
+    // Where, as the x axis says it: by a place's name, or by the value.
+    let at = |x: f64| {
+        places
+            .and_then(|names| names.get((x.round() as usize).checked_sub(1)?))
+            .cloned()
+            .unwrap_or_else(|| tick(&x))
+    };
     let marked = |s: &&Series| matches!(s.kind, Kind::Marker | Kind::Errorbars);
     let (x_span, y_span) = spans(series);
     let over = |p: &XyPoint, q: &XyPoint| {
@@ -816,7 +823,7 @@ pub(super) fn partly_hidden(series: &[Series]) -> Option<String> {
                         .iter()
                         .any(|t| t.points.iter().any(|q| over(p, q)))
                 })
-                .map(|p| tick(&p.x))
+                .map(|p| at(p.x))
                 .collect();
             let at = if hidden.len() <= LISTED_PLACES {
                 hidden.join(", ")
