@@ -396,10 +396,16 @@ pub(super) fn draw_xy<DB: DrawingBackend>(panel: &XyPanel, area: &Area<DB>) -> D
     }
     // Where lines cover each other at some markers only, say so: in the legend when it still
     // holds the series it shows, else under the plot.
-    let (plot, hidden) = match partly_hidden(shown, panel.x_places.as_deref()) {
-        Some(note)
-            if legend_rows(&legend, &[&notes[..], &[note.clone()]].concat())? >= shown.len() =>
-        {
+    let note = partly_hidden(shown, panel.x_places.as_deref());
+    let fits = match &note {
+        Some(note) => {
+            let with_note = [&notes[..], std::slice::from_ref(note)].concat();
+            legend_rows(&legend, &with_note)? >= shown.len()
+        }
+        None => false,
+    };
+    let (plot, hidden) = match note {
+        Some(note) if fits => {
             notes.push(note);
             (plot, None)
         }
