@@ -56,9 +56,9 @@ pub(super) const LEGEND_WIDTH: u32 = 340;
 /// The widest a legend column grows for its longest name: the plot keeps the rest.
 pub(super) const MAX_LEGEND_WIDTH: u32 = 520;
 
-/// Pixels of a legend row left of its name (the sample of how the series is drawn) and right of
-/// it.
+/// Pixels of a legend row left of its name: the sample of how the series is drawn.
 pub(super) const LEGEND_SWATCH: u32 = 72;
+/// Pixels kept free right of a legend name.
 pub(super) const LEGEND_END: u32 = 16;
 
 /// The family all text is drawn in: the bundled font is registered under it, and SVG viewers
@@ -270,7 +270,7 @@ pub(super) fn x_label_count(range: &std::ops::Range<f64>, width: u32) -> usize {
     ((width.saturating_sub(115) / label) as usize).clamp(3, 11)
 }
 
-/// A tick label at whole numbers only (arms, places in a legend), none between them.
+/// A tick label at whole numbers only (arms), none between them.
 pub(super) fn whole_tick(v: &f64) -> String {
     if (v - v.round()).abs() < 1e-6 {
         tick(v)
@@ -304,8 +304,9 @@ pub(super) enum PlaceNames {
     Upwards(Vec<String>),
 }
 
-/// Height of a line of level place names, whose font is that of the tick labels.
+/// Height of a line of level place names.
 const PLACE_LINE: u32 = 22;
+/// The font size of tick labels, and of place names.
 const TICK_FONT: u32 = 18;
 
 impl PlaceNames {
