@@ -17,6 +17,7 @@ mod output;
 mod summary;
 
 pub use self::input::Input;
+use self::input::Waits;
 pub use self::lock::StateLock;
 pub use self::output::{is_stopped, StdoutOutput, Stop, Stopped};
 pub use self::summary::{End, Summary};
@@ -355,7 +356,7 @@ pub fn run<W: Write>(input: Input, session: &Mutex<Session<W>>) -> Result<Ended>
     let name = input.name.clone();
     let reader = FlushBeforeWait {
         inner: BufReader::with_capacity(INPUT_BUFFER, input.reader),
-        fd: input.fd,
+        waits: input.waits,
         session,
     };
     let skip = lock(session).options.on_error == OnError::Skip;
@@ -407,25 +408,28 @@ const INPUT_BUFFER: usize = 64 << 10;
 /// input, so that every decision is out before the stream waits for the next sample.
 struct FlushBeforeWait<'a, W: Write> {
     inner: BufReader<Box<dyn Read + Send>>,
-    fd: Option<i32>,
+    waits: Waits,
     session: &'a Mutex<Session<W>>,
 }
 
 impl<W: Write> FlushBeforeWait<'_, W> {
     /// Whether reading more may block: nothing readable right now on the descriptor.
     fn may_wait(&self) -> bool {
-        #[cfg(unix)]
-        if let Some(fd) = self.fd {
-            let mut poll = libc::pollfd {
-                fd,
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            // SAFETY: one valid pollfd, zero timeout.
-            let ready = unsafe { libc::poll(&mut poll, 1, 0) };
-            return ready <= 0;
+        match self.waits {
+            Waits::Never => false,
+            #[cfg(unix)]
+            Waits::UnlessReady(fd) => {
+                let mut poll = libc::pollfd {
+                    fd,
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
+                // SAFETY: one valid pollfd, zero timeout.
+                let ready = unsafe { libc::poll(&mut poll, 1, 0) };
+                ready <= 0
+            }
+            _ => true,
         }
-        true
     }
 }
 
