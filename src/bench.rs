@@ -230,12 +230,12 @@ impl std::fmt::Display for StreamBenchResult {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(
             f,
-            "splitee synth --samples {} --exits {} --format jsonl | splitee stream --policy {}",
-            self.samples, self.exits, self.policy
+            "splitee stream --policy {} < {} lines of splitee synth --exits {} --format jsonl (generated first, piped in)",
+            self.policy, self.samples, self.exits
         )?;
         writeln!(
             f,
-            "  {} decisions in {:.2} s: {:.2} M samples/s (wall time of the whole pipe)",
+            "  {} decisions in {:.2} s: {:.2} M samples/s (wall time, input piped in as fast as taken)",
             self.decisions,
             self.seconds,
             self.samples_per_second / 1e6
@@ -253,45 +253,85 @@ impl std::fmt::Display for StreamBenchResult {
     }
 }
 
-/// Runs `exe synth --samples N --exits L --format jsonl | stream_exe stream --policy P`,
-/// reading the stream's decisions as a consumer would (counting lines), and measures the wall
-/// time of the whole pipe and the stream process's peak memory and CPU time (from `wait4`).
-pub fn stream_pipe(
-    exe: &std::path::Path,
-    stream_exe: &std::path::Path,
+/// The input of the stream benchmarks: `exe synth --samples N --exits L --format jsonl --seed 1`
+/// written once to a scratch file (removed when dropped), so that every stream measured reads
+/// the same bytes and none waits on the generator.
+pub struct StreamInput {
+    file: splitee_core::files::ScratchFile,
     samples: usize,
     exits: usize,
+}
+
+impl StreamInput {
+    pub fn generate(exe: &std::path::Path, samples: usize, exits: usize) -> Result<Self> {
+        use std::process::{Command, Stdio};
+        let failed = |what: &str, e: std::io::Error| crate::Error::Bench(format!("{what}: {e}"));
+        let file = splitee_core::files::ScratchFile::new(".splitee-bench-stream-")
+            .map_err(|e| failed("cannot create the stream's input file", e))?;
+        let out = file
+            .reopen()
+            .map_err(|e| failed("cannot open the stream's input file", e))?;
+        let synth = Command::new(exe)
+            .args(["synth", "--format", "jsonl", "--seed", "1"])
+            .args([
+                "--samples",
+                &samples.to_string(),
+                "--exits",
+                &exits.to_string(),
+            ])
+            .stdout(out)
+            .stderr(Stdio::piped())
+            .output()
+            .map_err(|e| failed("cannot run splitee synth", e))?;
+        if !synth.status.success() {
+            let errors = String::from_utf8_lossy(&synth.stderr);
+            return Err(crate::Error::Bench(format!(
+                "splitee synth failed: {}",
+                errors
+                    .lines()
+                    .last()
+                    .map_or("no message", |l| l.trim_start_matches("splitee: "))
+            )));
+        }
+        Ok(Self {
+            file,
+            samples,
+            exits,
+        })
+    }
+}
+
+/// Runs `stream_exe stream --policy P` on `input`, piped in by this process as fast as the
+/// stream takes it, reading the stream's decisions as a consumer would (counting lines), and
+/// measures the wall time from the first byte piped in until the stream has exited, and the
+/// stream process's peak memory and CPU time (from `wait4`).
+pub fn stream_pipe(
+    stream_exe: &std::path::Path,
+    input: &StreamInput,
     policy: PolicySpec,
 ) -> Result<StreamBenchResult> {
     use std::io::Read;
     use std::process::{Command, Stdio};
     let failed = |what: &str, e: std::io::Error| crate::Error::Bench(format!("{what}: {e}"));
+    let mut source = input
+        .file
+        .reopen()
+        .map_err(|e| failed("cannot open the stream's input file", e))?;
     let start = Instant::now();
-    let mut synth = Command::new(exe)
-        .args(["synth", "--format", "jsonl", "--seed", "1"])
-        .args([
-            "--samples",
-            &samples.to_string(),
-            "--exits",
-            &exits.to_string(),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| failed("cannot start splitee synth", e))?;
-    let synth_errors = read_in_background(synth.stderr.take());
-    let synth_out = synth
-        .stdout
-        .take()
-        .ok_or_else(|| crate::Error::Bench("splitee synth has no output pipe".into()))?;
     let mut stream = Command::new(stream_exe)
         .args(["stream", "--policy", &policy.to_string()])
-        .stdin(synth_out)
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| failed("cannot start splitee stream", e))?;
     let stream_errors = read_in_background(stream.stderr.take());
+    let mut stdin = stream
+        .stdin
+        .take()
+        .ok_or_else(|| crate::Error::Bench("splitee stream has no input pipe".into()))?;
+    // Fed on a thread of its own; a stream that stops early closes the pipe, which ends it.
+    let feeder = std::thread::spawn(move || std::io::copy(&mut source, &mut stdin).map(drop));
     // Count the decisions as they come, 64 KiB at a time.
     let mut out = stream
         .stdout
@@ -308,34 +348,26 @@ pub fn stream_pipe(
         }
         decisions += buffer[..n].iter().filter(|&&b| b == b'\n').count() as u64;
     }
-    let (status, usage) = wait_with_usage(&mut stream)?;
+    let (succeeded, usage) = wait_with_usage(&mut stream)?;
     let seconds = start.elapsed().as_secs_f64();
-    let synth_status = synth
-        .wait()
-        .map_err(|e| failed("cannot wait for splitee synth", e))?;
-    // The producer first: a stream of a failed producer's output ends early but cleanly.
-    let children = [
-        ("synth", synth_status.success(), synth_errors),
-        ("stream", status, stream_errors),
-    ];
-    for (name, succeeded, errors) in children {
-        let errors = errors.join().unwrap_or_default();
-        if !succeeded {
-            return Err(crate::Error::Bench(format!(
-                "splitee {name} failed: {}",
-                errors
-                    .lines()
-                    .last()
-                    .map_or("no message", |l| l.trim_start_matches("splitee: "))
-            )));
-        }
+    let fed = feeder.join().unwrap_or(Ok(()));
+    let errors = stream_errors.join().unwrap_or_default();
+    if !succeeded {
+        return Err(crate::Error::Bench(format!(
+            "splitee stream failed: {}",
+            errors
+                .lines()
+                .last()
+                .map_or("no message", |l| l.trim_start_matches("splitee: "))
+        )));
     }
+    fed.map_err(|e| failed("cannot pipe the input into splitee stream", e))?;
     Ok(StreamBenchResult {
-        samples,
-        exits,
+        samples: input.samples,
+        exits: input.exits,
         policy: policy.to_string(),
         seconds,
-        samples_per_second: samples as f64 / seconds,
+        samples_per_second: input.samples as f64 / seconds,
         stream_peak_rss_bytes: usage.map(|u| u.0),
         stream_cpu_seconds: usage.map(|u| u.1),
         decisions,
@@ -390,32 +422,31 @@ impl std::fmt::Display for StreamComparison {
         match self.cpu_speedup() {
             Some(cpu) => writeln!(
                 f,
-                "this build / baseline: {cpu:.2}x samples per CPU second of the stream, {wall:.2}x wall"
+                "this build / baseline: {wall:.2}x samples per second (wall), {cpu:.2}x samples per CPU second of the stream"
             ),
-            None => writeln!(f, "this build / baseline: {wall:.2}x wall"),
+            None => writeln!(f, "this build / baseline: {wall:.2}x samples per second (wall)"),
         }
     }
 }
 
-/// [`stream_pipe`] with this build's stream and with `baseline`'s, `rounds` times each in turns
-/// (so that both meet the same machine load), keeping each side's fastest run.
+/// [`stream_pipe`] with this build's stream and with `baseline`'s on one input, `rounds` times
+/// each in turns (so that both meet the same machine load), keeping each side's fastest run
+/// (least wall time: the stream reads on a thread of its own while it decides).
 pub fn compare_stream_pipes(
     exe: &std::path::Path,
     baseline: &std::path::Path,
-    samples: usize,
-    exits: usize,
+    input: &StreamInput,
     policy: PolicySpec,
     rounds: usize,
 ) -> Result<StreamComparison> {
-    let cpu = |r: &StreamBenchResult| r.stream_cpu_seconds.unwrap_or(r.seconds);
     let faster = |best: Option<StreamBenchResult>, run: StreamBenchResult| match best {
-        Some(best) if cpu(&best) <= cpu(&run) => Some(best),
+        Some(best) if best.seconds <= run.seconds => Some(best),
         _ => Some(run),
     };
     let (mut current, mut old) = (None, None);
     for _ in 0..rounds.max(1) {
-        current = faster(current, stream_pipe(exe, exe, samples, exits, policy)?);
-        old = faster(old, stream_pipe(exe, baseline, samples, exits, policy)?);
+        current = faster(current, stream_pipe(exe, input, policy)?);
+        old = faster(old, stream_pipe(baseline, input, policy)?);
     }
     match (current, old) {
         (Some(current), Some(old)) => Ok(StreamComparison {

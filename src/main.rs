@@ -351,22 +351,17 @@ fn finish_on_signals<W: Write + Send + 'static>(
 
 fn bench_stream(args: &BenchStreamArgs) -> Result<()> {
     let exe = std::env::current_exe().context("cannot locate the splitee binary")?;
+    let input = splitee::bench::StreamInput::generate(&exe, args.samples, args.exits)?;
     if let Some(baseline) = &args.baseline {
-        let comparison = splitee::bench::compare_stream_pipes(
-            &exe,
-            baseline,
-            args.samples,
-            args.exits,
-            args.policy,
-            args.rounds,
-        )?;
+        let comparison =
+            splitee::bench::compare_stream_pipes(&exe, baseline, &input, args.policy, args.rounds)?;
         return print_stdout(&if args.json {
             format!("{}\n", serde_json::to_string_pretty(&comparison)?)
         } else {
             comparison.to_string()
         });
     }
-    let result = splitee::bench::stream_pipe(&exe, &exe, args.samples, args.exits, args.policy)?;
+    let result = splitee::bench::stream_pipe(&exe, &input, args.policy)?;
     if args.json {
         print_stdout(&format!("{}\n", splitee::json::to_string_pretty(&result)?))
     } else {

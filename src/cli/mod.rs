@@ -147,8 +147,8 @@ pub enum Command {
     /// Measure replay speed (decisions per second on one thread) and peak memory.
     #[command(after_help = BENCH_EXAMPLES)]
     Bench(BenchArgs),
-    /// Measure `splitee synth | splitee stream`: samples per second and the stream's peak
-    /// memory.
+    /// Measure `splitee stream` on `splitee synth` samples generated first and piped in:
+    /// samples per second and the stream's peak memory and CPU time.
     #[command(name = "bench-stream", after_help = BENCH_STREAM_EXAMPLES)]
     BenchStream(BenchStreamArgs),
     /// Run a grid of settings (a config's [sweep] section) on all cores.
@@ -622,8 +622,9 @@ fn parse_bounds(text: &str) -> Result<RewardBounds, String> {
 /// `splitee bench-stream`.
 #[derive(Debug, Args)]
 pub struct BenchStreamArgs {
-    /// Samples piped from `splitee synth` into `splitee stream`.
-    #[arg(long, default_value_t = 10_000_000)]
+    /// Samples of `splitee synth`, written first to a temporary file (about 280 bytes each
+    /// with 12 exits), then piped into `splitee stream`.
+    #[arg(long, default_value_t = 1_000_000)]
     pub samples: usize,
     /// Exits of the synthetic samples.
     #[arg(long, default_value_t = 12)]
@@ -635,7 +636,7 @@ pub struct BenchStreamArgs {
     /// this one's on the same input, and printed beside it.
     #[arg(long, value_name = "PATH")]
     pub baseline: Option<PathBuf>,
-    /// With --baseline: runs of each side, in turns; each side's fastest is kept.
+    /// With --baseline: runs of each side, in turns; each side's fastest (wall time) is kept.
     #[arg(long, default_value_t = 3, requires = "baseline")]
     pub rounds: usize,
     /// Print the figures as JSON.

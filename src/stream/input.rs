@@ -9,8 +9,18 @@ use std::path::{Path, PathBuf};
 pub struct Input {
     pub(super) reader: Box<dyn Read + Send>,
     pub(super) name: PathBuf,
-    /// The descriptor to ask whether a read would wait (Unix; `None` when unknown).
-    pub(super) fd: Option<i32>,
+    pub(super) waits: Waits,
+}
+
+/// Whether a read of the input may wait for bytes to arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Waits {
+    /// A regular file: every read returns at once.
+    Never,
+    /// Unless the descriptor (Unix) says bytes are ready.
+    UnlessReady(i32),
+    /// Unknown: any read may.
+    Maybe,
 }
 
 impl Input {
@@ -21,7 +31,7 @@ impl Input {
             return Ok(Self {
                 reader: Box::new(std::io::stdin()),
                 name: PathBuf::from("<stdin>"),
-                fd: Some(0),
+                waits: descriptor_waits(std::io::stdin()),
             });
         };
         if let Ok(TraceFormat::Csv | TraceFormat::Npz) = TraceFormat::from_path(path) {
@@ -31,26 +41,24 @@ impl Input {
                  line (see splitee stream --help)",
             ));
         }
+        let file = std::fs::File::open(path).map_err(|e| TraceError::io(path, &e))?;
+        let mut waits = descriptor_waits(&file);
         let gzipped = path
             .extension()
             .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
-        if gzipped {
-            let reader = crate::trace::open_maybe_gzipped(path)?;
-            return Ok(Self {
-                reader,
-                name: path.to_path_buf(),
-                fd: None,
-            });
-        }
-        let file = std::fs::File::open(path).map_err(|e| TraceError::io(path, &e))?;
-        #[cfg(unix)]
-        let fd = Some(std::os::unix::io::AsRawFd::as_raw_fd(&file));
-        #[cfg(not(unix))]
-        let fd = None;
+        let reader: Box<dyn Read + Send> = if gzipped {
+            // Bytes ready on the descriptor need not make a whole compressed block.
+            if waits != Waits::Never {
+                waits = Waits::Maybe;
+            }
+            crate::trace::decompress_if_gzipped(path, Box::new(file))
+        } else {
+            Box::new(file)
+        };
         Ok(Self {
-            reader: Box::new(file),
+            reader,
             name: path.to_path_buf(),
-            fd,
+            waits,
         })
     }
 
@@ -59,11 +67,34 @@ impl Input {
         Self {
             reader: Box::new(reader),
             name: PathBuf::from(name),
-            fd: None,
+            waits: Waits::Maybe,
         }
     }
 
     pub fn name(&self) -> &Path {
         &self.name
     }
+}
+
+/// How reads of an open descriptor may wait: never for a regular file (a redirected standard
+/// input too), else unless it has bytes ready.
+#[cfg(unix)]
+fn descriptor_waits(descriptor: impl std::os::fd::AsFd) -> Waits {
+    use std::os::fd::AsRawFd;
+    let fd = descriptor.as_fd();
+    let regular = fd
+        .try_clone_to_owned()
+        .map(std::fs::File::from)
+        .and_then(|f| f.metadata())
+        .is_ok_and(|m| m.is_file());
+    if regular {
+        Waits::Never
+    } else {
+        Waits::UnlessReady(fd.as_raw_fd())
+    }
+}
+
+#[cfg(not(unix))]
+fn descriptor_waits<T>(_: T) -> Waits {
+    Waits::Maybe
 }

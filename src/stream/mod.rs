@@ -14,19 +14,21 @@
 mod input;
 mod lock;
 mod output;
+mod read_ahead;
 mod summary;
 
 pub use self::input::Input;
 pub use self::lock::StateLock;
 pub use self::output::{is_stopped, StdoutOutput, Stop, Stopped};
+use self::read_ahead::{Next, ReadAhead};
 pub use self::summary::{End, Summary};
 
 use crate::decision::Decision;
 use crate::error::{Error, Result};
 use crate::live::{LiveLearner, LiveSettings, Observed, StateError};
 use crate::totals::Totals;
-use crate::trace::{JsonlSamples, Location, Sample, TraceError};
-use std::io::{BufRead, BufReader, Read, Write};
+use crate::trace::{Location, Sample, TraceError};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -71,7 +73,9 @@ pub struct Session<W: Write> {
     unsaved: u64,
     started: Instant,
     summary: Option<Summary>,
-    output_closed: bool,
+    /// Why the output took no more, if it did not: every later write and flush fails alike,
+    /// so a failure met while waiting for input is reported as it was.
+    output_failure: Option<std::io::Error>,
     /// A write error (other than a closed output) was reported.
     write_failed: bool,
     /// The decision line being written.
@@ -108,7 +112,7 @@ impl<W: Write> Session<W> {
             unsaved: 0,
             started: Instant::now(),
             summary: None,
-            output_closed: false,
+            output_failure: None,
             write_failed: false,
             line: Vec::with_capacity(256),
             _state_lock: state_lock,
@@ -233,26 +237,26 @@ impl<W: Write> Session<W> {
     }
 
     fn write_line(&mut self, line: &Decision) -> std::io::Result<()> {
-        // After a failed write, later ones are not attempted (the failure was handled).
-        if self.output_closed {
-            return Err(std::io::ErrorKind::BrokenPipe.into());
+        // After a failed write, later ones are not attempted.
+        if let Some(failure) = &self.output_failure {
+            return Err(same_failure(failure));
         }
         line.write_line(&mut self.line);
         let written = self.out.write_all(&self.line);
-        if written.is_err() {
-            self.output_closed = true;
+        if let Err(e) = &written {
+            self.output_failure = Some(same_failure(e));
         }
         written
     }
 
     /// Flushes the decisions written so far.
     pub fn flush(&mut self) -> std::io::Result<()> {
-        if self.output_closed {
-            return Err(std::io::ErrorKind::BrokenPipe.into());
+        if let Some(failure) = &self.output_failure {
+            return Err(same_failure(failure));
         }
         let flushed = self.out.flush();
-        if flushed.is_err() {
-            self.output_closed = true;
+        if let Err(e) = &flushed {
+            self.output_failure = Some(same_failure(e));
         }
         flushed
     }
@@ -330,6 +334,17 @@ impl<W: Write> Session<W> {
     }
 }
 
+/// An error telling the same as `error`: its system error, its kind, or a stop request.
+fn same_failure(error: &std::io::Error) -> std::io::Error {
+    if is_stopped(error) {
+        return std::io::Error::other(Stopped);
+    }
+    match error.raw_os_error() {
+        Some(code) => std::io::Error::from_raw_os_error(code),
+        None => error.kind().into(),
+    }
+}
+
 /// Writes `text` to standard error; a closed standard error does not stop the stream.
 pub fn note(text: &str) {
     let _ = std::io::stderr().write_all(text.as_bytes());
@@ -348,40 +363,38 @@ pub struct Ended {
 }
 
 /// Runs the stream: every sample of `input` decided by the session's learner, until the input
-/// ends, the output closes or a bad line stops it. The state is saved and the summary taken at
-/// the end, also after a bad line. A stream stopped from outside (its output gave up on a
-/// [`Stop`] request) is left to the one who stopped it to finish.
+/// ends, the output closes or a bad line stops it. The input is read and parsed ahead on a
+/// thread of its own ([`read_ahead`]); the decisions written so far are flushed whenever no
+/// sample is ready. The state is saved and the summary taken at the end, also after a bad
+/// line. A stream stopped from outside (its output gave up on a [`Stop`] request) is left to
+/// the one who stopped it to finish.
 pub fn run<W: Write>(input: Input, session: &Mutex<Session<W>>) -> Result<Ended> {
+    let keep_going = lock(session).options.on_error == OnError::Skip;
     let name = input.name.clone();
-    let reader = FlushBeforeWait {
-        inner: BufReader::with_capacity(INPUT_BUFFER, input.reader),
-        fd: input.fd,
-        session,
-    };
-    let skip = lock(session).options.on_error == OnError::Skip;
-    let mut samples = JsonlSamples::new(reader, name.clone());
-    if skip {
-        samples = samples.keep_going();
-    }
-    // One sample's memory, reused for every line.
-    let mut sample = Sample::default();
-    let (end, error) = loop {
-        let Some(read) = samples.read_into(&mut sample) else {
+    let reader = ReadAhead::start(input, keep_going).map_err(|e| {
+        TraceError::file(&name, format!("cannot start the thread that reads it: {e}"))
+    })?;
+    let (end, error) = 'samples: loop {
+        // A closed output is noticed when the next decision is written.
+        let waiting = || drop(lock(session).flush());
+        let Next::Batch(mut batch) = reader.next(waiting) else {
             break (End::Eof, None);
         };
-        let line = samples.line_number();
-        match lock(session).handle(read.map(|()| &sample), line, &name) {
-            Ok(Flow::Continue) => {}
-            // Whoever stopped the stream (the CLI's signal handler) finishes it.
-            Ok(Flow::Stop(End::Interrupted)) => {
-                return Ok(Ended {
-                    summary: None,
-                    error: None,
-                })
+        for (line, read) in batch.items() {
+            match lock(session).handle(read, line, &name) {
+                Ok(Flow::Continue) => {}
+                // Whoever stopped the stream (the CLI's signal handler) finishes it.
+                Ok(Flow::Stop(End::Interrupted)) => {
+                    return Ok(Ended {
+                        summary: None,
+                        error: None,
+                    })
+                }
+                Ok(Flow::Stop(end)) => break 'samples (end, None),
+                Err(e) => break 'samples (End::Failed, Some(e)),
             }
-            Ok(Flow::Stop(end)) => break (end, None),
-            Err(e) => break (End::Failed, Some(e)),
         }
+        reader.give_back(batch);
     };
     // Bound first: the guard must be gone before the error branch locks again.
     let finished = lock(session).finish(end);
@@ -398,57 +411,4 @@ pub fn run<W: Write>(input: Input, session: &Mutex<Session<W>>) -> Result<Ended>
         Err(e) => return Err(e),
     };
     Ok(Ended { summary, error })
-}
-
-/// Input bytes buffered at a time.
-const INPUT_BUFFER: usize = 64 << 10;
-
-/// A buffered reader that flushes the session's output before any read that may wait for
-/// input, so that every decision is out before the stream waits for the next sample.
-struct FlushBeforeWait<'a, W: Write> {
-    inner: BufReader<Box<dyn Read + Send>>,
-    fd: Option<i32>,
-    session: &'a Mutex<Session<W>>,
-}
-
-impl<W: Write> FlushBeforeWait<'_, W> {
-    /// Whether reading more may block: nothing readable right now on the descriptor.
-    fn may_wait(&self) -> bool {
-        #[cfg(unix)]
-        if let Some(fd) = self.fd {
-            let mut poll = libc::pollfd {
-                fd,
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            // SAFETY: one valid pollfd, zero timeout.
-            let ready = unsafe { libc::poll(&mut poll, 1, 0) };
-            return ready <= 0;
-        }
-        true
-    }
-}
-
-impl<W: Write> Read for FlushBeforeWait<'_, W> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let available = self.fill_buf()?;
-        let n = available.len().min(buf.len());
-        buf[..n].copy_from_slice(&available[..n]);
-        self.consume(n);
-        Ok(n)
-    }
-}
-
-impl<W: Write> BufRead for FlushBeforeWait<'_, W> {
-    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
-        if self.inner.buffer().is_empty() && self.may_wait() {
-            // A closed output is noticed when the next decision is written.
-            let _ = lock(self.session).flush();
-        }
-        self.inner.fill_buf()
-    }
-
-    fn consume(&mut self, amount: usize) {
-        self.inner.consume(amount);
-    }
 }

@@ -40,18 +40,18 @@ pub fn is_stopped(error: &std::io::Error) -> bool {
 
 /// Standard output, unbuffered (wrap it in a `BufWriter`): a write that would wait (a pipe,
 /// a terminal) waits in short steps, giving up once a stop is requested and a short grace to
-/// drain has passed. A pipe takes a whole buffer per write where it has room (through a
-/// non-blocking open of its own), anything else that may wait one `PIPE_BUF` after a poll; a
-/// regular file is written straight.
+/// drain has passed. A pipe, a terminal or a device takes a whole buffer per write where it
+/// has room (through a non-blocking open of its own); what cannot be opened again (a socket)
+/// takes one `PIPE_BUF` after a poll; a regular file is written straight.
 pub struct StdoutOutput {
     stop: Stop,
     stopping_since: Option<Instant>,
     /// Standard output may make a write wait (anything but a regular file).
     may_wait: bool,
-    /// When standard output is a pipe: a second, non-blocking open of it, so that a write
+    /// When standard output may wait: a second, non-blocking open of it, so that a write
     /// takes a whole buffer (or what fits) in one call and only a full pipe is waited on,
     /// without changing the blocking mode other holders of standard output see.
-    pipe: Option<std::fs::File>,
+    nonblocking: Option<std::fs::File>,
 }
 
 impl StdoutOutput {
@@ -60,17 +60,21 @@ impl StdoutOutput {
             stop,
             stopping_since: None,
             may_wait: may_wait(),
-            pipe: nonblocking_pipe(),
+            nonblocking: reopen_nonblocking(),
         }
     }
 
-    /// Writes what fits of `buf` into the non-blocking `pipe`, waiting in steps while it is
-    /// full.
+    /// Writes what fits of `buf` into the non-blocking `output`, waiting in steps while it
+    /// takes nothing.
     #[cfg(unix)]
-    fn write_to_pipe(&mut self, mut pipe: &std::fs::File, buf: &[u8]) -> std::io::Result<usize> {
+    fn write_nonblocking(
+        &mut self,
+        mut output: &std::fs::File,
+        buf: &[u8],
+    ) -> std::io::Result<usize> {
         use std::os::fd::AsRawFd;
         loop {
-            match pipe.write(buf) {
+            match output.write(buf) {
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 written => return written,
@@ -78,7 +82,7 @@ impl StdoutOutput {
             if self.give_up() {
                 return Err(std::io::Error::other(Stopped));
             }
-            wait_writable(pipe.as_raw_fd())?;
+            wait_writable(output.as_raw_fd())?;
         }
     }
 
@@ -106,16 +110,13 @@ fn may_wait() -> bool {
     false
 }
 
-/// Standard output opened anew, non-blocking, if it is a pipe (Linux reopens a pipe through
-/// `/proc/self/fd`, as a new open file description); `None` otherwise or where that fails.
+/// Standard output opened anew, non-blocking, if it may wait (Linux reopens a pipe, a
+/// terminal or a device through `/proc/self/fd`, as a new open file description); `None` for a
+/// regular file, and where the open fails (a socket).
 #[cfg(unix)]
-fn nonblocking_pipe() -> Option<std::fs::File> {
-    use std::os::fd::FromRawFd;
-    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
-    // SAFETY: as in `write`.
-    let stdout =
-        std::mem::ManuallyDrop::new(unsafe { std::fs::File::from_raw_fd(libc::STDOUT_FILENO) });
-    if !stdout.metadata().ok()?.file_type().is_fifo() {
+fn reopen_nonblocking() -> Option<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    if !may_wait() {
         return None;
     }
     std::fs::OpenOptions::new()
@@ -126,7 +127,7 @@ fn nonblocking_pipe() -> Option<std::fs::File> {
 }
 
 #[cfg(not(unix))]
-fn nonblocking_pipe() -> Option<std::fs::File> {
+fn reopen_nonblocking() -> Option<std::fs::File> {
     None
 }
 
@@ -153,9 +154,9 @@ impl Write for StdoutOutput {
     #[cfg(unix)]
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         use std::os::fd::FromRawFd;
-        if let Some(pipe) = self.pipe.take() {
-            let written = self.write_to_pipe(&pipe, buf);
-            self.pipe = Some(pipe);
+        if let Some(output) = self.nonblocking.take() {
+            let written = self.write_nonblocking(&output, buf);
+            self.nonblocking = Some(output);
             return written;
         }
         let mut len = buf.len();

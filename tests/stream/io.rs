@@ -96,33 +96,47 @@ fn a_failing_final_flush_ends_with_one_line_and_status_2_and_the_state_saved() {
         eprintln!("skipping: no /dev/full");
         return;
     }
-    let dir = tempfile::tempdir().unwrap();
-    // Few enough decisions to stay in the output's buffer until the final flush.
-    let input = write_file(dir.path(), "s.jsonl", &jsonl(&samples(10, 4, 83, false)));
-    let state = dir.path().join("s.json");
-    let mut child = splitee()
-        .args(["stream", input.to_str().unwrap()])
-        .arg("--state")
-        .arg(&state)
-        .stdout(std::fs::File::create("/dev/full").unwrap())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = std::time::Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if started.elapsed() > std::time::Duration::from_secs(20) {
-            child.kill().unwrap();
-            panic!("the stream hangs after its final flush failed");
+    // From a file, and from a pipe that pauses, so that the decisions are flushed while the
+    // stream waits for input and that flush is what fails.
+    for piped in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        // Few enough decisions to stay in the output's buffer until the final flush.
+        let text = jsonl(&samples(10, 4, 83, false));
+        let input = write_file(dir.path(), "s.jsonl", &text);
+        let state = dir.path().join("s.json");
+        let mut command = splitee();
+        command.arg("stream").arg("--state").arg(&state);
+        if piped {
+            command.stdin(Stdio::piped());
+        } else {
+            command.arg(&input);
         }
-        std::thread::sleep(std::time::Duration::from_millis(20));
+        let mut child = command
+            .stdout(std::fs::File::create("/dev/full").unwrap())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(mut stdin) = child.stdin.take() {
+            stdin.write_all(&text).unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(300));
+        }
+        let started = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if started.elapsed() > std::time::Duration::from_secs(20) {
+                child.kill().unwrap();
+                panic!("the stream hangs after its final flush failed (piped: {piped})");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let output = child.wait_with_output().unwrap();
+        let line = error_line(&output);
+        assert_eq!(
+            line, "splitee: standard output: cannot write: No space left on device (os error 28)",
+            "piped: {piped}"
+        );
+        assert!(stderr(&output).contains("state in"), "{}", stderr(&output));
+        let saved: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+        assert_eq!(saved["learner"]["steps"], 10, "piped: {piped}");
     }
-    let output = child.wait_with_output().unwrap();
-    let line = error_line(&output);
-    assert_eq!(
-        line,
-        "splitee: standard output: cannot write: No space left on device (os error 28)"
-    );
-    assert!(stderr(&output).contains("state in"), "{}", stderr(&output));
-    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
-    assert_eq!(saved["learner"]["steps"], 10);
 }

@@ -159,6 +159,34 @@ pub fn write_atomic_with(
     sync_dir(dir)
 }
 
+/// A scratch file in the system's temporary folder, created exclusively with an unpredictable
+/// name, on the list of temporary files while it lives (so a signal removes it) and removed
+/// when dropped.
+pub struct ScratchFile {
+    file: tempfile::NamedTempFile,
+    _listed: Listed,
+}
+
+impl ScratchFile {
+    pub fn new(prefix: &str) -> std::io::Result<Self> {
+        let file = tempfile::Builder::new().prefix(prefix).tempfile()?;
+        let listed = Listed::new(file.path())?;
+        Ok(Self {
+            file,
+            _listed: listed,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.file.path()
+    }
+
+    /// The file opened anew for writing or reading from its start.
+    pub fn reopen(&self) -> std::io::Result<std::fs::File> {
+        self.file.reopen()
+    }
+}
+
 /// Gives the new file `file` the permissions of the regular file at `path`, if there is one,
 /// and its owner and group where this user may (the owner's own files, or root).
 #[cfg(unix)]

@@ -258,6 +258,15 @@ impl<R: BufRead> Lines<R> {
     }
 }
 
+impl<T: std::io::Read> Lines<std::io::BufReader<T>> {
+    /// Whether the next line is already whole in the reader's buffer, so reading it will not
+    /// wait for input.
+    pub fn next_line_buffered(&self) -> bool {
+        let rest = self.reader.buffer().get(self.pending..).unwrap_or_default();
+        !self.discarding && memchr::memchr(b'\n', rest).is_some()
+    }
+}
+
 /// A file that could not be read whole, or held a line past the bound.
 #[derive(Debug, thiserror::Error)]
 #[error("{}: {error}", crate::text::one_line(&path.display().to_string()))]

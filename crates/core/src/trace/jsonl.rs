@@ -93,6 +93,14 @@ impl<R: BufRead> JsonlSamples<R> {
     }
 }
 
+impl<T: std::io::Read> JsonlSamples<BufReader<T>> {
+    /// Whether the next line is already whole in the reader's buffer (reading it will not wait
+    /// for input).
+    pub fn next_line_buffered(&self) -> bool {
+        self.lines.next_line_buffered()
+    }
+}
+
 fn parse_line(line: &[u8], path: &Path, at: Location) -> Result<RawSample, TraceError> {
     if let Some(raw) = super::jsonl_fast::parse(line) {
         return Ok(raw);

@@ -498,9 +498,15 @@ fn push_floats(line: &mut Vec<u8>, values: &[f64]) {
     }
 }
 
-/// A non-negative integer in decimal.
+/// A non-negative integer in decimal; one or two digits (an arm, an exit, a class) without
+/// the general formatter.
+#[inline]
 pub fn push_int(line: &mut Vec<u8>, value: u64) {
-    line.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+    match value {
+        0..=9 => line.push(b'0' + value as u8),
+        10..=99 => line.extend_from_slice(&[b'0' + (value / 10) as u8, b'0' + (value % 10) as u8]),
+        _ => line.extend_from_slice(itoa::Buffer::new().format(value).as_bytes()),
+    }
 }
 
 /// A float as serde_json writes it (`null` if not finite): the shortest decimal that reads
@@ -538,25 +544,24 @@ fn push_short_decimal(line: &mut Vec<u8>, value: f64) -> bool {
     if thousandths as f64 / 1000.0 != magnitude {
         return false;
     }
-    let (mut digits, mut fraction_digits) = (thousandths, 3);
-    while fraction_digits > 0 && digits % 10 == 0 {
-        digits /= 10;
-        fraction_digits -= 1;
-    }
     if value < 0.0 {
         line.push(b'-');
     }
-    let scale = POWERS_OF_TEN_U64[fraction_digits];
-    push_int(line, digits / scale);
-    line.push(b'.');
-    if fraction_digits == 0 {
-        line.push(b'0');
-    } else {
-        // The fraction padded to its digits with leading zeros: `scale + fraction` without
-        // its leading `1`.
-        let mut buffer = itoa::Buffer::new();
-        line.extend_from_slice(&buffer.format(scale + digits % scale).as_bytes()[1..]);
-    }
+    push_int(line, thousandths / 1000);
+    // The three fraction digits without their trailing zeros, at least one kept (`3.0`).
+    let fraction = (thousandths % 1000) as u16;
+    let digits = [
+        b'.',
+        b'0' + (fraction / 100) as u8,
+        b'0' + (fraction / 10 % 10) as u8,
+        b'0' + (fraction % 10) as u8,
+    ];
+    let kept = match (fraction % 100, fraction % 10) {
+        (0, _) => 2,
+        (_, 0) => 3,
+        _ => 4,
+    };
+    line.extend_from_slice(&digits[..kept]);
     true
 }
 

@@ -28,7 +28,9 @@ pub use self::jsonl_fast::{push_float, push_int};
 pub use self::mix::mixed;
 pub use self::npz::read_npz;
 pub use self::stats::{ExitStats, TraceStats};
-pub use self::validate::{open_maybe_gzipped, MAX_ARRIVAL_S, MAX_CONTEXT_LEN};
+pub use self::validate::{
+    decompress_if_gzipped, open_maybe_gzipped, MAX_ARRIVAL_S, MAX_CONTEXT_LEN,
+};
 
 use self::rows::Rows;
 use crate::seed::Fnv1a;

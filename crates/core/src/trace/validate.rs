@@ -24,10 +24,7 @@ pub(crate) fn is_gzipped(path: &Path) -> bool {
 }
 
 /// `raw`, the bytes of `path`, decompressed if the name says gzip.
-pub(crate) fn decompress_if_gzipped(
-    path: &Path,
-    raw: Box<dyn Read + Send>,
-) -> Box<dyn Read + Send> {
+pub fn decompress_if_gzipped(path: &Path, raw: Box<dyn Read + Send>) -> Box<dyn Read + Send> {
     if is_gzipped(path) {
         // Multi-member, so files made with `cat a.gz b.gz` read whole.
         Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(raw)))
