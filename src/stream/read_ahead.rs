@@ -2,7 +2,9 @@
 //! overlaps deciding and writing the last ones. Samples are handed over in batches of what was
 //! ready: a batch goes out as soon as the next line is not in the input buffer yet and a read
 //! may wait, so a sample never waits in a batch for later input. The batches' memory is handed
-//! back and reused, and at most [`BATCHES_AHEAD`] of them are read ahead.
+//! back and reused, at most [`BATCHES_AHEAD`] of them are read ahead, and a batch of samples
+//! with very many exits holds few of them ([`BATCH_VALUES`]): a handful of batches are alive at
+//! a time, so memory stays within a few samples' worth whatever the input.
 
 use super::input::{Input, Waits};
 use crate::trace::{JsonlSamples, Sample, TraceError};
@@ -12,8 +14,11 @@ use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
 /// Samples read at most into one batch.
 const BATCH_SAMPLES: usize = 1024;
 
+/// Confidences and predictions read at most into one batch (a sample with more fills one).
+const BATCH_VALUES: usize = 1 << 16;
+
 /// Full batches waiting for the decider, at most.
-const BATCHES_AHEAD: usize = 2;
+const BATCHES_AHEAD: usize = 1;
 
 /// Input bytes buffered at a time.
 const INPUT_BUFFER: usize = 64 << 10;
@@ -64,7 +69,7 @@ impl ReadAhead {
     /// Starts reading `input` on its own thread; `keep_going` reads on after a bad line.
     pub(super) fn start(input: Input, keep_going: bool) -> std::io::Result<Self> {
         let (full_sender, full) = mpsc::sync_channel(BATCHES_AHEAD);
-        let (spent, spent_receiver) = mpsc::sync_channel(BATCHES_AHEAD + 2);
+        let (spent, spent_receiver) = mpsc::sync_channel(BATCHES_AHEAD + 1);
         std::thread::Builder::new()
             .name("stream input".into())
             .spawn(move || read(input, keep_going, &full_sender, &spent_receiver))?;
@@ -100,12 +105,16 @@ fn read(input: Input, keep_going: bool, full: &SyncSender<Batch>, spent: &Receiv
     }
     loop {
         let mut batch = spent.try_recv().unwrap_or_default();
+        let mut values = 0;
         let ended = loop {
-            let Some(read) = samples.read_into(batch.next_slot()) else {
+            let slot = batch.next_slot();
+            let Some(read) = samples.read_into(slot) else {
                 break true;
             };
+            values += slot.conf.len() + slot.pred.len();
             batch.reads.push((samples.line_number(), read));
             if batch.reads.len() == BATCH_SAMPLES
+                || values >= BATCH_VALUES
                 || (waits != Waits::Never && !samples.next_line_buffered() && may_wait(waits))
             {
                 break false;

@@ -408,8 +408,9 @@ impl Parser<'_> {
             eight_digit_value(first) * POWERS_OF_TEN_U64[digits - 8]
                 + eight_digit_value(left_padded(second, digits - 8))
         };
-        let value = if mantissa <= 1 << 53 {
-            mantissa as f64 / POWERS_OF_TEN[digits]
+        // Multiplications by a reciprocal, where a division would wait on the divider.
+        let value = if mantissa == 0 {
+            0.0
         } else {
             fraction(mantissa, digits as u32)?
         };
@@ -540,7 +541,14 @@ fn push_short_decimal(line: &mut Vec<u8>, value: f64) -> bool {
     }
     // Rounded by truncation (one instruction, where `round` is a library call); a wrong
     // guess fails the check and goes to the general formatter.
-    let thousandths = (magnitude * 1000.0 + 0.5) as u64;
+    let scaled = magnitude * 1000.0;
+    let thousandths = (scaled + 0.5) as u64;
+    // A value far from any number of thousandths (a reward, a running total) is turned away
+    // before the division: the double nearest to one lies within a few units in the last
+    // place of it, far inside 2^-40.
+    if (scaled - thousandths as f64).abs() > scaled * f64::powi(2.0, -40) {
+        return false;
+    }
     if thousandths as f64 / 1000.0 != magnitude {
         return false;
     }
@@ -561,7 +569,10 @@ fn push_short_decimal(line: &mut Vec<u8>, value: f64) -> bool {
         (_, 0) => 3,
         _ => 4,
     };
-    line.extend_from_slice(&digits[..kept]);
+    // All four bytes, then the ones not kept dropped: a copy of known length.
+    let end = line.len() + kept;
+    line.extend_from_slice(&digits);
+    line.truncate(end);
     true
 }
 
