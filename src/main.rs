@@ -301,8 +301,8 @@ fn stream(args: &StreamArgs) -> Result<()> {
     };
     let input = Input::open(args.input.as_deref())?;
     let stop = Stop::default();
-    let out = std::io::BufWriter::with_capacity(64 << 10, StdoutOutput::new(stop.clone()));
-    let session = Session::start(live, options, out)?;
+    // Unbuffered: the session writes its decisions a block at a time.
+    let session = Session::start(live, options, StdoutOutput::new(stop.clone()))?;
     if let Some(path) = &args.state {
         match session.resumed_at() {
             Some(steps) => note(&format!(

@@ -56,6 +56,9 @@ pub struct StreamOptions {
     pub save_pause: Option<Duration>,
 }
 
+/// Bytes of decision lines written to the output at a time (unless flushed earlier).
+const OUTPUT_BLOCK: usize = 64 << 10;
+
 /// Bad lines reported one by one before they are only counted.
 const REPORTED_BAD_LINES: u64 = 20;
 
@@ -78,8 +81,8 @@ pub struct Session<W: Write> {
     output_failure: Option<std::io::Error>,
     /// A write error (other than a closed output) was reported.
     write_failed: bool,
-    /// The decision line being written.
-    line: Vec<u8>,
+    /// Decision lines not yet written to `out`, which takes them a block at a time.
+    pending: Vec<u8>,
     /// Held while the session lives: no other stream writes its state file.
     _state_lock: Option<StateLock>,
 }
@@ -114,7 +117,7 @@ impl<W: Write> Session<W> {
             summary: None,
             output_failure: None,
             write_failed: false,
-            line: Vec::with_capacity(256),
+            pending: Vec::with_capacity(OUTPUT_BLOCK + 1024),
             _state_lock: state_lock,
         })
     }
@@ -241,8 +244,17 @@ impl<W: Write> Session<W> {
         if let Some(failure) = &self.output_failure {
             return Err(same_failure(failure));
         }
-        line.write_line(&mut self.line);
-        let written = self.out.write_all(&self.line);
+        line.append_line(&mut self.pending);
+        if self.pending.len() < OUTPUT_BLOCK {
+            return Ok(());
+        }
+        self.write_pending()
+    }
+
+    /// Writes the pending decision lines to the output.
+    fn write_pending(&mut self) -> std::io::Result<()> {
+        let written = self.out.write_all(&self.pending);
+        self.pending.clear();
         if let Err(e) = &written {
             self.output_failure = Some(same_failure(e));
         }
@@ -254,6 +266,7 @@ impl<W: Write> Session<W> {
         if let Some(failure) = &self.output_failure {
             return Err(same_failure(failure));
         }
+        self.write_pending()?;
         let flushed = self.out.flush();
         if let Err(e) = &flushed {
             self.output_failure = Some(same_failure(e));

@@ -38,7 +38,7 @@ pub fn is_stopped(error: &std::io::Error) -> bool {
     error.get_ref().is_some_and(|e| e.is::<Stopped>())
 }
 
-/// Standard output, unbuffered (wrap it in a `BufWriter`): a write that would wait (a pipe,
+/// Standard output, unbuffered (a stream's session writes it a block at a time): a write that would wait (a pipe,
 /// a terminal) waits in short steps, giving up once a stop is requested and a short grace to
 /// drain has passed. A pipe, a terminal or a device takes a whole buffer per write where it
 /// has room (through a non-blocking open of its own); what cannot be opened again (a socket)

@@ -88,6 +88,11 @@ impl Decision {
     /// (checked by a test), numbers as shortest round-trip decimals.
     pub fn write_line(&self, out: &mut Vec<u8>) {
         out.clear();
+        self.append_line(out);
+    }
+
+    /// Appends the line [`Decision::write_line`] writes to `out` (a stream's output buffer).
+    pub fn append_line(&self, out: &mut Vec<u8>) {
         out.push(b'{');
         if let Some(policy) = &self.policy {
             out.extend_from_slice(b"\"policy\":");

@@ -154,6 +154,9 @@ pub struct Lines<R> {
     assembled: Vec<u8>,
     /// The rest of a too-long line is dropped before the next line is read.
     discarding: bool,
+    /// Where the next line's break lies in the reader's buffer (after the pending line), when
+    /// [`Lines::next_line_buffered`] has looked: the next read takes it without a search.
+    next_break: Option<usize>,
 }
 
 impl<R: BufRead> Lines<R> {
@@ -170,6 +173,7 @@ impl<R: BufRead> Lines<R> {
             pending: 0,
             assembled: Vec::new(),
             discarding: false,
+            next_break: None,
         }
     }
 
@@ -186,6 +190,8 @@ impl<R: BufRead> Lines<R> {
             self.discard_rest()?;
         }
         self.assembled.clear();
+        // Found in the same bytes, which were not refilled since.
+        let mut known_break = self.next_break.take();
         loop {
             let available = self.reader.fill_buf()?;
             if available.is_empty() {
@@ -195,7 +201,10 @@ impl<R: BufRead> Lines<R> {
                 self.line += 1;
                 return Ok(Some((self.line, &self.assembled)));
             }
-            let Some(at) = memchr::memchr(b'\n', available) else {
+            let found = known_break
+                .take()
+                .or_else(|| memchr::memchr(b'\n', available));
+            let Some(at) = found else {
                 let taken = available.len();
                 if self.assembled.len() + taken > self.limit {
                     return Err(self.too_long());
@@ -261,9 +270,13 @@ impl<R: BufRead> Lines<R> {
 impl<T: std::io::Read> Lines<std::io::BufReader<T>> {
     /// Whether the next line is already whole in the reader's buffer, so reading it will not
     /// wait for input.
-    pub fn next_line_buffered(&self) -> bool {
+    pub fn next_line_buffered(&mut self) -> bool {
+        if self.discarding {
+            return false;
+        }
         let rest = self.reader.buffer().get(self.pending..).unwrap_or_default();
-        !self.discarding && memchr::memchr(b'\n', rest).is_some()
+        self.next_break = memchr::memchr(b'\n', rest);
+        self.next_break.is_some()
     }
 }
 
@@ -330,6 +343,28 @@ mod tests {
                 Ok(b"ij".to_vec()),
             ];
             assert_eq!(got, want, "buffer of {capacity}");
+        }
+    }
+
+    #[test]
+    fn asking_whether_the_next_line_is_buffered_changes_no_line() {
+        let text = b"ab\n\ncdefgh\nij";
+        for capacity in [1, 2, 3, 5, 64] {
+            let reader = BufReader::with_capacity(capacity, &text[..]);
+            let mut lines = Lines::with_limit(reader, 100);
+            let (mut got, mut buffered) = (Vec::new(), Vec::new());
+            loop {
+                buffered.push(lines.next_line_buffered());
+                match lines.next_line().unwrap() {
+                    Some((_, line)) => got.push(line.to_vec()),
+                    None => break,
+                }
+            }
+            let want = [&b"ab\n"[..], b"\n", b"cdefgh\n", b"ij"];
+            assert_eq!(got, want, "buffer of {capacity}");
+            if capacity == 64 {
+                assert_eq!(buffered, [false, true, true, false, false]);
+            }
         }
     }
 

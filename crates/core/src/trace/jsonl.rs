@@ -96,7 +96,7 @@ impl<R: BufRead> JsonlSamples<R> {
 impl<T: std::io::Read> JsonlSamples<BufReader<T>> {
     /// Whether the next line is already whole in the reader's buffer (reading it will not wait
     /// for input).
-    pub fn next_line_buffered(&self) -> bool {
+    pub fn next_line_buffered(&mut self) -> bool {
         self.lines.next_line_buffered()
     }
 }
