@@ -142,7 +142,8 @@ pub enum Command {
     /// Estimate, from a decision log alone, how other policies would have done: reward per
     /// sample, cost per sample and accuracy by IPS, self-normalised IPS and doubly robust
     /// off-policy estimators with 95% intervals.
-    #[command(after_help = EVALUATE_EXAMPLES)]
+    #[command(after_help = EVALUATE_EXAMPLES,
+              mut_arg("policies", |arg| arg.help(help::evaluate_policy())))]
     Evaluate(EvaluateArgs),
     /// Measure replay speed (decisions per second on one thread) and peak memory.
     #[command(after_help = BENCH_EXAMPLES)]
@@ -180,7 +181,7 @@ Examples:
   splitee bench --paper-grid             the SplitEE paper's grid on all cores";
 const BENCH_STREAM_EXAMPLES: &str = "\
 Examples:
-  splitee bench-stream                   1,000,000 12-exit samples through `splitee stream`
+  splitee bench-stream                   10,000,000 12-exit samples through `splitee stream`
   splitee bench-stream --samples 200000 --policy splitee --json";
 const BENCH_TRAIN_EXAMPLES: &str = "\
 Examples:

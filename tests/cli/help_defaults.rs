@@ -269,3 +269,24 @@ fn list_defaults_are_shown_as_they_are_typed() {
         "{inspect}"
     );
 }
+
+/// `--policy` is shared by the commands that take learner flags; each says what it does with it.
+#[test]
+fn policy_help_says_what_each_command_does_with_it() {
+    let policy_help = |command: &str| {
+        flag_helps(command)
+            .into_iter()
+            .find(|(flag, _)| flag == "--policy")
+            .map(|(_, help)| help)
+            .unwrap_or_else(|| panic!("{command} --help has no --policy"))
+    };
+    for command in ["run", "simulate", "stream"] {
+        let help = policy_help(command);
+        assert!(help.starts_with("Policy to run; repeat for several"), "{command}: {help}");
+    }
+    let help = policy_help("evaluate");
+    assert!(
+        help.starts_with("Policy to estimate from the log") && !help.contains("`run` only"),
+        "{help}"
+    );
+}
