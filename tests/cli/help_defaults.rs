@@ -197,12 +197,13 @@ fn embedded_trace_is_priced_by_its_profile_unless_costs_are_given() {
 
 #[test]
 fn example_config_runs_from_the_repository_root() {
-    if !manifest()
-        .join("../shared/data/traces")
-        .join(SST2)
-        .is_file()
-    {
-        eprintln!("skipping: the example config expects ../shared next to the repository");
+    let sst2 = manifest().join("../shared/data/traces").join(SST2);
+    if !sst2.is_file() {
+        eprintln!(
+            "skipping: {} (the example config names it relative to itself, whatever \
+             SPLITEE_SHARED says)",
+            splitee::shared_data::unavailable(&sst2)
+        );
         return;
     }
     let report = succeed_json(splitee().current_dir(manifest()).args([
@@ -282,7 +283,10 @@ fn policy_help_says_what_each_command_does_with_it() {
     };
     for command in ["run", "simulate", "stream"] {
         let help = policy_help(command);
-        assert!(help.starts_with("Policy to run; repeat for several"), "{command}: {help}");
+        assert!(
+            help.starts_with("Policy to run; repeat for several"),
+            "{command}: {help}"
+        );
     }
     let help = policy_help("evaluate");
     assert!(

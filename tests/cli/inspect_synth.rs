@@ -128,7 +128,10 @@ fn inspect_reports_contexts_and_arrivals() {
             .arg("--trace")
             .arg(&path),
     );
-    assert_eq!(json["contexts"], serde_json::json!(["noise", "clean", "blur"]));
+    assert_eq!(
+        json["contexts"],
+        serde_json::json!(["noise", "clean", "blur"])
+    );
     assert_eq!(
         json["arrivals"],
         serde_json::json!({"first": 0.25, "last": 3.75})
@@ -148,5 +151,8 @@ fn inspect_reports_contexts_and_arrivals() {
             .arg("--trace")
             .arg(&plain),
     );
-    assert!(json["contexts"].is_null() && json["arrivals"].is_null(), "{json}");
+    assert!(
+        json["contexts"].is_null() && json["arrivals"].is_null(),
+        "{json}"
+    );
 }

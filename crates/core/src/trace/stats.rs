@@ -242,7 +242,12 @@ impl fmt::Display for TraceStats {
 /// the first few only when there are many (a trace may name thousands).
 fn contexts_line(names: &[String]) -> String {
     const SHOWN: usize = 8;
-    let mut listed = names.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
+    let mut listed = names
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
     if names.len() > SHOWN {
         listed.push_str(&format!(", ... ({} more)", names.len() - SHOWN));
     }
