@@ -32,7 +32,8 @@ macro_rules! run_examples {
 macro_rules! inspect_examples {
     () => {
         "  splitee inspect --trace ../shared/data/traces/cifar10-mobilenet2.csv
-  splitee inspect --trace datasets/predictions-mnist-dense.csv   predictions only: strong dominance"
+  splitee inspect --trace datasets/predictions-mnist-dense.csv   predictions only: strong dominance
+  splitee inspect --trace datasets/sparsity-mnist-dense-mixed.csv   names its 5 contexts"
     };
 }
 macro_rules! synth_examples {
@@ -125,7 +126,8 @@ pub enum Command {
     /// percentiles, accuracy and cost, and their time series.
     #[command(after_help = SIMULATE_EXAMPLES)]
     Simulate(SimulateArgs),
-    /// Summarise a trace: exits, classes, per-exit accuracy, confidence and costs.
+    /// Summarise a trace: exits, classes, per-exit accuracy, confidence and costs, and its
+    /// contexts and arrival times when it has them.
     #[command(after_help = INSPECT_EXAMPLES)]
     Inspect(InspectArgs),
     /// Write a seeded synthetic trace whose confidence and accuracy rise with depth.
