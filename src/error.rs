@@ -30,6 +30,9 @@ pub enum Error {
     Train(Box<crate::train::TrainError>),
     #[error("{name}: {message}")]
     Experiment { name: String, message: String },
+    /// One of the project's external data files is not here (it is never in the repository).
+    #[error("{}", crate::shared_data::unavailable(path))]
+    Unavailable { path: PathBuf },
     /// A partial sweep's point file that `--skip-existing` cannot take as done.
     #[error(
         "{}: {why}; remove it to run the point again, or choose another --out",

@@ -6,8 +6,9 @@
 //! [`evaluate`] estimates policies from decision logs;
 //! [`sweep`] runs grids (shards and merge); [`study`] trains and evaluates networks;
 //! [`reproduce`] regenerates the committed experiments; [`stream`] decides live streams;
-//! [`mod@bench`] measures speed; [`progress`] shows bars. The engine's modules are re-exported
-//! under their own names.
+//! [`mod@bench`] measures speed; [`progress`] shows bars; [`shared_data`] says where the data
+//! the project reads but does not hold comes from. The engine's modules are re-exported under
+//! their own names.
 
 pub use splitee_core::{
     arms, compat, cost, decision, embedded, files, frontier, grid, json, learner, lines, live,
@@ -25,6 +26,7 @@ pub mod progress;
 pub mod report;
 pub mod reproduce;
 pub mod run;
+pub mod shared_data;
 pub mod simulate;
 pub mod stream;
 pub mod study;

@@ -15,7 +15,7 @@ use splitee::config::{ResolveSettings, RunSettings};
 use splitee::report::queue::{QueueMarkdown, QueueReport};
 use splitee::report::sweep::read_report;
 use splitee::report::{Exporter, Json, Markdown, Table};
-use splitee::run::{load_traces, run_checked, run_logging, write_outputs};
+use splitee::run::{check_shared_present, load_traces, run_checked, run_logging, write_outputs};
 use splitee::stream::note;
 use splitee::sweep::{write_sweep_outputs, LoadedSweep, SweepSettings};
 use splitee::trace::{self, synth::SynthParams, TraceStats};
@@ -98,13 +98,22 @@ fn print_notes(notes: &[String]) {
     }
 }
 
-/// The error and its causes (`{:#}`), folded onto one line.
+/// The error and its causes joined by `: ` (as `{:#}` joins them), folded onto one line. A cause
+/// whose text a message already quotes (`f.csv: cannot read: Is a directory`) is left out
+/// rather than said twice.
 fn one_line(error: &anyhow::Error) -> String {
-    format!("{error:#}")
-        .lines()
-        .map(str::trim)
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut text = String::new();
+    for cause in error.chain() {
+        let part = cause.to_string();
+        if text.contains(&part) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&part);
+    }
+    text.lines().map(str::trim).collect::<Vec<_>>().join(" ")
 }
 
 fn run(args: &RunArgs) -> Result<()> {
@@ -206,7 +215,10 @@ fn inspect(args: &InspectArgs) -> Result<()> {
             .map_err(|e| anyhow::anyhow!("--alpha: {}", e.message))?;
     }
     let trace = match &args.trace {
-        Some(path) => trace::load(path)?,
+        Some(path) => {
+            check_shared_present(std::slice::from_ref(path))?;
+            trace::load(path)?
+        }
         None => splitee::embedded::trace()?,
     };
     let stats = TraceStats::compute(&trace, &args.alphas);
@@ -531,12 +543,18 @@ fn train(args: &cli::TrainArgs) -> Result<()> {
 }
 
 fn bench_train(args: &cli::BenchTrainArgs) -> Result<()> {
+    let mnist = args
+        .data_path
+        .clone()
+        .unwrap_or_else(|| splitee::study::shared_data("mnist"));
+    if !mnist.exists() {
+        print_notes(&[format!(
+            "{}; timing synthetic images instead",
+            splitee::shared_data::unavailable(&mnist)
+        )]);
+    }
     let result = splitee::train::bench::run(&splitee::train::bench::TrainBench {
-        mnist: Some(
-            args.data_path
-                .clone()
-                .unwrap_or_else(|| splitee::study::shared_data("mnist")),
-        ),
+        mnist: Some(mnist),
         epochs: args.epochs,
         min_seconds: 0.5,
     })?;

@@ -81,10 +81,7 @@ pub fn reproduce<'p>(
     if let Some(missing) = missing_trace(&settings) {
         return Err(Error::Experiment {
             name: experiment.name.clone(),
-            message: format!(
-                "trace {} is not available (the README says how to convert published traces)",
-                missing.display()
-            ),
+            message: format!("trace {}", crate::shared_data::unavailable(&missing)),
         });
     }
     let loaded = LoadedSweep::load(&settings)?;
@@ -107,7 +104,7 @@ pub fn reproduce_simulation(
     if let Some(missing) = settings.traces.iter().find(|p| !p.exists()) {
         return Err(Error::Experiment {
             name: experiment.name.clone(),
-            message: format!("trace {} is not available", missing.display()),
+            message: format!("trace {}", crate::shared_data::unavailable(missing)),
         });
     }
     let settings = settings.check()?;
@@ -141,7 +138,10 @@ pub fn reproduce_study(
     if !study.data.path.exists() {
         return Err(Error::Experiment {
             name: experiment.name.clone(),
-            message: format!("data folder {} is not available", study.data.path.display()),
+            message: format!(
+                "data folder {}",
+                crate::shared_data::unavailable(&study.data.path)
+            ),
         });
     }
     study.report = Some(results.join(&experiment.name));

@@ -8,7 +8,7 @@ use crate::settings::{CheckedSettings, RunSettings};
 use crate::sim::{simulate_logged, SimError, SimResult};
 use crate::summary::reward_model;
 use crate::trace::{self, Trace};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The traces of a run, loaded.
 pub struct LoadedTraces {
@@ -23,6 +23,17 @@ pub struct LoadedTraces {
 
 /// Loads the settings' traces (concatenated in order), or the embedded default trace, each file
 /// read once; with `fingerprint`, also hashing their bytes for the report.
+/// Refuses a missing file or folder of the project's external data (`shared/data/`), naming
+/// where it comes from rather than as a bare `No such file`; other paths are left to their
+/// loader.
+pub fn check_shared_present(paths: &[PathBuf]) -> Result<()> {
+    let absent = |p: &&PathBuf| !p.exists() && crate::shared_data::source_of(p).is_some();
+    match paths.iter().find(absent) {
+        Some(path) => Err(Error::Unavailable { path: path.clone() }),
+        None => Ok(()),
+    }
+}
+
 pub fn load_traces(settings: &RunSettings, fingerprint: bool) -> Result<LoadedTraces> {
     if settings.traces.is_empty() {
         return Ok(LoadedTraces {
@@ -31,6 +42,7 @@ pub fn load_traces(settings: &RunSettings, fingerprint: bool) -> Result<LoadedTr
             hash: None,
         });
     }
+    check_shared_present(&settings.traces)?;
     let names = settings
         .traces
         .iter()

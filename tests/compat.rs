@@ -105,7 +105,7 @@ fn decisions_match_the_published_scripts() {
         let trace = if name.starts_with("sst2") {
             let p = shared_dir().join("data/traces").join(name);
             if !p.exists() {
-                eprintln!("skipping {name}: shared data not found at {}", p.display());
+                common::skip_notice(&p);
                 continue;
             }
             p

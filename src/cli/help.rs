@@ -20,8 +20,18 @@ fn value_name<T: ValueEnum>(value: T) -> String {
 
 pub fn policy() -> String {
     format!(
-        "Policy to run; repeat for several (`run` only; `stream` runs one, default {}): {}",
+        "Policy to run; repeat for several (`stream` runs one, default {}): {}",
         splitee::settings::DEFAULT_STREAM_POLICY,
+        splitee::policy::POLICY_NAMES
+    )
+}
+
+/// `evaluate` replays its targets on the log instead of running them.
+pub fn evaluate_policy() -> String {
+    format!(
+        "Policy to estimate from the log (replayed on its decisions, over the split arms at the \
+         run's threshold under strict observation); repeat for several, at least one here or in \
+         the config's [policy] names: {}",
         splitee::policy::POLICY_NAMES
     )
 }

@@ -32,7 +32,8 @@ macro_rules! run_examples {
 macro_rules! inspect_examples {
     () => {
         "  splitee inspect --trace ../shared/data/traces/cifar10-mobilenet2.csv
-  splitee inspect --trace datasets/predictions-mnist-dense.csv   predictions only: strong dominance"
+  splitee inspect --trace datasets/predictions-mnist-dense.csv   predictions only: strong dominance
+  splitee inspect --trace datasets/sparsity-mnist-dense-mixed.csv   names its 5 contexts"
     };
 }
 macro_rules! synth_examples {
@@ -125,7 +126,8 @@ pub enum Command {
     /// percentiles, accuracy and cost, and their time series.
     #[command(after_help = SIMULATE_EXAMPLES)]
     Simulate(SimulateArgs),
-    /// Summarise a trace: exits, classes, per-exit accuracy, confidence and costs.
+    /// Summarise a trace: exits, classes, per-exit accuracy, confidence and costs, and its
+    /// contexts and arrival times when it has them.
     #[command(after_help = INSPECT_EXAMPLES)]
     Inspect(InspectArgs),
     /// Write a seeded synthetic trace whose confidence and accuracy rise with depth.
@@ -142,7 +144,8 @@ pub enum Command {
     /// Estimate, from a decision log alone, how other policies would have done: reward per
     /// sample, cost per sample and accuracy by IPS, self-normalised IPS and doubly robust
     /// off-policy estimators with 95% intervals.
-    #[command(after_help = EVALUATE_EXAMPLES)]
+    #[command(after_help = EVALUATE_EXAMPLES,
+              mut_arg("policies", |arg| arg.help(help::evaluate_policy())))]
     Evaluate(EvaluateArgs),
     /// Measure replay speed (decisions per second on one thread) and peak memory.
     #[command(after_help = BENCH_EXAMPLES)]

@@ -213,6 +213,7 @@ impl Study {
         if let Some(eval) = &self.evaluate {
             eval.check(self.networks[0].exits())?;
         }
+        crate::run::check_shared_present(std::slice::from_ref(&self.data.path))?;
         let data = self.data.load()?;
         for n in &self.networks {
             n.check_data(&data.train, "training")?;

@@ -49,6 +49,7 @@ impl SingleRun {
         if self.bytes_per_activation == 0 {
             return Err(crate::train::invalid("bytes_per_activation", "must be >= 1").into());
         }
+        crate::run::check_shared_present(std::slice::from_ref(&self.data.path))?;
         let data = self.data.load()?;
         params.check_data(&data.trace, "traced")?;
         let mlp = train(&params, &data.train, progress)?;

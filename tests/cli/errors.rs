@@ -199,3 +199,69 @@ fn wrong_length_cost_lists_name_their_file_and_line() {
         )
     );
 }
+
+/// An error whose message quotes its cause (the OS error) says it once, not again as the cause.
+#[test]
+fn a_quoted_cause_is_said_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state.json");
+    std::fs::create_dir(&state).unwrap();
+    let line = fail_with_one_line(
+        splitee()
+            .args(["stream", "--state"])
+            .arg(&state)
+            .write_stdin("{}\n"),
+    );
+    assert_mentions(&line, &["cannot read the learner state", "os error"]);
+    assert_eq!(line.matches("os error").count(), 1, "{line}");
+
+    let line = fail_with_one_line(
+        splitee()
+            .args(["train", "--dataset", "optdigits", "--data-path"])
+            .arg(dir.path())
+            .arg("--out")
+            .arg(dir.path().join("net")),
+    );
+    assert_mentions(&line, &["optdigits.tra: cannot read", "No such file"]);
+    assert_eq!(line.matches("No such file").count(), 1, "{line}");
+}
+
+/// A missing file of the shared data is named with the public source it comes from.
+#[test]
+fn a_missing_shared_trace_says_where_it_comes_from() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shared/data/traces/sst2-bert12.csv");
+    for command in ["run", "inspect"] {
+        let line = fail_with_one_line(splitee().arg(command).arg("--trace").arg(&path));
+        assert_mentions(
+            &line,
+            &[
+                &format!("{} is not available; it comes from", path.display()),
+                "Div290/Buffer_based_threshold",
+                "csv_files/df.csv",
+            ],
+        );
+    }
+    // An experiment whose trace is missing: `reproduce NAME` refuses it in the same words.
+    let experiments = dir.path().join("experiments");
+    std::fs::create_dir(&experiments).unwrap();
+    std::fs::write(
+        experiments.join("sst2.toml"),
+        "[trace]\npaths = [\"../shared/data/traces/sst2-bert12.csv\"]\n[sweep]\noffload = 0.5\n",
+    )
+    .unwrap();
+    let line = fail_with_one_line(
+        splitee()
+            .args(["reproduce", "sst2", "--experiments"])
+            .arg(&experiments)
+            .arg("--results")
+            .arg(dir.path().join("results")),
+    );
+    assert_mentions(
+        &line,
+        &[
+            "sst2: trace ",
+            "is not available; it comes from GitHub Div290",
+        ],
+    );
+}

@@ -197,12 +197,13 @@ fn embedded_trace_is_priced_by_its_profile_unless_costs_are_given() {
 
 #[test]
 fn example_config_runs_from_the_repository_root() {
-    if !manifest()
-        .join("../shared/data/traces")
-        .join(SST2)
-        .is_file()
-    {
-        eprintln!("skipping: the example config expects ../shared next to the repository");
+    let sst2 = manifest().join("../shared/data/traces").join(SST2);
+    if !sst2.is_file() {
+        eprintln!(
+            "skipping: {} (the example config names it relative to itself, whatever \
+             SPLITEE_SHARED says)",
+            splitee::shared_data::unavailable(&sst2)
+        );
         return;
     }
     let report = succeed_json(splitee().current_dir(manifest()).args([
@@ -267,5 +268,29 @@ fn list_defaults_are_shown_as_they_are_typed() {
     assert!(
         inspect.contains("[default: 0.5,0.6,0.7,0.8,0.9]"),
         "{inspect}"
+    );
+}
+
+/// `--policy` is shared by the commands that take learner flags; each says what it does with it.
+#[test]
+fn policy_help_says_what_each_command_does_with_it() {
+    let policy_help = |command: &str| {
+        flag_helps(command)
+            .into_iter()
+            .find(|(flag, _)| flag == "--policy")
+            .map(|(_, help)| help)
+            .unwrap_or_else(|| panic!("{command} --help has no --policy"))
+    };
+    for command in ["run", "simulate", "stream"] {
+        let help = policy_help(command);
+        assert!(
+            help.starts_with("Policy to run; repeat for several"),
+            "{command}: {help}"
+        );
+    }
+    let help = policy_help("evaluate");
+    assert!(
+        help.starts_with("Policy to estimate from the log") && !help.contains("`run` only"),
+        "{help}"
     );
 }

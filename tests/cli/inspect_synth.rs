@@ -94,3 +94,65 @@ fn synth_jsonl_to_stdout_has_one_line_per_sample() {
         .iter()
         .all(|s| s["conf"].as_array().map(Vec::len) == Some(4)));
 }
+
+/// A trace's optional `context` and `arrival` columns: `inspect` counts the distinct contexts
+/// (named in order of first appearance) and gives the arrival times' span; a trace without them
+/// gets neither line.
+#[test]
+fn inspect_reports_contexts_and_arrivals() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("timed.csv");
+    std::fs::write(
+        &path,
+        "conf_1,pred_1,conf_2,pred_2,label,context,arrival\n\
+         0.9,1,0.95,1,1,noise,0.25\n\
+         0.4,0,0.8,1,1,clean,0.5\n\
+         0.7,1,0.9,1,0,noise,0.5\n\
+         0.6,0,0.7,0,0,blur,3.75\n",
+    )
+    .unwrap();
+    let table = succeed(splitee().arg("inspect").arg("--trace").arg(&path));
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(
+        lines[lines.len() - 2..],
+        [
+            "contexts: 3 distinct (noise, clean, blur)",
+            "arrivals: from 0.250 s to 3.750 s, a span of 3.500 s",
+        ],
+        "{table}"
+    );
+    let json = succeed_json(
+        splitee()
+            .arg("inspect")
+            .arg("--json")
+            .arg("--trace")
+            .arg(&path),
+    );
+    assert_eq!(
+        json["contexts"],
+        serde_json::json!(["noise", "clean", "blur"])
+    );
+    assert_eq!(
+        json["arrivals"],
+        serde_json::json!({"first": 0.25, "last": 3.75})
+    );
+
+    let plain = dir.path().join("plain.csv");
+    synth_to(&plain);
+    let table = succeed(splitee().arg("inspect").arg("--trace").arg(&plain));
+    assert!(
+        !table.contains("contexts:") && !table.contains("arrivals:"),
+        "{table}"
+    );
+    let json = succeed_json(
+        splitee()
+            .arg("inspect")
+            .arg("--json")
+            .arg("--trace")
+            .arg(&plain),
+    );
+    assert!(
+        json["contexts"].is_null() && json["arrivals"].is_null(),
+        "{json}"
+    );
+}

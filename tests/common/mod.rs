@@ -28,12 +28,18 @@ pub fn shared_file(relative: &str) -> Option<PathBuf> {
     if path.is_file() {
         Some(path)
     } else {
-        eprintln!(
-            "skipping: {} not found (set SPLITEE_SHARED to the shared folder)",
-            path.display()
-        );
+        skip_notice(&path);
         None
     }
+}
+
+/// The one line of a test skipped for want of `path` of the shared data: what is missing and
+/// where it comes from.
+pub fn skip_notice(path: &Path) {
+    eprintln!(
+        "skipping: {} (set SPLITEE_SHARED to the shared folder)",
+        splitee::shared_data::unavailable(path)
+    );
 }
 
 /// A real trace of `data/traces` in the shared folder, or `None` with a skip notice.

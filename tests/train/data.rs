@@ -2,7 +2,7 @@
 //! optdigits, and the MNIST test set is split with a seed (the last two skipped without the
 //! shared data).
 
-use crate::common::shared_dir;
+use crate::common::{shared_dir, skip_notice};
 use splitee::train::data::{
     load_mnist_folder, load_optdigits_folder, read_idx_images, read_idx_labels, read_optdigits,
 };
@@ -75,7 +75,7 @@ fn data_loader_errors_name_the_file_and_problem() {
 fn optdigits_small_network_learns() {
     let dir = shared_dir().join("data/optdigits");
     if !dir.join("optdigits.tra").is_file() {
-        eprintln!("skipping: {} not found", dir.display());
+        skip_notice(&dir);
         return;
     }
     let data = load_optdigits_folder(&dir).unwrap();
@@ -98,7 +98,7 @@ fn optdigits_small_network_learns() {
 fn mnist_test_set_is_split_with_a_seed() {
     let dir = shared_dir().join("data/mnist");
     if !dir.join("t10k-images-idx3-ubyte.gz").is_file() {
-        eprintln!("skipping: {} not found", dir.display());
+        skip_notice(&dir);
         return;
     }
     let a = load_mnist_folder(&dir, 7000, 3000, 0).unwrap();

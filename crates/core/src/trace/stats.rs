@@ -22,6 +22,18 @@ pub struct TraceStats {
     pub per_exit: Vec<ExitStats>,
     /// How far the labeled samples follow strong dominance; `None` if none is labeled.
     pub dominance: Option<Dominance>,
+    /// The distinct contexts of the `context` column, in order of first appearance; `None`
+    /// without the column.
+    pub contexts: Option<Vec<String>>,
+    /// The span of the `arrival` column; `None` without the column.
+    pub arrivals: Option<ArrivalSpan>,
+}
+
+/// When the samples of a trace with an `arrival` column arrived, in seconds since its start.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ArrivalSpan {
+    pub first: f64,
+    pub last: f64,
 }
 
 /// UEE-UCB's strong-dominance diagnostics (the categories of the authors' notebook), as shares
@@ -124,6 +136,14 @@ impl TraceStats {
             alphas: alphas.to_vec(),
             per_exit,
             dominance: Dominance::compute(trace),
+            contexts: trace.contexts().map(|c| c.names().to_vec()),
+            // Arrival times never decrease, so the first and last bound them all.
+            arrivals: trace.arrivals().and_then(|times| {
+                Some(ArrivalSpan {
+                    first: *times.first()?,
+                    last: *times.last()?,
+                })
+            }),
         }
     }
 }
@@ -202,8 +222,36 @@ impl fmt::Display for TraceStats {
                 d.all_right, d.all_wrong, d.right_then_wrong, d.wrong_then_right
             )?;
         }
+        if let Some(names) = &self.contexts {
+            writeln!(f, "{}", contexts_line(names))?;
+        }
+        if let Some(span) = &self.arrivals {
+            writeln!(
+                f,
+                "arrivals: from {:.3} s to {:.3} s, a span of {:.3} s",
+                span.first,
+                span.last,
+                span.last - span.first
+            )?;
+        }
         Ok(())
     }
+}
+
+/// The contexts line of `inspect`: their count, then their names in order of first appearance,
+/// the first few only when there are many (a trace may name thousands).
+fn contexts_line(names: &[String]) -> String {
+    const SHOWN: usize = 8;
+    let mut listed = names
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOWN {
+        listed.push_str(&format!(", ... ({} more)", names.len() - SHOWN));
+    }
+    format!("contexts: {} distinct ({listed})", names.len())
 }
 
 #[cfg(test)]
@@ -313,6 +361,16 @@ mod tests {
             "strong dominance (labeled samples): all exits right 0.2000, all wrong 0.2000, \
              right then wrong deeper 0.4000 (violations), wrong then right 0.2000"
         );
+    }
+
+    #[test]
+    fn many_contexts_are_counted_and_the_first_eight_named() {
+        let names: Vec<String> = (0..10).map(|i| format!("c{i}")).collect();
+        assert_eq!(
+            contexts_line(&names),
+            "contexts: 10 distinct (c0, c1, c2, c3, c4, c5, c6, c7, ... (2 more))"
+        );
+        assert_eq!(contexts_line(&names[..1]), "contexts: 1 distinct (c0)");
     }
 
     #[test]
