@@ -284,14 +284,10 @@ impl StreamInput {
             .output()
             .map_err(|e| failed("cannot run splitee synth", e))?;
         if !synth.status.success() {
-            let errors = String::from_utf8_lossy(&synth.stderr);
-            return Err(crate::Error::Bench(format!(
-                "splitee synth failed: {}",
-                errors
-                    .lines()
-                    .last()
-                    .map_or("no message", |l| l.trim_start_matches("splitee: "))
-            )));
+            return Err(child_failed(
+                "synth",
+                &String::from_utf8_lossy(&synth.stderr),
+            ));
         }
         Ok(Self {
             file,
@@ -353,13 +349,7 @@ pub fn stream_pipe(
     let fed = feeder.join().unwrap_or(Ok(()));
     let errors = stream_errors.join().unwrap_or_default();
     if !succeeded {
-        return Err(crate::Error::Bench(format!(
-            "splitee stream failed: {}",
-            errors
-                .lines()
-                .last()
-                .map_or("no message", |l| l.trim_start_matches("splitee: "))
-        )));
+        return Err(child_failed("stream", &errors));
     }
     fed.map_err(|e| failed("cannot pipe the input into splitee stream", e))?;
     Ok(StreamBenchResult {
@@ -372,6 +362,15 @@ pub fn stream_pipe(
         stream_cpu_seconds: usage.map(|u| u.1),
         decisions,
     })
+}
+
+/// A failed `splitee COMMAND` child, told by the last line of its standard error.
+fn child_failed(command: &str, stderr: &str) -> crate::Error {
+    let last = stderr
+        .lines()
+        .last()
+        .map_or("no message", |l| l.trim_start_matches("splitee: "));
+    crate::Error::Bench(format!("splitee {command} failed: {last}"))
 }
 
 /// Reads a child's standard error to the end on a thread of its own (so that a chatty child
