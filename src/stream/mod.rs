@@ -377,10 +377,10 @@ pub struct Ended {
 
 /// Runs the stream: every sample of `input` decided by the session's learner, until the input
 /// ends, the output closes or a bad line stops it. The input is read and parsed ahead on a
-/// thread of its own ([`read_ahead`]); the decisions written so far are flushed whenever no
-/// sample is ready. The state is saved and the summary taken at the end, also after a bad
-/// line. A stream stopped from outside (its output gave up on a [`Stop`] request) is left to
-/// the one who stopped it to finish.
+/// thread of its own (`src/stream/read_ahead.rs`); the decisions written so far are flushed
+/// whenever no sample is ready. The state is saved and the summary taken at the end, also
+/// after a bad line. A stream stopped from outside (its output gave up on a [`Stop`] request)
+/// is left to the one who stopped it to finish.
 pub fn run<W: Write>(input: Input, session: &Mutex<Session<W>>) -> Result<Ended> {
     let keep_going = lock(session).options.on_error == OnError::Skip;
     let name = input.name.clone();
