@@ -21,8 +21,6 @@ pub struct LoadedTraces {
     pub hash: Option<String>,
 }
 
-/// Loads the settings' traces (concatenated in order), or the embedded default trace, each file
-/// read once; with `fingerprint`, also hashing their bytes for the report.
 /// Refuses a missing file or folder of the project's external data (`shared/data/`), naming
 /// where it comes from rather than as a bare `No such file`; other paths are left to their
 /// loader.
@@ -34,6 +32,8 @@ pub fn check_shared_present(paths: &[PathBuf]) -> Result<()> {
     }
 }
 
+/// Loads the settings' traces (concatenated in order), or the embedded default trace, each file
+/// read once; with `fingerprint`, also hashing their bytes for the report.
 pub fn load_traces(settings: &RunSettings, fingerprint: bool) -> Result<LoadedTraces> {
     if settings.traces.is_empty() {
         return Ok(LoadedTraces {

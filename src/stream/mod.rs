@@ -20,7 +20,7 @@ mod summary;
 pub use self::input::Input;
 pub use self::lock::StateLock;
 pub use self::output::{is_stopped, StdoutOutput, Stop, Stopped};
-use self::read_ahead::{Next, ReadAhead};
+use self::read_ahead::ReadAhead;
 pub use self::summary::{End, Summary};
 
 use crate::decision::Decision;
@@ -390,7 +390,7 @@ pub fn run<W: Write>(input: Input, session: &Mutex<Session<W>>) -> Result<Ended>
     let (end, error) = 'samples: loop {
         // A closed output is noticed when the next decision is written.
         let waiting = || drop(lock(session).flush());
-        let Next::Batch(mut batch) = reader.next(waiting) else {
+        let Some(mut batch) = reader.next(waiting) else {
             break (End::Eof, None);
         };
         for (line, read) in batch.items() {

@@ -7,7 +7,7 @@
 //! a time, so memory stays within a few samples' worth whatever the input.
 
 use super::input::{Input, Waits};
-use crate::trace::{JsonlSamples, Sample, TraceError};
+use crate::trace::{JsonlSamples, Sample, TraceError, INPUT_BUFFER};
 use std::io::BufReader;
 use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError};
 
@@ -19,9 +19,6 @@ const BATCH_VALUES: usize = 1 << 16;
 
 /// Full batches waiting for the decider, at most.
 const BATCHES_AHEAD: usize = 1;
-
-/// Input bytes buffered at a time.
-const INPUT_BUFFER: usize = 64 << 10;
 
 /// Samples read in input order, with what reading each gave.
 #[derive(Default)]
@@ -58,13 +55,6 @@ pub(super) struct ReadAhead {
     spent: SyncSender<Batch>,
 }
 
-/// What the decider gets next.
-pub(super) enum Next {
-    Batch(Batch),
-    /// The input has ended (or a read error or bad line ended it).
-    End,
-}
-
 impl ReadAhead {
     /// Starts reading `input` on its own thread; `keep_going` reads on after a bad line.
     pub(super) fn start(input: Input, keep_going: bool) -> std::io::Result<Self> {
@@ -76,16 +66,16 @@ impl ReadAhead {
         Ok(Self { full, spent })
     }
 
-    /// The next batch; `before_waiting` runs first whenever none is ready yet.
-    pub(super) fn next(&self, before_waiting: impl FnOnce()) -> Next {
-        let received = match self.full.try_recv() {
+    /// The next batch, `None` once the input has ended (or a read error or a bad line ended
+    /// it); `before_waiting` runs first whenever none is ready yet.
+    pub(super) fn next(&self, before_waiting: impl FnOnce()) -> Option<Batch> {
+        match self.full.try_recv() {
             Err(TryRecvError::Empty) => {
                 before_waiting();
                 self.full.recv().ok()
             }
             ready => ready.ok(),
-        };
-        received.map_or(Next::End, Next::Batch)
+        }
     }
 
     /// Gives a decided batch back for reuse.

@@ -8,7 +8,7 @@ fn inspect_lists_every_exit_of_sst2() {
     let Some(sst2) = shared_trace(SST2) else {
         return;
     };
-    let table = succeed(splitee().arg("inspect").arg("--trace").arg(&sst2));
+    let table = inspect_table(&sst2);
     assert!(table.contains("872 samples, 12 exits"), "{table}");
     let exit_rows: Vec<Vec<&str>> = table
         .lines()
@@ -18,13 +18,7 @@ fn inspect_lists_every_exit_of_sst2() {
     assert_eq!(exit_rows.len(), SST2_EXITS);
     assert_eq!(exit_rows[11][..2], ["12", "0.9025"]);
 
-    let json = succeed_json(
-        splitee()
-            .arg("inspect")
-            .arg("--json")
-            .arg("--trace")
-            .arg(&sst2),
-    );
+    let json = inspect_json(&sst2);
     assert_eq!(json["samples"], SST2_SAMPLES);
     assert_eq!(json["per_exit"].as_array().unwrap().len(), SST2_EXITS);
     assert_close(
@@ -32,6 +26,16 @@ fn inspect_lists_every_exit_of_sst2() {
         0.9025,
         1e-4,
     );
+}
+
+/// `splitee inspect --trace PATH`'s table.
+fn inspect_table(path: &std::path::Path) -> String {
+    succeed(splitee().arg("inspect").arg("--trace").arg(path))
+}
+
+/// `splitee inspect --json --trace PATH`.
+fn inspect_json(path: &std::path::Path) -> Value {
+    succeed_json(splitee().args(["inspect", "--json", "--trace"]).arg(path))
 }
 
 const SYNTH_ARGS: [&str; 9] = [
@@ -56,18 +60,12 @@ fn synth_writes_a_trace_inspect_reads() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("x.csv");
     synth_to(&path);
-    let json = succeed_json(
-        splitee()
-            .arg("inspect")
-            .arg("--json")
-            .arg("--trace")
-            .arg(&path),
-    );
+    let json = inspect_json(&path);
     assert_eq!(
         (&json["samples"], &json["exits"], &json["classes"]),
         (&Value::from(50), &Value::from(4), &Value::from(3))
     );
-    let table = succeed(splitee().arg("inspect").arg("--trace").arg(&path));
+    let table = inspect_table(&path);
     assert!(table.contains("50 samples, 4 exits, 3 classes"), "{table}");
 }
 
@@ -111,7 +109,7 @@ fn inspect_reports_contexts_and_arrivals() {
          0.6,0,0.7,0,0,blur,3.75\n",
     )
     .unwrap();
-    let table = succeed(splitee().arg("inspect").arg("--trace").arg(&path));
+    let table = inspect_table(&path);
     let lines: Vec<&str> = table.lines().collect();
     assert_eq!(
         lines[lines.len() - 2..],
@@ -121,13 +119,7 @@ fn inspect_reports_contexts_and_arrivals() {
         ],
         "{table}"
     );
-    let json = succeed_json(
-        splitee()
-            .arg("inspect")
-            .arg("--json")
-            .arg("--trace")
-            .arg(&path),
-    );
+    let json = inspect_json(&path);
     assert_eq!(
         json["contexts"],
         serde_json::json!(["noise", "clean", "blur"])
@@ -139,18 +131,12 @@ fn inspect_reports_contexts_and_arrivals() {
 
     let plain = dir.path().join("plain.csv");
     synth_to(&plain);
-    let table = succeed(splitee().arg("inspect").arg("--trace").arg(&plain));
+    let table = inspect_table(&plain);
     assert!(
         !table.contains("contexts:") && !table.contains("arrivals:"),
         "{table}"
     );
-    let json = succeed_json(
-        splitee()
-            .arg("inspect")
-            .arg("--json")
-            .arg("--trace")
-            .arg(&plain),
-    );
+    let json = inspect_json(&plain);
     assert!(
         json["contexts"].is_null() && json["arrivals"].is_null(),
         "{json}"

@@ -33,7 +33,7 @@ impl JsonlSamples<Box<dyn BufRead + Send>> {
 }
 
 /// Bytes read at a time.
-pub(super) const INPUT_BUFFER: usize = 64 << 10;
+pub const INPUT_BUFFER: usize = 64 << 10;
 
 impl<R: BufRead> JsonlSamples<R> {
     /// Reads JSON Lines from `reader`, naming it `path` in messages.

@@ -383,9 +383,9 @@ impl Parser<'_> {
     }
 
     /// The usual confidence, `0.` and 1 to 16 digits without an exponent, read from two 8-byte
-    /// words without a loop; `None` (nothing consumed) for any other number. Converted as in
-    /// [`Parser::number`]: one correctly rounded division when the digits fit in 53 bits (the
-    /// power of ten is at most 16), else [`fraction`].
+    /// words without a loop; `None` (nothing consumed) for any other number. Converted by
+    /// [`fraction`] (exact, as [`Parser::number`] is), whose multiplications overlap from one
+    /// number to the next where a division by a power of ten would wait on the divider.
     #[inline(always)]
     fn short_fraction(&mut self) -> Option<f64> {
         let text = self.s.get(self.i..self.i + 19)?;

@@ -23,7 +23,7 @@ pub use self::column::{Column, ColumnBuilder};
 pub use self::context::{Contexts, MAX_CONTEXTS};
 pub use self::csv::{write_csv, CsvSamples};
 pub use self::error::{Location, TraceError};
-pub use self::jsonl::{write_jsonl, JsonlSamples};
+pub use self::jsonl::{write_jsonl, JsonlSamples, INPUT_BUFFER};
 pub use self::jsonl_fast::{push_float, push_int};
 pub use self::mix::mixed;
 pub use self::npz::read_npz;
