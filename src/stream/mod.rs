@@ -393,19 +393,26 @@ pub fn run<W: Write>(input: Input, session: &Mutex<Session<W>>) -> Result<Ended>
         let Some(mut batch) = reader.next(waiting) else {
             break (End::Eof, None);
         };
-        for (line, read) in batch.items() {
-            match lock(session).handle(read, line, &name) {
-                Ok(Flow::Continue) => {}
-                // Whoever stopped the stream (the CLI's signal handler) finishes it.
-                Ok(Flow::Stop(End::Interrupted)) => {
-                    return Ok(Ended {
-                        summary: None,
-                        error: None,
-                    })
-                }
-                Ok(Flow::Stop(end)) => break 'samples (end, None),
-                Err(e) => break 'samples (End::Failed, Some(e)),
+        // The session is locked once a batch: a signal handler waits at most one batch (a
+        // millisecond or so) to finish it, and the samples are decided without a lock each.
+        let stopped = {
+            let mut decider = lock(session);
+            batch
+                .items()
+                .map(|(line, read)| decider.handle(read, line, &name))
+                .find(|handled| !matches!(handled, Ok(Flow::Continue)))
+        };
+        match stopped {
+            None | Some(Ok(Flow::Continue)) => {}
+            // Whoever stopped the stream (the CLI's signal handler) finishes it.
+            Some(Ok(Flow::Stop(End::Interrupted))) => {
+                return Ok(Ended {
+                    summary: None,
+                    error: None,
+                })
             }
+            Some(Ok(Flow::Stop(end))) => break 'samples (end, None),
+            Some(Err(e)) => break 'samples (End::Failed, Some(e)),
         }
         reader.give_back(batch);
     };

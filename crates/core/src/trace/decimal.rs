@@ -47,9 +47,20 @@ const fn reciprocals() -> [u128; MAX_FRACTION_DIGITS as usize] {
     table
 }
 
-/// The bit length of `5^k`.
-const fn five_power_length(k: u32) -> u32 {
-    64 - 5u64.pow(k).leading_zeros()
+/// `127 + L + k - 128` at index `k - 1`, `L` the bit length of `5^k`: what the exponent of the
+/// product's top bit is lowered by. A table, since `5^k` computed for each number would cost
+/// a loop of multiplications.
+const SCALES: [i32; MAX_FRACTION_DIGITS as usize] = scales();
+
+const fn scales() -> [i32; MAX_FRACTION_DIGITS as usize] {
+    let mut table = [0i32; MAX_FRACTION_DIGITS as usize];
+    let mut k = 1;
+    while k <= MAX_FRACTION_DIGITS {
+        let length = 64 - 5u64.pow(k).leading_zeros();
+        table[k as usize - 1] = (127 + length + k) as i32 - 128;
+        k += 1;
+    }
+    table
 }
 
 /// `digits * 10^-k` correctly rounded (to nearest, ties to even), for `1 <= digits` and
@@ -80,7 +91,7 @@ pub(super) fn fraction(digits: u64, k: u32) -> Option<f64> {
     let mut mantissa = (kept + 1) >> 1;
     // The value is product / 2^(127 + L + shift + k), and the product is about
     // mantissa * 2^(top + 76): mantissa * 2^(exponent - 52).
-    let mut exponent = top as i32 + 128 - (127 + five_power_length(k) + shift + k) as i32;
+    let mut exponent = top as i32 - SCALES[k as usize - 1] - shift as i32;
     if mantissa == 1 << 53 {
         mantissa >>= 1;
         exponent += 1;

@@ -382,37 +382,27 @@ impl Parser<'_> {
         text.parse::<f64>().ok().filter(|v| v.is_finite())
     }
 
-    /// The usual confidence, `0.` and 1 to 16 digits without an exponent, read from two 8-byte
-    /// words without a loop; `None` (nothing consumed) for any other number. Converted by
-    /// [`fraction`] (exact, as [`Parser::number`] is), whose multiplications overlap from one
-    /// number to the next where a division by a power of ten would wait on the divider.
+    /// The usual confidence, `0.` and 1 to 16 digits without an exponent, read in one go
+    /// ([`sixteen_digits`]); `None` (nothing consumed) for any other number. The digits are
+    /// read as sixteen, padded with zeros (`0.25` as `0.2500000000000000`), which is the same
+    /// number and lets [`fraction`] work with one fixed scale. Converted by [`fraction`] (exact,
+    /// as [`Parser::number`] is), whose multiplications overlap from one number to the next
+    /// where a division by a power of ten would wait on the divider.
     #[inline(always)]
     fn short_fraction(&mut self) -> Option<f64> {
-        let text = self.s.get(self.i..self.i + 19)?;
-        if text[0] != b'0' || text[1] != b'.' {
+        let text: &[u8; 19] = self.s.get(self.i..self.i + 19)?.try_into().ok()?;
+        let [b'0', b'.', ref rest @ ..] = *text else {
             return None;
-        }
-        let word = |at: usize| u64::from_le_bytes(text[at..at + 8].try_into().unwrap_or([0; 8]));
-        let (first, second) = (word(2), word(10));
-        let digits = match leading_digits(first) {
-            8 => 8 + leading_digits(second),
-            n => n,
         };
-        let after = text[2 + digits];
+        let (padded, digits) = sixteen_digits(rest.first_chunk::<16>()?);
+        let after = rest[digits];
         if digits == 0 || after.is_ascii_digit() || matches!(after, b'e' | b'E') {
             return None;
         }
-        let mantissa = if digits <= 8 {
-            eight_digit_value(left_padded(first, digits))
-        } else {
-            eight_digit_value(first) * POWERS_OF_TEN_U64[digits - 8]
-                + eight_digit_value(left_padded(second, digits - 8))
-        };
-        // Multiplications by a reciprocal, where a division would wait on the divider.
-        let value = if mantissa == 0 {
+        let value = if padded == 0 {
             0.0
         } else {
-            fraction(mantissa, digits as u32)?
+            fraction(padded, 16)?
         };
         self.i += 2 + digits;
         Some(value)
@@ -506,8 +496,51 @@ pub fn push_int(line: &mut Vec<u8>, value: u64) {
     match value {
         0..=9 => line.push(b'0' + value as u8),
         10..=99 => line.extend_from_slice(&[b'0' + (value / 10) as u8, b'0' + (value % 10) as u8]),
-        _ => line.extend_from_slice(itoa::Buffer::new().format(value).as_bytes()),
+        _ => push_long_int(line, value),
     }
+}
+
+/// [`push_int`] for three digits or more (a step, a sample number): the digits are made in a
+/// register, eight at a time, and stored whole, then the line is cut to length. A profile
+/// showed the general formatter's copy of its text (a `memcpy` call) costing as much as the
+/// formatting, and digits stored one pair at a time and then copied stalling on the copy.
+#[inline(never)]
+fn push_long_int(line: &mut Vec<u8>, value: u64) {
+    const EIGHT: u64 = 100_000_000;
+    if value >= EIGHT * EIGHT {
+        line.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+        return;
+    }
+    let (high, low) = (value / EIGHT, value % EIGHT);
+    let first = if high == 0 { low } else { high };
+    // The first block without its leading zeros (zero bytes before the ASCII offset).
+    let digits = eight_digits_in_bytes(first as u32);
+    let leading_zeros = (digits.trailing_zeros() / 8) as usize;
+    let kept = line.len() + 8 - leading_zeros;
+    line.extend_from_slice(&((digits >> (8 * leading_zeros)) + ASCII_ZEROS).to_le_bytes());
+    line.truncate(kept);
+    if high != 0 {
+        line.extend_from_slice(&(eight_digits_in_bytes(low as u32) + ASCII_ZEROS).to_le_bytes());
+    }
+}
+
+/// `'0'` in every byte.
+const ASCII_ZEROS: u64 = 0x3030_3030_3030_3030;
+
+/// The eight decimal digits of `value` (below 10^8, with leading zeros), one per byte, the
+/// first digit in the low byte: the inverse of [`eight_digit_value`]. The halves, quarters and
+/// digits are split in every lane at once by multiplications by reciprocals (`10486 / 2^20`
+/// divides numbers below 10^4 by 100, `103 / 2^10` numbers below 100 by 10).
+#[inline]
+fn eight_digits_in_bytes(value: u32) -> u64 {
+    let value = u64::from(value);
+    // Two 32-bit lanes: the first four digits, then the last four.
+    let halves = value / 10_000 | (value % 10_000) << 32;
+    let hundreds = ((halves * 10_486) >> 20) & 0x0000_007F_0000_007F;
+    // Four 16-bit lanes of two digits each.
+    let pairs = hundreds | (halves - hundreds * 100) << 16;
+    let tens = ((pairs * 103) >> 10) & 0x000F_000F_000F_000F;
+    tens | (pairs - tens * 10) << 8
 }
 
 /// A float as serde_json writes it (`null` if not finite): the shortest decimal that reads
@@ -517,10 +550,39 @@ pub fn push_float(line: &mut Vec<u8>, value: f64) {
         return;
     }
     if value.is_finite() {
-        line.extend_from_slice(zmij::Buffer::new().format_finite(value).as_bytes());
+        push_text(line, zmij::Buffer::new().format_finite(value).as_bytes());
     } else {
         line.extend_from_slice(b"null");
     }
+}
+
+/// Appends `text` (a formatted number, up to 24 bytes) with two fixed-size copies that
+/// overlap, straight into the line, where a copy of its length calls `memcpy`.
+#[inline]
+fn push_text(line: &mut Vec<u8>, text: &[u8]) {
+    let start = line.len();
+    match text.len() {
+        8..=16 => copy_ends::<8>(line, text),
+        17..=24 => copy_ends::<16>(line, text),
+        _ => return line.extend_from_slice(text),
+    }
+    line.truncate(start + text.len());
+}
+
+/// Appends 24 bytes whose first `text.len()` are `text` (`N <= text.len() <= 2 N`, `N <= 16`):
+/// its first and last `N` bytes, copied with a size known at compile time.
+#[inline(always)]
+fn copy_ends<const N: usize>(line: &mut Vec<u8>, text: &[u8]) {
+    let start = line.len();
+    let end = start + text.len();
+    line.extend_from_slice(&[0; 24]);
+    let (head, tail): (&[u8; N], &[u8; N]) = match (text.first_chunk::<N>(), text.last_chunk::<N>())
+    {
+        (Some(head), Some(tail)) => (head, tail),
+        _ => return,
+    };
+    line[start..start + N].copy_from_slice(head);
+    line[end - N..end].copy_from_slice(tail);
 }
 
 /// Writes `value` as [`push_float`] would if it is the double nearest to a decimal with at
@@ -541,8 +603,10 @@ fn push_short_decimal(line: &mut Vec<u8>, value: f64) -> bool {
     }
     // Rounded by truncation (one instruction, where `round` is a library call); a wrong
     // guess fails the check and goes to the general formatter.
+    // Signed conversions: one instruction each way, where unsigned ones take several (the
+    // magnitude is below 10^15 here, so both are exact).
     let scaled = magnitude * 1000.0;
-    let thousandths = (scaled + 0.5) as u64;
+    let thousandths = (scaled + 0.5) as i64;
     // A value far from any number of thousandths (a reward, a running total) is turned away
     // before the division: the double nearest to one lies within a few units in the last
     // place of it, far inside 2^-40.
@@ -555,6 +619,7 @@ fn push_short_decimal(line: &mut Vec<u8>, value: f64) -> bool {
     if value < 0.0 {
         line.push(b'-');
     }
+    let thousandths = thousandths as u64;
     push_int(line, thousandths / 1000);
     // The three fraction digits without their trailing zeros, at least one kept (`3.0`).
     let fraction = (thousandths % 1000) as u16;
@@ -576,6 +641,93 @@ fn push_short_decimal(line: &mut Vec<u8>, value: f64) -> bool {
     true
 }
 
+/// How many of the 16 bytes of `text` are ASCII digits before the first other byte, and the
+/// number they write followed by zeros up to sixteen digits (`25` and a comma give
+/// 2,500,000,000,000,000).
+///
+/// On x86-64, with the SSE2 instructions every such processor has: the digits are found with
+/// one comparison of all sixteen bytes, and combined in pairs, fours and eights by three
+/// multiply-adds of all lanes at once. The word-at-a-time version below took about three
+/// times the instructions, and the confidences are most of what a stream's reading thread does.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn sixteen_digits(text: &[u8; 16]) -> (u64, usize) {
+    use std::arch::x86_64::{
+        __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_cvtsi128_si32, _mm_loadu_si128, _mm_madd_epi16,
+        _mm_min_epu8, _mm_movemask_epi8, _mm_packs_epi32, _mm_set1_epi8, _mm_setr_epi16,
+        _mm_setzero_si128, _mm_srli_si128, _mm_sub_epi8, _mm_unpackhi_epi8, _mm_unpacklo_epi8,
+    };
+    // SAFETY: SSE2 is part of every x86-64 processor (the intrinsics are marked unsafe only
+    // for their target feature), and both loads read the 16 bytes of an array of 16.
+    unsafe {
+        let load = |bytes: &[u8; 16]| _mm_loadu_si128(bytes.as_ptr().cast::<__m128i>());
+        let values = _mm_sub_epi8(load(text), _mm_set1_epi8(b'0' as i8));
+        // A byte is a digit where its value less '0' is at most 9 (unsigned).
+        let is_digit = _mm_cmpeq_epi8(_mm_min_epu8(values, _mm_set1_epi8(9)), values);
+        let digits = (!(_mm_movemask_epi8(is_digit) as u32)).trailing_zeros() as usize;
+        let kept = _mm_and_si128(values, load(&LEADING_BYTES[digits]));
+        let zero = _mm_setzero_si128();
+        let tens = _mm_setr_epi16(10, 1, 10, 1, 10, 1, 10, 1);
+        let pairs = _mm_packs_epi32(
+            _mm_madd_epi16(_mm_unpacklo_epi8(kept, zero), tens),
+            _mm_madd_epi16(_mm_unpackhi_epi8(kept, zero), tens),
+        );
+        let fours = _mm_madd_epi16(pairs, _mm_setr_epi16(100, 1, 100, 1, 100, 1, 100, 1));
+        let eights = _mm_madd_epi16(
+            _mm_packs_epi32(fours, fours),
+            _mm_setr_epi16(10_000, 1, 10_000, 1, 10_000, 1, 10_000, 1),
+        );
+        let first = _mm_cvtsi128_si32(eights) as u64;
+        let second = _mm_cvtsi128_si32(_mm_srli_si128::<4>(eights)) as u64;
+        (first * 100_000_000 + second, digits)
+    }
+}
+
+/// `LEADING_BYTES[n]`: the first `n` bytes all ones, the rest zero.
+#[cfg(target_arch = "x86_64")]
+const LEADING_BYTES: [[u8; 16]; 17] = {
+    let mut table = [[0u8; 16]; 17];
+    let mut n = 0;
+    while n <= 16 {
+        let mut i = 0;
+        while i < n {
+            table[n][i] = 0xFF;
+            i += 1;
+        }
+        n += 1;
+    }
+    table
+};
+
+/// [`sixteen_digits`] a word at a time, for other processors (and to check the other).
+#[cfg(any(not(target_arch = "x86_64"), test))]
+#[inline(always)]
+fn sixteen_digits_by_words(text: &[u8; 16]) -> (u64, usize) {
+    let (first, second) = (
+        u64::from_le_bytes(*text.first_chunk::<8>().unwrap_or(&[0; 8])),
+        u64::from_le_bytes(*text.last_chunk::<8>().unwrap_or(&[0; 8])),
+    );
+    let digits = match leading_digits(first) {
+        8 => 8 + leading_digits(second),
+        n => n,
+    };
+    // The bytes past the digits read as zeros.
+    let padded = |word: u64, kept: usize| match kept {
+        0 => ASCII_ZEROS,
+        1..=7 => {
+            let mask = (1u64 << (8 * kept)) - 1;
+            (word & mask) | (ASCII_ZEROS & !mask)
+        }
+        _ => word,
+    };
+    let value = eight_digit_value(padded(first, digits)) * 100_000_000
+        + eight_digit_value(padded(second, digits.saturating_sub(8)));
+    (value, digits)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+use sixteen_digits_by_words as sixteen_digits;
+
 /// Whether the 8 bytes of `word` (little-endian) are all ASCII digits.
 #[inline]
 fn eight_digits(word: u64) -> bool {
@@ -584,6 +736,7 @@ fn eight_digits(word: u64) -> bool {
 
 /// How many of the 8 bytes of `word` (little-endian) are ASCII digits before the first other
 /// byte.
+#[cfg(any(not(target_arch = "x86_64"), test))]
 #[inline]
 fn leading_digits(word: u64) -> usize {
     (non_digit_flags(word).trailing_zeros() / 8) as usize
@@ -598,30 +751,6 @@ fn non_digit_flags(word: u64) -> u64 {
     (word.wrapping_add(0x4646_4646_4646_4646) | word.wrapping_sub(0x3030_3030_3030_3030))
         & 0x8080_8080_8080_8080
 }
-
-/// The first `digits` (1 to 8) bytes of `word` moved to its end, behind `0`s, so that
-/// [`eight_digit_value`] reads them as a number.
-#[inline]
-fn left_padded(word: u64, digits: usize) -> u64 {
-    let shift = 8 * (8 - digits as u32);
-    (word << shift)
-        | (0x3030_3030_3030_3030u64
-            .checked_shr(64 - shift)
-            .unwrap_or(0))
-}
-
-/// `10^k` for `k = 0..=8`.
-const POWERS_OF_TEN_U64: [u64; 9] = [
-    1,
-    10,
-    100,
-    1_000,
-    10_000,
-    100_000,
-    1_000_000,
-    10_000_000,
-    100_000_000,
-];
 
 /// The number written by 8 ASCII digits (little-endian `word`, first digit in the low byte).
 #[inline]
@@ -830,7 +959,7 @@ mod tests {
     }
 
     #[test]
-    fn counts_leading_digits_and_pads_them() {
+    fn counts_leading_digits() {
         for (text, digits) in [
             ("12345678", 8),
             ("1234567]", 7),
@@ -839,14 +968,23 @@ mod tests {
         ] {
             let word = u64::from_le_bytes(text.as_bytes().try_into().unwrap());
             assert_eq!(leading_digits(word), digits, "{text}");
-            if digits > 0 {
-                let padded = left_padded(word, digits);
-                assert_eq!(
-                    eight_digit_value(padded),
-                    text[..digits].parse::<u64>().unwrap(),
-                    "{text}"
-                );
-            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(20_000))]
+
+        /// Sixteen bytes read as their leading digits, padded with zeros to sixteen, both ways.
+        #[test]
+        fn sixteen_digits_are_read_padded(text in "[0-9]{0,16}[],}e.:/0-9]{0,16}") {
+            let mut bytes = [b']'; 16];
+            let length = text.len().min(16);
+            bytes[..length].copy_from_slice(&text.as_bytes()[..length]);
+            let digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+            let padded = format!("{:0<16}", std::str::from_utf8(&bytes[..digits]).unwrap());
+            let expected = (padded.parse::<u64>().unwrap(), digits);
+            prop_assert_eq!(sixteen_digits(&bytes), expected, "{}", text);
+            prop_assert_eq!(sixteen_digits_by_words(&bytes), expected, "{}", text);
         }
     }
 
@@ -895,6 +1033,54 @@ mod tests {
             assert!(!eight_digits(u64::from_le_bytes(
                 text.as_bytes().try_into().unwrap()
             )));
+        }
+    }
+
+    /// Integers are written as `to_string` writes them, after what the line held: every
+    /// length, the edges of each, and random values.
+    #[test]
+    fn integers_are_written_in_decimal() {
+        let mut values = vec![0, u64::MAX, u64::MAX - 1];
+        let mut power = 1u64;
+        while let Some(next) = power.checked_mul(10) {
+            values.extend([power - 1, power, power + 1, next - 1]);
+            power = next;
+        }
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..100_000 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            values.push(rng >> (rng % 64));
+        }
+        for value in values {
+            let mut line = b"{\"t\":".to_vec();
+            push_int(&mut line, value);
+            assert_eq!(line, format!("{{\"t\":{value}").into_bytes(), "{value}");
+        }
+    }
+
+    /// Eight digits are split into bytes as `{:08}` writes them, for every value below 10^6
+    /// and a spread of the rest.
+    #[test]
+    fn eight_digits_are_split_into_bytes() {
+        for value in (0..1_000_000)
+            .chain((1_000_000..100_000_000).step_by(997))
+            .chain([99_999_999])
+        {
+            let bytes = (eight_digits_in_bytes(value) + ASCII_ZEROS).to_le_bytes();
+            assert_eq!(bytes, format!("{value:08}").as_bytes(), "{value}");
+        }
+    }
+
+    /// Formatted numbers of every length are appended whole.
+    #[test]
+    fn texts_of_every_length_are_appended_whole() {
+        let digits = b"-1.2345678901234567e-300";
+        for length in 0..=digits.len() {
+            let mut line = b"x".to_vec();
+            push_text(&mut line, &digits[..length]);
+            assert_eq!(line[1..], digits[..length], "{length}");
         }
     }
 
