@@ -208,13 +208,37 @@ pub fn paper_grid(samples: usize, exits: usize, runs: usize) -> Result<PaperGrid
     })
 }
 
-/// `splitee synth --format jsonl | splitee stream`, timed as a whole.
+/// How `bench-stream` gives the stream its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum StreamFeed {
+    /// The generated file is the stream's standard input and its decisions go to `/dev/null`
+    /// (counted by the stream's summary): while it is timed, only the stream runs, and what
+    /// is measured is reading, deciding and writing, not a file system or a consumer.
+    File,
+    /// Piped in by this process as fast as the stream takes it, the decisions read back as a
+    /// consumer would: the feeding and reading share the machine with the stream.
+    Pipe,
+}
+
+impl StreamFeed {
+    /// How the input and the decisions travel, as the report says it.
+    fn describe(self) -> &'static str {
+        match self {
+            Self::File => "input read from the file, decisions written to /dev/null",
+            Self::Pipe => "input piped in as fast as taken, decisions read back",
+        }
+    }
+}
+
+/// One timed `splitee stream` on the generated input.
 #[derive(Debug, Clone, Serialize)]
 pub struct StreamBenchResult {
     pub samples: usize,
     pub exits: usize,
     pub policy: String,
-    /// Wall time from starting both processes until the stream has exited.
+    pub feed: StreamFeed,
+    /// Wall time from starting the stream until it has exited.
     pub seconds: f64,
     /// `samples / seconds`.
     pub samples_per_second: f64,
@@ -222,20 +246,30 @@ pub struct StreamBenchResult {
     pub stream_peak_rss_bytes: Option<u64>,
     /// CPU time (user + system) of the stream process.
     pub stream_cpu_seconds: Option<f64>,
-    /// The decisions the stream wrote (counted by this process, which reads its output).
+    /// The decisions the stream wrote: counted by this process as it reads them (`pipe`), or
+    /// as the stream's summary reports them (`file`).
     pub decisions: u64,
+}
+
+impl StreamBenchResult {
+    /// What was run, on one line.
+    fn command(&self) -> String {
+        format!(
+            "splitee stream --policy {} < {} lines of splitee synth --exits {} --format jsonl (generated first; {})",
+            self.policy,
+            self.samples,
+            self.exits,
+            self.feed.describe()
+        )
+    }
 }
 
 impl std::fmt::Display for StreamBenchResult {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "{}", self.command())?;
         writeln!(
             f,
-            "splitee stream --policy {} < {} lines of splitee synth --exits {} --format jsonl (generated first, piped in)",
-            self.policy, self.samples, self.exits
-        )?;
-        writeln!(
-            f,
-            "  {} decisions in {:.2} s: {:.2} M samples/s (wall time, input piped in as fast as taken)",
+            "  {} decisions in {:.2} s: {:.2} M samples/s (wall time)",
             self.decisions,
             self.seconds,
             self.samples_per_second / 1e6
@@ -297,71 +331,113 @@ impl StreamInput {
     }
 }
 
-/// Runs `stream_exe stream --policy P` on `input`, piped in by this process as fast as the
-/// stream takes it, reading the stream's decisions as a consumer would (counting lines), and
-/// measures the wall time from the first byte piped in until the stream has exited, and the
-/// stream process's peak memory and CPU time (from `wait4`).
-pub fn stream_pipe(
+/// Runs `stream_exe stream --policy P` on `input`, fed as `feed` says, and measures the wall
+/// time from starting it until it has exited, with the stream process's peak memory and CPU
+/// time (from `wait4`); the decisions it wrote are counted.
+pub fn run_stream(
     stream_exe: &std::path::Path,
     input: &StreamInput,
     policy: PolicySpec,
+    feed: StreamFeed,
 ) -> Result<StreamBenchResult> {
-    use std::io::Read;
     use std::process::{Command, Stdio};
     let failed = |what: &str, e: std::io::Error| crate::Error::Bench(format!("{what}: {e}"));
-    let mut source = input
+    let source = input
         .file
         .reopen()
         .map_err(|e| failed("cannot open the stream's input file", e))?;
-    let start = Instant::now();
-    let mut stream = Command::new(stream_exe)
+    let mut command = Command::new(stream_exe);
+    command
         .args(["stream", "--policy", &policy.to_string()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| failed("cannot start splitee stream", e))?;
-    let stream_errors = read_in_background(stream.stderr.take());
-    let mut stdin = stream
-        .stdin
-        .take()
-        .ok_or_else(|| crate::Error::Bench("splitee stream has no input pipe".into()))?;
-    // Fed on a thread of its own; a stream that stops early closes the pipe, which ends it.
-    let feeder = std::thread::spawn(move || std::io::copy(&mut source, &mut stdin).map(drop));
-    // Count the decisions as they come, 64 KiB at a time.
-    let mut out = stream
-        .stdout
-        .take()
-        .ok_or_else(|| crate::Error::Bench("splitee stream has no output pipe".into()))?;
-    let mut buffer = vec![0u8; 64 << 10];
-    let mut decisions = 0u64;
-    loop {
-        let n = out
-            .read(&mut buffer)
-            .map_err(|e| failed("cannot read the stream's output", e))?;
-        if n == 0 {
-            break;
-        }
-        decisions += buffer[..n].iter().filter(|&&b| b == b'\n').count() as u64;
-    }
-    let (succeeded, usage) = wait_with_usage(&mut stream)?;
+        .stderr(Stdio::piped());
+    let start = Instant::now();
+    let (succeeded, usage, decisions, errors) =
+        match feed {
+            StreamFeed::File => {
+                let mut stream = command
+                    .stdin(source)
+                    .stdout(Stdio::null())
+                    .spawn()
+                    .map_err(|e| failed("cannot start splitee stream", e))?;
+                let errors = read_in_background(stream.stderr.take());
+                let (succeeded, usage) = wait_with_usage(&mut stream)?;
+                (succeeded, usage, None, errors)
+            }
+            StreamFeed::Pipe => {
+                let mut stream = command
+                    .stdin(Stdio::piped())
+                    .stdout(Stdio::piped())
+                    .spawn()
+                    .map_err(|e| failed("cannot start splitee stream", e))?;
+                let errors = read_in_background(stream.stderr.take());
+                let mut stdin = stream.stdin.take().ok_or_else(|| {
+                    crate::Error::Bench("splitee stream has no input pipe".into())
+                })?;
+                // Fed on a thread of its own; a stream that stops early closes the pipe, which
+                // ends it.
+                let mut source = source;
+                let feeder =
+                    std::thread::spawn(move || std::io::copy(&mut source, &mut stdin).map(drop));
+                let mut out = stream.stdout.take().ok_or_else(|| {
+                    crate::Error::Bench("splitee stream has no output pipe".into())
+                })?;
+                let lines = count_lines(&mut out)
+                    .map_err(|e| failed("cannot read the stream's output", e))?;
+                let (succeeded, usage) = wait_with_usage(&mut stream)?;
+                let fed = feeder.join().unwrap_or(Ok(()));
+                if succeeded {
+                    fed.map_err(|e| failed("cannot pipe the input into splitee stream", e))?;
+                }
+                (succeeded, usage, Some(lines), errors)
+            }
+        };
     let seconds = start.elapsed().as_secs_f64();
-    let fed = feeder.join().unwrap_or(Ok(()));
-    let errors = stream_errors.join().unwrap_or_default();
+    let errors = errors.join().unwrap_or_default();
     if !succeeded {
         return Err(child_failed("stream", &errors));
     }
-    fed.map_err(|e| failed("cannot pipe the input into splitee stream", e))?;
+    // Decisions thrown away are counted by the stream's own summary.
+    let decisions = match decisions.or_else(|| summary_decisions(&errors)) {
+        Some(decisions) => decisions,
+        None => {
+            return Err(crate::Error::Bench(
+                "splitee stream did not report how many samples it decided".into(),
+            ))
+        }
+    };
     Ok(StreamBenchResult {
         samples: input.samples,
         exits: input.exits,
         policy: policy.to_string(),
+        feed,
         seconds,
         samples_per_second: input.samples as f64 / seconds,
         stream_peak_rss_bytes: usage.map(|u| u.0),
         stream_cpu_seconds: usage.map(|u| u.1),
         decisions,
     })
+}
+
+/// The decisions a stream's summary (on its standard error) reports: `  N decisions in all: ...`.
+fn summary_decisions(stderr: &str) -> Option<u64> {
+    stderr.lines().find_map(|line| {
+        let (count, rest) = line.trim_start().split_once(' ')?;
+        rest.starts_with("decisions in all")
+            .then(|| count.parse().ok())
+            .flatten()
+    })
+}
+
+/// The lines of `reader` to its end, 64 KiB at a time.
+fn count_lines(reader: &mut impl std::io::Read) -> std::io::Result<u64> {
+    let mut buffer = vec![0u8; 64 << 10];
+    let mut lines = 0u64;
+    loop {
+        match reader.read(&mut buffer)? {
+            0 => return Ok(lines),
+            n => lines += buffer[..n].iter().filter(|&&b| b == b'\n').count() as u64,
+        }
+    }
 }
 
 /// A failed `splitee COMMAND` child, told by the last line of its standard error.
@@ -388,74 +464,169 @@ fn read_in_background(
     })
 }
 
-/// The stream pipe of this build and of a baseline binary (an earlier build), run in turns on
-/// the same synthetic input; each side's fastest run (least stream CPU time) is kept.
-#[derive(Debug, Clone, Serialize)]
-pub struct StreamComparison {
-    pub current: StreamBenchResult,
-    pub baseline: StreamBenchResult,
-    pub baseline_path: std::path::PathBuf,
-    /// Runs of each side, alternating.
-    pub rounds: usize,
+/// The median, least and greatest of some figures.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Spread {
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
 }
 
-impl StreamComparison {
-    /// How many times more samples per CPU second of the stream process this build handles.
-    pub fn cpu_speedup(&self) -> Option<f64> {
-        Some(self.baseline.stream_cpu_seconds? / self.current.stream_cpu_seconds?)
+impl Spread {
+    /// `None` for no figures.
+    pub fn of(figures: impl IntoIterator<Item = f64>) -> Option<Self> {
+        let mut sorted: Vec<f64> = figures.into_iter().collect();
+        sorted.sort_by(f64::total_cmp);
+        let (&min, &max) = (sorted.first()?, sorted.last()?);
+        let middle = sorted.len() / 2;
+        let median = if sorted.len() % 2 == 1 {
+            sorted[middle]
+        } else {
+            (sorted[middle - 1] + sorted[middle]) / 2.0
+        };
+        Some(Self { median, min, max })
     }
+}
+
+/// One side's runs in a [`StreamComparison`].
+#[derive(Debug, Clone, Serialize)]
+pub struct StreamRuns {
+    /// Wall seconds of the runs.
+    pub seconds: Spread,
+    pub samples_per_second: Spread,
+    /// CPU seconds of the stream process, where the platform reports them.
+    pub cpu_seconds: Option<Spread>,
+    pub peak_rss_bytes: Option<Spread>,
+    pub runs: Vec<StreamBenchResult>,
+}
+
+impl StreamRuns {
+    fn of(runs: Vec<StreamBenchResult>) -> Option<Self> {
+        Some(Self {
+            seconds: Spread::of(runs.iter().map(|r| r.seconds))?,
+            samples_per_second: Spread::of(runs.iter().map(|r| r.samples_per_second))?,
+            cpu_seconds: all_of(&runs, |r| r.stream_cpu_seconds),
+            peak_rss_bytes: all_of(&runs, |r| r.stream_peak_rss_bytes.map(|b| b as f64)),
+            runs,
+        })
+    }
+}
+
+/// The spread of a figure every run has, or `None`.
+fn all_of(
+    runs: &[StreamBenchResult],
+    figure: impl Fn(&StreamBenchResult) -> Option<f64>,
+) -> Option<Spread> {
+    Spread::of(runs.iter().map(figure).collect::<Option<Vec<f64>>>()?)
+}
+
+/// This build's stream and a baseline binary's (an earlier build) run in turns on the same
+/// input, `rounds` times each; ratios are taken round by round (the baseline's time over this
+/// build's), so that a drift in the machine's speed meets both sides of a ratio.
+#[derive(Debug, Clone, Serialize)]
+pub struct StreamComparison {
+    pub feed: StreamFeed,
+    pub rounds: usize,
+    pub baseline_path: std::path::PathBuf,
+    pub current: StreamRuns,
+    pub baseline: StreamRuns,
+    /// How many times more samples per second (wall) this build decides, round by round.
+    pub wall_speedup: Spread,
+    /// How many times more samples per CPU second of the stream process, round by round.
+    pub cpu_speedup: Option<Spread>,
 }
 
 impl std::fmt::Display for StreamComparison {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "this build, fastest of {} runs:", self.rounds)?;
-        write!(f, "{}", self.current)?;
+        let side = |f: &mut std::fmt::Formatter<'_>, name: &str, runs: &StreamRuns| {
+            write!(
+                f,
+                "  {name}: {:.3} s wall, median of {} ({:.3} to {:.3}): {:.2} M samples/s",
+                runs.seconds.median,
+                runs.runs.len(),
+                runs.seconds.min,
+                runs.seconds.max,
+                runs.samples_per_second.median / 1e6
+            )?;
+            if let Some(cpu) = runs.cpu_seconds {
+                write!(
+                    f,
+                    "; {:.3} s CPU ({:.3} to {:.3})",
+                    cpu.median, cpu.min, cpu.max
+                )?;
+            }
+            if let Some(rss) = runs.peak_rss_bytes {
+                write!(f, "; peak memory {:.1} MB", rss.median / 1e6)?;
+            }
+            writeln!(f)
+        };
+        if let Some(first) = self.current.runs.first() {
+            writeln!(f, "{}", first.command())?;
+        }
         writeln!(
             f,
-            "baseline {}, fastest of {} runs, in turns with this build's:",
-            self.baseline_path.display(),
+            "{} rounds, this build and the baseline in turns:",
             self.rounds
         )?;
-        write!(f, "{}", self.baseline)?;
-        let wall = self.baseline.seconds / self.current.seconds;
-        match self.cpu_speedup() {
-            Some(cpu) => writeln!(
+        side(f, "this build", &self.current)?;
+        side(
+            f,
+            &format!("baseline {}", self.baseline_path.display()),
+            &self.baseline,
+        )?;
+        let wall = self.wall_speedup;
+        write!(
+            f,
+            "this build / baseline, round by round: {:.2}x samples per second (wall), median ({:.2} to {:.2})",
+            wall.median, wall.min, wall.max
+        )?;
+        if let Some(cpu) = self.cpu_speedup {
+            write!(
                 f,
-                "this build / baseline: {wall:.2}x samples per second (wall), {cpu:.2}x samples per CPU second of the stream"
-            ),
-            None => writeln!(f, "this build / baseline: {wall:.2}x samples per second (wall)"),
+                "; {:.2}x samples per CPU second ({:.2} to {:.2})",
+                cpu.median, cpu.min, cpu.max
+            )?;
         }
+        writeln!(f)
     }
 }
 
-/// [`stream_pipe`] with this build's stream and with `baseline`'s on one input, `rounds` times
-/// each in turns (so that both meet the same machine load), keeping each side's fastest run
-/// (least wall time: the stream reads on a thread of its own while it decides).
-pub fn compare_stream_pipes(
+/// [`run_stream`] with this build's stream and with `baseline`'s on one input, `rounds` times
+/// each in turns (so that both meet the same machine load).
+pub fn compare_streams(
     exe: &std::path::Path,
     baseline: &std::path::Path,
     input: &StreamInput,
     policy: PolicySpec,
+    feed: StreamFeed,
     rounds: usize,
 ) -> Result<StreamComparison> {
-    let faster = |best: Option<StreamBenchResult>, run: StreamBenchResult| match best {
-        Some(best) if best.seconds <= run.seconds => Some(best),
-        _ => Some(run),
+    let rounds = rounds.max(1);
+    let (mut current, mut old) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        current.push(run_stream(exe, input, policy, feed)?);
+        old.push(run_stream(baseline, input, policy, feed)?);
+    }
+    let ratio = |figure: fn(&StreamBenchResult) -> Option<f64>| {
+        let pairs = current.iter().zip(&old);
+        Spread::of(
+            pairs
+                .map(|(new, old)| Some(figure(old)? / figure(new)?))
+                .collect::<Option<Vec<f64>>>()?,
+        )
     };
-    let (mut current, mut old) = (None, None);
-    for _ in 0..rounds.max(1) {
-        current = faster(current, stream_pipe(exe, input, policy)?);
-        old = faster(old, stream_pipe(baseline, input, policy)?);
-    }
-    match (current, old) {
-        (Some(current), Some(old)) => Ok(StreamComparison {
-            current,
-            baseline: old,
-            baseline_path: baseline.to_path_buf(),
-            rounds: rounds.max(1),
-        }),
-        _ => Err(crate::Error::Bench("no run was made".into())),
-    }
+    let no_run = || crate::Error::Bench("no run was made".into());
+    let wall_speedup = ratio(|r| Some(r.seconds)).ok_or_else(no_run)?;
+    let cpu_speedup = ratio(|r| r.stream_cpu_seconds);
+    Ok(StreamComparison {
+        feed,
+        rounds,
+        baseline_path: baseline.to_path_buf(),
+        current: StreamRuns::of(current).ok_or_else(no_run)?,
+        baseline: StreamRuns::of(old).ok_or_else(no_run)?,
+        wall_speedup,
+        cpu_speedup,
+    })
 }
 
 /// Waits for `child`; whether it succeeded, and its peak RSS (bytes) and CPU seconds when the

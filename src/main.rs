@@ -365,15 +365,21 @@ fn bench_stream(args: &BenchStreamArgs) -> Result<()> {
     let exe = std::env::current_exe().context("cannot locate the splitee binary")?;
     let input = splitee::bench::StreamInput::generate(&exe, args.samples, args.exits)?;
     if let Some(baseline) = &args.baseline {
-        let comparison =
-            splitee::bench::compare_stream_pipes(&exe, baseline, &input, args.policy, args.rounds)?;
+        let comparison = splitee::bench::compare_streams(
+            &exe,
+            baseline,
+            &input,
+            args.policy,
+            args.feed,
+            args.rounds,
+        )?;
         return print_stdout(&if args.json {
             format!("{}\n", serde_json::to_string_pretty(&comparison)?)
         } else {
             comparison.to_string()
         });
     }
-    let result = splitee::bench::stream_pipe(&exe, &input, args.policy)?;
+    let result = splitee::bench::run_stream(&exe, &input, args.policy, args.feed)?;
     if args.json {
         print_stdout(&format!("{}\n", splitee::json::to_string_pretty(&result)?))
     } else {

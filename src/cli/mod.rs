@@ -626,7 +626,7 @@ fn parse_bounds(text: &str) -> Result<RewardBounds, String> {
 #[derive(Debug, Args)]
 pub struct BenchStreamArgs {
     /// Samples of `splitee synth`, written first to a temporary file (about 280 bytes each
-    /// with 12 exits), then piped into `splitee stream`.
+    /// with 12 exits), then given to `splitee stream`.
     #[arg(long, default_value_t = 1_000_000)]
     pub samples: usize,
     /// Exits of the synthetic samples.
@@ -639,8 +639,14 @@ pub struct BenchStreamArgs {
     /// this one's on the same input, and printed beside it.
     #[arg(long, value_name = "PATH")]
     pub baseline: Option<PathBuf>,
-    /// With --baseline: runs of each side, in turns; each side's fastest (wall time) is kept.
-    #[arg(long, default_value_t = 3, requires = "baseline")]
+    /// How the input reaches the stream: `file` (its standard input is the generated file and
+    /// its decisions go to /dev/null: only the stream runs while timed) or `pipe` (piped in by
+    /// this process as fast as taken, the decisions read back as a consumer would).
+    #[arg(long, value_enum, default_value = "file")]
+    pub feed: splitee::bench::StreamFeed,
+    /// With --baseline: runs of each side, in turns; the report gives medians and ranges, and
+    /// the speed ratio round by round.
+    #[arg(long, default_value_t = 5, requires = "baseline")]
     pub rounds: usize,
     /// Print the figures as JSON.
     #[arg(long)]

@@ -558,12 +558,12 @@ const ASCII_ZEROS: u64 = 0x3030_3030_3030_3030;
 fn eight_digits_in_bytes(value: u32) -> u64 {
     let value = u64::from(value);
     // Two 32-bit lanes: the first four digits, then the last four.
-    let halves = value / 10_000 | (value % 10_000) << 32;
+    let halves = (value / 10_000) | ((value % 10_000) << 32);
     let hundreds = ((halves * 10_486) >> 20) & 0x0000_007F_0000_007F;
     // Four 16-bit lanes of two digits each.
-    let pairs = hundreds | (halves - hundreds * 100) << 16;
+    let pairs = hundreds | ((halves - hundreds * 100) << 16);
     let tens = ((pairs * 103) >> 10) & 0x000F_000F_000F_000F;
-    tens | (pairs - tens * 10) << 8
+    tens | ((pairs - tens * 10) << 8)
 }
 
 /// A float as serde_json writes it (`null` if not finite): the shortest decimal that reads
