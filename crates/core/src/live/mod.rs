@@ -498,6 +498,11 @@ impl LiveLearner {
 
 /// Confidences must be numbers in [0, 1]; `first` is the 0-based exit of `conf[0]`.
 fn check_confidences(conf: &[f64], first: usize) -> Result<(), LiveError> {
+    // All values at once first (a loop without early exit vectorises); where one is out,
+    // which.
+    if conf.iter().fold(true, |all, c| all & (0.0..=1.0).contains(c)) {
+        return Ok(());
+    }
     match conf.iter().position(|c| !(0.0..=1.0).contains(c)) {
         Some(i) => Err(LiveError::Observed(format!(
             "conf_{} is {}; confidences must be in [0, 1]",

@@ -55,7 +55,8 @@ pub(crate) fn parse_valid_into(line: &[u8], sample: &mut Sample) -> bool {
     let exits = sample.pred.len();
     exits > 0
         && (sample.conf.is_empty() || sample.conf.len() == exits)
-        && sample.conf.iter().all(|c| (0.0..=1.0).contains(c))
+        // All values at once (a loop without early exit vectorises).
+        && sample.conf.iter().fold(true, |all, c| all & (0.0..=1.0).contains(c))
         && sample
             .cost
             .as_ref()
@@ -651,25 +652,39 @@ fn push_thousandths(line: &mut Vec<u8>, value: f64, thousandths: i64) -> bool {
     }
     let thousandths = thousandths as u64;
     push_int(line, thousandths / 1000);
-    // The three fraction digits without their trailing zeros, at least one kept (`3.0`).
-    let fraction = (thousandths % 1000) as u16;
-    let digits = [
-        b'.',
-        b'0' + (fraction / 100) as u8,
-        b'0' + (fraction / 10 % 10) as u8,
-        b'0' + (fraction % 10) as u8,
-    ];
-    let kept = match (fraction % 100, fraction % 10) {
-        (0, _) => 2,
-        (_, 0) => 3,
-        _ => 4,
-    };
-    // All four bytes, then the ones not kept dropped: a copy of known length.
-    let end = line.len() + kept;
+    // The three fraction digits without their trailing zeros, at least one kept (`3.0`): all
+    // four bytes from the table, then the ones not kept dropped.
+    let (digits, kept) = THOUSANDTHS[(thousandths % 1000) as usize];
+    let end = line.len() + usize::from(kept);
     line.extend_from_slice(&digits);
     line.truncate(end);
     true
 }
+
+/// For `f` in `0..1000`: `.` and the three digits of `f / 1000`, and how many of those four
+/// bytes the shortest form keeps (`.5` of `500`, `.05` of `50`, `.0` of `0`).
+const THOUSANDTHS: [([u8; 4], u8); 1000] = {
+    let mut table = [([0u8; 4], 0u8); 1000];
+    let mut f = 0;
+    while f < 1000 {
+        let digits = [
+            b'.',
+            b'0' + (f / 100) as u8,
+            b'0' + (f / 10 % 10) as u8,
+            b'0' + (f % 10) as u8,
+        ];
+        let kept = if f % 100 == 0 {
+            2
+        } else if f % 10 == 0 {
+            3
+        } else {
+            4
+        };
+        table[f] = (digits, kept);
+        f += 1;
+    }
+    table
+};
 
 /// How many of the 16 bytes of `text` are ASCII digits before the first other byte, and the
 /// number they write followed by zeros up to sixteen digits (`25` and a comma give
