@@ -500,7 +500,10 @@ impl LiveLearner {
 fn check_confidences(conf: &[f64], first: usize) -> Result<(), LiveError> {
     // All values at once first (a loop without early exit vectorises); where one is out,
     // which.
-    if conf.iter().fold(true, |all, c| all & (0.0..=1.0).contains(c)) {
+    if conf
+        .iter()
+        .fold(true, |all, c| all & (0.0..=1.0).contains(c))
+    {
         return Ok(());
     }
     match conf.iter().position(|c| !(0.0..=1.0).contains(c)) {
