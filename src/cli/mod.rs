@@ -184,7 +184,9 @@ Examples:
 const BENCH_STREAM_EXAMPLES: &str = "\
 Examples:
   splitee bench-stream                   1,000,000 12-exit samples through `splitee stream`
-  splitee bench-stream --samples 200000 --policy splitee --json";
+  splitee bench-stream --samples 200000 --policy splitee --json
+  splitee bench-stream --feed pipe       input piped in, decisions read back as a consumer would
+  splitee bench-stream --baseline OLD    OLD (an earlier splitee binary) in turns with this one";
 const BENCH_TRAIN_EXAMPLES: &str = "\
 Examples:
   splitee bench-train --data-path ../shared/data/mnist --epochs 3
