@@ -486,6 +486,11 @@ impl Spread {
         };
         Some(Self { median, min, max })
     }
+
+    /// `min to max`, with `decimals` decimals.
+    fn range(&self, decimals: usize) -> String {
+        format!("{:.*} to {:.*}", decimals, self.min, decimals, self.max)
+    }
 }
 
 /// One side's runs in a [`StreamComparison`].
@@ -541,19 +546,14 @@ impl std::fmt::Display for StreamComparison {
         let side = |f: &mut std::fmt::Formatter<'_>, name: &str, runs: &StreamRuns| {
             write!(
                 f,
-                "  {name}: {:.3} s wall, median of {} ({:.3} to {:.3}): {:.2} M samples/s",
+                "  {name}: {:.3} s wall, median of {} ({}): {:.2} M samples/s",
                 runs.seconds.median,
                 runs.runs.len(),
-                runs.seconds.min,
-                runs.seconds.max,
+                runs.seconds.range(3),
                 runs.samples_per_second.median / 1e6
             )?;
             if let Some(cpu) = runs.cpu_seconds {
-                write!(
-                    f,
-                    "; {:.3} s CPU ({:.3} to {:.3})",
-                    cpu.median, cpu.min, cpu.max
-                )?;
+                write!(f, "; {:.3} s CPU ({})", cpu.median, cpu.range(3))?;
             }
             if let Some(rss) = runs.peak_rss_bytes {
                 write!(f, "; peak memory {:.1} MB", rss.median / 1e6)?;
@@ -577,14 +577,16 @@ impl std::fmt::Display for StreamComparison {
         let wall = self.wall_speedup;
         write!(
             f,
-            "this build / baseline, round by round: {:.2}x samples per second (wall), median ({:.2} to {:.2})",
-            wall.median, wall.min, wall.max
+            "this build / baseline, round by round: {:.2}x samples per second (wall), median ({})",
+            wall.median,
+            wall.range(2)
         )?;
         if let Some(cpu) = self.cpu_speedup {
             write!(
                 f,
-                "; {:.2}x samples per CPU second ({:.2} to {:.2})",
-                cpu.median, cpu.min, cpu.max
+                "; {:.2}x samples per CPU second ({})",
+                cpu.median,
+                cpu.range(2)
             )?;
         }
         writeln!(f)
