@@ -8,8 +8,8 @@
 //! of the stream.
 //!
 //! The loop's state lives in a [`Session`] behind a mutex so that a signal handler (the CLI's)
-//! can finish it (flush, save, summarise) between two samples, even while the loop waits for
-//! input.
+//! can finish it (flush, save, summarise) between two batches of samples (the ones read so
+//! far, a millisecond's work at most), even while the loop waits for input.
 
 mod input;
 mod lock;

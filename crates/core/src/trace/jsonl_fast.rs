@@ -600,13 +600,8 @@ fn copy_ends<const N: usize>(line: &mut Vec<u8>, text: &[u8]) {
     let start = line.len();
     let end = start + text.len();
     line.extend_from_slice(&[0; 24]);
-    let (head, tail): (&[u8; N], &[u8; N]) = match (text.first_chunk::<N>(), text.last_chunk::<N>())
-    {
-        (Some(head), Some(tail)) => (head, tail),
-        _ => return,
-    };
-    line[start..start + N].copy_from_slice(head);
-    line[end - N..end].copy_from_slice(tail);
+    line[start..start + N].copy_from_slice(&text[..N]);
+    line[end - N..end].copy_from_slice(&text[text.len() - N..]);
 }
 
 /// Writes `value` as [`push_float`] would if it is the double nearest to a decimal with at
