@@ -97,14 +97,38 @@ impl TraceFormat {
 /// the stream also checks that every row has the same number of exits.
 pub type SampleStream = Box<dyn Iterator<Item = Result<Sample, TraceError>> + Send>;
 
+/// A text trace's reader, read one sample at a time into the caller's sample, whose vectors
+/// are reused (loading a trace this way allocates nothing per sample).
+trait ReadSamples: Send {
+    /// The next sample into `sample`; `None` at the end or after an error that ends reading.
+    fn read_into(&mut self, sample: &mut Sample) -> Option<Result<(), TraceError>>;
+}
+
+impl<R: std::io::BufRead + Send> ReadSamples for JsonlSamples<R> {
+    fn read_into(&mut self, sample: &mut Sample) -> Option<Result<(), TraceError>> {
+        JsonlSamples::read_into(self, sample)
+    }
+}
+
+impl ReadSamples for CsvSamples {
+    fn read_into(&mut self, sample: &mut Sample) -> Option<Result<(), TraceError>> {
+        self.next().map(|read| read.map(|read| *sample = read))
+    }
+}
+
 /// Opens a CSV or JSON Lines trace as a stream of samples (`-` reads JSON Lines from stdin).
 pub fn open_stream(path: &Path) -> Result<SampleStream, TraceError> {
-    Ok(open_text(path, None)?.samples)
+    let mut samples = open_text(path, None)?.samples;
+    Ok(Box::new(std::iter::from_fn(move || {
+        let mut sample = Sample::default();
+        let read = samples.read_into(&mut sample)?;
+        Some(read.map(|()| sample))
+    })))
 }
 
 /// A text trace opened once: its samples, and how many rows to expect.
 struct OpenedText {
-    samples: SampleStream,
+    samples: Box<dyn ReadSamples>,
     /// A generous estimate of the rows of an uncompressed regular file (0 when unknown), from
     /// its size and the line density of the first buffer read. Reserving it up front keeps
     /// loading from copying the trace as it grows; capacity never used is never touched.
@@ -155,7 +179,7 @@ fn open_text(path: &Path, fingerprint: Option<&Fingerprint>) -> Result<OpenedTex
         }
         _ => 0,
     };
-    let samples: SampleStream = match format {
+    let samples: Box<dyn ReadSamples> = match format {
         TraceFormat::Csv => Box::new(CsvSamples::new(input, path.to_path_buf())?),
         _ => Box::new(JsonlSamples::new(
             Box::new(input) as Box<dyn std::io::BufRead + Send>,
@@ -177,10 +201,12 @@ fn load_one(path: &Path, fingerprint: Option<&Fingerprint>) -> Result<Trace, Tra
     if path.as_os_str() != "-" && TraceFormat::from_path(path)? == TraceFormat::Npz {
         return npz::read_npz_fingerprinted(path, fingerprint);
     }
-    let opened = open_text(path, fingerprint)?;
+    let mut opened = open_text(path, fingerprint)?;
     let mut builder = TraceBuilder::new(path).with_capacity(opened.estimated_rows);
-    for sample in opened.samples {
-        builder.push(sample?);
+    let mut sample = Sample::default();
+    while let Some(read) = opened.samples.read_into(&mut sample) {
+        read?;
+        builder.push(&sample);
     }
     builder.finish()
 }
@@ -538,9 +564,11 @@ impl TraceBuilder {
         self
     }
 
-    /// Appends one sample. Readers validate values and consistency before pushing, so this only
-    /// asserts the invariants they guarantee.
-    pub fn push(&mut self, sample: Sample) {
+    /// Appends one sample (given or lent: a loader reads every sample into one and lends it).
+    /// Readers validate values and consistency before pushing, so this only asserts the
+    /// invariants they guarantee.
+    pub fn push(&mut self, sample: impl std::borrow::Borrow<Sample>) {
+        let sample = sample.borrow();
         let expected = self.expected;
         if self.rows.is_none() {
             self.confidences = !sample.conf.is_empty();
@@ -562,9 +590,9 @@ impl TraceBuilder {
             &self.placeholder_conf
         };
         rows.push(conf, &sample.pred, sample.label);
-        if let Some(cost) = sample.cost {
+        if let Some(cost) = &sample.cost {
             let col = self.cost.get_or_insert_with(ColumnBuilder::default);
-            for c in cost {
+            for &c in cost {
                 col.push(c);
             }
         }
