@@ -397,7 +397,7 @@ pub fn run_stream(
         return Err(child_failed("stream", &errors));
     }
     // Decisions thrown away are counted by the stream's own summary.
-    let decisions = match decisions.or_else(|| summary_decisions(&errors)) {
+    let decisions = match decisions.or_else(|| crate::stream::Summary::decisions_in(&errors)) {
         Some(decisions) => decisions,
         None => {
             return Err(crate::Error::Bench(
@@ -415,16 +415,6 @@ pub fn run_stream(
         stream_peak_rss_bytes: usage.map(|u| u.0),
         stream_cpu_seconds: usage.map(|u| u.1),
         decisions,
-    })
-}
-
-/// The decisions a stream's summary (on its standard error) reports: `  N decisions in all: ...`.
-fn summary_decisions(stderr: &str) -> Option<u64> {
-    stderr.lines().find_map(|line| {
-        let (count, rest) = line.trim_start().split_once(' ')?;
-        rest.starts_with("decisions in all")
-            .then(|| count.parse().ok())
-            .flatten()
     })
 }
 

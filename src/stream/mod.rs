@@ -399,19 +399,22 @@ pub fn run<W: Write>(input: Input, session: &Mutex<Session<W>>) -> Result<Ended>
             let mut decider = lock(session);
             batch
                 .items()
-                .map(|(line, read)| decider.handle(read, line, &name))
-                .find(|handled| !matches!(handled, Ok(Flow::Continue)))
+                .find_map(|(line, read)| match decider.handle(read, line, &name) {
+                    Ok(Flow::Continue) => None,
+                    Ok(Flow::Stop(end)) => Some(Ok(end)),
+                    Err(e) => Some(Err(e)),
+                })
         };
         match stopped {
-            None | Some(Ok(Flow::Continue)) => {}
+            None => {}
             // Whoever stopped the stream (the CLI's signal handler) finishes it.
-            Some(Ok(Flow::Stop(End::Interrupted))) => {
+            Some(Ok(End::Interrupted)) => {
                 return Ok(Ended {
                     summary: None,
                     error: None,
                 })
             }
-            Some(Ok(Flow::Stop(end))) => break 'samples (end, None),
+            Some(Ok(end)) => break 'samples (end, None),
             Some(Err(e)) => break 'samples (End::Failed, Some(e)),
         }
         reader.give_back(batch);

@@ -47,6 +47,21 @@ pub struct Summary {
     pub peak_rss_bytes: Option<u64>,
 }
 
+impl Summary {
+    /// The decision count in a summary as [`Summary`]'s `Display` writes it (a stream started
+    /// without a state: `  N decisions in all: ...`), read back from a stream's standard error
+    /// by `bench-stream`, which throws the decisions themselves away. Kept beside the format
+    /// it reads, and tested against it.
+    pub fn decisions_in(text: &str) -> Option<u64> {
+        text.lines().find_map(|line| {
+            let (count, rest) = line.trim_start().split_once(' ')?;
+            rest.starts_with("decisions in all")
+                .then(|| count.parse().ok())
+                .flatten()
+        })
+    }
+}
+
 impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let ended = match self.end {
@@ -92,5 +107,34 @@ impl std::fmt::Display for Summary {
             writeln!(f, "  peak memory {:.1} MB", peak as f64 / 1e6)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_decision_count_is_read_back_from_the_text() {
+        let summary = Summary {
+            end: End::Eof,
+            samples: 1234,
+            skipped: 0,
+            seconds: 0.5,
+            samples_per_second: 2468.0,
+            decisions: 1234,
+            offload_fraction: 0.5,
+            cost_per_sample: 0.4,
+            reward_per_sample: 0.3,
+            labeled: 1234,
+            accuracy: Some(0.9),
+            most_played_arm: Some("2".into()),
+            resumed_at: None,
+            saved: None,
+            peak_rss_bytes: Some(8_000_000),
+        };
+        let text = format!("splitee: a note before\n{summary}");
+        assert_eq!(Summary::decisions_in(&text), Some(1234));
+        assert_eq!(Summary::decisions_in("stream: nothing decided\n"), None);
     }
 }
